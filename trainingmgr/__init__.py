@@ -1,0 +1,126 @@
+"""trainingmgr: run capacity-building training programmes.
+
+``create_app`` builds the Flask application: configuration, extensions, blueprints,
+command-line commands and error pages.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from trainingmgr.config import ROOT, load_config
+from trainingmgr.extensions import babel, csrf, db, login_manager, migrate
+
+# Import every model module so metadata (and Alembic) sees the whole schema.
+from trainingmgr.accounts import models as _accounts_models  # noqa: F401  isort: skip
+from trainingmgr.people import models as _people_models  # noqa: F401  isort: skip
+from trainingmgr.programmes import models as _programmes_models  # noqa: F401  isort: skip
+from trainingmgr.cohorts import models as _cohorts_models  # noqa: F401  isort: skip
+from trainingmgr.attendance import models as _attendance_models  # noqa: F401  isort: skip
+from trainingmgr.certificates import models as _certificates_models  # noqa: F401  isort: skip
+from trainingmgr.audit import models as _audit_models  # noqa: F401  isort: skip
+
+
+# Domains whose ``views.bp`` blueprint is registered, in this order, when it exists.
+DOMAINS = (
+    "accounts",
+    "home",
+    "programmes",
+    "cohorts",
+    "people",
+    "imports",
+    "attendance",
+    "certificates",
+    "portal",
+    "reports",
+    "admin",
+    "audit",
+)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite enforces foreign keys only when asked, per connection.
+
+    The driver's own transaction handling is switched off so that SQLAlchemy emits BEGIN
+    itself (see ``_sqlite_begin``): SAVEPOINTs and transactional DDL then work as on
+    PostgreSQL (SQLAlchemy's documented recipe for pysqlite).
+    """
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn: Any) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")
+
+
+def _select_locale() -> str | None:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"
+    ]
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application. ``config`` overrides settings read from the environment."""
+    settings = load_config(config)
+    app = Flask(
+        __name__,
+        instance_path=settings["INSTANCE_PATH"],
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(Path(__file__).parent / "static"),
+    )
+    app.config.update(settings)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    login_manager.init_app(app)
+
+    from trainingmgr.accounts import auth
+
+    auth.init_login(app)
+
+    for name in DOMAINS:
+        try:
+            views = importlib.import_module(f"trainingmgr.{name}.views")
+        except ModuleNotFoundError as exc:
+            if exc.name not in (f"trainingmgr.{name}", f"trainingmgr.{name}.views"):
+                raise
+            continue
+        app.register_blueprint(views.bp)
+
+    from trainingmgr import errors, templating
+
+    errors.register(app)
+    templating.register(app)
+
+    from trainingmgr.cli import register as register_cli
+
+    register_cli(app)
+
+    from trainingmgr.core.permissions import undeclared_endpoints
+
+    missing = undeclared_endpoints(app)
+    if missing:
+        raise RuntimeError(f"views without an access rule: {', '.join(missing)}")
+    return app

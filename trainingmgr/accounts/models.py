@@ -1,0 +1,94 @@
+"""Users and their roles. A user may be linked to one person record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trainingmgr.core.types import Choice, UTCDateTime, str_enum, utcnow
+from trainingmgr.extensions import db
+
+if TYPE_CHECKING:
+    from trainingmgr.people.models import Person
+    from trainingmgr.programmes.models import Programme
+
+
+class Role(Choice):
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    TRAINER = "trainer"
+    PARTICIPANT = "participant"
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"), primary_key=True)
+
+
+coordinator_programmes = sa.Table(
+    "coordinator_programmes",
+    db.metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "programme_id", sa.ForeignKey("programmes.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Index("ix_coordinator_programmes_programme_id", "programme_id"),
+)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (sa.CheckConstraint("email = lower(email)", name="email_lowercase"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    person_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="SET NULL"), unique=True
+    )
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    locale: Mapped[str | None] = mapped_column(sa.String(10))
+    timezone: Mapped[str | None] = mapped_column(sa.String(64))
+    # Bumped when the e-mail or password changes: invalidates sign-in links and sessions.
+    auth_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    role_rows: Mapped[list[UserRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+    person: Mapped[Person | None] = relationship(back_populates="user")
+    programmes: Mapped[list[Programme]] = relationship(secondary=coordinator_programmes)
+
+    @property
+    def roles(self) -> set[Role]:
+        return {r.role for r in self.role_rows}
+
+    def has_role(self, *roles: Role | str) -> bool:
+        return bool(self.roles & {Role(r) for r in roles})
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: inactive users cannot sign in
+        return bool(self.active)
+
+    def get_id(self) -> str:
+        # The auth version in the session id makes old sessions stop working when it changes.
+        return f"{self.id}:{self.auth_version}"
+
+    @property
+    def name(self) -> str:
+        if self.person is not None:
+            return self.person.full_name
+        return self.display_name or self.email
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"

@@ -1,0 +1,1 @@
+"""Attendance: one record per session and enrolment."""

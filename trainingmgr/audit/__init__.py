@@ -1,0 +1,1 @@
+"""The audit trail: an append-only log of who changed what."""

@@ -1,0 +1,1 @@
+"""Completion certificates: issuance, PDF and public verification."""

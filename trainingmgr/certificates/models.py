@@ -1,0 +1,85 @@
+"""Issued certificates are immutable records of what was certified."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trainingmgr.core.types import Choice, UTCDateTime, str_enum, utcnow
+from trainingmgr.extensions import db
+
+if TYPE_CHECKING:
+    from trainingmgr.accounts.models import User
+    from trainingmgr.cohorts.models import Enrolment
+
+
+class CertificateStatus(Choice):
+    VALID = "valid"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+
+
+class Certificate(db.Model):
+    __tablename__ = "certificates"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(status = 'revoked') = (revoked_at IS NOT NULL)", name="revoked_has_date"
+        ),
+        sa.CheckConstraint(
+            "status <> 'superseded' OR superseded_by_id IS NOT NULL",
+            name="superseded_has_successor",
+        ),
+        sa.Index("ix_certificates_enrolment_id", "enrolment_id"),
+        sa.Index("ix_certificates_cohort_id", "cohort_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    serial: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    verification_code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    enrolment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("enrolments.id", ondelete="RESTRICT")
+    )
+    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="RESTRICT"))
+    person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="RESTRICT"), index=True
+    )
+    # Everything printed: names as printed, programme, cohort, place, dates, hours, modules,
+    # language, signatories. The PDF is rendered from this and nothing else.
+    snapshot: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    status: Mapped[CertificateStatus] = mapped_column(
+        str_enum(CertificateStatus, "certificate_status"), default=CertificateStatus.VALID
+    )
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    # Written reason when issued to someone the completion rule did not find eligible.
+    override_reason: Mapped[str | None] = mapped_column(sa.Text)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    revoke_reason: Mapped[str | None] = mapped_column(sa.Text)
+    superseded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("certificates.id", ondelete="RESTRICT")
+    )
+
+    enrolment: Mapped[Enrolment] = relationship()
+    issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+    superseded_by: Mapped[Certificate | None] = relationship(remote_side=[id])
+
+
+class CertificateSerialCounter(db.Model):
+    """The last serial number used per programme and year; rows are locked while issuing."""
+
+    __tablename__ = "certificate_serial_counters"
+
+    programme_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("programmes.id", ondelete="RESTRICT"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last_number: Mapped[int] = mapped_column(default=0)

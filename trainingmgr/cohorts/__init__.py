@@ -1,0 +1,1 @@
+"""Cohorts, their sessions and enrolments."""

@@ -1,0 +1,1 @@
+"""Building blocks shared by every domain: column types, time helpers, errors, permissions."""

@@ -1,0 +1,72 @@
+"""Human labels for stored enum values, translated when rendered."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+LABELS: dict[str, Any] = {
+    # roles
+    "admin": _l("Administrator"),
+    "coordinator": _l("Coordinator"),
+    "trainer": _l("Trainer"),
+    "participant": _l("Participant"),
+    # sex
+    "female": _l("Female"),
+    "male": _l("Male"),
+    "other": _l("Other"),
+    "undisclosed": _l("Prefers not to say"),
+    # programme kinds and statuses
+    "diploma": _l("Diploma programme"),
+    "online_course": _l("Online course"),
+    "training_of_trainers": _l("Training of trainers"),
+    "rollout": _l("National roll-out"),
+    "workshop": _l("Workshop"),
+    "active": _l("Active"),
+    "archived": _l("Archived"),
+    "partner": _l("Partner"),
+    "funder": _l("Funder"),
+    # languages
+    "en": _l("English"),
+    "ru": _l("Russian"),
+    "az": _l("Azerbaijani"),
+    "en+ru": _l("English and Russian"),
+    "en+az": _l("English and Azerbaijani"),
+    # delivery and statuses
+    "in_person": _l("In person"),
+    "online": _l("Online"),
+    "hybrid": _l("Hybrid"),
+    "planned": _l("Planned"),
+    "open": _l("Open"),
+    "closed": _l("Closed"),
+    "scheduled": _l("Scheduled"),
+    "cancelled": _l("Cancelled"),
+    "applied": _l("Applied"),
+    "enrolled": _l("Enrolled"),
+    "waitlisted": _l("Waitlisted"),
+    "withdrawn": _l("Withdrawn"),
+    "completed": _l("Completed"),
+    "not_completed": _l("Not completed"),
+    # attendance
+    "present": _l("Present"),
+    "late": _l("Late"),
+    "excused": _l("Excused"),
+    "absent": _l("Absent"),
+    "roster": _l("Roster"),
+    "check_in": _l("Self check-in"),
+    "import": _l("Import"),
+    # certificates
+    "valid": _l("Valid"),
+    "revoked": _l("Revoked"),
+    "superseded": _l("Superseded"),
+}
+
+
+def label_for(value: enum.Enum | str | None) -> Any:
+    """The translated label of a stored value; the value itself when none is known."""
+    if value is None:
+        return ""
+    key = value.value if isinstance(value, enum.Enum) else str(value)
+    return LABELS.get(key, key)

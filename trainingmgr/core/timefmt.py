@@ -1,0 +1,59 @@
+"""Showing UTC datetimes in a time zone, formatted for the user's locale."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, available_timezones
+
+from babel.dates import format_date, format_datetime, format_time, get_timezone_name
+from flask_babel import get_locale
+
+
+def _locale() -> str:
+    try:
+        return str(get_locale() or "en")
+    except RuntimeError:  # outside a request
+        return "en"
+
+
+def local(value: datetime, tz: str) -> datetime:
+    """``value`` (aware) converted to the IANA zone ``tz``."""
+    return value.astimezone(ZoneInfo(tz))
+
+
+def fmt_datetime(value: datetime | None, tz: str, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_datetime(local(value, tz), format=fmt, locale=_locale())
+
+
+def fmt_time(value: datetime | None, tz: str) -> str:
+    if value is None:
+        return ""
+    return format_time(local(value, tz), format="HH:mm", locale=_locale())
+
+
+def fmt_date(value: date | datetime | None, tz: str | None = None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = local(value, tz or "UTC").date()
+    return format_date(value, format=fmt, locale=_locale())
+
+
+def fmt_zone(tz: str) -> str:
+    """A short readable zone name, e.g. "Azerbaijan Time (Baku)"."""
+    try:
+        return f"{get_timezone_name(ZoneInfo(tz), locale=_locale())}"
+    except (LookupError, ValueError):
+        return tz
+
+
+_ZONES: frozenset[str] | None = None
+
+
+def is_valid_timezone(name: str) -> bool:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = frozenset(available_timezones())
+    return name in _ZONES

@@ -1,0 +1,1 @@
+"""Home pages: each role lands on its own."""

@@ -1,0 +1,1 @@
+"""People: participants and trainers, modelled once."""

@@ -1,0 +1,82 @@
+"""A person: the one record of a human being, whatever role they play in which cohort."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trainingmgr.core.text import fold
+from trainingmgr.core.types import Choice, UTCDateTime, str_enum, utcnow
+from trainingmgr.extensions import db
+
+if TYPE_CHECKING:
+    from trainingmgr.accounts.models import User
+    from trainingmgr.cohorts.models import Enrolment
+
+
+class Sex(Choice):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNDISCLOSED = "undisclosed"
+
+
+class Person(db.Model):
+    __tablename__ = "people"
+    __table_args__ = (
+        sa.CheckConstraint("email IS NULL OR email = lower(email)", name="email_lowercase"),
+        sa.CheckConstraint("length(first_name) + length(last_name) > 0", name="has_name"),
+        sa.CheckConstraint("country IS NULL OR length(country) = 2", name="country_iso2"),
+        sa.Index("ix_people_last_name_first_name", "last_name", "first_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    last_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    # Optional Latin spelling, printed under the name on certificates.
+    name_latin: Mapped[str | None] = mapped_column(sa.String(250))
+    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
+    sex: Mapped[Sex | None] = mapped_column(str_enum(Sex, "sex"))
+    country: Mapped[str | None] = mapped_column(sa.String(2), index=True)
+    organisation: Mapped[str | None] = mapped_column(sa.String(250), index=True)
+    position: Mapped[str | None] = mapped_column(sa.String(250))
+    phone: Mapped[str | None] = mapped_column(sa.String(50))
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+    # Folded names and e-mail, so search ignores case, accents and script (see core.text).
+    search_text: Mapped[str] = mapped_column(sa.Text, default="")
+    # Set when this record was merged into another; merged records are hidden from lists.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User | None] = relationship(back_populates="person")
+    enrolments: Mapped[list[Enrolment]] = relationship(back_populates="person")
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    def refresh_search_text(self) -> None:
+        self.search_text = fold(
+            " ".join(
+                p
+                for p in (self.first_name, self.last_name, self.name_latin, self.email)
+                if p
+            )
+        )
+
+    def __repr__(self) -> str:
+        return f"<Person {self.id} {self.full_name}>"
+
+
+@sa.event.listens_for(Person, "before_insert")
+@sa.event.listens_for(Person, "before_update")
+def _person_search_text(_mapper: object, _conn: object, person: Person) -> None:
+    person.refresh_search_text()
+    if person.email:
+        person.email = person.email.strip().lower()

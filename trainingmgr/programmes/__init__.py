@@ -1,0 +1,1 @@
+"""Programmes, their partners and funders, and their curriculum modules."""
