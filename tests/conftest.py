@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g, request_started
 from flask.testing import FlaskClient
+from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 
 from tests import factories
 from trainingmgr import create_app
@@ -67,6 +68,14 @@ def _drop_alembic_version() -> None:
         conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
 
 
+class _ConnectionSession(FlaskSQLAlchemySession):
+    """Flask-SQLAlchemy's session picks the app's engine for every statement, ignoring
+    ``bind``: this one always uses the test's connection, so its commits stay savepoints."""
+
+    def get_bind(self, *_args: Any, **_kwargs: Any) -> Any:
+        return self.bind
+
+
 @pytest.fixture
 def db_session(app: Flask) -> Iterator[Any]:
     """A session whose every commit is a SAVEPOINT inside one transaction rolled back."""
@@ -75,7 +84,11 @@ def db_session(app: Flask) -> Iterator[Any]:
         transaction = connection.begin()
         original = db.session
         db.session = db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+            {
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+                "class_": _ConnectionSession,
+            }
         )
         try:
             yield db.session
@@ -107,8 +120,19 @@ def empty_all_tables() -> None:
 
 
 @pytest.fixture
-def client(app: Flask, db_session: Any) -> FlaskClient:
-    return app.test_client()
+def client(app: Flask, db_session: Any) -> Iterator[FlaskClient]:
+    """A test client. The test's app context is shared by its requests (so they see the
+    test's session), but each request starts as in production: with an empty ``g`` (else the
+    signed-in user, ``g._login_user``, would leak from one request to the next) and with the
+    test's data committed (a savepoint), so a view that rolls back undoes only its own work.
+    """
+
+    def fresh_request(_sender: Any, **_extra: Any) -> None:
+        g.__dict__.clear()
+        db_session.commit()
+
+    with request_started.connected_to(fresh_request, app):
+        yield app.test_client()
 
 
 @pytest.fixture

@@ -40,13 +40,17 @@ def person(**kw: Any) -> Person:
     return _save(Person(**kw))
 
 
-def user(role: Role | str = Role.COORDINATOR, *, roles: list[Role] | None = None, **kw: Any) -> User:
+def user(
+    role: Role | str = Role.COORDINATOR, *, roles: list[Role] | None = None, **kw: Any
+) -> User:
     n = _n()
     kw.setdefault("email", f"user{n}@example.org")
     kw.setdefault("password_hash", _PASSWORD_HASH)
     role_list = roles or [Role(role)]
-    if kw.get("person") is None and kw.get("person_id") is None and (
-        Role.TRAINER in role_list or Role.PARTICIPANT in role_list
+    if (
+        kw.get("person") is None
+        and kw.get("person_id") is None
+        and (Role.TRAINER in role_list or Role.PARTICIPANT in role_list)
     ):
         kw["person"] = person(email=kw["email"])
     return _save(User(role_rows=[UserRole(role=r) for r in role_list], **kw))
@@ -97,7 +101,10 @@ def enrolment(cohort: Cohort | None = None, person: Person | None = None, **kw: 
 
 
 def attendance(
-    session: Session, enrolment: Enrolment, status: AttendanceStatus = AttendanceStatus.PRESENT, **kw: Any
+    session: Session,
+    enrolment: Enrolment,
+    status: AttendanceStatus = AttendanceStatus.PRESENT,
+    **kw: Any,
 ) -> AttendanceRecord:
     return _save(
         AttendanceRecord(

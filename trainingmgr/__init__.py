@@ -10,7 +10,7 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -35,6 +35,7 @@ DOMAINS = (
     "programmes",
     "cohorts",
     "people",
+    "enrolments",
     "imports",
     "attendance",
     "certificates",
@@ -71,11 +72,13 @@ def _select_locale() -> str | None:
     from flask import current_app
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # services called from the CLI or from tests
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
-    return request.accept_languages.best_match(languages) or current_app.config[
-        "BABEL_DEFAULT_LOCALE"
-    ]
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

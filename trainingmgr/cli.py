@@ -45,3 +45,7 @@ def register(app: Flask) -> None:
         click.echo("Demo sign-ins (password: demo-password):")
         for email, role in demo_data.DEMO_ACCOUNTS:
             click.echo(f"  {email:<28} {role}")
+
+    from trainingmgr.imports.cli import register as register_imports
+
+    register_imports(app)

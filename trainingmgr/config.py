@@ -67,7 +67,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the Flask configuration from the environment, then apply ``overrides``."""
     overrides = dict(overrides or {})
     env = overrides.get("TRAININGMGR_ENV") or os.environ.get("TRAININGMGR_ENV", "development")
-    instance = Path(overrides.get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH") or DEFAULT_INSTANCE)
+    instance = Path(
+        overrides.get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH") or DEFAULT_INSTANCE
+    )
     database_url = overrides.get("SQLALCHEMY_DATABASE_URI") or os.environ.get(
         "DATABASE_URL", f"sqlite:///{instance / 'trainingmgr.sqlite3'}"
     )

@@ -30,8 +30,10 @@ def register(app: Flask) -> None:
         return _page(
             400,
             _("This form has expired"),
-            _("The form was missing its security token or it had expired. "
-              "Go back, reload the page and try again. Nothing was saved."),
+            _(
+                "The form was missing its security token or it had expired. "
+                "Go back, reload the page and try again. Nothing was saved."
+            ),
         )
 
     @app.errorhandler(HTTPException)
@@ -43,13 +45,17 @@ def register(app: Flask) -> None:
             400: (_("Bad request"), _("The request could not be understood. Nothing was saved.")),
             403: (
                 _("Not allowed"),
-                _("Your account does not have access to this page. "
-                  "If you think it should, ask a coordinator or an administrator."),
+                _(
+                    "Your account does not have access to this page. "
+                    "If you think it should, ask a coordinator or an administrator."
+                ),
             ),
             404: (
                 _("Page not found"),
-                _("There is nothing at this address. It may have been moved or deleted, "
-                  "or the link may be mistyped."),
+                _(
+                    "There is nothing at this address. It may have been moved or deleted, "
+                    "or the link may be mistyped."
+                ),
             ),
             405: (_("Not allowed"), _("This page cannot be used that way.")),
             413: (_("File too large"), _("The file is larger than the upload limit.")),
@@ -65,6 +71,8 @@ def register(app: Flask) -> None:
         return _page(
             500,
             _("Something went wrong"),
-            _("An unexpected error stopped this page. Nothing was saved. "
-              "The error has been logged; please try again or tell an administrator."),
+            _(
+                "An unexpected error stopped this page. Nothing was saved. "
+                "The error has been logged; please try again or tell an administrator."
+            ),
         )

@@ -37,9 +37,7 @@ coordinator_programmes = sa.Table(
     "coordinator_programmes",
     db.metadata,
     sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column(
-        "programme_id", sa.ForeignKey("programmes.id", ondelete="CASCADE"), primary_key=True
-    ),
+    sa.Column("programme_id", sa.ForeignKey("programmes.id", ondelete="CASCADE"), primary_key=True),
     sa.Index("ix_coordinator_programmes_programme_id", "programme_id"),
 )
 
@@ -63,9 +61,7 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    role_rows: Mapped[list[UserRole]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin"
-    )
+    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     person: Mapped[Person | None] = relationship(back_populates="user")
     programmes: Mapped[list[Programme]] = relationship(secondary=coordinator_programmes)
 

@@ -39,9 +39,7 @@ class Certificate(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     serial: Mapped[str] = mapped_column(sa.String(40), unique=True)
     verification_code: Mapped[str] = mapped_column(sa.String(40), unique=True)
-    enrolment_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("enrolments.id", ondelete="RESTRICT")
-    )
+    enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolments.id", ondelete="RESTRICT"))
     cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="RESTRICT"))
     person_id: Mapped[int] = mapped_column(
         sa.ForeignKey("people.id", ondelete="RESTRICT"), index=True

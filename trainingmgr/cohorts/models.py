@@ -82,7 +82,9 @@ class Cohort(db.Model):
         ),
         sa.CheckConstraint("min_hours IS NULL OR min_hours >= 0", name="min_hours_positive"),
         sa.CheckConstraint("late_grace_minutes >= 0", name="grace_not_negative"),
-        sa.CheckConstraint("parent_cohort_id IS NULL OR parent_cohort_id <> id", name="not_own_parent"),
+        sa.CheckConstraint(
+            "parent_cohort_id IS NULL OR parent_cohort_id <> id", name="not_own_parent"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,6 +6,13 @@ import unicodedata
 
 from anyascii import anyascii
 
+# Romanisations people commonly use that anyascii does not give: Azerbaijani "Ə" as "a"
+# (Əliyeva -> Aliyeva), Ukrainian "И" as "y", "Ї" as "yi" and "Є" as "ye" (Їжакевич ->
+# Yizhakevych, as in Ukrainian passports). Added to the search key as a further variant.
+_ALTERNATES = str.maketrans(
+    {"ə": "a", "Ə": "A", "и": "y", "И": "Y", "ї": "yi", "Ї": "Yi", "є": "ye", "Є": "Ye"}
+)
+
 
 def fold(text: str | None) -> str:
     """Fold ``text`` for matching: "Əliyeva", "ALIYEVA" and "aliyeva" all fold alike.
@@ -18,8 +25,10 @@ def fold(text: str | None) -> str:
     original = unicodedata.normalize("NFKC", text).casefold()
     latin = anyascii(text).casefold()
     words = " ".join(original.split())
-    if latin and latin != words:
-        words = f"{words} {' '.join(latin.split())}"
+    for variant in (latin, anyascii(text.translate(_ALTERNATES)).casefold()):
+        variant = " ".join(variant.split())
+        if variant and variant not in words:
+            words = f"{words} {variant}"
     return words
 
 

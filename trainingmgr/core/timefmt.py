@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, available_timezones
 
-from babel.dates import format_date, format_datetime, format_time, get_timezone_name
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_interval,
+    format_time,
+    get_timezone_name,
+)
 from flask_babel import get_locale
 
 
@@ -39,6 +45,13 @@ def fmt_date(value: date | datetime | None, tz: str | None = None, fmt: str = "m
     if isinstance(value, datetime):
         value = local(value, tz or "UTC").date()
     return format_date(value, format=fmt, locale=_locale())
+
+
+def fmt_date_range(start: date | None, end: date | None) -> str:
+    """A compact period for the user's locale: "Nov 22 – 24, 2026"."""
+    if start is None or end is None:
+        return fmt_date(start or end)
+    return format_interval(start, end, skeleton="yMMMd", locale=_locale())
 
 
 def fmt_zone(tz: str) -> str:

@@ -43,9 +43,7 @@ def _enrolment_counts() -> sa.Subquery:
     return (
         sa.select(
             Enrolment.cohort_id,
-            sa.func.count()
-            .filter(Enrolment.status.in_(ACTIVE_ENROLMENT))
-            .label("enrolled"),
+            sa.func.count().filter(Enrolment.status.in_(ACTIVE_ENROLMENT)).label("enrolled"),
             sa.func.count()
             .filter(Enrolment.status == EnrolmentStatus.WAITLISTED)
             .label("waitlisted"),
@@ -119,10 +117,21 @@ def upcoming_sessions(now: datetime | None = None, limit: int = 10) -> list[Sess
     )
 
 
+def _is_today(session: Session, now: datetime) -> bool:
+    """Whether ``session`` is on today's date in its cohort's time zone."""
+    tz = session.cohort.tz
+    return session.starts_at.astimezone(tz).date() == now.astimezone(tz).date()
+
+
 def trainer_sessions(
     person_id: int, now: datetime | None = None, upcoming: bool = True, limit: int = 20
 ) -> list[Session]:
-    """A trainer's sessions: the next ones (``upcoming``) or the most recent past ones."""
+    """A trainer's "My sessions" lists, each in two queries at most.
+
+    ``upcoming``: today's sessions (in each cohort's time zone, ended or not) and the next
+    ones, soonest first. Otherwise: earlier sessions whose attendance is still missing for
+    someone on the roster, most recent first.
+    """
     now = now or utcnow()
     query = _sessions_query().where(
         Session.id.in_(
@@ -131,11 +140,35 @@ def trainer_sessions(
             )
         )
     )
+    # Sessions that ended up to a day ago may still be "today" somewhere.
+    recent = now - timedelta(hours=26)
     if upcoming:
-        query = query.where(Session.ends_at >= now).order_by(Session.starts_at)
+        query = query.where(Session.ends_at >= recent).order_by(Session.starts_at)
     else:
-        query = query.where(Session.ends_at < now).order_by(Session.starts_at.desc())
-    return list(db.session.scalars(query.limit(limit)).unique())
+        enrolled = (
+            sa.select(sa.func.count(Enrolment.id))
+            .where(Enrolment.cohort_id == Session.cohort_id)
+            .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
+            .correlate(Session)
+            .scalar_subquery()
+        )
+        recorded = (
+            sa.select(sa.func.count(AttendanceRecord.id))
+            .join(Enrolment, Enrolment.id == AttendanceRecord.enrolment_id)
+            .where(AttendanceRecord.session_id == Session.id)
+            .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
+            .correlate(Session)
+            .scalar_subquery()
+        )
+        query = (
+            query.where(Session.ends_at < now)
+            .where(recorded < enrolled)
+            .order_by(Session.starts_at.desc())
+        )
+    sessions = db.session.scalars(query.limit(limit + 20)).unique()
+    if upcoming:
+        return [s for s in sessions if s.ends_at >= now or _is_today(s, now)][:limit]
+    return [s for s in sessions if not _is_today(s, now)][:limit]
 
 
 @dataclass(frozen=True)
@@ -167,9 +200,7 @@ def participant_overview(person_id: int) -> list[ParticipantCohort]:
     cohort_ids = [e.cohort_id for e in enrolments]
     sessions = list(
         db.session.scalars(
-            _sessions_query()
-            .where(Session.cohort_id.in_(cohort_ids))
-            .order_by(Session.starts_at)
+            _sessions_query().where(Session.cohort_id.in_(cohort_ids)).order_by(Session.starts_at)
         ).unique()
     )
     statuses = dict(

@@ -63,11 +63,7 @@ class Person(db.Model):
 
     def refresh_search_text(self) -> None:
         self.search_text = fold(
-            " ".join(
-                p
-                for p in (self.first_name, self.last_name, self.name_latin, self.email)
-                if p
-            )
+            " ".join(p for p in (self.first_name, self.last_name, self.name_latin, self.email) if p)
         )
 
     def __repr__(self) -> str:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: d46a4cf5f135
+Revision ID: 5923cb002059
 Revises: 
-Create Date: 2026-11-23 09:20:36.255292
+Create Date: 2026-11-23 10:50:59.225274
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import trainingmgr.core.types
 
 
 # revision identifiers, used by Alembic.
-revision = 'd46a4cf5f135'
+revision = '5923cb002059'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -129,7 +129,7 @@ def upgrade():
     sa.Column('hours', sa.Numeric(precision=6, scale=2), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('retired', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('retired', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.CheckConstraint('hours >= 0', name=op.f('ck_modules_hours_not_negative')),
     sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], name=op.f('fk_modules_programme_id_programmes'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_modules')),
@@ -159,7 +159,7 @@ def upgrade():
     sa.Column('display_name', sa.String(length=200), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=True),
     sa.Column('person_id', sa.Integer(), nullable=True),
-    sa.Column('active', sa.Boolean(), server_default=sa.text('1'), nullable=False),
+    sa.Column('active', sa.Boolean(), server_default=sa.true(), nullable=False),
     sa.Column('locale', sa.String(length=10), nullable=True),
     sa.Column('timezone', sa.String(length=64), nullable=True),
     sa.Column('auth_version', sa.Integer(), server_default='1', nullable=False),

@@ -1,0 +1,115 @@
+"""Paginating a SELECT: page and page size from query arguments, total count, page links.
+
+Typical use in a view::
+
+    page, per_page = page_args(request.args)
+    result = paginate(sa.select(Person).order_by(Person.id), page, per_page)
+
+and in the template ``{% from "_pagination.html" import pagination %}{{ pagination(result) }}``.
+A page always costs two queries (the count and the rows), whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+
+from trainingmgr.extensions import db
+
+T = TypeVar("T")
+
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 200
+
+
+def _positive_int(value: Any, default: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number >= 1 else default
+
+
+def page_args(
+    args: Mapping[str, Any],
+    default_per_page: int = DEFAULT_PER_PAGE,
+    max_per_page: int = MAX_PER_PAGE,
+) -> tuple[int, int]:
+    """``(page, per_page)`` from query arguments; nonsense values fall back to the defaults."""
+    page = _positive_int(args.get("page"), 1)
+    per_page = min(_positive_int(args.get("per_page"), default_per_page), max_per_page)
+    return page, per_page
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of results and what the page links need to know."""
+
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+    @property
+    def first_index(self) -> int:
+        """1-based position of the first item on this page (0 when there is none)."""
+        return (self.page - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last_index(self) -> int:
+        return (self.page - 1) * self.per_page + len(self.items) if self.items else 0
+
+    def iter_pages(self, edge: int = 1, around: int = 2) -> Iterator[int | None]:
+        """Page numbers to link: the first and last ``edge`` pages and ``around`` the current
+        one; ``None`` marks a gap ("…")."""
+        last_shown = 0
+        for number in range(1, self.pages + 1):
+            if number <= edge or number > self.pages - edge or abs(number - self.page) <= around:
+                if last_shown and number - last_shown > 1:
+                    yield None
+                yield number
+                last_shown = number
+
+
+def paginate(
+    query: sa.Select[Any], page: int, per_page: int = DEFAULT_PER_PAGE, *, scalars: bool = True
+) -> Page[Any]:
+    """Run ``query`` (which must be ordered) for one page.
+
+    ``scalars=True`` gives the first column of each row (an ORM entity, typically);
+    ``scalars=False`` gives whole rows (an entity with computed columns). A page beyond the
+    last one shows the last page rather than an empty list.
+    """
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    )
+    total = int(total or 0)
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    paged = query.limit(per_page).offset((page - 1) * per_page)
+    result = db.session.execute(paged)
+    items = list(result.scalars().unique() if scalars else result.all())
+    return Page(items=items, page=page, per_page=per_page, total=total)
