@@ -1,0 +1,1 @@
+"""Enrolment of people into cohorts: statuses, capacity and the waitlist."""

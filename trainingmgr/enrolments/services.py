@@ -1,0 +1,577 @@
+"""Enrolling people into cohorts: statuses, capacity, the waitlist and their history.
+
+Every rule lives here; views, the CLI and tests call these functions. They raise
+``DomainError`` for bad input, record an audit event for every change, and never commit.
+
+Mutating functions first lock the cohort's row (``SELECT ... FOR UPDATE`` on PostgreSQL), so
+two coordinators enrolling at the same moment cannot both take the last seat or the same
+waitlist position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, lazyload
+
+from trainingmgr.accounts.models import User
+from trainingmgr.audit import services as audit
+from trainingmgr.audit.models import AuditEvent
+from trainingmgr.cohorts.models import (
+    ACTIVE_ENROLMENT,
+    Cohort,
+    CohortStatus,
+    Enrolment,
+    EnrolmentStatus,
+)
+from trainingmgr.core.errors import DomainError, NotFound
+from trainingmgr.core.labels import label_for
+from trainingmgr.core.text import fold_query
+from trainingmgr.extensions import db
+from trainingmgr.people.models import Person
+
+S = EnrolmentStatus
+
+# The status changes a coordinator may make, from -> to. Anything else is refused.
+TRANSITIONS: dict[EnrolmentStatus, tuple[EnrolmentStatus, ...]] = {
+    S.APPLIED: (S.ENROLLED, S.WAITLISTED, S.WITHDRAWN),
+    S.WAITLISTED: (S.ENROLLED, S.WITHDRAWN),
+    S.ENROLLED: (S.COMPLETED, S.NOT_COMPLETED, S.WITHDRAWN),
+    S.COMPLETED: (S.NOT_COMPLETED, S.ENROLLED),
+    S.NOT_COMPLETED: (S.COMPLETED, S.ENROLLED),
+    S.WITHDRAWN: (S.ENROLLED, S.WAITLISTED),
+}
+
+# Statuses a new enrolment may be created with. ENROLLED goes to the waitlist when full.
+CREATE_STATUSES = (S.ENROLLED, S.APPLIED)
+
+# Roster order: people with a seat, then applications, the waitlist, and those who left.
+STATUS_ORDER = (S.ENROLLED, S.COMPLETED, S.NOT_COMPLETED, S.APPLIED, S.WAITLISTED, S.WITHDRAWN)
+
+MAX_BULK = 500
+SEARCH_LIMIT = 100
+HISTORY_LIMIT = 50
+
+CREATE_ACTION = "enrolment.create"
+STATUS_ACTION = "enrolment.status"
+WAITLIST_ACTION = "enrolment.waitlist"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class Roster:
+    """A cohort's enrolments, ready to show: counts, seats and the waitlist."""
+
+    cohort_id: int
+    capacity: int | None
+    enrolments: list[Enrolment]
+    counts: dict[EnrolmentStatus, int]
+    waitlist: list[Enrolment]
+    # Whether person names can link to the people directory (its view exists).
+    person_links: bool = False
+
+    @property
+    def total(self) -> int:
+        return len(self.enrolments)
+
+    @property
+    def active(self) -> int:
+        """Enrolments that take a seat."""
+        return sum(self.counts[s] for s in ACTIVE_ENROLMENT)
+
+    @property
+    def seats_left(self) -> int | None:
+        """Free seats, or None when the cohort has no capacity limit."""
+        if self.capacity is None:
+            return None
+        return max(self.capacity - self.active, 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.seats_left == 0
+
+    @property
+    def offer(self) -> Enrolment | None:
+        """The next person on the waitlist when a seat is free for them."""
+        if self.waitlist and not self.is_full:
+            return self.waitlist[0]
+        return None
+
+    def allowed(self, enrolment: Enrolment) -> tuple[EnrolmentStatus, ...]:
+        """The statuses ``enrolment`` may move to."""
+        return TRANSITIONS[enrolment.status]
+
+    @property
+    def by_id(self) -> dict[int, Enrolment]:
+        return {e.id: e for e in self.enrolments}
+
+
+def _roster_key(enrolment: Enrolment) -> tuple[Any, ...]:
+    person = enrolment.person
+    return (
+        STATUS_ORDER.index(enrolment.status),
+        enrolment.waitlist_position or 0,
+        person.last_name.casefold(),
+        person.first_name.casefold(),
+        enrolment.id,
+    )
+
+
+def roster(cohort_id: int) -> Roster:
+    """The roster of a cohort in two queries at most, whatever its size."""
+    cohort = db.session.get(Cohort, cohort_id)
+    if cohort is None:
+        raise NotFound(_("There is no such cohort."))
+    enrolments = sorted(
+        db.session.scalars(
+            sa.select(Enrolment)
+            .where(Enrolment.cohort_id == cohort_id)
+            .options(joinedload(Enrolment.person))
+        ),
+        key=_roster_key,
+    )
+    counts = dict.fromkeys(STATUS_ORDER, 0)
+    for e in enrolments:
+        counts[e.status] += 1
+    waitlist = [e for e in enrolments if e.status == S.WAITLISTED]
+    links = has_app_context() and "people.detail" in current_app.view_functions
+    return Roster(cohort_id, cohort.capacity, enrolments, counts, waitlist, links)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A person found by a search, with their status in the cohort if they are on it."""
+
+    person: Person
+    status: EnrolmentStatus | None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    candidates: list[Candidate]
+    more: bool
+
+
+def search_people(cohort_id: int, query: str, limit: int = SEARCH_LIMIT) -> SearchResult:
+    """People whose names or e-mail match every term of ``query`` (in any script), in one query.
+
+    Each term matches the folded original or its ASCII transliteration, so "aliyeva" finds
+    "Əliyeva" and "петров" finds "Петров". Merged records are left out.
+    """
+    terms = fold_query(query)
+    if not terms:
+        return SearchResult([], False)
+    conditions = [
+        sa.or_(
+            Person.search_text.contains(original, autoescape=True),
+            Person.search_text.contains(latin, autoescape=True),
+        )
+        for original, latin in terms
+    ]
+    rows = db.session.execute(
+        sa.select(Person, Enrolment.status)
+        .outerjoin(
+            Enrolment,
+            sa.and_(Enrolment.person_id == Person.id, Enrolment.cohort_id == cohort_id),
+        )
+        .where(Person.merged_into_id.is_(None), *conditions)
+        .order_by(Person.last_name, Person.first_name, Person.id)
+        .limit(limit + 1)
+    ).all()
+    return SearchResult([Candidate(p, s) for p, s in rows[:limit]], len(rows) > limit)
+
+
+def history(cohort_id: int, limit: int = HISTORY_LIMIT) -> list[AuditEvent]:
+    """The latest enrolment events of a cohort (who did what when), newest first; one query."""
+    ids = sa.select(Enrolment.id).where(Enrolment.cohort_id == cohort_id).scalar_subquery()
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent)
+            .where(
+                AuditEvent.object_type == Enrolment.__tablename__,
+                AuditEvent.object_id.in_(ids),
+            )
+            .options(
+                joinedload(AuditEvent.actor).options(
+                    joinedload(User.person), lazyload(User.role_rows)
+                )
+            )
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def get_enrolment(cohort_id: int, enrolment_id: int) -> Enrolment:
+    """The enrolment ``enrolment_id`` of cohort ``cohort_id`` (NotFound for another cohort's)."""
+    enrolment = db.session.scalar(
+        sa.select(Enrolment)
+        .where(Enrolment.id == enrolment_id, Enrolment.cohort_id == cohort_id)
+        .options(joinedload(Enrolment.person))
+    )
+    if enrolment is None:
+        raise NotFound(_("There is no such enrolment in this cohort."))
+    return enrolment
+
+
+def person_by_email(email: str) -> Person:
+    """The (unmerged) person with this e-mail, for enrolling by e-mail."""
+    address = email.strip().lower()
+    person = db.session.scalar(sa.select(Person).where(Person.email == address))
+    if person is None or person.merged_into_id is not None:
+        raise DomainError(
+            _(
+                "No one in the directory has the e-mail %(email)s. "
+                "Add them to the directory first, or search by name.",
+                email=address,
+            ),
+            "email",
+        )
+    return person
+
+
+# --------------------------------------------------------------------------- seats
+
+
+@dataclass
+class _Seats:
+    """Seats taken and the end of the waitlist of a locked cohort, kept current as we go."""
+
+    cohort: Cohort
+    active: int
+    last_position: int
+
+    def full(self) -> bool:
+        return self.cohort.capacity is not None and self.active >= self.cohort.capacity
+
+    def queue(self) -> bool:
+        """Whether a newcomer joins the waitlist: no seat left, or others already waiting
+        (a freed seat is offered to them first)."""
+        return self.full() or (self.cohort.capacity is not None and self.last_position > 0)
+
+    def full_message(self) -> str:
+        return _(
+            "The cohort is full (%(taken)s of %(capacity)s): "
+            "put them on the waitlist or raise the capacity.",
+            taken=self.active,
+            capacity=self.cohort.capacity,
+        )
+
+
+def _seats(cohort_id: int, *, lock: bool) -> _Seats:
+    """The cohort (its row locked when ``lock``) with its seats taken and waitlist end."""
+    query = sa.select(Cohort).where(Cohort.id == cohort_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    cohort = db.session.scalar(query)
+    if cohort is None:
+        raise NotFound(_("There is no such cohort."))
+    active, last = db.session.execute(
+        sa.select(
+            sa.func.count().filter(Enrolment.status.in_(ACTIVE_ENROLMENT)),
+            sa.func.max(Enrolment.waitlist_position),
+        ).where(Enrolment.cohort_id == cohort_id)
+    ).one()
+    return _Seats(cohort, active or 0, last or 0)
+
+
+def _lock(cohort_id: int) -> _Seats:
+    """Lock the cohort's row for a change of its roster; refused when it is archived."""
+    seats = _seats(cohort_id, lock=True)
+    if seats.cohort.status == CohortStatus.ARCHIVED:
+        raise DomainError(_("This cohort is archived: its roster can no longer be changed."))
+    return seats
+
+
+def _renumber_waitlist(cohort_id: int) -> None:
+    """Number the waitlist 1..n in its current order."""
+    waiting = db.session.scalars(
+        sa.select(Enrolment)
+        .where(Enrolment.cohort_id == cohort_id, Enrolment.status == S.WAITLISTED)
+        .order_by(Enrolment.waitlist_position, Enrolment.id)
+    )
+    for position, enrolment in enumerate(waiting, start=1):
+        if enrolment.waitlist_position != position:
+            enrolment.waitlist_position = position
+
+
+def _status_summary(enrolment: Enrolment, old: EnrolmentStatus | None) -> str:
+    # Stored in the audit trail, so it stays in one language (the values, not their labels).
+    new = enrolment.status.value
+    name = enrolment.person.full_name
+    if old is None:
+        return f"{name}: {new}"
+    return f"{name}: {old.value} -> {new}"
+
+
+# --------------------------------------------------------------------------- enrolling
+
+
+@dataclass
+class EnrolResult:
+    """What a bulk enrolment did, person by person."""
+
+    enrolled: list[Enrolment] = field(default_factory=list)
+    waitlisted: list[Enrolment] = field(default_factory=list)
+    applied: list[Enrolment] = field(default_factory=list)
+    # People already on the roster: left as they were.
+    already: list[Enrolment] = field(default_factory=list)
+
+    @property
+    def created(self) -> list[Enrolment]:
+        return self.enrolled + self.waitlisted + self.applied
+
+
+def _create_status(status: EnrolmentStatus | str) -> EnrolmentStatus:
+    try:
+        wanted = S(status)
+    except ValueError:
+        wanted = None
+    if wanted not in CREATE_STATUSES:
+        raise DomainError(_("Choose one of the options offered."), "status")
+    return wanted
+
+
+def enrol_people(
+    cohort_id: int,
+    person_ids: Iterable[int],
+    *,
+    actor: User | None,
+    status: EnrolmentStatus | str = S.ENROLLED,
+    refuse_already: bool = False,
+) -> EnrolResult:
+    """Enrol several people at once, in the order given; all or nothing.
+
+    With ``ENROLLED``, people take the free seats and the rest join the end of the waitlist
+    (everyone joins it while others are waiting: the next free seat is theirs).
+    People already on the roster are reported in ``already`` and left unchanged, or refused
+    with a message when ``refuse_already``.
+    """
+    wanted = _create_status(status)
+    ids = list(dict.fromkeys(int(i) for i in person_ids))
+    if not ids:
+        raise DomainError(_("Pick at least one person to enrol."), "person_ids")
+    if len(ids) > MAX_BULK:
+        raise DomainError(_("Enrol at most %(n)s people at a time.", n=MAX_BULK), "person_ids")
+    seats = _lock(cohort_id)
+    if seats.cohort.status == CohortStatus.CLOSED:
+        raise DomainError(_("This cohort is closed: it takes no new enrolments."))
+    people = {
+        p.id: p
+        for p in db.session.scalars(
+            sa.select(Person).where(Person.id.in_(ids), Person.merged_into_id.is_(None))
+        )
+    }
+    if len(people) != len(ids):
+        raise DomainError(
+            _("Some of the people picked are no longer in the directory. Search again."),
+            "person_ids",
+        )
+    existing = {
+        e.person_id: e
+        for e in db.session.scalars(
+            sa.select(Enrolment).where(
+                Enrolment.cohort_id == cohort_id, Enrolment.person_id.in_(ids)
+            )
+        )
+    }
+    result = EnrolResult()
+    for person_id in ids:
+        if person_id in existing:
+            if refuse_already:
+                raise already_error(existing[person_id])
+            result.already.append(existing[person_id])
+            continue
+        enrolment = Enrolment(cohort_id=cohort_id, person=people[person_id], status=wanted)
+        if wanted == S.APPLIED:
+            result.applied.append(enrolment)
+        elif seats.queue():
+            seats.last_position += 1
+            enrolment.status = S.WAITLISTED
+            enrolment.waitlist_position = seats.last_position
+            result.waitlisted.append(enrolment)
+        else:
+            seats.active += 1
+            result.enrolled.append(enrolment)
+        db.session.add(enrolment)
+    db.session.flush()
+    for enrolment in result.created:
+        audit.record(
+            CREATE_ACTION,
+            actor=actor,
+            obj=enrolment,
+            programme_id=seats.cohort.programme_id,
+            changes={
+                "status": [None, enrolment.status.value],
+                "person_id": [None, enrolment.person_id],
+                "waitlist_position": [None, enrolment.waitlist_position],
+            },
+            summary=_status_summary(enrolment, None),
+        )
+    return result
+
+
+def enrol(
+    cohort_id: int,
+    person_id: int,
+    *,
+    actor: User | None,
+    status: EnrolmentStatus | str = S.ENROLLED,
+) -> Enrolment:
+    """Enrol one person (waitlisted when the cohort is full). Refused if already on the roster."""
+    result = enrol_people(cohort_id, [person_id], actor=actor, status=status, refuse_already=True)
+    return result.created[0]
+
+
+def already_error(enrolment: Enrolment) -> DomainError:
+    return DomainError(
+        _(
+            "%(name)s is already on this cohort's roster (%(status)s).",
+            name=enrolment.person.full_name,
+            status=label_for(enrolment.status),
+        ),
+        "person_ids",
+    )
+
+
+# --------------------------------------------------------------------------- status changes
+
+
+def change_status(
+    enrolment: Enrolment,
+    new_status: EnrolmentStatus | str,
+    *,
+    actor: User | None,
+    expect: EnrolmentStatus | None = None,
+) -> Enrolment:
+    """Move an enrolment to ``new_status`` if ``TRANSITIONS`` allows it and a seat is free.
+
+    Joining the waitlist puts the person at its end; leaving it closes the gap (1..n).
+    ``expect``: refuse unless the enrolment is (still) in that status.
+    """
+    try:
+        new = S(new_status)
+    except ValueError:
+        raise DomainError(_("Choose one of the options offered."), "status") from None
+    seats = _lock(enrolment.cohort_id)
+    db.session.refresh(enrolment)
+    old = enrolment.status
+    name = enrolment.person.full_name
+    if expect is not None and old != expect:
+        raise DomainError(
+            _("%(name)s is no longer %(status)s.", name=name, status=label_for(expect)), "status"
+        )
+    if new == old:
+        raise DomainError(
+            _("%(name)s is already %(status)s.", name=name, status=label_for(new)), "status"
+        )
+    if new not in TRANSITIONS[old]:
+        raise DomainError(
+            _(
+                "An enrolment cannot go from %(old)s to %(new)s. "
+                "From %(old)s it can become: %(allowed)s.",
+                old=label_for(old),
+                new=label_for(new),
+                allowed=", ".join(str(label_for(s)) for s in TRANSITIONS[old]),
+            ),
+            "status",
+        )
+    if new in ACTIVE_ENROLMENT and old not in ACTIVE_ENROLMENT and seats.full():
+        raise DomainError(seats.full_message(), "status")
+    old_position = enrolment.waitlist_position
+    enrolment.status = new
+    enrolment.waitlist_position = seats.last_position + 1 if new == S.WAITLISTED else None
+    db.session.flush()
+    if old == S.WAITLISTED:
+        _renumber_waitlist(enrolment.cohort_id)
+    changes: dict[str, Any] = {"status": [old.value, new.value]}
+    if old_position != enrolment.waitlist_position:
+        changes["waitlist_position"] = [old_position, enrolment.waitlist_position]
+    audit.record(
+        STATUS_ACTION,
+        actor=actor,
+        obj=enrolment,
+        programme_id=seats.cohort.programme_id,
+        changes=changes,
+        summary=_status_summary(enrolment, old),
+    )
+    return enrolment
+
+
+def withdraw(enrolment: Enrolment, *, actor: User | None) -> Enrolment | None:
+    """Withdraw someone; returns the next person on the waitlist if a seat is now free for them.
+
+    Promotion is not automatic: the coordinator is offered the returned enrolment.
+    """
+    change_status(enrolment, S.WITHDRAWN, actor=actor)
+    return next_on_waitlist(enrolment.cohort_id)
+
+
+def _first_waitlisted(cohort_id: int) -> Enrolment | None:
+    return db.session.scalar(
+        sa.select(Enrolment)
+        .where(Enrolment.cohort_id == cohort_id, Enrolment.status == S.WAITLISTED)
+        .order_by(Enrolment.waitlist_position)
+        .options(joinedload(Enrolment.person))
+        .limit(1)
+    )
+
+
+def next_on_waitlist(cohort_id: int) -> Enrolment | None:
+    """The first person on the waitlist, if a seat is free for them."""
+    if _seats(cohort_id, lock=False).full():
+        return None
+    return _first_waitlisted(cohort_id)
+
+
+def promote(cohort_id: int, *, actor: User | None, enrolment_id: int | None = None) -> Enrolment:
+    """Give a free seat to the first on the waitlist (or to ``enrolment_id``).
+
+    The rest of the waitlist moves up (1..n). Refused when the cohort is full.
+    """
+    _lock(cohort_id)
+    if enrolment_id is None:
+        enrolment = _first_waitlisted(cohort_id)
+        if enrolment is None:
+            raise DomainError(_("Nobody is on the waitlist."))
+    else:
+        enrolment = get_enrolment(cohort_id, enrolment_id)
+    return change_status(enrolment, S.ENROLLED, actor=actor, expect=S.WAITLISTED)
+
+
+def move_on_waitlist(enrolment: Enrolment, step: int, *, actor: User | None) -> Enrolment:
+    """Move a waitlisted person ``step`` places (negative: towards the front)."""
+    seats = _lock(enrolment.cohort_id)
+    db.session.refresh(enrolment)
+    if enrolment.status != S.WAITLISTED:
+        raise DomainError(_("%(name)s is not on the waitlist.", name=enrolment.person.full_name))
+    _renumber_waitlist(enrolment.cohort_id)
+    waiting: Sequence[Enrolment] = db.session.scalars(
+        sa.select(Enrolment)
+        .where(Enrolment.cohort_id == enrolment.cohort_id, Enrolment.status == S.WAITLISTED)
+        .order_by(Enrolment.waitlist_position)
+    ).all()
+    old = waiting.index(enrolment)
+    new = min(max(old + step, 0), len(waiting) - 1)
+    if new == old:
+        return enrolment
+    order = list(waiting)
+    order.insert(new, order.pop(old))
+    for position, e in enumerate(order, start=1):
+        e.waitlist_position = position
+    audit.record(
+        WAITLIST_ACTION,
+        actor=actor,
+        obj=enrolment,
+        programme_id=seats.cohort.programme_id,
+        changes={"waitlist_position": [old + 1, new + 1]},
+        summary=f"{enrolment.person.full_name}: waitlist {old + 1} -> {new + 1}",
+    )
+    return enrolment

@@ -1,0 +1,287 @@
+"""Enrolment pages: a cohort's roster, enrolling people, status changes and the waitlist.
+
+The roster partial (``templates/enrolments/_roster.html``) is also shown on the cohort's
+page; its forms send ``next`` so that the coordinator comes back to the page they were on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+
+from trainingmgr.cohorts.models import Cohort, Enrolment, EnrolmentStatus
+from trainingmgr.core.errors import DomainError, NotFound
+from trainingmgr.core.labels import label_for
+from trainingmgr.core.permissions import coordinator_only
+from trainingmgr.enrolments import services
+from trainingmgr.enrolments.forms import (
+    BackForm,
+    EnrolByEmailForm,
+    EnrolForm,
+    MoveForm,
+    PromoteForm,
+    StatusForm,
+    first_error,
+)
+from trainingmgr.extensions import db
+
+bp = Blueprint("enrolments", __name__)
+
+MAX_QUERY = 200
+
+
+def _cohort_or_404(cohort_id: int) -> Cohort:
+    cohort = db.session.scalar(
+        sa.select(Cohort).where(Cohort.id == cohort_id).options(joinedload(Cohort.programme))
+    )
+    if cohort is None:
+        abort(404)
+    return cohort
+
+
+def _enrolment_or_404(cohort_id: int, enrolment_id: int) -> Enrolment:
+    try:
+        return services.get_enrolment(cohort_id, enrolment_id)
+    except NotFound:
+        abort(404)
+
+
+def _actor() -> object:
+    return current_user._get_current_object()
+
+
+def _back(cohort_id: int, form: BackForm) -> Response:
+    """Back to ``next`` when it is a path on this site, else to the enrolments page."""
+    target = form.next.data or ""
+    parts = urlsplit(target)
+    if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc:
+        target = url_for("enrolments.manage", cohort_id=cohort_id)
+    return redirect(target)
+
+
+def _perform(cohort_id: int, form: BackForm, work: Callable[[], str]) -> Response:
+    """Validate ``form``, run ``work`` (a service call returning the success message), commit.
+
+    Refusals roll back, so nothing is half-written, and come back as a flash.
+    """
+    if not form.validate_on_submit():
+        flash(first_error(form), "danger")
+        return _back(cohort_id, form)
+    try:
+        message = work()
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return _back(cohort_id, form)
+    db.session.commit()
+    flash(message, "success")
+    return _back(cohort_id, form)
+
+
+def _render_manage(
+    cohort: Cohort,
+    enrol_form: EnrolForm | None = None,
+    email_form: EnrolByEmailForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    query = request.values.get("q", "").strip()[:MAX_QUERY]
+    enrol_form = enrol_form or EnrolForm(formdata=None, q=query)
+    email_form = email_form or EnrolByEmailForm(formdata=None)
+    page = render_template(
+        "enrolments/manage.html",
+        cohort=cohort,
+        roster=services.roster(cohort.id),
+        events=services.history(cohort.id),
+        query=query,
+        results=services.search_people(cohort.id, query) if query else None,
+        enrol_form=enrol_form,
+        email_form=email_form,
+        picked=set(enrol_form.person_ids.data or []),
+        hub_url=(
+            url_for("cohorts.detail", cohort_id=cohort.id)
+            if "cohorts.detail" in current_app.view_functions
+            else None
+        ),
+    )
+    return page, status
+
+
+@bp.get("/cohorts/<int:cohort_id>/enrolments")
+@coordinator_only
+def manage(cohort_id: int) -> tuple[str, int]:
+    return _render_manage(_cohort_or_404(cohort_id))
+
+
+def _enrolled_message(result: services.EnrolResult) -> str:
+    parts = []
+    if result.enrolled:
+        parts.append(
+            ngettext("%(num)d person enrolled.", "%(num)d people enrolled.", len(result.enrolled))
+        )
+    if result.waitlisted:
+        parts.append(
+            ngettext(
+                "%(num)d put on the waitlist (place %(first)s).",
+                "%(num)d put on the waitlist (places %(first)s to %(last)s).",
+                len(result.waitlisted),
+                first=result.waitlisted[0].waitlist_position,
+                last=result.waitlisted[-1].waitlist_position,
+            )
+        )
+    if result.applied:
+        parts.append(
+            ngettext("%(num)d added as applied.", "%(num)d added as applied.", len(result.applied))
+        )
+    if result.already:
+        names = ", ".join(f"{e.person.full_name} ({label_for(e.status)})" for e in result.already)
+        parts.append(_("Already on the roster, left unchanged: %(names)s.", names=names))
+    return " ".join(parts)
+
+
+@bp.post("/cohorts/<int:cohort_id>/enrolments")
+@coordinator_only
+def enrol(cohort_id: int) -> Response | tuple[str, int]:
+    """Enrol the people ticked in the search results, in one transaction."""
+    cohort = _cohort_or_404(cohort_id)
+    form = EnrolForm()
+    if form.validate_on_submit():
+        try:
+            ids = form.person_ids.data
+            # One person already on the roster is refused; in a group, reported.
+            result = services.enrol_people(
+                cohort.id,
+                ids,
+                actor=_actor(),
+                status=form.status.data,
+                refuse_already=len(ids) == 1,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            _field_error(form, exc, "person_ids")
+        else:
+            db.session.commit()
+            flash(_enrolled_message(result), "success" if result.created else "warning")
+            return redirect(
+                url_for("enrolments.manage", cohort_id=cohort.id, q=form.q.data or None)
+            )
+    return _render_manage(cohort, enrol_form=form, status=400)
+
+
+@bp.post("/cohorts/<int:cohort_id>/enrolments/by-email")
+@coordinator_only
+def enrol_by_email(cohort_id: int) -> Response | tuple[str, int]:
+    """Enrol one person given by e-mail."""
+    cohort = _cohort_or_404(cohort_id)
+    form = EnrolByEmailForm()
+    if form.validate_on_submit():
+        try:
+            person = services.person_by_email(form.email.data)
+            created = services.enrol(
+                cohort.id, person.id, actor=_actor(), status=form.as_status.data
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            _field_error(form, exc, "email", {"status": "as_status", "person_ids": "email"})
+        else:
+            db.session.commit()
+            flash(_added_message(created), "success")
+            return redirect(url_for("enrolments.manage", cohort_id=cohort.id))
+    return _render_manage(cohort, email_form=form, status=400)
+
+
+def _field_error(
+    form: FlaskForm, exc: DomainError, default: str, rename: dict[str, str] | None = None
+) -> None:
+    name = (rename or {}).get(exc.field or "", exc.field) or default
+    target = form[name] if name in form else form[default]
+    target.errors = [*target.errors, exc.message]
+
+
+def _added_message(enrolment: Enrolment) -> str:
+    name = enrolment.person.full_name
+    if enrolment.status == EnrolmentStatus.WAITLISTED:
+        return _(
+            "%(name)s is on the waitlist, place %(n)s.", name=name, n=enrolment.waitlist_position
+        )
+    return _("%(name)s added as %(status)s.", name=name, status=label_for(enrolment.status))
+
+
+@bp.post("/cohorts/<int:cohort_id>/enrolments/<int:enrolment_id>/status")
+@coordinator_only
+def change_status(cohort_id: int, enrolment_id: int) -> Response:
+    enrolment = _enrolment_or_404(cohort_id, enrolment_id)
+    form = StatusForm()
+
+    def work() -> str:
+        services.change_status(enrolment, form.status.data, actor=_actor())
+        return _status_message(enrolment)
+
+    return _perform(cohort_id, form, work)
+
+
+def _status_message(enrolment: Enrolment) -> str:
+    if enrolment.status == EnrolmentStatus.WAITLISTED:
+        return _added_message(enrolment)
+    return _(
+        "%(name)s is now %(status)s.",
+        name=enrolment.person.full_name,
+        status=label_for(enrolment.status),
+    )
+
+
+@bp.post("/cohorts/<int:cohort_id>/enrolments/<int:enrolment_id>/withdraw")
+@coordinator_only
+def withdraw(cohort_id: int, enrolment_id: int) -> Response:
+    enrolment = _enrolment_or_404(cohort_id, enrolment_id)
+    form = BackForm()
+
+    def work() -> str:
+        services.withdraw(enrolment, actor=_actor())
+        # The roster then offers the free seat to the next person on the waitlist.
+        return _("%(name)s has withdrawn.", name=enrolment.person.full_name)
+
+    return _perform(cohort_id, form, work)
+
+
+@bp.post("/cohorts/<int:cohort_id>/enrolments/promote")
+@coordinator_only
+def promote(cohort_id: int) -> Response:
+    """Give a free seat to the first on the waitlist, or to the one chosen."""
+    _cohort_or_404(cohort_id)
+    form = PromoteForm()
+
+    def work() -> str:
+        enrolment = services.promote(cohort_id, actor=_actor(), enrolment_id=form.enrolment_id.data)
+        return _("%(name)s is enrolled from the waitlist.", name=enrolment.person.full_name)
+
+    return _perform(cohort_id, form, work)
+
+
+@bp.post("/cohorts/<int:cohort_id>/enrolments/<int:enrolment_id>/move")
+@coordinator_only
+def move(cohort_id: int, enrolment_id: int) -> Response:
+    """Move someone up or down the waitlist."""
+    enrolment = _enrolment_or_404(cohort_id, enrolment_id)
+    form = MoveForm()
+
+    def work() -> str:
+        services.move_on_waitlist(enrolment, form.step, actor=_actor())
+        return _(
+            "%(name)s is now at place %(n)s on the waitlist.",
+            name=enrolment.person.full_name,
+            n=enrolment.waitlist_position,
+        )
+
+    return _perform(cohort_id, form, work)

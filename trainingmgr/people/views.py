@@ -1,0 +1,187 @@
+"""The people directory: list and search, create, edit, the person page, merge."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.routing import BuildError
+from werkzeug.wrappers import Response
+
+from trainingmgr.core.errors import DomainError
+from trainingmgr.core.pagination import page_args
+from trainingmgr.core.permissions import coordinator_only
+from trainingmgr.extensions import db
+from trainingmgr.people import services
+from trainingmgr.people.forms import LABELS, MergeForm, PersonForm
+from trainingmgr.people.models import Person
+
+bp = Blueprint("people", __name__, url_prefix="/people")
+
+
+def _show_error(form: FlaskForm, error: DomainError) -> None:
+    """Roll back and show ``error`` next to its field (or as a message)."""
+    db.session.rollback()
+    if error.field and error.field in form:
+        form[error.field].errors = [*form[error.field].errors, error.message]
+    else:
+        flash(error.message, "danger")
+
+
+def _cohort_url() -> Callable[[int], str] | None:
+    """Links to cohort pages, once that page exists (it takes the cohort id)."""
+    if "cohorts.detail" not in current_app.view_functions:
+        return None
+    rules = list(current_app.url_map.iter_rules("cohorts.detail"))
+    arguments = sorted(rules[0].arguments) if rules else []
+    if len(arguments) != 1:
+        return None
+
+    def build(cohort_id: int) -> str:
+        try:
+            return url_for("cohorts.detail", **{arguments[0]: cohort_id})
+        except BuildError:
+            return ""
+
+    return build
+
+
+def _page_context() -> dict[str, object]:
+    return {"country_name": services.country_name}
+
+
+@bp.route("/")
+@coordinator_only
+def index() -> str:
+    filters = services.DirectoryFilter.from_args(request.args)
+    page, per_page = page_args(request.args)
+    return render_template(
+        "people/index.html",
+        filters=filters,
+        result=services.directory(filters, page, per_page),
+        options=services.directory_options(),
+        roles=services.DirectoryRole,
+        **_page_context(),
+    )
+
+
+def _render_form(form: PersonForm, person: Person | None) -> str:
+    return render_template(
+        "people/form.html", form=form, person=person, countries=services.country_choices()
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@coordinator_only
+def create() -> str | Response:
+    form = PersonForm()
+    if form.validate_on_submit():
+        try:
+            person = services.create_person(form.to_data(), current_user)
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(name)s was added.", name=person.full_name), "success")
+            return redirect(url_for("people.detail", person_id=person.id))
+    return _render_form(form, None)
+
+
+@bp.route("/<int:person_id>")
+@coordinator_only
+def detail(person_id: int) -> str:
+    person = db.get_or_404(Person, person_id)
+    return render_template(
+        "people/detail.html",
+        detail=services.person_detail(person),
+        cohort_url=_cohort_url(),
+        **_page_context(),
+    )
+
+
+@bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
+@coordinator_only
+def edit(person_id: int) -> str | Response:
+    person = db.get_or_404(Person, person_id)
+    if person.merged_into_id is not None:
+        flash(_("This record was merged into another one; edit that record instead."), "info")
+        return redirect(url_for("people.detail", person_id=person.merged_into_id))
+    form = PersonForm(obj=person)
+    if request.method == "GET":
+        form.country.data = services.country_name(person.country)
+    if form.validate_on_submit():
+        try:
+            changes = services.update_person(person, form.to_data(), current_user)
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            if changes:
+                flash(_("The changes to %(name)s were saved.", name=person.full_name), "success")
+            else:
+                flash(_("Nothing was changed."), "info")
+            return redirect(url_for("people.detail", person_id=person.id))
+    return _render_form(form, person)
+
+
+def _chosen(form: MergeForm, name: str) -> Person | None:
+    """The person whose id is in ``form[name]``; an error on the field when there is none."""
+    person_id = form[name].data
+    if not person_id:
+        return None
+    person = db.session.get(Person, person_id)
+    if person is None:
+        form[name].errors = [*form[name].errors, _("There is no record #%(id)s.", id=person_id)]
+    return person
+
+
+@bp.route("/merge", methods=["GET", "POST"])
+@coordinator_only
+def merge() -> str | Response:
+    """Choose the record to keep and the duplicate, preview what moves, then confirm."""
+    posted = request.method == "POST"
+    form = MergeForm() if posted else MergeForm(formdata=request.args, meta={"csrf": False})
+    if posted and not form.validate():
+        abort(400)
+    if not posted:
+        form.validate()  # only to convert the numbers; empty fields are not an error yet
+        for name in ("keep", "duplicate"):
+            if not request.args.get(name):
+                form[name].errors = []
+    keep, duplicate = _chosen(form, "keep"), _chosen(form, "duplicate")
+    plan = None
+    if keep is not None and duplicate is not None:
+        try:
+            if posted:
+                services.merge_people(keep, duplicate, current_user)
+                db.session.commit()
+                flash(
+                    _(
+                        "Record #%(dup)s was merged into %(name)s.",
+                        dup=duplicate.id,
+                        name=keep.full_name,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("people.detail", person_id=keep.id))
+            plan = services.plan_merge(keep, duplicate)
+        except DomainError as error:
+            _show_error(form, error)
+    elif posted:
+        abort(404)
+    q = (request.args.get("q") or "").strip()
+    candidates = services.directory(services.DirectoryFilter(q=q), 1, 20).items if q else None
+    return render_template(
+        "people/merge.html",
+        form=form,
+        keep=keep,
+        duplicate=duplicate,
+        plan=plan,
+        q=q,
+        candidates=candidates,
+        form_labels=LABELS,
+        **_page_context(),
+    )

@@ -1,0 +1,876 @@
+"""Programmes, their partners and funders, and their curriculum modules.
+
+Every rule lives here: views, the CLI and tests call these functions. They raise
+``DomainError`` for bad input, record an audit event for every change, and never commit.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+import pycountry
+import sqlalchemy as sa
+from anyascii import anyascii
+from babel import Locale
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from trainingmgr.accounts.models import User
+from trainingmgr.audit import services as audit
+from trainingmgr.certificates.models import CertificateSerialCounter
+from trainingmgr.cohorts.models import (
+    ACTIVE_ENROLMENT,
+    Cohort,
+    Enrolment,
+    Session,
+    SessionStatus,
+    cohort_required_modules,
+)
+from trainingmgr.core.errors import DomainError
+from trainingmgr.extensions import db
+from trainingmgr.programmes.models import (
+    CertificateLanguage,
+    Module,
+    PartnerRole,
+    Programme,
+    ProgrammeKind,
+    ProgrammePartner,
+    ProgrammeStatus,
+)
+
+CODE_MAX = 20
+_CODE_RE = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
+_HUNDRED = Decimal(100)
+_CENT = Decimal("0.01")
+MAX_BUDGET = Decimal("999999999999.99")  # Numeric(14, 2)
+MAX_HOURS = Decimal("9999.99")  # Numeric(6, 2)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass
+class ProgrammeInput:
+    """What a coordinator enters for a programme (as parsed by the form or the CLI)."""
+
+    code: str
+    title: str
+    kind: ProgrammeKind | str
+    description: str = ""
+    start_date: date | None = None
+    end_date: date | None = None
+    budget: Decimal | None = None
+    currency: str | None = None
+    # ISO codes or names, as a list or as text separated by commas, semicolons or lines.
+    target_countries: Sequence[str] | str = ()
+    target_regions: str = ""
+    default_min_attendance_pct: int | None = 80
+    default_min_hours: Decimal | None = None
+    default_certificate_language: CertificateLanguage | str = CertificateLanguage.EN
+
+
+@dataclass
+class PartnerInput:
+    name: str
+    role: PartnerRole | str = PartnerRole.PARTNER
+    funding_share: Decimal | None = None
+
+
+@dataclass
+class ModuleInput:
+    code: str
+    title: str
+    competence_area: str = ""
+    hours: Decimal | None = Decimal("0")
+    description: str = ""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _jsonable(value: Any) -> Any:
+    """A value as it is kept in an audit event's ``changes``."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)  # Decimal, date
+
+
+def _apply(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
+    """Set ``values`` on ``obj``; return ``{field: [old, new]}`` for those that changed."""
+    changes: dict[str, list[Any]] = {}
+    for name, new in values.items():
+        old = getattr(obj, name)
+        if old != new:
+            changes[name] = [_jsonable(old), _jsonable(new)]
+            setattr(obj, name, new)
+    return changes
+
+
+def _created(values: dict[str, Any]) -> dict[str, list[Any]]:
+    return {name: [None, _jsonable(v)] for name, v in values.items() if v not in (None, "")}
+
+
+def _text(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def _required(value: str | None, field_name: str, message: str) -> str:
+    value = _text(value)
+    if not value:
+        raise DomainError(message, field_name)
+    return value
+
+
+def _max_length(value: str, limit: int, field_name: str) -> str:
+    if len(value) > limit:
+        raise DomainError(
+            _("Use at most %(n)d characters (this has %(len)d).", n=limit, len=len(value)),
+            field_name,
+        )
+    return value
+
+
+def normalise_code(value: str | None, field_name: str = "code") -> str:
+    """An upper-case code of letters, digits and dashes ("mmdp-2026" -> "MMDP-2026")."""
+    code = _required(value, field_name, _("Enter a code, for example MMDP-2026.")).upper()
+    if not _CODE_RE.fullmatch(code):
+        raise DomainError(
+            _(
+                "A code may contain only letters A-Z, digits and single dashes between "
+                "them, for example MMDP-2026."
+            ),
+            field_name,
+        )
+    return _max_length(code, CODE_MAX, field_name)
+
+
+def normalise_currency(value: str | None) -> str | None:
+    """An ISO 4217 currency code ("eur" -> "EUR"), or None when left empty."""
+    code = _text(value).upper()
+    if not code:
+        return None
+    if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
+        raise DomainError(
+            _(
+                "“%(code)s” is not an ISO 4217 currency code. Use three letters such as "
+                "EUR, USD or AZN.",
+                code=_text(value),
+            ),
+            "currency",
+        )
+    return code
+
+
+def _country_key(text: str) -> str:
+    key = re.sub(r"[^a-z0-9]+", " ", anyascii(text).casefold()).strip()
+    return key.removeprefix("the ")
+
+
+# Common names that neither ISO 3166 nor the CLDR use.
+_COUNTRY_ALIASES = {
+    "turkey": "TR",
+    "uk": "GB",
+    "great britain": "GB",
+    "england": "GB",
+    "usa": "US",
+    "ivory coast": "CI",
+    "holland": "NL",
+    "kirghizia": "KG",
+}
+
+
+@cache
+def _country_names() -> dict[str, str]:
+    """Folded country names (ISO 3166 and CLDR, in the app's languages) -> alpha-2 code."""
+    names: dict[str, str] = {}
+    codes = set()
+    for country in pycountry.countries:
+        codes.add(country.alpha_2)
+        for attr in ("name", "official_name", "common_name"):
+            if hasattr(country, attr):
+                names.setdefault(_country_key(getattr(country, attr)), country.alpha_2)
+    for language in ("en", "ru", "az"):
+        for code, name in Locale.parse(language).territories.items():
+            if code in codes:
+                names.setdefault(_country_key(name), code)
+    for alias, code in _COUNTRY_ALIASES.items():
+        names.setdefault(alias, code)
+    return names
+
+
+def _country_code(token: str) -> str | None:
+    if len(token) == 2 and token.isalpha():
+        country = pycountry.countries.get(alpha_2=token.upper())
+        if country is not None:
+            return country.alpha_2
+    if len(token) == 3 and token.isalpha():
+        country = pycountry.countries.get(alpha_3=token.upper())
+        if country is not None:
+            return country.alpha_2
+    return _country_names().get(_country_key(token))
+
+
+def normalise_countries(value: Sequence[str] | str | None) -> list[str]:
+    """ISO 3166 alpha-2 codes, in the order given and without repeats.
+
+    Accepts codes ("az", "AZE") and names in English, Russian or Azerbaijani ("Georgia",
+    "Турция", "Türkiye"), as a list or as text separated by commas, semicolons or lines.
+    """
+    if value is None:
+        return []
+    tokens = re.split(r"[,;\n]+", value) if isinstance(value, str) else list(value)
+    codes: list[str] = []
+    unknown: list[str] = []
+    for raw in tokens:
+        token = raw.strip()
+        if not token:
+            continue
+        code = _country_code(token)
+        if code is None:
+            unknown.append(token)
+        elif code not in codes:
+            codes.append(code)
+    if unknown:
+        raise DomainError(
+            _(
+                "Unknown country: %(names)s. Enter ISO 3166 codes (AZ, GE) or country "
+                "names, separated by commas.",
+                names=", ".join(unknown),
+            ),
+            "target_countries",
+        )
+    return codes
+
+
+def _choice(enum_cls: type[Any], value: Any, field_name: str) -> Any:
+    try:
+        return enum_cls(value)
+    except ValueError:
+        raise DomainError(_("Choose one of the options offered."), field_name) from None
+
+
+def _number(
+    value: Decimal | None,
+    field_name: str,
+    message: str,
+    *,
+    maximum: Decimal,
+    above_zero: bool = False,
+) -> Decimal | None:
+    """``value`` if it lies in [0, maximum] (or (0, maximum]) with at most two decimals."""
+    if value is None:
+        return None
+    value = Decimal(value)
+    if not value.is_finite() or value < 0 or (above_zero and value == 0) or value > maximum:
+        raise DomainError(message, field_name)
+    if value != value.quantize(_CENT):
+        raise DomainError(_("Use at most two decimal places."), field_name)
+    return value
+
+
+# --------------------------------------------------------------------------- programmes
+
+
+def _programme_values(data: ProgrammeInput, programme: Programme | None) -> dict[str, Any]:
+    """Validate ``data``; return the column values to store."""
+    code = normalise_code(data.code)
+    clash = sa.select(Programme.id).where(sa.func.upper(Programme.code) == code)
+    if programme is not None:
+        clash = clash.where(Programme.id != programme.id)
+    if db.session.scalar(clash.limit(1)) is not None:
+        raise DomainError(
+            _("Another programme already uses the code %(code)s. Choose another code.", code=code),
+            "code",
+        )
+    title = _max_length(_required(data.title, "title", _("Enter a title.")), 250, "title")
+    if data.start_date and data.end_date and data.end_date < data.start_date:
+        raise DomainError(
+            _("The end date is before the start date. Enter an end date on or after it."),
+            "end_date",
+        )
+    budget = _number(
+        data.budget,
+        "budget",
+        _("Enter a budget of 0 or more (at most %(max)s).", max=MAX_BUDGET),
+        maximum=MAX_BUDGET,
+    )
+    currency = normalise_currency(data.currency)
+    if budget is not None and currency is None:
+        raise DomainError(
+            _("Enter the currency of the budget, for example EUR."),
+            "currency",
+        )
+    pct = data.default_min_attendance_pct
+    if pct is not None and not 0 <= pct <= 100:
+        raise DomainError(
+            _("The minimum attendance is a percentage: enter a number from 0 to 100."),
+            "default_min_attendance_pct",
+        )
+    min_hours = _number(
+        data.default_min_hours,
+        "default_min_hours",
+        _(
+            "Enter the minimum hours as a number from 0 to %(max)s, or leave it empty.",
+            max=MAX_HOURS,
+        ),
+        maximum=MAX_HOURS,
+    )
+    return {
+        "code": code,
+        "title": title,
+        "kind": _choice(ProgrammeKind, data.kind, "kind"),
+        "description": _text(data.description),
+        "start_date": data.start_date,
+        "end_date": data.end_date,
+        "budget": budget,
+        "currency": currency,
+        "target_countries": ",".join(normalise_countries(data.target_countries)),
+        "target_regions": _max_length(_text(data.target_regions), 500, "target_regions"),
+        "default_min_attendance_pct": pct,
+        "default_min_hours": min_hours,
+        "default_certificate_language": _choice(
+            CertificateLanguage, data.default_certificate_language, "default_certificate_language"
+        ),
+    }
+
+
+def create_programme(actor: User | None, data: ProgrammeInput) -> Programme:
+    values = _programme_values(data, None)
+    programme = Programme(status=ProgrammeStatus.ACTIVE, **values)
+    db.session.add(programme)
+    db.session.flush()
+    audit.record(
+        "programme.create",
+        actor=actor,
+        obj=programme,
+        programme_id=programme.id,
+        changes=_created(values),
+        summary=programme.code,
+    )
+    return programme
+
+
+def update_programme(actor: User | None, programme: Programme, data: ProgrammeInput) -> Programme:
+    changes = _apply(programme, _programme_values(data, programme))
+    if changes:
+        db.session.flush()
+        audit.record(
+            "programme.update",
+            actor=actor,
+            obj=programme,
+            programme_id=programme.id,
+            changes=changes,
+            summary=programme.code,
+        )
+    return programme
+
+
+def set_archived(actor: User | None, programme: Programme, archived: bool) -> Programme:
+    """Archive a programme (it leaves the active lists) or bring it back."""
+    status = ProgrammeStatus.ARCHIVED if archived else ProgrammeStatus.ACTIVE
+    if programme.status == status:
+        raise DomainError(
+            _("This programme is already archived.")
+            if archived
+            else _("This programme is not archived.")
+        )
+    changes = _apply(programme, {"status": status})
+    audit.record(
+        "programme.archive" if archived else "programme.unarchive",
+        actor=actor,
+        obj=programme,
+        programme_id=programme.id,
+        changes=changes,
+        summary=programme.code,
+    )
+    return programme
+
+
+def delete_programme(actor: User | None, programme: Programme) -> None:
+    """Delete a programme that never had cohorts; otherwise explain that it can be archived."""
+    cohorts = db.session.scalar(
+        sa.select(sa.func.count(Cohort.id)).where(Cohort.programme_id == programme.id)
+    )
+    if cohorts:
+        raise DomainError(
+            _(
+                "%(code)s has %(n)d cohort(s), so it cannot be deleted: their enrolments, "
+                "attendance and certificates would be lost. Archive the programme instead.",
+                code=programme.code,
+                n=cohorts,
+            )
+        )
+    counters = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(CertificateSerialCounter)
+        .where(CertificateSerialCounter.programme_id == programme.id)
+    )
+    if counters:
+        raise DomainError(
+            _(
+                "Certificates have been numbered under %(code)s, so it cannot be deleted. "
+                "Archive the programme instead.",
+                code=programme.code,
+            )
+        )
+    # The event outlives the programme, so it does not point at it.
+    audit.record(
+        "programme.delete",
+        actor=actor,
+        obj=programme,
+        changes={"code": [programme.code, None], "title": [programme.title, None]},
+        summary=f"{programme.code} {programme.title}",
+    )
+    db.session.delete(programme)
+    db.session.flush()
+
+
+# --------------------------------------------------------------------------- lists and pages
+
+
+@dataclass(frozen=True)
+class ProgrammeRow:
+    programme: Programme
+    cohorts: int
+    modules: int
+    participants: int
+
+
+def _participant_count(programme_id: Any) -> sa.ScalarSelect[int]:
+    return (
+        sa.select(sa.func.count(sa.distinct(Enrolment.person_id)))
+        .join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .where(Cohort.programme_id == programme_id, Enrolment.status.in_(ACTIVE_ENROLMENT))
+        .scalar_subquery()
+    )
+
+
+def list_programmes(status: ProgrammeStatus | None = ProgrammeStatus.ACTIVE) -> list[ProgrammeRow]:
+    """Programmes (all when ``status`` is None) with their counts, in one query."""
+    cohort_count = (
+        sa.select(sa.func.count(Cohort.id))
+        .where(Cohort.programme_id == Programme.id)
+        .scalar_subquery()
+    )
+    module_count = (
+        sa.select(sa.func.count(Module.id))
+        .where(Module.programme_id == Programme.id, Module.retired.is_(False))
+        .scalar_subquery()
+    )
+    query = sa.select(
+        Programme, cohort_count, module_count, _participant_count(Programme.id)
+    ).order_by(Programme.code)
+    if status is not None:
+        query = query.where(Programme.status == status)
+    return [
+        ProgrammeRow(p, c or 0, m or 0, n or 0) for p, c, m, n in db.session.execute(query).all()
+    ]
+
+
+@dataclass(frozen=True)
+class ModuleRow:
+    module: Module
+    sessions: int
+
+    @property
+    def deletable(self) -> bool:
+        return self.sessions == 0
+
+
+@dataclass(frozen=True)
+class CohortRow:
+    cohort: Cohort
+    enrolled: int
+    sessions: int
+
+
+@dataclass
+class ProgrammeOverview:
+    programme: Programme
+    modules: list[ModuleRow]
+    cohorts: list[CohortRow]
+    participants: int
+    partners: list[ProgrammePartner] = field(default_factory=list)
+
+    @property
+    def funders(self) -> list[ProgrammePartner]:
+        return [p for p in self.partners if p.role == PartnerRole.FUNDER]
+
+    @property
+    def funded_share(self) -> Decimal:
+        return sum((p.funding_share or Decimal(0) for p in self.funders), Decimal(0))
+
+    @property
+    def sessions(self) -> int:
+        return sum(c.sessions for c in self.cohorts)
+
+    @property
+    def curriculum_hours(self) -> Decimal:
+        return sum((r.module.hours for r in self.modules if not r.module.retired), Decimal(0))
+
+
+def programme_overview(programme_id: int) -> ProgrammeOverview | None:
+    """Everything the programme page shows, in a fixed number of queries."""
+    programme = db.session.scalar(
+        sa.select(Programme)
+        .where(Programme.id == programme_id)
+        .options(selectinload(Programme.partners))
+    )
+    if programme is None:
+        return None
+    used = (
+        sa.select(sa.func.count(Session.id)).where(Session.module_id == Module.id).scalar_subquery()
+    )
+    modules = [
+        ModuleRow(m, n or 0)
+        for m, n in db.session.execute(
+            sa.select(Module, used)
+            .where(Module.programme_id == programme_id)
+            .order_by(Module.position, Module.id)
+        ).all()
+    ]
+    enrolled = (
+        sa.select(sa.func.count(Enrolment.id))
+        .where(Enrolment.cohort_id == Cohort.id, Enrolment.status.in_(ACTIVE_ENROLMENT))
+        .scalar_subquery()
+    )
+    scheduled = (
+        sa.select(sa.func.count(Session.id))
+        .where(Session.cohort_id == Cohort.id, Session.status == SessionStatus.SCHEDULED)
+        .scalar_subquery()
+    )
+    cohorts = [
+        CohortRow(c, e or 0, s or 0)
+        for c, e, s in db.session.execute(
+            sa.select(Cohort, enrolled, scheduled)
+            .where(Cohort.programme_id == programme_id)
+            .order_by(Cohort.start_date, Cohort.name)
+        ).all()
+    ]
+    participants = db.session.scalar(sa.select(_participant_count(programme_id))) or 0
+    return ProgrammeOverview(
+        programme=programme,
+        modules=modules,
+        cohorts=cohorts,
+        participants=participants,
+        partners=sorted(programme.partners, key=lambda p: (p.position, p.id)),
+    )
+
+
+# --------------------------------------------------------------------------- ordering
+
+
+def _renumber(items: Sequence[Any]) -> None:
+    """Positions 0..n-1 in the current order (keeps them contiguous)."""
+    for index, item in enumerate(items):
+        if item.position != index:
+            item.position = index
+
+
+def _ordered(items: Sequence[Any]) -> list[Any]:
+    return sorted(items, key=lambda item: (item.position, item.id or 0))
+
+
+def _move(items: list[Any], item: Any, offset: int) -> int | None:
+    """Move ``item`` by ``offset`` places in ``items``; return its old position or None."""
+    _renumber(items)
+    old = items.index(item)
+    new = old + offset
+    if offset == 0 or not 0 <= new < len(items):
+        return None
+    items.insert(new, items.pop(old))
+    _renumber(items)
+    return old
+
+
+def _direction(value: str | int) -> int:
+    if value in ("up", -1):
+        return -1
+    if value in ("down", 1):
+        return 1
+    raise DomainError(_("Move a row up or down."))
+
+
+# --------------------------------------------------------------------------- partners
+
+
+def _partner_values(
+    programme: Programme, data: PartnerInput, partner: ProgrammePartner | None
+) -> dict[str, Any]:
+    name = _max_length(
+        _required(data.name, "name", _("Enter the name of the organisation.")), 250, "name"
+    )
+    role = _choice(PartnerRole, data.role, "role")
+    share = data.funding_share
+    others = [p for p in programme.partners if p is not partner]
+    if any(p.role == role and p.name.casefold() == name.casefold() for p in others):
+        raise DomainError(
+            _("%(name)s is already listed as a %(role)s.", name=name, role=str(role.label).lower()),
+            "name",
+        )
+    if share is not None and role != PartnerRole.FUNDER:
+        raise DomainError(
+            _("Only funders have a share of funding. Choose “Funder” or leave the share empty."),
+            "funding_share",
+        )
+    if share is not None:
+        _number(
+            share,
+            "funding_share",
+            _("A share of funding is a percentage above 0 and at most 100."),
+            maximum=_HUNDRED,
+            above_zero=True,
+        )
+        total = share + sum(
+            (p.funding_share or Decimal(0) for p in others if p.role == PartnerRole.FUNDER),
+            Decimal(0),
+        )
+        if total > _HUNDRED:
+            raise DomainError(
+                _(
+                    "The funders' shares would total %(total)s%%, more than 100%%. "
+                    "Lower this share to at most %(room)s%% or correct the other funders.",
+                    total=f"{total:.2f}",
+                    room=f"{share - (total - _HUNDRED):.2f}",
+                ),
+                "funding_share",
+            )
+    return {"name": name, "role": role, "funding_share": share}
+
+
+def add_partner(actor: User | None, programme: Programme, data: PartnerInput) -> ProgrammePartner:
+    values = _partner_values(programme, data, None)
+    partners = _ordered(programme.partners)
+    _renumber(partners)
+    partner = ProgrammePartner(programme=programme, position=len(partners), **values)
+    db.session.add(partner)
+    db.session.flush()
+    audit.record(
+        "programme.partner_add",
+        actor=actor,
+        obj=partner,
+        programme_id=programme.id,
+        changes=_created(values),
+        summary=partner.name,
+    )
+    return partner
+
+
+def update_partner(
+    actor: User | None, partner: ProgrammePartner, data: PartnerInput
+) -> ProgrammePartner:
+    changes = _apply(partner, _partner_values(partner.programme, data, partner))
+    if changes:
+        db.session.flush()
+        audit.record(
+            "programme.partner_update",
+            actor=actor,
+            obj=partner,
+            programme_id=partner.programme_id,
+            changes=changes,
+            summary=partner.name,
+        )
+    return partner
+
+
+def remove_partner(actor: User | None, partner: ProgrammePartner) -> None:
+    programme = partner.programme
+    audit.record(
+        "programme.partner_remove",
+        actor=actor,
+        obj=partner,
+        programme_id=programme.id,
+        changes={
+            "name": [partner.name, None],
+            "role": [_jsonable(partner.role), None],
+            "funding_share": [_jsonable(partner.funding_share), None],
+        },
+        summary=partner.name,
+    )
+    programme.partners.remove(partner)
+    db.session.flush()
+    _renumber(_ordered(programme.partners))
+
+
+def move_partner(actor: User | None, partner: ProgrammePartner, direction: str | int) -> None:
+    """Move a partner one place up or down the list (nothing happens at either end)."""
+    items = _ordered(partner.programme.partners)
+    old = _move(items, partner, _direction(direction))
+    if old is not None:
+        audit.record(
+            "programme.partner_move",
+            actor=actor,
+            obj=partner,
+            programme_id=partner.programme_id,
+            changes={"position": [old, partner.position]},
+            summary=partner.name,
+        )
+
+
+# --------------------------------------------------------------------------- modules
+
+
+def _module_values(
+    programme: Programme, data: ModuleInput, module: Module | None
+) -> dict[str, Any]:
+    code = normalise_code(data.code)
+    clash = sa.select(Module.id).where(
+        Module.programme_id == programme.id, sa.func.upper(Module.code) == code
+    )
+    if module is not None:
+        clash = clash.where(Module.id != module.id)
+    if db.session.scalar(clash.limit(1)) is not None:
+        raise DomainError(
+            _(
+                "Another module of %(programme)s already uses the code %(code)s. "
+                "Choose another code.",
+                programme=programme.code,
+                code=code,
+            ),
+            "code",
+        )
+    hours = data.hours if data.hours is not None else Decimal(0)
+    return {
+        "code": code,
+        "title": _max_length(_required(data.title, "title", _("Enter a title.")), 250, "title"),
+        "competence_area": _max_length(_text(data.competence_area), 250, "competence_area"),
+        "hours": _number(
+            hours,
+            "hours",
+            _("Enter the hours as a number from 0 to %(max)s.", max=MAX_HOURS),
+            maximum=MAX_HOURS,
+        ),
+        "description": _text(data.description),
+    }
+
+
+def curriculum(programme_id: int) -> list[Module]:
+    """A programme's modules in order (retired ones included)."""
+    return list(
+        db.session.scalars(
+            sa.select(Module)
+            .where(Module.programme_id == programme_id)
+            .order_by(Module.position, Module.id)
+        )
+    )
+
+
+def add_module(actor: User | None, programme: Programme, data: ModuleInput) -> Module:
+    """Add a module at the end of the curriculum."""
+    values = _module_values(programme, data, None)
+    modules = curriculum(programme.id)
+    _renumber(modules)
+    module = Module(programme=programme, position=len(modules), **values)
+    db.session.add(module)
+    db.session.flush()
+    audit.record(
+        "module.create",
+        actor=actor,
+        obj=module,
+        programme_id=programme.id,
+        changes=_created(values),
+        summary=module.code,
+    )
+    return module
+
+
+def update_module(actor: User | None, module: Module, data: ModuleInput) -> Module:
+    changes = _apply(module, _module_values(module.programme, data, module))
+    if changes:
+        db.session.flush()
+        audit.record(
+            "module.update",
+            actor=actor,
+            obj=module,
+            programme_id=module.programme_id,
+            changes=changes,
+            summary=module.code,
+        )
+    return module
+
+
+def move_module(actor: User | None, module: Module, direction: str | int) -> None:
+    """Move a module one place up or down the curriculum (nothing happens at either end)."""
+    old = _move(curriculum(module.programme_id), module, _direction(direction))
+    if old is not None:
+        audit.record(
+            "module.move",
+            actor=actor,
+            obj=module,
+            programme_id=module.programme_id,
+            changes={"position": [old, module.position]},
+            summary=module.code,
+        )
+
+
+def set_retired(actor: User | None, module: Module, retired: bool) -> Module:
+    """Retire a module (kept for past sessions, offered no more) or bring it back."""
+    if module.retired == retired:
+        raise DomainError(
+            _("This module is already retired.") if retired else _("This module is not retired.")
+        )
+    changes = _apply(module, {"retired": retired})
+    audit.record(
+        "module.retire" if retired else "module.unretire",
+        actor=actor,
+        obj=module,
+        programme_id=module.programme_id,
+        changes=changes,
+        summary=module.code,
+    )
+    return module
+
+
+def module_usage(module: Module) -> tuple[int, int]:
+    """How many sessions use ``module`` and how many cohorts require it."""
+    sessions = db.session.scalar(
+        sa.select(sa.func.count(Session.id)).where(Session.module_id == module.id)
+    )
+    cohorts = db.session.scalar(
+        sa.select(sa.func.count()).where(cohort_required_modules.c.module_id == module.id)
+    )
+    return sessions or 0, cohorts or 0
+
+
+def delete_module(actor: User | None, module: Module) -> None:
+    """Delete a module no session uses and no cohort requires; otherwise it can be retired."""
+    sessions, cohorts = module_usage(module)
+    if sessions:
+        raise DomainError(
+            _(
+                "%(code)s is used by %(n)d session(s), so it cannot be deleted. "
+                "Retire it instead: it stays on past sessions and is offered no more.",
+                code=module.code,
+                n=sessions,
+            )
+        )
+    if cohorts:
+        raise DomainError(
+            _(
+                "%(code)s is required by %(n)d cohort(s), so it cannot be deleted. "
+                "Retire it instead, or remove it from those cohorts' completion rules.",
+                code=module.code,
+                n=cohorts,
+            )
+        )
+    programme_id = module.programme_id
+    audit.record(
+        "module.delete",
+        actor=actor,
+        obj=module,
+        programme_id=programme_id,
+        changes={"code": [module.code, None], "title": [module.title, None]},
+        summary=module.code,
+    )
+    module.programme.modules.remove(module)
+    db.session.flush()
+    _renumber(curriculum(programme_id))

@@ -1,0 +1,363 @@
+"""Programmes, partners and funders, and curricula: the coordinator's screens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pycountry
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_currency, format_decimal, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from trainingmgr.core.errors import DomainError
+from trainingmgr.core.permissions import coordinator_only
+from trainingmgr.extensions import db
+from trainingmgr.programmes import services
+from trainingmgr.programmes.forms import ModuleForm, PartnerForm, ProgrammeForm
+from trainingmgr.programmes.models import Module, Programme, ProgrammePartner, ProgrammeStatus
+
+bp = Blueprint("programmes", __name__, url_prefix="/programmes")
+
+STATUS_FILTERS = {
+    "active": ProgrammeStatus.ACTIVE,
+    "archived": ProgrammeStatus.ARCHIVED,
+    "all": None,
+}
+
+
+@bp.context_processor
+def _formatting() -> dict[str, Any]:
+    def money(amount: Decimal | None, currency: str | None) -> str:
+        if amount is None:
+            return ""
+        return format_currency(amount, currency) if currency else format_decimal(amount)
+
+    def country_name(code: str) -> str:
+        locale = get_locale()
+        name = locale.territories.get(code) if locale else None
+        return name or getattr(pycountry.countries.get(alpha_2=code), "name", code)
+
+    return {"money": money, "number": format_decimal, "country_name": country_name}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _programme(programme_id: int) -> Programme:
+    return db.get_or_404(Programme, programme_id)
+
+
+def _partner(programme_id: int, partner_id: int) -> ProgrammePartner:
+    partner = db.get_or_404(ProgrammePartner, partner_id)
+    if partner.programme_id != programme_id:
+        abort(404)
+    return partner
+
+
+def _module(programme_id: int, module_id: int) -> Module:
+    module = db.get_or_404(Module, module_id)
+    if module.programme_id != programme_id:
+        abort(404)
+    return module
+
+
+def _to_detail(programme_id: int, anchor: str | None = None) -> Response:
+    return redirect(url_for("programmes.detail", programme_id=programme_id, _anchor=anchor))
+
+
+def _save_form(form: FlaskForm, action: Callable[[], Any], success: str) -> Any | None:
+    """Run ``action`` for a submitted, valid ``form`` and commit.
+
+    Returns what ``action`` returned, or None when the form was not submitted or was
+    refused (the message then sits next to its field, or is flashed, and nothing is written).
+    """
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = action()
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.field and exc.field in form:
+            form[exc.field].errors.append(exc.message)
+        else:
+            flash(exc.message, "danger")
+        return None
+    db.session.commit()
+    flash(success, "success")
+    return result
+
+
+def _run(action: Callable[[], Any], success: str) -> bool:
+    """Run a one-button action (archive, move, delete...) and commit, or flash why not."""
+    try:
+        action()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return False
+    db.session.commit()
+    if success:
+        flash(success, "success")
+    return True
+
+
+# --------------------------------------------------------------------------- programmes
+
+
+@bp.route("/")
+@coordinator_only
+def index() -> str:
+    shown = request.args.get("status", "active")
+    if shown not in STATUS_FILTERS:
+        shown = "active"
+    return render_template(
+        "programmes/index.html",
+        rows=services.list_programmes(STATUS_FILTERS[shown]),
+        shown=shown,
+    )
+
+
+def _currencies() -> list[Any]:
+    return sorted(pycountry.currencies, key=lambda c: c.alpha_3)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@coordinator_only
+def create() -> str | Response:
+    form = ProgrammeForm()
+    programme = _save_form(
+        form,
+        lambda: services.create_programme(current_user, form.to_input()),
+        _("Programme created. Add its curriculum modules and partners next."),
+    )
+    if programme is not None:
+        return _to_detail(programme.id)
+    return render_template(
+        "programmes/form.html", form=form, programme=None, currencies=_currencies()
+    )
+
+
+@bp.route("/<int:programme_id>")
+@coordinator_only
+def detail(programme_id: int) -> str:
+    overview = services.programme_overview(programme_id)
+    if overview is None:
+        abort(404)
+    return render_template(
+        "programmes/detail.html",
+        o=overview,
+        programme=overview.programme,
+        cohort_links="cohorts.detail" in current_app.view_functions,
+    )
+
+
+@bp.route("/<int:programme_id>/edit", methods=["GET", "POST"])
+@coordinator_only
+def edit(programme_id: int) -> str | Response:
+    programme = _programme(programme_id)
+    form = ProgrammeForm()
+    if request.method == "GET":
+        form.fill(programme)
+    if _save_form(
+        form,
+        lambda: services.update_programme(current_user, programme, form.to_input()),
+        _("Programme saved."),
+    ):
+        return _to_detail(programme.id)
+    return render_template(
+        "programmes/form.html", form=form, programme=programme, currencies=_currencies()
+    )
+
+
+@bp.route("/<int:programme_id>/archive", methods=["POST"])
+@coordinator_only
+def archive(programme_id: int) -> Response:
+    programme = _programme(programme_id)
+    _run(
+        lambda: services.set_archived(current_user, programme, True),
+        _(
+            "%(code)s is archived. It no longer appears among the active programmes.",
+            code=programme.code,
+        ),
+    )
+    return _to_detail(programme.id)
+
+
+@bp.route("/<int:programme_id>/unarchive", methods=["POST"])
+@coordinator_only
+def unarchive(programme_id: int) -> Response:
+    programme = _programme(programme_id)
+    _run(
+        lambda: services.set_archived(current_user, programme, False),
+        _("%(code)s is active again.", code=programme.code),
+    )
+    return _to_detail(programme.id)
+
+
+@bp.route("/<int:programme_id>/delete", methods=["POST"])
+@coordinator_only
+def delete(programme_id: int) -> Response:
+    programme = _programme(programme_id)
+    code = programme.code
+    if _run(
+        lambda: services.delete_programme(current_user, programme),
+        _("%(code)s was deleted.", code=code),
+    ):
+        return redirect(url_for("programmes.index"))
+    return _to_detail(programme_id)
+
+
+# --------------------------------------------------------------------------- partners
+
+
+@bp.route("/<int:programme_id>/partners/new", methods=["GET", "POST"])
+@coordinator_only
+def partner_new(programme_id: int) -> str | Response:
+    programme = _programme(programme_id)
+    form = PartnerForm()
+    if _save_form(
+        form,
+        lambda: services.add_partner(current_user, programme, form.to_input()),
+        _("%(name)s added.", name=(form.name.data or "").strip()),
+    ):
+        return _to_detail(programme.id, "partners")
+    return render_template(
+        "programmes/partner_form.html", form=form, programme=programme, partner=None
+    )
+
+
+@bp.route("/<int:programme_id>/partners/<int:partner_id>/edit", methods=["GET", "POST"])
+@coordinator_only
+def partner_edit(programme_id: int, partner_id: int) -> str | Response:
+    partner = _partner(programme_id, partner_id)
+    form = PartnerForm(obj=partner)
+    if _save_form(
+        form,
+        lambda: services.update_partner(current_user, partner, form.to_input()),
+        _("Partner saved."),
+    ):
+        return _to_detail(programme_id, "partners")
+    return render_template(
+        "programmes/partner_form.html", form=form, programme=partner.programme, partner=partner
+    )
+
+
+@bp.route("/<int:programme_id>/partners/<int:partner_id>/delete", methods=["POST"])
+@coordinator_only
+def partner_delete(programme_id: int, partner_id: int) -> Response:
+    partner = _partner(programme_id, partner_id)
+    name = partner.name
+    ok = _run(
+        lambda: services.remove_partner(current_user, partner),
+        _("%(name)s removed.", name=name),
+    )
+    return _to_detail(programme_id, "partners" if ok else None)
+
+
+@bp.route("/<int:programme_id>/partners/<int:partner_id>/move", methods=["POST"])
+@coordinator_only
+def partner_move(programme_id: int, partner_id: int) -> Response:
+    partner = _partner(programme_id, partner_id)
+    ok = _run(
+        lambda: services.move_partner(current_user, partner, request.form.get("direction", "")), ""
+    )
+    return _to_detail(programme_id, "partners" if ok else None)
+
+
+# --------------------------------------------------------------------------- modules
+
+
+@bp.route("/<int:programme_id>/modules/new", methods=["GET", "POST"])
+@coordinator_only
+def module_new(programme_id: int) -> str | Response:
+    programme = _programme(programme_id)
+    form = ModuleForm()
+    module = _save_form(
+        form,
+        lambda: services.add_module(current_user, programme, form.to_input()),
+        _("Module %(code)s added.", code=(form.code.data or "").strip().upper()),
+    )
+    if module is not None:
+        if request.form.get("next") == "another":
+            return redirect(url_for("programmes.module_new", programme_id=programme.id))
+        return _to_detail(programme.id, "curriculum")
+    return render_template(
+        "programmes/module_form.html", form=form, programme=programme, module=None
+    )
+
+
+@bp.route("/<int:programme_id>/modules/<int:module_id>/edit", methods=["GET", "POST"])
+@coordinator_only
+def module_edit(programme_id: int, module_id: int) -> str | Response:
+    module = _module(programme_id, module_id)
+    form = ModuleForm(obj=module)
+    if _save_form(
+        form,
+        lambda: services.update_module(current_user, module, form.to_input()),
+        _("Module saved."),
+    ):
+        return _to_detail(programme_id, "curriculum")
+    return render_template(
+        "programmes/module_form.html", form=form, programme=module.programme, module=module
+    )
+
+
+@bp.route("/<int:programme_id>/modules/<int:module_id>/move", methods=["POST"])
+@coordinator_only
+def module_move(programme_id: int, module_id: int) -> Response:
+    module = _module(programme_id, module_id)
+    ok = _run(
+        lambda: services.move_module(current_user, module, request.form.get("direction", "")), ""
+    )
+    return _to_detail(programme_id, "curriculum" if ok else None)
+
+
+@bp.route("/<int:programme_id>/modules/<int:module_id>/retire", methods=["POST"])
+@coordinator_only
+def module_retire(programme_id: int, module_id: int) -> Response:
+    module = _module(programme_id, module_id)
+    ok = _run(
+        lambda: services.set_retired(current_user, module, True),
+        _(
+            "%(code)s is retired: it stays on past sessions and is offered no more.",
+            code=module.code,
+        ),
+    )
+    return _to_detail(programme_id, "curriculum" if ok else None)
+
+
+@bp.route("/<int:programme_id>/modules/<int:module_id>/unretire", methods=["POST"])
+@coordinator_only
+def module_unretire(programme_id: int, module_id: int) -> Response:
+    module = _module(programme_id, module_id)
+    ok = _run(
+        lambda: services.set_retired(current_user, module, False),
+        _("%(code)s is back in the curriculum.", code=module.code),
+    )
+    return _to_detail(programme_id, "curriculum" if ok else None)
+
+
+@bp.route("/<int:programme_id>/modules/<int:module_id>/delete", methods=["POST"])
+@coordinator_only
+def module_delete(programme_id: int, module_id: int) -> Response:
+    module = _module(programme_id, module_id)
+    code = module.code
+    ok = _run(
+        lambda: services.delete_module(current_user, module),
+        _("Module %(code)s deleted.", code=code),
+    )
+    return _to_detail(programme_id, "curriculum" if ok else None)
