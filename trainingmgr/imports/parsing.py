@@ -1,0 +1,383 @@
+"""Reading an uploaded CSV or XLSX file into rows of text.
+
+CSV files come in UTF-8 (with or without a byte-order mark), UTF-16 (Excel's "Unicode
+text") or a legacy Windows code page: 1251 (Cyrillic), 1252 (Western) or 1254 (Turkish).
+The code page is chosen by how plausible each decoding looks (see ``decode_text``). The
+delimiter is a comma, a semicolon or a tab, whichever splits the rows most consistently.
+In both CSV and XLSX files, blank rows and a title above the header row are skipped: the
+header row is the first that names at least two known columns.
+
+Anything the parser cannot read raises ``ImportFileError`` with a message for the user;
+no other exception escapes ``read_table`` (tested with random bytes and text).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import itertools
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import PurePath
+from typing import Any
+
+from flask_babel import gettext as _
+
+from trainingmgr.core.errors import DomainError
+from trainingmgr.imports.mapping import recognised_count
+
+MAX_ROWS = 20_000
+MAX_COLUMNS = 100
+# The header row is looked for among the first rows that are not blank.
+HEADER_SEARCH_ROWS = 30
+# Legacy code pages considered when a CSV file is not UTF-8, in order of preference on a tie.
+LEGACY_ENCODINGS = ("cp1252", "cp1254", "cp1251")
+DELIMITERS = (",", ";", "\t")
+_SAMPLE_CHARS = 64_000
+
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary .xls (and .doc)
+_ZIP_MAGIC = b"PK\x03\x04"
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"), None)
+
+
+class ImportFileError(DomainError):
+    """The uploaded file cannot be read as a table of participants."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "file")
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """One data row: its row number as a spreadsheet shows it, and its cells as text."""
+
+    line: int
+    cells: tuple[str, ...]
+
+
+@dataclass
+class Table:
+    kind: str  # "csv" or "xlsx"
+    headers: list[str]
+    rows: list[SourceRow]
+    header_line: int
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
+
+
+def read_table(data: bytes, filename: str = "", sheet: str | None = None) -> Table:
+    """Read ``data`` (the uploaded bytes) as a CSV or XLSX table; ``sheet`` picks an XLSX sheet.
+
+    The kind is decided by the content (an XLSX file is a ZIP archive), not only the name.
+    """
+    if not data or not data.strip():
+        raise ImportFileError(_("The file is empty."))
+    suffix = PurePath(filename or "").suffix.lower()
+    if data.startswith(_ZIP_MAGIC):
+        return _read_xlsx(data, sheet)
+    if data.startswith(_OLE2_MAGIC):
+        raise ImportFileError(
+            _(
+                "This is an old Excel file (.xls). Open it in Excel and save it as an Excel "
+                "workbook (.xlsx) or as CSV, then upload it again."
+            )
+        )
+    if suffix in (".xlsx", ".xlsm"):
+        raise ImportFileError(
+            _(
+                "The file is named %(name)s but it is not an Excel workbook: it may be damaged "
+                "or renamed. Open it in Excel and save it as .xlsx or CSV.",
+                name=PurePath(filename).name,
+            )
+        )
+    return _read_csv(data)
+
+
+# --- text files ---------------------------------------------------------------------------
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """The text of a CSV file and the encoding it was read with.
+
+    UTF-8 (with or without BOM) and UTF-16 with a BOM are taken as they are. Otherwise each
+    legacy code page is tried and the most plausible decoding wins (``_plausibility``).
+    """
+    try:
+        if data.startswith(codecs.BOM_UTF8):
+            return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return data.decode("utf-16"), "utf-16"
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(
+            _(
+                "The file says it is Unicode text but it is damaged. Save it again as "
+                '"CSV UTF-8" and upload it again.'
+            )
+        ) from exc
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best: tuple[float, int, str, str] | None = None
+    for rank, encoding in enumerate(LEGACY_ENCODINGS):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        candidate = (_plausibility(text, encoding), -rank, text, encoding)
+        if best is None or candidate[:2] > best[:2]:
+            best = candidate
+    if best is None:  # not text in any code page we know: let the binary check refuse it
+        return data.decode("latin-1"), "latin-1"
+    return best[2], best[3]
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+# Letters that occur in cp1252 text only in Icelandic/Faroese: the same bytes are the
+# Turkish ğ ş ı İ Ş Ğ in cp1254.
+_ICELANDIC = set("ðþýÝÞÐ")
+# Punctuation that legacy code pages hold and real text uses.
+_COMMON_SYMBOLS = set("–—‘’‚“”„…«»•€№§°·\u00a0™©®")
+
+
+def _char_class(ch: str) -> str:
+    if ch.isascii():
+        return "ascii"
+    name = unicodedata.name(ch, "")
+    if name.startswith("LATIN"):
+        return "latin"
+    if name.startswith("CYRILLIC"):
+        return "cyrillic"
+    return "other"
+
+
+def _plausibility(text: str, encoding: str) -> float:
+    """How much ``text`` looks like real names and words (higher is better).
+
+    A word of Cyrillic letters is plausible; a word mixing Cyrillic and Latin letters, or a
+    word of accented Latin letters only ("Èâàí", which is "Иван" read as cp1252), is not.
+    Odd symbols (× ÷ ¤ ¦) count against a decoding.
+    """
+    sample = text[:_SAMPLE_CHARS]
+    score = 0.0
+    for word in _LETTERS.findall(sample):
+        if word.isascii() or len(word) == 1:  # a lone letter says nothing either way
+            continue
+        classes = Counter(_char_class(ch) for ch in word)
+        if classes["other"]:
+            score -= len(word)
+        elif classes["cyrillic"]:
+            score += len(word) if len(classes) == 1 else -len(word)
+        elif classes["ascii"]:
+            score += classes["latin"]
+        else:
+            score -= len(word)
+        if encoding == "cp1252":
+            score -= 2 * sum(1 for ch in word if ch in _ICELANDIC)
+    for ch in sample:
+        if not ch.isascii() and not ch.isalpha() and ch not in _COMMON_SYMBOLS:
+            score -= 2
+    return score
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:_SAMPLE_CHARS]
+    controls = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\t\r\n")
+    return "\x00" in sample or controls > max(2, len(sample) // 200)
+
+
+def detect_delimiter(text: str) -> str:
+    """The delimiter that splits the first rows into the most consistent number of columns."""
+    sample = text[:_SAMPLE_CHARS]
+    best: tuple[int, int, int] = (0, 0, 0)
+    chosen = ","
+    for rank, delimiter in enumerate(DELIMITERS):
+        reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+        try:
+            widths = [
+                len(row) for row in itertools.islice(reader, 60) if any(c.strip() for c in row)
+            ]
+        except csv.Error:
+            continue
+        counts = Counter(w for w in widths if w > 1)
+        if not counts:
+            continue
+        width, frequency = max(counts.items(), key=lambda item: (item[1], item[0]))
+        score = (frequency, width, -rank)
+        if score > best:
+            best, chosen = score, delimiter
+    return chosen
+
+
+def _read_csv(data: bytes) -> Table:
+    text, encoding = decode_text(data)
+    if not text.strip():
+        raise ImportFileError(_("The file is empty."))
+    if _looks_binary(text):
+        raise ImportFileError(
+            _(
+                "This file is not a spreadsheet: it contains binary data. Upload a CSV file or "
+                "an Excel workbook (.xlsx)."
+            )
+        )
+    delimiter = detect_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = _numbered(enumerate(reader, start=1))
+    except csv.Error as exc:
+        raise ImportFileError(
+            _("The file could not be read as CSV (%(reason)s).", reason=str(exc))
+        ) from exc
+    table = _build_table("csv", rows)
+    table.encoding = encoding
+    table.delimiter = delimiter
+    return table
+
+
+# --- Excel workbooks ----------------------------------------------------------------------
+
+
+def _read_xlsx(data: bytes, sheet: str | None) -> Table:
+    import openpyxl
+
+    unreadable = _(
+        "This file could not be read as an Excel workbook (.xlsx): it may be damaged, "
+        "protected by a password, or another kind of file. Save it again as .xlsx or CSV."
+    )
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds of errors for a foreign file
+        raise ImportFileError(unreadable) from exc
+    try:
+        worksheets = {ws.title: ws for ws in workbook.worksheets}
+        names = list(worksheets)
+        if not names:
+            raise ImportFileError(_("The workbook has no sheets."))
+        if sheet:
+            if sheet not in worksheets:
+                raise ImportFileError(_("The workbook has no sheet named %(name)s.", name=sheet))
+            order = [sheet]
+        else:
+            active = workbook.active
+            first = active.title if active is not None and active.title in worksheets else None
+            order = ([first] if first else []) + [n for n in names if n != first]
+        last_error: ImportFileError | None = None
+        for name in order:
+            try:
+                table = _build_table("xlsx", _numbered(_sheet_rows(worksheets[name])))
+            except ImportFileError as exc:
+                last_error = exc
+                continue
+            table.sheet = name
+            table.sheets = names
+            return table
+        raise last_error or ImportFileError(unreadable)
+    except ImportFileError:
+        raise
+    except Exception as exc:  # damaged XML inside the archive, found while reading rows
+        raise ImportFileError(unreadable) from exc
+    finally:
+        workbook.close()
+
+
+def _sheet_rows(ws: Any) -> Any:
+    ws.reset_dimensions()  # some writers store wrong dimensions; read every row there is
+    yield from enumerate(ws.iter_rows(values_only=True), start=1)
+
+
+# --- common -------------------------------------------------------------------------------
+
+
+def cell_text(value: Any) -> str:
+    """A cell as clean text: numbers without ".0", dates in ISO form, spaces collapsed."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        text = "TRUE" if value else "FALSE"
+    elif isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        text = str(int(value))
+    elif isinstance(value, datetime):
+        text = value.date().isoformat() if value.time() == time(0) else value.isoformat()
+    elif isinstance(value, date | time):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    text = unicodedata.normalize("NFC", text.translate(_INVISIBLE))
+    return " ".join(text.split())
+
+
+def _numbered(rows: Any) -> list[tuple[int, list[str]]]:
+    """Non-blank rows as (row number, cells as text), trailing empty cells dropped."""
+    result: list[tuple[int, list[str]]] = []
+    for number, raw in rows:
+        cells = [cell_text(v) for v in raw]
+        while cells and not cells[-1]:
+            cells.pop()
+        if not cells:
+            continue
+        if len(cells) > MAX_COLUMNS:
+            raise ImportFileError(
+                _(
+                    "Row %(line)s has more than %(max)s columns: this does not look like a list "
+                    "of participants.",
+                    line=number,
+                    max=MAX_COLUMNS,
+                )
+            )
+        result.append((number, cells))
+        if len(result) > MAX_ROWS + HEADER_SEARCH_ROWS:
+            raise _too_many_rows()
+    return result
+
+
+def _too_many_rows() -> ImportFileError:
+    return ImportFileError(
+        _("The file has more than %(max)s rows. Split it into smaller files.", max=MAX_ROWS)
+    )
+
+
+def _header_index(rows: list[tuple[int, list[str]]]) -> int:
+    """Which of the first rows is the header: the first naming two known columns, else the
+    first with at least two cells filled (the coordinator then maps the columns by hand)."""
+    candidates = rows[:HEADER_SEARCH_ROWS]
+    for index, (_number, cells) in enumerate(candidates):
+        if recognised_count(cells) >= 2:
+            return index
+    for index, (_number, cells) in enumerate(candidates):
+        if sum(1 for c in cells if c) >= 2:
+            return index
+    raise ImportFileError(
+        _(
+            "No header row was found: the file needs a row of column names such as First name, "
+            "Last name, Email, followed by one row per participant."
+        )
+    )
+
+
+def _build_table(kind: str, rows: list[tuple[int, list[str]]]) -> Table:
+    if not rows:
+        raise ImportFileError(_("The file is empty."))
+    index = _header_index(rows)
+    header_line, headers = rows[index]
+    width = len(headers)
+    data = [
+        SourceRow(number, tuple((cells + [""] * width)[:width]))
+        for number, cells in rows[index + 1 :]
+        if any(cells[:width])
+    ]
+    if not data:
+        raise ImportFileError(
+            _(
+                "The file has a header row (%(headers)s) but no participants below it.",
+                headers=", ".join(h for h in headers if h),
+            )
+        )
+    if len(data) > MAX_ROWS:
+        raise _too_many_rows()
+    return Table(kind=kind, headers=headers, rows=data, header_line=header_line)

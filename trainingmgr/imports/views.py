@@ -1,0 +1,293 @@
+"""Import pages (upload, preview with column mapping, confirm), the template and exports."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from trainingmgr.audit import services as audit
+from trainingmgr.cohorts.models import Cohort
+from trainingmgr.core.errors import DomainError, NotFound
+from trainingmgr.core.forms import options
+from trainingmgr.core.permissions import coordinator_only
+from trainingmgr.extensions import db
+from trainingmgr.imports import services, storage
+from trainingmgr.imports.forms import PreviewForm, UploadForm
+from trainingmgr.imports.mapping import FIELDS
+from trainingmgr.imports.parsing import MAX_COLUMNS, read_table
+from trainingmgr.imports.validation import Verdict
+from trainingmgr.people.services import DirectoryFilter
+
+bp = Blueprint("imports", __name__)
+
+# Room for the multipart envelope and the other form fields around the file itself.
+_FORM_OVERHEAD = 64 * 1024
+
+
+def _max_bytes() -> int:
+    return int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+
+
+def _too_large() -> str:
+    return _(
+        "The file is larger than the upload limit of %(mb)s MB. Remove unused sheets or "
+        "columns, or split it into smaller files.",
+        mb=current_app.config["MAX_UPLOAD_MB"],
+    )
+
+
+def _url(endpoint: str, **values: Any) -> str | None:
+    """The URL of another feature's page, or None while that page does not exist."""
+    if endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint, **values)
+
+
+def _target_url(cohort: Cohort | None) -> str:
+    """Where the import leads back to: the cohort's page, or the people directory."""
+    if cohort is not None:
+        return _url("cohorts.detail", cohort_id=cohort.id) or url_for(
+            ".cohort_upload", cohort_id=cohort.id
+        )
+    return _url("people.index") or url_for(".people_upload")
+
+
+def _upload_url(cohort_id: int | None) -> str:
+    if cohort_id is not None:
+        return url_for(".cohort_upload", cohort_id=cohort_id)
+    return url_for(".people_upload")
+
+
+# --- upload -------------------------------------------------------------------------------
+
+
+def _upload(cohort: Cohort | None) -> str | Response:
+    form = UploadForm()
+    if request.method == "POST" and (request.content_length or 0) > _max_bytes() + _FORM_OVERHEAD:
+        form.file.errors = [_too_large()]
+    elif form.validate_on_submit():
+        file = form.file.data
+        data = file.read(_max_bytes() + 1)
+        filename = file.filename or ""
+        try:
+            if len(data) > _max_bytes():
+                raise DomainError(_too_large(), "file")
+            read_table(data, filename)  # an unreadable file is refused here, before storing it
+        except DomainError as exc:
+            form.file.errors = [exc.message]
+        else:
+            upload = storage.save_upload(
+                data,
+                filename,
+                user_id=current_user.id,
+                cohort_id=cohort.id if cohort is not None else None,
+            )
+            return redirect(url_for(".preview", token=upload.token))
+    return render_template(
+        "imports/upload.html",
+        form=form,
+        cohort=cohort,
+        back_url=_target_url(cohort),
+        max_mb=current_app.config["MAX_UPLOAD_MB"],
+    )
+
+
+@bp.route("/cohorts/<int:cohort_id>/import", methods=["GET", "POST"])
+@coordinator_only
+def cohort_upload(cohort_id: int) -> str | Response:
+    return _upload(db.get_or_404(Cohort, cohort_id))
+
+
+@bp.route("/people/import", methods=["GET", "POST"])
+@coordinator_only
+def people_upload() -> str | Response:
+    return _upload(None)
+
+
+# --- preview and confirm ------------------------------------------------------------------
+
+
+def _load(token: str) -> tuple[storage.Upload, Cohort | None]:
+    try:
+        upload = storage.load_upload(token, current_user.id)
+    except NotFound:
+        abort(404)
+    cohort = db.get_or_404(Cohort, upload.cohort_id) if upload.cohort_id is not None else None
+    return upload, cohort
+
+
+def _posted_choices() -> tuple[list[str | None] | None, str | None, set[int]]:
+    """The column mapping (None: recognise it again), sheet and ticked rows of the form."""
+    sheet = request.form.get("sheet") or None
+    mapping: list[str | None] | None = None
+    try:
+        columns = min(int(request.form.get("columns", "0")), MAX_COLUMNS)
+    except ValueError:
+        columns = 0
+    if columns and (request.form.get("mapped_sheet") or None) == sheet:
+        mapping = [
+            value if value in FIELDS else None
+            for value in (request.form.get(f"map-{i}", "") for i in range(columns))
+        ]
+    include = {int(v) for v in request.form.getlist("include") if v.isdigit()}
+    return mapping, sheet, include
+
+
+def _render_preview(
+    upload: storage.Upload,
+    cohort: Cohort | None,
+    form: PreviewForm,
+    mapping: list[str | None] | None,
+    sheet: str | None,
+    include: set[int],
+) -> str | Response:
+    try:
+        preview = services.build_preview(
+            upload.data, upload.filename, cohort=cohort, mapping=mapping, sheet=sheet
+        )
+    except DomainError as exc:
+        flash(exc.message, "danger")
+        return redirect(_upload_url(upload.cohort_id))
+    form.sheet.choices = options((name, name) for name in preview.table.sheets)
+    form.sheet.data = preview.table.sheet
+    form.mapped_sheet.data = preview.table.sheet or ""
+    form.signature.data = preview.signature
+    return render_template(
+        "imports/preview.html",
+        form=form,
+        preview=preview,
+        upload=upload,
+        cohort=cohort,
+        include=include,
+        fields=FIELDS,
+        Verdict=Verdict,
+        upload_url=_upload_url(upload.cohort_id),
+        back_url=_target_url(cohort),
+    )
+
+
+@bp.route("/import/<token>", methods=["GET", "POST"])
+@coordinator_only
+def preview(token: str) -> str | Response:
+    try:
+        upload, cohort = _load(token)
+    except DomainError as exc:
+        flash(exc.message, "warning")
+        return redirect(url_for(".people_upload"))
+    form = PreviewForm()
+    mapping, sheet, include = _posted_choices() if request.method == "POST" else (None, None, set())
+    return _render_preview(upload, cohort, form, mapping, sheet, include)
+
+
+@bp.route("/import/<token>/confirm", methods=["POST"])
+@coordinator_only
+def confirm(token: str) -> str | Response:
+    try:
+        upload, cohort = _load(token)
+    except DomainError as exc:
+        flash(exc.message, "warning")
+        return redirect(url_for(".people_upload"))
+    form = PreviewForm()
+    mapping, sheet, include = _posted_choices()
+    try:
+        summary = services.confirm_import(
+            upload.data,
+            upload.filename,
+            actor=current_user,
+            cohort=cohort,
+            mapping=mapping,
+            sheet=sheet,
+            include=include,
+            exclude_errors=bool(form.exclude_errors.data),
+            signature=form.signature.data or None,
+        )
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return _render_preview(upload, cohort, form, mapping, sheet, include)
+    except IntegrityError:
+        db.session.rollback()
+        flash(
+            _(
+                "Someone changed the same people while this import ran, so nothing was "
+                "imported. Check the preview again, then confirm."
+            ),
+            "danger",
+        )
+        return _render_preview(upload, cohort, form, mapping, sheet, include)
+    storage.delete_upload(token)
+    flash(summary.message(), "info" if summary.nothing else "success")
+    return redirect(_target_url(cohort))
+
+
+# --- template and exports -----------------------------------------------------------------
+
+
+def _download(sheet: services.Sheet, fmt: str, title: str) -> Response:
+    if fmt not in services.WRITERS:
+        abort(404)
+    response = send_file(
+        io.BytesIO(services.render(sheet, fmt)),
+        mimetype=services.MIME_TYPES[fmt],
+        as_attachment=True,
+        download_name=services.download_name(title, fmt),
+    )
+    response.headers["Cache-Control"] = "no-store"  # personal data: keep it out of caches
+    return response
+
+
+@bp.route("/import/template.<fmt>")
+@coordinator_only
+def template(fmt: str) -> Response:
+    return _download(services.template_sheet(), fmt, "participants-template")
+
+
+def _record_export(what: str, count: int, cohort: Cohort | None = None) -> None:
+    audit.record(
+        "people.export",
+        actor=current_user,
+        object_type="cohorts" if cohort is not None else "people",
+        object_id=cohort.id if cohort is not None else None,
+        programme_id=cohort.programme_id if cohort is not None else None,
+        changes={"what": what, "rows": count, "query": request.query_string.decode()[:500]},
+        summary=f"{what}: {count} rows",
+    )
+    db.session.commit()
+
+
+@bp.route("/cohorts/<int:cohort_id>/roster.<fmt>")
+@coordinator_only
+def roster_export(cohort_id: int, fmt: str) -> Response:
+    if fmt not in services.WRITERS:
+        abort(404)
+    cohort = db.get_or_404(Cohort, cohort_id)
+    sheet = services.roster_sheet(cohort)
+    _record_export(f"roster.{fmt}", len(sheet.rows), cohort)
+    return _download(sheet, fmt, f"{cohort.name} roster")
+
+
+@bp.route("/people/export.<fmt>")
+@coordinator_only
+def people_export(fmt: str) -> Response:
+    if fmt not in services.WRITERS:
+        abort(404)
+    sheet = services.people_sheet(DirectoryFilter.from_args(request.args))
+    _record_export(f"people.{fmt}", len(sheet.rows))
+    return _download(sheet, fmt, "people")
