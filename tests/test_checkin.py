@@ -1,0 +1,355 @@
+"""QR self check-in: rotating tokens (expiry, replay, forgery, other sessions), present or
+late after the cohort's grace minutes, refusals with clear messages, and the pages."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import unquote
+
+import pytest
+import sqlalchemy as sa
+
+from trainingmgr.accounts.models import Role
+from trainingmgr.attendance import checkin as tokens
+from trainingmgr.attendance import services
+from trainingmgr.attendance.models import AttendanceRecord, AttendanceSource, AttendanceStatus
+from trainingmgr.audit.models import AuditEvent
+from trainingmgr.cohorts.models import EnrolmentStatus, SessionStatus
+from trainingmgr.core.errors import DomainError
+from trainingmgr.core.types import utcnow
+from trainingmgr.extensions import db
+
+START = datetime(2026, 3, 5, 5, 0, tzinfo=UTC)  # 09:00 in Baku
+
+
+def setup(make: Any, starts_at: datetime = START, grace: int = 15) -> SimpleNamespace:
+    cohort = make.cohort(late_grace_minutes=grace)
+    session = make.session(cohort=cohort, starts_at=starts_at)
+    trainer = make.user(role=Role.TRAINER)
+    session.trainers.append(trainer.person)
+    participant = make.user(role=Role.PARTICIPANT)
+    enrolment = make.enrolment(cohort=cohort, person=participant.person)
+    db.session.flush()
+    return SimpleNamespace(
+        cohort=cohort, session=session, trainer=trainer, user=participant, enrolment=enrolment
+    )
+
+
+def records(session_id: int) -> list[AttendanceRecord]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            sa.select(AttendanceRecord).where(AttendanceRecord.session_id == session_id)
+        )
+    )
+
+
+def refused(s: SimpleNamespace, token: str, at: datetime, user: Any = None) -> str:
+    with pytest.raises(DomainError) as err:
+        services.check_in(user or s.user, s.session.id, token, now=at)
+    assert records(s.session.id) == []
+    return err.value.message
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+def test_token_rotates_every_30_seconds_and_previous_one_is_accepted(app: Any) -> None:
+    with app.app_context():
+        t0 = datetime(2026, 3, 5, 5, 0, 0, tzinfo=UTC)
+        token = tokens.current_token(7, t0)
+        assert tokens.current_token(7, t0 + timedelta(seconds=29)) == token
+        assert tokens.current_token(7, t0 + timedelta(seconds=30)) != token
+        assert tokens.check_token(7, token, t0) is tokens.TokenCheck.VALID
+        assert tokens.check_token(7, token, t0 + timedelta(seconds=59)) is tokens.TokenCheck.VALID
+        later = t0 + timedelta(seconds=60)
+        assert tokens.check_token(7, token, later) is tokens.TokenCheck.EXPIRED
+        assert tokens.check_token(8, token, t0) is tokens.TokenCheck.INVALID
+        assert tokens.check_token(7, "A" * 16, t0) is tokens.TokenCheck.INVALID
+        assert tokens.check_token(7, "", t0) is tokens.TokenCheck.INVALID
+        assert len(token) == 16
+
+
+def test_token_depends_on_the_secret_key(app: Any) -> None:
+    with app.app_context():
+        token = tokens.current_token(7, START)
+        original = app.config["SECRET_KEY"]
+        app.config["SECRET_KEY"] = "another-key"
+        try:
+            assert tokens.check_token(7, token, START) is tokens.TokenCheck.INVALID
+        finally:
+            app.config["SECRET_KEY"] = original
+
+
+# --------------------------------------------------------------------------- service
+
+
+def test_check_in_on_time_is_present(make: Any, db_session: Any) -> None:
+    s = setup(make)
+    at = START + timedelta(minutes=15)  # exactly the grace period
+
+    result = services.check_in(s.user, s.session.id, tokens.current_token(s.session.id, at), now=at)
+
+    assert (result.status, result.already) == (AttendanceStatus.PRESENT, False)
+    [record] = records(s.session.id)
+    assert record.enrolment_id == s.enrolment.id
+    assert (record.source, record.recorded_by_id) == (AttendanceSource.CHECK_IN, s.user.id)
+
+
+def test_check_in_after_grace_is_late(make: Any, db_session: Any) -> None:
+    s = setup(make, grace=10)
+    at = START + timedelta(minutes=10, seconds=1)
+
+    result = services.check_in(s.user, s.session.id, tokens.current_token(s.session.id, at), now=at)
+
+    assert result.status == AttendanceStatus.LATE
+    assert records(s.session.id)[0].status == AttendanceStatus.LATE
+
+
+def test_scan_just_before_rotation_still_works(make: Any, db_session: Any) -> None:
+    s = setup(make)
+    shown = START + timedelta(seconds=29)
+    token = tokens.current_token(s.session.id, shown)
+
+    result = services.check_in(s.user, s.session.id, token, now=shown + timedelta(seconds=25))
+
+    assert result.status == AttendanceStatus.PRESENT
+
+
+def test_expired_token_is_refused(make: Any, db_session: Any) -> None:
+    s = setup(make)
+    token = tokens.current_token(s.session.id, START)
+    message = refused(s, token, START + timedelta(seconds=75))
+    assert "expired" in message
+
+
+def test_forged_token_and_token_of_another_session_are_refused(make: Any, db_session: Any) -> None:
+    s = setup(make)
+    other = make.session(cohort=s.cohort, starts_at=START)
+    assert "not valid" in refused(s, "forgedforgedforg", START)
+    assert "not valid" in refused(s, tokens.current_token(other.id, START), START)
+    assert "not valid" in refused(s, "x" * 500, START)
+
+
+def test_replayed_check_in_changes_nothing(make: Any, db_session: Any) -> None:
+    s = setup(make)
+    token = tokens.current_token(s.session.id, START)
+    services.check_in(s.user, s.session.id, token, now=START)
+
+    again = services.check_in(s.user, s.session.id, token, now=START + timedelta(seconds=20))
+
+    assert again.already and again.status == AttendanceStatus.PRESENT
+    [record] = records(s.session.id)
+    assert (record.version, record.recorded_at) == (1, START)
+
+
+def test_not_enrolled_withdrawn_and_unlinked_users_are_refused(make: Any, db_session: Any) -> None:
+    s = setup(make)
+    token = tokens.current_token(s.session.id, START)
+    outsider = make.user(role=Role.PARTICIPANT)
+    make.enrolment(person=outsider.person)  # enrolled, but in another cohort
+    coordinator_without_person = make.user(role=Role.COORDINATOR)
+
+    assert "not enrolled" in refused(s, token, START, user=outsider)
+    assert "not enrolled" in refused(s, token, START, user=coordinator_without_person)
+    s.enrolment.status = EnrolmentStatus.WITHDRAWN
+    db.session.flush()
+    assert "not enrolled" in refused(s, token, START)
+
+
+def test_session_over_not_open_or_cancelled_is_refused(make: Any, db_session: Any) -> None:
+    s = setup(make)
+
+    def token(at: datetime) -> str:
+        return tokens.current_token(s.session.id, at)
+
+    after = s.session.ends_at + timedelta(seconds=1)
+    assert "over" in refused(s, token(after), after)
+    early = START - timedelta(minutes=31)
+    assert "opens at" in refused(s, token(early), early)
+    opening = START - timedelta(minutes=30)
+    assert services.check_in(s.user, s.session.id, token(opening), now=opening).status == (
+        AttendanceStatus.PRESENT
+    )
+    s2 = setup(make)
+    s2.session.status = SessionStatus.CANCELLED
+    db.session.flush()
+    assert "cancelled" in refused(s2, tokens.current_token(s2.session.id, START), START)
+
+
+def test_check_in_after_being_marked_absent_becomes_late_and_is_audited(
+    make: Any, db_session: Any
+) -> None:
+    s = setup(make)
+    make.attendance(s.session, s.enrolment, AttendanceStatus.ABSENT, recorded_by_id=s.trainer.id)
+    at = START + timedelta(minutes=40)
+
+    result = services.check_in(s.user, s.session.id, tokens.current_token(s.session.id, at), now=at)
+
+    assert result.status == AttendanceStatus.LATE
+    [record] = records(s.session.id)
+    assert (record.status, record.version, record.recorded_by_id) == (
+        AttendanceStatus.LATE,
+        2,
+        s.user.id,
+    )
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "attendance.correct")
+    ).one()
+    assert event.changes["status"] == ["absent", "late"]
+
+
+def test_confirmation_ticket_is_bound_to_user_and_session(make: Any, db_session: Any) -> None:
+    s = setup(make)
+    expired_token = tokens.current_token(s.session.id, START - timedelta(minutes=5))
+    other = make.user(role=Role.PARTICIPANT)
+    make.enrolment(cohort=s.cohort, person=other.person)
+    ticket = tokens.confirmation_ticket(s.session.id, s.user.id)
+
+    with pytest.raises(DomainError):  # someone else's ticket
+        services.check_in(other, s.session.id, expired_token, ticket=ticket, now=START)
+    with pytest.raises(DomainError):  # a ticket of another session
+        services.check_in(
+            s.user,
+            s.session.id,
+            expired_token,
+            ticket=tokens.confirmation_ticket(s.session.id + 1, s.user.id),
+            now=START,
+        )
+    result = services.check_in(s.user, s.session.id, expired_token, ticket=ticket, now=START)
+    assert result.status == AttendanceStatus.PRESENT
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def live_setup(make: Any) -> SimpleNamespace:
+    return setup(make, starts_at=utcnow() - timedelta(minutes=5))
+
+
+def test_scan_when_signed_out_goes_to_sign_in_and_back(
+    client: Any, make: Any, db_session: Any
+) -> None:
+    s = live_setup(make)
+    path = f"/checkin/{s.session.id}/{tokens.current_token(s.session.id, utcnow())}"
+
+    response = client.get(path)
+
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+    assert path in unquote(response.headers["Location"])
+
+
+def test_get_shows_confirmation_and_writes_nothing_then_post_checks_in(
+    client: Any, login: Any, make: Any, db_session: Any
+) -> None:
+    s = live_setup(make)
+    login(user=s.user)
+    path = f"/checkin/{s.session.id}/{tokens.current_token(s.session.id, utcnow())}"
+
+    page = client.get(path)
+
+    assert page.status_code == 200
+    assert 'data-testid="check-me-in"' in page.get_data(as_text=True)
+    assert records(s.session.id) == []
+
+    response = client.post(path, data={"enrolment_id": "999", "person_id": "999"})
+
+    assert response.status_code == 302
+    [record] = records(s.session.id)
+    assert record.enrolment_id == s.enrolment.id  # always the signed-in user's own
+    done = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'data-testid="checkin-done"' in done and "Present" in done
+
+
+def test_nobody_can_check_in_someone_else(
+    client: Any, login: Any, make: Any, db_session: Any
+) -> None:
+    s = live_setup(make)
+    intruder = make.user(role=Role.PARTICIPANT)  # not enrolled
+    login(user=intruder)
+    path = f"/checkin/{s.session.id}/{tokens.current_token(s.session.id, utcnow())}"
+
+    response = client.post(path, data={"enrolment_id": str(s.enrolment.id)})
+
+    assert response.status_code == 400
+    assert "not enrolled" in response.get_data(as_text=True)
+    assert records(s.session.id) == []
+
+
+def test_refused_pages_say_why(client: Any, login: Any, make: Any, db_session: Any) -> None:
+    s = live_setup(make)
+    login(user=s.user)
+
+    forged = client.get(f"/checkin/{s.session.id}/notarealtoken")
+    expired_token = tokens.current_token(s.session.id, utcnow() - timedelta(minutes=3))
+    expired = client.post(f"/checkin/{s.session.id}/{expired_token}")
+
+    assert forged.status_code == 400 and "not valid" in forged.get_data(as_text=True)
+    assert expired.status_code == 400 and "expired" in expired.get_data(as_text=True)
+    assert client.get("/checkin/999999/whatever").status_code == 404
+    assert records(s.session.id) == []
+
+
+def test_check_in_post_needs_csrf_token(
+    app: Any, client: Any, login: Any, make: Any, db_session: Any, monkeypatch: Any
+) -> None:
+    s = live_setup(make)
+    login(user=s.user)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    path = f"/checkin/{s.session.id}/{tokens.current_token(s.session.id, utcnow())}"
+
+    response = client.post(path)
+
+    assert response.status_code == 400
+    assert records(s.session.id) == []
+
+
+def test_checkin_screen_and_code_endpoint(
+    app: Any, client: Any, login: Any, make: Any, db_session: Any
+) -> None:
+    s = live_setup(make)
+    login(user=s.trainer)
+
+    page = client.get(f"/sessions/{s.session.id}/checkin-screen").get_data(as_text=True)
+    response = client.get(f"/sessions/{s.session.id}/checkin-code.json")
+
+    assert "<svg" in page and "checkin-qr" in page and "<script>" not in page
+    assert response.status_code == 200
+    data = json.loads(response.get_data(as_text=True))
+    prefix = f"https://training.example.org/checkin/{s.session.id}/"
+    assert data["url"].startswith(prefix)
+    assert data["svg"].startswith("<svg") and 0 < data["expires_in"] <= 30
+    assert (data["checked_in"], data["enrolled"]) == (0, 1)
+    token = data["url"].removeprefix(prefix)
+    with app.app_context():
+        assert tokens.check_token(s.session.id, token, utcnow()) is tokens.TokenCheck.VALID
+
+
+def test_checkin_screen_is_only_for_the_sessions_trainers_and_coordinators(
+    client: Any, login: Any, make: Any, db_session: Any
+) -> None:
+    s = live_setup(make)
+    for user in (make.user(role=Role.TRAINER), s.user):
+        login(user=user)
+        assert client.get(f"/sessions/{s.session.id}/checkin-screen").status_code == 403
+        assert client.get(f"/sessions/{s.session.id}/checkin-code.json").status_code == 403
+    login(Role.COORDINATOR)
+    assert client.get(f"/sessions/{s.session.id}/checkin-screen").status_code == 200
+
+
+def test_opening_the_link_when_already_recorded_says_so(
+    client: Any, login: Any, make: Any, db_session: Any
+) -> None:
+    s = live_setup(make)
+    make.attendance(s.session, s.enrolment, AttendanceStatus.PRESENT, recorded_by_id=s.trainer.id)
+    login(user=s.user)
+
+    page = client.get(f"/checkin/{s.session.id}/{tokens.current_token(s.session.id, utcnow())}")
+
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "already recorded" in text and "check-me-in" not in text

@@ -1,0 +1,126 @@
+"""Forms of the attendance pages: the session roster and the matrix filters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import HiddenInput
+
+from trainingmgr.attendance.models import AttendanceStatus
+from trainingmgr.attendance.services import NOTE_MAX, Roster, RosterRow, RowChange
+from trainingmgr.core.forms import options
+from trainingmgr.programmes.models import Module
+
+_STATUS_VALUES = [s.value for s in AttendanceStatus]
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class RosterRowForm(Form):
+    """One person on the roster: the chosen status and note, and what the page loaded."""
+
+    enrolment_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    status = RadioField(
+        _l("Status"),
+        choices=options(AttendanceStatus.choices()),
+        validators=[Optional()],
+        coerce=str,
+    )
+    note = StringField(_l("Note"), filters=[_strip], validators=[Length(max=NOTE_MAX)])
+    loaded_status = HiddenField(validators=[AnyOf(["", *_STATUS_VALUES])])
+    loaded_note = HiddenField()
+    loaded_version = IntegerField(widget=HiddenInput(), default=0, validators=[NumberRange(min=0)])
+
+
+def row_data(row: RosterRow, mark_present: bool = False) -> dict[str, Any]:
+    """Form data for one roster row as loaded (``mark_present`` preselects the unrecorded)."""
+    record = row.record
+    loaded = record.status.value if record else ""
+    chosen = loaded or (AttendanceStatus.PRESENT.value if mark_present else None)
+    return {
+        "enrolment_id": row.enrolment.id,
+        "status": chosen,
+        "note": record.note if record else "",
+        "loaded_status": loaded,
+        "loaded_note": record.note if record else "",
+        "loaded_version": record.version if record else 0,
+    }
+
+
+class RosterForm(FlaskForm):
+    rows = FieldList(FormField(RosterRowForm))
+
+    @classmethod
+    def for_roster(cls, roster: Roster, mark_present: bool = False) -> RosterForm:
+        return cls(data={"rows": [row_data(r, mark_present) for r in roster.rows]})
+
+    def by_enrolment(self) -> dict[int, Any]:
+        return {entry.form.enrolment_id.data: entry.form for entry in self.rows}
+
+    def include(self, roster: Roster) -> dict[int, Any]:
+        """Rows by enrolment id, adding any person enrolled since the page was loaded."""
+        rows = self.by_enrolment()
+        for row in roster.rows:
+            if row.enrolment.id not in rows:
+                entry = self.rows.append_entry(row_data(row))
+                rows[row.enrolment.id] = entry.form
+        return rows
+
+    def changes(self) -> list[RowChange]:
+        result = []
+        for entry in self.rows:
+            f = entry.form
+            result.append(
+                RowChange(
+                    enrolment_id=f.enrolment_id.data,
+                    status=AttendanceStatus(f.status.data) if f.status.data else None,
+                    note=f.note.data or "",
+                    loaded_status=(
+                        AttendanceStatus(f.loaded_status.data) if f.loaded_status.data else None
+                    ),
+                    loaded_note=f.loaded_note.data or "",
+                    loaded_version=f.loaded_version.data or 0,
+                )
+            )
+        return result
+
+
+class MatrixFilterForm(FlaskForm):
+    """Filters of the attendance matrix (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    module = SelectField(_l("Module"), choices=[], validators=[Optional()])
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To"), validators=[Optional()])
+
+    def set_modules(self, modules: Iterable[Module]) -> None:
+        self.module.choices = options(
+            [("", _l("All modules"))] + [(str(m.id), f"{m.code} · {m.title}") for m in modules]
+        )
+
+    def validate_end(self, field: DateField) -> None:
+        if field.data and self.start.data and field.data < self.start.data:
+            raise ValidationError(_l("The end of the period must not be before its start."))
+
+    @property
+    def module_id(self) -> int | None:
+        return int(self.module.data) if self.module.data else None

@@ -1,0 +1,299 @@
+"""Attendance pages: the session roster, the QR check-in screen and the participant's
+check-in, and the cohort matrix with its exports. Rules live in ``services``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from trainingmgr.accounts.models import Role
+from trainingmgr.attendance import checkin as tokens
+from trainingmgr.attendance import services
+from trainingmgr.attendance.forms import MatrixFilterForm, RosterForm
+from trainingmgr.attendance.models import AttendanceStatus
+from trainingmgr.core.errors import DomainError, Forbidden, NotFound
+from trainingmgr.core.permissions import roles_required, signed_in
+from trainingmgr.core.types import utcnow
+from trainingmgr.extensions import db
+
+bp = Blueprint("attendance", __name__)
+
+T = TypeVar("T")
+RECORDERS = (Role.TRAINER, Role.COORDINATOR)
+# One letter per status in the matrix (with a colour and the full label as its title).
+LETTERS = {
+    AttendanceStatus.PRESENT: "P",
+    AttendanceStatus.LATE: "L",
+    AttendanceStatus.EXCUSED: "E",
+    AttendanceStatus.ABSENT: "A",
+}
+
+
+def _or_abort(call: Callable[[], T]) -> T:
+    """Run a service call; a missing object is a 404 and a refused one a 403."""
+    try:
+        return call()
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+
+
+# --------------------------------------------------------------------------- roster
+
+
+def _render_roster(
+    roster: services.Roster,
+    form: RosterForm,
+    conflicts: list[services.Conflict] | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    conflict_by_id = {c.enrolment_id: c for c in conflicts or []}
+    return (
+        render_template(
+            "attendance/roster.html",
+            roster=roster,
+            session=roster.session,
+            cohort=roster.session.cohort,
+            form=form,
+            form_rows=form.include(roster),
+            conflicts=conflicts or [],
+            conflict_by_id=conflict_by_id,
+            statuses=list(AttendanceStatus),
+        ),
+        status,
+    )
+
+
+@bp.route("/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
+@roles_required(*RECORDERS)
+def roster(session_id: int) -> Any:
+    if request.method == "GET":
+        data = _or_abort(lambda: services.load_roster(current_user, session_id))
+        mark = request.args.get("mark") == "present" and data.refusal is None
+        if mark:
+            flash(_("Everyone not yet recorded is marked present: fix the exceptions, then save."))
+        return _render_roster(data, RosterForm.for_roster(data, mark_present=mark))
+
+    form = RosterForm()
+    if not form.validate():
+        db.session.rollback()
+        data = _or_abort(lambda: services.load_roster(current_user, session_id))
+        flash(
+            _("Some rows could not be read: see the messages below. Nothing was saved."), "danger"
+        )
+        return _render_roster(data, form, status=400)
+    try:
+        result = _or_abort(
+            lambda: services.save_roster(
+                current_user, session_id, form.changes(), ip=request.remote_addr
+            )
+        )
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        data = _or_abort(lambda: services.load_roster(current_user, session_id))
+        rows = form.include(data)
+        row = None
+        if exc.field and exc.field.startswith("enrolment-"):
+            row = rows.get(int(exc.field.removeprefix("enrolment-")))
+        if row is not None:
+            row.status.errors = [*row.status.errors, exc.message]
+            flash(_("A row needs your attention: see below. Nothing was saved."), "danger")
+        else:
+            flash(exc.message + " " + _("Nothing was saved."), "danger")
+        return _render_roster(data, form, status=400)
+
+    if result.conflicts:
+        flash(
+            _(
+                "Saved %(saved)s change(s). %(n)s change(s) were not saved because someone "
+                "else changed the same people meanwhile: see below.",
+                saved=result.saved,
+                n=len(result.conflicts),
+            ),
+            "warning",
+        )
+        data = services.load_roster(current_user, session_id)
+        return _render_roster(data, RosterForm.for_roster(data), conflicts=result.conflicts)
+    if result.saved:
+        flash(
+            _(
+                "Attendance saved: %(recorded)s recorded, %(corrected)s corrected.",
+                recorded=result.recorded,
+                corrected=result.corrected,
+            ),
+            "success",
+        )
+    else:
+        flash(_("Nothing to save: no status or note was changed."), "info")
+    return redirect(url_for("attendance.roster", session_id=session_id))
+
+
+# --------------------------------------------------------------------------- QR check-in
+
+
+def _code_payload(session_id: int, cohort_id: int) -> dict[str, Any]:
+    now = utcnow()
+    url = tokens.checkin_url(session_id, now)
+    return {
+        "url": url,
+        "svg": tokens.qr_svg(url, title=_("Check-in code")),
+        "expires_in": tokens.seconds_left(now),
+        "checked_in": services.checked_in_count(session_id),
+        "enrolled": services.enrolled_count(cohort_id),
+    }
+
+
+@bp.route("/sessions/<int:session_id>/checkin-screen")
+@roles_required(*RECORDERS)
+def checkin_screen(session_id: int) -> str:
+    session = _or_abort(lambda: services.session_for_recording(current_user, session_id))
+    return render_template(
+        "attendance/checkin_screen.html",
+        session=session,
+        cohort=session.cohort,
+        code=_code_payload(session.id, session.cohort_id),
+        refresh_seconds=5,
+    )
+
+
+@bp.route("/sessions/<int:session_id>/checkin-code.json")
+@roles_required(*RECORDERS)
+def checkin_code(session_id: int) -> Response:
+    session = _or_abort(lambda: services.session_for_recording(current_user, session_id))
+    response = jsonify(_code_payload(session.id, session.cohort_id))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/checkin/<int:session_id>/<token>", methods=["GET", "POST"])
+@signed_in
+def checkin(session_id: int, token: str) -> Any:
+    """A participant's check-in: GET shows a confirmation, only the POST records."""
+    ticket = request.form.get("ticket") if request.method == "POST" else None
+    try:
+        if request.method == "POST":
+            result = _or_abort(
+                lambda: services.check_in(
+                    current_user, session_id, token, ticket=ticket, ip=request.remote_addr
+                )
+            )
+            db.session.commit()
+            return redirect(
+                url_for(
+                    "attendance.checked_in",
+                    session_id=session_id,
+                    already=int(result.already),
+                )
+            )
+        target = _or_abort(lambda: services.checkin_target(current_user, session_id, token))
+    except DomainError as exc:
+        db.session.rollback()
+        return render_template("attendance/checkin_refused.html", message=exc.message), 400
+    if target.already_in:
+        return render_template(
+            "attendance/checkin_done.html",
+            session=target.session,
+            cohort=target.session.cohort,
+            record=target.record,
+            already=True,
+        )
+    return render_template(
+        "attendance/checkin_confirm.html",
+        session=target.session,
+        cohort=target.session.cohort,
+        ticket=tokens.confirmation_ticket(session_id, current_user.id),
+        expected=services.checkin_status(target.session, utcnow()),
+    )
+
+
+@bp.route("/checkin/<int:session_id>/done")
+@signed_in
+def checked_in(session_id: int) -> str:
+    """After a check-in: what was recorded (read from the database, for this user only)."""
+    data = _or_abort(lambda: services.my_checkin(current_user, session_id))
+    return render_template(
+        "attendance/checkin_done.html",
+        session=data.session,
+        cohort=data.session.cohort,
+        record=data.record,
+        already=request.args.get("already") == "1",
+    )
+
+
+# --------------------------------------------------------------------------- matrix
+
+
+def _matrix_from_request(cohort_id: int) -> tuple[services.Matrix, MatrixFilterForm]:
+    cohort = _or_abort(lambda: services.cohort_for_matrix(current_user, cohort_id))
+    form = MatrixFilterForm(formdata=request.args)
+    form.set_modules(services.cohort_modules(cohort))
+    flt = None
+    if form.validate():
+        flt = services.SessionFilter.from_local(
+            cohort.timezone, form.module_id, form.start.data, form.end.data
+        )
+    matrix = services.attendance_matrix(cohort, flt)
+    return matrix, form
+
+
+@bp.route("/cohorts/<int:cohort_id>/attendance")
+@roles_required(*RECORDERS)
+def matrix(cohort_id: int) -> str:
+    data, form = _matrix_from_request(cohort_id)
+    query = {k: v for k, v in request.args.items() if k in ("module", "start", "end") and v}
+    return render_template(
+        "attendance/matrix.html",
+        matrix=data,
+        cohort=data.cohort,
+        form=form,
+        query=query if not form.errors else {},
+        letters={s: (LETTERS[s], str(s.label)) for s in AttendanceStatus},
+    )
+
+
+def _filename(cohort_name: str, ext: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", cohort_name).strip("-").lower() or "cohort"
+    return f"attendance-{slug}.{ext}"
+
+
+@bp.route("/cohorts/<int:cohort_id>/attendance.csv")
+@roles_required(*RECORDERS)
+def matrix_csv(cohort_id: int) -> Response:
+    data, _form = _matrix_from_request(cohort_id)
+    return Response(
+        services.export_csv(data),
+        mimetype="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{_filename(data.cohort.name, "csv")}"'
+        },
+    )
+
+
+@bp.route("/cohorts/<int:cohort_id>/attendance.xlsx")
+@roles_required(*RECORDERS)
+def matrix_xlsx(cohort_id: int) -> Response:
+    data, _form = _matrix_from_request(cohort_id)
+    return Response(
+        services.export_xlsx(data),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f'attachment; filename="{_filename(data.cohort.name, "xlsx")}"'
+        },
+    )
