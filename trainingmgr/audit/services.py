@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from trainingmgr.audit.models import AuditEvent
@@ -39,3 +42,36 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def jsonable(value: Any) -> Any:
+    """A value as it is kept in an event's ``changes`` (enums by value, dates in ISO format)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date | datetime | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for the fields of ``after`` whose value differs from ``before``."""
+    return {
+        key: [jsonable(before.get(key)), jsonable(value)]
+        for key, value in after.items()
+        if jsonable(before.get(key)) != jsonable(value)
+    }
+
+
+def record_changes(
+    action: str, before: dict[str, Any], after: dict[str, Any], **details: Any
+) -> AuditEvent | None:
+    """Record ``action`` with the fields that changed from ``before`` to ``after``, if any.
+
+    ``details`` are the other arguments of ``record`` (actor, obj, programme_id, summary...).
+    """
+    changes = changed_fields(before, after)
+    return record(action, changes=changes, **details) if changes else None

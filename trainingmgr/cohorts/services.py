@@ -17,7 +17,6 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -309,26 +308,6 @@ def _check_parent(parent_id: int | None, cohort: Cohort | None) -> None:
         current = db.session.scalar(sa.select(Cohort.parent_cohort_id).where(Cohort.id == current))
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, date | datetime | time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: [_jsonable(before.get(key)), _jsonable(value)]
-        for key, value in after.items()
-        if _jsonable(before.get(key)) != _jsonable(value)
-    }
-
-
 def _apply(cohort: Cohort, data: CohortInput, modules: list[Module]) -> None:
     for name in _COHORT_COLUMNS:
         setattr(cohort, name, getattr(data, name))
@@ -347,7 +326,7 @@ def create_cohort(programme: Programme, data: CohortInput, actor: User | None) -
         actor=actor,
         obj=cohort,
         programme_id=programme.id,
-        changes={k: _jsonable(v) for k, v in asdict(data).items()},
+        changes={k: audit.jsonable(v) for k, v in asdict(data).items()},
         summary=f"Created cohort {cohort.name} of {programme.code}",
     )
     return cohort
@@ -372,20 +351,19 @@ def update_cohort(cohort: Cohort, data: CohortInput, actor: User | None) -> Coho
             actor=actor,
             obj=session,
             programme_id=cohort.programme_id,
-            changes=_changes(old, _session_values(session)),
+            changes=audit.changed_fields(old, _session_values(session)),
             summary=f"Kept at the same local time in {data.timezone}",
         )
     db.session.flush()
-    changes = _changes(before, asdict(data))
-    if changes:
-        audit.record(
-            "cohort.update",
-            actor=actor,
-            obj=cohort,
-            programme_id=cohort.programme_id,
-            changes=changes,
-            summary=f"Edited cohort {cohort.name}",
-        )
+    audit.record_changes(
+        "cohort.update",
+        before,
+        asdict(data),
+        actor=actor,
+        obj=cohort,
+        programme_id=cohort.programme_id,
+        summary=f"Edited cohort {cohort.name}",
+    )
     return cohort
 
 
@@ -527,7 +505,8 @@ class CohortRow:
     sessions: int
 
 
-def _enrolment_counts() -> sa.Subquery:
+def enrolment_counts() -> sa.Subquery:
+    """Per cohort: ``cohort_id``, ``enrolled`` (active enrolments) and ``waitlisted``."""
     return (
         sa.select(
             Enrolment.cohort_id,
@@ -575,7 +554,7 @@ def list_cohorts(
         where.append(Cohort.end_date >= filters.date_from)
     if filters.date_to:
         where.append(Cohort.start_date <= filters.date_to)
-    enrolments = _enrolment_counts()
+    enrolments = enrolment_counts()
     sessions = _session_counts()
     result = paginate(
         sa.select(Cohort, enrolments.c.enrolled, enrolments.c.waitlisted, sessions.c.sessions)
@@ -1129,7 +1108,7 @@ def add_session(
         actor=actor,
         obj=session,
         programme_id=cohort.programme_id,
-        changes={k: _jsonable(v) for k, v in _session_values(session).items()},
+        changes={k: audit.jsonable(v) for k, v in _session_values(session).items()},
         summary=f"Added a session to {cohort.name}",
     )
     return session
@@ -1164,12 +1143,12 @@ def add_series(
         programme_id=cohort.programme_id,
         changes={
             "session_ids": [s.id for s in sessions],
-            "start_date": _jsonable(data.start_date),
-            "end_date": _jsonable(data.end_date),
+            "start_date": audit.jsonable(data.start_date),
+            "end_date": audit.jsonable(data.end_date),
             "weekdays": sorted(set(data.weekdays)),
             "interval_weeks": data.interval_weeks,
-            "start_time": _jsonable(data.start_time),
-            "end_time": _jsonable(data.end_time),
+            "start_time": audit.jsonable(data.start_time),
+            "end_time": audit.jsonable(data.end_time),
         },
         summary=f"Added a series of {len(sessions)} sessions to {cohort.name}",
     )
@@ -1220,16 +1199,15 @@ def update_session(
     session.online_url = details.online_url
     session.trainers = list(details.trainers)
     db.session.flush()
-    changes = _changes(before, _session_values(session))
-    if changes:
-        audit.record(
-            "session.update",
-            actor=actor,
-            obj=session,
-            programme_id=cohort.programme_id,
-            changes=changes,
-            summary=f"Edited a session of {cohort.name}",
-        )
+    audit.record_changes(
+        "session.update",
+        before,
+        _session_values(session),
+        actor=actor,
+        obj=session,
+        programme_id=cohort.programme_id,
+        summary=f"Edited a session of {cohort.name}",
+    )
     return session
 
 
@@ -1273,7 +1251,7 @@ def delete_session(session: Session, actor: User | None) -> None:
         actor=actor,
         obj=session,
         programme_id=session.cohort.programme_id,
-        changes={k: _jsonable(v) for k, v in _session_values(session).items()},
+        changes={k: audit.jsonable(v) for k, v in _session_values(session).items()},
         summary=f"Deleted a session of {session.cohort.name}",
     )
     db.session.delete(session)

@@ -40,6 +40,7 @@ from trainingmgr.core.errors import DomainError, NotFound
 from trainingmgr.core.forms import grouped_options, options
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only, roles_required
+from trainingmgr.core.views import run_action, show_error
 from trainingmgr.enrolments import services as enrolments
 from trainingmgr.extensions import db
 from trainingmgr.programmes.models import Programme
@@ -76,14 +77,6 @@ def _session_or_404(cohort_id: int, session_id: int) -> Session:
     return session
 
 
-def _show_error(form: Any, exc: DomainError) -> None:
-    """The message next to its field, or at the top of the page."""
-    if exc.field and exc.field in form._fields:
-        form[exc.field].errors = [*form[exc.field].errors, exc.message]
-    else:
-        flash(exc.message, "danger")
-
-
 def _run(form: Any, action: Callable[[], Any]) -> tuple[bool, Any, list[str]]:
     """Call a service and commit; on refusal roll back and show why.
 
@@ -98,23 +91,10 @@ def _run(form: Any, action: Callable[[], Any]) -> tuple[bool, Any, list[str]]:
         return False, None, exc.warnings
     except DomainError as exc:
         db.session.rollback()
-        _show_error(form, exc)
+        show_error(form, exc)
         return False, None, []
     db.session.commit()
     return True, result, []
-
-
-def _act(action: Callable[[], Any], success: str) -> bool:
-    """A POST-only action: commit and flash ``success``, or roll back and flash why not."""
-    try:
-        action()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return False
-    db.session.commit()
-    flash(success, "success")
-    return True
 
 
 def _optional_url(endpoint: str, **values: Any) -> str | None:
@@ -244,7 +224,7 @@ def change_status(cohort_id: int) -> BaseResponse:
         "archive": _("The cohort is archived: it is hidden from lists and kept."),
         "unarchive": _("The cohort is no longer archived."),
     }
-    _act(
+    run_action(
         lambda: services.change_status(cohort, action, _actor()),
         messages.get(action, ""),
     )
@@ -256,7 +236,7 @@ def change_status(cohort_id: int) -> BaseResponse:
 def delete(cohort_id: int) -> BaseResponse:
     cohort = _cohort_or_404(cohort_id)
     name = cohort.name
-    if _act(
+    if run_action(
         lambda: services.delete_cohort(cohort, _actor()),
         _("Cohort “%(name)s” deleted.", name=name),
     ):
@@ -386,7 +366,7 @@ def session_edit(cohort_id: int, session_id: int) -> str | BaseResponse:
 @coordinator_only
 def session_set_cancelled(cohort_id: int, session_id: int, cancelled: bool) -> BaseResponse:
     session = _session_or_404(cohort_id, session_id)
-    _act(
+    run_action(
         lambda: services.set_session_cancelled(session, cancelled, _actor()),
         _("Session cancelled: it stays in the schedule, struck through.")
         if cancelled
@@ -399,7 +379,7 @@ def session_set_cancelled(cohort_id: int, session_id: int, cancelled: bool) -> B
 @coordinator_only
 def session_delete(cohort_id: int, session_id: int) -> BaseResponse:
     session = _session_or_404(cohort_id, session_id)
-    _act(lambda: services.delete_session(session, _actor()), _("Session deleted."))
+    run_action(lambda: services.delete_session(session, _actor()), _("Session deleted."))
     return redirect(url_for(".detail", cohort_id=cohort_id) + "#schedule")
 
 

@@ -19,6 +19,7 @@ from trainingmgr.cohorts.models import (
     SessionStatus,
     session_trainers,
 )
+from trainingmgr.cohorts.services import enrolment_counts
 from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
 from trainingmgr.programmes.models import Programme, ProgrammeStatus
@@ -37,20 +38,6 @@ class CohortSummary:
     enrolled: int
     waitlisted: int
     sessions: int
-
-
-def _enrolment_counts() -> sa.Subquery:
-    return (
-        sa.select(
-            Enrolment.cohort_id,
-            sa.func.count().filter(Enrolment.status.in_(ACTIVE_ENROLMENT)).label("enrolled"),
-            sa.func.count()
-            .filter(Enrolment.status == EnrolmentStatus.WAITLISTED)
-            .label("waitlisted"),
-        )
-        .group_by(Enrolment.cohort_id)
-        .subquery()
-    )
 
 
 def programme_summaries() -> list[ProgrammeSummary]:
@@ -77,7 +64,7 @@ def programme_summaries() -> list[ProgrammeSummary]:
 def current_cohorts(today: datetime | None = None, limit: int = 12) -> list[CohortSummary]:
     """Cohorts that have not ended yet (and are not archived), soonest first."""
     today_date = (today or utcnow()).date()
-    counts = _enrolment_counts()
+    counts = enrolment_counts()
     session_count = (
         sa.select(sa.func.count(Session.id))
         .where(Session.cohort_id == Cohort.id, Session.status == SessionStatus.SCHEDULED)

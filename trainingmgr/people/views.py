@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only
+from trainingmgr.core.views import show_error
 from trainingmgr.extensions import db
 from trainingmgr.people import services
 from trainingmgr.people.forms import LABELS, MergeForm, PersonForm
@@ -25,10 +26,7 @@ bp = Blueprint("people", __name__, url_prefix="/people")
 def _show_error(form: FlaskForm, error: DomainError) -> None:
     """Roll back and show ``error`` next to its field (or as a message)."""
     db.session.rollback()
-    if error.field and error.field in form:
-        form[error.field].errors = [*form[error.field].errors, error.message]
-    else:
-        flash(error.message, "danger")
+    show_error(form, error)
 
 
 def _cohort_url() -> Callable[[int], str] | None:

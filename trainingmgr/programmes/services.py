@@ -6,7 +6,6 @@ Every rule lives here: views, the CLI and tests call these functions. They raise
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -95,28 +94,39 @@ class ModuleInput:
 # --------------------------------------------------------------------------- helpers
 
 
-def _jsonable(value: Any) -> Any:
-    """A value as it is kept in an audit event's ``changes``."""
-    if isinstance(value, enum.Enum):
-        return value.value
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    return str(value)  # Decimal, date
-
-
 def _apply(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
     """Set ``values`` on ``obj``; return ``{field: [old, new]}`` for those that changed."""
     changes: dict[str, list[Any]] = {}
     for name, new in values.items():
         old = getattr(obj, name)
         if old != new:
-            changes[name] = [_jsonable(old), _jsonable(new)]
+            changes[name] = [audit.jsonable(old), audit.jsonable(new)]
             setattr(obj, name, new)
     return changes
 
 
 def _created(values: dict[str, Any]) -> dict[str, list[Any]]:
-    return {name: [None, _jsonable(v)] for name, v in values.items() if v not in (None, "")}
+    return {name: [None, audit.jsonable(v)] for name, v in values.items() if v not in (None, "")}
+
+
+def _record(action: str, actor: User | None, obj: Any, changes: dict[str, list[Any]]) -> None:
+    """Audit a change to a programme, a partner or a module (named by its code or name)."""
+    audit.record(
+        action,
+        actor=actor,
+        obj=obj,
+        programme_id=obj.id if isinstance(obj, Programme) else obj.programme_id,
+        changes=changes,
+        summary=obj.name if isinstance(obj, ProgrammePartner) else obj.code,
+    )
+
+
+def _update(actor: User | None, obj: Any, values: dict[str, Any], action: str) -> None:
+    """Set ``values`` on ``obj`` and audit what changed (nothing is recorded if nothing did)."""
+    changes = _apply(obj, values)
+    if changes:
+        db.session.flush()
+        _record(action, actor, obj, changes)
 
 
 def _text(value: str | None) -> str:
@@ -348,29 +358,12 @@ def create_programme(actor: User | None, data: ProgrammeInput) -> Programme:
     programme = Programme(status=ProgrammeStatus.ACTIVE, **values)
     db.session.add(programme)
     db.session.flush()
-    audit.record(
-        "programme.create",
-        actor=actor,
-        obj=programme,
-        programme_id=programme.id,
-        changes=_created(values),
-        summary=programme.code,
-    )
+    _record("programme.create", actor, programme, _created(values))
     return programme
 
 
 def update_programme(actor: User | None, programme: Programme, data: ProgrammeInput) -> Programme:
-    changes = _apply(programme, _programme_values(data, programme))
-    if changes:
-        db.session.flush()
-        audit.record(
-            "programme.update",
-            actor=actor,
-            obj=programme,
-            programme_id=programme.id,
-            changes=changes,
-            summary=programme.code,
-        )
+    _update(actor, programme, _programme_values(data, programme), "programme.update")
     return programme
 
 
@@ -383,14 +376,11 @@ def set_archived(actor: User | None, programme: Programme, archived: bool) -> Pr
             if archived
             else _("This programme is not archived.")
         )
-    changes = _apply(programme, {"status": status})
-    audit.record(
+    _record(
         "programme.archive" if archived else "programme.unarchive",
-        actor=actor,
-        obj=programme,
-        programme_id=programme.id,
-        changes=changes,
-        summary=programme.code,
+        actor,
+        programme,
+        _apply(programme, {"status": status}),
     )
     return programme
 
@@ -600,6 +590,27 @@ def _direction(value: str | int) -> int:
     raise DomainError(_("Move a row up or down."))
 
 
+def _add_last(
+    actor: User | None, action: str, items: list[Any], item: Any, values: dict[str, Any]
+) -> Any:
+    """Add ``item`` after ``items`` (its ordered siblings, renumbered) and audit it."""
+    _renumber(items)
+    item.position = len(items)
+    db.session.add(item)
+    db.session.flush()
+    _record(action, actor, item, _created(values))
+    return item
+
+
+def _move_audited(
+    actor: User | None, action: str, items: list[Any], item: Any, direction: str | int
+) -> None:
+    """Move ``item`` one place up or down ``items`` and audit it (nothing at either end)."""
+    old = _move(items, item, _direction(direction))
+    if old is not None:
+        _record(action, actor, item, {"position": [old, item.position]})
+
+
 # --------------------------------------------------------------------------- partners
 
 
@@ -650,51 +661,29 @@ def _partner_values(
 def add_partner(actor: User | None, programme: Programme, data: PartnerInput) -> ProgrammePartner:
     values = _partner_values(programme, data, None)
     partners = _ordered(programme.partners)
-    _renumber(partners)
-    partner = ProgrammePartner(programme=programme, position=len(partners), **values)
-    db.session.add(partner)
-    db.session.flush()
-    audit.record(
-        "programme.partner_add",
-        actor=actor,
-        obj=partner,
-        programme_id=programme.id,
-        changes=_created(values),
-        summary=partner.name,
-    )
-    return partner
+    partner = ProgrammePartner(programme=programme, **values)
+    return _add_last(actor, "programme.partner_add", partners, partner, values)
 
 
 def update_partner(
     actor: User | None, partner: ProgrammePartner, data: PartnerInput
 ) -> ProgrammePartner:
-    changes = _apply(partner, _partner_values(partner.programme, data, partner))
-    if changes:
-        db.session.flush()
-        audit.record(
-            "programme.partner_update",
-            actor=actor,
-            obj=partner,
-            programme_id=partner.programme_id,
-            changes=changes,
-            summary=partner.name,
-        )
+    values = _partner_values(partner.programme, data, partner)
+    _update(actor, partner, values, "programme.partner_update")
     return partner
 
 
 def remove_partner(actor: User | None, partner: ProgrammePartner) -> None:
     programme = partner.programme
-    audit.record(
+    _record(
         "programme.partner_remove",
-        actor=actor,
-        obj=partner,
-        programme_id=programme.id,
-        changes={
+        actor,
+        partner,
+        {
             "name": [partner.name, None],
-            "role": [_jsonable(partner.role), None],
-            "funding_share": [_jsonable(partner.funding_share), None],
+            "role": [audit.jsonable(partner.role), None],
+            "funding_share": [audit.jsonable(partner.funding_share), None],
         },
-        summary=partner.name,
     )
     programme.partners.remove(partner)
     db.session.flush()
@@ -704,16 +693,7 @@ def remove_partner(actor: User | None, partner: ProgrammePartner) -> None:
 def move_partner(actor: User | None, partner: ProgrammePartner, direction: str | int) -> None:
     """Move a partner one place up or down the list (nothing happens at either end)."""
     items = _ordered(partner.programme.partners)
-    old = _move(items, partner, _direction(direction))
-    if old is not None:
-        audit.record(
-            "programme.partner_move",
-            actor=actor,
-            obj=partner,
-            programme_id=partner.programme_id,
-            changes={"position": [old, partner.position]},
-            summary=partner.name,
-        )
+    _move_audited(actor, "programme.partner_move", items, partner, direction)
 
 
 # --------------------------------------------------------------------------- modules
@@ -767,49 +747,18 @@ def curriculum(programme_id: int) -> list[Module]:
 def add_module(actor: User | None, programme: Programme, data: ModuleInput) -> Module:
     """Add a module at the end of the curriculum."""
     values = _module_values(programme, data, None)
-    modules = curriculum(programme.id)
-    _renumber(modules)
-    module = Module(programme=programme, position=len(modules), **values)
-    db.session.add(module)
-    db.session.flush()
-    audit.record(
-        "module.create",
-        actor=actor,
-        obj=module,
-        programme_id=programme.id,
-        changes=_created(values),
-        summary=module.code,
-    )
-    return module
+    modules = curriculum(programme.id)  # before the new module joins the session
+    return _add_last(actor, "module.create", modules, Module(programme=programme, **values), values)
 
 
 def update_module(actor: User | None, module: Module, data: ModuleInput) -> Module:
-    changes = _apply(module, _module_values(module.programme, data, module))
-    if changes:
-        db.session.flush()
-        audit.record(
-            "module.update",
-            actor=actor,
-            obj=module,
-            programme_id=module.programme_id,
-            changes=changes,
-            summary=module.code,
-        )
+    _update(actor, module, _module_values(module.programme, data, module), "module.update")
     return module
 
 
 def move_module(actor: User | None, module: Module, direction: str | int) -> None:
     """Move a module one place up or down the curriculum (nothing happens at either end)."""
-    old = _move(curriculum(module.programme_id), module, _direction(direction))
-    if old is not None:
-        audit.record(
-            "module.move",
-            actor=actor,
-            obj=module,
-            programme_id=module.programme_id,
-            changes={"position": [old, module.position]},
-            summary=module.code,
-        )
+    _move_audited(actor, "module.move", curriculum(module.programme_id), module, direction)
 
 
 def set_retired(actor: User | None, module: Module, retired: bool) -> Module:
@@ -818,14 +767,11 @@ def set_retired(actor: User | None, module: Module, retired: bool) -> Module:
         raise DomainError(
             _("This module is already retired.") if retired else _("This module is not retired.")
         )
-    changes = _apply(module, {"retired": retired})
-    audit.record(
+    _record(
         "module.retire" if retired else "module.unretire",
-        actor=actor,
-        obj=module,
-        programme_id=module.programme_id,
-        changes=changes,
-        summary=module.code,
+        actor,
+        module,
+        _apply(module, {"retired": retired}),
     )
     return module
 
@@ -863,13 +809,8 @@ def delete_module(actor: User | None, module: Module) -> None:
             )
         )
     programme_id = module.programme_id
-    audit.record(
-        "module.delete",
-        actor=actor,
-        obj=module,
-        programme_id=programme_id,
-        changes={"code": [module.code, None], "title": [module.title, None]},
-        summary=module.code,
+    _record(
+        "module.delete", actor, module, {"code": [module.code, None], "title": [module.title, None]}
     )
     module.programme.modules.remove(module)
     db.session.flush()

@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.permissions import coordinator_only
+from trainingmgr.core.views import run_action, show_error
 from trainingmgr.extensions import db
 from trainingmgr.programmes import services
 from trainingmgr.programmes.forms import ModuleForm, PartnerForm, ProgrammeForm
@@ -91,28 +92,34 @@ def _save_form(form: FlaskForm, action: Callable[[], Any], success: str) -> Any 
         result = action()
     except DomainError as exc:
         db.session.rollback()
-        if exc.field and exc.field in form:
-            form[exc.field].errors.append(exc.message)
-        else:
-            flash(exc.message, "danger")
+        show_error(form, exc)
         return None
     db.session.commit()
     flash(success, "success")
     return result
 
 
-def _run(action: Callable[[], Any], success: str) -> bool:
-    """Run a one-button action (archive, move, delete...) and commit, or flash why not."""
-    try:
-        action()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return False
-    db.session.commit()
-    if success:
-        flash(success, "success")
-    return True
+def _item_form(
+    form: FlaskForm,
+    action: Callable[[], Any],
+    success: str,
+    template: str,
+    anchor: str,
+    *,
+    programme: Programme,
+    another: str | None = None,
+    **context: Any,
+) -> str | Response:
+    """A partner's or a module's form page.
+
+    Once saved, back to ``anchor`` on the programme's page, or to ``another`` blank form
+    when the coordinator asked for one; otherwise the form again, with its errors.
+    """
+    if _save_form(form, action, success) is not None:
+        if another and request.form.get("next") == "another":
+            return redirect(url_for(another, programme_id=programme.id))
+        return _to_detail(programme.id, anchor)
+    return render_template(template, form=form, programme=programme, **context)
 
 
 # --------------------------------------------------------------------------- programmes
@@ -187,7 +194,7 @@ def edit(programme_id: int) -> str | Response:
 @coordinator_only
 def archive(programme_id: int) -> Response:
     programme = _programme(programme_id)
-    _run(
+    run_action(
         lambda: services.set_archived(current_user, programme, True),
         _(
             "%(code)s is archived. It no longer appears among the active programmes.",
@@ -201,7 +208,7 @@ def archive(programme_id: int) -> Response:
 @coordinator_only
 def unarchive(programme_id: int) -> Response:
     programme = _programme(programme_id)
-    _run(
+    run_action(
         lambda: services.set_archived(current_user, programme, False),
         _("%(code)s is active again.", code=programme.code),
     )
@@ -213,7 +220,7 @@ def unarchive(programme_id: int) -> Response:
 def delete(programme_id: int) -> Response:
     programme = _programme(programme_id)
     code = programme.code
-    if _run(
+    if run_action(
         lambda: services.delete_programme(current_user, programme),
         _("%(code)s was deleted.", code=code),
     ):
@@ -229,14 +236,14 @@ def delete(programme_id: int) -> Response:
 def partner_new(programme_id: int) -> str | Response:
     programme = _programme(programme_id)
     form = PartnerForm()
-    if _save_form(
+    return _item_form(
         form,
         lambda: services.add_partner(current_user, programme, form.to_input()),
         _("%(name)s added.", name=(form.name.data or "").strip()),
-    ):
-        return _to_detail(programme.id, "partners")
-    return render_template(
-        "programmes/partner_form.html", form=form, programme=programme, partner=None
+        "programmes/partner_form.html",
+        "partners",
+        programme=programme,
+        partner=None,
     )
 
 
@@ -245,14 +252,14 @@ def partner_new(programme_id: int) -> str | Response:
 def partner_edit(programme_id: int, partner_id: int) -> str | Response:
     partner = _partner(programme_id, partner_id)
     form = PartnerForm(obj=partner)
-    if _save_form(
+    return _item_form(
         form,
         lambda: services.update_partner(current_user, partner, form.to_input()),
         _("Partner saved."),
-    ):
-        return _to_detail(programme_id, "partners")
-    return render_template(
-        "programmes/partner_form.html", form=form, programme=partner.programme, partner=partner
+        "programmes/partner_form.html",
+        "partners",
+        programme=partner.programme,
+        partner=partner,
     )
 
 
@@ -261,7 +268,7 @@ def partner_edit(programme_id: int, partner_id: int) -> str | Response:
 def partner_delete(programme_id: int, partner_id: int) -> Response:
     partner = _partner(programme_id, partner_id)
     name = partner.name
-    ok = _run(
+    ok = run_action(
         lambda: services.remove_partner(current_user, partner),
         _("%(name)s removed.", name=name),
     )
@@ -272,7 +279,7 @@ def partner_delete(programme_id: int, partner_id: int) -> Response:
 @coordinator_only
 def partner_move(programme_id: int, partner_id: int) -> Response:
     partner = _partner(programme_id, partner_id)
-    ok = _run(
+    ok = run_action(
         lambda: services.move_partner(current_user, partner, request.form.get("direction", "")), ""
     )
     return _to_detail(programme_id, "partners" if ok else None)
@@ -286,17 +293,15 @@ def partner_move(programme_id: int, partner_id: int) -> Response:
 def module_new(programme_id: int) -> str | Response:
     programme = _programme(programme_id)
     form = ModuleForm()
-    module = _save_form(
+    return _item_form(
         form,
         lambda: services.add_module(current_user, programme, form.to_input()),
         _("Module %(code)s added.", code=(form.code.data or "").strip().upper()),
-    )
-    if module is not None:
-        if request.form.get("next") == "another":
-            return redirect(url_for("programmes.module_new", programme_id=programme.id))
-        return _to_detail(programme.id, "curriculum")
-    return render_template(
-        "programmes/module_form.html", form=form, programme=programme, module=None
+        "programmes/module_form.html",
+        "curriculum",
+        another="programmes.module_new",
+        programme=programme,
+        module=None,
     )
 
 
@@ -305,14 +310,14 @@ def module_new(programme_id: int) -> str | Response:
 def module_edit(programme_id: int, module_id: int) -> str | Response:
     module = _module(programme_id, module_id)
     form = ModuleForm(obj=module)
-    if _save_form(
+    return _item_form(
         form,
         lambda: services.update_module(current_user, module, form.to_input()),
         _("Module saved."),
-    ):
-        return _to_detail(programme_id, "curriculum")
-    return render_template(
-        "programmes/module_form.html", form=form, programme=module.programme, module=module
+        "programmes/module_form.html",
+        "curriculum",
+        programme=module.programme,
+        module=module,
     )
 
 
@@ -320,7 +325,7 @@ def module_edit(programme_id: int, module_id: int) -> str | Response:
 @coordinator_only
 def module_move(programme_id: int, module_id: int) -> Response:
     module = _module(programme_id, module_id)
-    ok = _run(
+    ok = run_action(
         lambda: services.move_module(current_user, module, request.form.get("direction", "")), ""
     )
     return _to_detail(programme_id, "curriculum" if ok else None)
@@ -330,7 +335,7 @@ def module_move(programme_id: int, module_id: int) -> Response:
 @coordinator_only
 def module_retire(programme_id: int, module_id: int) -> Response:
     module = _module(programme_id, module_id)
-    ok = _run(
+    ok = run_action(
         lambda: services.set_retired(current_user, module, True),
         _(
             "%(code)s is retired: it stays on past sessions and is offered no more.",
@@ -344,7 +349,7 @@ def module_retire(programme_id: int, module_id: int) -> Response:
 @coordinator_only
 def module_unretire(programme_id: int, module_id: int) -> Response:
     module = _module(programme_id, module_id)
-    ok = _run(
+    ok = run_action(
         lambda: services.set_retired(current_user, module, False),
         _("%(code)s is back in the curriculum.", code=module.code),
     )
@@ -356,7 +361,7 @@ def module_unretire(programme_id: int, module_id: int) -> Response:
 def module_delete(programme_id: int, module_id: int) -> Response:
     module = _module(programme_id, module_id)
     code = module.code
-    ok = _run(
+    ok = run_action(
         lambda: services.delete_module(current_user, module),
         _("Module %(code)s deleted.", code=code),
     )
