@@ -10,6 +10,7 @@ import importlib
 from pathlib import Path
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
 from flask import Flask, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import event
@@ -76,9 +77,16 @@ def _select_locale() -> str | None:
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
-    return (
-        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
-    )
+    # Keep the browser's region ("en-GB") so dates and times follow its conventions;
+    # translations fall back to the language ("en").
+    for tag, _quality in request.accept_languages:
+        language = tag.split("-")[0].lower()
+        if language in languages:
+            try:
+                return str(Locale.parse(tag, sep="-"))
+            except (ValueError, UnknownLocaleError):
+                return language
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

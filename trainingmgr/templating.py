@@ -39,6 +39,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["local_datetime"] = timefmt.fmt_datetime
     app.jinja_env.filters["local_time"] = timefmt.fmt_time
     app.jinja_env.filters["local_date"] = timefmt.fmt_date
+    app.jinja_env.filters["local_day"] = timefmt.fmt_day
     app.jinja_env.filters["zone_name"] = timefmt.fmt_zone
     app.jinja_env.globals["date_range"] = timefmt.fmt_date_range
 

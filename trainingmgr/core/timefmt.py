@@ -9,6 +9,7 @@ from babel.dates import (
     format_date,
     format_datetime,
     format_interval,
+    format_skeleton,
     format_time,
     get_timezone_name,
 )
@@ -45,6 +46,14 @@ def fmt_date(value: date | datetime | None, tz: str | None = None, fmt: str = "m
     if isinstance(value, datetime):
         value = local(value, tz or "UTC").date()
     return format_date(value, format=fmt, locale=_locale())
+
+
+def fmt_day(value: datetime | None, tz: str) -> str:
+    """The local weekday and date, in the locale's own order: "Mon 2 Mar 2026" (en-GB),
+    "Mon, Mar 2, 2026" (en-US)."""
+    if value is None:
+        return ""
+    return format_skeleton("yMMMEd", local(value, tz), locale=_locale())
 
 
 def fmt_date_range(start: date | None, end: date | None) -> str:
