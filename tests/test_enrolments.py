@@ -625,6 +625,13 @@ def test_change_status_and_refusal_messages(
     assert "An enrolment cannot go from Enrolled to Waitlisted." in page.text
     assert 'class="alert alert-danger"' in page.text
 
+    # The roster's status menu starts on "Change to…": submitting it unchanged changes nothing.
+    roster = client.get(base(small)).text
+    assert '<option value="" selected>Change to…</option>' in roster
+    page = client.post(url, data={"status": ""}, follow_redirects=True)
+    assert 'class="alert alert-danger"' in page.text
+    assert statuses(small, db_session)[enrolment.person_id] == (S.ENROLLED, None)
+
     page = client.post(url, data={"status": "completed"}, follow_redirects=True)
     assert "Ana Person is now Completed." in page.text
     assert statuses(small, db_session)[enrolment.person_id] == (S.COMPLETED, None)
