@@ -85,8 +85,10 @@ def live_server(live_app: Flask) -> Iterator[LiveServer]:
     server: BaseWSGIServer = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    live_app.config["BASE_URL"] = url  # links and QR codes point at this server
     try:
-        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=live_app)
+        yield LiveServer(url=url, app=live_app)
     finally:
         server.shutdown()
         server.server_close()
