@@ -269,10 +269,23 @@ def _session_defaults(cohort: Cohort) -> dict[str, Any]:
     }
 
 
-def _render_session_form(template: str, form: Any, cohort: Cohort, **context: Any) -> str:
-    return render_template(
-        template, form=form, cohort=cohort, warnings=context.pop("warnings", []), **context
-    )
+def _session_form_view(
+    form: Any,
+    cohort: Cohort,
+    template: str,
+    save: Callable[[], Any],
+    message: Callable[[Any], str],
+    **context: Any,
+) -> str | BaseResponse:
+    """The flow of every session form: validate, save (or show the schedule warnings to
+    confirm), then back to the cohort's schedule with ``message(result)``."""
+    warnings: list[str] = []
+    if form.validate_on_submit():
+        saved, result, warnings = _run(form, save)
+        if saved:
+            flash(message(result), "success")
+            return redirect(url_for(".detail", cohort_id=cohort.id) + "#schedule")
+    return render_template(template, form=form, cohort=cohort, warnings=warnings, **context)
 
 
 @bp.route("/<int:cohort_id>/sessions/new", methods=["GET", "POST"])
@@ -282,19 +295,13 @@ def session_new(cohort_id: int) -> str | BaseResponse:
     defaults = {**_session_defaults(cohort), "day": cohort.start_date}
     form = SessionForm(data=defaults if request.method == "GET" else None)
     _session_choices(form, cohort)
-    warnings: list[str] = []
-    if form.validate_on_submit():
-        saved, _s, warnings = _run(
-            form,
-            lambda: services.add_session(
-                cohort, form.to_input(), _actor(), form.acknowledged_digest()
-            ),
-        )
-        if saved:
-            flash(_("Session added."), "success")
-            return redirect(url_for(".detail", cohort_id=cohort.id) + "#schedule")
-    return _render_session_form(
-        "cohorts/session_form.html", form, cohort, session=None, warnings=warnings
+    return _session_form_view(
+        form,
+        cohort,
+        "cohorts/session_form.html",
+        lambda: services.add_session(cohort, form.to_input(), _actor(), form.acknowledged_digest()),
+        lambda _session: _("Session added."),
+        session=None,
     )
 
 
@@ -313,18 +320,13 @@ def session_series(cohort_id: int) -> str | BaseResponse:
     _session_choices(form, cohort)
     names = get_day_names("wide", locale=str(get_locale() or "en"))
     form.weekdays.choices = options((i, names[i]) for i in range(7))
-    warnings: list[str] = []
-    if form.validate_on_submit():
-        saved, sessions, warnings = _run(
-            form,
-            lambda: services.add_series(
-                cohort, form.to_input(), _actor(), form.acknowledged_digest()
-            ),
-        )
-        if saved:
-            flash(_("%(n)d sessions added.", n=len(sessions)), "success")
-            return redirect(url_for(".detail", cohort_id=cohort.id) + "#schedule")
-    return _render_session_form("cohorts/series_form.html", form, cohort, warnings=warnings)
+    return _session_form_view(
+        form,
+        cohort,
+        "cohorts/series_form.html",
+        lambda: services.add_series(cohort, form.to_input(), _actor(), form.acknowledged_digest()),
+        lambda sessions: _("%(n)d sessions added.", n=len(sessions)),
+    )
 
 
 @bp.route("/<int:cohort_id>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
@@ -335,19 +337,15 @@ def session_edit(cohort_id: int, session_id: int) -> str | BaseResponse:
     data = asdict(services.session_input(session)) if request.method == "GET" else None
     form = SessionForm(data=data)
     _session_choices(form, cohort, keep_module_id=session.module_id)
-    warnings: list[str] = []
-    if form.validate_on_submit():
-        saved, _s, warnings = _run(
-            form,
-            lambda: services.update_session(
-                session, form.to_input(), _actor(), form.acknowledged_digest()
-            ),
-        )
-        if saved:
-            flash(_("Session saved."), "success")
-            return redirect(url_for(".detail", cohort_id=cohort.id) + "#schedule")
-    return _render_session_form(
-        "cohorts/session_form.html", form, cohort, session=session, warnings=warnings
+    return _session_form_view(
+        form,
+        cohort,
+        "cohorts/session_form.html",
+        lambda: services.update_session(
+            session, form.to_input(), _actor(), form.acknowledged_digest()
+        ),
+        lambda _session: _("Session saved."),
+        session=session,
     )
 
 
