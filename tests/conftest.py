@@ -24,7 +24,7 @@ from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from tests import factories
 from trainingmgr import create_app
 from trainingmgr.accounts.models import Role, User
-from trainingmgr.extensions import db
+from trainingmgr.extensions import db, limiter
 
 DATA = Path(__file__).parent / "data"
 
@@ -131,6 +131,7 @@ def client(app: Flask, db_session: Any) -> Iterator[FlaskClient]:
         g.__dict__.clear()
         db_session.commit()
 
+    limiter.reset()  # rate limits count per test, not across the run
     with request_started.connected_to(fresh_request, app):
         yield app.test_client()
 

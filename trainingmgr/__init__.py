@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from trainingmgr.config import ROOT, load_config
-from trainingmgr.extensions import babel, csrf, db, login_manager, migrate
+from trainingmgr.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 # Import every model module so metadata (and Alembic) sees the whole schema.
 from trainingmgr.accounts import models as _accounts_models  # noqa: F401  isort: skip
@@ -27,6 +27,8 @@ from trainingmgr.cohorts import models as _cohorts_models  # noqa: F401  isort: 
 from trainingmgr.attendance import models as _attendance_models  # noqa: F401  isort: skip
 from trainingmgr.certificates import models as _certificates_models  # noqa: F401  isort: skip
 from trainingmgr.audit import models as _audit_models  # noqa: F401  isort: skip
+from trainingmgr.organisation import models as _organisation_models  # noqa: F401  isort: skip
+from trainingmgr.mail import models as _mail_models  # noqa: F401  isort: skip
 
 
 # Domains whose ``views.bp`` blueprint is registered, in this order, when it exists.
@@ -40,10 +42,14 @@ DOMAINS = (
     "imports",
     "attendance",
     "certificates",
+    "verification",
     "portal",
+    "mail",
     "reports",
     "admin",
+    "organisation",
     "audit",
+    "ops",
 )
 
 
@@ -104,6 +110,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     login_manager.init_app(app)
 

@@ -103,6 +103,12 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             "MAIL_DEFAULT_SENDER", "trainingmgr <no-reply@localhost>"
         ),
         "ORGANISATION_NAME": os.environ.get("ORGANISATION_NAME", "Training Centre"),
+        # Rate limits (Flask-Limiter): memory:// for one process, redis://host:6379 for several.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool(os.environ.get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # One-time sign-in links (e-mailed) stay valid this many minutes.
+        "SIGN_IN_LINK_MINUTES": _int("SIGN_IN_LINK_MINUTES", 30),
     }
     config["MAX_CONTENT_LENGTH"] = None  # uploads are size-checked by the import service
     config.update(overrides)

@@ -1,6 +1,8 @@
 """Flask extensions, created once and bound to the app in ``create_app``."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +29,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Limits are declared on the views that need them (sign-in, links, verification); storage is
+# RATELIMIT_STORAGE_URI (memory:// by default, redis://... when several processes serve).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -60,6 +60,8 @@ class User(UserMixin, db.Model):
     auth_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Secret part of the private calendar feed URL; reset by the user (None: no feed yet).
+    calendar_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     person: Mapped[Person | None] = relationship(back_populates="user")
@@ -88,3 +90,34 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
+
+
+class TokenPurpose(Choice):
+    SIGN_IN = "sign_in"
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"
+
+
+class UserToken(db.Model):
+    """A one-time link (sign-in, invitation, password reset) e-mailed to a user.
+
+    Only the SHA-256 of the token is stored. A token is good once, until it expires, and only
+    while the user's ``auth_version`` is the one it was made for (changing the e-mail or the
+    password invalidates it).
+    """
+
+    __tablename__ = "user_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(str_enum(TokenPurpose, "token_purpose"))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    auth_version: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

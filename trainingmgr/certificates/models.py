@@ -81,3 +81,18 @@ class CertificateSerialCounter(db.Model):
     )
     year: Mapped[int] = mapped_column(primary_key=True)
     last_number: Mapped[int] = mapped_column(default=0)
+
+
+class CertificateAsset(db.Model):
+    """An image printed on certificates (a logo, a signature), stored once by its SHA-256.
+
+    The snapshot of an issued certificate names its images by hash, so later changes to a
+    programme's logo or a signatory's signature do not change certificates already issued.
+    """
+
+    __tablename__ = "certificate_assets"
+
+    sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    mimetype: Mapped[str] = mapped_column(sa.String(30))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

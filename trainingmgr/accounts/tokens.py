@@ -1,0 +1,81 @@
+"""One-time links e-mailed to users: sign-in, invitation and password reset.
+
+The token is 32 random bytes (URL-safe base64); only its SHA-256 is stored. ``consume``
+accepts a token once, before it expires, for its purpose, and only while the user's
+``auth_version`` is still the one it was made for (changing the e-mail or the password
+bumps the version and so invalidates every link sent before).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from trainingmgr.accounts.models import TokenPurpose, User, UserToken
+from trainingmgr.core.errors import DomainError
+from trainingmgr.core.types import utcnow
+from trainingmgr.extensions import db
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def make_token(
+    user: User,
+    purpose: TokenPurpose,
+    lifetime: timedelta,
+    *,
+    created_by: User | None = None,
+) -> str:
+    """A new token for ``user`` (added to the session; the caller commits)."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        UserToken(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=_hash(token),
+            auth_version=user.auth_version,
+            expires_at=utcnow() + lifetime,
+            created_by_id=getattr(created_by, "id", None),
+        )
+    )
+    return token
+
+
+def peek(token: str, purpose: TokenPurpose) -> UserToken:
+    """The token's row if it could be used now; DomainError saying why not otherwise."""
+    row = db.session.scalar(
+        sa.select(UserToken).where(
+            UserToken.token_hash == _hash(token or ""), UserToken.purpose == purpose
+        )
+    )
+    if row is None:
+        raise DomainError(_("This link is not valid. Ask for a new one."))
+    if row.used_at is not None:
+        raise DomainError(_("This link has already been used. Ask for a new one."))
+    if row.expires_at <= utcnow():
+        raise DomainError(_("This link has expired. Ask for a new one."))
+    user = row.user
+    if user.auth_version != row.auth_version or not user.active:
+        raise DomainError(_("This link is no longer valid. Ask for a new one."))
+    return row
+
+
+def consume(token: str, purpose: TokenPurpose) -> User:
+    """Use the token: its user, once. The row is locked so two requests cannot both use it."""
+    row = peek(token, purpose)
+    locked = db.session.scalar(
+        sa.select(UserToken)
+        .where(UserToken.id == row.id, UserToken.used_at.is_(None))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if locked is None:
+        raise DomainError(_("This link has already been used. Ask for a new one."))
+    locked.used_at = utcnow()
+    return locked.user

@@ -1,0 +1,1 @@
+"""E-mail: messages written to a database outbox with the change that caused them."""

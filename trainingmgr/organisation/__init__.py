@@ -1,0 +1,1 @@
+"""Organisation settings: name, logo, default signatories, language and time zone."""
