@@ -129,11 +129,19 @@ def client(app: Flask, db_session: Any) -> Iterator[FlaskClient]:
 
     def fresh_request(_sender: Any, **_extra: Any) -> None:
         g.__dict__.clear()
+        factories.sync_coordinators()
         db_session.commit()
 
     limiter.reset()  # rate limits count per test, not across the run
     with request_started.connected_to(fresh_request, app):
         yield app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def _forget_coordinators() -> Iterator[None]:
+    """The coordinators of "every programme of the test" are the current test's only."""
+    yield
+    factories.everything.clear()
 
 
 @pytest.fixture
@@ -144,11 +152,20 @@ def make() -> Any:
 
 @pytest.fixture
 def login(client: FlaskClient) -> Callable[..., User]:
-    """Sign the test client in as a new user with ``role`` (or as ``user``)."""
+    """Sign the test client in as a new user with ``role`` (or as ``user``).
+
+    A coordinator (new, or a ``user`` with no programme yet) coordinates every programme of
+    the test unless ``programmes=[...]`` is given or the test assigns their programmes itself
+    (see ``tests/factories.py``).
+    """
 
     def _login(role: Role | str | None = None, user: User | None = None, **kw: Any) -> User:
         if user is None:
             user = factories.user(role=Role(role or Role.COORDINATOR), **kw)
+            if "programmes" not in kw and Role.COORDINATOR in user.roles:
+                factories.coordinates_everything(user)
+        elif Role.COORDINATOR in user.roles and not user.programmes:
+            factories.coordinates_everything(user)
         with client.session_transaction() as sess:
             sess["_user_id"] = user.get_id()
             sess["_fresh"] = True
@@ -175,6 +192,8 @@ def count_queries(app: Flask) -> Callable[[], Any]:
         counter = QueryCounter()
 
         def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if factories.everything.syncing:  # the test's own set-up, not the app's work
+                return
             if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE")):
                 counter.statements.append(statement)
 

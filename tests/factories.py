@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from trainingmgr.accounts.models import Role, User, UserRole
@@ -115,3 +116,106 @@ def attendance(
             **kw,
         )
     )
+
+
+def certificate(
+    enrolment: Enrolment | None = None,
+    *,
+    actor: User | None = None,
+    override_reason: str = "Issued by a test factory",
+) -> Any:
+    """A valid certificate issued through the service (the reason is used only when the
+    completion rule does not find the enrolment eligible, e.g. with no attendance)."""
+    from trainingmgr.certificates import services as certificates
+
+    return certificates.issue(
+        actor or user(),
+        enrolment or globals()["enrolment"](),
+        override_reason=override_reason,
+    )
+
+
+# --------------------------------------------------------------------------- programme scope
+#
+# A coordinator sees only the programmes they are assigned to. The coordinator signed in by
+# ``login(Role.COORDINATOR)`` (conftest) is "the coordinator of every programme of the test":
+# before each request of the test client, they are assigned to every programme that exists,
+# so tests about something else need not assign them. A test that assigns programmes itself
+# (``user.programmes.append(p)``, ``login(Role.COORDINATOR, programmes=[p])``) gets exactly
+# those: touching the list outside a request turns the automatic assignment off for that user
+# (and withdraws what it had added). Scope itself is tested in ``tests/test_scope.py``.
+
+
+class _Everything:
+    """The coordinators of every programme of the current test (reset after each test)."""
+
+    def __init__(self) -> None:
+        self.added: dict[int, set[int]] = {}  # user id -> programme ids assigned by us
+        self.explicit: dict[int, set[int]] = {}  # user id -> programmes the test appended
+        self.syncing = False
+
+    def clear(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+
+everything = _Everything()
+
+
+def coordinates_everything(user: User) -> User:
+    """Make ``user`` the coordinator of every programme of this test (see above)."""
+    everything.added[user.id] = set()
+    return user
+
+
+def assign_every_programme(user: User) -> User:
+    """Assign ``user`` now to every programme that exists (for committed browser tests)."""
+    for programme in db.session.scalars(sa.select(Programme).order_by(Programme.id)):
+        if programme not in user.programmes:
+            user.programmes.append(programme)
+    db.session.flush()
+    return user
+
+
+def sync_coordinators() -> None:
+    """Before a request: the automatic coordinators get every programme that exists now; a
+    user whose programmes the test set itself loses what was added automatically."""
+    if not everything.added:
+        return
+    everything.syncing = True
+    try:
+        programmes = list(db.session.scalars(sa.select(Programme).order_by(Programme.id)))
+        for user_id, added in everything.added.items():
+            user = db.session.get(User, user_id)
+            explicit = everything.explicit.get(user_id)
+            if user is None:
+                continue
+            if explicit is None:
+                for programme in programmes:
+                    if programme not in user.programmes:
+                        user.programmes.append(programme)
+                        added.add(programme.id)
+            elif added:
+                for programme in list(user.programmes):
+                    if programme.id in added and programme.id not in explicit:
+                        user.programmes.remove(programme)
+                added.clear()
+        db.session.flush()
+    finally:
+        everything.syncing = False
+
+
+def _touched(target: User, value: Any, *_args: Any) -> Any:
+    from flask import has_request_context
+
+    if everything.syncing or has_request_context() or target.id not in everything.added:
+        return value
+    explicit = everything.explicit.setdefault(target.id, set())
+    for programme in value if isinstance(value, list) else [value]:
+        if isinstance(programme, Programme) and programme.id is not None:
+            explicit.add(programme.id)
+    return value
+
+
+sa.event.listen(User.programmes, "append", _touched, retval=True)
+sa.event.listen(User.programmes, "remove", _touched)
+sa.event.listen(User.programmes, "bulk_replace", _touched)

@@ -102,7 +102,7 @@ def test_can_record_only_own_sessions_unless_coordinator(make: Any, db_session: 
     s = roster_setup(make)
     other_trainer = make.user(role=Role.TRAINER)
     participant = make.user(role=Role.PARTICIPANT, person=s.enrolments[0].person)
-    coordinator = make.user(role=Role.COORDINATOR)
+    coordinator = make.user(role=Role.COORDINATOR, programmes=[s.session.cohort.programme])
     admin = make.user(role=Role.ADMIN)
     session = services._load_session(s.session.id)
 
@@ -237,7 +237,7 @@ def test_correction_is_audited_with_old_and_new_values(make: Any, db_session: An
     e1, e2, _ = s.enrolments
     services.save_roster(s.trainer, s.session.id, [change(e1.id, P), change(e2.id, P)], now=NOW)
     loaded = as_loaded(services.load_roster(s.trainer, s.session.id, now=NOW))
-    coordinator = make.user(role=Role.COORDINATOR)
+    coordinator = make.user(role=Role.COORDINATOR, programmes=[s.session.cohort.programme])
 
     result = services.save_roster(
         coordinator,
@@ -283,7 +283,11 @@ def test_second_save_of_same_loaded_roster_reports_conflict_and_merges_others(
     s = roster_setup(make, n=4)
     e1, e2, e3, e4 = s.enrolments
     make.attendance(s.session, e4, P)
-    coordinator = make.user(role=Role.COORDINATOR, display_name="Coordinator Kim")
+    coordinator = make.user(
+        role=Role.COORDINATOR,
+        programmes=[s.session.cohort.programme],
+        display_name="Coordinator Kim",
+    )
     loaded = as_loaded(services.load_roster(s.trainer, s.session.id, now=NOW))
 
     first = services.save_roster(
@@ -320,7 +324,7 @@ def test_changes_to_different_fields_of_one_person_are_merged(make: Any, db_sess
     e1 = s.enrolments[0]
     make.attendance(s.session, e1, P)
     loaded = as_loaded(services.load_roster(s.trainer, s.session.id, now=NOW))[e1.id]
-    coordinator = make.user(role=Role.COORDINATOR)
+    coordinator = make.user(role=Role.COORDINATOR, programmes=[s.session.cohort.programme])
 
     services.save_roster(s.trainer, s.session.id, [change(e1.id, P, note="left early", **loaded)])
     result = services.save_roster(coordinator, s.session.id, [change(e1.id, L, **loaded)], now=NOW)
@@ -335,7 +339,11 @@ def test_roster_page_shows_conflict_to_second_user(
 ) -> None:
     s = roster_setup(make, starts_at=utcnow() - timedelta(hours=1))
     e1, e2, _ = s.enrolments
-    first_user = make.user(role=Role.COORDINATOR, display_name="Nigar Coordinator")
+    first_user = make.user(
+        role=Role.COORDINATOR,
+        programmes=[s.session.cohort.programme],
+        display_name="Nigar Coordinator",
+    )
     services.save_roster(first_user, s.session.id, [change(e1.id, A, note="no show")])
     login(user=s.trainer)
     # The trainer's page was loaded before that save: no record, version 0.
@@ -380,7 +388,7 @@ def test_two_people_saving_the_same_roster_at_once(app: Any, committed_db: Any, 
     """On PostgreSQL two threads save at the same moment (real commits); on SQLite, which
     serialises writers, the same saves run one after the other."""
     s = roster_setup(make, n=3, starts_at=utcnow() - timedelta(hours=1))
-    coordinator = make.user(role=Role.COORDINATOR)
+    coordinator = make.user(role=Role.COORDINATOR, programmes=[s.session.cohort.programme])
     e1, e2, e3 = (e.id for e in s.enrolments)
     session_id = s.session.id
     trainer_rows = [change(e1, P), change(e2, L)]

@@ -106,6 +106,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(settings)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    from trainingmgr.ops import security
+
+    security.init_app(app)  # security headers; X-Forwarded-* from TRUSTED_PROXY_COUNT proxies
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -127,6 +130,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             continue
         app.register_blueprint(views.bp)
 
+    from trainingmgr.core.scope import check_request_scope
+
+    app.before_request(check_request_scope)  # coordinators: 404 for other programmes' ids
+
     from trainingmgr import errors, templating
 
     errors.register(app)
@@ -135,6 +142,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from trainingmgr.cli import register as register_cli
 
     register_cli(app)
+    importlib.import_module("trainingmgr.mail.worker").maybe_start(app)  # under `make run`
 
     from trainingmgr.core.permissions import undeclared_endpoints
 

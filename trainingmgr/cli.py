@@ -49,3 +49,12 @@ def register(app: Flask) -> None:
     from trainingmgr.imports.cli import register as register_imports
 
     register_imports(app)
+    from trainingmgr.ops.cli import register as register_ops  # backup, restore
+
+    register_ops(app)
+    from trainingmgr.mail.cli import register as register_mail
+
+    register_mail(app)
+    from trainingmgr.certificates.cli import register as register_certificates
+
+    register_certificates(app)

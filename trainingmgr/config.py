@@ -109,6 +109,25 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "RATELIMIT_HEADERS_ENABLED": True,
         # One-time sign-in links (e-mailed) stay valid this many minutes.
         "SIGN_IN_LINK_MINUTES": _int("SIGN_IN_LINK_MINUTES", 30),
+        # E-mail delivery (trainingmgr.mail.delivery): SMTP timeout in seconds, attempts
+        # before a message is marked failed, the worker's pause between looks at the outbox,
+        # and whether the web process delivers in a thread itself (``make run`` sets it).
+        "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 30),
+        "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8),
+        "WORKER_POLL_SECONDS": _int("WORKER_POLL_SECONDS", 2),
+        "MAIL_DELIVERY_IN_PROCESS": _bool(os.environ.get("MAIL_DELIVERY_IN_PROCESS")),
+        # Logos and signatures (PNG or JPEG): largest file and largest side in pixels.
+        "MAX_IMAGE_KB": _int("MAX_IMAGE_KB", 2048),
+        "MAX_IMAGE_SIDE": _int("MAX_IMAGE_SIDE", 5000),
+        # Production: reverse proxies whose X-Forwarded-* headers are trusted (0: none),
+        # HTTPS, and how long browsers remember to use HTTPS only (HSTS; 0: not sent).
+        "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0),
+        "PREFERRED_URL_SCHEME": os.environ.get(
+            "PREFERRED_URL_SCHEME", "https" if production else "http"
+        ),
+        "HSTS_MAX_AGE": _int("HSTS_MAX_AGE", 31536000),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
     }
     config["MAX_CONTENT_LENGTH"] = None  # uploads are size-checked by the import service
     config.update(overrides)

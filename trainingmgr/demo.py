@@ -12,7 +12,7 @@ What is loaded (see ``docs/architecture.md`` and ``DESIGN.md`` for the domain):
   day in a few days, some cohorts are finished (with attendance and completion) and some
   are upcoming;
 - some 240 participants (about 230 of them with a seat) named in their own scripts, a
-  handful of trainers, and the four demo accounts of ``DEMO_ACCOUNTS`` (password
+  handful of trainers, and the five demo accounts of ``DEMO_ACCOUNTS`` (password
   ``demo-password``).
 
 People and enrolments come from ``trainingmgr/data/*.csv`` and a seeded generator: the
@@ -78,6 +78,13 @@ SEED = 20261123
 TRAINER_EMAIL = "trainer@example.org"
 PARTICIPANT_EMAIL = "participant@example.org"
 COORDINATOR_EMAIL = "coordinator@example.org"
+SECOND_COORDINATOR_EMAIL = "coordinator2@example.org"
+# Who coordinates which demo programme: the first coordinator all but the Gambia training,
+# which only the second one coordinates, so each sees a different part of the demo.
+COORDINATED = {
+    COORDINATOR_EMAIL: ("MMDP", "MMPAF", "RTCM-TOT", "RTCM-RO"),
+    SECOND_COORDINATOR_EMAIL: ("GAMBIA",),
+}
 
 
 # --------------------------------------------------------------------------- accounts
@@ -99,7 +106,14 @@ _ACCOUNTS = (
         Role.COORDINATOR,
         "Katarina Novak",
         None,
-        "coordinator of every demo programme",
+        "coordinator of every demo programme but the Gambia training",
+    ),
+    _Account(
+        SECOND_COORDINATOR_EMAIL,
+        Role.COORDINATOR,
+        "Fatou Ceesay",
+        None,
+        "coordinator of the Gambia training only",
     ),
     _Account(
         TRAINER_EMAIL,
@@ -1037,10 +1051,11 @@ class _Loader:
         self._programmes()
         for cdef in _COHORTS:
             self._cohort(cdef)
-        coordinator = self.users[COORDINATOR_EMAIL]
-        for programme in self.programmes.values():
-            if programme not in coordinator.programmes:
-                coordinator.programmes.append(programme)
+        for email, codes in COORDINATED.items():
+            coordinator = self.users[email]
+            for code in codes:
+                if self.programmes[code] not in coordinator.programmes:
+                    coordinator.programmes.append(self.programmes[code])
         db.session.flush()
 
     def _people(self) -> None:

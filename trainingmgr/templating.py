@@ -29,8 +29,13 @@ NAVIGATION = [
     NavItem("programmes.index", _l("Programmes"), frozenset({Role.COORDINATOR})),
     NavItem("cohorts.index", _l("Cohorts"), frozenset({Role.COORDINATOR})),
     NavItem("people.index", _l("People"), frozenset({Role.COORDINATOR})),
+    NavItem("audit.index", _l("Audit trail"), frozenset({Role.COORDINATOR})),
+    NavItem("mail.log", _l("Messages"), frozenset({Role.COORDINATOR})),
     NavItem("home.trainer", _l("My sessions"), frozenset({Role.TRAINER})),
     NavItem("home.participant", _l("My training"), frozenset({Role.PARTICIPANT})),
+    NavItem("admin.accounts_list", _l("Accounts"), frozenset({Role.ADMIN})),
+    NavItem("organisation.settings", _l("Organisation"), frozenset({Role.ADMIN})),
+    NavItem("mail.outbox_index", _l("Outbox"), frozenset({Role.ADMIN})),
 ]
 
 
@@ -62,5 +67,20 @@ def register(app: Flask) -> None:
             "nav_items": nav_items,
             "Role": Role,
             "current_locale": str(get_locale() or "en"),
-            "organisation_name": app.config["ORGANISATION_NAME"],
+            "organisation_name": _OrganisationName(),
         }
+
+
+class _OrganisationName:
+    """The organisation's name from its settings, read only if a template prints it (the
+    footer does; the settings row is usually already in the session's identity map)."""
+
+    def __str__(self) -> str:
+        from trainingmgr.organisation.services import organisation_name
+
+        return organisation_name()
+
+    def __html__(self) -> str:
+        from markupsafe import escape
+
+        return str(escape(str(self)))

@@ -27,9 +27,10 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from tests import factories
+from tests.e2e.mailbox import mailbox  # noqa: F401  (a fixture: the SMTP server of the browser tests)
 from trainingmgr import create_app
 from trainingmgr.accounts.models import Role, User
-from trainingmgr.extensions import db
+from trainingmgr.extensions import db, limiter
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -118,6 +119,7 @@ def chromium() -> Iterator[Any]:
 
 def _open_page(browser: Any, server: LiveServer, **context_args: Any) -> Iterator[Any]:
     """A page in a fresh context (no cookies); fails the test if the page raised JS errors."""
+    limiter.reset()  # sign-in rate limits count per test, as with the test client
     context = browser.new_context(base_url=server.url, locale="en-GB", **context_args)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
@@ -151,10 +153,13 @@ def phone_page(chromium: Any, live_server: LiveServer, committed_db: Any) -> Ite
 
 @pytest.fixture
 def account(committed_db: Any) -> Callable[..., User]:
-    """``account(Role.TRAINER, email=...)``: a committed user to sign in as."""
+    """``account(Role.TRAINER, email=...)``: a committed user to sign in as. A coordinator
+    coordinates every programme that exists when the account is made (or ``programmes=``)."""
 
     def _account(role: Role | str = Role.COORDINATOR, **kw: Any) -> User:
         user = factories.user(Role(role), **kw)
+        if Role(role) == Role.COORDINATOR and "programmes" not in kw:
+            factories.assign_every_programme(user)  # the ones the test made so far
         committed_db.commit()
         return user
 

@@ -46,6 +46,7 @@ from trainingmgr.cohorts.models import (
 )
 from trainingmgr.core.errors import DomainError, Forbidden, NotFound
 from trainingmgr.core.permissions import allowed
+from trainingmgr.core.scope import can_manage_programme
 from trainingmgr.core.timefmt import fmt_date, fmt_datetime, fmt_time
 from trainingmgr.core.types import UTCDateTime, utcnow
 from trainingmgr.extensions import db
@@ -62,8 +63,13 @@ _COORDINATOR = frozenset({Role.COORDINATOR})
 
 
 def is_coordinator(user: Any) -> bool:
-    """Coordinators and administrators record attendance for every session."""
+    """Coordinators and administrators (who record attendance in their programmes)."""
     return allowed(user, _COORDINATOR)
+
+
+def coordinates(user: Any, programme_id: int) -> bool:
+    """Whether ``user`` is an administrator or a coordinator of the programme."""
+    return is_coordinator(user) and can_manage_programme(programme_id, user)
 
 
 def teaches(user: Any, session: Session) -> bool:
@@ -74,19 +80,21 @@ def teaches(user: Any, session: Session) -> bool:
 
 def can_record(user: Any, session: Session) -> bool:
     """The one rule for recording a session's attendance and showing its check-in code:
-    coordinators and administrators for any session, trainers for the sessions they teach."""
+    administrators for any session, coordinators for their programmes' sessions, trainers for
+    the sessions they teach (the cohort must be loaded)."""
     if not getattr(user, "is_authenticated", False):
         return False
-    if is_coordinator(user):
+    if coordinates(user, session.cohort.programme_id):
         return True
     return Role.TRAINER in user.roles and teaches(user, session)
 
 
-def can_view_cohort(user: Any, cohort_id: int) -> bool:
-    """Coordinators see every cohort's attendance; trainers the cohorts they teach in."""
+def can_view_cohort(user: Any, cohort: Cohort) -> bool:
+    """Administrators see every cohort's attendance, coordinators their programmes' cohorts,
+    trainers the cohorts they teach in."""
     if not getattr(user, "is_authenticated", False):
         return False
-    if is_coordinator(user):
+    if coordinates(user, cohort.programme_id):
         return True
     if Role.TRAINER not in user.roles or user.person_id is None:
         return False
@@ -95,7 +103,7 @@ def can_view_cohort(user: Any, cohort_id: int) -> bool:
             sa.select(
                 sa.exists()
                 .where(session_trainers.c.session_id == Session.id)
-                .where(Session.cohort_id == cohort_id)
+                .where(Session.cohort_id == cohort.id)
                 .where(session_trainers.c.person_id == user.person_id)
             )
         )
@@ -815,22 +823,42 @@ def attendance_summary(
         ids = list(enrolment_ids)
     if not ids:
         return {}
-    counts: dict[int, Counter[AttendanceStatus]] = {eid: Counter() for eid in ids}
-    hours: dict[int, Decimal] = dict.fromkeys(ids, _ZERO_HOURS)
+    records: list[Any] = []
     if held:
-        records = db.session.execute(
-            sa.select(
-                AttendanceRecord.enrolment_id, AttendanceRecord.session_id, AttendanceRecord.status
-            ).where(
-                AttendanceRecord.cohort_id == cohort_id,
-                AttendanceRecord.enrolment_id.in_(ids),
-                AttendanceRecord.session_id.in_(list(held)),
+        records = list(
+            db.session.execute(
+                sa.select(
+                    AttendanceRecord.enrolment_id,
+                    AttendanceRecord.session_id,
+                    AttendanceRecord.status,
+                ).where(
+                    AttendanceRecord.cohort_id == cohort_id,
+                    AttendanceRecord.enrolment_id.in_(ids),
+                    AttendanceRecord.session_id.in_(list(held)),
+                )
             )
         )
-        for eid, sid, status in records:
-            counts[eid][status] += 1
-            if status in ATTENDED:
-                hours[eid] += held[sid]
+    return summarise(held, ids, records)
+
+
+def summarise(
+    held: dict[int, Decimal],
+    enrolment_ids: Iterable[int],
+    records: Iterable[tuple[int, int, AttendanceStatus]],
+) -> dict[int, Summary]:
+    """The rule itself, without SQL: ``held`` maps the sessions held (not cancelled, attendance
+    taken) to their hours; ``records`` are (enrolment id, session id, status). Records of
+    sessions not in ``held`` are ignored. Used by ``attendance_summary`` and by pages that load
+    several cohorts at once (the participant's home)."""
+    ids = list(enrolment_ids)
+    counts: dict[int, Counter[AttendanceStatus]] = {eid: Counter() for eid in ids}
+    hours: dict[int, Decimal] = dict.fromkeys(ids, _ZERO_HOURS)
+    for eid, sid, status in records:
+        if sid not in held or eid not in counts:
+            continue
+        counts[eid][status] += 1
+        if status in ATTENDED:
+            hours[eid] += held[sid]
     return {
         eid: Summary(
             held=len(held),
@@ -893,7 +921,7 @@ def cohort_for_matrix(user: Any, cohort_id: int) -> Cohort:
     ).first()
     if cohort is None:
         raise NotFound(_("There is no such cohort."))
-    if not can_view_cohort(user, cohort_id):
+    if not can_view_cohort(user, cohort):
         raise Forbidden(_("Only coordinators and the cohort's trainers see its attendance."))
     return cohort
 

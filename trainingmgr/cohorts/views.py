@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict
 from functools import cache
 from typing import Any
@@ -40,6 +40,7 @@ from trainingmgr.core.errors import DomainError, NotFound
 from trainingmgr.core.forms import grouped_options, options
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only, roles_required
+from trainingmgr.core.scope import managed_programme_ids, require_programme
 from trainingmgr.core.views import run_action, show_error
 from trainingmgr.enrolments import services as enrolments
 from trainingmgr.extensions import db
@@ -114,7 +115,8 @@ def _optional_url(endpoint: str, **values: Any) -> str | None:
 @coordinator_only
 def index() -> str:
     form = CohortFilterForm(request.args)
-    programmes = services.programme_choices()
+    scope = managed_programme_ids()
+    programmes = services.programme_choices(programme_ids=scope)
     form.programme_id.choices = options(
         [("", _("All programmes")), *((p.id, f"{p.code} — {p.title}") for p in programmes)]
     )
@@ -127,6 +129,7 @@ def index() -> str:
         period=period or "",
         date_from=None if form.date_from.errors else form.date_from.data,
         date_to=None if form.date_to.errors else form.date_to.data,
+        programme_ids=None if scope is None else frozenset(scope),
     )
     page, per_page = page_args(request.args)
     result = services.list_cohorts(filters, page, per_page)
@@ -140,8 +143,25 @@ def _cohort_form(programme: Programme, cohort: Cohort | None = None) -> CohortFo
     form.required_module_ids.choices = options(
         (m.id, f"{m.code} — {m.title}") for m in programme.modules if not m.retired or m.id in keep
     )
-    form.parent_cohort_id.choices = options([("", _("None")), *services.parent_choices(cohort)])
+    parents = services.parent_choices(cohort, managed_programme_ids())
+    form.parent_cohort_id.choices = options([("", _("None")), *parents])
+    form.offered_parent_ids = {cid for cid, _label in parents}
     return form
+
+
+def _offered(form: Any) -> bool:
+    """Whether the parent cohort and trainers chosen are among those the form offered (ids
+    of other programmes' cohorts or of people outside the coordinator's scope are refused)."""
+    ok = True
+    parent = getattr(form, "parent_cohort_id", None)
+    if parent is not None and parent.data and parent.data not in form.offered_parent_ids:
+        parent.errors = [*parent.errors, _("Choose a cohort from the list.")]
+        ok = False
+    trainers = getattr(form, "trainer_ids", None)
+    if trainers is not None and set(trainers.data or []) - form.offered_trainer_ids:
+        trainers.errors = [*trainers.errors, _("Choose the trainers from the list.")]
+        ok = False
+    return ok
 
 
 def _render_cohort_form(form: CohortForm, programme: Programme, cohort: Cohort | None) -> str:
@@ -157,11 +177,14 @@ def create() -> str | BaseResponse:
     if programme_id is None:
         return render_template(
             "cohorts/choose_programme.html",
-            programmes=services.programme_choices(include_archived=False),
+            programmes=services.programme_choices(
+                include_archived=False, programme_ids=managed_programme_ids()
+            ),
         )
+    require_programme(programme_id)
     programme = db.get_or_404(Programme, programme_id)
     form = _cohort_form(programme)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _offered(form):
         saved, cohort, _w = _run(
             form, lambda: services.create_cohort(programme, form.to_input(), _actor())
         )
@@ -203,7 +226,7 @@ def edit(cohort_id: int) -> str | BaseResponse:
     cohort = _cohort_or_404(cohort_id)
     programme = cohort.programme
     form = _cohort_form(programme, cohort)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _offered(form):
         saved, _c, _w = _run(
             form, lambda: services.update_cohort(cohort, form.to_input(), _actor())
         )
@@ -247,7 +270,12 @@ def delete(cohort_id: int) -> BaseResponse:
 # --------------------------------------------------------------------------- sessions
 
 
-def _session_choices(form: Any, cohort: Cohort, keep_module_id: int | None = None) -> None:
+def _session_choices(
+    form: Any,
+    cohort: Cohort,
+    keep_module_id: int | None = None,
+    keep_trainer_ids: Collection[int] = (),
+) -> None:
     modules = services.module_choices(cohort.programme_id, keep_module_id)
     form.module_id.choices = options(
         [
@@ -258,7 +286,9 @@ def _session_choices(form: Any, cohort: Cohort, keep_module_id: int | None = Non
             ),
         ]
     )
-    form.trainer_ids.choices = grouped_options(services.trainer_choices())
+    trainers = services.trainer_choices(managed_programme_ids(), keep=keep_trainer_ids)
+    form.trainer_ids.choices = grouped_options(trainers)
+    form.offered_trainer_ids = {row[0] for group in trainers.values() for row in group}
 
 
 def _session_defaults(cohort: Cohort) -> dict[str, Any]:
@@ -280,7 +310,7 @@ def _session_form_view(
     """The flow of every session form: validate, save (or show the schedule warnings to
     confirm), then back to the cohort's schedule with ``message(result)``."""
     warnings: list[str] = []
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _offered(form):
         saved, result, warnings = _run(form, save)
         if saved:
             flash(message(result), "success")
@@ -336,7 +366,12 @@ def session_edit(cohort_id: int, session_id: int) -> str | BaseResponse:
     session = _session_or_404(cohort_id, session_id)
     data = asdict(services.session_input(session)) if request.method == "GET" else None
     form = SessionForm(data=data)
-    _session_choices(form, cohort, keep_module_id=session.module_id)
+    _session_choices(
+        form,
+        cohort,
+        keep_module_id=session.module_id,
+        keep_trainer_ids=[p.id for p in session.trainers],
+    )
     return _session_form_view(
         form,
         cohort,

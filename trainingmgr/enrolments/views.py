@@ -22,6 +22,7 @@ from trainingmgr.cohorts.models import Cohort, Enrolment, EnrolmentStatus
 from trainingmgr.core.errors import DomainError, NotFound
 from trainingmgr.core.labels import label_for
 from trainingmgr.core.permissions import coordinator_only
+from trainingmgr.core.scope import managed_programme_ids, people_outside_scope
 from trainingmgr.enrolments import services
 from trainingmgr.enrolments.forms import (
     BackForm,
@@ -105,7 +106,11 @@ def _render_manage(
         roster=services.roster(cohort.id),
         events=services.history(cohort.id),
         query=query,
-        results=services.search_people(cohort.id, query) if query else None,
+        results=(
+            services.search_people(cohort.id, query, programme_ids=managed_programme_ids())
+            if query
+            else None
+        ),
         enrol_form=enrol_form,
         email_form=email_form,
         picked=set(enrol_form.person_ids.data or []),
@@ -159,6 +164,11 @@ def enrol(cohort_id: int) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             ids = form.person_ids.data
+            if people_outside_scope(ids):  # ids not offered by the search: same as missing
+                raise DomainError(
+                    _("Some of the people picked are no longer in the directory. Search again."),
+                    "person_ids",
+                )
             # One person already on the roster is refused; in a group, reported.
             result = services.enrol_people(
                 cohort.id,

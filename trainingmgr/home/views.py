@@ -7,7 +7,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from trainingmgr.accounts.models import Role
+from trainingmgr.certificates.eligibility import fmt_hours
+from trainingmgr.certificates.services import verification_url
 from trainingmgr.core.permissions import allowed, coordinator_only, public, roles_required
+from trainingmgr.core.scope import managed_programme_ids
 from trainingmgr.home import services
 
 bp = Blueprint("home", __name__)
@@ -28,11 +31,13 @@ def index() -> Response:
 @bp.route("/dashboard")
 @coordinator_only
 def dashboard() -> str:
+    scope = managed_programme_ids()
     return render_template(
         "home/dashboard.html",
-        programmes=services.programme_summaries(),
-        cohorts=services.current_cohorts(),
-        sessions=services.upcoming_sessions(),
+        programmes=services.programme_summaries(scope),
+        cohorts=services.current_cohorts(programme_ids=scope),
+        sessions=services.upcoming_sessions(programme_ids=scope),
+        scoped=scope is not None,
     )
 
 
@@ -48,6 +53,24 @@ def trainer() -> str:
 @bp.route("/me")
 @roles_required(Role.PARTICIPANT)
 def participant() -> str:
+    """The participant's own cohorts, schedules, attendance and certificates (no ids taken:
+    only the signed-in user's person is ever shown)."""
     person_id = current_user.person_id
-    cohorts = services.participant_overview(person_id) if person_id else []
-    return render_template("home/participant.html", cohorts=cohorts)
+    overview = (
+        services.participant_overview(person_id, timezone=current_user.timezone)
+        if person_id
+        else services.ParticipantOverview([], [])
+    )
+    return render_template(
+        "home/participant.html",
+        overview=overview,
+        download_url=_certificate_download_url,
+        verification_url=verification_url,
+        fmt_hours=fmt_hours,
+    )
+
+
+def _certificate_download_url(certificate_id: int) -> str:
+    """The PDF of one of the participant's certificates (the certificates blueprint checks
+    that it is theirs)."""
+    return url_for("certificates.download", certificate_id=certificate_id)

@@ -12,7 +12,7 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,7 @@ from trainingmgr.accounts.models import User
 from trainingmgr.audit import services as audit
 from trainingmgr.cohorts.models import Cohort, CohortStatus
 from trainingmgr.core.errors import DomainError
+from trainingmgr.core.scope import visible_people
 from trainingmgr.enrolments import services as enrolments
 from trainingmgr.extensions import db
 from trainingmgr.imports.mapping import FIELDS, HEADERS, auto_mapping, mapping_problems
@@ -127,11 +128,15 @@ def build_preview(
     cohort: Cohort | None = None,
     mapping: list[str | None] | None = None,
     sheet: str | None = None,
+    programme_ids: Collection[int] | None = None,
 ) -> Preview:
     """Read the file and judge every row. Raises ``ImportFileError`` for an unreadable file.
 
     ``mapping`` (one field or None per column) replaces the recognised one when it fits the
     file's columns. Problems with the mapping or the cohort are in ``preview.problems``.
+    Possible duplicates (by name) are looked for among the people in the scope of
+    ``programme_ids`` (a coordinator's programmes; None: everyone). People are matched by
+    e-mail whoever they are: an address identifies one person.
     """
     table = read_table(data, filename, sheet)
     if mapping is None or len(mapping) != len(table.headers):
@@ -147,16 +152,16 @@ def build_preview(
             )
         )
     if not mapping_issues:
-        _judge_rows(preview)
+        _judge_rows(preview, programme_ids)
     return preview
 
 
-def _judge_rows(preview: Preview) -> None:
+def _judge_rows(preview: Preview, programme_ids: Collection[int] | None = None) -> None:
     cleaned = [clean_row(row, preview.mapping) for row in preview.table.rows]
     emails = sorted({r.values["email"] for r in cleaned if r.values.get("email")})
     existing = _people_by_email(emails)
     preview.people = {p.id: p for p in existing.values()}
-    names = NameIndex(_name_candidates({r.values.get("country") for r in cleaned}))
+    names = NameIndex(_name_candidates({r.values.get("country") for r in cleaned}, programme_ids))
     roster = enrolments.roster(preview.cohort.id) if preview.cohort is not None else None
     enrolled = {e.person_id: e.status for e in roster.enrolments} if roster else None
     preview.rows = judge(cleaned, existing, names, enrolled)
@@ -186,8 +191,11 @@ def _people_by_email(emails: Sequence[str]) -> dict[str, Person]:
     return found
 
 
-def _name_candidates(countries: set[str | None]) -> list[Candidate]:
-    """People (unmerged) from the file's countries, for possible-duplicate detection."""
+def _name_candidates(
+    countries: set[str | None], programme_ids: Collection[int] | None = None
+) -> list[Candidate]:
+    """People (unmerged, in the scope of ``programme_ids``) from the file's countries, for
+    possible-duplicate detection."""
     codes = sorted(c for c in countries if c)
     conditions = [Person.country.in_(chunk) for chunk in _chunks(codes)]
     if None in countries:
@@ -196,7 +204,7 @@ def _name_candidates(countries: set[str | None]) -> list[Candidate]:
         return []
     rows = db.session.execute(
         sa.select(Person.id, Person.first_name, Person.last_name, Person.email, Person.country)
-        .where(Person.merged_into_id.is_(None))
+        .where(Person.merged_into_id.is_(None), visible_people(programme_ids))
         .where(sa.or_(*conditions))
     )
     return [Candidate(*row) for row in rows]
@@ -273,6 +281,7 @@ def confirm_import(
     include: Iterable[int] = (),
     exclude_errors: bool = False,
     signature: str | None = None,
+    programme_ids: Collection[int] | None = None,
 ) -> ImportSummary:
     """Judge the file again and write every chosen row, all or nothing (callers commit).
 
@@ -280,7 +289,9 @@ def confirm_import(
     ``exclude_errors`` is not set, or when ``signature`` (of the preview the coordinator saw)
     no longer matches.
     """
-    preview = build_preview(data, filename, cohort=cohort, mapping=mapping, sheet=sheet)
+    preview = build_preview(
+        data, filename, cohort=cohort, mapping=mapping, sheet=sheet, programme_ids=programme_ids
+    )
     if preview.problems:
         raise DomainError(preview.problems[0], "mapping")
     if preview.errors and not exclude_errors:
@@ -410,11 +421,11 @@ def roster_sheet(cohort: Cohort) -> Sheet:
     return Sheet(cohort.name, [*_person_headers(), "Status", "Waitlist position"], rows)
 
 
-def people_sheet(filters: DirectoryFilter) -> Sheet:
-    """The people directory with the same filters as its page (one query)."""
+def people_sheet(filters: DirectoryFilter, programme_ids: Collection[int] | None = None) -> Sheet:
+    """The people directory with the same filters (and scope) as its page (one query)."""
     rows = [
         [*_person_cells(person), cohorts or 0, sessions or 0]
-        for person, cohorts, sessions in db.session.execute(directory_query(filters))
+        for person, cohorts, sessions in db.session.execute(directory_query(filters, programme_ids))
     ]
     return Sheet("People", [*_person_headers(), "Cohorts", "Sessions taught"], rows)
 

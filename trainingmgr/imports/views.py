@@ -26,6 +26,7 @@ from trainingmgr.cohorts.models import Cohort
 from trainingmgr.core.errors import DomainError, NotFound
 from trainingmgr.core.forms import options
 from trainingmgr.core.permissions import coordinator_only
+from trainingmgr.core.scope import managed_programme_ids, require_programme
 from trainingmgr.extensions import db
 from trainingmgr.imports import services, storage
 from trainingmgr.imports.forms import PreviewForm, UploadForm
@@ -129,6 +130,8 @@ def _load(token: str) -> tuple[storage.Upload, Cohort | None]:
     except NotFound:
         abort(404)
     cohort = db.get_or_404(Cohort, upload.cohort_id) if upload.cohort_id is not None else None
+    if cohort is not None:
+        require_programme(cohort.programme_id)  # the uploader may have left the programme
     return upload, cohort
 
 
@@ -159,7 +162,12 @@ def _render_preview(
 ) -> str | Response:
     try:
         preview = services.build_preview(
-            upload.data, upload.filename, cohort=cohort, mapping=mapping, sheet=sheet
+            upload.data,
+            upload.filename,
+            cohort=cohort,
+            mapping=mapping,
+            sheet=sheet,
+            programme_ids=managed_programme_ids(),
         )
     except DomainError as exc:
         flash(exc.message, "danger")
@@ -216,6 +224,7 @@ def confirm(token: str) -> str | Response:
             include=include,
             exclude_errors=bool(form.exclude_errors.data),
             signature=form.signature.data or None,
+            programme_ids=managed_programme_ids(),
         )
         db.session.commit()
     except DomainError as exc:
@@ -288,6 +297,6 @@ def roster_export(cohort_id: int, fmt: str) -> Response:
 def people_export(fmt: str) -> Response:
     if fmt not in services.WRITERS:
         abort(404)
-    sheet = services.people_sheet(DirectoryFilter.from_args(request.args))
+    sheet = services.people_sheet(DirectoryFilter.from_args(request.args), managed_programme_ids())
     _record_export(f"people.{fmt}", len(sheet.rows))
     return _download(sheet, fmt, "people")

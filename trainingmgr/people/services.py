@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -29,6 +30,7 @@ from trainingmgr.cohorts.models import (
 )
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.pagination import DEFAULT_PER_PAGE, Page, paginate
+from trainingmgr.core.scope import visible_people
 from trainingmgr.core.text import fold_query
 from trainingmgr.core.types import Choice
 from trainingmgr.extensions import db
@@ -153,21 +155,28 @@ class DirectoryRow:
     sessions: int
 
 
-def _enrolment_count() -> Any:
-    return (
-        sa.select(sa.func.count(Enrolment.id))
-        .where(Enrolment.person_id == Person.id)
-        .scalar_subquery()
-    )
+def _scope_cohorts(programme_ids: Collection[int]) -> sa.Select[Any]:
+    return sa.select(Cohort.id).where(Cohort.programme_id.in_(sorted(programme_ids)))
 
 
-def _taught_count() -> Any:
-    return (
+def _enrolment_count(programme_ids: Collection[int] | None = None) -> Any:
+    query = sa.select(sa.func.count(Enrolment.id)).where(Enrolment.person_id == Person.id)
+    if programme_ids is not None:
+        query = query.where(Enrolment.cohort_id.in_(_scope_cohorts(programme_ids)))
+    return query.scalar_subquery()
+
+
+def _taught_count(programme_ids: Collection[int] | None = None) -> Any:
+    query = (
         sa.select(sa.func.count())
         .select_from(session_trainers)
         .where(session_trainers.c.person_id == Person.id)
-        .scalar_subquery()
     )
+    if programme_ids is not None:
+        query = query.join(Session, Session.id == session_trainers.c.session_id).where(
+            Session.cohort_id.in_(_scope_cohorts(programme_ids))
+        )
+    return query.scalar_subquery()
 
 
 def search_condition(q: str) -> Any:
@@ -182,15 +191,26 @@ def search_condition(q: str) -> Any:
     return sa.and_(sa.true(), *conditions)
 
 
-def directory_query(filters: DirectoryFilter) -> sa.Select[Any]:
+def directory_query(
+    filters: DirectoryFilter, programme_ids: Collection[int] | None = None
+) -> sa.Select[Any]:
     """People (merged records excepted) matching ``filters``, with their number of cohorts
-    attended and sessions taught, ordered by name."""
+    attended and sessions taught, ordered by name.
+
+    With ``programme_ids`` (a coordinator's programmes; None: all), only the people in their
+    scope (``core.scope.visible_people``), counting only those programmes' cohorts."""
     query = (
-        sa.select(Person, _enrolment_count().label("cohorts"), _taught_count().label("sessions"))
+        sa.select(
+            Person,
+            _enrolment_count(programme_ids).label("cohorts"),
+            _taught_count(programme_ids).label("sessions"),
+        )
         .where(Person.merged_into_id.is_(None))
         .where(search_condition(filters.q))
         .order_by(Person.last_name, Person.first_name, Person.id)
     )
+    if programme_ids is not None:
+        query = query.where(visible_people(programme_ids))
     if filters.country:
         query = query.where(Person.country == filters.country)
     if filters.organisation:
@@ -203,10 +223,14 @@ def directory_query(filters: DirectoryFilter) -> sa.Select[Any]:
 
 
 def directory(
-    filters: DirectoryFilter, page: int = 1, per_page: int = DEFAULT_PER_PAGE
+    filters: DirectoryFilter,
+    page: int = 1,
+    per_page: int = DEFAULT_PER_PAGE,
+    programme_ids: Collection[int] | None = None,
 ) -> Page[DirectoryRow]:
-    """One page of the directory: two queries whatever the number of people."""
-    result = paginate(directory_query(filters), page, per_page, scalars=False)
+    """One page of the directory (of the scope of ``programme_ids``, see ``directory_query``):
+    two queries whatever the number of people."""
+    result = paginate(directory_query(filters, programme_ids), page, per_page, scalars=False)
     rows = [DirectoryRow(p, cohorts or 0, sessions or 0) for p, cohorts, sessions in result.items]
     return Page(items=rows, page=result.page, per_page=result.per_page, total=result.total)
 
@@ -217,9 +241,10 @@ class DirectoryOptions:
     organisations: list[str]
 
 
-def directory_options() -> DirectoryOptions:
-    """The countries and organisations that occur among (unmerged) people, for filters."""
-    visible = Person.merged_into_id.is_(None)
+def directory_options(programme_ids: Collection[int] | None = None) -> DirectoryOptions:
+    """The countries and organisations that occur among (unmerged) people in the scope of
+    ``programme_ids`` (everyone: None), for filters."""
+    visible = sa.and_(Person.merged_into_id.is_(None), visible_people(programme_ids))
     codes = db.session.scalars(
         sa.select(Person.country).where(visible, Person.country.is_not(None)).distinct()
     )
@@ -381,13 +406,18 @@ class PersonDetail:
     merged_into: Person | None
 
 
-def person_detail(person: Person) -> PersonDetail:
-    """Everything the person page shows, in a fixed number of queries."""
+def person_detail(person: Person, programme_ids: Collection[int] | None = None) -> PersonDetail:
+    """Everything the person page shows, in a fixed number of queries. With
+    ``programme_ids`` (a coordinator's programmes; None: all), only those programmes'
+    cohorts are shown."""
+    in_scope = (
+        sa.true() if programme_ids is None else Cohort.programme_id.in_(sorted(programme_ids))
+    )
     enrolments = list(
         db.session.scalars(
             sa.select(Enrolment)
             .join(Cohort, Cohort.id == Enrolment.cohort_id)
-            .where(Enrolment.person_id == person.id)
+            .where(Enrolment.person_id == person.id, in_scope)
             .options(joinedload(Enrolment.cohort).joinedload(Cohort.programme))
             .order_by(Cohort.start_date.desc(), Cohort.name, Enrolment.id)
         )
@@ -410,7 +440,7 @@ def person_detail(person: Person) -> PersonDetail:
         sa.select(Session)
         .join(session_trainers, session_trainers.c.session_id == Session.id)
         .join(Cohort, Cohort.id == Session.cohort_id)
-        .where(session_trainers.c.person_id == person.id)
+        .where(session_trainers.c.person_id == person.id, in_scope)
         .options(joinedload(Session.cohort).joinedload(Cohort.programme))
         .options(joinedload(Session.module))
         .order_by(Cohort.start_date.desc(), Cohort.id, Session.starts_at)
@@ -522,11 +552,37 @@ def _check_merge(keep: Person, duplicate: Person) -> None:
         )
 
 
-def plan_merge(keep: Person, duplicate: Person) -> MergePlan:
+def _elsewhere(person_id: int, programme_ids: Collection[int]) -> bool:
+    """Whether the person is enrolled in, or teaches in, a programme not in ``programme_ids``."""
+    cohorts = sa.select(Cohort.id).where(Cohort.programme_id.not_in(sorted(programme_ids)))
+    enrolled = sa.exists().where(Enrolment.person_id == person_id, Enrolment.cohort_id.in_(cohorts))
+    teaches = sa.exists().where(
+        session_trainers.c.person_id == person_id,
+        session_trainers.c.session_id == Session.id,
+        Session.cohort_id.in_(cohorts),
+    )
+    return bool(db.session.scalar(sa.select(sa.or_(enrolled, teaches))))
+
+
+def plan_merge(
+    keep: Person, duplicate: Person, programme_ids: Collection[int] | None = None
+) -> MergePlan:
     """What merging ``duplicate`` into ``keep`` would move (nothing is changed).
 
-    Raises ``DomainError`` when the merge is not allowed."""
+    Raises ``DomainError`` when the merge is not allowed. A coordinator (``programme_ids``:
+    their programmes) may not merge away a record that is enrolled or teaches in another
+    programme: its enrolments would move without that programme's coordinators."""
     _check_merge(keep, duplicate)
+    if programme_ids is not None and _elsewhere(duplicate.id, programme_ids):
+        raise DomainError(
+            _(
+                "%(name)s (#%(id)s) also takes part in programmes you do not coordinate, so "
+                "only an administrator may merge this record into another.",
+                name=duplicate.full_name,
+                id=duplicate.id,
+            ),
+            "duplicate",
+        )
     users = {
         u.person_id: u
         for u in db.session.scalars(
@@ -627,14 +683,19 @@ def plan_merge(keep: Person, duplicate: Person) -> MergePlan:
     )
 
 
-def merge_people(keep: Person, duplicate: Person, actor: User | None) -> MergePlan:
+def merge_people(
+    keep: Person,
+    duplicate: Person,
+    actor: User | None,
+    programme_ids: Collection[int] | None = None,
+) -> MergePlan:
     """Merge ``duplicate`` into ``keep`` so that nothing is lost (see ``plan_merge``).
 
     Enrolments, attendance, sessions taught, certificates and the user account move to
     ``keep``; empty fields of ``keep`` are filled from ``duplicate``, which stays as a
     record pointing at ``keep`` (``merged_into_id``) with its e-mail cleared. Audited;
     the caller commits (one transaction)."""
-    plan = plan_merge(keep, duplicate)
+    plan = plan_merge(keep, duplicate, programme_ids)
     changes = _merge_changes(plan)
     summary = f"Merged #{duplicate.id} {duplicate.full_name} into #{keep.id} {keep.full_name}"
     db.session.flush()

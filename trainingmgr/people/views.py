@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only
+from trainingmgr.core.scope import managed_programme_ids, person_in_scope
 from trainingmgr.core.views import show_error
 from trainingmgr.extensions import db
 from trainingmgr.people import services
@@ -56,11 +57,12 @@ def _page_context() -> dict[str, object]:
 def index() -> str:
     filters = services.DirectoryFilter.from_args(request.args)
     page, per_page = page_args(request.args)
+    scope = managed_programme_ids()
     return render_template(
         "people/index.html",
         filters=filters,
-        result=services.directory(filters, page, per_page),
-        options=services.directory_options(),
+        result=services.directory(filters, page, per_page, scope),
+        options=services.directory_options(scope),
         roles=services.DirectoryRole,
         **_page_context(),
     )
@@ -94,7 +96,7 @@ def detail(person_id: int) -> str:
     person = db.get_or_404(Person, person_id)
     return render_template(
         "people/detail.html",
-        detail=services.person_detail(person),
+        detail=services.person_detail(person, managed_programme_ids()),
         cohort_url=_cohort_url(),
         **_page_context(),
     )
@@ -131,7 +133,8 @@ def _chosen(form: MergeForm, name: str) -> Person | None:
     if not person_id:
         return None
     person = db.session.get(Person, person_id)
-    if person is None:
+    if person is None or not person_in_scope(person_id):
+        person = None
         form[name].errors = [*form[name].errors, _("There is no record #%(id)s.", id=person_id)]
     return person
 
@@ -150,11 +153,12 @@ def merge() -> str | Response:
             if not request.args.get(name):
                 form[name].errors = []
     keep, duplicate = _chosen(form, "keep"), _chosen(form, "duplicate")
+    scope = managed_programme_ids()
     plan = None
     if keep is not None and duplicate is not None:
         try:
             if posted:
-                services.merge_people(keep, duplicate, current_user)
+                services.merge_people(keep, duplicate, current_user, scope)
                 db.session.commit()
                 flash(
                     _(
@@ -165,13 +169,15 @@ def merge() -> str | Response:
                     "success",
                 )
                 return redirect(url_for("people.detail", person_id=keep.id))
-            plan = services.plan_merge(keep, duplicate)
+            plan = services.plan_merge(keep, duplicate, scope)
         except DomainError as error:
             _show_error(form, error)
     elif posted:
         abort(404)
     q = (request.args.get("q") or "").strip()
-    candidates = services.directory(services.DirectoryFilter(q=q), 1, 20).items if q else None
+    candidates = (
+        services.directory(services.DirectoryFilter(q=q), 1, 20, scope).items if q else None
+    )
     return render_template(
         "people/merge.html",
         form=form,
