@@ -32,7 +32,8 @@ demo: migrate
 
 run: demo
 	@echo "Serving trainingmgr on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "E-mail is delivered by this process (MAIL_BACKEND=$${MAIL_BACKEND:-console}; console prints it here)."
+	MAIL_DELIVERY_IN_PROCESS=1 $(FLASK) run --host $(HOST) --port $(PORT)
 
 lint: install-dev
 	$(BIN)/ruff check .

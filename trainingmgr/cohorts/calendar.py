@@ -31,6 +31,7 @@ from trainingmgr.cohorts.models import (
 )
 from trainingmgr.core.errors import NotFound
 from trainingmgr.core.permissions import allowed
+from trainingmgr.core.scope import managed_programme_ids, person_in_scope
 from trainingmgr.extensions import db
 from trainingmgr.people.models import Person
 
@@ -153,24 +154,31 @@ def cohort_calendar(cohort: Cohort) -> CalendarFile:
 
 
 def trainer_calendar(person_id: int, user: User) -> CalendarFile:
-    """A trainer's sessions across cohorts. Coordinators and admins may get anyone's;
-    a trainer only their own (anyone else's does not exist for them: ``NotFound``)."""
-    if not allowed(user, frozenset({Role.COORDINATOR})) and user.person_id != person_id:
+    """A trainer's sessions across cohorts. Coordinators and admins may get anyone's (a
+    coordinator sees only the sessions of their programmes in it); a trainer only their own
+    (anyone else's does not exist for them: ``NotFound``)."""
+    if user.person_id != person_id and not (
+        allowed(user, frozenset({Role.COORDINATOR})) and person_in_scope(person_id, user)
+    ):
         raise NotFound(_("No such calendar."))
     person = db.session.get(Person, person_id)
     if person is None:
         raise NotFound(_("No such calendar."))
-    sessions = list(
-        db.session.scalars(
-            _sessions_query().where(
-                Session.id.in_(
-                    sa.select(session_trainers.c.session_id).where(
-                        session_trainers.c.person_id == person_id
-                    )
-                )
+    query = _sessions_query().where(
+        Session.id.in_(
+            sa.select(session_trainers.c.session_id).where(
+                session_trainers.c.person_id == person_id
             )
-        ).unique()
+        )
     )
+    programme_ids = managed_programme_ids(user)
+    if user.person_id != person_id and programme_ids is not None:
+        query = query.where(
+            Session.cohort_id.in_(
+                sa.select(Cohort.id).where(Cohort.programme_id.in_(sorted(programme_ids)))
+            )
+        )
+    sessions = list(db.session.scalars(query).unique())
     return CalendarFile(
         filename=f"trainer-{_slug(person.full_name)}.ics",
         body=build_calendar(

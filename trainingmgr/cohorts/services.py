@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -23,7 +24,6 @@ from zoneinfo import ZoneInfo
 
 import pycountry
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -45,9 +45,11 @@ from trainingmgr.cohorts.models import (
 from trainingmgr.core import timefmt
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.pagination import Page, paginate
+from trainingmgr.core.scope import visible_people
 from trainingmgr.core.timefmt import is_valid_timezone
 from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
+from trainingmgr.mail import notify
 from trainingmgr.people.models import Person
 from trainingmgr.programmes.models import (
     CertificateLanguage,
@@ -111,14 +113,16 @@ _COHORT_COLUMNS = (
 
 
 def default_timezone(programme: Programme) -> str:
-    """The zone of the programme's latest cohort, else the configured default."""
+    """The zone of the programme's latest cohort, else the organisation's default."""
+    from trainingmgr.organisation.services import default_timezone as organisation_zone
+
     zone = db.session.scalar(
         sa.select(Cohort.timezone)
         .where(Cohort.programme_id == programme.id)
         .order_by(Cohort.start_date.desc(), Cohort.id.desc())
         .limit(1)
     )
-    return zone or current_app.config.get("DEFAULT_TIMEZONE", "UTC")
+    return zone or organisation_zone()
 
 
 def cohort_defaults(programme: Programme) -> CohortInput:
@@ -495,6 +499,8 @@ class CohortFilter:
     period: str = ""
     date_from: date | None = None
     date_to: date | None = None
+    # Only these programmes' cohorts (a coordinator's); None: every programme's.
+    programme_ids: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -540,6 +546,8 @@ def list_cohorts(
     where: list[Any] = []
     if filters.programme_id:
         where.append(Cohort.programme_id == filters.programme_id)
+    if filters.programme_ids is not None:
+        where.append(Cohort.programme_id.in_(sorted(filters.programme_ids)))
     if filters.status == "":
         where.append(Cohort.status != CohortStatus.ARCHIVED)
     elif filters.status != "all":
@@ -571,15 +579,23 @@ def list_cohorts(
     return replace(result, items=rows)
 
 
-def programme_choices(include_archived: bool = True) -> list[Programme]:
+def programme_choices(
+    include_archived: bool = True, programme_ids: Collection[int] | None = None
+) -> list[Programme]:
+    """Programmes to choose from (only ``programme_ids`` unless None)."""
     query = sa.select(Programme).order_by(Programme.code)
     if not include_archived:
         query = query.where(Programme.status == ProgrammeStatus.ACTIVE)
+    if programme_ids is not None:
+        query = query.where(Programme.id.in_(sorted(programme_ids)))
     return list(db.session.scalars(query))
 
 
-def parent_choices(cohort: Cohort | None = None) -> list[tuple[int, str]]:
-    """Cohorts that may be chosen as a parent ToT cohort (not the cohort itself)."""
+def parent_choices(
+    cohort: Cohort | None = None, programme_ids: Collection[int] | None = None
+) -> list[tuple[int, str]]:
+    """Cohorts that may be chosen as a parent ToT cohort (not the cohort itself; only of
+    ``programme_ids`` unless None, but always the cohort's current parent)."""
     query = (
         sa.select(Cohort.id, Cohort.name, Programme.code, Cohort.start_date)
         .join(Programme, Programme.id == Cohort.programme_id)
@@ -587,6 +603,11 @@ def parent_choices(cohort: Cohort | None = None) -> list[tuple[int, str]]:
     )
     if cohort is not None and cohort.id is not None:
         query = query.where(Cohort.id != cohort.id)
+    if programme_ids is not None:
+        keep = cohort.parent_cohort_id if cohort is not None else None
+        query = query.where(
+            sa.or_(Cohort.programme_id.in_(sorted(programme_ids)), Cohort.id == keep)
+        )
     return [
         (cid, f"{code} · {name} ({start:%Y-%m-%d})")
         for cid, name, code, start in db.session.execute(query)
@@ -607,9 +628,13 @@ def module_choices(programme_id: int, keep_id: int | None = None) -> list[Module
     )
 
 
-def trainer_choices() -> dict[str, list[tuple[int, str, str]]]:
+def trainer_choices(
+    programme_ids: Collection[int] | None = None, keep: Collection[int] = ()
+) -> dict[str, list[tuple[int, str, str]]]:
     """People to pick trainers from, as (id, label, search text): those who are trainers
-    somewhere first, then everyone else. Merged records are left out."""
+    somewhere first (trainers are shared by every programme), then everyone else in the scope
+    of ``programme_ids`` (everyone: None). Merged records are left out; ``keep`` (the
+    session's current trainers) are always in."""
     trainer_ids = set(
         db.session.scalars(
             sa.union(
@@ -621,15 +646,25 @@ def trainer_choices() -> dict[str, list[tuple[int, str, str]]]:
         )
     )
     rows = db.session.execute(
-        sa.select(Person.id, Person.first_name, Person.last_name, Person.email, Person.search_text)
+        sa.select(
+            Person.id,
+            Person.first_name,
+            Person.last_name,
+            Person.email,
+            Person.search_text,
+            visible_people(programme_ids),
+        )
         .where(Person.merged_into_id.is_(None))
         .order_by(Person.last_name, Person.first_name, Person.id)
     ).all()
     trainers: list[tuple[int, str, str]] = []
     others: list[tuple[int, str, str]] = []
-    for pid, first, last, email, search in rows:
+    for pid, first, last, email, search, visible in rows:
         label = " ".join(p for p in (first, last) if p) + (f" ({email})" if email else "")
-        (trainers if pid in trainer_ids else others).append((pid, label, search))
+        if pid in trainer_ids:
+            trainers.append((pid, label, search))
+        elif visible or pid in keep:
+            others.append((pid, label, search))
     return {str(_("Trainers")): trainers, str(_("Other people")): others}
 
 
@@ -1208,6 +1243,9 @@ def update_session(
         programme_id=cohort.programme_id,
         summary=f"Edited a session of {cohort.name}",
     )
+    moved = (before["starts_at"], before["ends_at"]) != (session.starts_at, session.ends_at)
+    if moved and session.status == SessionStatus.SCHEDULED:
+        notify.session_changed(session, notify.MOVED, before["starts_at"], before["ends_at"])
     return session
 
 
@@ -1228,6 +1266,7 @@ def set_session_cancelled(session: Session, cancelled: bool, actor: User | None)
         changes={"status": [before.value, target.value]},
         summary=f"{'Cancelled' if cancelled else 'Restored'} a session of {session.cohort.name}",
     )
+    notify.session_changed(session, notify.CANCELLED if cancelled else notify.RESTORED)
 
 
 def delete_session(session: Session, actor: User | None) -> None:

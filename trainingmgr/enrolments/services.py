@@ -10,7 +10,7 @@ waitlist position.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,8 +31,10 @@ from trainingmgr.cohorts.models import (
 )
 from trainingmgr.core.errors import DomainError, NotFound
 from trainingmgr.core.labels import label_for
+from trainingmgr.core.scope import visible_people
 from trainingmgr.core.text import fold_query
 from trainingmgr.extensions import db
+from trainingmgr.mail import notify
 from trainingmgr.people.models import Person
 
 S = EnrolmentStatus
@@ -159,11 +161,17 @@ class SearchResult:
     more: bool
 
 
-def search_people(cohort_id: int, query: str, limit: int = SEARCH_LIMIT) -> SearchResult:
+def search_people(
+    cohort_id: int,
+    query: str,
+    limit: int = SEARCH_LIMIT,
+    programme_ids: Collection[int] | None = None,
+) -> SearchResult:
     """People whose names or e-mail match every term of ``query`` (in any script), in one query.
 
     Each term matches the folded original or its ASCII transliteration, so "aliyeva" finds
-    "Əliyeva" and "петров" finds "Петров". Merged records are left out.
+    "Əliyeva" and "петров" finds "Петров". Merged records are left out, and so are people
+    outside the scope of ``programme_ids`` (a coordinator's programmes; None: everyone).
     """
     terms = fold_query(query)
     if not terms:
@@ -181,7 +189,7 @@ def search_people(cohort_id: int, query: str, limit: int = SEARCH_LIMIT) -> Sear
             Enrolment,
             sa.and_(Enrolment.person_id == Person.id, Enrolment.cohort_id == cohort_id),
         )
-        .where(Person.merged_into_id.is_(None), *conditions)
+        .where(Person.merged_into_id.is_(None), visible_people(programme_ids), *conditions)
         .order_by(Person.last_name, Person.first_name, Person.id)
         .limit(limit + 1)
     ).all()
@@ -415,6 +423,7 @@ def enrol_people(
             },
             summary=_status_summary(enrolment, None),
         )
+    notify.enrolment_confirmations(result.enrolled)
     return result
 
 
@@ -502,6 +511,8 @@ def change_status(
         changes=changes,
         summary=_status_summary(enrolment, old),
     )
+    if new == S.ENROLLED and old in (S.APPLIED, S.WAITLISTED, S.WITHDRAWN):
+        notify.enrolment_confirmation(enrolment)
     return enrolment
 
 

@@ -1,20 +1,34 @@
 """Queueing e-mail: the message is built now and written to the outbox in the caller's
 transaction, so it goes out only if the change that caused it is committed.
 
-Delivery (SMTP or console) is done by ``trainingmgr.mail.delivery`` from the outbox.
+Delivery (SMTP, console or memory) is done by ``trainingmgr.mail.delivery`` from the outbox.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email import encoders, policy
+from email.header import Header
+from email.headerregistry import Address
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, getaddresses, make_msgid
+from typing import Any
 
 from flask import current_app
 
 from trainingmgr.extensions import db
 from trainingmgr.mail.models import OutboxMessage
+
+# Messages are stored as SMTP sends them: CRLF line ends, 7-bit only (bodies in base64,
+# non-ASCII header words in RFC 2047), so any server accepts them. The classic (compat32)
+# email API builds them several times faster than EmailMessage, which matters when an
+# import enrols thousands of people at once.
+WIRE_POLICY = policy.compat32.clone(linesep="\r\n")
 
 
 @dataclass(frozen=True)
@@ -22,6 +36,57 @@ class Attachment:
     filename: str
     content: bytes
     mimetype: str  # "text/calendar", "application/pdf", ...
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def address(name: str | None, email: str) -> str:
+    """``"Ləman Əliyeva <leman@example.org>"``: a To/From value with the display name
+    quoted when needed (it is encoded for the wire when the message is built)."""
+    clean = " ".join((name or "").split())  # no line breaks in a header
+    if not clean:
+        return email
+    return str(Address(display_name=clean, addr_spec=email))
+
+
+def user_address(user: Any) -> str:
+    """A user's To value, with their name when they have one (a person or a display name)."""
+    name = user.name if user.name != user.email else None
+    return address(name, user.email)
+
+
+def bare_address(to: str) -> str:
+    """The e-mail address of a To value (``"Name <a@b>"`` -> ``"a@b"``)."""
+    pairs = [addr for _name, addr in getaddresses([to]) if addr]
+    return pairs[0] if pairs else to.strip()
+
+
+def _address_header(value: str) -> str:
+    """A From/To value with display names encoded (RFC 2047) when they are not ASCII."""
+    value = one_line(value)
+    pairs = getaddresses([value])
+    if not any(addr for _name, addr in pairs):
+        return value
+    return ", ".join(formataddr((name, addr), charset="utf-8") for name, addr in pairs if addr)
+
+
+def _attachment_part(item: Attachment) -> MIMEBase:
+    maintype, _, subtype = item.mimetype.partition("/")
+    part = MIMEBase(maintype or "application", subtype or "octet-stream")
+    part.set_payload(item.content)
+    if part.get_content_maintype() == "text":
+        part.set_param("charset", "utf-8")
+    encoders.encode_base64(part)
+    filename: str | tuple[str, str, str] = (
+        item.filename if item.filename.isascii() else ("utf-8", "", item.filename)
+    )
+    part.add_header("Content-Disposition", "attachment", filename=filename)
+    return part
 
 
 def build_message(
@@ -32,20 +97,22 @@ def build_message(
     attachments: Sequence[Attachment] = (),
     *,
     sender: str | None = None,
-) -> EmailMessage:
-    """An RFC 5322 message: plain text, an HTML alternative, then the attachments."""
-    msg = EmailMessage()
-    msg["From"] = sender or current_app.config["MAIL_DEFAULT_SENDER"]
-    msg["To"] = to
-    msg["Subject"] = subject
+) -> Message:
+    """An RFC 5322 message: plain text, an HTML alternative, then the attachments.
+
+    Line breaks in ``subject`` and in addresses become spaces (no header injection)."""
+    subject = one_line(subject)
+    body: Message = MIMEText(text, "plain", "utf-8")
+    if html is not None:
+        body = MIMEMultipart("alternative", _subparts=[body, MIMEText(html, "html", "utf-8")])
+    msg = body
+    if attachments:
+        msg = MIMEMultipart("mixed", _subparts=[body, *map(_attachment_part, attachments)])
+    msg["From"] = _address_header(sender or current_app.config["MAIL_DEFAULT_SENDER"])
+    msg["To"] = _address_header(to)
+    msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["Message-ID"] = make_msgid(domain="trainingmgr")
-    msg.set_content(text)
-    if html is not None:
-        msg.add_alternative(html, subtype="html")
-    for item in attachments:
-        maintype, _, subtype = item.mimetype.partition("/")
-        msg.add_attachment(item.content, maintype=maintype, subtype=subtype, filename=item.filename)
     return msg
 
 
@@ -61,19 +128,51 @@ def queue(
     programme_id: int | None = None,
     cohort_id: int | None = None,
 ) -> OutboxMessage:
-    """Add a message to the outbox (the caller commits)."""
+    """Add a message to the outbox (the caller commits).
+
+    ``to`` is an address or ``"Name <address>"`` (see ``address()``); the outbox row's
+    ``recipient`` keeps the address alone.
+    """
     msg = build_message(to, subject, text, html, attachments)
     row = OutboxMessage(
         kind=kind,
-        recipient=to,
-        subject=subject[:300],
-        message=msg.as_bytes(),
+        recipient=bare_address(to)[:254],
+        subject=one_line(subject)[:300],
+        message=msg.as_bytes(policy=WIRE_POLICY),
         user_id=user_id,
         programme_id=programme_id,
         cohort_id=cohort_id,
     )
     db.session.add(row)
     return row
+
+
+# Line breaks and runs of ordinary spaces; no-break spaces (as in "2030\u202fг.") are kept.
+_BREAKS = re.compile(r"[ \t\r\n\v\f\x1c-\x1f\x85\u2028\u2029]+")
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line, as a Subject header needs it."""
+    return _BREAKS.sub(" ", text).strip()
+
+
+def message_locale(locale: str | None) -> str:
+    """``locale`` if the application speaks it, else the default language."""
+    languages = current_app.config["LANGUAGES"]
+    return locale if locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def render(kind: str, context: dict[str, object], *, locale: str | None = None) -> Rendered:
+    """Render ``templates/mail/<kind>.subject.txt``, ``.txt`` and ``.html`` in ``locale``."""
+    from flask import render_template
+    from flask_babel import force_locale
+
+    with force_locale(message_locale(locale)):
+        subject = render_template(f"mail/{kind}.subject.txt", **context).strip()
+        text = render_template(f"mail/{kind}.txt", **context)
+        subject = one_line(subject)
+        html = render_template(f"mail/{kind}.html", **{"mail_subject": subject, **context})
+    return Rendered(subject, text, html)
 
 
 def send(
@@ -92,22 +191,13 @@ def send(
     ``locale`` is the language of the message (the cohort's language); the templates use
     ``_()`` as everywhere else. The caller commits.
     """
-    from flask import render_template
-    from flask_babel import force_locale
-
-    languages = current_app.config["LANGUAGES"]
-    with force_locale(
-        locale if locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
-    ):
-        subject = render_template(f"mail/{kind}.subject.txt", **context).strip()
-        text = render_template(f"mail/{kind}.txt", **context)
-        html = render_template(f"mail/{kind}.html", **context)
+    rendered = render(kind, context, locale=locale)
     return queue(
         kind,
         to,
-        " ".join(subject.split()),
-        text,
-        html,
+        rendered.subject,
+        rendered.text,
+        rendered.html,
         attachments,
         user_id=user_id,
         programme_id=programme_id,

@@ -1,0 +1,340 @@
+"""The e-mails about training: who gets which message, when, in which language, with what
+in it; and a fixed number of queries however many people receive one."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import icalendar
+import pytest
+import sqlalchemy as sa
+
+from tests.mail_fixtures import course
+from trainingmgr.accounts.models import Role
+from trainingmgr.certificates.models import Certificate
+from trainingmgr.cohorts import services as cohorts
+from trainingmgr.cohorts.models import EnrolmentStatus, Session
+from trainingmgr.core.types import utcnow
+from trainingmgr.enrolments import services as enrolments
+from trainingmgr.extensions import db
+from trainingmgr.mail import delivery, notify
+from trainingmgr.mail.models import OutboxMessage
+
+S = EnrolmentStatus
+
+
+def outbox(kind: str | None = None) -> list[OutboxMessage]:
+    db.session.flush()
+    query = sa.select(OutboxMessage).order_by(OutboxMessage.id)
+    if kind is not None:
+        query = query.where(OutboxMessage.kind == kind)
+    return list(db.session.scalars(query))
+
+
+def text_of(row: OutboxMessage) -> str:
+    return str(delivery.parse(row.message).get_body(("plain",)).get_content())
+
+
+def html_of(row: OutboxMessage) -> str:
+    return str(delivery.parse(row.message).get_body(("html",)).get_content())
+
+
+def calendar_of(row: OutboxMessage) -> icalendar.Calendar:
+    [attachment] = list(delivery.parse(row.message).iter_attachments())
+    assert attachment.get_content_type() == "text/calendar"
+    return icalendar.Calendar.from_ical(attachment.get_payload(decode=True))
+
+
+def sessions_of(cohort: Any) -> list[Session]:
+    return list(
+        db.session.scalars(
+            sa.select(Session).where(Session.cohort_id == cohort.id).order_by(Session.starts_at)
+        )
+    )
+
+
+# --------------------------------------------------------------------------- enrolment
+
+
+@pytest.mark.parametrize(
+    ("language", "first_session"),
+    [
+        ("en", "Mon, Mar 4, 2030, 09:00–12:00"),
+        ("ru", "пн, 4 мар. 2030\u202fг., 09:00–12:00"),
+        ("az", "4 mar 2030, B.e., 09:00–12:00"),
+    ],
+)
+def test_enrolling_someone_queues_a_confirmation_in_the_cohorts_language(
+    db_session: Any, make: Any, language: str, first_session: str
+) -> None:
+    cohort = course(make, language=language)
+    person = make.person(first_name="Ləman", last_name="Əliyeva", email="leman@example.org")
+
+    enrolments.enrol(cohort.id, person.id, actor=None)
+
+    [row] = outbox()
+    assert row.kind == "enrolment_confirmation"
+    assert row.recipient == "leman@example.org"
+    assert (row.programme_id, row.cohort_id) == (cohort.programme_id, cohort.id)
+    text, html = text_of(row), html_of(row)
+    assert f"{first_session}: Day 1" in text
+    assert first_session in html
+    assert f'<html lang="{language}">' in html
+    assert "Bakı 2030" in row.subject
+    events = calendar_of(row).walk("VEVENT")
+    assert len(events) == 3
+
+
+def test_only_people_who_get_a_seat_and_have_an_address_are_told(
+    db_session: Any, make: Any
+) -> None:
+    cohort = course(make, capacity=2)
+    seated = make.person(email="seated@example.org")
+    no_email = make.person(email=None)
+    waiting = make.person(email="waiting@example.org")
+    applicant = make.person(email="applicant@example.org")
+
+    result = enrolments.enrol_people(cohort.id, [seated.id, no_email.id, waiting.id], actor=None)
+    enrolments.enrol(cohort.id, applicant.id, actor=None, status=S.APPLIED)
+
+    assert [e.person_id for e in result.waitlisted] == [waiting.id]
+    assert [r.recipient for r in outbox()] == ["seated@example.org"]
+
+
+def test_a_promotion_from_the_waitlist_is_confirmed(db_session: Any, make: Any) -> None:
+    cohort = course(make, capacity=1)
+    first = make.person(email="first@example.org")
+    second = make.person(email="second@example.org")
+    enrolments.enrol_people(cohort.id, [first.id, second.id], actor=None)
+    first_enrolment = enrolments.roster(cohort.id).enrolments[0]
+    assert [r.recipient for r in outbox()] == ["first@example.org"]
+
+    enrolments.withdraw(first_enrolment, actor=None)
+    promoted = enrolments.promote(cohort.id, actor=None)
+
+    assert promoted.person_id == second.id
+    assert [r.recipient for r in outbox()] == ["first@example.org", "second@example.org"]
+
+
+def test_an_accepted_application_is_confirmed_but_a_status_correction_is_not(
+    db_session: Any, make: Any
+) -> None:
+    cohort = course(make)
+    person = make.person(email="applicant@example.org")
+    enrolment = enrolments.enrol(cohort.id, person.id, actor=None, status=S.APPLIED)
+    assert outbox() == []
+
+    enrolments.change_status(enrolment, S.ENROLLED, actor=None)
+    assert len(outbox()) == 1
+    enrolments.change_status(enrolment, S.COMPLETED, actor=None)
+    enrolments.change_status(enrolment, S.ENROLLED, actor=None)  # undoing a mistake
+
+    assert len(outbox()) == 1
+
+
+def test_a_bilingual_cohort_writes_in_each_persons_own_language(db_session: Any, make: Any) -> None:
+    cohort = course(make, language="en+ru", sessions=1)
+    russian = make.person(first_name="Иван", last_name="Петров", email="ivan@example.org")
+    make.user(role=Role.PARTICIPANT, email="ivan@example.org", person=russian, locale="ru")
+    no_account = make.person(email="guest@example.org")
+
+    enrolments.enrol_people(cohort.id, [russian.id, no_account.id], actor=None)
+
+    rows = {r.recipient: r for r in outbox()}
+    assert "пн, 4 мар. 2030\u202fг." in text_of(rows["ivan@example.org"])
+    assert rows["ivan@example.org"].user_id == russian.user.id
+    assert "Mon, Mar 4, 2030" in text_of(rows["guest@example.org"])
+
+
+def selects(statements: list[str]) -> int:
+    """Look-ups only: rows are inserted one statement each on SQLite (in one transaction)."""
+    return sum(1 for s in statements if s.lstrip().upper().startswith("SELECT"))
+
+
+def _bulk_enrolment_queries(make: Any, count_queries: Any, n: int) -> int:
+    cohort = course(make)
+    people = [make.person() for _ in range(n)]
+    db.session.flush()
+    with count_queries() as q:
+        enrolments.enrol_people(cohort.id, [p.id for p in people], actor=None)
+        db.session.flush()
+    assert len(outbox("enrolment_confirmation")) == n
+    db.session.execute(sa.delete(OutboxMessage))
+    return selects(q.statements)
+
+
+def test_confirmations_for_many_people_take_no_more_queries_than_for_a_few(
+    db_session: Any, make: Any, count_queries: Any
+) -> None:
+    few = _bulk_enrolment_queries(make, count_queries, 3)
+    many = _bulk_enrolment_queries(make, count_queries, 40)
+    assert many == few
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+def _participants(make: Any, cohort: Any) -> dict[str, Any]:
+    people = {
+        "active": make.person(first_name="Ləman", last_name="Əliyeva", email="a@example.org"),
+        "done": make.person(email="done@example.org"),
+        "no_email": make.person(email=None),
+        "left": make.person(email="left@example.org"),
+        "waiting": make.person(email="waiting@example.org"),
+    }
+    make.enrolment(cohort, people["active"])
+    make.enrolment(cohort, people["done"], status=S.COMPLETED)
+    make.enrolment(cohort, people["no_email"])
+    make.enrolment(cohort, people["left"], status=S.WITHDRAWN)
+    make.enrolment(cohort, people["waiting"], status=S.WAITLISTED, waitlist_position=1)
+    return people
+
+
+def test_moving_a_session_tells_every_active_participant_once(db_session: Any, make: Any) -> None:
+    cohort = course(make)
+    _participants(make, cohort)
+    session = sessions_of(cohort)[0]
+    data = cohorts.session_input(session)
+    data.day, data.start_time, data.end_time = date(2030, 3, 8), time(14, 0), time(17, 30)
+
+    cohorts.update_session(session, data, actor=None)
+
+    rows = outbox("session_changed")
+    assert sorted(r.recipient for r in rows) == ["a@example.org", "done@example.org"]
+    row = next(r for r in rows if r.recipient == "a@example.org")
+    assert row.subject == "New time: Day 1 on Fri, Mar 8, 2030"
+    text = text_of(row)
+    assert "Dear Ləman Əliyeva," in text
+    assert "Now: Fri, Mar 8, 2030, 14:00–17:30" in text
+    assert "Was: Mon, Mar 4, 2030, 09:00–12:00" in text
+    assert "Times are in Azerbaijan Time." in text
+    assert "Now:" in html_of(row) and "14:00–17:30" in html_of(row)
+    [event] = [
+        e
+        for e in calendar_of(row).walk("VEVENT")
+        if str(e["uid"]).startswith(f"session-{session.id}@")
+    ]
+    assert event.decoded("dtstart").astimezone(UTC) == datetime(2030, 3, 8, 10, 0, tzinfo=UTC)
+    assert int(event["sequence"]) == 1  # calendar apps replace their copy
+
+
+def test_editing_a_session_without_moving_it_sends_nothing(db_session: Any, make: Any) -> None:
+    cohort = course(make)
+    _participants(make, cohort)
+    session = sessions_of(cohort)[0]
+    data = cohorts.session_input(session)
+    data.title = "Opening"
+
+    cohorts.update_session(session, data, actor=None)
+
+    assert outbox() == []
+
+
+def test_cancelling_and_restoring_a_session_are_announced(db_session: Any, make: Any) -> None:
+    cohort = course(make, language="ru")
+    _participants(make, cohort)
+    session = sessions_of(cohort)[1]
+
+    cohorts.set_session_cancelled(session, True, actor=None)
+    cancelled = outbox("session_changed")
+    cohorts.set_session_cancelled(session, False, actor=None)
+    restored = outbox("session_changed")[len(cancelled) :]
+
+    assert len(cancelled) == len(restored) == 2
+    assert cancelled[0].subject.startswith("Cancelled: Day 2 on вт, 5 мар. 2030\u202fг.")
+    assert "вт, 5 мар. 2030\u202fг., 09:00–12:00" in text_of(cancelled[0])
+    events = {str(e["summary"]): e for e in calendar_of(cancelled[0]).walk("VEVENT")}
+    assert str(events["Day 2"]["status"]) == "CANCELLED"
+    assert restored[0].subject.startswith("Back on the schedule: Day 2")
+
+
+def test_changes_to_sessions_that_are_over_send_nothing(db_session: Any, make: Any) -> None:
+    cohort = course(make, sessions=0)
+    _participants(make, cohort)
+    start = utcnow() - timedelta(days=2)
+    session = make.session(cohort, starts_at=start, ends_at=start + timedelta(hours=3))
+
+    assert notify.session_changed(session, notify.CANCELLED) == []
+    assert notify.session_changed(session, notify.MOVED, start, start + timedelta(hours=1)) == []
+    assert outbox() == []
+    later = utcnow() + timedelta(days=1)
+    moved = notify.session_changed(session, notify.MOVED, later, later + timedelta(hours=3))
+    assert len(moved) == 2  # moved from the future into the past: still news
+
+
+def _session_change_queries(make: Any, count_queries: Any, n: int) -> int:
+    cohort = course(make, sessions=2)
+    for _ in range(n):
+        make.enrolment(cohort, make.person())
+    session = sessions_of(cohort)[0]
+    db.session.flush()
+    with count_queries() as q:
+        messages = notify.session_changed(session, notify.CANCELLED)
+        db.session.flush()
+    assert len(messages) == n
+    db.session.execute(sa.delete(OutboxMessage))
+    return selects(q.statements)
+
+
+def test_session_changes_for_many_people_take_no_more_queries_than_for_a_few(
+    db_session: Any, make: Any, count_queries: Any
+) -> None:
+    few = _session_change_queries(make, count_queries, 3)
+    many = _session_change_queries(make, count_queries, 40)
+    assert many == few
+
+
+def test_an_unknown_change_is_refused(db_session: Any, make: Any) -> None:
+    session = sessions_of(course(make, sessions=1))[0]
+    with pytest.raises(ValueError, match="moved, cancelled, restored"):
+        notify.session_changed(session, "postponed")
+
+
+# --------------------------------------------------------------------------- certificates
+
+
+def _certificate(make: Any, person: Any) -> Certificate:
+    cohort = course(make, language="az", sessions=1)
+    enrolment = make.enrolment(cohort, person, status=S.COMPLETED)
+    certificate = Certificate(
+        serial="MMDP-2030-0007",
+        verification_code="K7Q2M9XD",
+        enrolment_id=enrolment.id,
+        cohort_id=cohort.id,
+        person_id=person.id,
+        snapshot={},
+    )
+    db.session.add(certificate)
+    db.session.flush()
+    return certificate
+
+
+def test_an_issued_certificate_is_sent_with_its_download_and_verification_links(
+    db_session: Any, make: Any
+) -> None:
+    person = make.person(first_name="ნინო", last_name="", email="nino@example.org")
+    certificate = _certificate(make, person)
+
+    row = notify.certificate_issued(certificate)
+
+    assert row is not None and row.kind == "certificate_issued"
+    assert row.recipient == "nino@example.org"
+    assert row.subject == "Your certificate: Управление миграцией"
+    msg = delivery.parse(row.message)
+    assert msg["To"] == "ნინო <nino@example.org>"
+    text, html = text_of(row), html_of(row)
+    verify = "https://training.example.org/verify/K7Q2M9XD"
+    assert "MMDP-2030-0007" in text and verify in text
+    assert f'href="{verify}"' in html
+    download = notify.certificate_download_url(certificate)
+    assert download.startswith("https://training.example.org/certificates/")
+    assert str(certificate.id) in download
+    assert download in text and f'href="{download}"' in html
+    assert '<html lang="az">' in html
+
+
+def test_no_certificate_mail_for_someone_without_an_address(db_session: Any, make: Any) -> None:
+    certificate = _certificate(make, make.person(email=None))
+    assert notify.certificate_issued(certificate) is None
+    assert outbox() == []

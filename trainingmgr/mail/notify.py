@@ -1,0 +1,440 @@
+"""The e-mails trainingmgr sends about training: they are queued here, in the caller's
+transaction (the caller commits), and delivered later by the worker.
+
+Each message is in the cohort's language (for a bilingual cohort, the recipient's own
+language when it is one of the two), with a plain-text and an HTML part; times are shown in
+the cohort's time zone. People without an e-mail address are skipped. Every function runs a
+fixed number of queries, whatever the number of recipients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import chain
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
+from werkzeug.routing import BuildError
+
+from trainingmgr.accounts.models import User
+from trainingmgr.certificates.models import Certificate
+from trainingmgr.cohorts.calendar import cohort_calendar
+from trainingmgr.cohorts.models import (
+    ACTIVE_ENROLMENT,
+    Cohort,
+    Enrolment,
+    Session,
+    SessionStatus,
+)
+from trainingmgr.core import timefmt
+from trainingmgr.core.types import utcnow
+from trainingmgr.extensions import db
+from trainingmgr.mail.models import OutboxMessage
+from trainingmgr.mail.services import Attachment, address, message_locale, send
+from trainingmgr.organisation.models import OrganisationSettings
+from trainingmgr.people.models import Person
+
+ENROLMENT_CONFIRMATION = "enrolment_confirmation"
+SESSION_CHANGED = "session_changed"
+CERTIFICATE_ISSUED = "certificate_issued"
+
+# What happened to a session (``session_changed``'s ``change``).
+MOVED = "moved"
+CANCELLED = "cancelled"
+RESTORED = "restored"  # a cancelled session is back in the schedule
+CHANGES = (MOVED, CANCELLED, RESTORED)
+
+CALENDAR_MIMETYPE = "text/calendar"
+
+
+# --------------------------------------------------------------------------- shared
+
+
+@dataclass(frozen=True)
+class Recipient:
+    person: Person
+    user_id: int | None
+    user_locale: str | None
+
+
+def cohort_locale(cohort: Cohort, user_locale: str | None = None) -> str:
+    """The language of a message about ``cohort``: its language; for a bilingual cohort
+    ("en+ru") the recipient's own language if it is one of the two, else the first."""
+    languages = [code for code in (cohort.language or "").split("+") if code]
+    if user_locale and user_locale in languages:
+        return message_locale(user_locale)
+    return message_locale(languages[0] if languages else None)
+
+
+def external_url(endpoint: str, fallback_path: str, **values: Any) -> str:
+    """``BASE_URL`` + the path of ``endpoint`` (``fallback_path`` while that view does not
+    exist). Works outside requests (the CLI, the worker)."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    try:
+        path = current_app.url_map.bind("localhost").build(endpoint, values)
+    except BuildError:
+        path = fallback_path
+    return f"{base}{path}"
+
+
+def portal_url() -> str:
+    """Where participants see their training."""
+    for endpoint in ("portal.index", "home.participant"):
+        if endpoint in current_app.view_functions:
+            return external_url(endpoint, "/")
+    return external_url("home.index", "/")
+
+
+def certificate_download_url(certificate: Certificate) -> str:
+    return external_url(
+        "certificates.download",
+        f"/certificates/{certificate.id}.pdf",
+        certificate_id=certificate.id,
+    )
+
+
+def certificate_verify_url(certificate: Certificate) -> str:
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return f"{base}/verify/{certificate.verification_code}"
+
+
+# --------------------------------------------------------------------------- look-ups
+
+_CACHE = "trainingmgr.mail.notify"
+# Changes to these make the cached look-ups stale.
+_CACHED_MODELS = (Session, Cohort, OrganisationSettings)
+
+
+def _cache() -> dict[Any, Any]:
+    """Look-ups shared by the messages of one transaction (an import enrols people in chunks:
+    the cohort's schedule is read once). Forgotten when the transaction ends and when a
+    session, cohort or the settings are flushed."""
+    return db.session.info.setdefault(_CACHE, {})
+
+
+@sa.event.listens_for(OrmSession, "after_transaction_end")
+def _forget_at_transaction_end(session: OrmSession, transaction: SessionTransaction) -> None:
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_CACHE, None)
+
+
+@sa.event.listens_for(OrmSession, "before_flush")
+def _forget_changed(session: OrmSession, _context: Any, _instances: Any) -> None:
+    if _CACHE in session.info and any(
+        isinstance(obj, _CACHED_MODELS)
+        for obj in chain(session.new, session.dirty, session.deleted)
+    ):
+        session.info.pop(_CACHE, None)
+
+
+def organisation_name() -> str:
+    cache = _cache()
+    if "organisation" not in cache:
+        name = db.session.scalar(
+            sa.select(OrganisationSettings.name).where(OrganisationSettings.id == 1)
+        )
+        cache["organisation"] = name or current_app.config.get("ORGANISATION_NAME", "")
+    return str(cache["organisation"])
+
+
+def _users_by_person(person_ids: Iterable[int]) -> dict[int, tuple[int, str | None]]:
+    ids = sorted(set(person_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(User.person_id, User.id, User.locale).where(User.person_id.in_(ids))
+    ).all()
+    return {person_id: (user_id, locale) for person_id, user_id, locale in rows}
+
+
+def _recipients(people: Iterable[Person], cohort: Cohort) -> list[Recipient]:
+    """People with an e-mail address; for a bilingual cohort also their account's id and
+    language (the message is in their language when the cohort speaks it)."""
+    with_email = [p for p in people if p.email and p.merged_into_id is None]
+    bilingual = "+" in (cohort.language or "")
+    users = _users_by_person(p.id for p in with_email) if bilingual else {}
+    result = []
+    for person in with_email:
+        user_id, locale = users.get(person.id, (None, None))
+        result.append(Recipient(person, user_id, locale))
+    return result
+
+
+def scheduled_sessions(cohort_id: int) -> list[Session]:
+    """The cohort's sessions that take place (not cancelled), in order."""
+    cache = _cache()
+    key = ("sessions", cohort_id)
+    if key not in cache:
+        cache[key] = list(
+            db.session.scalars(
+                sa.select(Session)
+                .where(Session.cohort_id == cohort_id, Session.status == SessionStatus.SCHEDULED)
+                .order_by(Session.starts_at, Session.id)
+            )
+        )
+    return list(cache[key])
+
+
+def calendar_attachment(cohort: Cohort, locale: str) -> Attachment:
+    """The cohort's schedule as an .ics file, its texts in ``locale``."""
+    cache = _cache()
+    key = ("calendar", cohort.id, locale)
+    if key not in cache:
+        with force_locale(locale):
+            ics = cohort_calendar(cohort)
+        cache[key] = Attachment(ics.filename, ics.body, CALENDAR_MIMETYPE)
+    attachment: Attachment = cache[key]
+    return attachment
+
+
+@dataclass(frozen=True)
+class ScheduleLine:
+    """A session as the e-mails list it: when (in the cohort's zone) and what."""
+
+    when: str
+    title: str
+
+
+def session_when(session: Session, zone: str) -> str:
+    """``Mon, Mar 2, 2026, 09:00–12:00`` in ``zone``, in the current language."""
+    day = timefmt.fmt_day(session.starts_at, zone)
+    start = timefmt.fmt_time(session.starts_at, zone)
+    return f"{day}, {start}–{timefmt.fmt_time(session.ends_at, zone)}"
+
+
+def schedule_lines(cohort: Cohort, sessions: Sequence[Session], locale: str) -> list[ScheduleLine]:
+    """The schedule in ``locale``, formatted once for all the messages of a cohort."""
+    key = ("schedule", cohort.id, locale, tuple(s.id for s in sessions))
+    cache = _cache() if cohort.id is not None else {}
+    if key not in cache:
+        with force_locale(locale):
+            cache[key] = [
+                ScheduleLine(session_when(s, cohort.timezone), s.display_title) for s in sessions
+            ]
+    lines: list[ScheduleLine] = cache[key]
+    return lines
+
+
+# --------------------------------------------------------------------------- enrolment
+
+
+def enrolment_context(
+    enrolment: Enrolment,
+    sessions: Sequence[Session],
+    locale: str,
+    *,
+    calendar_filename: str = "",
+    organisation: str | None = None,
+) -> dict[str, Any]:
+    """The template context of ``enrolment_confirmation`` in ``locale`` (previews use it
+    too): ``sessions`` are the scheduled sessions, ``schedule`` the same as formatted lines."""
+    cohort = enrolment.cohort
+    return {
+        "person": enrolment.person,
+        "enrolment": enrolment,
+        "cohort": cohort,
+        "programme": cohort.programme,
+        "sessions": list(sessions),
+        "schedule": schedule_lines(cohort, sessions, locale),
+        "portal_url": portal_url(),
+        "calendar_filename": calendar_filename,
+        "organisation_name": organisation_name() if organisation is None else organisation,
+    }
+
+
+def enrolment_confirmations(enrolments: Sequence[Enrolment]) -> list[OutboxMessage]:
+    """Queue "you are enrolled" for each enrolment, with the cohort's schedule attached as an
+    .ics file. The queries do not grow with the number of enrolments (per cohort: sessions,
+    calendar, accounts)."""
+    messages: list[OutboxMessage] = []
+    by_cohort: dict[int, list[Enrolment]] = {}
+    for enrolment in enrolments:
+        by_cohort.setdefault(enrolment.cohort_id, []).append(enrolment)
+    organisation = organisation_name() if by_cohort else ""
+    for group in by_cohort.values():
+        cohort = group[0].cohort
+        sessions = scheduled_sessions(cohort.id)
+        recipients = {r.person.id: r for r in _recipients((e.person for e in group), cohort)}
+        for enrolment in group:
+            recipient = recipients.get(enrolment.person_id)
+            if recipient is None:
+                continue
+            locale = cohort_locale(cohort, recipient.user_locale)
+            calendar = calendar_attachment(cohort, locale)
+            context = enrolment_context(
+                enrolment,
+                sessions,
+                locale,
+                calendar_filename=calendar.filename,
+                organisation=organisation,
+            )
+            messages.append(
+                send(
+                    ENROLMENT_CONFIRMATION,
+                    address(recipient.person.full_name, recipient.person.email or ""),
+                    context,
+                    locale=locale,
+                    attachments=[calendar],
+                    user_id=recipient.user_id,
+                    programme_id=cohort.programme_id,
+                    cohort_id=cohort.id,
+                )
+            )
+    return messages
+
+
+def enrolment_confirmation(enrolment: Enrolment) -> OutboxMessage | None:
+    """Queue "you are enrolled" to the enrolled person (None: they have no e-mail address)."""
+    messages = enrolment_confirmations([enrolment])
+    return messages[0] if messages else None
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+def session_context(
+    session: Session,
+    person: Person,
+    change: str,
+    old_starts_at: datetime | None,
+    old_ends_at: datetime | None,
+    *,
+    calendar_filename: str = "",
+    organisation: str | None = None,
+) -> dict[str, Any]:
+    """The template context of ``session_changed`` (previews use it too)."""
+    if change not in CHANGES:
+        raise ValueError(f"change must be one of {', '.join(CHANGES)}, not {change!r}")
+    cohort = session.cohort
+    return {
+        "person": person,
+        "cohort": cohort,
+        "programme": cohort.programme,
+        "session": session,
+        "change": change,
+        "old_starts_at": old_starts_at or session.starts_at,
+        "old_ends_at": old_ends_at or session.ends_at,
+        "calendar_filename": calendar_filename,
+        "organisation_name": organisation_name() if organisation is None else organisation,
+    }
+
+
+def session_changed(
+    session: Session,
+    change: str,
+    old_starts_at: datetime | None = None,
+    old_ends_at: datetime | None = None,
+) -> list[OutboxMessage]:
+    """Tell every active participant of the session's cohort (enrolled, completed or not
+    completed) with an e-mail address that the session was moved, cancelled or restored.
+
+    ``change`` is "moved" (give the old times), "cancelled" or "restored". One message per
+    person, with the updated schedule attached (calendar apps update their copy). Nothing is
+    sent about a session that is over (before and after the change). A fixed number of
+    queries, whatever the number of participants.
+    """
+    if change not in CHANGES:
+        raise ValueError(f"change must be one of {', '.join(CHANGES)}, not {change!r}")
+    now = utcnow()
+    if session.ends_at <= now and (old_ends_at is None or old_ends_at <= now):
+        return []
+    cohort = session.cohort
+    people = db.session.scalars(
+        sa.select(Person)
+        .join(Enrolment, Enrolment.person_id == Person.id)
+        .where(
+            Enrolment.cohort_id == session.cohort_id,
+            Enrolment.status.in_(ACTIVE_ENROLMENT),
+            Person.email.is_not(None),
+            Person.merged_into_id.is_(None),
+        )
+        .order_by(Person.last_name, Person.first_name, Person.id)
+    ).all()
+    recipients = _recipients(people, cohort)
+    if not recipients:
+        return []
+    organisation = organisation_name()
+    messages = []
+    for recipient in recipients:
+        locale = cohort_locale(cohort, recipient.user_locale)
+        calendar = calendar_attachment(cohort, locale)
+        context = session_context(
+            session,
+            recipient.person,
+            change,
+            old_starts_at,
+            old_ends_at,
+            calendar_filename=calendar.filename,
+            organisation=organisation,
+        )
+        messages.append(
+            send(
+                SESSION_CHANGED,
+                address(recipient.person.full_name, recipient.person.email or ""),
+                context,
+                locale=locale,
+                attachments=[calendar],
+                user_id=recipient.user_id,
+                programme_id=cohort.programme_id,
+                cohort_id=cohort.id,
+            )
+        )
+    return messages
+
+
+# --------------------------------------------------------------------------- certificates
+
+
+def certificate_context(certificate: Certificate, person: Person, cohort: Cohort) -> dict[str, Any]:
+    """The template context of ``certificate_issued`` (previews use it too)."""
+    return {
+        "person": person,
+        "certificate": certificate,
+        "cohort": cohort,
+        "programme": cohort.programme,
+        "download_url": certificate_download_url(certificate),
+        "verify_url": certificate_verify_url(certificate),
+        "organisation_name": organisation_name(),
+    }
+
+
+def certificate_issued(certificate: Certificate) -> OutboxMessage | None:
+    """Queue "your certificate is ready" with its download and verification links to the
+    certificate's holder (None: they have no e-mail address). Call it after the certificate
+    is flushed (it needs its id)."""
+    cohort = db.session.get(Cohort, certificate.cohort_id)
+    if cohort is None:
+        return None
+    messages = certificates_issued([certificate], cohort)
+    return messages[0] if messages else None
+
+
+def certificates_issued(certificates: Sequence[Certificate], cohort: Cohort) -> list[OutboxMessage]:
+    """``certificate_issued`` for several certificates of ``cohort`` (issuing a whole cohort):
+    the queries do not grow with the number of certificates."""
+    people = [db.session.get(Person, c.person_id) for c in certificates]
+    recipients = {r.person.id: r for r in _recipients((p for p in people if p), cohort)}
+    messages = []
+    for certificate in certificates:
+        recipient = recipients.get(certificate.person_id)
+        if recipient is None:
+            continue
+        person = recipient.person
+        messages.append(
+            send(
+                CERTIFICATE_ISSUED,
+                address(person.full_name, person.email or ""),
+                certificate_context(certificate, person, cohort),
+                locale=cohort_locale(cohort, recipient.user_locale),
+                user_id=recipient.user_id,
+                programme_id=cohort.programme_id,
+                cohort_id=cohort.id,
+            )
+        )
+    return messages
