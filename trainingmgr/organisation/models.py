@@ -28,7 +28,7 @@ class OrganisationSettings(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, default=1)
     name: Mapped[str] = mapped_column(sa.String(250))
-    logo: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    logo: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
     logo_mimetype: Mapped[str | None] = mapped_column(sa.String(30))
     default_certificate_language: Mapped[CertificateLanguage] = mapped_column(
         str_enum(CertificateLanguage, "certificate_language"), default=CertificateLanguage.EN
@@ -48,7 +48,7 @@ class Signatory(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     name: Mapped[str] = mapped_column(sa.String(200))
     title: Mapped[str] = mapped_column(sa.String(250), default="")
-    signature: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    signature: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
     signature_mimetype: Mapped[str | None] = mapped_column(sa.String(30))
 
     programme: Mapped[Programme | None] = relationship()

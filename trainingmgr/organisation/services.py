@@ -1,12 +1,39 @@
-"""Reading the organisation's settings and the signatories certificates print."""
+"""The organisation's settings, logos and the signatories certificates print.
+
+Signatories and logos belong to an *owner*: the organisation (``programme_id`` None: its
+defaults) or a programme (its own, which replace the defaults on its certificates). The same
+functions serve both, so the settings page and the programme page behave alike.
+Functions raise ``DomainError`` for bad input, record an audit event for every change and
+never commit.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
+from trainingmgr.audit import services as audit
+from trainingmgr.core.errors import DomainError
+from trainingmgr.core.timefmt import is_valid_timezone
 from trainingmgr.extensions import db
 from trainingmgr.organisation.models import OrganisationSettings, Signatory
+from trainingmgr.programmes.models import CertificateLanguage, Programme
+
+# A certificate has room for this many signatures.
+MAX_SIGNATORIES = 3
+NAME_MAX = 250
+SIGNATORY_NAME_MAX = 200
+SIGNATORY_TITLE_MAX = 250
+
+LogoOwner = OrganisationSettings | Programme
+
+
+# --------------------------------------------------------------------------- settings
 
 
 def get_settings() -> OrganisationSettings:
@@ -23,16 +50,300 @@ def get_settings() -> OrganisationSettings:
     return settings
 
 
+def stored_settings() -> OrganisationSettings | None:
+    """The settings row if it was ever saved (reading it never writes)."""
+    return db.session.get(OrganisationSettings, 1)
+
+
+def default_timezone() -> str:
+    """The time zone new cohorts are proposed when nothing better is known."""
+    settings = stored_settings()
+    if settings is not None and is_valid_timezone(settings.default_timezone):
+        return settings.default_timezone
+    return current_app.config.get("DEFAULT_TIMEZONE", "UTC")
+
+
+def default_certificate_language() -> CertificateLanguage:
+    """The certificate language new programmes are proposed."""
+    settings = stored_settings()
+    if settings is not None and settings.default_certificate_language:
+        return CertificateLanguage(settings.default_certificate_language)
+    return CertificateLanguage.EN
+
+
+@dataclass
+class SettingsInput:
+    name: str
+    default_certificate_language: CertificateLanguage | str = CertificateLanguage.EN
+    default_timezone: str = "UTC"
+
+
+def _text(value: str | None) -> str:
+    return " ".join((value or "").split())
+
+
+def _bounded(value: str | None, limit: int, field: str, required: str | None = None) -> str:
+    text = _text(value)
+    if required and not text:
+        raise DomainError(required, field)
+    if len(text) > limit:
+        raise DomainError(
+            _("Use at most %(n)d characters (this has %(len)d).", n=limit, len=len(text)),
+            field,
+        )
+    return text
+
+
+def _apply(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
+    changes: dict[str, list[Any]] = {}
+    for name, new in values.items():
+        old = getattr(obj, name)
+        if old != new:
+            changes[name] = [audit.jsonable(old), audit.jsonable(new)]
+            setattr(obj, name, new)
+    return changes
+
+
+def update_settings(actor: Any, data: SettingsInput) -> OrganisationSettings:
+    """Save the organisation's name, default certificate language and time zone."""
+    name = _bounded(data.name, NAME_MAX, "name", _("Enter the organisation's name."))
+    try:
+        language = CertificateLanguage(data.default_certificate_language)
+    except ValueError:
+        raise DomainError(
+            _("Choose one of the options offered."), "default_certificate_language"
+        ) from None
+    zone = (data.default_timezone or "").strip()
+    if not is_valid_timezone(zone):
+        raise DomainError(
+            _(
+                "“%(zone)s” is not a time zone. Choose one from the list, for example "
+                "Europe/Amsterdam or Asia/Baku.",
+                zone=zone,
+            ),
+            "default_timezone",
+        )
+    settings = get_settings()
+    changes = _apply(
+        settings,
+        {"name": name, "default_certificate_language": language, "default_timezone": zone},
+    )
+    if changes:
+        db.session.flush()
+        audit.record(
+            "organisation.update", actor=actor, obj=settings, changes=changes, summary=name
+        )
+    return settings
+
+
+# --------------------------------------------------------------------------- logos
+
+
+def logo_owner(programme_id: int | None) -> LogoOwner:
+    """The programme (which must exist) or the organisation's settings."""
+    if programme_id is None:
+        return get_settings()
+    programme = db.session.get(Programme, programme_id)
+    if programme is None:
+        raise DomainError(_("This programme does not exist."))
+    return programme
+
+
+def _programme_id(owner: LogoOwner) -> int | None:
+    return owner.id if isinstance(owner, Programme) else None
+
+
+def _logo_action(owner: LogoOwner) -> str:
+    return "programme.logo" if isinstance(owner, Programme) else "organisation.logo"
+
+
+def _summary(owner: LogoOwner) -> str:
+    return owner.code if isinstance(owner, Programme) else owner.name
+
+
+def set_logo(actor: Any, owner: LogoOwner, content: bytes, mimetype: str) -> None:
+    """Replace ``owner``'s logo with an image checked by ``images.validate_image``."""
+    before = "none" if owner.logo is None else owner.logo_mimetype
+    owner.logo = content
+    owner.logo_mimetype = mimetype
+    db.session.flush()
+    audit.record(
+        _logo_action(owner),
+        actor=actor,
+        obj=owner,
+        programme_id=_programme_id(owner),
+        changes={"logo": [before, f"{mimetype}, {len(content)} bytes"]},
+        summary=_summary(owner),
+    )
+
+
+def remove_logo(actor: Any, owner: LogoOwner) -> None:
+    if owner.logo is None:
+        raise DomainError(_("There is no logo to remove."))
+    before = owner.logo_mimetype
+    owner.logo = None
+    owner.logo_mimetype = None
+    db.session.flush()
+    audit.record(
+        _logo_action(owner),
+        actor=actor,
+        obj=owner,
+        programme_id=_programme_id(owner),
+        changes={"logo": [before, None]},
+        summary=_summary(owner),
+    )
+
+
+# --------------------------------------------------------------------------- signatories
+
+
+def own_signatories(programme_id: int | None) -> list[Signatory]:
+    """The owner's own signatories, in order (the organisation's defaults for None)."""
+    cond = (
+        Signatory.programme_id.is_(None)
+        if programme_id is None
+        else Signatory.programme_id == programme_id
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Signatory).where(cond).order_by(Signatory.position, Signatory.id)
+        )
+    )
+
+
+def own_and_default_signatories(programme_id: int) -> tuple[list[Signatory], list[Signatory]]:
+    """The programme's own signatories and the organisation's defaults, in one query."""
+    rows = db.session.scalars(
+        sa.select(Signatory)
+        .where(sa.or_(Signatory.programme_id == programme_id, Signatory.programme_id.is_(None)))
+        .order_by(Signatory.position, Signatory.id)
+    ).all()
+    own = [s for s in rows if s.programme_id is not None]
+    return own, [s for s in rows if s.programme_id is None]
+
+
+def organisation_name() -> str:
+    """The organisation's name, read without writing (pages show it; the settings row is
+    created only when something needs to change it)."""
+    settings = db.session.get(OrganisationSettings, 1)
+    return settings.name if settings is not None else current_app.config["ORGANISATION_NAME"]
+
+
 def signatories_for(programme_id: int | None) -> list[Signatory]:
     """The programme's own signatories, or the organisation's defaults when it has none."""
+    own = own_signatories(programme_id) if programme_id is not None else []
+    return own or own_signatories(None)
 
-    def rows(pid: int | None) -> list[Signatory]:
-        cond = Signatory.programme_id.is_(None) if pid is None else Signatory.programme_id == pid
-        return list(
-            db.session.scalars(
-                sa.select(Signatory).where(cond).order_by(Signatory.position, Signatory.id)
+
+@dataclass
+class SignatoryInput:
+    name: str
+    title: str = ""
+
+
+def _signatory_values(data: SignatoryInput) -> dict[str, str]:
+    return {
+        "name": _bounded(
+            data.name, SIGNATORY_NAME_MAX, "name", _("Enter the name of the person who signs.")
+        ),
+        "title": _bounded(data.title, SIGNATORY_TITLE_MAX, "title"),
+    }
+
+
+def _record_signatory(action: str, actor: Any, signatory: Signatory, changes: dict) -> None:
+    audit.record(
+        action,
+        actor=actor,
+        obj=signatory,
+        programme_id=signatory.programme_id,
+        changes=changes,
+        summary=signatory.name,
+    )
+
+
+def _renumber(items: Sequence[Signatory]) -> None:
+    for index, item in enumerate(items):
+        if item.position != index:
+            item.position = index
+
+
+def add_signatory(
+    actor: Any,
+    programme_id: int | None,
+    data: SignatoryInput,
+    signature: tuple[bytes, str] | None = None,
+) -> Signatory:
+    """Add a signatory after the owner's others (at most ``MAX_SIGNATORIES``)."""
+    values = _signatory_values(data)
+    siblings = own_signatories(programme_id)
+    if len(siblings) >= MAX_SIGNATORIES:
+        raise DomainError(
+            _(
+                "A certificate has room for %(n)d signatures. Remove a signatory before "
+                "adding another.",
+                n=MAX_SIGNATORIES,
             )
         )
+    _renumber(siblings)
+    signatory = Signatory(programme_id=programme_id, position=len(siblings), **values)
+    if signature is not None:
+        signatory.signature, signatory.signature_mimetype = signature
+    db.session.add(signatory)
+    db.session.flush()
+    changes: dict[str, list[Any]] = {k: [None, v] for k, v in values.items() if v}
+    if signature is not None:
+        changes["signature"] = [None, signature[1]]
+    _record_signatory("signatory.create", actor, signatory, changes)
+    return signatory
 
-    own = rows(programme_id) if programme_id is not None else []
-    return own or rows(None)
+
+def update_signatory(
+    actor: Any,
+    signatory: Signatory,
+    data: SignatoryInput,
+    signature: tuple[bytes, str] | None = None,
+    remove_signature: bool = False,
+) -> Signatory:
+    """Change a signatory's name and title; replace or remove the signature image."""
+    changes = _apply(signatory, _signatory_values(data))
+    if signature is not None:
+        before = signatory.signature_mimetype if signatory.signature is not None else None
+        signatory.signature, signatory.signature_mimetype = signature
+        changes["signature"] = [before, f"{signature[1]}, {len(signature[0])} bytes (new)"]
+    elif remove_signature and signatory.signature is not None:
+        changes["signature"] = [signatory.signature_mimetype, None]
+        signatory.signature = None
+        signatory.signature_mimetype = None
+    if changes:
+        db.session.flush()
+        _record_signatory("signatory.update", actor, signatory, changes)
+    return signatory
+
+
+def move_signatory(actor: Any, signatory: Signatory, direction: str) -> None:
+    """Move a signatory one place up or down (nothing happens at either end)."""
+    if direction not in ("up", "down"):
+        raise DomainError(_("Move a row up or down."))
+    items = own_signatories(signatory.programme_id)
+    _renumber(items)
+    old = items.index(signatory)
+    new = old + (-1 if direction == "up" else 1)
+    if not 0 <= new < len(items):
+        return
+    items.insert(new, items.pop(old))
+    _renumber(items)
+    db.session.flush()
+    _record_signatory("signatory.move", actor, signatory, {"position": [old, new]})
+
+
+def remove_signatory(actor: Any, signatory: Signatory) -> None:
+    programme_id = signatory.programme_id
+    _record_signatory(
+        "signatory.delete",
+        actor,
+        signatory,
+        {"name": [signatory.name, None], "title": [signatory.title, None]},
+    )
+    db.session.delete(signatory)
+    db.session.flush()
+    _renumber(own_signatories(programme_id))

@@ -81,7 +81,7 @@ class Programme(db.Model):
     default_certificate_language: Mapped[CertificateLanguage] = mapped_column(
         str_enum(CertificateLanguage, "certificate_language"), default=CertificateLanguage.EN
     )
-    logo: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    logo: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
     logo_mimetype: Mapped[str | None] = mapped_column(sa.String(30))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

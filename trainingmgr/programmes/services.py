@@ -7,7 +7,7 @@ Every rule lives here: views, the CLI and tests call these functions. They raise
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -21,7 +21,7 @@ from babel import Locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from trainingmgr.accounts.models import User
+from trainingmgr.accounts.models import Role, User
 from trainingmgr.audit import services as audit
 from trainingmgr.certificates.models import CertificateSerialCounter
 from trainingmgr.cohorts.models import (
@@ -33,6 +33,7 @@ from trainingmgr.cohorts.models import (
     cohort_required_modules,
 )
 from trainingmgr.core.errors import DomainError
+from trainingmgr.core.scope import assign
 from trainingmgr.extensions import db
 from trainingmgr.programmes.models import (
     CertificateLanguage,
@@ -359,6 +360,8 @@ def create_programme(actor: User | None, data: ProgrammeInput) -> Programme:
     db.session.add(programme)
     db.session.flush()
     _record("programme.create", actor, programme, _created(values))
+    if actor is not None and actor.has_role(Role.COORDINATOR):
+        assign(actor, programme)  # its creator coordinates it (admins see every programme)
     return programme
 
 
@@ -444,8 +447,12 @@ def _participant_count(programme_id: Any) -> sa.ScalarSelect[int]:
     )
 
 
-def list_programmes(status: ProgrammeStatus | None = ProgrammeStatus.ACTIVE) -> list[ProgrammeRow]:
-    """Programmes (all when ``status`` is None) with their counts, in one query."""
+def list_programmes(
+    status: ProgrammeStatus | None = ProgrammeStatus.ACTIVE,
+    programme_ids: Collection[int] | None = None,
+) -> list[ProgrammeRow]:
+    """Programmes (all when ``status`` is None; only ``programme_ids`` unless None) with
+    their counts, in one query."""
     cohort_count = (
         sa.select(sa.func.count(Cohort.id))
         .where(Cohort.programme_id == Programme.id)
@@ -461,6 +468,8 @@ def list_programmes(status: ProgrammeStatus | None = ProgrammeStatus.ACTIVE) -> 
     ).order_by(Programme.code)
     if status is not None:
         query = query.where(Programme.status == status)
+    if programme_ids is not None:
+        query = query.where(Programme.id.in_(sorted(programme_ids)))
     return [
         ProgrammeRow(p, c or 0, m or 0, n or 0) for p, c, m, n in db.session.execute(query).all()
     ]

@@ -25,8 +25,11 @@ from werkzeug.wrappers import Response
 
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.permissions import coordinator_only
+from trainingmgr.core.scope import can_manage_programme, managed_programme_ids
 from trainingmgr.core.views import run_action, show_error
 from trainingmgr.extensions import db
+from trainingmgr.organisation import images
+from trainingmgr.organisation import services as organisation
 from trainingmgr.programmes import services
 from trainingmgr.programmes.forms import ModuleForm, PartnerForm, ProgrammeForm
 from trainingmgr.programmes.models import Module, Programme, ProgrammePartner, ProgrammeStatus
@@ -133,7 +136,7 @@ def index() -> str:
         shown = "active"
     return render_template(
         "programmes/index.html",
-        rows=services.list_programmes(STATUS_FILTERS[shown]),
+        rows=services.list_programmes(STATUS_FILTERS[shown], managed_programme_ids()),
         shown=shown,
     )
 
@@ -146,6 +149,8 @@ def _currencies() -> list[Any]:
 @coordinator_only
 def create() -> str | Response:
     form = ProgrammeForm()
+    if request.method == "GET":
+        form.default_certificate_language.data = organisation.default_certificate_language()
     programme = _save_form(
         form,
         lambda: services.create_programme(current_user, form.to_input()),
@@ -164,11 +169,21 @@ def detail(programme_id: int) -> str:
     overview = services.programme_overview(programme_id)
     if overview is None:
         abort(404)
+    certificate: dict[str, Any] = {"manage_certificate": can_manage_programme(programme_id)}
+    if certificate["manage_certificate"]:
+        own, defaults = organisation.own_and_default_signatories(programme_id)
+        certificate.update(
+            signatories=own,
+            default_signatories=[] if own else defaults,
+            max_signatories=organisation.MAX_SIGNATORIES,
+            image_limits=images.limits_text(),
+        )
     return render_template(
         "programmes/detail.html",
         o=overview,
         programme=overview.programme,
         cohort_links="cohorts.detail" in current_app.view_functions,
+        **certificate,
     )
 
 

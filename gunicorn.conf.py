@@ -1,0 +1,74 @@
+"""Gunicorn settings for trainingmgr: ``gunicorn`` (run in this folder) reads this file.
+
+Every setting can be changed with an environment variable (see docs/production.md):
+
+- ``GUNICORN_BIND`` (default ``127.0.0.1:8000``; or ``HOST`` and ``PORT``): where to listen.
+  Keep it on 127.0.0.1 behind a reverse proxy on the same machine.
+- ``WEB_CONCURRENCY``: worker processes (default 2 x CPUs + 1, at most 8).
+- ``GUNICORN_THREADS``: threads per worker (default 1; more uses the gthread worker).
+- ``GUNICORN_TIMEOUT``: seconds before a silent worker is restarted (default 60: certificate
+  PDFs and spreadsheet imports take a few seconds, never a minute).
+- ``FORWARDED_ALLOW_IPS``: proxies whose X-Forwarded-Proto gunicorn trusts (default
+  127.0.0.1). The app itself trusts X-Forwarded-* only with ``TRUSTED_PROXY_COUNT``.
+- ``GUNICORN_ACCESS_LOG`` (default ``-``: standard output; empty: none), ``GUNICORN_LOG_LEVEL``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+MAX_DEFAULT_WORKERS = 8
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise SystemExit(f"{name} must be 1 or more, not {value}")
+    return value
+
+
+def default_workers() -> int:
+    """2 x CPUs + 1 (gunicorn's advice), at most ``MAX_DEFAULT_WORKERS``."""
+    return min(2 * multiprocessing.cpu_count() + 1, MAX_DEFAULT_WORKERS)
+
+
+wsgi_app = "app:app"
+proc_name = "trainingmgr"
+
+bind = [
+    os.environ.get("GUNICORN_BIND")
+    or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+]
+workers = _int("WEB_CONCURRENCY", default_workers())
+threads = _int("GUNICORN_THREADS", 1)
+worker_class = "gthread" if threads > 1 else "sync"
+timeout = _int("GUNICORN_TIMEOUT", 60)
+graceful_timeout = 30
+keepalive = 5
+# Restart workers now and then, so a slow leak can never grow for long.
+max_requests = 2000
+max_requests_jitter = 200
+# Each worker builds its own app and database pool (nothing shared across fork).
+preload_app = False
+
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# The path without the query string (which may carry one-time tokens), the client address
+# as the proxy saw it, the status, the size and the time taken in milliseconds.
+access_log_format = (
+    '%({x-forwarded-for}i)s %(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+)
+
+# Refuse absurd request lines and headers early.
+limit_request_line = 8190
+limit_request_fields = 100

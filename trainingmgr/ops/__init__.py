@@ -1,0 +1,1 @@
+"""Running trainingmgr in production: security headers, health check, backup and restore."""
