@@ -4,12 +4,15 @@ a QR code that decodes to the verification URL, labels in the certificate's lang
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import subprocess
-import unicodedata
+import sys
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from PIL import Image
 from pypdf import PdfReader
@@ -127,13 +130,111 @@ def test_names_in_every_script_are_extractable(name: str) -> None:
     assert name in text_of(document)
 
 
-@pytest.mark.parametrize("name", ["محمد رضایی", "عائشہ خان", "فاطمة الزهراء"])
-def test_arabic_script_names_are_shaped_and_extractable(name: str) -> None:
-    document = render_certificate(snapshot(holder={"name": name}), URL, None)
-    text = unicodedata.normalize("NFKC", text_of(document))
-    # Shaped glyphs map to Arabic presentation forms: their compatibility decomposition gives
-    # the letters back, in logical order (see docs/certificates.md, remaining work).
-    assert name in text
+def pdftotext(document: bytes, tmp_path: Path) -> str:
+    source = tmp_path / "cert.pdf"
+    source.write_bytes(document)
+    done = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(source), "-"], check=True, capture_output=True
+    )
+    return done.stdout.decode("utf-8")
+
+
+# poppler marks a right-to-left stretch it found with U+202B ... U+202C (embedding marks of
+# its own); the letters between them are what is compared.
+POPPLER_MARKS = str.maketrans("", "", "\u202b\u202c")
+
+
+def lines(text: str) -> list[str]:
+    return [line.strip(" ") for line in text.splitlines()]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "محمد رضایی",
+        "عائشہ خان",
+        "فاطمة الزهراء",
+        "پژمان چگنی",
+        "عبدالله لاله",  # letters a font would tie into one glyph (Allah ligature, lam-alef)
+        "نگین\u200cزاده",  # zero width non-joiner, kept
+        "Ali محمد",
+    ],
+)
+def test_arabic_script_names_copy_exactly(name: str, tmp_path: Path) -> None:
+    """Shaped right to left, yet text extraction gives the name letter for letter, in
+    logical order: with pypdf and with poppler (pdftotext, the text layer of most Linux PDF
+    readers)."""
+    document = render_certificate(snapshot(holder={"name": name, "name_latin": None}), URL, None)
+
+    assert name in lines(text_of(document))
+    assert name in [line.translate(POPPLER_MARKS) for line in lines(pdftotext(document, tmp_path))]
+    assert not any(0xFB50 <= ord(c) <= 0xFEFF for c in text_of(document))  # no shaped forms
+
+
+def test_a_vocalised_arabic_name_copies_with_pypdf() -> None:
+    # poppler places the vowel marks by their drawn position (see docs/certificates.md).
+    name = "سُلَيْمان"
+    document = render_certificate(snapshot(holder={"name": name, "name_latin": None}), URL, None)
+    assert name in text_of(document)
+
+
+def data_names() -> list[str]:
+    names = participants()
+    with (DATA / "participants_cp1251.csv").open(encoding="cp1251") as f:
+        names += [f"{row['First name']} {row['Last name']}" for row in csv.DictReader(f)]
+    sheet = openpyxl.load_workbook(DATA / "participants_mmpaf.xlsx").worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    names += [f"{r[0]} {r[1]}" for r in rows[1:] if r[0]]
+    return names
+
+
+MIXED = [
+    "ნინო Smith",
+    "ნ. ბერიძე-O'Neil",
+    "Anna Иванова",
+    "Олег Smith-Петров",
+    "Արմեն Smith",
+    "Ani Պետրոսյան (Petrosyan)",
+    "Ləman Əliyeva-ბერიძე",
+]
+
+
+def test_every_letter_of_every_name_has_a_glyph_in_the_font_it_is_set_in() -> None:
+    names = data_names() + MIXED + ["محمد رضایی", "Ali محمد", "Αλέξης Παπαδόπουλος"]
+    assert len(names) >= 40
+    for name in names:
+        for style in (pdf.BOLD, pdf.REGULAR, pdf.ITALIC):
+            runs = pdf.text_runs(name, style)
+            assert "".join(r.text for r in runs) == name
+            for run in runs:
+                font = pdf.font_name(run.family, style)
+                missing = [c for c in run.text if not pdf.covers(font, c)]
+                assert missing == [], (name, font, missing)
+            assert pdf.missing_glyphs(name, style) == []
+    assert pdf.missing_glyphs("王 Li") == ["王"]  # no certificate font has Chinese
+
+
+@pytest.mark.parametrize(
+    ("name", "families"),
+    [
+        ("ნინო Smith", ["georgian", "serif"]),
+        ("Ani Պետրոսյան (Petrosyan)", ["serif", "armenian", "serif"]),
+        ("Anna Иванова", ["serif"]),  # Noto Serif has Latin and Cyrillic
+        ("ნ. ბერიძე", ["georgian", "serif", "georgian"]),  # the Georgian font has no "."
+    ],
+)
+def test_mixed_script_names_switch_font_per_run(name: str, families: list[str]) -> None:
+    assert [r.family for r in pdf.text_runs(name, pdf.BOLD)] == families
+
+
+@pytest.mark.parametrize("name", MIXED)
+def test_mixed_script_names_print_and_copy_exactly(name: str, tmp_path: Path) -> None:
+    document = render_certificate(snapshot(holder={"name": name, "name_latin": None}), URL, None)
+
+    assert name in lines(text_of(document))
+    assert name in lines(pdftotext(document, tmp_path))
+    fonts = embedded_fonts(document)
+    assert all(fonts.values()), fonts
 
 
 def rasterise(document: bytes, tmp_path: Path, dpi: int = 150) -> Image.Image:
@@ -205,3 +306,135 @@ def test_periods() -> None:
     assert pdf.fmt_period("2021-12-30", "2022-01-02", "az") == "30 dekabr 2021 – 2 yanvar 2022"
     assert pdf.languages("en+az") == ["en", "az"]
     assert pdf.languages("xx") == ["en"]
+
+
+# --- Images: the logo and signatures kept with the certificate ----------------------------
+
+
+def png(colour: tuple[int, int, int, int], size: tuple[int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", size, colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def jpeg(colour: tuple[int, int, int], size: tuple[int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def key(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def images_in(document: bytes) -> list[tuple[int, int]]:
+    """(width, height) of every image drawn on the page."""
+    resources = PdfReader(io.BytesIO(document)).pages[0]["/Resources"]
+    if "/XObject" not in resources:
+        return []
+    found = []
+    for ref in resources["/XObject"].get_object().values():
+        obj = ref.get_object()
+        if obj["/Subtype"] == "/Image":
+            found.append((int(obj["/Width"]), int(obj["/Height"])))
+    return sorted(found)
+
+
+LOGO = png((200, 30, 30, 255), (240, 120))
+SIGNATURE = png((0, 0, 0, 0), (300, 100))  # transparent, with a black stroke drawn below
+_stroke = Image.open(io.BytesIO(SIGNATURE))
+_stroke.paste((10, 10, 10, 255), (20, 40, 280, 70))
+_out = io.BytesIO()
+_stroke.save(_out, "PNG")
+SIGNATURE = _out.getvalue()
+STAMP = jpeg((20, 60, 140), (200, 100))
+
+
+def with_images(**kw: Any) -> dict[str, Any]:
+    return snapshot(
+        logo=key(LOGO),
+        signatories=[
+            {"name": "Dr A. Mammadov", "title": "Director", "signature": key(SIGNATURE)},
+            {"name": "Nino Beridze", "title": "Lead trainer", "signature": key(STAMP)},
+            {"name": "Ivan Petrov", "title": "Programme Manager", "signature": None},
+        ],
+        **kw,
+    )
+
+
+IMAGES = {key(b): b for b in (LOGO, SIGNATURE, STAMP)}
+
+
+def test_logo_and_signatures_are_drawn_from_the_images_named_by_the_snapshot() -> None:
+    document = render_certificate(with_images(), URL, IMAGES)
+
+    assert images_in(document) == [(200, 100), (240, 120), (300, 100)]
+    assert pdf.image_keys(with_images()) == [key(LOGO), key(SIGNATURE), key(STAMP)]
+
+
+def test_images_render_the_same_bytes_fresh_or_prepared_earlier() -> None:
+    pdf._IMAGES.clear()
+    first = render_certificate(with_images(), URL, IMAGES)
+    prepared = render_certificate(with_images(), URL, {})  # from the process's cache
+    pdf._IMAGES.clear()
+
+    assert first == prepared == render_certificate(with_images(), URL, IMAGES)
+
+
+def test_the_logo_and_a_signature_show_where_a_reader_sees_them(tmp_path: Path) -> None:
+    image = rasterise(render_certificate(with_images(), URL, IMAGES), tmp_path, dpi=72)
+    # 72 dpi: one pixel per point, y from the top. The logo: top left; the first signature
+    # sits on its line (y = 140 points from the bottom), in the left third.
+    red, green, blue = image.convert("RGB").getpixel((60, 50))
+    assert red > 190 and green < 40 and blue < 40
+    line_y = round(pdf.PAGE_H - 140)
+    above_first_line = (180, line_y - 40, 320, line_y - 3)  # left, top, right, bottom
+    darkest, _lightest = image.convert("L").crop(above_first_line).getextrema()
+    assert darkest < 60  # the signature's dark stroke
+    bare = rasterise(render_certificate(snapshot(), URL, None), tmp_path, dpi=72)
+    assert bare.convert("L").crop(above_first_line).getextrema()[0] > 200
+
+
+def test_missing_or_unreadable_images_are_left_out() -> None:
+    pdf._IMAGES.pop(key(LOGO), None)
+    missing = render_certificate(with_images(), URL, {key(SIGNATURE): SIGNATURE})
+    assert (240, 120) not in images_in(missing)
+
+    broken = b"not an image at all"
+    document = render_certificate(snapshot(logo=key(broken)), URL, {key(broken): broken})
+    assert document.startswith(b"%PDF-") and images_in(document) == []
+
+
+def test_an_old_snapshot_without_images_and_the_logo_given_as_bytes() -> None:
+    old = snapshot()  # no "logo", signatories without "signature"
+    assert images_in(render_certificate(old, URL, None)) == []
+    assert images_in(render_certificate(old, URL, LOGO)) == [(240, 120)]
+
+
+def test_a_fresh_process_renders_the_same_bytes_as_a_warm_one() -> None:
+    """Whichever server process renders a certificate (caches full or empty, other names
+    shaped before or not), the bytes and so the SHA-256 on the verification page are equal."""
+    names = ["لاله لآمنة", "Ləman Əliyeva-ბერიძე", "نگین\u200cزاده"]
+    for name in ["عبدالله", "لأحمد لإيمان", "سُلَيْمان", *MIXED]:
+        render_certificate(snapshot(holder={"name": name}), URL, None)
+    here = [
+        hashlib.sha256(render_certificate(with_images(holder={"name": n}), URL, IMAGES))
+        for n in names
+    ]
+    script = (
+        "import hashlib, json, sys\n"
+        "from tests.test_certificates_pdf import IMAGES, URL, with_images\n"
+        "from trainingmgr.certificates.pdf import render_certificate\n"
+        "for name in json.loads(sys.argv[1]):\n"
+        "    document = render_certificate(with_images(holder={'name': name}), URL, IMAGES)\n"
+        "    print(hashlib.sha256(document).hexdigest())\n"
+    )
+    fresh = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(names)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+    ).stdout.split()
+
+    assert fresh == [h.hexdigest() for h in here]

@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import email
 import hashlib
 import io
 import re
+import threading
+import time
 from datetime import UTC, datetime, timedelta
+from email import policy
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
+from PIL import Image
 from pypdf import PdfReader
 
+from tests.conftest import on_postgres
 from trainingmgr.attendance.models import AttendanceStatus
 from trainingmgr.audit.models import AuditEvent
 from trainingmgr.certificates import services
-from trainingmgr.certificates.models import Certificate, CertificateStatus
+from trainingmgr.certificates.models import Certificate, CertificateAsset, CertificateStatus
 from trainingmgr.cohorts.models import EnrolmentStatus
 from trainingmgr.core.errors import DomainError
 from trainingmgr.extensions import db
+from trainingmgr.mail.models import OutboxMessage, OutboxStatus
+from trainingmgr.organisation.models import Signatory
+from trainingmgr.organisation.services import get_settings
 from trainingmgr.programmes.models import CertificateLanguage, PartnerRole, ProgrammePartner
 
 START = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)
@@ -268,12 +278,28 @@ def test_snapshot_holds_the_name_in_its_script(
     assert snapshot["holder"] == {"name": f"{first} {last}", "name_latin": "Latin"}
 
 
+def png(colour: tuple[int, int, int], size: tuple[int, int] = (120, 60)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def signatory(programme_id: int | None, name: str, position: int, **kw: Any) -> Signatory:
+    row = Signatory(programme_id=programme_id, name=name, position=position, **kw)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def assets() -> dict[str, CertificateAsset]:
+    return {a.sha256: a for a in db.session.scalars(sa.select(CertificateAsset))}
+
+
 def test_snapshot_contents(make: Any, db_session: Any, app: Any, monkeypatch: Any) -> None:
-    monkeypatch.setitem(
-        app.config,
-        "CERTIFICATE_SIGNATORIES",
-        [{"name": "Dr A. Mammadov", "title": "Director"}, {"name": "", "title": "ignored"}],
-    )
     monkeypatch.setitem(app.config, "ORGANISATION_NAME", "Emergency Training Centre")
     cohort = course(
         make,
@@ -288,6 +314,7 @@ def test_snapshot_contents(make: Any, db_session: Any, app: Any, monkeypatch: An
         ProgrammePartner(name="Ministry of Health", role=PartnerRole.PARTNER, position=2),
         ProgrammePartner(name="Good Fund", role=PartnerRole.FUNDER, position=3),
     ]
+    signatory(None, "Dr A. Mammadov", 0, title="Director")
     db.session.flush()
     # Attended only the M1 sessions (0 and 2), 6 hours.
     enrolment = attend(make, cohort, [P, A, P, A])
@@ -309,17 +336,215 @@ def test_snapshot_contents(make: Any, db_session: Any, app: Any, monkeypatch: An
     }
     assert snapshot["hours"] == "6"
     assert snapshot["modules"] == [{"code": "M1", "title": "Scene safety"}]
-    assert snapshot["signatories"] == [{"name": "Dr A. Mammadov", "title": "Director"}]
+    assert snapshot["signatories"] == [
+        {"name": "Dr A. Mammadov", "title": "Director", "signature": None}
+    ]
+    assert snapshot["logo"] is None
     assert snapshot["issuer"] == {"name": "Emergency Training Centre"}
     assert snapshot["holder"]["name_latin"] is None
-    given = services.build_snapshot(enrolment, signatories=[{"name": "X", "title": "Y"}])
-    assert given["signatories"] == [{"name": "X", "title": "Y"}]
+    given = services.build_snapshot(
+        enrolment, signatories=[{"name": "X", "title": "Y"}, {"name": " ", "title": "ignored"}]
+    )
+    assert given["signatories"] == [{"name": "X", "title": "Y", "signature": None}]
 
 
-def test_no_signatories_configured_gives_none(make: Any, db_session: Any) -> None:
+def test_the_issuer_is_the_organisation_name_from_its_settings(make: Any, db_session: Any) -> None:
+    get_settings().name = "Centre for Emergency Training"
+    enrolment = attend(make, course(make), [P])
+
+    assert services.build_snapshot(enrolment)["issuer"] == {"name": "Centre for Emergency Training"}
+
+
+def test_no_signatories_gives_none(make: Any, db_session: Any) -> None:
     enrolment = attend(make, course(make), [P])
 
     assert services.build_snapshot(enrolment)["signatories"] == []
+
+
+def test_a_programme_s_own_signatories_replace_the_organisation_s(
+    make: Any, db_session: Any
+) -> None:
+    cohort = course(make)
+    other = course(make, code="MMPAF")
+    signature = png((10, 10, 10), (200, 80))
+    signatory(None, "Default Director", 0, title="Director")
+    signatory(cohort.programme_id, "Nino Beridze", 1, title="Lead trainer")
+    signatory(
+        cohort.programme_id,
+        "Ləman Əliyeva",
+        0,
+        title="Programme manager",
+        signature=signature,
+        signature_mimetype="image/png",
+    )
+
+    own = services.build_snapshot(attend(make, cohort, [P]))["signatories"]
+    default = services.build_snapshot(attend(make, other, [P]))["signatories"]
+
+    assert own == [
+        {"name": "Ləman Əliyeva", "title": "Programme manager", "signature": sha(signature)},
+        {"name": "Nino Beridze", "title": "Lead trainer", "signature": None},
+    ]
+    assert default == [{"name": "Default Director", "title": "Director", "signature": None}]
+    kept = assets()[sha(signature)]
+    assert bytes(kept.data) == signature and kept.mimetype == "image/png"
+
+
+def test_the_logo_is_the_programme_s_else_the_organisation_s(make: Any, db_session: Any) -> None:
+    own, organisation = png((200, 30, 30)), png((30, 30, 200))
+    cohort = course(make)
+    cohort.programme.logo, cohort.programme.logo_mimetype = own, "image/png"
+    other = course(make, code="MMPAF")
+    settings = get_settings()
+    settings.logo, settings.logo_mimetype = organisation, "image/png"
+    db.session.flush()
+
+    assert services.build_snapshot(attend(make, cohort, [P]))["logo"] == sha(own)
+    assert services.build_snapshot(attend(make, other, [P]))["logo"] == sha(organisation)
+    settings.logo = None
+    assert services.build_snapshot(attend(make, other, [P]))["logo"] is None
+    assert set(assets()) == {sha(own), sha(organisation)}
+
+
+def test_images_are_kept_once_whatever_the_number_of_certificates(
+    make: Any, db_session: Any
+) -> None:
+    logo, signature = png((200, 30, 30)), png((5, 5, 5), (300, 100))
+    cohort = course(make)
+    cohort.programme.logo = logo
+    signatory(None, "Dr A. Mammadov", 0, signature=signature)
+    for _ in range(3):
+        attend(make, cohort, [P, P, P, P])
+
+    result = services.issue_all_eligible(make.user(), cohort)
+    services.issue(make.user(), attend(make, cohort, [P, P, P, P]))
+
+    assert len(result.issued) == 3
+    assert set(assets()) == {sha(logo), sha(signature)}
+    assert services.store_assets([(logo, None), (png((1, 2, 3)), None)])[0] == sha(logo)
+    assert len(assets()) == 3
+    assert assets()[sha(png((1, 2, 3)))].mimetype == "image/png"  # recognised by content
+
+
+def images_in(document: bytes) -> list[tuple[int, int]]:
+    """(width, height) of every image drawn on the page."""
+    page = PdfReader(io.BytesIO(document)).pages[0]
+    xobjects = page["/Resources"].get("/XObject")
+    if xobjects is None:
+        return []
+    found = []
+    for ref in xobjects.get_object().values():
+        obj = ref.get_object()
+        if obj["/Subtype"] == "/Image":
+            found.append((int(obj["/Width"]), int(obj["/Height"])))
+    return sorted(found)
+
+
+def test_changing_a_logo_or_a_signature_later_does_not_change_issued_certificates(
+    make: Any, db_session: Any, count_queries: Any
+) -> None:
+    """The images are kept with the certificate: the PDF (and its SHA-256 on the
+    verification page) stays the same when the programme's logo or a signature changes."""
+    actor = make.user()
+    cohort = course(make)
+    programme = cohort.programme
+    programme.logo, programme.logo_mimetype = png((200, 30, 30), (240, 120)), "image/png"
+    signer = signatory(
+        None, "Dr A. Mammadov", 0, signature=png((5, 5, 5), (300, 100)), signature_mimetype="x"
+    )
+    certificate = services.issue(actor, attend(make, cohort, [P, P, P, P]))
+    before = services.render_pdf(certificate)
+    digest = services.pdf_sha256(certificate)
+    assert images_in(before) == [(240, 120), (300, 100)]
+
+    programme.logo = png((30, 200, 30), (160, 160))
+    signer.signature = png((90, 90, 90), (320, 90))
+    signer.name = "Someone Else"
+    db.session.flush()
+    db.session.expire_all()
+    certificate = db.session.get(Certificate, certificate.id)
+
+    with count_queries() as q:
+        again = services.render_pdf(certificate)
+    assert again == before
+    assert services.pdf_sha256(certificate) == digest
+    assert q.count <= 1  # the images, unless this process has them ready
+    # Certificates issued from now on show the new logo, signature and name.
+    new = services.issue(actor, attend(make, cohort, [P, P, P, P]))
+    assert images_in(services.render_pdf(new)) == [(160, 160), (320, 90)]
+    assert new.snapshot["signatories"][0]["name"] == "Someone Else"
+
+
+def test_render_pdf_loads_the_images_in_one_query(make: Any, db_session: Any, count_queries: Any):
+    cohort = course(make)
+    # Images this process has never prepared: rendering must load them from the database.
+    logo = png((11, 22, 33), (97, 41))
+    signatures = [png((i, i, i), (150 + i, 50)) for i in (1, 2, 3)]
+    cohort.programme.logo = logo
+    for i, signature in enumerate(signatures):
+        signatory(cohort.programme_id, f"Signer {i}", i, signature=signature)
+    certificate = services.issue(make.user(), attend(make, cohort, [P, P, P, P]))
+    db.session.expire_all()
+    certificate = db.session.get(Certificate, certificate.id)
+    certificate.snapshot  # noqa: B018 (loaded before counting)
+
+    with count_queries() as q:
+        document = services.render_pdf(certificate)
+
+    assert q.count == 1
+    assert images_in(document) == [(97, 41), (151, 50), (152, 50), (153, 50)]
+
+
+def test_a_snapshot_from_before_images_were_kept_still_renders(make: Any, db_session: Any):
+    certificate = services.issue(make.user(), attend(make, course(make), [P, P, P, P]))
+    old = dict(certificate.snapshot)
+    del old["logo"]
+    old["signatories"] = [{"name": "Ivan Petrov", "title": "Programme Manager"}]
+    certificate.snapshot = old
+    db.session.flush()
+
+    document = services.render_pdf(certificate)
+
+    assert document.startswith(b"%PDF-") and document == services.render_pdf(certificate)
+    assert images_in(document) == []
+    assert "Ivan Petrov" in PdfReader(io.BytesIO(document)).pages[0].extract_text()
+
+
+def _store(app: Flask, image: bytes, stored: threading.Event, errors: list[Any], first: bool):
+    try:
+        with app.app_context():
+            if not first:
+                stored.wait(5)
+            services.store_assets([(image, "image/png")])
+            if first:
+                stored.set()
+                time.sleep(0.3)  # the other issuer now inserts the same image
+            db.session.commit()
+            db.session.remove()
+    except Exception as exc:  # noqa: BLE001 - reported by the test
+        errors.append(exc)
+        stored.set()
+
+
+def test_two_issuers_storing_the_same_new_image_both_succeed(app: Flask, committed_db: Any) -> None:
+    """The second one's INSERT waits for the first's commit and then does nothing."""
+    image = png((123, 45, 67), (33, 33))
+    stored = threading.Event()
+    errors: list[Any] = []
+    workers = [
+        threading.Thread(target=_store, args=(app, image, stored, errors, first))
+        for first in (True, False)
+    ]
+    for worker in workers:
+        worker.start()
+        if not on_postgres():  # SQLite has one writer at a time: one after the other
+            worker.join()
+    for worker in workers:
+        worker.join()
+
+    assert errors == []
+    rows = list(committed_db.scalars(sa.select(CertificateAsset)))
+    assert [r.sha256 for r in rows] == [sha(image)]
 
 
 def test_issue_all_eligible_sorts_the_cohort(make: Any, db_session: Any) -> None:
@@ -345,6 +570,52 @@ def test_issue_all_eligible_sorts_the_cohort(make: Any, db_session: Any) -> None
     assert again.issued == [] and len(again.already) == 3
 
 
+def test_issue_all_eligible_does_not_undo_a_revocation(make: Any, db_session: Any) -> None:
+    actor = make.user()
+    cohort = course(make)
+    revoked = services.revoke(
+        actor, services.issue(actor, attend(make, cohort, [P, P, P, P])), "Forged"
+    )
+    other = attend(make, cohort, [P, P, P, P])
+
+    result = services.issue_all_eligible(actor, cohort)
+
+    assert [c.enrolment_id for c in result.issued] == [other.id]
+    assert result.revoked == [revoked.enrolment]
+    assert revoked.status == CertificateStatus.REVOKED
+    # Issuing to that one participant on purpose still works.
+    again = services.issue(actor, revoked.enrolment)
+    assert again.status == CertificateStatus.VALID and again.serial != revoked.serial
+
+
+def test_issuing_queues_the_certificate_issued_mail_for_each_holder(
+    make: Any, db_session: Any
+) -> None:
+    actor = make.user()
+    cohort = course(make)
+    people = [attend(make, cohort, [P, P, P, P]) for _ in range(3)]
+    people[2].person.email = None
+
+    result = services.issue_all_eligible(actor, cohort)
+
+    rows = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.kind == "certificate_issued")
+    ).all()
+    assert len(result.issued) == 3
+    assert sorted(r.recipient for r in rows) == sorted(p.person.email for p in people[:2])
+    assert all(r.status == OutboxStatus.PENDING and r.cohort_id == cohort.id for r in rows)
+    codes_sent = {
+        c.verification_code
+        for c in result.issued
+        for r in rows
+        if c.verification_code
+        in email.message_from_bytes(r.message, policy=policy.default)
+        .get_body(("plain",))
+        .get_content()
+    }
+    assert len(codes_sent) == 2  # each holder's message links to their own verification page
+
+
 def test_issue_all_eligible_runs_a_bounded_number_of_queries(
     make: Any, db_session: Any, count_queries: Any
 ) -> None:
@@ -360,9 +631,63 @@ def test_issue_all_eligible_runs_a_bounded_number_of_queries(
             result = services.issue_all_eligible(actor, cohort)
         assert len(result.issued) == size
         inserts = [s for s in q.statements if s.lstrip().upper().startswith("INSERT")]
-        # At most a certificate and its audit event each (batched where the driver can),
-        # plus the year's serial counter row.
-        assert len(inserts) <= 2 * size + 1
+        # At most a certificate, its audit event and the enrolment's status event each
+        # (batched where the driver can), plus the year's serial counter row and the
+        # organisation's settings row (created when first read).
+        assert len(inserts) <= 3 * size + 2
         counts.append(q.count - len(inserts))
 
     assert counts[0] == counts[1], counts
+
+
+def status_events(enrolment: Any) -> list[AuditEvent]:
+    return [e for e in events("enrolment.status") if e.object_id == enrolment.id]
+
+
+def test_issuing_completes_the_enrolment(make: Any, db_session: Any) -> None:
+    actor = make.user()
+    enrolment = attend(make, course(make), [P, P, P, P], first_name="Ləman", last_name="Əliyeva")
+
+    certificate = services.issue(actor, enrolment)
+
+    assert enrolment.status == EnrolmentStatus.COMPLETED
+    [event] = status_events(enrolment)
+    assert event.changes == {"status": ["enrolled", "completed"], "certificate": certificate.serial}
+    assert event.actor_id == actor.id and event.programme_id == enrolment.cohort.programme_id
+    assert event.summary == "Ləman Əliyeva: enrolled -> completed"
+
+
+def test_issuing_to_someone_marked_not_completed_completes_them(make: Any, db_session: Any):
+    enrolment = attend(make, course(make), [P, A, A, A])
+    enrolment.status = EnrolmentStatus.NOT_COMPLETED
+
+    services.issue(make.user(), enrolment, override_reason="Exam passed after a hospital stay")
+
+    assert enrolment.status == EnrolmentStatus.COMPLETED
+    [event] = status_events(enrolment)
+    assert event.changes["status"] == ["not_completed", "completed"]
+
+
+def test_revoking_and_reissuing_leave_the_status_alone(make: Any, db_session: Any) -> None:
+    actor = make.user()
+    enrolment = attend(make, course(make), [P, P, P, P])
+    certificate = services.issue(actor, enrolment)
+
+    new = services.reissue(actor, certificate, reason="Name misspelt")
+    services.revoke(actor, new, "Issued in the wrong cohort")
+
+    assert enrolment.status == EnrolmentStatus.COMPLETED
+    assert len(status_events(enrolment)) == 1  # only the first issue changed it
+
+
+def test_issue_all_eligible_completes_those_it_issues_to(make: Any, db_session: Any) -> None:
+    cohort = course(make)
+    good = [attend(make, cohort, [P, P, P, P]) for _ in range(3)]
+    weak = attend(make, cohort, [P, A, A, A])
+
+    result = services.issue_all_eligible(make.user(), cohort)
+
+    assert len(result.issued) == 3
+    assert [e.status for e in good] == [EnrolmentStatus.COMPLETED] * 3
+    assert weak.status == EnrolmentStatus.ENROLLED
+    assert len(events("enrolment.status")) == 3

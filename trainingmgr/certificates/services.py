@@ -2,13 +2,19 @@
 
 A certificate is an immutable record: everything printed is copied into its ``snapshot``
 (format in ``docs/certificates.md``) when it is issued, and the PDF is rendered from that
-snapshot alone, so it can be rendered again at any time with the same bytes.
+snapshot alone, so it can be rendered again at any time with the same bytes. Images (the logo,
+signatures) are kept as ``CertificateAsset`` rows, stored once by SHA-256 and named by hash in
+the snapshot: changing a programme's logo or a signature later changes only certificates
+issued afterwards.
 
 - ``issue`` gives at most one valid certificate per enrolment (issuing twice returns the first).
   Someone the completion rule does not find eligible gets one only with a written reason.
+  The enrolment becomes ``completed`` (from ``enrolled`` or ``not_completed``).
 - A correction (a misspelt name) is a ``reissue``: a new certificate with a new serial and code
   from a fresh snapshot; the old one is kept, marked superseded.
-- ``revoke`` keeps the certificate (the verification page says it was revoked).
+- ``revoke`` keeps the certificate (the verification page says it was revoked) and leaves the
+  enrolment's status alone: a coordinator changes it if the revocation means the person did
+  not complete.
 
 Modules printed: those the participant attended (present or late at least once in a session
 that was not cancelled), in curriculum order, not the whole curriculum: the certificate states
@@ -20,7 +26,7 @@ Services do not commit; the caller does.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -30,6 +36,7 @@ import sqlalchemy as sa
 from babel import Locale
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from trainingmgr.attendance.services import Summary
@@ -38,13 +45,17 @@ from trainingmgr.certificates import codes, pdf
 from trainingmgr.certificates.eligibility import Eligibility, _attended_modules, eligibility
 from trainingmgr.certificates.models import (
     Certificate,
+    CertificateAsset,
     CertificateSerialCounter,
     CertificateStatus,
 )
-from trainingmgr.cohorts.models import ACTIVE_ENROLMENT, Cohort, Enrolment
+from trainingmgr.cohorts.models import ACTIVE_ENROLMENT, Cohort, Enrolment, EnrolmentStatus
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.types import utcnow
+from trainingmgr.enrolments.services import STATUS_ACTION
 from trainingmgr.extensions import db
+from trainingmgr.mail import notify
+from trainingmgr.organisation.services import get_settings, signatories_for
 from trainingmgr.programmes.models import PartnerRole, Programme
 
 
@@ -56,6 +67,9 @@ class IssueResult:
     already: list[Certificate] = field(default_factory=list)
     # (enrolment, why it is not eligible): issuing those needs a reason, one by one.
     not_eligible: list[tuple[Enrolment, Eligibility]] = field(default_factory=list)
+    # Eligible, but their certificate was revoked: a revocation sticks, so "issue all" leaves
+    # them alone; a coordinator issues again one by one if it was a mistake.
+    revoked: list[Enrolment] = field(default_factory=list)
 
 
 # --- Snapshot -----------------------------------------------------------------------------
@@ -73,23 +87,139 @@ def _place(cohort: Cohort, lang: str) -> str:
     return ", ".join(p for p in (cohort.venue, cohort.city, country) if p)
 
 
-def configured_signatories() -> list[dict[str, str]]:
-    """Signatories from the ``CERTIFICATE_SIGNATORIES`` setting (a list of {name, title})."""
-    return _clean_signatories(current_app.config.get("CERTIFICATE_SIGNATORIES") or [])
+# --- Images kept with the certificate ------------------------------------------------------
+
+_SHA256 = frozenset("0123456789abcdef")
 
 
-def _clean_signatories(items: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
-    return [
-        {"name": str(s.get("name") or "").strip(), "title": str(s.get("title") or "").strip()}
-        for s in items
-        if str(s.get("name") or "").strip()
+def _is_sha256(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 64 and set(value) <= _SHA256
+
+
+def _mimetype(data: bytes, given: str | None) -> str:
+    if given:
+        return given[:30]
+    if data.startswith(b"\x89PNG"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    return "application/octet-stream"
+
+
+def store_assets(images: Sequence[tuple[bytes, str | None]]) -> list[str]:
+    """Keep each image (content, mimetype) as a ``CertificateAsset``, once per content, and
+    return their SHA-256 in order.
+
+    One SELECT for the hashes already kept, then one ``INSERT ... ON CONFLICT DO NOTHING``
+    for the others: two issuers storing the same new image at the same moment both succeed.
+    """
+    hashes = [hashlib.sha256(data).hexdigest() for data, _mime in images]
+    wanted = dict(zip(hashes, images, strict=True))
+    if not wanted:
+        return hashes
+    kept = set(
+        db.session.scalars(
+            sa.select(CertificateAsset.sha256).where(CertificateAsset.sha256.in_(list(wanted)))
+        )
+    )
+    now = utcnow()
+    rows = [
+        {"sha256": sha, "mimetype": _mimetype(data, mime), "data": data, "created_at": now}
+        for sha, (data, mime) in wanted.items()
+        if sha not in kept
     ]
+    if rows:
+        dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+        db.session.execute(
+            dialect.insert(CertificateAsset)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["sha256"])
+        )
+    return hashes
+
+
+def load_assets(hashes: Sequence[str]) -> dict[str, bytes]:
+    """{sha256: image bytes} of the given kept images (one query; none for an empty list)."""
+    if not hashes:
+        return {}
+    rows = db.session.execute(
+        sa.select(CertificateAsset.sha256, CertificateAsset.data).where(
+            CertificateAsset.sha256.in_(list(hashes))
+        )
+    )
+    return {sha: bytes(data) for sha, data in rows}
+
+
+# --- Letterhead: issuer, logo, signatories --------------------------------------------------
+
+
+def _signatory_items(
+    programme: Programme, given: Sequence[Mapping[str, Any]] | None
+) -> list[dict[str, Any]]:
+    """{name, title, signature: (bytes, mimetype) | sha256 | None} of the signatories."""
+    if given is None:
+        return [
+            {
+                "name": row.name,
+                "title": row.title,
+                "signature": (row.signature, row.signature_mimetype) if row.signature else None,
+            }
+            for row in signatories_for(programme.id)
+        ]
+    items = []
+    for item in given:
+        signature = item.get("signature")
+        if isinstance(signature, bytes | bytearray | memoryview):
+            signature = (bytes(signature), None)
+        items.append({**item, "signature": signature})
+    return items
+
+
+def letterhead(
+    programme: Programme, *, signatories: Sequence[Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    """What every certificate of ``programme`` prints apart from its holder: the issuer (the
+    organisation's name), the logo (the programme's, else the organisation's) and the
+    signatories (the programme's own, else the organisation's defaults; ``signatories``
+    replaces them, for tests). Images are kept as ``CertificateAsset`` rows and named by
+    their SHA-256, so later changes to a logo or a signature do not change issued
+    certificates.
+    """
+    settings = get_settings()
+    items = [
+        item
+        for item in _signatory_items(programme, signatories)
+        if str(item.get("name") or "").strip()
+    ]
+    logo: tuple[bytes, str | None] | None = None
+    if programme.logo:
+        logo = (programme.logo, programme.logo_mimetype)
+    elif settings.logo:
+        logo = (settings.logo, settings.logo_mimetype)
+    images = [logo] if logo else []
+    images += [i["signature"] for i in items if isinstance(i["signature"], tuple)]
+    hashes = iter(store_assets(images))
+    logo_hash = next(hashes) if logo else None
+    people = []
+    for item in items:
+        signature = item["signature"]
+        if isinstance(signature, tuple):
+            signature = next(hashes)
+        people.append(
+            {
+                "name": str(item.get("name") or "").strip(),
+                "title": str(item.get("title") or "").strip(),
+                "signature": signature if _is_sha256(signature) else None,
+            }
+        )
+    return {"issuer": {"name": settings.name}, "logo": logo_hash, "signatories": people}
 
 
 def build_snapshot(
     enrolment: Enrolment,
     *,
-    signatories: Sequence[dict[str, Any]] | None = None,
+    signatories: Sequence[Mapping[str, Any]] | None = None,
+    head: Mapping[str, Any] | None = None,
     summary: Summary | None = None,
     attended_module_ids: set[int] | None = None,
     serial: str = "",
@@ -97,12 +227,14 @@ def build_snapshot(
 ) -> dict[str, Any]:
     """Everything a certificate prints for ``enrolment`` (the format of ``pdf.py``).
 
-    ``summary`` and ``attended_module_ids`` are computed when not given (``issue_all_eligible``
-    passes them, computed once for the whole cohort).
+    ``head`` (``letterhead()``), ``summary`` and ``attended_module_ids`` are computed when not
+    given (issuing a batch passes them, computed once for the whole batch).
     """
     cohort = enrolment.cohort
     programme = cohort.programme
     person = enrolment.person
+    if head is None:
+        head = letterhead(programme, signatories=signatories)
     if summary is None:
         summary = eligibility(cohort.id, [enrolment.id])[enrolment.id].summary
     if attended_module_ids is None:
@@ -131,10 +263,9 @@ def build_snapshot(
         },
         "hours": _hours_text(summary.hours),
         "modules": [{"code": m.code, "title": m.title} for m in modules],
-        "signatories": (
-            _clean_signatories(signatories) if signatories is not None else configured_signatories()
-        ),
-        "issuer": {"name": current_app.config.get("ORGANISATION_NAME", "")},
+        "signatories": [dict(s) for s in head["signatories"]],
+        "logo": head["logo"],
+        "issuer": dict(head["issuer"]),
         "serial": serial,
         "issued_on": issued_on.isoformat() if issued_on else "",
     }
@@ -170,6 +301,20 @@ def _valid_certificates(enrolment_ids: list[int]) -> dict[int, Certificate]:
         .order_by(Certificate.id)
     )
     return {c.enrolment_id: c for c in rows}
+
+
+def _revoked_enrolment_ids(enrolment_ids: list[int]) -> set[int]:
+    """Enrolments with a revoked certificate (one query)."""
+    if not enrolment_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(Certificate.enrolment_id).where(
+                Certificate.enrolment_id.in_(enrolment_ids),
+                Certificate.status == CertificateStatus.REVOKED,
+            )
+        )
+    )
 
 
 def _lock_enrolments(where: Any) -> list[Enrolment]:
@@ -214,7 +359,7 @@ def _new_certificates(
     programme = cohort.programme
     issued_on = _issued_on(cohort)
     serials = _allocate_serials(programme, issued_on.year, len(items))
-    signatories = configured_signatories()
+    head = letterhead(programme)
     certificates = []
     for (enrolment, summary, module_ids, reason), serial in zip(items, serials, strict=True):
         certificates.append(
@@ -226,7 +371,7 @@ def _new_certificates(
                 person_id=enrolment.person_id,
                 snapshot=build_snapshot(
                     enrolment,
-                    signatories=signatories,
+                    head=head,
                     summary=summary,
                     attended_module_ids=module_ids,
                     serial=serial,
@@ -252,8 +397,33 @@ def _new_certificates(
             changes=changes,
             summary=f"{certificate.serial} {enrolment.person.full_name}",
         )
+    _mark_completed(actor, [enrolment for enrolment, *_rest in items], certificates, programme)
     db.session.flush()
+    # Queued in this transaction: sent by the worker after the commit, never holding it up.
+    notify.certificates_issued(certificates, cohort)
     return certificates
+
+
+def _mark_completed(
+    actor: Any, enrolments: list[Enrolment], certificates: list[Certificate], programme: Programme
+) -> None:
+    """Someone who gets a certificate has completed the cohort: an ``enrolled`` or
+    ``not_completed`` enrolment becomes ``completed``, audited as any status change (the
+    enrolment's history shows it, with the certificate's serial). A valid certificate next to
+    "not completed" would contradict itself; issuing one is the later, deliberate act."""
+    for enrolment, certificate in zip(enrolments, certificates, strict=True):
+        old = enrolment.status
+        if old not in (EnrolmentStatus.ENROLLED, EnrolmentStatus.NOT_COMPLETED):
+            continue
+        enrolment.status = EnrolmentStatus.COMPLETED
+        audit.record(
+            STATUS_ACTION,
+            actor=actor,
+            obj=enrolment,
+            programme_id=programme.id,
+            changes={"status": [old.value, "completed"], "certificate": certificate.serial},
+            summary=f"{enrolment.person.full_name}: {old.value} -> completed",
+        )
 
 
 def _module_ids(programme: Programme) -> list[int]:
@@ -293,6 +463,9 @@ def issue(actor: Any, enrolment: Enrolment, *, override_reason: str | None = Non
 def issue_all_eligible(actor: Any, cohort: Cohort) -> IssueResult:
     """Certificates for every eligible active enrolment of ``cohort`` that has none yet.
 
+    Enrolments whose certificate was revoked are left out (``IssueResult.revoked``): a
+    revocation is not undone by a bulk action.
+
     A bounded number of queries whatever the cohort size, apart from the inserts.
     """
     enrolments = _lock_enrolments(
@@ -305,8 +478,13 @@ def issue_all_eligible(actor: Any, cohort: Cohort) -> IssueResult:
     ).one()
     ids = [e.id for e in enrolments]
     existing = _valid_certificates(ids)
+    revoked = _revoked_enrolment_ids([i for i in ids if i not in existing])
     results = eligibility(cohort.id, ids) if ids else {}
-    to_issue = [e for e in enrolments if e.id not in existing and results[e.id].eligible]
+    to_issue = [
+        e
+        for e in enrolments
+        if e.id not in existing and e.id not in revoked and results[e.id].eligible
+    ]
     attended = _attended_modules(cohort.id, [e.id for e in to_issue], _module_ids(programme))
     outcome = IssueResult(
         already=[existing[e.id] for e in enrolments if e.id in existing],
@@ -315,6 +493,7 @@ def issue_all_eligible(actor: Any, cohort: Cohort) -> IssueResult:
             for e in enrolments
             if e.id not in existing and not results[e.id].eligible
         ],
+        revoked=[e for e in enrolments if e.id in revoked and results[e.id].eligible],
     )
     outcome.issued = _new_certificates(
         actor, [(e, results[e.id].summary, attended[e.id], None) for e in to_issue], cohort
@@ -408,9 +587,12 @@ def verification_url(certificate: Certificate) -> str:
 
 
 def render_pdf(certificate: Certificate) -> bytes:
-    """The certificate's PDF, from its snapshot (the same bytes every time)."""
-    logo = certificate.enrolment.cohort.programme.logo
-    return pdf.render_certificate(certificate.snapshot, verification_url(certificate), logo)
+    """The certificate's PDF, from its snapshot and the images it names (the same bytes every
+    time). At most one query: for the images this process has not prepared yet."""
+    snapshot = certificate.snapshot or {}
+    missing = [key for key in pdf.image_keys(snapshot) if not pdf.has_image(key)]
+    images = load_assets(missing)
+    return pdf.render_certificate(snapshot, verification_url(certificate), images)
 
 
 def pdf_sha256(certificate: Certificate) -> str:

@@ -1,0 +1,31 @@
+"""Forms of the coordinator's certificate screens (CSRF comes with ``FlaskForm``)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+REASON_MAX = 1000
+
+
+class IssueForm(FlaskForm):
+    """Issue to one participant. The reason is needed only when the completion rule does not
+    find them eligible: the service decides, and its refusal shows next to the field."""
+
+    override_reason = TextAreaField(
+        _l("Why is the certificate issued anyway?"),
+        validators=[Optional(), Length(max=REASON_MAX)],
+        render_kw={"rows": 3},
+    )
+
+
+class ReasonForm(FlaskForm):
+    """Revoke or reissue a certificate: a written reason is required (it is audited)."""
+
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[DataRequired(message=_l("Write the reason.")), Length(max=REASON_MAX)],
+        render_kw={"rows": 3},
+    )

@@ -1,0 +1,503 @@
+"""Certificate screens.
+
+- The coordinator's cohort page: the completion rule in words, counts, and every active
+  participant with their attendance, eligibility (with the reasons) and certificate.
+- Actions (POST, CSRF): issue to all eligible, issue to one (a written reason when the
+  rule does not find them eligible), revoke and reissue with a reason. The services apply
+  the rules and write the audit events; these views load, check scope, call and commit.
+- Downloads: one certificate's PDF (coordinators of its programme and its holder), the
+  cohort's valid certificates as a streamed ZIP or as one PDF to print.
+
+Endpoints: ``certificates.cohort``, ``certificates.issue_all``, ``certificates.issue``,
+``certificates.revoke``, ``certificates.reissue``, ``certificates.download``,
+``certificates.cohort_zip``, ``certificates.cohort_pdf``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.wrappers import Response as BaseResponse
+
+from trainingmgr.accounts.models import User
+from trainingmgr.certificates import export, services
+from trainingmgr.certificates.eligibility import Eligibility, eligibility, fmt_hours
+from trainingmgr.certificates.forms import IssueForm, ReasonForm
+from trainingmgr.certificates.models import Certificate, CertificateStatus
+from trainingmgr.cohorts.models import ACTIVE_ENROLMENT, Cohort, Enrolment
+from trainingmgr.core.errors import DomainError
+from trainingmgr.core.permissions import coordinator_only, signed_in
+from trainingmgr.core.scope import can_manage_programme, require_programme
+from trainingmgr.core.views import show_error
+from trainingmgr.extensions import db
+from trainingmgr.people.models import Person
+
+bp = Blueprint("certificates", __name__)
+
+T = TypeVar("T")
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _cohort_or_404(cohort_id: int) -> Cohort:
+    """The cohort (with programme and required modules), 404 outside the user's scope."""
+    cohort = db.session.scalar(
+        sa.select(Cohort)
+        .where(Cohort.id == cohort_id)
+        .options(joinedload(Cohort.programme), selectinload(Cohort.required_modules))
+    )
+    if cohort is None:
+        abort(404)
+    require_programme(cohort.programme_id)
+    return cohort
+
+
+def _enrolment_or_404(cohort: Cohort, enrolment_id: int) -> Enrolment:
+    enrolment = db.session.get(Enrolment, enrolment_id)
+    if enrolment is None or enrolment.cohort_id != cohort.id:
+        abort(404)
+    return enrolment
+
+
+def _certificate_or_404(cohort: Cohort, certificate_id: int) -> Certificate:
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None or certificate.cohort_id != cohort.id:
+        abort(404)
+    return certificate
+
+
+def _valid_certificate(enrolment_id: int) -> Certificate | None:
+    return db.session.scalars(
+        sa.select(Certificate).where(
+            Certificate.enrolment_id == enrolment_id,
+            Certificate.status == CertificateStatus.VALID,
+        )
+    ).first()
+
+
+def _commit(action: Callable[[], T], form: Any = None) -> T | None:
+    """Call a service and commit; on refusal roll back, show why (next to the form's field
+    or flashed) and return None."""
+    try:
+        result = action()
+    except DomainError as exc:
+        db.session.rollback()
+        if form is not None:
+            show_error(form, exc)
+        else:
+            flash(exc.message, "danger")
+        return None
+    db.session.commit()
+    return result
+
+
+def _back(cohort_id: int, enrolment_id: int | None = None) -> BaseResponse:
+    anchor = f"#enrolment-{enrolment_id}" if enrolment_id else ""
+    return redirect(url_for(".cohort", cohort_id=cohort_id) + anchor)
+
+
+# --------------------------------------------------------------------------- the cohort page
+
+
+@dataclass
+class Row:
+    """One active participant on the cohort's certificates page."""
+
+    enrolment: Enrolment
+    result: Eligibility
+    certificate: Certificate | None  # the valid one
+    history: list[Certificate] = field(default_factory=list)  # revoked, superseded; newest first
+
+    @property
+    def person(self) -> Person:
+        return self.enrolment.person
+
+    @property
+    def revoked(self) -> bool:
+        """Whether one of the participant's certificates was revoked."""
+        return any(c.status == CertificateStatus.REVOKED for c in self.history)
+
+    @property
+    def name_changed(self) -> bool:
+        """The directory's name differs from the one printed on the valid certificate."""
+        if self.certificate is None:
+            return False
+        return export.holder_name(self.certificate) != self.person.full_name
+
+
+@dataclass
+class Overview:
+    cohort: Cohort
+    rows: list[Row]
+    others: list[Certificate]  # certificates of people no longer active in the cohort
+    serials: dict[int, str]  # certificate id -> serial (to name a replacement)
+
+    @property
+    def eligible(self) -> int:
+        return sum(1 for r in self.rows if r.result.eligible)
+
+    @property
+    def not_eligible(self) -> int:
+        return sum(1 for r in self.rows if not r.result.eligible)
+
+    @property
+    def issued(self) -> int:
+        return sum(1 for r in self.rows if r.certificate is not None)
+
+    @property
+    def waiting(self) -> int:
+        """Eligible participants without any certificate (what "issue all" would do)."""
+        return sum(
+            1 for r in self.rows if r.result.eligible and r.certificate is None and not r.revoked
+        )
+
+    @property
+    def waiting_revoked(self) -> int:
+        """Eligible, with a revoked certificate: "issue all" leaves them alone."""
+        return sum(
+            1 for r in self.rows if r.result.eligible and r.certificate is None and r.revoked
+        )
+
+    @property
+    def valid_total(self) -> int:
+        return self.issued + sum(1 for c in self.others if c.status == CertificateStatus.VALID)
+
+
+def _overview(cohort: Cohort) -> Overview:
+    """Everything the page shows, in a bounded number of queries whatever the cohort size."""
+    enrolments = sorted(
+        db.session.scalars(
+            sa.select(Enrolment)
+            .where(Enrolment.cohort_id == cohort.id, Enrolment.status.in_(ACTIVE_ENROLMENT))
+            .options(joinedload(Enrolment.person))
+            .order_by(Enrolment.id)
+        ),
+        key=lambda e: export.name_order(e.person),
+    )
+    results = eligibility(cohort.id, [e.id for e in enrolments]) if enrolments else {}
+    certificates = list(
+        db.session.scalars(
+            sa.select(Certificate)
+            .where(Certificate.cohort_id == cohort.id)
+            .options(joinedload(Certificate.issued_by), joinedload(Certificate.revoked_by))
+            .order_by(Certificate.id.desc())
+        )
+    )
+    by_enrolment: dict[int, list[Certificate]] = defaultdict(list)
+    for certificate in certificates:
+        by_enrolment[certificate.enrolment_id].append(certificate)
+    rows = []
+    for enrolment in enrolments:
+        own = by_enrolment.get(enrolment.id, [])
+        valid = next((c for c in own if c.status == CertificateStatus.VALID), None)
+        rows.append(
+            Row(
+                enrolment=enrolment,
+                result=results[enrolment.id],
+                certificate=valid,
+                history=[c for c in own if c is not valid],
+            )
+        )
+    active_ids = {e.id for e in enrolments}
+    return Overview(
+        cohort=cohort,
+        rows=rows,
+        others=[c for c in certificates if c.enrolment_id not in active_ids],
+        serials={c.id: c.serial for c in certificates},
+    )
+
+
+def rule_in_words(cohort: Cohort) -> list[str]:
+    """The cohort's completion rule, one condition per item ([] when there is none)."""
+    conditions = []
+    if cohort.min_attendance_pct:
+        conditions.append(
+            _(
+                "Attendance of at least %(pct)s%% of the sessions held (sessions a participant "
+                "was excused from do not count).",
+                pct=cohort.min_attendance_pct,
+            )
+        )
+    if cohort.min_hours is not None and cohort.min_hours > 0:
+        conditions.append(
+            _("At least %(hours)s hours attended.", hours=fmt_hours(cohort.min_hours))
+        )
+    modules = sorted(cohort.required_modules, key=lambda m: (m.position, m.code))
+    if modules:
+        conditions.append(
+            _(
+                "Each of these modules attended at least once: %(modules)s.",
+                modules=", ".join(f"{m.code} ({m.title})" for m in modules),
+            )
+        )
+    return conditions
+
+
+@bp.route("/cohorts/<int:cohort_id>/certificates")
+@coordinator_only
+def cohort(cohort_id: int) -> str:
+    cohort = _cohort_or_404(cohort_id)
+    return render_template(
+        "certificates/cohort.html",
+        cohort=cohort,
+        overview=_overview(cohort),
+        rule=rule_in_words(cohort),
+        fmt_hours=fmt_hours,
+        # The public verification page, once that feature is registered.
+        verification="verification.certificate" in current_app.view_functions,
+    )
+
+
+# --------------------------------------------------------------------------- actions
+
+
+@bp.route("/cohorts/<int:cohort_id>/certificates/issue-all", methods=["POST"])
+@coordinator_only
+def issue_all(cohort_id: int) -> BaseResponse:
+    cohort = _cohort_or_404(cohort_id)
+    result = _commit(lambda: services.issue_all_eligible(_actor(), cohort))
+    if result is not None:
+        flash(
+            _(
+                "%(issued)d issued, %(already)d already had one, %(not_eligible)d not eligible, "
+                "%(revoked)d left out because their certificate was revoked.",
+                issued=len(result.issued),
+                already=len(result.already),
+                not_eligible=len(result.not_eligible),
+                revoked=len(result.revoked),
+            )
+            if result.revoked
+            else _(
+                "%(issued)d issued, %(already)d already had one, %(not_eligible)d not eligible.",
+                issued=len(result.issued),
+                already=len(result.already),
+                not_eligible=len(result.not_eligible),
+            ),
+            "success" if result.issued else "info",
+        )
+    return _back(cohort_id)
+
+
+@bp.route("/cohorts/<int:cohort_id>/certificates/issue/<int:enrolment_id>", methods=["GET", "POST"])
+@coordinator_only
+def issue(cohort_id: int, enrolment_id: int) -> str | BaseResponse:
+    """Issue to one participant. The page shows why someone is not eligible and asks for the
+    written reason; an eligible participant is issued straight from the cohort page."""
+    cohort = _cohort_or_404(cohort_id)
+    enrolment = _enrolment_or_404(cohort, enrolment_id)
+    existing = _valid_certificate(enrolment.id)
+    if existing is not None:
+        flash(
+            _(
+                "%(name)s already has certificate %(serial)s.",
+                name=enrolment.person.full_name,
+                serial=existing.serial,
+            ),
+            "info",
+        )
+        return _back(cohort_id, enrolment.id)
+    form = IssueForm()
+    if form.validate_on_submit():
+        reason = form.override_reason.data
+        certificate = _commit(
+            lambda: services.issue(_actor(), enrolment, override_reason=reason), form
+        )
+        if certificate is not None:
+            flash(
+                _(
+                    "Certificate %(serial)s issued to %(name)s.",
+                    serial=certificate.serial,
+                    name=enrolment.person.full_name,
+                ),
+                "success",
+            )
+            return _back(cohort_id, enrolment.id)
+    result = eligibility(cohort.id, [enrolment.id])[enrolment.id]
+    return render_template(
+        "certificates/issue.html",
+        cohort=cohort,
+        enrolment=enrolment,
+        result=result,
+        form=form,
+        fmt_hours=fmt_hours,
+        active=enrolment.status in ACTIVE_ENROLMENT,
+    )
+
+
+def _changeable_or_back(cohort: Cohort, certificate: Certificate) -> BaseResponse | None:
+    if certificate.status == CertificateStatus.VALID:
+        return None
+    flash(
+        _(
+            "Certificate %(serial)s is no longer valid: only a valid certificate can be "
+            "revoked or reissued.",
+            serial=certificate.serial,
+        ),
+        "warning",
+    )
+    return _back(cohort.id, certificate.enrolment_id)
+
+
+@bp.route(
+    "/cohorts/<int:cohort_id>/certificates/<int:certificate_id>/revoke", methods=["GET", "POST"]
+)
+@coordinator_only
+def revoke(cohort_id: int, certificate_id: int) -> str | BaseResponse:
+    cohort = _cohort_or_404(cohort_id)
+    certificate = _certificate_or_404(cohort, certificate_id)
+    refused = _changeable_or_back(cohort, certificate)
+    if refused is not None:
+        return refused
+    form = ReasonForm()
+    if form.validate_on_submit():
+        reason = form.reason.data
+        if _commit(lambda: services.revoke(_actor(), certificate, reason), form) is not None:
+            flash(
+                _(
+                    "Certificate %(serial)s revoked: the verification page now says so.",
+                    serial=certificate.serial,
+                ),
+                "success",
+            )
+            return _back(cohort_id, certificate.enrolment_id)
+    return render_template(
+        "certificates/change.html",
+        action="revoke",
+        cohort=cohort,
+        certificate=certificate,
+        person=certificate.enrolment.person,
+        form=form,
+    )
+
+
+@bp.route(
+    "/cohorts/<int:cohort_id>/certificates/<int:certificate_id>/reissue", methods=["GET", "POST"]
+)
+@coordinator_only
+def reissue(cohort_id: int, certificate_id: int) -> str | BaseResponse:
+    cohort = _cohort_or_404(cohort_id)
+    certificate = _certificate_or_404(cohort, certificate_id)
+    refused = _changeable_or_back(cohort, certificate)
+    if refused is not None:
+        return refused
+    form = ReasonForm()
+    if form.validate_on_submit():
+        reason = form.reason.data
+        new = _commit(lambda: services.reissue(_actor(), certificate, reason=reason), form)
+        if new is not None:
+            flash(
+                _(
+                    "Certificate %(new)s issued to %(name)s; it replaces %(old)s.",
+                    new=new.serial,
+                    name=export.holder_name(new),
+                    old=certificate.serial,
+                ),
+                "success",
+            )
+            return _back(cohort_id, certificate.enrolment_id)
+    return render_template(
+        "certificates/change.html",
+        action="reissue",
+        cohort=cohort,
+        certificate=certificate,
+        person=certificate.enrolment.person,
+        form=form,
+    )
+
+
+# --------------------------------------------------------------------------- downloads
+
+
+def _may_download(certificate: Certificate) -> bool:
+    """Coordinators of the certificate's programme (and admins) may download any of its
+    certificates; the holder may download their own while it is valid."""
+    if can_manage_programme(certificate.enrolment.cohort.programme_id):
+        return True
+    person_id = getattr(current_user, "person_id", None)
+    return (
+        person_id is not None
+        and certificate.person_id == person_id
+        and certificate.status == CertificateStatus.VALID
+    )
+
+
+@bp.route("/certificates/<int:certificate_id>.pdf")
+@signed_in
+def download(certificate_id: int) -> Response:
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None or not _may_download(certificate):
+        abort(404)
+    response = Response(services.render_pdf(certificate), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = export.content_disposition(
+        f"{certificate.serial}.pdf"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _bundle_name(cohort: Cohort, ext: str) -> str:
+    """``RTCM Baku 2026 certificates.zip`` (the programme's code first unless the name has it)."""
+    name = cohort.name
+    if not name.casefold().startswith(cohort.programme.code.casefold()):
+        name = f"{cohort.programme.code} {name}"
+    return f"{name} {_('certificates')}.{ext}"
+
+
+@bp.route("/cohorts/<int:cohort_id>/certificates.zip")
+@coordinator_only
+def cohort_zip(cohort_id: int) -> BaseResponse:
+    """The cohort's valid certificates as a ZIP, streamed as it is made."""
+    cohort = _cohort_or_404(cohort_id)
+    certificates = export.cohort_certificates(cohort.id)
+    if not certificates:
+        flash(_("There is no valid certificate to download yet."), "info")
+        return _back(cohort_id)
+    response = Response(
+        stream_with_context(export.iter_zip(certificates)), mimetype="application/zip"
+    )
+    response.headers["Content-Disposition"] = export.content_disposition(
+        _bundle_name(cohort, "zip")
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/cohorts/<int:cohort_id>/certificates.pdf")
+@coordinator_only
+def cohort_pdf(cohort_id: int) -> BaseResponse:
+    """The cohort's valid certificates in one PDF, one page each, to print."""
+    cohort = _cohort_or_404(cohort_id)
+    certificates = export.cohort_certificates(cohort.id)
+    if not certificates:
+        flash(_("There is no valid certificate to print yet."), "info")
+        return _back(cohort_id)
+    data = export.merged_pdf(certificates, title=f"{cohort.programme.code} {cohort.name}")
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = export.content_disposition(
+        _bundle_name(cohort, "pdf")
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
