@@ -189,10 +189,11 @@ def test_the_trainer_and_the_participant_are_linked_to_their_people(db_session: 
         sa.select(sa.func.count()).where(AttendanceRecord.session_id == latest.id)
     )
 
-    [overview] = home.participant_overview(participant.person_id)
+    [overview] = home.participant_overview(participant.person_id).cohorts
     assert overview.enrolment.cohort.programme.kind == ProgrammeKind.ROLLOUT
-    before = [item for item in overview.schedule if item.session.ends_at < WEDNESDAY]
-    after = [item for item in overview.schedule if item.session.starts_at > WEDNESDAY]
+    schedule = overview.past + overview.upcoming
+    before = [item for item in schedule if item.session.ends_at < WEDNESDAY]
+    after = [item for item in schedule if item.session.starts_at > WEDNESDAY]
     assert before and after
     assert all(item.status is not None for item in before)
     assert all(item.status is None for item in after)

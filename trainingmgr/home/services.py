@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
-from trainingmgr.attendance.models import AttendanceRecord, AttendanceStatus
+from trainingmgr.attendance.models import ATTENDED, AttendanceRecord, AttendanceStatus
+from trainingmgr.attendance.services import Summary, session_hours, summarise
+from trainingmgr.certificates.eligibility import fmt_hours
+from trainingmgr.certificates.models import Certificate
 from trainingmgr.cohorts.models import (
     ACTIVE_ENROLMENT,
     Cohort,
@@ -20,6 +26,7 @@ from trainingmgr.cohorts.models import (
     session_trainers,
 )
 from trainingmgr.cohorts.services import enrolment_counts
+from trainingmgr.core.timefmt import is_valid_timezone
 from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
 from trainingmgr.programmes.models import Programme, ProgrammeStatus
@@ -40,8 +47,9 @@ class CohortSummary:
     sessions: int
 
 
-def programme_summaries() -> list[ProgrammeSummary]:
-    """Active programmes with their number of cohorts and of distinct participants."""
+def programme_summaries(programme_ids: Collection[int] | None = None) -> list[ProgrammeSummary]:
+    """Active programmes (only ``programme_ids`` unless None) with their number of cohorts
+    and of distinct participants."""
     cohort_count = (
         sa.select(sa.func.count(Cohort.id))
         .where(Cohort.programme_id == Programme.id)
@@ -56,13 +64,24 @@ def programme_summaries() -> list[ProgrammeSummary]:
     rows = db.session.execute(
         sa.select(Programme, cohort_count, participant_count)
         .where(Programme.status == ProgrammeStatus.ACTIVE)
+        .where(_in(Programme.id, programme_ids))
         .order_by(Programme.code)
     ).all()
     return [ProgrammeSummary(p, c or 0, n or 0) for p, c, n in rows]
 
 
-def current_cohorts(today: datetime | None = None, limit: int = 12) -> list[CohortSummary]:
-    """Cohorts that have not ended yet (and are not archived), soonest first."""
+def _in(column: Any, programme_ids: Collection[int] | None) -> sa.ColumnElement[bool]:
+    """``column`` is one of ``programme_ids`` (always true when None: every programme)."""
+    return sa.true() if programme_ids is None else column.in_(sorted(programme_ids))
+
+
+def current_cohorts(
+    today: datetime | None = None,
+    limit: int = 12,
+    programme_ids: Collection[int] | None = None,
+) -> list[CohortSummary]:
+    """Cohorts (of ``programme_ids`` unless None) that have not ended yet (and are not
+    archived), soonest first."""
     today_date = (today or utcnow()).date()
     counts = enrolment_counts()
     session_count = (
@@ -76,6 +95,7 @@ def current_cohorts(today: datetime | None = None, limit: int = 12) -> list[Coho
         .options(joinedload(Cohort.programme))
         .where(Cohort.end_date >= today_date - timedelta(days=7))
         .where(Cohort.status != CohortStatus.ARCHIVED)
+        .where(_in(Cohort.programme_id, programme_ids))
         .order_by(Cohort.start_date, Cohort.name)
         .limit(limit)
     ).all()
@@ -94,14 +114,17 @@ def _sessions_query() -> sa.Select[tuple[Session]]:
     )
 
 
-def upcoming_sessions(now: datetime | None = None, limit: int = 10) -> list[Session]:
-    """The next sessions across all cohorts (including ones under way)."""
+def upcoming_sessions(
+    now: datetime | None = None, limit: int = 10, programme_ids: Collection[int] | None = None
+) -> list[Session]:
+    """The next sessions across all cohorts (of ``programme_ids`` unless None), including
+    ones under way."""
     now = now or utcnow()
-    return list(
-        db.session.scalars(
-            _sessions_query().where(Session.ends_at >= now).order_by(Session.starts_at).limit(limit)
-        ).unique()
-    )
+    query = _sessions_query().where(Session.ends_at >= now)
+    if programme_ids is not None:
+        cohorts = sa.select(Cohort.id).where(_in(Cohort.programme_id, programme_ids))
+        query = query.where(Session.cohort_id.in_(cohorts))
+    return list(db.session.scalars(query.order_by(Session.starts_at).limit(limit)).unique())
 
 
 def _is_today(session: Session, now: datetime) -> bool:
@@ -158,46 +181,238 @@ def trainer_sessions(
     return [s for s in sessions if not _is_today(s, now)][:limit]
 
 
+# --------------------------------------------------------------------------- participant
+
+
 @dataclass(frozen=True)
 class ScheduleItem:
     session: Session
-    status: AttendanceStatus | None
+    status: AttendanceStatus | None  # the participant's attendance (None: not recorded)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.session.status == SessionStatus.CANCELLED
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One part of a cohort's completion rule, in words, and whether it is met so far."""
+
+    text: str
+    met: bool
+
+
+@dataclass(frozen=True)
+class Progress:
+    summary: Summary
+    requirements: list[Requirement]
+
+    @property
+    def met(self) -> bool:
+        return all(r.met for r in self.requirements)
 
 
 @dataclass(frozen=True)
 class ParticipantCohort:
     enrolment: Enrolment
-    schedule: list[ScheduleItem]
+    timezone: str  # the zone the schedule is shown in
+    own_zone: bool  # True: the participant's chosen zone; False: the cohort's
+    upcoming: list[ScheduleItem]  # not ended yet (under way included), soonest first
+    past: list[ScheduleItem]  # ended, in date order
+    progress: Progress | None  # None while not on the roster (applied, waitlisted)
+    certificates: list[Certificate]
+
+    @property
+    def cohort(self) -> Cohort:
+        return self.enrolment.cohort
+
+    @property
+    def on_roster(self) -> bool:
+        return self.enrolment.status in ACTIVE_ENROLMENT
 
 
-def participant_overview(person_id: int) -> list[ParticipantCohort]:
-    """A participant's enrolments, each with its schedule and their attendance so far."""
+@dataclass(frozen=True)
+class ParticipantOverview:
+    cohorts: list[ParticipantCohort]
+    # Certificates of enrolments not listed above (a cohort the participant later left).
+    other_certificates: list[Certificate]
+
+    @property
+    def next_session(self) -> tuple[ParticipantCohort, ScheduleItem] | None:
+        """The participant's next session (not cancelled) across the cohorts they are on."""
+        candidates = [
+            (cohort, item)
+            for cohort in self.cohorts
+            if cohort.on_roster
+            for item in cohort.upcoming
+            if not item.cancelled
+        ]
+        return min(candidates, key=lambda pair: pair[1].session.starts_at, default=None)
+
+
+def _requirements(
+    cohort: Cohort, summary: Summary, modules_attended: set[int]
+) -> list[Requirement]:
+    """The cohort's completion rule against the participant's attendance, in the participant's
+    words. Met exactly when ``certificates.eligibility`` finds no reason."""
+    items: list[Requirement] = []
+    pct = cohort.min_attendance_pct
+    if summary.counted > 0:
+        attended = _(
+            "You have attended %(attended)s of %(counted)s sessions (%(pct)s%%)",
+            attended=summary.attended,
+            counted=summary.counted,
+            pct=summary.rate_pct,
+        )
+    else:
+        attended = _("No attendance has been recorded for you yet")
+    if summary.excused:
+        attended += " " + _("(%(n)s excused session(s) not counted)", n=summary.excused)
+    if pct:
+        items.append(
+            Requirement(
+                _("%(attended)s; %(min)s%% is needed.", attended=attended, min=pct),
+                summary.counted > 0 and not summary.below(pct),
+            )
+        )
+    else:
+        items.append(Requirement(attended + ".", True))
+    if cohort.min_hours is not None:
+        items.append(
+            Requirement(
+                _(
+                    "You have attended %(hours)s hours; %(min)s are needed.",
+                    hours=fmt_hours(summary.hours),
+                    min=fmt_hours(cohort.min_hours),
+                ),
+                summary.hours >= cohort.min_hours,
+            )
+        )
+    for module in sorted(cohort.required_modules, key=lambda m: (m.position, m.code)):
+        done = module.id in modules_attended
+        name = f"{module.code} {module.title}".strip()
+        items.append(
+            Requirement(
+                _("Module %(name)s is required: you have attended it.", name=name)
+                if done
+                else _("Module %(name)s is required: you have not attended it yet.", name=name),
+                done,
+            )
+        )
+    return items
+
+
+def _zone(preferred: str | None, cohort: Cohort) -> tuple[str, bool]:
+    if preferred and is_valid_timezone(preferred):
+        return preferred, True
+    return cohort.timezone, False
+
+
+def participant_overview(
+    person_id: int, *, timezone: str | None = None, now: datetime | None = None
+) -> ParticipantOverview:
+    """A participant's cohorts (withdrawn ones left out), each with its schedule split into
+    upcoming and past sessions, their attendance, their progress against the completion rule
+    and their certificates. ``timezone``: the participant's own zone (default: each cohort's).
+
+    Seven queries whatever the number of cohorts and sessions.
+    """
+    now = now or utcnow()
     enrolments = list(
         db.session.scalars(
             sa.select(Enrolment)
+            .join(Cohort, Cohort.id == Enrolment.cohort_id)
             .where(Enrolment.person_id == person_id)
             .where(Enrolment.status != EnrolmentStatus.WITHDRAWN)
-            .options(joinedload(Enrolment.cohort).joinedload(Cohort.programme))
-            .join(Cohort, Cohort.id == Enrolment.cohort_id)
-            .order_by(Cohort.start_date.desc())
-        )
+            .options(
+                joinedload(Enrolment.cohort).joinedload(Cohort.programme),
+                joinedload(Enrolment.cohort).selectinload(Cohort.required_modules),
+            )
+            .order_by(Cohort.start_date.desc(), Cohort.id.desc())
+        ).unique()
     )
+    certificates = list(
+        db.session.scalars(
+            sa.select(Certificate)
+            .where(Certificate.person_id == person_id)
+            .options(
+                joinedload(Certificate.enrolment)
+                .joinedload(Enrolment.cohort)
+                .joinedload(Cohort.programme)
+            )
+            .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        ).unique()
+    )
+    by_enrolment: dict[int, list[Certificate]] = {}
+    for certificate in certificates:
+        by_enrolment.setdefault(certificate.enrolment_id, []).append(certificate)
+    shown = {e.id for e in enrolments}
+    other = [c for c in certificates if c.enrolment_id not in shown]
     if not enrolments:
-        return []
+        return ParticipantOverview([], other)
+
     cohort_ids = [e.cohort_id for e in enrolments]
     sessions = list(
         db.session.scalars(
-            _sessions_query().where(Session.cohort_id.in_(cohort_ids)).order_by(Session.starts_at)
+            sa.select(Session)
+            .where(Session.cohort_id.in_(cohort_ids))
+            .options(joinedload(Session.module), selectinload(Session.trainers))
+            .order_by(Session.starts_at, Session.id)
         ).unique()
     )
-    statuses = dict(
-        db.session.execute(
-            sa.select(AttendanceRecord.session_id, AttendanceRecord.status).where(
-                AttendanceRecord.enrolment_id.in_([e.id for e in enrolments])
+    held_ids = set(
+        db.session.scalars(
+            sa.select(Session.id).where(
+                Session.cohort_id.in_(cohort_ids),
+                Session.status == SessionStatus.SCHEDULED,
+                sa.select(AttendanceRecord.id)
+                .where(AttendanceRecord.session_id == Session.id)
+                .exists(),
             )
-        ).all()
+        )
     )
-    by_cohort: dict[int, list[ScheduleItem]] = {cid: [] for cid in cohort_ids}
+    records: dict[int, dict[int, AttendanceStatus]] = {e.id: {} for e in enrolments}
+    for enrolment_id, session_id, status in db.session.execute(
+        sa.select(
+            AttendanceRecord.enrolment_id, AttendanceRecord.session_id, AttendanceRecord.status
+        ).where(AttendanceRecord.enrolment_id.in_(list(records)))
+    ):
+        records[enrolment_id][session_id] = status
+
+    by_cohort: dict[int, list[Session]] = {cid: [] for cid in cohort_ids}
     for s in sessions:
-        by_cohort[s.cohort_id].append(ScheduleItem(s, statuses.get(s.id)))
-    return [ParticipantCohort(e, by_cohort[e.cohort_id]) for e in enrolments]
+        by_cohort[s.cohort_id].append(s)
+    result = []
+    for enrolment in enrolments:
+        cohort = enrolment.cohort
+        own = records[enrolment.id]
+        items = [ScheduleItem(s, own.get(s.id)) for s in by_cohort[cohort.id]]
+        progress = None
+        if enrolment.status in ACTIVE_ENROLMENT:
+            held = {
+                s.id: session_hours(s.starts_at, s.ends_at)
+                for s in by_cohort[cohort.id]
+                if s.id in held_ids
+            }
+            modules = {
+                s.module_id
+                for s in by_cohort[cohort.id]
+                if s.module_id is not None and s.id in held and own.get(s.id) in ATTENDED
+            }
+            summary = summarise(
+                held, [enrolment.id], ((enrolment.id, sid, st) for sid, st in own.items())
+            )[enrolment.id]
+            progress = Progress(summary, _requirements(cohort, summary, modules))
+        zone, own_zone = _zone(timezone, cohort)
+        result.append(
+            ParticipantCohort(
+                enrolment=enrolment,
+                timezone=zone,
+                own_zone=own_zone,
+                upcoming=[i for i in items if i.session.ends_at >= now],
+                past=[i for i in items if i.session.ends_at < now],
+                progress=progress,
+                certificates=by_enrolment.get(enrolment.id, []),
+            )
+        )
+    return ParticipantOverview(result, other)

@@ -1,0 +1,1 @@
+"""The participant portal: sign-in by e-mailed link, the profile and the calendar feed."""

@@ -1,0 +1,188 @@
+"""The participant portal's pages: sign-in by e-mailed link, the profile and the calendar feed.
+
+The participant's home page itself (``/me``) is ``home.participant``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
+from werkzeug.exceptions import TooManyRequests
+from werkzeug.wrappers import Response as BaseResponse
+
+from trainingmgr.accounts.services import normalise_email
+from trainingmgr.core.errors import DomainError, NotFound
+from trainingmgr.core.permissions import public, signed_in
+from trainingmgr.core.views import run_action, show_error
+from trainingmgr.extensions import db, limiter
+from trainingmgr.portal import services
+from trainingmgr.portal.forms import ConfirmForm, ProfileForm, RequestLinkForm
+
+bp = Blueprint("portal", __name__)
+
+# Asking for a sign-in link: per submitted address and per IP address (POSTs only). Both
+# count whether or not the address has an account, so the limits reveal nothing either.
+LINKS_PER_ADDRESS = "5/hour"
+LINKS_PER_IP = "20/hour"
+# Every answer to a link request takes at least this long, whether a link was sent or not,
+# so the time taken does not tell whether an address has an account.
+MIN_RESPONSE_SECONDS = 0.25
+
+
+def _submitted_address() -> str:
+    """The rate-limit key of the address typed in the form (normalised, as accounts are)."""
+    return "sign-in-link:" + normalise_email(request.form.get("email", ""))[:254]
+
+
+def _private(response: BaseResponse) -> BaseResponse:
+    """Pages whose address holds a secret: not cached, not sent on as a Referer."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.errorhandler(TooManyRequests)
+def too_many(_exc: TooManyRequests) -> tuple[str, int]:
+    """Over a limit: the same page whether or not the address has an account."""
+    if request.endpoint == "portal.request_link":
+        return render_template("portal/link_limited.html"), 429
+    return render_template(
+        "errors/error.html",
+        code=429,
+        title=_("Too many requests"),
+        message=_("Please wait a moment and try again."),
+    ), 429
+
+
+# --------------------------------------------------------------------------- sign-in links
+
+
+@bp.route("/login/link", methods=["GET", "POST"])
+@limiter.limit(LINKS_PER_IP, methods=["POST"])
+@limiter.limit(LINKS_PER_ADDRESS, methods=["POST"], key_func=_submitted_address)
+@public
+def request_link() -> str:
+    form = RequestLinkForm()
+    if form.validate_on_submit():
+        started = time.monotonic()
+        services.request_sign_in_link(form.email.data, ip=request.remote_addr)
+        db.session.commit()
+        time.sleep(max(0.0, MIN_RESPONSE_SECONDS - (time.monotonic() - started)))
+        return render_template(
+            "portal/link_sent.html",
+            email=normalise_email(form.email.data),
+            minutes=current_app.config["SIGN_IN_LINK_MINUTES"],
+        )
+    return render_template("portal/request_link.html", form=form)
+
+
+def _link_refused(message: str) -> BaseResponse:
+    return _private(
+        current_app.make_response(render_template("portal/link_invalid.html", message=message))
+    )
+
+
+@bp.route("/login/link/<token>", methods=["GET", "POST"])
+@limiter.limit("30/minute")
+@public
+def use_link(token: str) -> BaseResponse:
+    """GET only shows a "Sign in" button (mail scanners that open links do not use them up);
+    the POST uses the link and signs in."""
+    form = ConfirmForm()
+    if request.method == "POST":
+        try:
+            user = services.sign_in_with_link(token, ip=request.remote_addr)
+        except DomainError as exc:
+            db.session.rollback()
+            return _link_refused(exc.message)
+        db.session.commit()
+        login_user(user)
+        flash(_("Welcome, %(name)s.", name=user.name), "success")
+        return _private(redirect(url_for("home.index")))
+    try:
+        user = services.check_sign_in_link(token)
+    except DomainError as exc:
+        return _link_refused(exc.message)
+    return _private(
+        current_app.make_response(render_template("portal/use_link.html", form=form, user=user))
+    )
+
+
+# --------------------------------------------------------------------------- profile
+
+
+@bp.route("/me/profile", methods=["GET", "POST"])
+@signed_in
+def profile() -> str | BaseResponse:
+    user = current_user._get_current_object()
+    form = ProfileForm(
+        data={"timezone": user.timezone or "", "locale": user.locale or ""},
+        zones=services.zone_groups(),
+        languages=services.LANGUAGE_NAMES,
+    )
+    if form.validate_on_submit():
+        try:
+            services.update_profile(user, timezone=form.timezone.data, locale=form.locale.data)
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Your settings were saved."), "success")
+            return redirect(url_for(".profile"))
+    return render_template(
+        "portal/profile.html",
+        form=form,
+        action_form=ConfirmForm(),
+        feed_url=services.feed_url(user),
+        password_url=(
+            url_for("accounts.change_password")
+            if "accounts.change_password" in current_app.view_functions
+            else None
+        ),
+    )
+
+
+@bp.route("/me/profile/calendar", methods=["POST"])
+@signed_in
+def reset_calendar() -> BaseResponse:
+    user = current_user._get_current_object()
+    if user.calendar_token:
+        message = _(
+            "Your calendar has a new address: the old one no longer works. "
+            "Add the new one to your calendar app."
+        )
+    else:
+        message = _("Your calendar address is ready: add it to your calendar app.")
+    run_action(lambda: services.reset_calendar_token(user), message)
+    return redirect(url_for(".profile") + "#calendar")
+
+
+@bp.route("/calendar/<token>.ics")
+@limiter.limit("60/minute")
+@public
+def feed(token: str) -> Response:
+    """The private calendar feed: anyone with the address (a calendar app) may read it."""
+    try:
+        file = services.calendar_feed(token)
+    except NotFound:
+        abort(404)
+    response = Response(file.body, content_type="text/calendar; charset=utf-8")
+    response.headers["Content-Disposition"] = f'inline; filename="{file.filename}"'
+    _private(response)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
