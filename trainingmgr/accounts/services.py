@@ -1,19 +1,29 @@
-"""Account operations: creating users, checking passwords, signing in."""
+"""Account operations: creating users, checking passwords, signing in, setting passwords by
+invitation or reset link, and changing them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from werkzeug.routing import BuildError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from trainingmgr.accounts.models import Role, User, UserRole
+from trainingmgr.accounts import tokens
+from trainingmgr.accounts.models import Role, TokenPurpose, User, UserRole, UserToken
+from trainingmgr.accounts.passwords import check_password_policy
 from trainingmgr.audit import services as audit
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
 
-MIN_PASSWORD_LENGTH = 10
+# Password reset links are good for this long; invitations for INVITATION_DAYS.
+PASSWORD_RESET_MINUTES = 60
+INVITATION_DAYS = 7
 # A hash to compare against when the account does not exist, so a wrong e-mail costs
 # as much time as a wrong password and timing does not reveal which accounts exist.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-0")
@@ -28,15 +38,37 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
-def check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(
-            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", "password"
-        )
+def check_password_strength(password: str, email: str | None = None) -> None:
+    """DomainError (field "password") unless ``password`` meets the policy
+    (see ``accounts.passwords``)."""
+    check_password_policy(password, email)
 
 
 def get_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def display_timezone(user: Any = None) -> str:
+    """The time zone to show times in to ``user``: their own, else the organisation's."""
+    own = getattr(user, "timezone", None)
+    if own:
+        return str(own)
+    from trainingmgr.organisation.models import OrganisationSettings
+
+    default = db.session.scalar(
+        sa.select(OrganisationSettings.default_timezone).where(OrganisationSettings.id == 1)
+    )
+    return default or current_app.config.get("DEFAULT_TIMEZONE") or "UTC"
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """``BASE_URL`` + the path of ``endpoint``, for links in e-mails (works outside requests)."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    try:
+        path = current_app.url_map.bind("localhost").build(endpoint, values)
+    except BuildError:  # pragma: no cover - every endpoint used here exists
+        path = "/"
+    return f"{base}{path}"
 
 
 def create_user(
@@ -52,14 +84,16 @@ def create_user(
     """Create an account with ``roles``. Raises DomainError if the e-mail is taken."""
     email = normalise_email(email)
     if not email or "@" not in email:
-        raise DomainError("Enter a valid e-mail address.", "email")
+        raise DomainError(_("Enter a valid e-mail address."), "email")
     if get_user_by_email(email) is not None:
-        raise DomainError(f"An account with the e-mail {email} already exists.", "email")
+        raise DomainError(
+            _("An account with the e-mail %(email)s already exists.", email=email), "email"
+        )
     role_set = {Role(r) for r in roles}
     if not role_set:
-        raise DomainError("Give the account at least one role.", "roles")
+        raise DomainError(_("Give the account at least one role."), "roles")
     if password is not None and check_strength:
-        check_password_strength(password)
+        check_password_strength(password, email)
     user = User(
         email=email,
         display_name=display_name,
@@ -89,6 +123,7 @@ def authenticate(email: str, password: str, ip: str | None = None) -> User | Non
         audit.record(
             "auth.sign_in_failed",
             object_type="users",
+            object_id=getattr(user, "id", None),
             summary=normalise_email(email)[:200],
             ip=ip,
         )
@@ -98,4 +133,117 @@ def authenticate(email: str, password: str, ip: str | None = None) -> User | Non
         return None
     user.last_login_at = utcnow()
     audit.record("auth.sign_in", actor=user, obj=user, ip=ip)
+    return user
+
+
+# --------------------------------------------------------------------------- passwords
+
+
+def set_password(user: User, password: str) -> None:
+    """Give ``user`` a new password (checked against the policy). The auth version is bumped:
+    the user's other sessions end and every link e-mailed before stops working."""
+    check_password_strength(password, user.email)
+    user.password_hash = hash_password(password)
+    user.auth_version = (user.auth_version or 0) + 1
+
+
+def change_password(user: User, current: str, new: str, *, ip: str | None = None) -> None:
+    """A signed-in user changes their password; the current one is required."""
+    if not user.password_hash or not check_password_hash(user.password_hash, current):
+        raise DomainError(_("The current password is not correct."), "current_password")
+    if current == new:
+        raise DomainError(_("Choose a password different from the current one."), "password")
+    set_password(user, new)
+    audit.record("auth.password_changed", actor=user, obj=user, ip=ip)
+
+
+def request_password_reset(email: str, *, ip: str | None = None) -> bool:
+    """E-mail a reset link if an active account has this address (True then).
+
+    The caller shows the same message whatever the answer, so nobody learns from it which
+    addresses have accounts.
+    """
+    user = get_user_by_email(email)
+    if user is None or not user.active:
+        audit.record(
+            "auth.password_reset_requested",
+            object_type="users",
+            object_id=getattr(user, "id", None),
+            summary=normalise_email(email)[:200],
+            ip=ip,
+        )
+        return False
+    token = tokens.make_token(
+        user, TokenPurpose.PASSWORD_RESET, timedelta(minutes=PASSWORD_RESET_MINUTES)
+    )
+    from trainingmgr.mail import services as mail
+
+    mail.send(
+        "password_reset",
+        mail.user_address(user),
+        {
+            "user": user,
+            "url": external_url("accounts.password_reset", token=token),
+            "minutes": PASSWORD_RESET_MINUTES,
+        },
+        locale=user.locale,
+        user_id=user.id,
+    )
+    audit.record("auth.password_reset_requested", obj=user, summary=user.email, ip=ip)
+    return True
+
+
+def _use_link(token: str, purpose: TokenPurpose) -> User:
+    """Use up the link and lock its user's row. Two links of the same user used at the same
+    moment (two invitations sent) cannot both set a password: the second finds the auth
+    version changed once it gets the lock."""
+    version = tokens.peek(token, purpose).auth_version
+    user = tokens.consume(token, purpose)
+    locked = db.session.scalar(
+        sa.select(User)
+        .where(User.id == user.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if locked is None or locked.auth_version != version or not locked.active:
+        raise DomainError(_("This link is no longer valid. Ask for a new one."))
+    return locked
+
+
+def reset_password(token: str, password: str, *, ip: str | None = None) -> User:
+    """Use a reset link: set the new password (the link is used up only if it is accepted)."""
+    row = tokens.peek(token, TokenPurpose.PASSWORD_RESET)
+    check_password_policy(password, row.user.email)
+    user = _use_link(token, TokenPurpose.PASSWORD_RESET)
+    set_password(user, password)
+    user.last_login_at = utcnow()
+    audit.record("auth.password_reset", actor=user, obj=user, ip=ip)
+    audit.record("auth.sign_in", actor=user, obj=user, ip=ip, summary="password reset link")
+    return user
+
+
+# --------------------------------------------------------------------------- invitations
+
+
+def invitation_for(token: str) -> UserToken:
+    """The invitation's token row if ``token`` can be used now (DomainError saying why not)."""
+    row = tokens.peek(token, TokenPurpose.INVITATION)
+    if row.user.password_hash:
+        raise DomainError(_("This invitation has already been accepted. Sign in instead."))
+    return row
+
+
+def inviter_of(row: UserToken) -> User | None:
+    return db.session.get(User, row.created_by_id) if row.created_by_id else None
+
+
+def accept_invitation(token: str, password: str, *, ip: str | None = None) -> User:
+    """Accept an invitation: the password is set and the link used up (only if accepted)."""
+    user = invitation_for(token).user
+    check_password_policy(password, user.email)
+    user = _use_link(token, TokenPurpose.INVITATION)
+    set_password(user, password)
+    user.last_login_at = utcnow()
+    audit.record("user.invitation_accepted", actor=user, obj=user, ip=ip)
+    audit.record("auth.sign_in", actor=user, obj=user, ip=ip, summary="invitation")
     return user

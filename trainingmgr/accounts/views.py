@@ -1,21 +1,52 @@
-"""Sign-in and sign-out."""
+"""Sign-in and sign-out, invitations, password reset by e-mailed link, password change."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from trainingmgr.accounts import services
-from trainingmgr.accounts.forms import LoginForm
+from trainingmgr.accounts.forms import (
+    NEW_PASSWORD_HELP,
+    ChangePasswordForm,
+    LoginForm,
+    NewPasswordForm,
+    PasswordResetRequestForm,
+)
+from trainingmgr.accounts.models import TokenPurpose
+from trainingmgr.accounts.tokens import peek
 from trainingmgr.audit import services as audit
+from trainingmgr.core.errors import DomainError
 from trainingmgr.core.permissions import public, signed_in
-from trainingmgr.extensions import db
+from trainingmgr.core.views import show_error
+from trainingmgr.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
+
+# Sign-in attempts: per address of the client, and per e-mail address typed (whether or not
+# an account has it, so the answer does not tell). Only POSTs count.
+SIGN_IN_LIMIT_PER_IP = "10/minute"
+SIGN_IN_LIMIT_PER_EMAIL = "5/minute"
+RESET_LIMIT_PER_IP = "5/minute"
+RESET_LIMIT_PER_EMAIL = "3/hour"
+LINK_LIMIT_PER_IP = "10/minute"
+
+
+def _submitted_email() -> str:
+    """The rate-limit key of the e-mail address in the posted form."""
+    return "email:" + services.normalise_email(request.form.get("email", ""))[:254]
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -28,7 +59,23 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _sign_in_link_url() -> str:
+    """Where to ask for an e-mailed sign-in link (the portal's page)."""
+    if "portal.request_link" in current_app.view_functions:
+        return url_for("portal.request_link")
+    return "/login/link"
+
+
+def _private(response: Response) -> Response:
+    """Pages reached by a secret link: not cached, and the link not sent on as a referrer."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(SIGN_IN_LIMIT_PER_IP, methods=["POST"])
+@limiter.limit(SIGN_IN_LIMIT_PER_EMAIL, methods=["POST"], key_func=_submitted_email)
 @public
 def login() -> str | Response:
     if current_user.is_authenticated:
@@ -43,7 +90,7 @@ def login() -> str | Response:
             login_user(user, remember=form.remember.data)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
-    return render_template("accounts/login.html", form=form)
+    return render_template("accounts/login.html", form=form, sign_in_link_url=_sign_in_link_url())
 
 
 @bp.route("/logout", methods=["POST"])
@@ -54,3 +101,132 @@ def logout() -> Response:
     logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("accounts.login"))
+
+
+# --------------------------------------------------------------------------- invitations
+
+
+def _link_problem(message: str, title: str) -> Response:
+    response = current_app.make_response(
+        (render_template("accounts/link_problem.html", message=message, title=title), 410)
+    )
+    return _private(response)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@limiter.limit(LINK_LIMIT_PER_IP, methods=["POST"])
+@public
+def accept_invitation(token: str) -> Response:
+    try:
+        invitation = services.invitation_for(token)
+    except DomainError as exc:
+        return _link_problem(exc.message, _("This invitation cannot be used"))
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.accept_invitation(token, form.password.data, ip=request.remote_addr)
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("Your password is set. Welcome, %(name)s.", name=user.name), "success")
+            return redirect(url_for("home.index"))
+    return _private(
+        current_app.make_response(
+            render_template(
+                "accounts/invitation.html",
+                form=form,
+                invited=invitation.user,
+                inviter=services.inviter_of(invitation),
+                expires_at=invitation.expires_at,
+                timezone=services.display_timezone(invitation.user),
+                password_help=NEW_PASSWORD_HELP,
+            )
+        )
+    )
+
+
+# --------------------------------------------------------------------------- passwords
+
+
+@bp.route("/password/reset", methods=["GET", "POST"])
+@limiter.limit(RESET_LIMIT_PER_IP, methods=["POST"])
+@limiter.limit(RESET_LIMIT_PER_EMAIL, methods=["POST"], key_func=_submitted_email)
+@public
+def password_reset_request() -> str | Response:
+    form = PasswordResetRequestForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data, ip=request.remote_addr)
+        db.session.commit()
+        flash(
+            _(
+                "If an account uses %(email)s, a link to choose a new password is on its way "
+                "there. The link works for %(minutes)s minutes.",
+                email=services.normalise_email(form.email.data),
+                minutes=services.PASSWORD_RESET_MINUTES,
+            ),
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/password_reset_request.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(LINK_LIMIT_PER_IP, methods=["POST"])
+@public
+def password_reset(token: str) -> Response:
+    try:
+        row = peek(token, TokenPurpose.PASSWORD_RESET)
+    except DomainError as exc:
+        return _link_problem(exc.message, _("This link cannot be used"))
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.reset_password(token, form.password.data, ip=request.remote_addr)
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("Your new password is set. You are signed in."), "success")
+            return redirect(url_for("home.index"))
+    return _private(
+        current_app.make_response(
+            render_template(
+                "accounts/password_reset.html",
+                form=form,
+                user=row.user,
+                password_help=NEW_PASSWORD_HELP,
+            )
+        )
+    )
+
+
+@bp.route("/password/change", methods=["GET", "POST"])
+@signed_in
+def change_password() -> str | Response:
+    form = ChangePasswordForm()
+    user = current_user._get_current_object()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                user, form.current_password.data, form.password.data, ip=request.remote_addr
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc)
+        else:
+            db.session.commit()
+            # The new auth version ended every other session; this one goes on.
+            login_user(user, fresh=True)
+            flash(_("Your password was changed. Other devices have been signed out."), "success")
+            return redirect(url_for("home.index"))
+    return render_template(
+        "accounts/change_password.html",
+        form=form,
+        has_password=bool(user.password_hash),
+        password_help=NEW_PASSWORD_HELP,
+    )

@@ -1,0 +1,1 @@
+"""Administration: accounts (roles, programmes, linked person, activation) and invitations."""
