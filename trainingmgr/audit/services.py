@@ -7,6 +7,9 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import ORMExecuteState, Session
+
 from trainingmgr.audit.models import AuditEvent
 from trainingmgr.extensions import db
 
@@ -75,3 +78,47 @@ def record_changes(
     """
     changes = changed_fields(before, after)
     return record(action, changes=changes, **details) if changes else None
+
+
+# --- The trail is append-only ---------------------------------------------------------------
+
+
+class AuditTrailIsAppendOnly(RuntimeError):
+    """Raised when code tries to change or delete a recorded audit event."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"Audit events cannot be {what}: the audit trail is append-only "
+            "(record a new event instead)."
+        )
+
+
+def _refuse_changed_events(session: Session, _context: Any, _instances: Any) -> None:
+    """Before a flush: no deleted or modified ``AuditEvent`` may reach the database."""
+    for obj in session.deleted:
+        if isinstance(obj, AuditEvent):
+            raise AuditTrailIsAppendOnly("deleted")
+    for obj in session.dirty:
+        if isinstance(obj, AuditEvent) and session.is_modified(obj, include_collections=False):
+            raise AuditTrailIsAppendOnly("changed")
+
+
+def _refuse_bulk_statements(state: ORMExecuteState) -> None:
+    """``session.execute(update(AuditEvent)...)`` and ``delete(AuditEvent)`` are refused too."""
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) == AuditEvent.__tablename__:
+        raise AuditTrailIsAppendOnly("changed" if state.is_update else "deleted")
+
+
+def protect_audit_trail() -> None:
+    """Refuse, in every ORM session, to update or delete audit events (idempotent).
+
+    Raw SQL on a connection is not covered (maintenance scripts, test clean-up); a database
+    role without UPDATE/DELETE rights on ``audit_events`` would close that gap in production.
+    """
+    if not sa_event.contains(Session, "before_flush", _refuse_changed_events):
+        sa_event.listen(Session, "before_flush", _refuse_changed_events)
+    if not sa_event.contains(Session, "do_orm_execute", _refuse_bulk_statements):
+        sa_event.listen(Session, "do_orm_execute", _refuse_bulk_statements)
