@@ -123,6 +123,7 @@ def test_every_sample_name_is_extractable_in_its_script() -> None:
         "Фарруҳ Ҷӯраев Ҳамидов",
         "ნინო ბერიძე",
         "Արմեն Սարգսյան",
+        "አበበ ታደሰ",  # Amharic (Ethiopic script)
     ],
 )
 def test_names_in_every_script_are_extractable(name: str) -> None:
@@ -158,6 +159,7 @@ def lines(text: str) -> list[str]:
         "عبدالله لاله",  # letters a font would tie into one glyph (Allah ligature, lam-alef)
         "نگین\u200cزاده",  # zero width non-joiner, kept
         "Ali محمد",
+        "דוד כהן",  # Hebrew, right to left as well
     ],
 )
 def test_arabic_script_names_copy_exactly(name: str, tmp_path: Path) -> None:

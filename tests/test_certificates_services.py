@@ -691,3 +691,19 @@ def test_issue_all_eligible_completes_those_it_issues_to(make: Any, db_session: 
     assert [e.status for e in good] == [EnrolmentStatus.COMPLETED] * 3
     assert weak.status == EnrolmentStatus.ENROLLED
     assert len(events("enrolment.status")) == 3
+
+
+def test_a_name_the_fonts_cannot_print_is_refused_and_nothing_is_written(
+    make: Any, db_session: Any
+) -> None:
+    actor = make.user()
+    cohort = course(make)
+    enrolment = attend(make, cohort, [P, P, P, P])
+    enrolment.person.first_name = "王"  # no bundled font has Chinese characters
+    db.session.flush()
+
+    with pytest.raises(DomainError) as refused:
+        services.issue(actor, enrolment)
+
+    assert "cannot print (王)" in refused.value.message
+    assert certificates() == []

@@ -16,6 +16,8 @@ from flask.testing import FlaskClient
 from trainingmgr import demo
 from trainingmgr.accounts.models import Role, User
 from trainingmgr.attendance.models import AttendanceRecord, AttendanceStatus
+from trainingmgr.certificates.models import Certificate, CertificateStatus
+from trainingmgr.certificates.services import find_by_code
 from trainingmgr.cohorts.models import (
     ACTIVE_ENROLMENT,
     Cohort,
@@ -28,6 +30,7 @@ from trainingmgr.cohorts.models import (
 )
 from trainingmgr.extensions import db
 from trainingmgr.home import services as home
+from trainingmgr.mail.models import OutboxMessage
 from trainingmgr.people.models import Person
 from trainingmgr.programmes.models import (
     CertificateLanguage,
@@ -417,3 +420,19 @@ def test_enrolment_statuses_and_attendance_are_realistic(db_session: Any) -> Non
         )
         rate = attended * 100 / len(tot.sessions)
         assert (rate >= tot.min_attendance_pct) == (e.status == EnrolmentStatus.COMPLETED)
+
+
+def test_finished_cohorts_have_their_certificates_and_no_mail_is_left_to_send(
+    db_session: Any,
+) -> None:
+    demo.load(now=WEDNESDAY)
+
+    issued = db.session.scalars(sa.select(Certificate)).all()
+    finished = {
+        c.id for c in db.session.scalars(sa.select(Cohort)) if c.end_date < WEDNESDAY.date()
+    }
+    assert len(issued) > 50
+    assert {c.cohort_id for c in issued} == finished
+    assert all(c.status == CertificateStatus.VALID for c in issued)
+    assert find_by_code(issued[0].verification_code.lower().replace("-", " ")) == issued[0]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0

@@ -579,6 +579,11 @@ def test_session_trainer_choices_and_picks(
     client: FlaskClient, world: World, db_session: Any
 ) -> None:
     url = f"/cohorts/{world.alpha.cohort.id}/sessions/new"
+    # The other sessions are on another day: no "booked twice" or overlap warning to confirm.
+    for side in (world.alpha, world.bravo):
+        side.session.starts_at = datetime(2026, 3, 9, 5, 0, tzinfo=UTC)
+        side.session.ends_at = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
+    db_session.flush()
     page = client.get(url).text
     assert "CoachB" in page  # trainers are shared by every programme
     assert "Alphaperson" in page and "Unenrolled" in page

@@ -49,6 +49,7 @@ from trainingmgr.attendance.models import (
     AttendanceSource,
     AttendanceStatus,
 )
+from trainingmgr.certificates import services as certificates
 from trainingmgr.cohorts.models import (
     Cohort,
     CohortStatus,
@@ -60,6 +61,7 @@ from trainingmgr.cohorts.models import (
 )
 from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
+from trainingmgr.mail.models import OutboxMessage, OutboxStatus
 from trainingmgr.people.models import Person, Sex
 from trainingmgr.programmes.models import (
     CertificateLanguage,
@@ -1006,6 +1008,7 @@ _KINDS = (
     ("enrolments", "enrolment", "enrolments"),
     ("attendance", "attendance record", "attendance records"),
     ("accounts", "account", "accounts"),
+    ("certificates", "certificate", "certificates"),
 )
 
 
@@ -1057,6 +1060,29 @@ class _Loader:
                 if self.programmes[code] not in coordinator.programmes:
                     coordinator.programmes.append(self.programmes[code])
         db.session.flush()
+        self._certificates()
+
+    def _certificates(self) -> None:
+        """Certificates for everyone eligible in the cohorts that are over, as a coordinator
+        would have issued them. Their "certificate issued" e-mails belong to the story, not to
+        this run: they are not left in the outbox."""
+        admin = self.users["admin@example.org"]
+        finished = db.session.scalars(
+            sa.select(Cohort)
+            .where(Cohort.id.in_(list(self.cohort_ids.values())), Cohort.end_date < self.today)
+            .order_by(Cohort.start_date, Cohort.id)
+        ).all()
+        for cohort in finished:
+            result = certificates.issue_all_eligible(admin, cohort)
+            self.tally.created["certificates"] += len(result.issued)
+            self.tally.present["certificates"] += len(result.already)
+        db.session.execute(
+            sa.delete(OutboxMessage).where(
+                OutboxMessage.kind == "certificate_issued",
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.cohort_id.in_([c.id for c in finished]),
+            )
+        )
 
     def _people(self) -> None:
         plans = self.plan.people

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import (
@@ -25,12 +26,12 @@ from trainingmgr.accounts.forms import (
     NewPasswordForm,
     PasswordResetRequestForm,
 )
-from trainingmgr.accounts.models import TokenPurpose
+from trainingmgr.accounts.models import TokenPurpose, User
 from trainingmgr.accounts.tokens import peek
 from trainingmgr.audit import services as audit
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.permissions import public, signed_in
-from trainingmgr.core.views import show_error
+from trainingmgr.core.views import attempt
 from trainingmgr.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
@@ -113,6 +114,20 @@ def _link_problem(message: str, title: str) -> Response:
     return _private(response)
 
 
+def _sign_in_with_new_password(
+    form: NewPasswordForm, action: Callable[[str], User], welcome: Callable[[User], str]
+) -> Response | None:
+    """Set the password by ``action`` (a one-time link's service), sign in and go home; or
+    show why not next to the field (nothing written) and return None."""
+    done = attempt(lambda: action(form.password.data), form)
+    if done is None:
+        return None
+    user = done.value
+    login_user(user)
+    flash(welcome(user), "success")
+    return redirect(url_for("home.index"))
+
+
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 @limiter.limit(LINK_LIMIT_PER_IP, methods=["POST"])
 @public
@@ -123,16 +138,13 @@ def accept_invitation(token: str) -> Response:
         return _link_problem(exc.message, _("This invitation cannot be used"))
     form = NewPasswordForm()
     if form.validate_on_submit():
-        try:
-            user = services.accept_invitation(token, form.password.data, ip=request.remote_addr)
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc)
-        else:
-            db.session.commit()
-            login_user(user)
-            flash(_("Your password is set. Welcome, %(name)s.", name=user.name), "success")
-            return redirect(url_for("home.index"))
+        done = _sign_in_with_new_password(
+            form,
+            lambda password: services.accept_invitation(token, password, ip=request.remote_addr),
+            lambda user: _("Your password is set. Welcome, %(name)s.", name=user.name),
+        )
+        if done is not None:
+            return done
     return _private(
         current_app.make_response(
             render_template(
@@ -183,16 +195,13 @@ def password_reset(token: str) -> Response:
         return _link_problem(exc.message, _("This link cannot be used"))
     form = NewPasswordForm()
     if form.validate_on_submit():
-        try:
-            user = services.reset_password(token, form.password.data, ip=request.remote_addr)
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc)
-        else:
-            db.session.commit()
-            login_user(user)
-            flash(_("Your new password is set. You are signed in."), "success")
-            return redirect(url_for("home.index"))
+        done = _sign_in_with_new_password(
+            form,
+            lambda password: services.reset_password(token, password, ip=request.remote_addr),
+            lambda _user: _("Your new password is set. You are signed in."),
+        )
+        if done is not None:
+            return done
     return _private(
         current_app.make_response(
             render_template(
@@ -210,20 +219,16 @@ def password_reset(token: str) -> Response:
 def change_password() -> str | Response:
     form = ChangePasswordForm()
     user = current_user._get_current_object()
-    if form.validate_on_submit():
-        try:
-            services.change_password(
-                user, form.current_password.data, form.password.data, ip=request.remote_addr
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc)
-        else:
-            db.session.commit()
-            # The new auth version ended every other session; this one goes on.
-            login_user(user, fresh=True)
-            flash(_("Your password was changed. Other devices have been signed out."), "success")
-            return redirect(url_for("home.index"))
+    if form.validate_on_submit() and attempt(
+        lambda: services.change_password(
+            user, form.current_password.data, form.password.data, ip=request.remote_addr
+        ),
+        form,
+    ):
+        # The new auth version ended every other session; this one goes on.
+        login_user(user, fresh=True)
+        flash(_("Your password was changed. Other devices have been signed out."), "success")
+        return redirect(url_for("home.index"))
     return render_template(
         "accounts/change_password.html",
         form=form,

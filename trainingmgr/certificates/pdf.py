@@ -18,8 +18,9 @@ snapshot (see docs/certificates.md)::
 Snapshots issued before ``logo`` and ``signature`` existed render without images.
 
 Text: every line is cut into runs by the font that has each letter (Noto Serif for Latin,
-Cyrillic and Greek; Noto Serif Georgian and Armenian; Noto Naskh Arabic), so a name mixing
-scripts prints every letter. Arabic-script runs are shaped with HarfBuzz and set right to left
+Cyrillic and Greek; Noto Serif Georgian, Armenian, Ethiopic and Hebrew; Noto Naskh Arabic), so
+a name mixing scripts prints every letter (issuing refuses a name with letters none of them
+has). Arabic-script and Hebrew runs are shaped with HarfBuzz and set right to left
 within the (left-to-right) line. Copying gives the name as written: each shaped glyph's
 ToUnicode entry is the letter it shows (not the Arabic presentation form), glyphs without a
 code point of their own (parts of lam-alef) map to their letters through HarfBuzz's clusters,
@@ -125,10 +126,18 @@ _FAMILIES: dict[str, dict[str, tuple[str, str]]] = {
         REGULAR: ("CertArabic", "NotoNaskhArabic-Regular.ttf"),
         BOLD: ("CertArabic-Bold", "NotoNaskhArabic-Bold.ttf"),
     },
+    "ethiopic": {
+        REGULAR: ("CertEthiopic", "NotoSerifEthiopic-Regular.ttf"),
+        BOLD: ("CertEthiopic-Bold", "NotoSerifEthiopic-Bold.ttf"),
+    },
+    "hebrew": {
+        REGULAR: ("CertHebrew", "NotoSerifHebrew-Regular.ttf"),
+        BOLD: ("CertHebrew-Bold", "NotoSerifHebrew-Bold.ttf"),
+    },
 }
 # The font tried first for a letter, then the others in this order.
-_FALLBACK = ("serif", "georgian", "armenian", "arabic")
-_RIGHT_TO_LEFT = frozenset({"arabic"})
+_FALLBACK = ("serif", "georgian", "armenian", "arabic", "ethiopic", "hebrew")
+_RIGHT_TO_LEFT = frozenset({"arabic", "hebrew"})
 
 _SUBSETS: OrderedDict[tuple[str, tuple[int, ...]], tuple[int, bytes]] = OrderedDict()
 SUBSET_CACHE_SIZE = 256

@@ -357,6 +357,7 @@ def _new_certificates(
     """Certificates for ``items`` (enrolment, summary, attended module ids, override reason),
     added and flushed, each with its ``certificate.issue`` audit event."""
     programme = cohort.programme
+    _check_printable([enrolment.person for enrolment, *_rest in items])
     issued_on = _issued_on(cohort)
     serials = _allocate_serials(programme, issued_on.year, len(items))
     head = letterhead(programme)
@@ -402,6 +403,25 @@ def _new_certificates(
     # Queued in this transaction: sent by the worker after the commit, never holding it up.
     notify.certificates_issued(certificates, cohort)
     return certificates
+
+
+def _check_printable(people: list[Any]) -> None:
+    """Refuse (nothing written) names with letters no certificate font has: a certificate
+    never shows a name with boxes instead of letters."""
+    for person in people:
+        for name in (person.full_name, person.name_latin or ""):
+            missing = pdf.missing_glyphs(name)
+            if missing:
+                raise DomainError(
+                    _(
+                        "The name “%(name)s” has letters the certificate fonts cannot print "
+                        "(%(letters)s). Correct the name in the person's record, or ask an "
+                        "administrator to add a font for this script.",
+                        name=name,
+                        letters=" ".join(dict.fromkeys(missing)),
+                    ),
+                    "name",
+                )
 
 
 def _mark_completed(

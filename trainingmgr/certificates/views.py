@@ -43,10 +43,9 @@ from trainingmgr.certificates.eligibility import Eligibility, eligibility, fmt_h
 from trainingmgr.certificates.forms import IssueForm, ReasonForm
 from trainingmgr.certificates.models import Certificate, CertificateStatus
 from trainingmgr.cohorts.models import ACTIVE_ENROLMENT, Cohort, Enrolment
-from trainingmgr.core.errors import DomainError
 from trainingmgr.core.permissions import coordinator_only, signed_in
 from trainingmgr.core.scope import can_manage_programme, require_programme
-from trainingmgr.core.views import show_error
+from trainingmgr.core.views import attempt
 from trainingmgr.extensions import db
 from trainingmgr.people.models import Person
 
@@ -99,19 +98,10 @@ def _valid_certificate(enrolment_id: int) -> Certificate | None:
 
 
 def _commit(action: Callable[[], T], form: Any = None) -> T | None:
-    """Call a service and commit; on refusal roll back, show why (next to the form's field
-    or flashed) and return None."""
-    try:
-        result = action()
-    except DomainError as exc:
-        db.session.rollback()
-        if form is not None:
-            show_error(form, exc)
-        else:
-            flash(exc.message, "danger")
-        return None
-    db.session.commit()
-    return result
+    """Call a service and commit (``core.views.attempt``): what it returned, or None when it
+    was refused (the reason shown, nothing written). Every action here returns an object."""
+    done = attempt(action, form)
+    return done.value if done else None
 
 
 def _back(cohort_id: int, enrolment_id: int | None = None) -> BaseResponse:
@@ -361,11 +351,14 @@ def _changeable_or_back(cohort: Cohort, certificate: Certificate) -> BaseRespons
     return _back(cohort.id, certificate.enrolment_id)
 
 
-@bp.route(
-    "/cohorts/<int:cohort_id>/certificates/<int:certificate_id>/revoke", methods=["GET", "POST"]
-)
-@coordinator_only
-def revoke(cohort_id: int, certificate_id: int) -> str | BaseResponse:
+def _change_view(
+    action: str,
+    cohort_id: int,
+    certificate_id: int,
+    change: Callable[[Certificate, str], Any],
+    done: Callable[[Certificate, Any], str],
+) -> str | BaseResponse:
+    """The revoke and reissue pages: a valid certificate, a written reason, the service."""
     cohort = _cohort_or_404(cohort_id)
     certificate = _certificate_or_404(cohort, certificate_id)
     refused = _changeable_or_back(cohort, certificate)
@@ -374,18 +367,13 @@ def revoke(cohort_id: int, certificate_id: int) -> str | BaseResponse:
     form = ReasonForm()
     if form.validate_on_submit():
         reason = form.reason.data
-        if _commit(lambda: services.revoke(_actor(), certificate, reason), form) is not None:
-            flash(
-                _(
-                    "Certificate %(serial)s revoked: the verification page now says so.",
-                    serial=certificate.serial,
-                ),
-                "success",
-            )
+        result = _commit(lambda: change(certificate, reason), form)
+        if result is not None:
+            flash(done(certificate, result), "success")
             return _back(cohort_id, certificate.enrolment_id)
     return render_template(
         "certificates/change.html",
-        action="revoke",
+        action=action,
         cohort=cohort,
         certificate=certificate,
         person=certificate.enrolment.person,
@@ -394,37 +382,38 @@ def revoke(cohort_id: int, certificate_id: int) -> str | BaseResponse:
 
 
 @bp.route(
+    "/cohorts/<int:cohort_id>/certificates/<int:certificate_id>/revoke", methods=["GET", "POST"]
+)
+@coordinator_only
+def revoke(cohort_id: int, certificate_id: int) -> str | BaseResponse:
+    return _change_view(
+        "revoke",
+        cohort_id,
+        certificate_id,
+        lambda certificate, reason: services.revoke(_actor(), certificate, reason),
+        lambda certificate, _result: _(
+            "Certificate %(serial)s revoked: the verification page now says so.",
+            serial=certificate.serial,
+        ),
+    )
+
+
+@bp.route(
     "/cohorts/<int:cohort_id>/certificates/<int:certificate_id>/reissue", methods=["GET", "POST"]
 )
 @coordinator_only
 def reissue(cohort_id: int, certificate_id: int) -> str | BaseResponse:
-    cohort = _cohort_or_404(cohort_id)
-    certificate = _certificate_or_404(cohort, certificate_id)
-    refused = _changeable_or_back(cohort, certificate)
-    if refused is not None:
-        return refused
-    form = ReasonForm()
-    if form.validate_on_submit():
-        reason = form.reason.data
-        new = _commit(lambda: services.reissue(_actor(), certificate, reason=reason), form)
-        if new is not None:
-            flash(
-                _(
-                    "Certificate %(new)s issued to %(name)s; it replaces %(old)s.",
-                    new=new.serial,
-                    name=export.holder_name(new),
-                    old=certificate.serial,
-                ),
-                "success",
-            )
-            return _back(cohort_id, certificate.enrolment_id)
-    return render_template(
-        "certificates/change.html",
-        action="reissue",
-        cohort=cohort,
-        certificate=certificate,
-        person=certificate.enrolment.person,
-        form=form,
+    return _change_view(
+        "reissue",
+        cohort_id,
+        certificate_id,
+        lambda certificate, reason: services.reissue(_actor(), certificate, reason=reason),
+        lambda certificate, new: _(
+            "Certificate %(new)s issued to %(name)s; it replaces %(old)s.",
+            new=new.serial,
+            name=export.holder_name(new),
+            old=certificate.serial,
+        ),
     )
 
 

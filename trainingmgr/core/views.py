@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from flask import flash
 
@@ -17,6 +18,33 @@ def show_error(form: Any, exc: DomainError) -> None:
         form[exc.field].errors = [*form[exc.field].errors, exc.message]
     else:
         flash(exc.message, "danger")
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Done(Generic[T]):
+    """A service call that succeeded and was committed, with what it returned."""
+
+    value: T
+
+
+def attempt(action: Callable[[], T], form: Any = None) -> Done[T] | None:
+    """Call a service and commit: ``Done(result)``. On refusal (DomainError) roll back, show
+    why (next to the form's field, or flashed when there is no form) and return None: nothing
+    is written."""
+    try:
+        value = action()
+    except DomainError as exc:
+        db.session.rollback()
+        if form is not None:
+            show_error(form, exc)
+        else:
+            flash(exc.message, "danger")
+        return None
+    db.session.commit()
+    return Done(value)
 
 
 def run_action(action: Callable[[], Any], success: str) -> bool:

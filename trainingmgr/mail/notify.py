@@ -166,6 +166,28 @@ def _recipients(people: Iterable[Person], cohort: Cohort) -> list[Recipient]:
     return result
 
 
+def _send_to(
+    kind: str,
+    recipient: Recipient,
+    cohort: Cohort,
+    context: dict[str, Any],
+    locale: str,
+    attachments: Sequence[Attachment] = (),
+) -> OutboxMessage:
+    """Queue a message about ``cohort`` to one recipient (logged under its programme)."""
+    person = recipient.person
+    return send(
+        kind,
+        address(person.full_name, person.email or ""),
+        context,
+        locale=locale,
+        attachments=attachments,
+        user_id=recipient.user_id,
+        programme_id=cohort.programme_id,
+        cohort_id=cohort.id,
+    )
+
+
 def scheduled_sessions(cohort_id: int) -> list[Session]:
     """The cohort's sessions that take place (not cancelled), in order."""
     cache = _cache()
@@ -275,16 +297,7 @@ def enrolment_confirmations(enrolments: Sequence[Enrolment]) -> list[OutboxMessa
                 organisation=organisation,
             )
             messages.append(
-                send(
-                    ENROLMENT_CONFIRMATION,
-                    address(recipient.person.full_name, recipient.person.email or ""),
-                    context,
-                    locale=locale,
-                    attachments=[calendar],
-                    user_id=recipient.user_id,
-                    programme_id=cohort.programme_id,
-                    cohort_id=cohort.id,
-                )
+                _send_to(ENROLMENT_CONFIRMATION, recipient, cohort, context, locale, [calendar])
             )
     return messages
 
@@ -373,18 +386,7 @@ def session_changed(
             calendar_filename=calendar.filename,
             organisation=organisation,
         )
-        messages.append(
-            send(
-                SESSION_CHANGED,
-                address(recipient.person.full_name, recipient.person.email or ""),
-                context,
-                locale=locale,
-                attachments=[calendar],
-                user_id=recipient.user_id,
-                programme_id=cohort.programme_id,
-                cohort_id=cohort.id,
-            )
-        )
+        messages.append(_send_to(SESSION_CHANGED, recipient, cohort, context, locale, [calendar]))
     return messages
 
 
@@ -425,16 +427,7 @@ def certificates_issued(certificates: Sequence[Certificate], cohort: Cohort) -> 
         recipient = recipients.get(certificate.person_id)
         if recipient is None:
             continue
-        person = recipient.person
-        messages.append(
-            send(
-                CERTIFICATE_ISSUED,
-                address(person.full_name, person.email or ""),
-                certificate_context(certificate, person, cohort),
-                locale=cohort_locale(cohort, recipient.user_locale),
-                user_id=recipient.user_id,
-                programme_id=cohort.programme_id,
-                cohort_id=cohort.id,
-            )
-        )
+        context = certificate_context(certificate, recipient.person, cohort)
+        locale = cohort_locale(cohort, recipient.user_locale)
+        messages.append(_send_to(CERTIFICATE_ISSUED, recipient, cohort, context, locale))
     return messages

@@ -30,7 +30,7 @@ from trainingmgr.accounts.models import Role
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.permissions import coordinator_only, public, roles_required
 from trainingmgr.core.scope import require_programme
-from trainingmgr.core.views import run_action, show_error
+from trainingmgr.core.views import attempt, run_action, show_error
 from trainingmgr.extensions import db
 from trainingmgr.organisation import images, services
 from trainingmgr.organisation.forms import LogoForm, SettingsForm, SignatoryForm, uploaded_image
@@ -143,16 +143,11 @@ def _zones() -> list[str]:
 def settings() -> str | Response:
     current = services.get_settings()
     form = SettingsForm(obj=current)
-    if form.validate_on_submit():
-        try:
-            services.update_settings(current_user, form.to_input())
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Organisation settings saved."), "success")
-            return redirect(url_for("organisation.settings"))
+    if form.validate_on_submit() and attempt(
+        lambda: services.update_settings(current_user, form.to_input()), form
+    ):
+        flash(_("Organisation settings saved."), "success")
+        return redirect(url_for("organisation.settings"))
     return render_template(
         "organisation/settings.html",
         form=form,

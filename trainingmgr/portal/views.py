@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from trainingmgr.accounts.services import normalise_email
 from trainingmgr.core.errors import DomainError, NotFound
 from trainingmgr.core.permissions import public, signed_in
-from trainingmgr.core.views import run_action, show_error
+from trainingmgr.core.views import attempt, run_action
 from trainingmgr.extensions import db, limiter
 from trainingmgr.portal import services
 from trainingmgr.portal.forms import ConfirmForm, ProfileForm, RequestLinkForm
@@ -134,16 +134,12 @@ def profile() -> str | BaseResponse:
         zones=services.zone_groups(),
         languages=services.LANGUAGE_NAMES,
     )
-    if form.validate_on_submit():
-        try:
-            services.update_profile(user, timezone=form.timezone.data, locale=form.locale.data)
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Your settings were saved."), "success")
-            return redirect(url_for(".profile"))
+    if form.validate_on_submit() and attempt(
+        lambda: services.update_profile(user, timezone=form.timezone.data, locale=form.locale.data),
+        form,
+    ):
+        flash(_("Your settings were saved."), "success")
+        return redirect(url_for(".profile"))
     return render_template(
         "portal/profile.html",
         form=form,
