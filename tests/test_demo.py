@@ -434,5 +434,11 @@ def test_finished_cohorts_have_their_certificates_and_no_mail_is_left_to_send(
     assert len(issued) > 50
     assert {c.cohort_id for c in issued} == finished
     assert all(c.status == CertificateStatus.VALID for c in issued)
+    # Printed with the demo organisation's logo and its two signatories.
+    assert issued[0].snapshot["logo"]
+    assert [s["name"] for s in issued[0].snapshot["signatories"]] == [
+        "Dr. Aysel Hasanova",
+        "Jan de Vries",
+    ]
     assert find_by_code(issued[0].verification_code.lower().replace("-", " ")) == issued[0]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0

@@ -62,6 +62,7 @@ from trainingmgr.cohorts.models import (
 from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
 from trainingmgr.mail.models import OutboxMessage, OutboxStatus
+from trainingmgr.organisation import services as organisation
 from trainingmgr.people.models import Person, Sex
 from trainingmgr.programmes.models import (
     CertificateLanguage,
@@ -1012,6 +1013,27 @@ _KINDS = (
 )
 
 
+DEMO_SIGNATORIES = (
+    ("Dr. Aysel Hasanova", "Director, Training Centre"),
+    ("Jan de Vries", "Programme Manager"),
+)
+
+
+def _demo_logo() -> bytes:
+    """A plain logo for the demo organisation: a dark blue square with a gold ring (PNG)."""
+    from io import BytesIO
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (240, 240), (27, 54, 93))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((40, 40, 200, 200), outline=(184, 150, 62), width=14)
+    draw.ellipse((96, 96, 144, 144), fill=(184, 150, 62))
+    out = BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
 class _Tally:
     def __init__(self) -> None:
         self.created: Counter[str] = Counter()
@@ -1062,11 +1084,22 @@ class _Loader:
         db.session.flush()
         self._certificates()
 
+    def _signatories(self, admin: User) -> None:
+        """The organisation's default signatories and logo, printed on the certificates."""
+        settings = organisation.get_settings()
+        if settings.logo is None:
+            organisation.set_logo(admin, settings, _demo_logo(), "image/png")
+        if organisation.own_signatories(None):
+            return
+        for name, title in DEMO_SIGNATORIES:
+            organisation.add_signatory(admin, None, organisation.SignatoryInput(name, title))
+
     def _certificates(self) -> None:
         """Certificates for everyone eligible in the cohorts that are over, as a coordinator
         would have issued them. Their "certificate issued" e-mails belong to the story, not to
         this run: they are not left in the outbox."""
         admin = self.users["admin@example.org"]
+        self._signatories(admin)
         finished = db.session.scalars(
             sa.select(Cohort)
             .where(Cohort.id.in_(list(self.cohort_ids.values())), Cohort.end_date < self.today)
