@@ -65,7 +65,11 @@ def build(db: Any) -> dict[str, Any]:
         end_date=date(2026, 4, 30),
         timezone="Asia/Baku",
     )
-    coordinator = User(email="bench@example.org", role_rows=[UserRole(role=Role.COORDINATOR)])
+    coordinator = User(
+        email="bench@example.org",
+        role_rows=[UserRole(role=Role.COORDINATOR)],
+        programmes=[programme],  # a coordinator sees only the programmes they coordinate
+    )
     db.session.add_all([programme, cohort, coordinator, *modules])
     db.session.flush()
     start = datetime(2026, 1, 5, 5, 0, tzinfo=UTC)
