@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run install install-dev migrate demo test lint format bench clean
+.PHONY: run install install-dev migrate demo test lint format bench clean translations
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "trainingmgr needs Python 3.11 or newer (set PYTHON=python3.x)")'
@@ -33,7 +33,8 @@ demo: migrate
 run: demo
 	@echo "Serving trainingmgr on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
 	@echo "E-mail is delivered by this process (MAIL_BACKEND=$${MAIL_BACKEND:-console}; console prints it here)."
-	MAIL_DELIVERY_IN_PROCESS=1 $(FLASK) run --host $(HOST) --port $(PORT)
+	BASE_URL="$${BASE_URL:-http://$(HOST):$(PORT)}" MAIL_DELIVERY_IN_PROCESS=1 \
+		$(FLASK) run --host $(HOST) --port $(PORT)
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -55,6 +56,16 @@ test: install-dev
 	else \
 		echo "TEST_DATABASE_URL is not set: skipped the PostgreSQL run (.ci/run sets it)."; \
 	fi
+
+# Re-extract the texts to translate, merge them into the Russian and Azerbaijani catalogues
+# (new texts are untranslated, or "fuzzy" guesses that compile ignores until reviewed) and
+# compile them. The .mo files are kept in the repository, so `make run` needs no compile step.
+TRANSLATIONS := trainingmgr/translations
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --project trainingmgr \
+		--sort-by-file -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
 bench: install-dev
 	$(BIN)/python -m benchmarks
