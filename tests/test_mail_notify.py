@@ -242,11 +242,11 @@ def test_cancelling_and_restoring_a_session_are_announced(db_session: Any, make:
     restored = outbox("session_changed")[len(cancelled) :]
 
     assert len(cancelled) == len(restored) == 2
-    assert cancelled[0].subject.startswith("Cancelled: Day 2 on вт, 5 мар. 2030\u202fг.")
+    assert cancelled[0].subject.startswith("Отменено: Day 2, вт, 5 мар. 2030\u202fг.")
     assert "вт, 5 мар. 2030\u202fг., 09:00–12:00" in text_of(cancelled[0])
     events = {str(e["summary"]): e for e in calendar_of(cancelled[0]).walk("VEVENT")}
     assert str(events["Day 2"]["status"]) == "CANCELLED"
-    assert restored[0].subject.startswith("Back on the schedule: Day 2")
+    assert restored[0].subject.startswith("Снова в расписании: Day 2")
 
 
 def test_changes_to_sessions_that_are_over_send_nothing(db_session: Any, make: Any) -> None:
@@ -320,7 +320,7 @@ def test_an_issued_certificate_is_sent_with_its_download_and_verification_links(
 
     assert row is not None and row.kind == "certificate_issued"
     assert row.recipient == "nino@example.org"
-    assert row.subject == "Your certificate: Управление миграцией"
+    assert row.subject == "Sertifikatınız: Управление миграцией"
     msg = delivery.parse(row.message)
     assert msg["To"] == "ნინო <nino@example.org>"
     text, html = text_of(row), html_of(row)
