@@ -219,6 +219,27 @@ def test_moving_a_session_tells_every_active_participant_once(db_session: Any, m
     assert int(event["sequence"]) == 1  # calendar apps replace their copy
 
 
+def test_the_sessions_trainers_are_told_too(db_session: Any, make: Any) -> None:
+    cohort = course(make)
+    _participants(make, cohort)
+    session = sessions_of(cohort)[0]
+    session.trainers.append(
+        make.person(first_name="Şükrü", last_name="Yılmaz", email="t@example.org")
+    )
+    session.trainers.append(make.person(first_name="No", last_name="Address", email=None))
+    db.session.flush()
+
+    cohorts.set_session_cancelled(session, True, actor=None)
+
+    rows = outbox("session_changed")
+    assert sorted(r.recipient for r in rows) == [
+        "a@example.org",
+        "done@example.org",
+        "t@example.org",
+    ]
+    assert "Dear Şükrü Yılmaz," in text_of(next(r for r in rows if r.recipient == "t@example.org"))
+
+
 def test_editing_a_session_without_moving_it_sends_nothing(db_session: Any, make: Any) -> None:
     cohort = course(make)
     _participants(make, cohort)

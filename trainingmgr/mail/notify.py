@@ -345,7 +345,8 @@ def session_changed(
     old_ends_at: datetime | None = None,
 ) -> list[OutboxMessage]:
     """Tell every active participant of the session's cohort (enrolled, completed or not
-    completed) with an e-mail address that the session was moved, cancelled or restored.
+    completed) and the session's trainers, those with an e-mail address, that the session was
+    moved, cancelled or restored.
 
     ``change`` is "moved" (give the old times), "cancelled" or "restored". One message per
     person, with the updated schedule attached (calendar apps update their copy). Nothing is
@@ -369,7 +370,13 @@ def session_changed(
         )
         .order_by(Person.last_name, Person.first_name, Person.id)
     ).all()
-    recipients = _recipients(people, cohort)
+    taking_part = {p.id for p in people}
+    trainers = [
+        t
+        for t in session.trainers
+        if t.email and t.merged_into_id is None and t.id not in taking_part
+    ]
+    recipients = _recipients([*people, *trainers], cohort)
     if not recipients:
         return []
     organisation = organisation_name()
