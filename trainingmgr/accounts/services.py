@@ -10,7 +10,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from werkzeug.routing import BuildError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from trainingmgr.accounts import tokens
@@ -19,6 +18,7 @@ from trainingmgr.accounts.passwords import check_password_policy
 from trainingmgr.audit import services as audit
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.types import utcnow
+from trainingmgr.core.urls import external_url
 from trainingmgr.extensions import db
 
 # Password reset links are good for this long; invitations for INVITATION_DAYS.
@@ -59,16 +59,6 @@ def display_timezone(user: Any = None) -> str:
         sa.select(OrganisationSettings.default_timezone).where(OrganisationSettings.id == 1)
     )
     return default or current_app.config.get("DEFAULT_TIMEZONE") or "UTC"
-
-
-def external_url(endpoint: str, **values: Any) -> str:
-    """``BASE_URL`` + the path of ``endpoint``, for links in e-mails (works outside requests)."""
-    base = current_app.config["BASE_URL"].rstrip("/")
-    try:
-        path = current_app.url_map.bind("localhost").build(endpoint, values)
-    except BuildError:  # pragma: no cover - every endpoint used here exists
-        path = "/"
-    return f"{base}{path}"
 
 
 def create_user(

@@ -39,6 +39,7 @@ from trainingmgr.core.pagination import DEFAULT_PER_PAGE, Page, paginate
 from trainingmgr.core.scope import managed_programme_ids
 from trainingmgr.core.text import fold_query
 from trainingmgr.core.types import utcnow
+from trainingmgr.core.urls import external_url
 from trainingmgr.extensions import db
 from trainingmgr.people.models import Person
 from trainingmgr.people.services import search_condition
@@ -545,7 +546,7 @@ def _send_invitation(user: User, inviter: User, programmes: list[Programme]) -> 
         mail.user_address(user),
         {
             "user": user,
-            "url": accounts.external_url("accounts.accept_invitation", token=token),
+            "url": external_url("accounts.accept_invitation", token=token),
             "inviter": inviter,
             "roles": [str(r.label) for r in sorted(user.roles)],
             "days": INVITATION_LIFETIME.days,

@@ -19,6 +19,8 @@ import segno
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from trainingmgr.core.urls import external_url
+
 WINDOW_SECONDS = 30
 # How far back an old token is still recognised as "expired" (rather than "not valid").
 RECOGNISE_EXPIRED_SECONDS = 6 * 3600
@@ -71,8 +73,9 @@ def check_token(session_id: int, token: str, now: datetime) -> TokenCheck:
 
 
 def checkin_url(session_id: int, now: datetime) -> str:
-    base = current_app.config["BASE_URL"].rstrip("/")
-    return f"{base}/checkin/{session_id}/{current_token(session_id, now)}"
+    return external_url(
+        "attendance.checkin", session_id=session_id, token=current_token(session_id, now)
+    )
 
 
 def qr_svg(data: str, title: str = "") -> str:

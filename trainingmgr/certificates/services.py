@@ -34,7 +34,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from babel import Locale
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
@@ -50,6 +49,7 @@ from trainingmgr.certificates.models import (
     CertificateStatus,
 )
 from trainingmgr.cohorts.models import ACTIVE_ENROLMENT, Cohort, Enrolment, EnrolmentStatus
+from trainingmgr.core import urls
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.types import utcnow
 from trainingmgr.enrolments.services import STATUS_ACTION
@@ -603,7 +603,7 @@ def find_by_code(text: str) -> Certificate | None:
 
 
 def verification_url(certificate: Certificate) -> str:
-    return f"{current_app.config['BASE_URL']}/verify/{certificate.verification_code}"
+    return urls.verification_url(certificate.verification_code)
 
 
 def render_pdf(certificate: Certificate) -> bytes:

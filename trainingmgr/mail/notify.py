@@ -16,11 +16,9 @@ from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
-from werkzeug.routing import BuildError
 
 from trainingmgr.accounts.models import User
 from trainingmgr.certificates.models import Certificate
@@ -34,9 +32,11 @@ from trainingmgr.cohorts.models import (
 )
 from trainingmgr.core import timefmt
 from trainingmgr.core.types import utcnow
+from trainingmgr.core.urls import external_url, verification_url
 from trainingmgr.extensions import db
 from trainingmgr.mail.models import OutboxMessage
 from trainingmgr.mail.services import Attachment, address, message_locale, send
+from trainingmgr.organisation import services as organisation
 from trainingmgr.organisation.models import OrganisationSettings
 from trainingmgr.people.models import Person
 
@@ -72,36 +72,17 @@ def cohort_locale(cohort: Cohort, user_locale: str | None = None) -> str:
     return message_locale(languages[0] if languages else None)
 
 
-def external_url(endpoint: str, fallback_path: str, **values: Any) -> str:
-    """``BASE_URL`` + the path of ``endpoint`` (``fallback_path`` while that view does not
-    exist). Works outside requests (the CLI, the worker)."""
-    base = current_app.config["BASE_URL"].rstrip("/")
-    try:
-        path = current_app.url_map.bind("localhost").build(endpoint, values)
-    except BuildError:
-        path = fallback_path
-    return f"{base}{path}"
-
-
 def portal_url() -> str:
     """Where participants see their training."""
-    for endpoint in ("portal.index", "home.participant"):
-        if endpoint in current_app.view_functions:
-            return external_url(endpoint, "/")
-    return external_url("home.index", "/")
+    return external_url("home.participant")
 
 
 def certificate_download_url(certificate: Certificate) -> str:
-    return external_url(
-        "certificates.download",
-        f"/certificates/{certificate.id}.pdf",
-        certificate_id=certificate.id,
-    )
+    return external_url("certificates.download", certificate_id=certificate.id)
 
 
 def certificate_verify_url(certificate: Certificate) -> str:
-    base = current_app.config["BASE_URL"].rstrip("/")
-    return f"{base}/verify/{certificate.verification_code}"
+    return verification_url(certificate.verification_code)
 
 
 # --------------------------------------------------------------------------- look-ups
@@ -136,10 +117,7 @@ def _forget_changed(session: OrmSession, _context: Any, _instances: Any) -> None
 def organisation_name() -> str:
     cache = _cache()
     if "organisation" not in cache:
-        name = db.session.scalar(
-            sa.select(OrganisationSettings.name).where(OrganisationSettings.id == 1)
-        )
-        cache["organisation"] = name or current_app.config.get("ORGANISATION_NAME", "")
+        cache["organisation"] = organisation.organisation_name()
     return str(cache["organisation"])
 
 

@@ -28,6 +28,7 @@ from trainingmgr.cohorts.models import (
     SessionStatus,
 )
 from trainingmgr.core.scope import managed_programme_ids
+from trainingmgr.core.urls import base_url
 from trainingmgr.extensions import db
 from trainingmgr.mail import notify
 from trainingmgr.mail.services import Rendered, render
@@ -222,8 +223,7 @@ def _certificate_context(locale: str, ids: set[int] | None) -> tuple[dict[str, A
 
 
 def _account_context(kind: str, user: Any) -> dict[str, Any]:
-    base = current_app.config["BASE_URL"].rstrip("/")
-    url = f"{base}/preview-only-this-link-does-not-work"
+    url = f"{base_url()}/preview-only-this-link-does-not-work"
     context: dict[str, Any] = {"user": user, "url": url}
     if kind == "invitation":
         context.update(inviter=user, roles=["participant"], days=7)

@@ -15,7 +15,7 @@ from datetime import timedelta
 from zoneinfo import available_timezones
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
@@ -35,6 +35,7 @@ from trainingmgr.cohorts.models import (
 from trainingmgr.core.errors import DomainError, NotFound
 from trainingmgr.core.timefmt import is_valid_timezone
 from trainingmgr.core.types import utcnow
+from trainingmgr.core.urls import external_url
 from trainingmgr.extensions import db
 from trainingmgr.mail import services as mail
 
@@ -54,11 +55,6 @@ ZONE_REGIONS = (
     "Pacific",
 )
 CALENDAR_TOKEN_BYTES = 32
-
-
-def absolute_url(endpoint: str, **values: object) -> str:
-    """A link for e-mails and calendar apps: ``BASE_URL`` + the endpoint's path."""
-    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
 # --------------------------------------------------------------------------- sign-in links
@@ -95,7 +91,7 @@ def request_sign_in_link(email: str, *, ip: str | None = None) -> bool:
     mail.send(
         "sign_in_link",
         mail.user_address(user),
-        {"user": user, "url": absolute_url("portal.use_link", token=token), "minutes": minutes},
+        {"user": user, "url": external_url("portal.use_link", token=token), "minutes": minutes},
         locale=mail_locale(user),
         user_id=user.id,
     )
@@ -177,7 +173,7 @@ def feed_url(user: User) -> str | None:
     """The user's private calendar address, or None while they have none."""
     if not user.calendar_token:
         return None
-    return absolute_url("portal.feed", token=user.calendar_token)
+    return external_url("portal.feed", token=user.calendar_token)
 
 
 def reset_calendar_token(user: User) -> str:
