@@ -6,19 +6,27 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run install install-dev migrate demo test lint format bench clean translations
+.PHONY: run install install-dev migrate demo test lint format bench clean translations lock
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "trainingmgr needs Python 3.11 or newer (set PYTHON=python3.x)")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Installs exactly what the lock names (versions and hashes), then the project itself without
+# resolving anything: a clone today and a clone in a year get the same packages.
+# `make lock` refreshes the lock files (docs/dependencies.md says how to bump a dependency).
+define install_locked
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(1)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
+endef
+
+$(VENV)/.installed: requirements/main.txt pyproject.toml | $(BIN)/python
+	$(call install_locked,requirements/main.txt)
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dev]"
+$(VENV)/.installed-dev: requirements/dev.txt pyproject.toml | $(BIN)/python
+	$(call install_locked,requirements/dev.txt)
 	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -69,6 +77,17 @@ translations: install
 
 bench: install-dev
 	$(BIN)/python -m benchmarks
+
+# Re-resolve the newest versions that pyproject.toml allows into the lock files, with hashes,
+# for every platform and Python >= 3.11 (uv, pinned here, does the resolving).
+UV_VERSION := 0.13.9
+LOCK := $(BIN)/uv pip compile pyproject.toml requirements/build.in --universal \
+	--python-version 3.11 --generate-hashes --no-header --annotation-style line $(LOCK_ARGS)
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(LOCK) --extra dev -o requirements/dev.txt
+	$(LOCK) --constraint requirements/dev.txt -o requirements/main.txt
+	@echo "Lock refreshed: review 'git diff requirements/', then run make test and make bench."
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

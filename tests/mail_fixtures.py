@@ -17,9 +17,11 @@ from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
+from babel.dates import format_skeleton
 from flask import Flask
 
 HOST = "127.0.0.1"
@@ -112,6 +114,24 @@ def smtp_server(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[SMTPSer
         yield server
     finally:
         server.stop()
+
+
+FIRST_SESSION = datetime(2030, 3, 4, 5, 0, tzinfo=UTC)  # 09:00 in Baku, the first of ``course``
+
+
+def first_day(language: str, later: int = 0) -> str:
+    """The first session's day (or ``later`` days after it) as the app writes it for
+    ``language`` ("Mon, Mar 4, 2030").
+
+    Built with the same Babel call as the app (``timefmt.fmt_day``), so that a new CLDR
+    release changing a locale's pattern does not fail the tests of e-mails; the patterns
+    themselves are checked once, in ``tests/test_locale.py``.
+    """
+    return format_skeleton(
+        "yMMMEd",
+        (FIRST_SESSION + timedelta(days=later)).astimezone(ZoneInfo("Asia/Baku")),
+        locale=language,
+    )
 
 
 def course(make: Any, *, language: str = "en", sessions: int = 3, **cohort: Any) -> Any:

@@ -10,7 +10,7 @@ import icalendar
 import pytest
 import sqlalchemy as sa
 
-from tests.mail_fixtures import course
+from tests.mail_fixtures import course, first_day
 from trainingmgr.accounts.models import Role
 from trainingmgr.certificates.models import Certificate
 from trainingmgr.cohorts import services as cohorts
@@ -57,17 +57,11 @@ def sessions_of(cohort: Any) -> list[Session]:
 # --------------------------------------------------------------------------- enrolment
 
 
-@pytest.mark.parametrize(
-    ("language", "first_session"),
-    [
-        ("en", "Mon, Mar 4, 2030, 09:00–12:00"),
-        ("ru", "пн, 4 мар. 2030\u202fг., 09:00–12:00"),
-        ("az", "4 mar 2030, B.e., 09:00–12:00"),
-    ],
-)
+@pytest.mark.parametrize("language", ["en", "ru", "az"])
 def test_enrolling_someone_queues_a_confirmation_in_the_cohorts_language(
-    db_session: Any, make: Any, language: str, first_session: str
+    db_session: Any, make: Any, language: str
 ) -> None:
+    first_session = f"{first_day(language)}, 09:00–12:00"  # the day in the cohort's language
     cohort = course(make, language=language)
     person = make.person(first_name="Ləman", last_name="Əliyeva", email="leman@example.org")
 
@@ -142,7 +136,7 @@ def test_a_bilingual_cohort_writes_in_each_persons_own_language(db_session: Any,
     enrolments.enrol_people(cohort.id, [russian.id, no_account.id], actor=None)
 
     rows = {r.recipient: r for r in outbox()}
-    assert "пн, 4 мар. 2030\u202fг." in text_of(rows["ivan@example.org"])
+    assert first_day("ru") in text_of(rows["ivan@example.org"])
     assert rows["ivan@example.org"].user_id == russian.user.id
     assert "Mon, Mar 4, 2030" in text_of(rows["guest@example.org"])
 
@@ -263,8 +257,8 @@ def test_cancelling_and_restoring_a_session_are_announced(db_session: Any, make:
     restored = outbox("session_changed")[len(cancelled) :]
 
     assert len(cancelled) == len(restored) == 2
-    assert cancelled[0].subject.startswith("Отменено: Day 2, вт, 5 мар. 2030\u202fг.")
-    assert "вт, 5 мар. 2030\u202fг., 09:00–12:00" in text_of(cancelled[0])
+    assert cancelled[0].subject.startswith(f"Отменено: Day 2, {first_day('ru', later=1)}")
+    assert f"{first_day('ru', later=1)}, 09:00–12:00" in text_of(cancelled[0])
     events = {str(e["summary"]): e for e in calendar_of(cancelled[0]).walk("VEVENT")}
     assert str(events["Day 2"]["status"]) == "CANCELLED"
     assert restored[0].subject.startswith("Снова в расписании: Day 2")

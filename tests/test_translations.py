@@ -20,7 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import force_locale
 
-from tests.mail_fixtures import course
+from tests.mail_fixtures import course, first_day
 from trainingmgr.accounts.models import Role
 from trainingmgr.attendance.models import AttendanceStatus
 from trainingmgr.certificates.eligibility import eligibility
@@ -115,7 +115,13 @@ def test_the_compiled_catalogues_in_the_repository_are_up_to_date(locale: str) -
     with mo.open("rb") as f:
         committed = gettext.GNUTranslations(f)
     expected = gettext.GNUTranslations(fresh)
-    assert committed._catalog == expected._catalog  # type: ignore[attr-defined]
+    # The messages, not the header: it names the compiler's version ("Generated-By: Babel
+    # 2.19.0"), which changes with every Babel release and means nothing to a reader.
+    assert messages(committed) == messages(expected)
+
+
+def messages(translations: gettext.GNUTranslations) -> dict[Any, str]:
+    return {k: v for k, v in translations._catalog.items() if k != ""}  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -156,7 +162,7 @@ ENROLMENT_MAIL = {
             "Даты:",
             "Место: ADA University, Baku",
             "Расписание (время:",
-            "- пн, 4 мар. 2030\u202fг., 09:00–12:00: Day 1",
+            f"- {first_day('ru')}, 09:00–12:00: Day 1",
             "Приложенный файл",
             "Страница Вашего обучения: https://training.example.org/",
             "Ждём Вас!",
@@ -171,7 +177,7 @@ ENROLMENT_MAIL = {
             "Tarixlər:",
             "Yer: ADA University, Baku",
             "Cədvəl (vaxt:",
-            "- 4 mar 2030, B.e., 09:00–12:00: Day 1",
+            f"- {first_day('az')}, 09:00–12:00: Day 1",
             "Əlavə olunmuş",
             "Təlim səhifəniz: https://training.example.org/",
             "Sizi gözləyirik.",
@@ -234,8 +240,8 @@ def test_a_bilingual_cohort_writes_russian_to_a_russian_speaker(db_session: Any,
 @pytest.mark.parametrize(
     ("language", "subject", "line"),
     [
-        ("ru", "Отменено: Day 1, пн, 4 мар. 2030\u202fг.", "Занятие «Day 1»"),
-        ("az", "Ləğv edildi: Day 1, 4 mar 2030, B.e.", "“Day 1” məşğələsi"),
+        ("ru", f"Отменено: Day 1, {first_day('ru')}", "Занятие «Day 1»"),
+        ("az", f"Ləğv edildi: Day 1, {first_day('az')}", "“Day 1” məşğələsi"),
     ],
 )
 def test_a_cancelled_session_is_announced_in_the_cohorts_language(
