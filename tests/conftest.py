@@ -24,6 +24,7 @@ from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from tests import factories
 from trainingmgr import create_app
 from trainingmgr.accounts.models import Role, User
+from trainingmgr.core import sqlite
 from trainingmgr.extensions import db, limiter
 
 DATA = Path(__file__).parent / "data"
@@ -53,6 +54,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         }
     )
     with application.app_context():
+        # The test's own reads must not hold the write lock of a live server (browser tests).
+        sqlite.use_deferred_transactions(db.engine)
         db.drop_all()
         _drop_alembic_version()
         db.create_all()

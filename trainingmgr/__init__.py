@@ -13,10 +13,9 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from flask import Flask, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from trainingmgr.config import ROOT, load_config
+from trainingmgr.core import sqlite as _sqlite  # noqa: F401  (SQLite settings per connection)
 from trainingmgr.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 # Import every model module so metadata (and Alembic) sees the whole schema.
@@ -51,28 +50,6 @@ DOMAINS = (
     "audit",
     "ops",
 )
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """SQLite enforces foreign keys only when asked, per connection.
-
-    The driver's own transaction handling is switched off so that SQLAlchemy emits BEGIN
-    itself (see ``_sqlite_begin``): SAVEPOINTs and transactional DDL then work as on
-    PostgreSQL (SQLAlchemy's documented recipe for pysqlite).
-    """
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.close()
-
-
-@event.listens_for(Engine, "begin")
-def _sqlite_begin(conn: Any) -> None:
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
 
 
 def _select_locale() -> str | None:

@@ -67,15 +67,6 @@ def live_app(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[F
             "MAIL_BACKEND": "memory",
         }
     )
-    with served.app_context():
-        if db.engine.dialect.name == "sqlite":
-            # In WAL mode the test's own reads (e.g. of a user it just committed) do not stop
-            # the server from writing; the default journal would block it until the test ends.
-            raw = db.engine.raw_connection()
-            try:
-                raw.driver_connection.execute("PRAGMA journal_mode=WAL")
-            finally:
-                raw.close()
     yield served
     with served.app_context():
         db.engine.dispose()
