@@ -119,6 +119,22 @@ def test_the_command_prints_the_summary_and_the_demo_sign_ins(app: Flask, db_ses
     assert "demo-password" in first.output
 
 
+def test_the_demo_is_refused_in_production_and_writes_nothing(
+    app: Flask, db_session: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "TRAININGMGR_ENV", "production")
+    before = row_counts()
+
+    result = app.test_cli_runner().invoke(args=["demo"])
+
+    assert result.exit_code != 0
+    assert "Refused: TRAININGMGR_ENV is production" in result.output
+    assert "create-user" in result.output  # says what to do instead
+    assert "demo-password" not in result.output
+    assert row_counts() == before
+    assert db_session.scalar(sa.select(User).where(User.email == "admin@example.org")) is None
+
+
 # e-mail -> (role, home page, texts shown there)
 HOMES = {
     "admin@example.org": (Role.ADMIN, "/dashboard", ["MMDP", "RTCM-TOT"]),

@@ -39,7 +39,10 @@ def register(app: Flask) -> None:
         """Load realistic demo data. Safe to run again: nothing is duplicated."""
         from trainingmgr import demo as demo_data
 
-        summary = demo_data.load()
+        try:
+            summary = demo_data.load()
+        except demo_data.DemoRefused as exc:
+            raise click.ClickException(str(exc)) from exc
         click.echo(summary)
         click.echo("")
         click.echo("Demo sign-ins (password: demo-password):")

@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from anyascii import anyascii
+from flask import current_app
 
 from trainingmgr.accounts import services as accounts
 from trainingmgr.accounts.models import Role, User
@@ -1337,8 +1338,27 @@ def _min_hours(sessions: list[_SessionPlan], pct: int) -> Decimal:
     return (Decimal(int(seconds)) / 3600 * pct / 100).quantize(Decimal("0.1"))
 
 
+class DemoRefused(Exception):
+    """The demo would be loaded into a production database."""
+
+
+def refuse_in_production() -> None:
+    """The demo creates accounts whose password is printed in the README: never in production."""
+    if current_app.config.get("TRAININGMGR_ENV") == "production":
+        raise DemoRefused(
+            "Refused: TRAININGMGR_ENV is production. The demo creates accounts such as "
+            "admin@example.org whose password is published in the README, so it never loads "
+            "into a production database. Create real accounts with "
+            "`flask --app app create-user EMAIL --role admin`."
+        )
+
+
 def load(now: datetime | None = None) -> str:
-    """Load the demo data (dates relative to ``now``), commit, and say what was created."""
+    """Load the demo data (dates relative to ``now``), commit, and say what was created.
+
+    Raises ``DemoRefused``, writing nothing, in production.
+    """
+    refuse_in_production()
     started = utcnow()
     loader = _Loader(now or started)
     loader.run()
