@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -21,7 +20,9 @@ from trainingmgr.accounts.models import Role
 from trainingmgr.audit.models import AuditEvent
 from trainingmgr.cohorts.models import CohortStatus, Enrolment, EnrolmentStatus
 from trainingmgr.core.errors import DomainError
+from trainingmgr.extensions import db
 from trainingmgr.imports import services, storage
+from trainingmgr.imports.models import PendingUpload
 from trainingmgr.imports.parsing import ImportFileError
 from trainingmgr.imports.validation import Verdict
 from trainingmgr.people.models import Person, Sex
@@ -783,12 +784,11 @@ def test_unreadable_files_get_a_message_on_the_upload_page(
     client: FlaskClient, coordinator: Any, make: Any, app: Flask, name: str, message: str
 ) -> None:
     cohort = make.cohort()
-    before = set(storage.upload_dir().iterdir()) if app else set()
     response = upload(client, f"/cohorts/{cohort.id}/import", read(f"broken/{name}"), name)
     assert response.status_code == 200
     assert message in response.text
     assert 'class="invalid-feedback"' in response.text
-    assert set(storage.upload_dir().iterdir()) == before  # nothing kept
+    assert pending_uploads() == 0  # nothing kept
 
 
 def test_an_upload_without_a_file_is_refused(client: FlaskClient, coordinator: Any) -> None:
@@ -877,40 +877,43 @@ def test_uploads_belong_to_their_uploader_and_expire(
     assert client.get("/import/not-a-token").status_code == 404
     assert client.get("/import/" + "A" * 32).status_code == 302  # well formed, unknown
     user = login(Role.COORDINATOR)
-    with app.test_request_context():
-        old = storage.save_upload(
-            b"First name,Last name,Email\nA,B,a@x.org\n", "o.csv", user_id=user.id, cohort_id=None
-        )
-        data_path, meta_path = (
-            storage.upload_dir() / old.token,
-            storage.upload_dir() / f"{old.token}.json",
-        )
-        stale = (old.uploaded_at - timedelta(days=2)).timestamp()
-        os.utime(data_path, (stale, stale))
-        os.utime(meta_path, (stale, stale))
-        meta_path.write_text(
-            meta_path.read_text().replace(
-                old.uploaded_at.isoformat(), (old.uploaded_at - timedelta(days=2)).isoformat()
-            )
-        )
-        os.utime(meta_path, (stale, stale))
+    old = storage.save_upload(
+        b"First name,Last name,Email\nA,B,a@x.org\n", "o.csv", user_id=user.id, cohort_id=None
+    )
+    db.session.get(PendingUpload, old.token).uploaded_at = old.uploaded_at - timedelta(days=2)
+    db.session.commit()
     response = client.get(f"/import/{old.token}")
     assert response.status_code == 302
     assert "expired" in client.get(response.headers["Location"]).text
-    with app.test_request_context():
-        kept = storage.save_upload(b"x", "k.csv", user_id=user.id, cohort_id=None)
-        assert storage.purge_expired() == 0
-        assert (storage.upload_dir() / kept.token).exists()
-        storage.delete_upload(kept.token)
 
 
-def test_the_stored_file_is_purged_after_a_day(app: Flask, db_session: Any) -> None:
-    with app.test_request_context():
-        kept = storage.save_upload(b"x", "k.csv", user_id=1, cohort_id=None)
-        assert storage.purge_expired(kept.uploaded_at + timedelta(days=1, minutes=1)) >= 1
-        assert not (storage.upload_dir() / kept.token).exists()
-        with pytest.raises(DomainError, match="expired"):
-            storage.load_upload(kept.token, 1)
+def test_an_upload_is_purged_after_a_day(db_session: Any, make: Any) -> None:
+    user = make.user(Role.COORDINATOR)
+    kept = storage.save_upload(b"x", "k.csv", user_id=user.id, cohort_id=None)
+    assert storage.purge_expired() == 0
+    assert storage.load_upload(kept.token, user.id).data == b"x"
+    assert storage.purge_expired(kept.uploaded_at + timedelta(days=1, minutes=1)) == 1
+    assert pending_uploads() == 0
+    with pytest.raises(DomainError, match="expired"):
+        storage.load_upload(kept.token, user.id)
+
+
+def test_a_confirmed_import_forgets_its_upload(
+    client: FlaskClient, coordinator: Any, db_session: Any
+) -> None:
+    token = token_of(upload(client, "/people/import", read("participants_cp1251.csv"), "c.csv"))
+    assert pending_uploads() == 1
+    response = client.post(
+        f"/import/{token}/confirm", data=form_of(client.get(f"/import/{token}").text)
+    )
+    assert response.status_code == 302
+    assert pending_uploads() == 0
+    again = client.get(f"/import/{token}")  # Back, or a second tab: the file is gone
+    assert "expired or was already imported" in client.get(again.headers["Location"]).text
+
+
+def pending_uploads() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(PendingUpload)) or 0
 
 
 def test_unknown_cohort_is_404(client: FlaskClient, coordinator: Any) -> None:

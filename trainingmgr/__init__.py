@@ -28,6 +28,7 @@ from trainingmgr.certificates import models as _certificates_models  # noqa: F40
 from trainingmgr.audit import models as _audit_models  # noqa: F401  isort: skip
 from trainingmgr.organisation import models as _organisation_models  # noqa: F401  isort: skip
 from trainingmgr.mail import models as _mail_models  # noqa: F401  isort: skip
+from trainingmgr.imports import models as _imports_models  # noqa: F401  isort: skip
 
 
 # Domains whose ``views.bp`` blueprint is registered, in this order, when it exists.

@@ -99,6 +99,7 @@ def _upload(cohort: Cohort | None) -> str | Response:
                 user_id=current_user.id,
                 cohort_id=cohort.id if cohort is not None else None,
             )
+            db.session.commit()
             return redirect(url_for(".preview", token=upload.token))
     return render_template(
         "imports/upload.html",
@@ -226,6 +227,7 @@ def confirm(token: str) -> str | Response:
             signature=form.signature.data or None,
             programme_ids=managed_programme_ids(),
         )
+        storage.delete_upload(token)  # used: gone with the import, in the same transaction
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -241,7 +243,6 @@ def confirm(token: str) -> str | Response:
             "danger",
         )
         return _render_preview(upload, cohort, form, mapping, sheet, include)
-    storage.delete_upload(token)
     flash(summary.message(), "info" if summary.nothing else "success")
     return redirect(_target_url(cohort))
 
