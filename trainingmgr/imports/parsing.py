@@ -19,6 +19,7 @@ import io
 import itertools
 import re
 import unicodedata
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -32,6 +33,18 @@ from trainingmgr.imports.mapping import recognised_count
 
 MAX_ROWS = 20_000
 MAX_COLUMNS = 100
+MAX_CELL_CHARS = 2_000  # a name, an address, a note: never a page of text
+# Rows are read one at a time and never all kept: reading stops after this many blank rows
+# in a row (a sheet formatted down to row 1,048,576, or a crafted file of millions of empty
+# rows), and at this many rows in all, blank ones included.
+BLANK_RUN_LIMIT = 2_000
+MAX_SCANNED_ROWS = MAX_ROWS + 10_000
+# An XLSX file is a ZIP archive of XML: its declared sizes are checked before anything is
+# unpacked (Python's zipfile never inflates past a member's declared size), so a small file
+# cannot unpack into gigabytes.
+MAX_UNPACKED_BYTES = 60 * 1024 * 1024
+MAX_SHARED_STRINGS_BYTES = 8 * 1024 * 1024  # every shared string is held in memory
+MAX_ARCHIVE_MEMBERS = 500
 # The header row is looked for among the first rows that are not blank.
 HEADER_SEARCH_ROWS = 30
 # Legacy code pages considered when a CSV file is not UTF-8, in order of preference on a tie.
@@ -243,13 +256,50 @@ def _read_csv(data: bytes) -> Table:
 # --- Excel workbooks ----------------------------------------------------------------------
 
 
+def _unreadable_workbook() -> ImportFileError:
+    return ImportFileError(
+        _(
+            "This file could not be read as an Excel workbook (.xlsx): it may be damaged, "
+            "protected by a password, or another kind of file. Save it again as .xlsx or CSV."
+        )
+    )
+
+
+def check_archive(data: bytes) -> None:
+    """Refuse a workbook that would unpack into more than the limits allow, before unpacking.
+
+    The sizes checked are the ones the archive declares; zipfile stops inflating a member at
+    its declared size, so they bound what reading the workbook can cost.
+    """
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise _unreadable_workbook() from exc
+    too_big = ImportFileError(
+        _(
+            "This workbook unpacks to more than %(mb)s MB, far more than a list of "
+            "participants needs: it may hold pictures, formatting down to the last row, or be "
+            "built to overload the server. Copy the participants into a new workbook, or save "
+            "it as CSV, and upload that.",
+            mb=MAX_UNPACKED_BYTES // (1024 * 1024),
+        )
+    )
+    if len(members) > MAX_ARCHIVE_MEMBERS:
+        raise too_big
+    if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
+        raise too_big
+    for member in members:
+        if member.filename.lower().endswith("sharedstrings.xml") and (
+            member.file_size > MAX_SHARED_STRINGS_BYTES
+        ):
+            raise too_big
+
+
 def _read_xlsx(data: bytes, sheet: str | None) -> Table:
     import openpyxl
 
-    unreadable = _(
-        "This file could not be read as an Excel workbook (.xlsx): it may be damaged, "
-        "protected by a password, or another kind of file. Save it again as .xlsx or CSV."
-    )
+    check_archive(data)
+    unreadable = _unreadable_workbook()
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds of errors for a foreign file
@@ -313,27 +363,52 @@ def cell_text(value: Any) -> str:
 
 
 def _numbered(rows: Any) -> list[tuple[int, list[str]]]:
-    """Non-blank rows as (row number, cells as text), trailing empty cells dropped."""
+    """Non-blank rows as (row number, cells as text), trailing empty cells dropped.
+
+    Reading stops after ``BLANK_RUN_LIMIT`` blank rows in a row (what follows is formatting,
+    not participants) and refuses a file of more than ``MAX_SCANNED_ROWS`` rows in all.
+    """
     result: list[tuple[int, list[str]]] = []
-    for number, raw in rows:
-        cells = [cell_text(v) for v in raw]
+    blank_run = 0
+    for scanned, (number, raw) in enumerate(rows, start=1):
+        if scanned > MAX_SCANNED_ROWS:
+            raise _too_many_rows()
+        if len(raw) > MAX_COLUMNS and any(v not in (None, "") for v in raw[MAX_COLUMNS:]):
+            raise _too_many_columns(number)
+        cells = [cell_text(v) for v in raw[:MAX_COLUMNS]]
         while cells and not cells[-1]:
             cells.pop()
         if not cells:
+            blank_run += 1
+            if blank_run >= BLANK_RUN_LIMIT:
+                break
             continue
-        if len(cells) > MAX_COLUMNS:
-            raise ImportFileError(
-                _(
-                    "Row %(line)s has more than %(max)s columns: this does not look like a list "
-                    "of participants.",
-                    line=number,
-                    max=MAX_COLUMNS,
+        blank_run = 0
+        for value in cells:
+            if len(value) > MAX_CELL_CHARS:
+                raise ImportFileError(
+                    _(
+                        "Row %(line)s has a cell of more than %(max)s characters: this does "
+                        "not look like a list of participants.",
+                        line=number,
+                        max=MAX_CELL_CHARS,
+                    )
                 )
-            )
         result.append((number, cells))
         if len(result) > MAX_ROWS + HEADER_SEARCH_ROWS:
             raise _too_many_rows()
     return result
+
+
+def _too_many_columns(line: int) -> ImportFileError:
+    return ImportFileError(
+        _(
+            "Row %(line)s has more than %(max)s columns: this does not look like a list "
+            "of participants.",
+            line=line,
+            max=MAX_COLUMNS,
+        )
+    )
 
 
 def _too_many_rows() -> ImportFileError:
