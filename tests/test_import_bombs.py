@@ -161,3 +161,40 @@ def test_too_many_columns_with_values_are_refused_but_empty_ones_are_ignored() -
     filled = [["First name", "Last name"], ["Ann", "Smith"] + ["x"] * 150]
     with pytest.raises(ImportFileError, match="Row 2 has more than 100 columns"):
         read_table(workbook(filled), "filled.xlsx")
+
+
+# --- mixed encodings -----------------------------------------------------------------------
+
+
+def test_a_csv_mixing_utf8_and_legacy_rows_is_refused_with_the_rows() -> None:
+    data = (
+        b"First name,Last name\n"
+        + "Ləman,Əliyeva\n".encode()
+        + "Иван,Петров\n".encode("cp1251")
+        + "Gül,Şahin\n".encode("cp1254")
+    )
+    with pytest.raises(ImportFileError, match=r"mixes text encodings.*: row 2 is not written"):
+        read_table(data, "mixed.csv")
+
+
+def test_a_csv_mixing_two_code_pages_is_refused_with_the_rows() -> None:
+    data = (
+        b"First name,Last name\n"
+        + "Иван,Петров\n".encode("cp1251")
+        + "Ольга,Смирнова\n".encode("cp1251")
+        + "Gül,Şahin\n".encode("cp1254")
+    )
+    with pytest.raises(ImportFileError, match="row 4 is not written"):
+        read_table(data, "mixed.csv")
+
+
+@pytest.mark.parametrize("encoding", ["cp1251", "cp1254", "cp1252", "utf-8"])
+def test_a_csv_in_one_encoding_is_still_read(encoding: str) -> None:
+    names = {
+        "cp1251": ("Иван", "Петров"),
+        "cp1254": ("Şükrü", "Yılmaz"),
+        "cp1252": ("Zoë", "Müller"),
+        "utf-8": ("Ləman", "Əliyeva"),
+    }[encoding]
+    data = ("First name,Last name\nAnn,Smith\n" + ",".join(names) + "\n").encode(encoding)
+    assert read_table(data, "one.csv").rows[1].cells == names

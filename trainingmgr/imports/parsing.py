@@ -27,6 +27,7 @@ from pathlib import PurePath
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from trainingmgr.core.errors import DomainError
 from trainingmgr.imports.mapping import recognised_count
@@ -137,6 +138,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    _refuse_mixed_unicode(data)
     best: tuple[float, int, str, str] | None = None
     for rank, encoding in enumerate(LEGACY_ENCODINGS):
         try:
@@ -148,7 +150,66 @@ def decode_text(data: bytes) -> tuple[str, str]:
             best = candidate
     if best is None:  # not text in any code page we know: let the binary check refuse it
         return data.decode("latin-1"), "latin-1"
+    _refuse_mixed_code_pages(data, best[3])
     return best[2], best[3]
+
+
+def _mixed_encodings(rows: list[int]) -> ImportFileError:
+    shown = ", ".join(str(n) for n in rows[:10]) + (" …" if len(rows) > 10 else "")
+    return ImportFileError(
+        ngettext(
+            "The file mixes text encodings, so some names would be imported garbled: row "
+            "%(rows)s is not written like the rest of the file. This happens when lists "
+            'from different computers are pasted together. Open it, save it as "CSV UTF-8", '
+            "check the names in this row, and upload it again.",
+            "The file mixes text encodings, so some names would be imported garbled: rows "
+            "%(rows)s are not written like the rest of the file. This happens when lists "
+            'from different computers are pasted together. Open it, save it as "CSV UTF-8", '
+            "check the names in these rows, and upload it again.",
+            len(rows),
+            rows=shown,
+        )
+    )
+
+
+def _non_ascii_lines(data: bytes) -> list[tuple[int, bytes]]:
+    """(line number, bytes) of each line with non-ASCII bytes (line numbers as an editor
+    counts them; a quoted cell across lines is rare in lists of names)."""
+    return [(n, line) for n, line in enumerate(data.split(b"\n"), start=1) if not line.isascii()]
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _refuse_mixed_unicode(data: bytes) -> None:
+    """A file that is not UTF-8 as a whole but has UTF-8 lines mixes two encodings."""
+    lines = _non_ascii_lines(data)
+    utf8 = [n for n, line in lines if _is_utf8(line)]
+    other = [n for n, line in lines if not _is_utf8(line)]
+    if utf8 and other:
+        raise _mixed_encodings(other if len(other) <= len(utf8) else utf8)
+
+
+def _refuse_mixed_code_pages(data: bytes, chosen: str) -> None:
+    """Refuse a file where some lines read plausibly only in another code page than the one
+    chosen for the file (a cp1251 row among cp1254 ones reads "Gьl Юahin")."""
+    odd = []
+    for number, line in _non_ascii_lines(data):
+        scores = {}
+        for encoding in LEGACY_ENCODINGS:
+            try:
+                scores[encoding] = _plausibility(line.decode(encoding), encoding)
+            except UnicodeDecodeError:
+                continue
+        if chosen in scores and scores[chosen] < 0 < max(scores.values()):
+            odd.append(number)
+    if odd:
+        raise _mixed_encodings(odd)
 
 
 _LETTERS = re.compile(r"[^\W\d_]+")
