@@ -76,7 +76,9 @@ def _select_locale() -> str | None:
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application. ``config`` overrides settings read from the environment."""
     settings = load_config(config)
-    app = Flask(
+    from trainingmgr.ops import database
+
+    app = database.RetryingFlask(
         __name__,
         instance_path=settings["INSTANCE_PATH"],
         template_folder=str(ROOT / "templates"),
@@ -115,6 +117,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from trainingmgr import errors, templating
 
     errors.register(app)
+    database.register(app)  # 503 with Retry-After when the database cannot be reached
     templating.register(app)
 
     from trainingmgr.cli import register as register_cli

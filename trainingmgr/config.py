@@ -80,7 +80,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Database trouble (docs/production.md): seconds to wait for a new connection, and
+        # PostgreSQL's limit on one statement; then pages answer 503 with Retry-After.
+        "DATABASE_CONNECT_TIMEOUT": _int("DATABASE_CONNECT_TIMEOUT", 5),
+        "DATABASE_STATEMENT_TIMEOUT": _int("DATABASE_STATEMENT_TIMEOUT", 30),
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "MAX_UPLOAD_MB": _int("MAX_UPLOAD_MB", 10),
         "WTF_CSRF_TIME_LIMIT": None,
@@ -133,4 +136,32 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     }
     config["MAX_CONTENT_LENGTH"] = None  # uploads are size-checked by the import service
     config.update(overrides)
+    config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        engine_options(
+            config["SQLALCHEMY_DATABASE_URI"],
+            connect_timeout=config["DATABASE_CONNECT_TIMEOUT"],
+            statement_timeout=config["DATABASE_STATEMENT_TIMEOUT"],
+        ),
+    )
     return config
+
+
+def engine_options(url: str, *, connect_timeout: int, statement_timeout: int) -> dict[str, Any]:
+    """Connection settings that keep a half-open network or a hung database from blocking
+    every worker: bounded waits for a connection, a TCP timeout on unanswered packets, and a
+    statement timeout (PostgreSQL). SQLite needs none of them."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        options["pool_timeout"] = max(connect_timeout, 1) * 2  # waiting for a pooled one
+        options["connect_args"] = {
+            "connect_timeout": max(connect_timeout, 2),  # libpq's smallest useful value
+            # A connection whose packets go unanswered (half-open network) fails after this.
+            "tcp_user_timeout": max(connect_timeout, 2) * 2000,
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+            "options": f"-c statement_timeout={statement_timeout * 1000}",
+        }
+    return options
