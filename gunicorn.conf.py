@@ -72,3 +72,20 @@ access_log_format = (
 # Refuse absurd request lines and headers early.
 limit_request_line = 8190
 limit_request_fields = 100
+
+
+def refuse_per_process_rate_limits(env: dict[str, str], worker_count: int) -> None:
+    """In production, rate limits counted by each worker apart do not hold: with 5 workers a
+    limit of 5 sign-in links an hour lets about 25 through. Refuse to start then."""
+    production = env.get("TRAININGMGR_ENV") == "production"
+    storage = env.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if production and worker_count > 1 and storage.startswith("memory://"):
+        raise SystemExit(
+            f"Refusing to start {worker_count} workers with rate limits counted per process "
+            "(RATELIMIT_STORAGE_URI is memory://): each worker would count apart and the "
+            "documented limits would not hold. Set RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379 "
+            "(see docs/production.md), or WEB_CONCURRENCY=1."
+        )
+
+
+refuse_per_process_rate_limits(dict(os.environ), workers)

@@ -8,67 +8,39 @@ about SQLite, the database every new installation starts with.
 
 from __future__ import annotations
 
-import http.client
-import os
-import re
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
 
 from tests import factories
+from tests.servers import FLASK, Browser, app_environment, free_port, serving
 from trainingmgr import create_app
 from trainingmgr.accounts.models import Role
 from trainingmgr.attendance.models import AttendanceRecord
 from trainingmgr.cohorts.models import EnrolmentStatus
-from trainingmgr.config import ROOT
 from trainingmgr.extensions import db
 from trainingmgr.mail.models import OutboxMessage, OutboxStatus
 
 WAITLISTED = 24
 SESSIONS = 12
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
 class Seeded:
-    url: str
+    port: int
     cohort_id: int
     session_ids: list[int]
     enrolment_ids: list[int]
 
 
-def environment(tmp_path: Path, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
-    env.update(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'trainingmgr.sqlite3'}",
-        INSTANCE_PATH=str(tmp_path),
-        SECRET_KEY="concurrency-test",
-        TRAININGMGR_ENV="development",
-        BASE_URL=f"http://127.0.0.1:{port}",
-        MAIL_DELIVERY_IN_PROCESS="1",  # as `make run` sets it
-        MAIL_BACKEND="console",
-        WORKER_POLL_SECONDS="1",  # the shortest wait between two deliveries
-    )
-    return env
-
-
-def seed(env: dict[str, str]) -> tuple[int, list[int], list[int], str]:
+def seed(env: dict[str, str]) -> tuple[int, list[int], list[int]]:
     """A coordinator, a cohort with 24 people on its waitlist and 12 sessions of 1 person."""
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "INSTANCE_PATH": env["INSTANCE_PATH"]}
@@ -93,86 +65,42 @@ def seed(env: dict[str, str]) -> tuple[int, list[int], list[int], str]:
             for i in range(WAITLISTED)
         ]
         db.session.commit()
-        result = (cohort.id, [s.id for s in sessions], [enrolled.id], user.email)
+        result = (cohort.id, [s.id for s in sessions], [enrolled.id])
         del waiting
         db.session.remove()
         db.engine.dispose()
     return result
 
 
-class Browser:
-    """A client keeping its own cookies (the session cookie is copied from a signed-in one)."""
-
-    def __init__(self, port: int, cookie: str = "") -> None:
-        self.port = port
-        self.cookie = cookie
-
-    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        headers = {"Cookie": self.cookie} if self.cookie else {}
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            text = response.read().decode("utf-8", "replace")
-            set_cookie = response.getheader("Set-Cookie")
-            if set_cookie:
-                self.cookie = set_cookie.split(";", 1)[0]
-            return response.status, text
-        finally:
-            conn.close()
-
-
 @pytest.fixture
 def make_run_server(tmp_path: Path) -> Iterator[tuple[Seeded, subprocess.Popen[str]]]:
     port = free_port()
-    env = environment(tmp_path, port)
-    flask = [sys.executable, "-m", "flask", "--app", "app"]
-    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
-    cohort_id, session_ids, enrolment_ids, _email = seed(env)
-    server = subprocess.Popen(
-        [*flask, "run", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+    env = app_environment(
+        tmp_path,
+        port,
+        MAIL_DELIVERY_IN_PROCESS="1",  # as `make run` sets it
+        WORKER_POLL_SECONDS="1",  # the shortest wait between two deliveries
     )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("the server did not start: " + (server.stderr.read() or ""))
-                time.sleep(0.1)
-        yield Seeded(f"http://127.0.0.1:{port}", cohort_id, session_ids, enrolment_ids), server
-    finally:
-        server.terminate()
-        server.wait(10)
+    cohort_id, session_ids, enrolment_ids = seed(env)
+    command = [*FLASK, "run", "--host", "127.0.0.1", "--port", str(port)]
+    with serving(command, env, port) as server:
+        yield Seeded(port, cohort_id, session_ids, enrolment_ids), server
 
 
 def test_many_writing_requests_at_once_never_meet_a_locked_database(
     make_run_server: tuple[Seeded, subprocess.Popen[str]], tmp_path: Path
 ) -> None:
     seeded, server = make_run_server
-    port = int(seeded.url.rsplit(":", 1)[1])
+    port = seeded.port
     browser = Browser(port)
-    _status, page = browser.request("GET", "/login")
-    token = CSRF.search(page).group(1)  # type: ignore[union-attr]
+    token = browser.csrf_token("/login")
     status, _ = browser.request(
         "POST",
         "/login",
         {"csrf_token": token, "email": "coordinator@example.org", "password": factories.PASSWORD},
     )
     assert status == 302, "the coordinator could not sign in"
-    _status, page = browser.request("GET", f"/cohorts/{seeded.cohort_id}")
-    token = CSRF.search(page).group(1)  # type: ignore[union-attr]
+    token = browser.csrf_token(f"/cohorts/{seeded.cohort_id}")
 
     def promote(_: int) -> int:
         client = Browser(port, browser.cookie)
