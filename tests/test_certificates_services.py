@@ -503,9 +503,9 @@ def test_a_snapshot_from_before_images_were_kept_still_renders(make: Any, db_ses
     certificate.snapshot = old
     db.session.flush()
 
-    document = services.render_pdf(certificate)
+    document = services.render_snapshot(certificate)
 
-    assert document.startswith(b"%PDF-") and document == services.render_pdf(certificate)
+    assert document.startswith(b"%PDF-") and document == services.render_snapshot(certificate)
     assert images_in(document) == []
     assert "Ivan Petrov" in PdfReader(io.BytesIO(document)).pages[0].extract_text()
 

@@ -75,6 +75,8 @@ from reportlab.pdfgen.canvas import Canvas
 log = logging.getLogger(__name__)
 
 FONT_DIR = Path(__file__).parent / "fonts"
+# The layout version stored with each certificate issued by this module (1: pdf_v1.py).
+LAYOUT = 2
 PAGE_W, PAGE_H = landscape(A4)
 
 T = TypeVar("T")

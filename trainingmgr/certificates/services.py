@@ -384,6 +384,7 @@ def _new_certificates(
                 override_reason=reason,
             )
         )
+    _freeze(certificates)
     db.session.add_all(certificates)
     db.session.flush()
     for certificate, (enrolment, _s, _m, reason) in zip(certificates, items, strict=True):
@@ -536,20 +537,27 @@ def _check_valid(certificate: Certificate) -> None:
         raise DomainError(_("Only a valid certificate can be changed."), "status")
 
 
-def revoke(actor: Any, certificate: Certificate, reason: str) -> Certificate:
-    """Mark a valid certificate revoked (it stays, and verification says so). Audited."""
+def revoke(
+    actor: Any, certificate: Certificate, reason: str, *, public_note: str | None = None
+) -> Certificate:
+    """Mark a valid certificate revoked (it stays, and verification says so). Audited.
+
+    ``reason`` is internal (coordinators, audit trail); ``public_note``, optional, is what the
+    public verification page shows under "revoked"."""
     text = _required_reason(reason)
+    note = (public_note or "").strip() or None
     _check_valid(certificate)
     certificate.status = CertificateStatus.REVOKED
     certificate.revoked_at = utcnow()
     certificate.revoked_by_id = getattr(actor, "id", None)
     certificate.revoke_reason = text
+    certificate.revoke_public_note = note
     audit.record(
         "certificate.revoke",
         actor=actor,
         obj=certificate,
         programme_id=certificate.enrolment.cohort.programme_id,
-        changes={"status": ["valid", "revoked"], "reason": text},
+        changes={"status": ["valid", "revoked"], "reason": text, "public_note": note},
         summary=certificate.serial,
     )
     db.session.flush()
@@ -602,13 +610,40 @@ def find_by_code(text: str) -> Certificate | None:
     ).first()
 
 
+def _freeze(certificates: Sequence[Certificate]) -> None:
+    """Render each new certificate once, with the current layout and ``BASE_URL``, and keep
+    the bytes, their SHA-256 and the address printed: from now on that is the certificate.
+    At most one query (the images this process has not prepared yet)."""
+    keys = {key for c in certificates for key in pdf.image_keys(c.snapshot or {})}
+    images = load_assets(sorted(key for key in keys if not pdf.has_image(key)))
+    for certificate in certificates:
+        url = urls.verification_url(certificate.verification_code)
+        data = pdf.render_certificate(certificate.snapshot or {}, url, images)
+        certificate.layout = pdf.LAYOUT
+        certificate.pdf_url = url
+        certificate.pdf = data
+        certificate.pdf_sha256 = hashlib.sha256(data).hexdigest()
+
+
 def verification_url(certificate: Certificate) -> str:
-    return urls.verification_url(certificate.verification_code)
+    """The verification address printed on the certificate (as issued)."""
+    return certificate.pdf_url or urls.verification_url(certificate.verification_code)
 
 
 def render_pdf(certificate: Certificate) -> bytes:
-    """The certificate's PDF, from its snapshot and the images it names (the same bytes every
-    time). At most one query: for the images this process has not prepared yet."""
+    """The certificate's PDF: the bytes stored when it was issued.
+
+    Only a row made outside ``issue`` (an e-mail preview) has none; it is rendered from its
+    snapshot with the current layout."""
+    if certificate.pdf is not None:
+        return bytes(certificate.pdf)
+    return render_snapshot(certificate)
+
+
+def render_snapshot(certificate: Certificate) -> bytes:
+    """The certificate drawn afresh from its snapshot by the current layout (what it would
+    look like if issued now; never served for an issued certificate). At most one query,
+    for the images this process has not prepared yet."""
     snapshot = certificate.snapshot or {}
     missing = [key for key in pdf.image_keys(snapshot) if not pdf.has_image(key)]
     images = load_assets(missing)
@@ -616,4 +651,5 @@ def render_pdf(certificate: Certificate) -> bytes:
 
 
 def pdf_sha256(certificate: Certificate) -> str:
-    return hashlib.sha256(render_pdf(certificate)).hexdigest()
+    """The SHA-256 of the certificate's PDF, as stored when it was issued."""
+    return certificate.pdf_sha256 or hashlib.sha256(render_pdf(certificate)).hexdigest()

@@ -40,7 +40,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from trainingmgr.accounts.models import User
 from trainingmgr.certificates import export, services
 from trainingmgr.certificates.eligibility import Eligibility, eligibility, fmt_hours
-from trainingmgr.certificates.forms import IssueForm, ReasonForm
+from trainingmgr.certificates.forms import IssueForm, ReasonForm, RevokeForm
 from trainingmgr.certificates.models import Certificate, CertificateStatus
 from trainingmgr.cohorts.models import ACTIVE_ENROLMENT, Cohort, Enrolment
 from trainingmgr.core.permissions import coordinator_only, signed_in
@@ -355,7 +355,7 @@ def _change_view(
     action: str,
     cohort_id: int,
     certificate_id: int,
-    change: Callable[[Certificate, str], Any],
+    change: Callable[[Certificate, Any], Any],
     done: Callable[[Certificate, Any], str],
 ) -> str | BaseResponse:
     """The revoke and reissue pages: a valid certificate, a written reason, the service."""
@@ -364,10 +364,9 @@ def _change_view(
     refused = _changeable_or_back(cohort, certificate)
     if refused is not None:
         return refused
-    form = ReasonForm()
+    form = RevokeForm() if action == "revoke" else ReasonForm()
     if form.validate_on_submit():
-        reason = form.reason.data
-        result = _commit(lambda: change(certificate, reason), form)
+        result = _commit(lambda: change(certificate, form), form)
         if result is not None:
             flash(done(certificate, result), "success")
             return _back(cohort_id, certificate.enrolment_id)
@@ -390,7 +389,9 @@ def revoke(cohort_id: int, certificate_id: int) -> str | BaseResponse:
         "revoke",
         cohort_id,
         certificate_id,
-        lambda certificate, reason: services.revoke(_actor(), certificate, reason),
+        lambda certificate, form: services.revoke(
+            _actor(), certificate, form.reason.data, public_note=form.public_note.data
+        ),
         lambda certificate, _result: _(
             "Certificate %(serial)s revoked: the verification page now says so.",
             serial=certificate.serial,
@@ -407,7 +408,7 @@ def reissue(cohort_id: int, certificate_id: int) -> str | BaseResponse:
         "reissue",
         cohort_id,
         certificate_id,
-        lambda certificate, reason: services.reissue(_actor(), certificate, reason=reason),
+        lambda certificate, form: services.reissue(_actor(), certificate, reason=form.reason.data),
         lambda certificate, new: _(
             "Certificate %(new)s issued to %(name)s; it replaces %(old)s.",
             new=new.serial,
