@@ -707,3 +707,20 @@ def test_a_name_the_fonts_cannot_print_is_refused_and_nothing_is_written(
 
     assert "cannot print (王)" in refused.value.message
     assert certificates() == []
+
+
+def test_issue_to_all_issues_everyone_printable_and_names_the_others(
+    make: Any, db_session: Any
+) -> None:
+    cohort = course(make)
+    good = [attend(make, cohort, [P, P, P, P]) for _ in range(2)]
+    chinese = attend(make, cohort, [P, P, P, P], first_name="小明", last_name="王")
+
+    result = services.issue_all_eligible(make.user(), cohort)
+
+    assert sorted(c.enrolment_id for c in result.issued) == sorted(e.id for e in good)
+    assert [(e.id, letters) for e, letters in result.unprintable] == [
+        (chinese.id, ["小", "明", "王"])
+    ]
+    assert chinese.status == EnrolmentStatus.ENROLLED
+    assert len(certificates()) == 2

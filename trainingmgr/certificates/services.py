@@ -70,6 +70,9 @@ class IssueResult:
     # Eligible, but their certificate was revoked: a revocation sticks, so "issue all" leaves
     # them alone; a coordinator issues again one by one if it was a mistake.
     revoked: list[Enrolment] = field(default_factory=list)
+    # Eligible, but their name has letters no certificate font has: left out (the others are
+    # issued); the letters are named so the name or the fonts can be corrected.
+    unprintable: list[tuple[Enrolment, list[str]]] = field(default_factory=list)
 
 
 # --- Snapshot -----------------------------------------------------------------------------
@@ -406,23 +409,33 @@ def _new_certificates(
     return certificates
 
 
+def unprintable_letters(person: Any) -> list[str]:
+    """The letters of the person's names (as printed) that no certificate font has, each
+    once; [] when a certificate can print them."""
+    missing = [
+        char
+        for name in (person.full_name, person.name_latin or "")
+        for char in pdf.missing_glyphs(name)
+    ]
+    return list(dict.fromkeys(missing))
+
+
 def _check_printable(people: list[Any]) -> None:
     """Refuse (nothing written) names with letters no certificate font has: a certificate
     never shows a name with boxes instead of letters."""
     for person in people:
-        for name in (person.full_name, person.name_latin or ""):
-            missing = pdf.missing_glyphs(name)
-            if missing:
-                raise DomainError(
-                    _(
-                        "The name “%(name)s” has letters the certificate fonts cannot print "
-                        "(%(letters)s). Correct the name in the person's record, or ask an "
-                        "administrator to add a font for this script.",
-                        name=name,
-                        letters=" ".join(dict.fromkeys(missing)),
-                    ),
-                    "name",
-                )
+        missing = unprintable_letters(person)
+        if missing:
+            raise DomainError(
+                _(
+                    "The name “%(name)s” has letters the certificate fonts cannot print "
+                    "(%(letters)s). Correct the name in the person's record, or ask an "
+                    "administrator to add a font for this script.",
+                    name=person.full_name,
+                    letters=" ".join(missing),
+                ),
+                "name",
+            )
 
 
 def _mark_completed(
@@ -485,7 +498,8 @@ def issue_all_eligible(actor: Any, cohort: Cohort) -> IssueResult:
     """Certificates for every eligible active enrolment of ``cohort`` that has none yet.
 
     Enrolments whose certificate was revoked are left out (``IssueResult.revoked``): a
-    revocation is not undone by a bulk action.
+    revocation is not undone by a bulk action. So are names a certificate cannot print
+    (``IssueResult.unprintable``); everyone else is issued.
 
     A bounded number of queries whatever the cohort size, apart from the inserts.
     """
@@ -501,11 +515,13 @@ def issue_all_eligible(actor: Any, cohort: Cohort) -> IssueResult:
     existing = _valid_certificates(ids)
     revoked = _revoked_enrolment_ids([i for i in ids if i not in existing])
     results = eligibility(cohort.id, ids) if ids else {}
-    to_issue = [
+    candidates = [
         e
         for e in enrolments
         if e.id not in existing and e.id not in revoked and results[e.id].eligible
     ]
+    missing = {e.id: unprintable_letters(e.person) for e in candidates}
+    to_issue = [e for e in candidates if not missing[e.id]]
     attended = _attended_modules(cohort.id, [e.id for e in to_issue], _module_ids(programme))
     outcome = IssueResult(
         already=[existing[e.id] for e in enrolments if e.id in existing],
@@ -515,6 +531,7 @@ def issue_all_eligible(actor: Any, cohort: Cohort) -> IssueResult:
             if e.id not in existing and not results[e.id].eligible
         ],
         revoked=[e for e in enrolments if e.id in revoked and results[e.id].eligible],
+        unprintable=[(e, missing[e.id]) for e in candidates if missing[e.id]],
     )
     outcome.issued = _new_certificates(
         actor, [(e, results[e.id].summary, attended[e.id], None) for e in to_issue], cohort

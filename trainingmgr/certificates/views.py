@@ -172,6 +172,18 @@ class Overview:
         )
 
     @property
+    def unprintable(self) -> list[tuple[Enrolment, list[str]]]:
+        """Waiting participants whose names a certificate cannot print (issuing leaves them
+        out): warned about before anyone presses "issue to all"."""
+        found = []
+        for r in self.rows:
+            if r.result.eligible and r.certificate is None and not r.revoked:
+                letters = services.unprintable_letters(r.person)
+                if letters:
+                    found.append((r.enrolment, letters))
+        return found
+
+    @property
     def valid_total(self) -> int:
         return self.issued + sum(1 for c in self.others if c.status == CertificateStatus.VALID)
 
@@ -256,6 +268,7 @@ def cohort(cohort_id: int) -> str:
         overview=_overview(cohort),
         rule=rule_in_words(cohort),
         fmt_hours=fmt_hours,
+        unprintable_message=unprintable_message,
         # The public verification page, once that feature is registered.
         verification="verification.certificate" in current_app.view_functions,
     )
@@ -288,7 +301,30 @@ def issue_all(cohort_id: int) -> BaseResponse:
             ),
             "success" if result.issued else "info",
         )
+        if result.unprintable:
+            flash(unprintable_message(result.unprintable), "warning")
     return _back(cohort_id)
+
+
+def unprintable_message(people: list[tuple[Enrolment, list[str]]], *, before: bool = False) -> str:
+    """Who cannot get a certificate because of letters no certificate font has, in words
+    (``before``: on the page, before issuing)."""
+    names = "; ".join(
+        f"{enrolment.person.full_name} ({' '.join(letters)})" for enrolment, letters in people
+    )
+    if before:
+        return _(
+            "“Issue to all eligible” will leave out %(people)s: their names have letters the "
+            "certificate fonts cannot print. Correct the names, or ask an administrator to "
+            "add a font for these scripts in the organisation settings.",
+            people=names,
+        )
+    return _(
+        "Not issued, because their names have letters the certificate fonts cannot print: "
+        "%(people)s. Correct the names, or ask an administrator to add a font for these "
+        "scripts in the organisation settings.",
+        people=names,
+    )
 
 
 @bp.route("/cohorts/<int:cohort_id>/certificates/issue/<int:enrolment_id>", methods=["GET", "POST"])
