@@ -275,7 +275,7 @@ def test_snapshot_holds_the_name_in_its_script(
 
     snapshot = services.build_snapshot(enrolment)
 
-    assert snapshot["holder"] == {"name": f"{first} {last}", "name_latin": "Latin"}
+    assert snapshot["holder"] == {"name": f"{first} {last}", "name_latin": "Latin", "sex": None}
 
 
 def png(colour: tuple[int, int, int], size: tuple[int, int] = (120, 60)) -> bytes:

@@ -56,6 +56,7 @@ from trainingmgr.enrolments.services import STATUS_ACTION
 from trainingmgr.extensions import db
 from trainingmgr.mail import notify
 from trainingmgr.organisation.services import get_settings, signatories_for
+from trainingmgr.people.models import Sex
 from trainingmgr.programmes.models import PartnerRole, Programme
 
 
@@ -251,7 +252,12 @@ def build_snapshot(
     )
     return {
         "language": language,
-        "holder": {"name": person.full_name, "name_latin": person.name_latin or None},
+        "holder": {
+            "name": person.full_name,
+            "name_latin": person.name_latin or None,
+            # For languages whose wording agrees with it (Russian), when known.
+            "sex": person.sex.value if person.sex in _PRINTED_SEXES else None,
+        },
         "programme": {
             "code": programme.code,
             "title": programme.title,
@@ -272,6 +278,9 @@ def build_snapshot(
         "serial": serial,
         "issued_on": issued_on.isoformat() if issued_on else "",
     }
+
+
+_PRINTED_SEXES = (Sex.FEMALE, Sex.MALE)
 
 
 # --- Issuing ------------------------------------------------------------------------------
