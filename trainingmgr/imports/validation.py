@@ -253,9 +253,8 @@ def clean_row(source: SourceRow, mapping: list[str | None]) -> CleanRow:
         if field_name in mapping and field_name not in row.values and field_name not in refused:
             row.errors.append(_("%(field)s is missing.", field=FIELDS[field_name]))
     # One-word names (Suharto) are whole names: a first or a last name is enough.
-    if (
-        any(f in mapping for f in _NAMES)
-        and not any(f in row.values or f in refused for f in _NAMES)
+    if any(f in mapping for f in _NAMES) and not any(
+        f in row.values or f in refused for f in _NAMES
     ):
         row.errors.append(_("Enter a first name or a last name."))
     return row
