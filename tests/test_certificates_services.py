@@ -275,7 +275,7 @@ def test_snapshot_holds_the_name_in_its_script(
 
     snapshot = services.build_snapshot(enrolment)
 
-    assert snapshot["holder"] == {"name": f"{first} {last}", "name_latin": "Latin"}
+    assert snapshot["holder"] == {"name": f"{first} {last}", "name_latin": "Latin", "sex": None}
 
 
 def png(colour: tuple[int, int, int], size: tuple[int, int] = (120, 60)) -> bytes:
@@ -503,9 +503,9 @@ def test_a_snapshot_from_before_images_were_kept_still_renders(make: Any, db_ses
     certificate.snapshot = old
     db.session.flush()
 
-    document = services.render_pdf(certificate)
+    document = services.render_snapshot(certificate)
 
-    assert document.startswith(b"%PDF-") and document == services.render_pdf(certificate)
+    assert document.startswith(b"%PDF-") and document == services.render_snapshot(certificate)
     assert images_in(document) == []
     assert "Ivan Petrov" in PdfReader(io.BytesIO(document)).pages[0].extract_text()
 
@@ -707,3 +707,20 @@ def test_a_name_the_fonts_cannot_print_is_refused_and_nothing_is_written(
 
     assert "cannot print (王)" in refused.value.message
     assert certificates() == []
+
+
+def test_issue_to_all_issues_everyone_printable_and_names_the_others(
+    make: Any, db_session: Any
+) -> None:
+    cohort = course(make)
+    good = [attend(make, cohort, [P, P, P, P]) for _ in range(2)]
+    chinese = attend(make, cohort, [P, P, P, P], first_name="小明", last_name="王")
+
+    result = services.issue_all_eligible(make.user(), cohort)
+
+    assert sorted(c.enrolment_id for c in result.issued) == sorted(e.id for e in good)
+    assert [(e.id, letters) for e, letters in result.unprintable] == [
+        (chinese.id, ["小", "明", "王"])
+    ]
+    assert chinese.status == EnrolmentStatus.ENROLLED
+    assert len(certificates()) == 2

@@ -565,3 +565,24 @@ def test_a_cohort_named_in_another_script_keeps_its_name_in_the_file_name(
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith('attachment; filename="RTCM Gyandzha 2026 certificates.pdf"')
     assert "filename*=UTF-8''RTCM%20%D0%93%D1%8F%D0%BD%D0%B4%D0%B6%D0%B0" in disposition
+
+
+def test_the_page_warns_of_unprintable_names_and_issue_all_issues_the_others(
+    client: FlaskClient, login: Any, make: Any
+) -> None:
+    c = course(make)
+    c.ivan.person.first_name, c.ivan.person.last_name = "小明", "王"
+    db.session.flush()
+    coordinator_of(login, c.cohort)
+
+    before = client.get(c.url)
+    warning = before.text.split('data-testid="unprintable">')[1].split("</div>")[0]
+    assert f"will leave out {c.ivan.person.full_name} (小 明 王)" in warning
+    assert "organisation settings" in warning
+
+    page = client.post(f"{c.url}/issue-all", follow_redirects=True)
+
+    messages = flashes(page)
+    assert "1 issued, 0 already had one, 1 not eligible." in messages
+    assert any("Not issued" in m and "王" in m for m in messages)
+    assert [cert.enrolment_id for cert in certificates()] == [c.leman.id]

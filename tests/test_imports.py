@@ -301,7 +301,7 @@ def test_bad_values_are_errors_with_reasons(ctx: Any) -> None:
     assert "“not-an-email” is not a valid e-mail address" in reasons[3]
     assert "Unknown sex value “Q”" in reasons[4]
     assert "Unknown country “Atlantis”" in reasons[5]
-    assert reasons[6] == "First name is missing."
+    assert reasons[6] == "Enter a first name or a last name."
     assert reasons[7] == "E-mail is missing."
 
 
@@ -1020,3 +1020,21 @@ def test_cli_refuses_an_unknown_cohort(app: Flask, db_session: Any) -> None:
     )
     assert result.exit_code == 1
     assert "There is no cohort with id 999999." in result.output
+
+
+def test_one_word_names_and_joiners_are_kept_and_a_row_without_a_name_is_refused(
+    ctx: Any,
+) -> None:
+    data = csv_file(
+        row("", "Suharto", "suharto@example.org"),
+        row("Mina", "محمدی\u200cپور", "mina@example.org"),
+        row("", "", "nobody@example.org"),
+    )
+    preview = services.build_preview(data, "x.csv")
+
+    assert verdicts(preview) == {2: Verdict.CREATE, 3: Verdict.CREATE, 4: Verdict.ERROR}
+    assert " ".join(preview.rows[2].messages) == "Enter a first name or a last name."
+    services.confirm_import(data, "x.csv", actor=None, exclude_errors=True)
+    names = {p.email: p.last_name for p in ctx.scalars(sa.select(Person))}
+    assert names["suharto@example.org"] == "Suharto"
+    assert names["mina@example.org"] == "محمدی\u200cپور"

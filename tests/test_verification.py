@@ -9,10 +9,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
+from reportlab.lib.colors import Color
 
 from trainingmgr.attendance.models import AttendanceStatus
+from trainingmgr.certificates import pdf
 from trainingmgr.certificates import services as certificates
 from trainingmgr.certificates.models import Certificate
+from trainingmgr.extensions import db
 
 START = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)
 UNKNOWN = "7KQ4-9XM2-HT8D-3VWR"
@@ -93,9 +96,14 @@ def test_the_page_shows_the_printed_name_not_the_live_record(client: Any, make: 
     assert "Renamed" not in html and "new.address@example.org" not in html
 
 
-def test_a_revoked_certificate_says_when_and_why(client: Any, make: Any) -> None:
+def test_a_revoked_certificate_says_when_and_only_the_public_note(client: Any, make: Any) -> None:
     cert = issue(make)
-    certificates.revoke(make.user(), cert, "Attendance records were falsified.")
+    certificates.revoke(
+        make.user(),
+        cert,
+        "Participant on sick leave, see HR file 42.",
+        public_note="Revoked at the issuer's request.",
+    )
     local_day = cert.revoked_at.astimezone(ZoneInfo("Asia/Baku")).date()
 
     response, html = page(client, cert.verification_code)
@@ -107,12 +115,50 @@ def test_a_revoked_certificate_says_when_and_why(client: Any, make: Any) -> None
         f"This certificate was revoked on {format_date(local_day, 'long', locale='en')} "
         "and is no longer valid."
     ) in html
-    assert "Attendance records were falsified." in html
+    assert "Revoked at the issuer&#39;s request." in html
+    assert "sick leave" not in html and "HR file" not in html
 
     data = client.get(f"/verify/{cert.verification_code}.json").get_json()
     assert data["status"] == "revoked"
-    assert data["revoked"]["reason"] == "Attendance records were falsified."
+    assert data["revoked"]["note"] == "Revoked at the issuer's request."
+    assert "sick leave" not in str(data)
     assert data["revoked"]["at"].startswith(cert.revoked_at.date().isoformat())
+
+
+def test_a_revocation_without_a_public_note_shows_only_the_date(client: Any, make: Any) -> None:
+    cert = issue(make)
+    certificates.revoke(make.user(), cert, "Attendance records were falsified.")
+
+    _response, html = page(client, cert.verification_code)
+
+    assert "This certificate was revoked on" in html
+    assert "falsified" not in html and 'data-testid="public-note"' not in html
+    data = client.get(f"/verify/{cert.verification_code}.json").get_json()
+    assert data["revoked"]["note"] is None and "falsified" not in str(data)
+
+
+def test_an_issued_certificate_never_changes(client: Any, make: Any, app: Any, monkeypatch: Any):
+    """Issued means frozen: a new BASE_URL or a new layout does not change the bytes served,
+    the fingerprint shown or the address printed; only later certificates get them."""
+    cert = issue(make)
+    stored, digest, url = certificates.render_pdf(cert), cert.pdf_sha256, cert.pdf_url
+    assert hashlib.sha256(stored).hexdigest() == digest and cert.layout == pdf.LAYOUT
+    assert url == f"{app.config['BASE_URL'].rstrip('/')}/verify/{cert.verification_code}"
+
+    monkeypatch.setitem(app.config, "BASE_URL", "https://moved.example.net")
+    monkeypatch.setattr(pdf, "LAYOUT", pdf.LAYOUT + 1)
+    monkeypatch.setattr(pdf, "INK", Color(1, 0, 0))  # a "new layout": red text
+    db.session.expire_all()
+
+    assert certificates.render_pdf(cert) == stored
+    _response, html = page(client, cert.verification_code)
+    assert digest in html and "moved.example.net" not in html
+    data = client.get(f"/verify/{cert.verification_code}.json").get_json()
+    assert data["pdf_sha256"] == digest and data["url"] == url
+    assert certificates.render_snapshot(cert) != stored  # the new layout does differ
+    later = certificates.reissue(make.user(), cert, reason="Name corrected")
+    assert later.layout == pdf.LAYOUT and later.pdf_url.startswith("https://moved.example.net/")
+    assert certificates.render_pdf(cert) == stored and cert.pdf_sha256 == digest
 
 
 def test_a_superseded_certificate_links_to_the_new_one(client: Any, make: Any) -> None:

@@ -54,6 +54,11 @@ def issue(cohort_id: int) -> None:
     for enrolment, verdict in result.not_eligible:
         reasons = "; ".join(verdict.reasons)
         click.echo(f"not eligible  {enrolment.person.full_name}: {reasons}")
+    for enrolment, letters in result.unprintable:
+        click.echo(
+            f"not issued  {enrolment.person.full_name}: letters the certificate fonts cannot "
+            f"print ({' '.join(letters)})"
+        )
     click.echo(
         f"{label}: {len(result.issued)} issued, {len(result.already)} already had one, "
         f"{len(result.not_eligible)} not eligible."

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from anyascii import anyascii
 from pypdf import PdfReader, PdfWriter
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from trainingmgr.certificates import services
 from trainingmgr.certificates.models import Certificate, CertificateStatus
@@ -40,6 +41,7 @@ Renderer = Callable[[Certificate], bytes]
 # Characters no file system or archive tool accepts in a name, and path separators.
 _RESERVED = re.compile(r'[/\\:*?"<>|]')
 NAME_MAX_CHARS = 120
+DOCUMENT_BATCH = 25
 
 
 # --- Loading ------------------------------------------------------------------------------
@@ -121,6 +123,33 @@ def content_disposition(filename: str, disposition: str = "attachment") -> str:
     return value
 
 
+def with_documents(
+    certificates: Iterable[Certificate], batch: int = DOCUMENT_BATCH
+) -> Iterator[Certificate]:
+    """The certificates with their stored PDFs loaded, ``batch`` at a time (one query per
+    batch instead of one per certificate; only one batch of PDFs held at once)."""
+    pending: list[Certificate] = []
+
+    def load(items: list[Certificate]) -> list[Certificate]:
+        wanted = [c.id for c in items if "pdf" in sa.inspect(c).unloaded]
+        if wanted:
+            rows = db.session.execute(
+                sa.select(Certificate.id, Certificate.pdf).where(Certificate.id.in_(wanted))
+            )
+            stored = dict(rows.all())
+            for c in items:
+                if c.id in stored:
+                    set_committed_value(c, "pdf", stored[c.id])
+        return items
+
+    for certificate in certificates:
+        pending.append(certificate)
+        if len(pending) >= batch:
+            yield from load(pending)
+            pending = []
+    yield from load(pending)
+
+
 # --- ZIP ----------------------------------------------------------------------------------
 
 
@@ -166,6 +195,7 @@ def iter_zip(
     so); two entries never get the same name.
     """
     render = render or services.render_pdf
+    certificates = with_documents(certificates)
     sink = _Chunks()
     used: set[str] = set()
     target = cast(IO[bytes], sink)  # zipfile only writes and flushes it

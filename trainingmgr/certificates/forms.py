@@ -8,6 +8,7 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 REASON_MAX = 1000
+PUBLIC_NOTE_MAX = 300
 
 
 class IssueForm(FlaskForm):
@@ -28,4 +29,14 @@ class ReasonForm(FlaskForm):
         _l("Reason"),
         validators=[DataRequired(message=_l("Write the reason.")), Length(max=REASON_MAX)],
         render_kw={"rows": 3},
+    )
+
+
+class RevokeForm(ReasonForm):
+    """Revoke: the reason stays internal; an optional note is shown on the public page."""
+
+    public_note = TextAreaField(
+        _l("Public note (optional)"),
+        validators=[Optional(), Length(max=PUBLIC_NOTE_MAX)],
+        render_kw={"rows": 2},
     )

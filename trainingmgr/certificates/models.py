@@ -60,10 +60,22 @@ class Certificate(db.Model):
     revoked_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="RESTRICT")
     )
+    # Internal (coordinators, audit trail); never shown on the public verification page.
     revoke_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # Shown publicly under "revoked", written by the coordinator knowing it is public.
+    revoke_public_note: Mapped[str | None] = mapped_column(sa.Text)
     superseded_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("certificates.id", ondelete="RESTRICT")
     )
+    # The document as issued, frozen: its bytes, their SHA-256, the verification address
+    # printed (and QR-encoded) on it and the layout version that drew it. Downloads, ZIPs,
+    # the print PDF and the verification page use these, never a new rendering, so a new
+    # BASE_URL, library or layout never changes an issued certificate. (Empty only for rows
+    # made outside ``services.issue``, such as e-mail previews.)
+    layout: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    pdf_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    pdf_url: Mapped[str | None] = mapped_column(sa.String(500))
+    pdf: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
 
     enrolment: Mapped[Enrolment] = relationship()
     issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])

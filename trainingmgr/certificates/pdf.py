@@ -64,7 +64,6 @@ from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import (
     FF_NONSYMBOLIC,
     FF_SYMBOLIC,
-    SUBSETN,
     ShapedStr,
     TTFont,
     TTFontFace,
@@ -75,6 +74,8 @@ from reportlab.pdfgen.canvas import Canvas
 log = logging.getLogger(__name__)
 
 FONT_DIR = Path(__file__).parent / "fonts"
+# The layout version stored with each certificate issued by this module (1: pdf_v1.py).
+LAYOUT = 2
 PAGE_W, PAGE_H = landscape(A4)
 
 T = TypeVar("T")
@@ -106,6 +107,20 @@ def _cached(cache: OrderedDict[Any, T], key: Any, make: Callable[[], T], size: i
 REGULAR, BOLD, ITALIC = "regular", "bold", "italic"
 SERIF, SERIF_BOLD, SERIF_ITALIC = "CertSerif", "CertSerif-Bold", "CertSerif-Italic"
 
+# Scripts of South and South-East Asia, each a Noto Serif family (regular and bold).
+_INDIC_AND_SOUTHEAST_ASIAN = (
+    "Devanagari",
+    "Bengali",
+    "Gurmukhi",
+    "Gujarati",
+    "Tamil",
+    "Sinhala",
+    "Thai",
+    "Lao",
+    "Khmer",
+    "Myanmar",
+)
+
 # family -> style -> (registered font name, file). A family without an italic uses its
 # regular face for italic text.
 _FAMILIES: dict[str, dict[str, tuple[str, str]]] = {
@@ -134,9 +149,24 @@ _FAMILIES: dict[str, dict[str, tuple[str, str]]] = {
         REGULAR: ("CertHebrew", "NotoSerifHebrew-Regular.ttf"),
         BOLD: ("CertHebrew-Bold", "NotoSerifHebrew-Bold.ttf"),
     },
+    **{
+        script.lower(): {
+            REGULAR: (f"Cert{script}", f"NotoSerif{script}-Regular.ttf"),
+            BOLD: (f"Cert{script}-Bold", f"NotoSerif{script}-Bold.ttf"),
+        }
+        for script in _INDIC_AND_SOUTHEAST_ASIAN
+    },
 }
 # The font tried first for a letter, then the others in this order.
-_FALLBACK = ("serif", "georgian", "armenian", "arabic", "ethiopic", "hebrew")
+_FALLBACK = (
+    "serif",
+    "georgian",
+    "armenian",
+    "arabic",
+    "ethiopic",
+    "hebrew",
+    *(script.lower() for script in _INDIC_AND_SOUTHEAST_ASIAN),
+)
 _RIGHT_TO_LEFT = frozenset({"arabic", "hebrew"})
 
 _SUBSETS: OrderedDict[tuple[str, tuple[int, ...]], tuple[int, bytes]] = OrderedDict()
@@ -273,9 +303,14 @@ class _Font(TTFont):
         fonts = doc.idToObject["BasicFonts"].dict
         for n, subset in enumerate(state.subsets):
             internal_name = self.getSubsetInternalName(n, doc)[1:]
-            base_font = b"".join((SUBSETN(n), b"+", self.face.name, self.face.subfontNameX)).decode(
-                "pdfdoc"
-            )
+            base_font = b"".join(
+                (
+                    subset_tag(self.face.name, [self.face.charToGlyph.get(c, 0) for c in subset]),
+                    b"+",
+                    self.face.name,
+                    self.face.subfontNameX,
+                )
+            ).decode("pdfdoc")
             pdf_font = pdfdoc.PDFTrueTypeFont()
             pdf_font.__Comment__ = f"Font {self.fontName} subset {n}"
             pdf_font.Name = internal_name
@@ -300,6 +335,21 @@ class _Font(TTFont):
 
     def _widths(self, subset: list[int], doc: Any) -> bytes:
         return pdfdoc.PDFArray([self.face.getCharWidth(code) for code in subset]).format(doc)
+
+
+def subset_tag(face: bytes, glyphs: list[int]) -> bytes:
+    """The six capital letters before a subset's font name (ISO 32000-1 9.6.4), derived from
+    the font and its glyph ids (not the private codes given to shaped glyphs, which depend on
+    what the process shaped before): the same subset always gets the same tag, and different
+    subsets different tags, even across certificates merged into one print file."""
+    digest = int.from_bytes(
+        hashlib.sha256(face + b":" + ",".join(map(str, glyphs)).encode()).digest()[:8], "big"
+    )
+    letters = []
+    for _ in range(6):
+        digest, rest = divmod(digest, 26)
+        letters.append(65 + rest)
+    return bytes(letters)
 
 
 def register_fonts() -> None:
@@ -406,10 +456,11 @@ class _Piece:
     width: float
 
 
-# Arabic script is shaped without the optional ligatures ("liga", "dlig": the Allah ligature
-# of Naskh): every glyph then stands for one letter, so copying gives the name letter for
-# letter in every PDF reader. Joining forms and mark positioning stay.
-_ARABIC_FEATURES = {"kern": True, "liga": False, "dlig": False}
+# Every run is shaped by HarfBuzz (Indic conjuncts and vowel signs, Thai and Khmer marks,
+# Latin combining accents placed by the font), without the optional ligatures ("liga",
+# "dlig": the Allah ligature of Naskh): every glyph then stands for one letter, so copying
+# gives the name letter for letter in every PDF reader. Joining forms and marks stay.
+_FEATURES = {"kern": True, "liga": False, "dlig": False}
 
 
 @lru_cache(maxsize=1024)
@@ -418,7 +469,7 @@ def _shaped(text: str, font: str) -> tuple[str, float]:
     advance in thousandths of the font size (shaping does not depend on the size)."""
     shaped = shapeFragWord(
         [pdfmetrics.stringWidth(text, font, 10), (ABag(fontName=font, fontSize=10), text)],
-        features=_ARABIC_FEATURES,
+        features=_FEATURES,
     )[1][1]
     data = getattr(shaped, "__shapeData__", None)
     if not data:
@@ -468,11 +519,8 @@ def _pieces(text: str, style: str, size: float) -> tuple[list[_Piece], float]:
     pieces = []
     for run in text_runs(text, style):
         font = font_name(run.family, style)
-        if run.rtl:
-            shaped, advance = _shaped(run.text, font)
-            pieces.append(_Piece(shaped, font, advance * size / 1000))
-        else:
-            pieces.append(_Piece(run.text, font, pdfmetrics.stringWidth(run.text, font, size)))
+        shaped, advance = _shaped(run.text, font)
+        pieces.append(_Piece(shaped, font, advance * size / 1000))
     return pieces, sum(p.width for p in pieces)
 
 
@@ -496,11 +544,14 @@ _LABELS: dict[str, dict[str, str]] = {
         "serial": "Certificate no.",
         "issued": "Issued on",
         "verify": "Verify at",
+        "code": "Verification code",
     },
     "ru": {
         "title": "Сертификат об окончании",
         "certify": "Настоящим удостоверяется, что",
         "completed": "успешно завершил(а) программу",
+        "completed:male": "успешно завершил программу",
+        "completed:female": "успешно завершила программу",
         "hours": "{hours} ч.",
         "modules": "Модули",
         "partners": "В партнёрстве с",
@@ -508,6 +559,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "serial": "Сертификат №",
         "issued": "Выдан",
         "verify": "Проверка",
+        "code": "Код проверки",
     },
     "az": {
         "title": "Bitirmə sertifikatı",
@@ -520,6 +572,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "serial": "Sertifikat №",
         "issued": "Verilmə tarixi",
         "verify": "Yoxlama",
+        "code": "Yoxlama kodu",
     },
 }
 _MONTHS = {
@@ -574,8 +627,12 @@ def languages(code: str) -> list[str]:
     return found or ["en"]
 
 
-def label(langs: list[str], key: str, sep: str = " / ", **kw: Any) -> str:
-    return sep.join(_LABELS[lang][key].format(**kw) for lang in langs)
+def label(langs: list[str], key: str, sep: str = " / ", *, sex: str = "", **kw: Any) -> str:
+    """The label in each language; ``sex`` ("male", "female") picks the wording of a
+    language that agrees with it (Russian "завершил" / "завершила") where there is one."""
+    return sep.join(
+        _LABELS[lang].get(f"{key}:{sex}", _LABELS[lang][key]).format(**kw) for lang in langs
+    )
 
 
 def upper(text: str, lang: str) -> str:
@@ -738,6 +795,16 @@ MARGIN = 28
 TEXT_WIDTH = PAGE_W - 2 * 90
 
 
+# While a test records (``record_text_boxes``): (text, left, bottom, right, top) of each line.
+_BOXES: list[tuple[str, float, float, float, float]] | None = None
+
+
+def record_text_boxes(boxes: list[tuple[str, float, float, float, float]] | None) -> None:
+    """Collect the box of every line drawn into ``boxes`` (None: stop); for layout tests."""
+    global _BOXES
+    _BOXES = boxes
+
+
 def draw_text(
     c: Canvas,
     x: float,
@@ -763,6 +830,8 @@ def draw_text(
         size = max(minimum, size * width / total)
         pieces, total = _pieces(text, style, size)
     left = x - total / 2 if align == "centre" else x - total if align == "right" else x
+    if _BOXES is not None:
+        _BOXES.append((text, left, y - 0.3 * size, left + total, y + 0.8 * size))
     c.setFillColor(colour)
     # One text object for the line (a font change does not start a new line for extractors);
     # each piece starts where the previous one's advance ends.
@@ -784,9 +853,10 @@ def centred(
     size: float = 10,
     colour: Color = INK,
     width: float = TEXT_WIDTH,
+    minimum: float = 7,
 ) -> float:
     """Draw ``text`` centred on the page at ``y``, shrunk to fit ``width``."""
-    return draw_text(c, PAGE_W / 2, y, text, style, size, colour, width=width)
+    return draw_text(c, PAGE_W / 2, y, text, style, size, colour, width=width, minimum=minimum)
 
 
 def wrap(text: str, style: str, size: float, width: float) -> list[str]:
@@ -899,6 +969,23 @@ def _names(items: Iterable[Any]) -> str:
 
 SIGNATURE_LINE_Y = 140
 SIGNATURE_MAX_H = 36
+NAME_WIDTH = PAGE_W - 2 * 110
+NAME_SIZE, NAME_MIN_ONE_LINE, NAME_MIN_TWO_LINES = 34.0, 26.0, 22.0
+
+
+def name_lines(name: str) -> tuple[list[str], float]:
+    """The holder's name as printed: one line at 34 pt, shrunk down to 26 pt if needed;
+    else two balanced lines at the largest size from 26 to 22 pt that fits; else two lines
+    shrunk to fit (a name never runs past the border)."""
+    if not name:
+        return [], NAME_SIZE
+    one = text_width(name, BOLD, NAME_SIZE)
+    if one * NAME_MIN_ONE_LINE / NAME_SIZE <= NAME_WIDTH:
+        return [name], min(NAME_SIZE, NAME_SIZE * NAME_WIDTH / one)
+    lines = balanced(name, BOLD, NAME_MIN_TWO_LINES, 0)
+    widest = max(text_width(line, BOLD, NAME_SIZE) for line in lines)
+    size = min(26.0, NAME_SIZE * NAME_WIDTH / widest)
+    return lines, max(1.0, size)
 
 
 def draw_signatories(
@@ -925,9 +1012,12 @@ def draw_signatories(
         c.setStrokeColor(MUTED)
         c.setLineWidth(0.5)
         c.line(mid - slot * 0.38, y, mid + slot * 0.38, y)
-        draw_text(c, mid, y - 13, str(person.get("name") or ""), BOLD, 10, width=slot * 0.8)
-        title = str(person.get("title") or "")
-        draw_text(c, mid, y - 25, title, ITALIC, 8.5, MUTED, width=slot * 0.8)
+        name = str(person.get("name") or "")
+        draw_text(c, mid, y - 13, name, BOLD, 10, width=slot * 0.9, minimum=4)
+        # A long title takes two lines (and shrinks only if two are not enough).
+        title = balanced(str(person.get("title") or ""), ITALIC, 8.5, slot * 0.9)
+        for j, line in enumerate(title[:2]):
+            draw_text(c, mid, y - 24 - 9.5 * j, line, ITALIC, 8, MUTED, width=slot * 0.9, minimum=4)
 
 
 def render_certificate(
@@ -965,39 +1055,55 @@ def render_certificate(
     c.setAuthor(issuer or _names(programme.get("partners", [])) or programme.get("title", ""))
     c.setSubject(str(holder.get("name") or ""))
     c.setCreator("trainingmgr")
+    issued_on = str(snapshot.get("issued_on") or "")
+    if issued_on:  # the metadata dates are the date of issue
+        stamp = f"D:{issued_on.replace('-', '')}000000Z"
+        c.setDateFormatter(lambda *_args: stamp)
 
     static(c, draw_border)
     logo = _image(logo_key, images)
     if logo is not None:
         draw_image(c, logo, MARGIN + 22, PAGE_H - MARGIN - 18 - 52, 110, 52, anchor="nw")
 
+    # The issuing organisation, then the partners.
     partners = programme.get("partners", [])
-    y = PAGE_H - 84
+    if issuer:
+        centred(c, PAGE_H - 72, issuer.upper(), BOLD, 10.5, INK, width=PAGE_W - 2 * 180)
     if partners:
-        centred(c, y, _names(partners).upper(), REGULAR, 8.5, MUTED, width=PAGE_W - 2 * 180)
-    y -= 58
+        text = f"{label(langs, 'partners')}: {_names(partners)}"
+        centred(c, PAGE_H - 88, text, REGULAR, 8, MUTED, width=PAGE_W - 2 * 180)
+    y = PAGE_H - 142
     centred(c, y, upper(_LABELS[langs[0]]["title"], langs[0]), BOLD, 28)
     if len(langs) > 1:
         y -= 22
         centred(c, y, upper(_LABELS[langs[1]]["title"], langs[1]), REGULAR, 14, MUTED)
     static(c, ornament, y - 16)
 
-    y -= 52
+    y -= 48
     centred(c, y, label(langs, "certify", sep="  ·  "), ITALIC, 12, MUTED)
-    y -= 50
     name = str(holder.get("name") or "")
-    centred(c, y, name, BOLD, 34, width=PAGE_W - 2 * 110)
+    lines, size = name_lines(name)
+    y -= 16 + size
+    widest = 0.0
+    for i, line in enumerate(lines):
+        if i:
+            y -= size * 1.12
+        centred(c, y, line, BOLD, size, width=NAME_WIDTH, minimum=1)
+        widest = max(widest, text_width(line, BOLD, size))
     latin = holder.get("name_latin")
     if latin and latin != name:
-        y -= 24
+        y -= 22
         centred(c, y, str(latin), ITALIC, 12, MUTED)
+    # The rule under the name follows its width (between 120 and the text's width).
+    half = min(NAME_WIDTH, max(240.0, widest + 40)) / 2
     c.setStrokeColor(GOLD)
     c.setLineWidth(0.5)
-    c.line(PAGE_W / 2 - 190, y - 16, PAGE_W / 2 + 190, y - 16)
+    c.line(PAGE_W / 2 - half, y - 14, PAGE_W / 2 + half, y - 14)
 
-    y -= 42
-    centred(c, y, label(langs, "completed", sep="  ·  "), ITALIC, 12, MUTED)
-    y -= 32
+    sex = str(holder.get("sex") or "")
+    y -= 38
+    centred(c, y, label(langs, "completed", sep="  ·  ", sex=sex), ITALIC, 12, MUTED)
+    y -= 28
     for line in balanced(str(programme.get("title") or ""), BOLD, 18, PAGE_W - 220):
         centred(c, y, line, BOLD, 18)
         y -= 22
@@ -1009,7 +1115,7 @@ def render_certificate(
     facts = [cohort.get("name", ""), cohort.get("place", ""), period]
     if hours:
         facts.append(label(langs, "hours", hours=hours))
-    y -= 4
+    y -= 2
     centred(c, y, "  ·  ".join(str(f) for f in facts if f), REGULAR, 10.5, INK)
     lowest = y
 
@@ -1020,41 +1126,49 @@ def render_certificate(
             + ": "
             + "; ".join(" ".join(p for p in (m.get("code"), m.get("title")) if p) for m in modules)
         )
-        y -= 16
-        for line in wrap(text, REGULAR, 8, PAGE_W - 260)[:3]:
-            centred(c, y, line, REGULAR, 8, MUTED)
+        y -= 15
+        # As many lines (at most 3) as fit above the signatories' names and titles.
+        room_lines = max(1, min(3, int((y - (SIGNATURE_LINE_Y + 14)) // 10.5) + 1))
+        for size in (8, 7.5, 7, 6.5, 6):  # smaller letters before a line is squeezed
+            lines_m = wrap(text, REGULAR, size, PAGE_W - 200)
+            if len(lines_m) <= room_lines:
+                break
+        if len(lines_m) > room_lines:
+            lines_m = lines_m[: room_lines - 1] + [" ".join(lines_m[room_lines - 1 :])]
+        for line in lines_m:
+            centred(c, y, line, REGULAR, size, MUTED, width=PAGE_W - 200, minimum=1)
             lowest = y
-            y -= 11
+            y -= size + 2.5
 
     # Signature images fit between the line and the text above it.
-    room = min(SIGNATURE_MAX_H, lowest - 10 - (SIGNATURE_LINE_Y + 2))
+    room = min(SIGNATURE_MAX_H, lowest - 6 - (SIGNATURE_LINE_Y + 2))
     draw_signatories(c, snapshot.get("signatories") or [], SIGNATURE_LINE_Y, images, room)
 
-    # Footer: funders in the middle, serial and date on the left, the QR code on the right.
+    # Footer: serial, date and verification code on the left, funders in the middle, the QR
+    # code and its address on the right; each in its own column.
+    left = MARGIN + 26
+    column = 215
+    serial = f"{label(langs, 'serial')} {snapshot.get('serial', '')}"
+    draw_text(c, left, 88, serial, BOLD, 9, INK, align="left", width=column)
+    if issued_on:
+        issued = " / ".join(fmt_day(issued_on, lang) for lang in langs)
+        text = f"{label(langs, 'issued')}: {issued}"
+        draw_text(c, left, 76, text, REGULAR, 8, MUTED, align="left", width=column)
+    code = verification_url.rstrip("/").rsplit("/", 1)[-1]
+    draw_text(
+        c, left, 64, f"{label(langs, 'code')}: {code}", BOLD, 8, INK, align="left", width=column
+    )
     funders = programme.get("funders", [])
     if funders:
-        centred(
-            c,
-            68,
-            f"{label(langs, 'funders')}: {_names(funders)}",
-            REGULAR,
-            8,
-            MUTED,
-            width=PAGE_W - 2 * 200,
-        )
-    left = MARGIN + 26
-    serial = f"{label(langs, 'serial')} {snapshot.get('serial', '')}"
-    draw_text(c, left, 84, serial, BOLD, 9, INK, align="left")
-    if snapshot.get("issued_on"):
-        issued = " / ".join(fmt_day(snapshot["issued_on"], lang) for lang in langs)
-        draw_text(
-            c, left, 72, f"{label(langs, 'issued')}: {issued}", REGULAR, 8, MUTED, align="left"
-        )
+        middle = PAGE_W - 2 * (left + column + 16)
+        centred(c, 88, f"{label(langs, 'funders')}:", REGULAR, 8, MUTED, width=middle)
+        for i, line in enumerate(wrap(_names(funders), BOLD, 9, middle)[:3]):
+            centred(c, 76 - 12 * i, line, BOLD, 9, INK, width=middle)
     qr_size = 62
     qr_x = PAGE_W - MARGIN - 24 - qr_size
     draw_qr(c, verification_url, qr_x, 72, qr_size)
     verify = f"{label(langs[:1], 'verify')}: {verification_url}"
-    draw_text(c, PAGE_W - MARGIN - 24, 62, verify, REGULAR, 6.5, MUTED, align="right")
+    draw_text(c, PAGE_W - MARGIN - 24, 62, verify, REGULAR, 6.5, MUTED, align="right", width=column)
 
     c.showPage()
     # The page's operators, compressed but not ASCII85-encoded (smaller, and faster).

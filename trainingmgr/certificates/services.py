@@ -56,6 +56,7 @@ from trainingmgr.enrolments.services import STATUS_ACTION
 from trainingmgr.extensions import db
 from trainingmgr.mail import notify
 from trainingmgr.organisation.services import get_settings, signatories_for
+from trainingmgr.people.models import Sex
 from trainingmgr.programmes.models import PartnerRole, Programme
 
 
@@ -70,6 +71,9 @@ class IssueResult:
     # Eligible, but their certificate was revoked: a revocation sticks, so "issue all" leaves
     # them alone; a coordinator issues again one by one if it was a mistake.
     revoked: list[Enrolment] = field(default_factory=list)
+    # Eligible, but their name has letters no certificate font has: left out (the others are
+    # issued); the letters are named so the name or the fonts can be corrected.
+    unprintable: list[tuple[Enrolment, list[str]]] = field(default_factory=list)
 
 
 # --- Snapshot -----------------------------------------------------------------------------
@@ -248,7 +252,12 @@ def build_snapshot(
     )
     return {
         "language": language,
-        "holder": {"name": person.full_name, "name_latin": person.name_latin or None},
+        "holder": {
+            "name": person.full_name,
+            "name_latin": person.name_latin or None,
+            # For languages whose wording agrees with it (Russian), when known.
+            "sex": person.sex.value if person.sex in _PRINTED_SEXES else None,
+        },
         "programme": {
             "code": programme.code,
             "title": programme.title,
@@ -269,6 +278,9 @@ def build_snapshot(
         "serial": serial,
         "issued_on": issued_on.isoformat() if issued_on else "",
     }
+
+
+_PRINTED_SEXES = (Sex.FEMALE, Sex.MALE)
 
 
 # --- Issuing ------------------------------------------------------------------------------
@@ -384,6 +396,7 @@ def _new_certificates(
                 override_reason=reason,
             )
         )
+    _freeze(certificates)
     db.session.add_all(certificates)
     db.session.flush()
     for certificate, (enrolment, _s, _m, reason) in zip(certificates, items, strict=True):
@@ -405,23 +418,33 @@ def _new_certificates(
     return certificates
 
 
+def unprintable_letters(person: Any) -> list[str]:
+    """The letters of the person's names (as printed) that no certificate font has, each
+    once; [] when a certificate can print them."""
+    missing = [
+        char
+        for name in (person.full_name, person.name_latin or "")
+        for char in pdf.missing_glyphs(name)
+    ]
+    return list(dict.fromkeys(missing))
+
+
 def _check_printable(people: list[Any]) -> None:
     """Refuse (nothing written) names with letters no certificate font has: a certificate
     never shows a name with boxes instead of letters."""
     for person in people:
-        for name in (person.full_name, person.name_latin or ""):
-            missing = pdf.missing_glyphs(name)
-            if missing:
-                raise DomainError(
-                    _(
-                        "The name “%(name)s” has letters the certificate fonts cannot print "
-                        "(%(letters)s). Correct the name in the person's record, or ask an "
-                        "administrator to add a font for this script.",
-                        name=name,
-                        letters=" ".join(dict.fromkeys(missing)),
-                    ),
-                    "name",
-                )
+        missing = unprintable_letters(person)
+        if missing:
+            raise DomainError(
+                _(
+                    "The name “%(name)s” has letters the certificate fonts cannot print "
+                    "(%(letters)s). Correct the name in the person's record, or ask an "
+                    "administrator to add a font for this script.",
+                    name=person.full_name,
+                    letters=" ".join(missing),
+                ),
+                "name",
+            )
 
 
 def _mark_completed(
@@ -484,7 +507,8 @@ def issue_all_eligible(actor: Any, cohort: Cohort) -> IssueResult:
     """Certificates for every eligible active enrolment of ``cohort`` that has none yet.
 
     Enrolments whose certificate was revoked are left out (``IssueResult.revoked``): a
-    revocation is not undone by a bulk action.
+    revocation is not undone by a bulk action. So are names a certificate cannot print
+    (``IssueResult.unprintable``); everyone else is issued.
 
     A bounded number of queries whatever the cohort size, apart from the inserts.
     """
@@ -500,11 +524,13 @@ def issue_all_eligible(actor: Any, cohort: Cohort) -> IssueResult:
     existing = _valid_certificates(ids)
     revoked = _revoked_enrolment_ids([i for i in ids if i not in existing])
     results = eligibility(cohort.id, ids) if ids else {}
-    to_issue = [
+    candidates = [
         e
         for e in enrolments
         if e.id not in existing and e.id not in revoked and results[e.id].eligible
     ]
+    missing = {e.id: unprintable_letters(e.person) for e in candidates}
+    to_issue = [e for e in candidates if not missing[e.id]]
     attended = _attended_modules(cohort.id, [e.id for e in to_issue], _module_ids(programme))
     outcome = IssueResult(
         already=[existing[e.id] for e in enrolments if e.id in existing],
@@ -514,6 +540,7 @@ def issue_all_eligible(actor: Any, cohort: Cohort) -> IssueResult:
             if e.id not in existing and not results[e.id].eligible
         ],
         revoked=[e for e in enrolments if e.id in revoked and results[e.id].eligible],
+        unprintable=[(e, missing[e.id]) for e in candidates if missing[e.id]],
     )
     outcome.issued = _new_certificates(
         actor, [(e, results[e.id].summary, attended[e.id], None) for e in to_issue], cohort
@@ -536,20 +563,27 @@ def _check_valid(certificate: Certificate) -> None:
         raise DomainError(_("Only a valid certificate can be changed."), "status")
 
 
-def revoke(actor: Any, certificate: Certificate, reason: str) -> Certificate:
-    """Mark a valid certificate revoked (it stays, and verification says so). Audited."""
+def revoke(
+    actor: Any, certificate: Certificate, reason: str, *, public_note: str | None = None
+) -> Certificate:
+    """Mark a valid certificate revoked (it stays, and verification says so). Audited.
+
+    ``reason`` is internal (coordinators, audit trail); ``public_note``, optional, is what the
+    public verification page shows under "revoked"."""
     text = _required_reason(reason)
+    note = (public_note or "").strip() or None
     _check_valid(certificate)
     certificate.status = CertificateStatus.REVOKED
     certificate.revoked_at = utcnow()
     certificate.revoked_by_id = getattr(actor, "id", None)
     certificate.revoke_reason = text
+    certificate.revoke_public_note = note
     audit.record(
         "certificate.revoke",
         actor=actor,
         obj=certificate,
         programme_id=certificate.enrolment.cohort.programme_id,
-        changes={"status": ["valid", "revoked"], "reason": text},
+        changes={"status": ["valid", "revoked"], "reason": text, "public_note": note},
         summary=certificate.serial,
     )
     db.session.flush()
@@ -602,13 +636,40 @@ def find_by_code(text: str) -> Certificate | None:
     ).first()
 
 
+def _freeze(certificates: Sequence[Certificate]) -> None:
+    """Render each new certificate once, with the current layout and ``BASE_URL``, and keep
+    the bytes, their SHA-256 and the address printed: from now on that is the certificate.
+    At most one query (the images this process has not prepared yet)."""
+    keys = {key for c in certificates for key in pdf.image_keys(c.snapshot or {})}
+    images = load_assets(sorted(key for key in keys if not pdf.has_image(key)))
+    for certificate in certificates:
+        url = urls.verification_url(certificate.verification_code)
+        data = pdf.render_certificate(certificate.snapshot or {}, url, images)
+        certificate.layout = pdf.LAYOUT
+        certificate.pdf_url = url
+        certificate.pdf = data
+        certificate.pdf_sha256 = hashlib.sha256(data).hexdigest()
+
+
 def verification_url(certificate: Certificate) -> str:
-    return urls.verification_url(certificate.verification_code)
+    """The verification address printed on the certificate (as issued)."""
+    return certificate.pdf_url or urls.verification_url(certificate.verification_code)
 
 
 def render_pdf(certificate: Certificate) -> bytes:
-    """The certificate's PDF, from its snapshot and the images it names (the same bytes every
-    time). At most one query: for the images this process has not prepared yet."""
+    """The certificate's PDF: the bytes stored when it was issued.
+
+    Only a row made outside ``issue`` (an e-mail preview) has none; it is rendered from its
+    snapshot with the current layout."""
+    if certificate.pdf is not None:
+        return bytes(certificate.pdf)
+    return render_snapshot(certificate)
+
+
+def render_snapshot(certificate: Certificate) -> bytes:
+    """The certificate drawn afresh from its snapshot by the current layout (what it would
+    look like if issued now; never served for an issued certificate). At most one query,
+    for the images this process has not prepared yet."""
     snapshot = certificate.snapshot or {}
     missing = [key for key in pdf.image_keys(snapshot) if not pdf.has_image(key)]
     images = load_assets(missing)
@@ -616,4 +677,5 @@ def render_pdf(certificate: Certificate) -> bytes:
 
 
 def pdf_sha256(certificate: Certificate) -> str:
-    return hashlib.sha256(render_pdf(certificate)).hexdigest()
+    """The SHA-256 of the certificate's PDF, as stored when it was issued."""
+    return certificate.pdf_sha256 or hashlib.sha256(render_pdf(certificate)).hexdigest()

@@ -40,7 +40,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from trainingmgr.accounts.models import User
 from trainingmgr.certificates import export, services
 from trainingmgr.certificates.eligibility import Eligibility, eligibility, fmt_hours
-from trainingmgr.certificates.forms import IssueForm, ReasonForm
+from trainingmgr.certificates.forms import IssueForm, ReasonForm, RevokeForm
 from trainingmgr.certificates.models import Certificate, CertificateStatus
 from trainingmgr.cohorts.models import ACTIVE_ENROLMENT, Cohort, Enrolment
 from trainingmgr.core.permissions import coordinator_only, signed_in
@@ -172,6 +172,18 @@ class Overview:
         )
 
     @property
+    def unprintable(self) -> list[tuple[Enrolment, list[str]]]:
+        """Waiting participants whose names a certificate cannot print (issuing leaves them
+        out): warned about before anyone presses "issue to all"."""
+        found = []
+        for r in self.rows:
+            if r.result.eligible and r.certificate is None and not r.revoked:
+                letters = services.unprintable_letters(r.person)
+                if letters:
+                    found.append((r.enrolment, letters))
+        return found
+
+    @property
     def valid_total(self) -> int:
         return self.issued + sum(1 for c in self.others if c.status == CertificateStatus.VALID)
 
@@ -256,6 +268,7 @@ def cohort(cohort_id: int) -> str:
         overview=_overview(cohort),
         rule=rule_in_words(cohort),
         fmt_hours=fmt_hours,
+        unprintable_message=unprintable_message,
         # The public verification page, once that feature is registered.
         verification="verification.certificate" in current_app.view_functions,
     )
@@ -288,7 +301,30 @@ def issue_all(cohort_id: int) -> BaseResponse:
             ),
             "success" if result.issued else "info",
         )
+        if result.unprintable:
+            flash(unprintable_message(result.unprintable), "warning")
     return _back(cohort_id)
+
+
+def unprintable_message(people: list[tuple[Enrolment, list[str]]], *, before: bool = False) -> str:
+    """Who cannot get a certificate because of letters no certificate font has, in words
+    (``before``: on the page, before issuing)."""
+    names = "; ".join(
+        f"{enrolment.person.full_name} ({' '.join(letters)})" for enrolment, letters in people
+    )
+    if before:
+        return _(
+            "“Issue to all eligible” will leave out %(people)s: their names have letters the "
+            "certificate fonts cannot print. Correct the names, or ask an administrator to "
+            "add a font for these scripts in the organisation settings.",
+            people=names,
+        )
+    return _(
+        "Not issued, because their names have letters the certificate fonts cannot print: "
+        "%(people)s. Correct the names, or ask an administrator to add a font for these "
+        "scripts in the organisation settings.",
+        people=names,
+    )
 
 
 @bp.route("/cohorts/<int:cohort_id>/certificates/issue/<int:enrolment_id>", methods=["GET", "POST"])
@@ -355,7 +391,7 @@ def _change_view(
     action: str,
     cohort_id: int,
     certificate_id: int,
-    change: Callable[[Certificate, str], Any],
+    change: Callable[[Certificate, Any], Any],
     done: Callable[[Certificate, Any], str],
 ) -> str | BaseResponse:
     """The revoke and reissue pages: a valid certificate, a written reason, the service."""
@@ -364,10 +400,9 @@ def _change_view(
     refused = _changeable_or_back(cohort, certificate)
     if refused is not None:
         return refused
-    form = ReasonForm()
+    form = RevokeForm() if action == "revoke" else ReasonForm()
     if form.validate_on_submit():
-        reason = form.reason.data
-        result = _commit(lambda: change(certificate, reason), form)
+        result = _commit(lambda: change(certificate, form), form)
         if result is not None:
             flash(done(certificate, result), "success")
             return _back(cohort_id, certificate.enrolment_id)
@@ -390,7 +425,9 @@ def revoke(cohort_id: int, certificate_id: int) -> str | BaseResponse:
         "revoke",
         cohort_id,
         certificate_id,
-        lambda certificate, reason: services.revoke(_actor(), certificate, reason),
+        lambda certificate, form: services.revoke(
+            _actor(), certificate, form.reason.data, public_note=form.public_note.data
+        ),
         lambda certificate, _result: _(
             "Certificate %(serial)s revoked: the verification page now says so.",
             serial=certificate.serial,
@@ -407,7 +444,7 @@ def reissue(cohort_id: int, certificate_id: int) -> str | BaseResponse:
         "reissue",
         cohort_id,
         certificate_id,
-        lambda certificate, reason: services.reissue(_actor(), certificate, reason=reason),
+        lambda certificate, form: services.reissue(_actor(), certificate, reason=form.reason.data),
         lambda certificate, new: _(
             "Certificate %(new)s issued to %(name)s; it replaces %(old)s.",
             new=new.serial,

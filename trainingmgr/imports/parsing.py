@@ -55,7 +55,9 @@ _SAMPLE_CHARS = 64_000
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary .xls (and .doc)
 _ZIP_MAGIC = b"PK\x03\x04"
-_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"), None)
+# Invisible characters dropped from cells. The zero width non-joiner and joiner (U+200C,
+# U+200D) are kept: they are part of how Persian, Indic and other names are spelt.
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u2060\u00ad"), None)
 
 
 class ImportFileError(DomainError):

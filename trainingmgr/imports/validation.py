@@ -248,9 +248,19 @@ def clean_row(source: SourceRow, mapping: list[str | None]) -> CleanRow:
         row.errors.append(problem)
         refused.add(field_name)
     for field_name in REQUIRED:
+        if field_name in _NAMES:
+            continue
         if field_name in mapping and field_name not in row.values and field_name not in refused:
             row.errors.append(_("%(field)s is missing.", field=FIELDS[field_name]))
+    # One-word names (Suharto) are whole names: a first or a last name is enough.
+    if any(f in mapping for f in _NAMES) and not any(
+        f in row.values or f in refused for f in _NAMES
+    ):
+        row.errors.append(_("Enter a first name or a last name."))
     return row
+
+
+_NAMES = ("first_name", "last_name")
 
 
 def _problem(field_name: str, text: str) -> str | None:

@@ -39,7 +39,7 @@ class Verification:
     issuer: str
     issued_on: date | None
     revoked_at: datetime | None
-    revoke_reason: str | None
+    public_note: str | None  # the coordinator's public note on a revocation (never its reason)
     superseded_by_code: str | None
     superseded_by_url: str | None
     timezone: str  # the cohort's, to show the revocation date
@@ -93,7 +93,7 @@ def verification(certificate: Certificate) -> Verification:
         issuer=_text(issuer.get("name") if isinstance(issuer, dict) else issuer),
         issued_on=_date(snap.get("issued_on")) or certificate.issued_at.date(),
         revoked_at=certificate.revoked_at,
-        revoke_reason=certificate.revoke_reason,
+        public_note=certificate.revoke_public_note,
         superseded_by_code=successor.verification_code if successor is not None else None,
         superseded_by_url=certificates.verification_url(successor) if successor else None,
         timezone=cohort_row.timezone if cohort_row is not None else "UTC",
@@ -129,7 +129,7 @@ def as_json(item: Verification) -> dict[str, Any]:
         "revoked": (
             {
                 "at": item.revoked_at.isoformat() if item.revoked_at else None,
-                "reason": item.revoke_reason,
+                "note": item.public_note,
             }
             if item.status == CertificateStatus.REVOKED.value
             else None
