@@ -151,26 +151,30 @@ def sign_in(app: Any, client: Any, email: str) -> None:
         sess["_fresh"] = True
 
 
-def measure(client: Any, page: Page) -> tuple[float, int, int]:
-    """Median milliseconds over the page's runs (after a warm-up), statements, bytes."""
+def measure(client: Any, page: Page) -> tuple[float, float, int, int]:
+    """Median milliseconds over the page's runs (after a warm-up), and the median CPU time of
+    this process (the application's share, without PostgreSQL's), statements, bytes."""
     counter = Counter()
     times = []
+    cpu = []
     size = 0
     for i in range(page.runs + (1 if page.runs > 1 else 0)):
         data = page.data() if page.data else None
         counter.count = 0
         sa.event.listen(sa.engine.Engine, "before_cursor_execute", counter)
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         response = client.open(page.url, method=page.method, data=data)
         body = response.get_data()  # streamed responses are consumed in the timing
         elapsed = (time.perf_counter() - started) * 1000
+        elapsed_cpu = (time.process_time() - started_cpu) * 1000
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", counter)
         if response.status_code != page.expect:
             raise SystemExit(f"{page.name}: {page.url} answered {response.status_code}")
         size = len(body)
         if page.runs == 1 or i:
             times.append(elapsed)
-    return statistics.median(times), counter.count, size
+            cpu.append(elapsed_cpu)
+    return statistics.median(times), statistics.median(cpu), counter.count, size
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -216,17 +220,21 @@ def main(argv: list[str] | None = None) -> int:
         f"   {scale_data.PEOPLE:,} people, {scale_data.COHORTS} cohorts, "
         f"{scale_data.ENROLMENTS:,} enrolments; median server time of each request"
     )
-    print(f"   {'page':<34} {'role':<12} {'median':>10} {'budget':>9} {'SQL':>5} {'size':>9}")
+    print(
+        f"   {'page':<34} {'role':<12} {'median':>10} {'app CPU':>10} {'budget':>9} "
+        f"{'SQL':>5} {'size':>9}"
+    )
     over = 0
     for page in pages(ids, roster_form):
         if args.only and args.only not in page.name:
             continue
         for role in page.roles:
-            ms, statements, size = measure(clients[role], page)
+            ms, cpu_ms, statements, size = measure(clients[role], page)
             flag = "ok" if ms <= page.budget_ms else "OVER"
             over += flag == "OVER"
             print(
-                f"   {page.name:<34} {role:<12} {ms:8.1f} ms {page.budget_ms:6.0f} ms "
+                f"   {page.name:<34} {role:<12} {ms:8.1f} ms {cpu_ms:7.1f} ms "
+                f"{page.budget_ms:6.0f} ms "
                 f"{statements:5d} {size / 1024:7.0f} kB  {flag}"
             )
             sys.stdout.flush()
