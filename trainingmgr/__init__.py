@@ -69,6 +69,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+@event.listens_for(Engine, "connect")
+def _postgresql_settings(dbapi_connection: Any, _record: Any) -> None:
+    """PostgreSQL's JIT compiler costs more than it saves on this application's queries
+    (2.8 s of a 3.7 s directory page on 100,000 people): switched off per connection."""
+    if type(dbapi_connection).__module__.startswith("psycopg"):
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        dbapi_connection.execute("SET jit = off")
+        dbapi_connection.autocommit = autocommit
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Any) -> None:
     if conn.dialect.name == "sqlite":
