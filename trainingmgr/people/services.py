@@ -239,7 +239,9 @@ def directory(
         count_limit=DIRECTORY_COUNT_LIMIT,
     )
     rows = [DirectoryRow(p, cohorts or 0, sessions or 0) for p, cohorts, sessions in result.items]
-    return Page(items=rows, page=result.page, per_page=result.per_page, total=result.total)
+    return Page(
+        items=rows, page=result.page, per_page=result.per_page, total=result.total, more=result.more
+    )
 
 
 @dataclass(frozen=True)
