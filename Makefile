@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run install install-dev migrate demo test lint format bench clean translations lock
+.PHONY: run install install-dev migrate demo test lint format bench bench-scale clean translations lock
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "trainingmgr needs Python 3.11 or newer (set PYTHON=python3.x)")'
@@ -91,3 +91,9 @@ lock: | $(BIN)/python
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+
+# The scale benchmark on PostgreSQL: 100,000 people generated with COPY, every page timed
+# against its budget. BENCH_DATABASE_URL names a scratch database (it is emptied).
+bench-scale: install-dev
+	@test -n "$$BENCH_DATABASE_URL" || { echo "Set BENCH_DATABASE_URL=postgresql://.../bench (a scratch database)"; exit 2; }
+	$(BIN)/python -m benchmarks.scale $(ARGS)

@@ -162,6 +162,8 @@ def engine_options(url: str, *, connect_timeout: int, statement_timeout: int) ->
             "keepalives_idle": 30,
             "keepalives_interval": 10,
             "keepalives_count": 3,
-            "options": f"-c statement_timeout={statement_timeout * 1000}",
+            # JIT compilation costs more than it saves on this application's queries (2.8 s of
+            # a 3.7 s directory page on 100,000 people, docs/performance.md).
+            "options": f"-c statement_timeout={statement_timeout * 1000} -c jit=off",
         }
     return options

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -64,12 +65,32 @@ def row_data(row: RosterRow, mark_present: bool = False) -> dict[str, Any]:
     }
 
 
+@dataclass
+class RowInputs:
+    """What the roster page prints for one row's inputs (``templates/attendance/_roster.html``).
+
+    Rendered by plain Jinja macros: 120 rows through WTForms' widgets cost most of the page's
+    time. WTForms still reads and validates what comes back (``RosterForm``); names and ids
+    are the ones it expects (``rows-<i>-status``, ``rows-<i>-status-<n>``).
+    """
+
+    prefix: str
+    enrolment_id: int
+    status: str | None
+    note: str
+    loaded_status: str
+    loaded_note: str
+    loaded_version: int | str
+    errors: list[str] = field(default_factory=list)
+
+
+def status_choices() -> list[tuple[str, str]]:
+    """The roster's status options, labels translated once per page."""
+    return [(str(value), str(label)) for value, label in AttendanceStatus.choices()]
+
+
 class RosterForm(FlaskForm):
     rows = FieldList(FormField(RosterRowForm))
-
-    @classmethod
-    def for_roster(cls, roster: Roster, mark_present: bool = False) -> RosterForm:
-        return cls(data={"rows": [row_data(r, mark_present) for r in roster.rows]})
 
     def by_enrolment(self) -> dict[int, Any]:
         return {entry.form.enrolment_id.data: entry.form for entry in self.rows}
@@ -82,6 +103,30 @@ class RosterForm(FlaskForm):
                 entry = self.rows.append_entry(row_data(row))
                 rows[row.enrolment.id] = entry.form
         return rows
+
+    def inputs(self, roster: Roster) -> dict[int, RowInputs]:
+        """The rows' inputs as posted (with their errors), by enrolment id."""
+        result = {}
+        for enrolment_id, f in self.include(roster).items():
+            result[enrolment_id] = RowInputs(
+                prefix=f.enrolment_id.name.removesuffix("enrolment_id"),
+                enrolment_id=enrolment_id,
+                status=f.status.data or None,
+                note=f.note.data or "",
+                loaded_status=f.loaded_status.data or "",
+                loaded_note=f.loaded_note.data or "",
+                loaded_version=f.loaded_version.raw_data[0]
+                if f.loaded_version.raw_data
+                else (f.loaded_version.data or 0),
+                errors=[
+                    str(e)
+                    for e in f.status.errors
+                    + f.note.errors
+                    + f.loaded_status.errors
+                    + f.loaded_version.errors
+                ],
+            )
+        return result
 
     def changes(self) -> list[RowChange]:
         result = []
@@ -100,6 +145,15 @@ class RosterForm(FlaskForm):
                 )
             )
         return result
+
+
+def roster_inputs(roster: Roster, mark_present: bool = False) -> dict[int, RowInputs]:
+    """The rows' inputs as loaded, by enrolment id (no WTForms form is built for a GET)."""
+    result = {}
+    for i, row in enumerate(roster.rows):
+        data = row_data(row, mark_present)
+        result[row.enrolment.id] = RowInputs(prefix=f"rows-{i}-", **data)
+    return result
 
 
 class MatrixFilterForm(FlaskForm):

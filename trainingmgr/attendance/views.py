@@ -24,7 +24,13 @@ from flask_login import current_user
 from trainingmgr.accounts.models import Role
 from trainingmgr.attendance import checkin as tokens
 from trainingmgr.attendance import services
-from trainingmgr.attendance.forms import MatrixFilterForm, RosterForm
+from trainingmgr.attendance.forms import (
+    MatrixFilterForm,
+    RosterForm,
+    RowInputs,
+    roster_inputs,
+    status_choices,
+)
 from trainingmgr.attendance.models import AttendanceStatus
 from trainingmgr.core.errors import DomainError, Forbidden, NotFound
 from trainingmgr.core.permissions import roles_required, signed_in
@@ -59,7 +65,7 @@ def _or_abort(call: Callable[[], T]) -> T:
 
 def _render_roster(
     roster: services.Roster,
-    form: RosterForm,
+    inputs: dict[int, RowInputs],
     conflicts: list[services.Conflict] | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
@@ -70,8 +76,8 @@ def _render_roster(
             roster=roster,
             session=roster.session,
             cohort=roster.session.cohort,
-            form=form,
-            form_rows=form.include(roster),
+            form_rows=inputs,
+            choices=status_choices(),
             conflicts=conflicts or [],
             conflict_by_id=conflict_by_id,
             statuses=list(AttendanceStatus),
@@ -88,7 +94,7 @@ def roster(session_id: int) -> Any:
         mark = request.args.get("mark") == "present" and data.refusal is None
         if mark:
             flash(_("Everyone not yet recorded is marked present: fix the exceptions, then save."))
-        return _render_roster(data, RosterForm.for_roster(data, mark_present=mark))
+        return _render_roster(data, roster_inputs(data, mark_present=mark))
 
     form = RosterForm()
     if not form.validate():
@@ -97,7 +103,7 @@ def roster(session_id: int) -> Any:
         flash(
             _("Some rows could not be read: see the messages below. Nothing was saved."), "danger"
         )
-        return _render_roster(data, form, status=400)
+        return _render_roster(data, form.inputs(data), status=400)
     try:
         result = _or_abort(
             lambda: services.save_roster(
@@ -117,7 +123,7 @@ def roster(session_id: int) -> Any:
             flash(_("A row needs your attention: see below. Nothing was saved."), "danger")
         else:
             flash(exc.message + " " + _("Nothing was saved."), "danger")
-        return _render_roster(data, form, status=400)
+        return _render_roster(data, form.inputs(data), status=400)
 
     if result.conflicts:
         flash(
@@ -130,7 +136,7 @@ def roster(session_id: int) -> Any:
             "warning",
         )
         data = services.load_roster(current_user, session_id)
-        return _render_roster(data, RosterForm.for_roster(data), conflicts=result.conflicts)
+        return _render_roster(data, roster_inputs(data), conflicts=result.conflicts)
     if result.saved:
         flash(
             _(

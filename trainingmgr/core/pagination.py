@@ -52,10 +52,13 @@ class Page(Generic[T]):
     page: int
     per_page: int
     total: int
+    # True when counting stopped at ``total`` (a capped count, see ``paginate``): there are
+    # more results than that, how many was not worth counting.
+    more: bool = False
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return max(1, -(-self.total // self.per_page)) + (1 if self.more else 0)
 
     @property
     def has_prev(self) -> bool:
@@ -95,21 +98,34 @@ class Page(Generic[T]):
 
 
 def paginate(
-    query: sa.Select[Any], page: int, per_page: int = DEFAULT_PER_PAGE, *, scalars: bool = True
+    query: sa.Select[Any],
+    page: int,
+    per_page: int = DEFAULT_PER_PAGE,
+    *,
+    scalars: bool = True,
+    count_limit: int | None = None,
 ) -> Page[Any]:
     """Run ``query`` (which must be ordered) for one page.
 
     ``scalars=True`` gives the first column of each row (an ORM entity, typically);
     ``scalars=False`` gives whole rows (an entity with computed columns). A page beyond the
     last one shows the last page rather than an empty list.
+
+    ``count_limit`` caps the count (at least up to the page asked for): on 100,000 people an
+    exact count costs more than the page itself, and "more than 1,000" says enough.
     """
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-    )
-    total = int(total or 0)
-    pages = max(1, -(-total // per_page))
+    counted = query.order_by(None)
+    limit = None
+    if count_limit is not None:
+        limit = max(count_limit, max(page, 1) * per_page)
+        counted = counted.limit(limit + 1)
+    total = int(db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery())) or 0)
+    more = limit is not None and total > limit
+    if more:
+        total = limit or 0
+    pages = max(1, -(-total // per_page)) + (1 if more else 0)
     page = min(max(page, 1), pages)
     paged = query.limit(per_page).offset((page - 1) * per_page)
     result = db.session.execute(paged)
     items = list(result.scalars().unique() if scalars else result.all())
-    return Page(items=items, page=page, per_page=per_page, total=total)
+    return Page(items=items, page=page, per_page=per_page, total=total, more=more)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel.dates import (
@@ -28,16 +29,28 @@ def local(value: datetime, tz: str) -> datetime:
     return value.astimezone(ZoneInfo(tz))
 
 
+# Pages show the same instants many times (a roster saved at once, a matrix's sessions):
+# formatting is cached per value, zone, format and locale.
+@lru_cache(maxsize=4096)
+def _format_datetime(value: datetime, tz: str, fmt: str, locale: str) -> str:
+    return format_datetime(local(value, tz), format=fmt, locale=locale)
+
+
+@lru_cache(maxsize=4096)
+def _format_time(value: datetime, tz: str, locale: str) -> str:
+    return format_time(local(value, tz), format="HH:mm", locale=locale)
+
+
 def fmt_datetime(value: datetime | None, tz: str, fmt: str = "medium") -> str:
     if value is None:
         return ""
-    return format_datetime(local(value, tz), format=fmt, locale=_locale())
+    return _format_datetime(value, tz, fmt, _locale())
 
 
 def fmt_time(value: datetime | None, tz: str) -> str:
     if value is None:
         return ""
-    return format_time(local(value, tz), format="HH:mm", locale=_locale())
+    return _format_time(value, tz, _locale())
 
 
 def fmt_date(value: date | datetime | None, tz: str | None = None, fmt: str = "medium") -> str:

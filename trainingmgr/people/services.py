@@ -3,6 +3,7 @@ records of the same person. Callers commit."""
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from collections import defaultdict
 from collections.abc import Collection
@@ -230,9 +231,17 @@ def directory(
 ) -> Page[DirectoryRow]:
     """One page of the directory (of the scope of ``programme_ids``, see ``directory_query``):
     two queries whatever the number of people."""
-    result = paginate(directory_query(filters, programme_ids), page, per_page, scalars=False)
+    result = paginate(
+        directory_query(filters, programme_ids),
+        page,
+        per_page,
+        scalars=False,
+        count_limit=DIRECTORY_COUNT_LIMIT,
+    )
     rows = [DirectoryRow(p, cohorts or 0, sessions or 0) for p, cohorts, sessions in result.items]
-    return Page(items=rows, page=result.page, per_page=result.per_page, total=result.total)
+    return Page(
+        items=rows, page=result.page, per_page=result.per_page, total=result.total, more=result.more
+    )
 
 
 @dataclass(frozen=True)
@@ -241,9 +250,46 @@ class DirectoryOptions:
     organisations: list[str]
 
 
+# The directory counts its results up to this many ("more than 1,000"): an exact count of
+# 100,000 people in a coordinator's scope costs more than the page.
+DIRECTORY_COUNT_LIMIT = 1000
+
+# The filter menus scan every person in scope: they are kept per scope for a minute, and
+# dropped by this process as soon as it writes people, enrolments or sessions.
+OPTIONS_TTL = 60.0
+_options_cache: dict[tuple[int, ...] | None, tuple[float, DirectoryOptions]] = {}
+
+
+def _forget_options(session: Any, *_args: Any) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(o, (Person, Enrolment, Session)) for o in changed):
+        forget_directory_options()
+
+
+def forget_directory_options(*_args: Any) -> None:
+    """Drop the cached filter menus (after writes that bypass the ORM's flush, e.g. bulk)."""
+    _options_cache.clear()
+
+
+sa.event.listen(sa.orm.Session, "before_flush", _forget_options)
+# What the cache saw may have been rolled back.
+sa.event.listen(sa.orm.Session, "after_rollback", forget_directory_options)
+
+
 def directory_options(programme_ids: Collection[int] | None = None) -> DirectoryOptions:
     """The countries and organisations that occur among (unmerged) people in the scope of
-    ``programme_ids`` (everyone: None), for filters."""
+    ``programme_ids`` (everyone: None), for filters (cached for ``OPTIONS_TTL`` seconds)."""
+    key = None if programme_ids is None else tuple(sorted(programme_ids))
+    cached = _options_cache.get(key)
+    now = time.monotonic()
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    options = _directory_options(programme_ids)
+    _options_cache[key] = (now + OPTIONS_TTL, options)
+    return options
+
+
+def _directory_options(programme_ids: Collection[int] | None) -> DirectoryOptions:
     visible = sa.and_(Person.merged_into_id.is_(None), visible_people(programme_ids))
     codes = db.session.scalars(
         sa.select(Person.country).where(visible, Person.country.is_not(None)).distinct()
