@@ -265,6 +265,31 @@ def test_get_shows_confirmation_and_writes_nothing_then_post_checks_in(
     assert 'data-testid="checkin-done"' in done and "Present" in done
 
 
+def test_the_done_page_is_only_for_the_checked_in_participant_and_the_sessions_staff(
+    client: Any, login: Any, make: Any, db_session: Any
+) -> None:
+    s = live_setup(make)
+    make.attendance(s.session, s.enrolment, AttendanceStatus.PRESENT)
+    path = f"/checkin/{s.session.id}/done"
+    other_cohort = make.user(role=Role.PARTICIPANT)
+    make.enrolment(cohort=make.cohort(), person=other_cohort.person)
+    classmate = make.user(role=Role.PARTICIPANT)  # same cohort, not checked in
+    make.enrolment(cohort=s.cohort, person=classmate.person)
+    other_programme = make.user(role=Role.COORDINATOR, programmes=[make.programme()])
+
+    for user, status in [
+        (s.user, 200),
+        (s.trainer, 200),
+        (other_cohort, 404),
+        (classmate, 404),
+        (other_programme, 404),
+    ]:
+        login(user=user)
+        page = client.get(path)
+        assert page.status_code == status, user.email
+        assert (s.session.title in page.get_data(as_text=True)) == (status == 200)
+
+
 def test_nobody_can_check_in_someone_else(
     client: Any, login: Any, make: Any, db_session: Any
 ) -> None:

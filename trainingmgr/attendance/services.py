@@ -663,7 +663,12 @@ class MyCheckIn:
 
 
 def my_checkin(user: Any, session_id: int) -> MyCheckIn:
-    """The signed-in user's own record for a session (after checking in)."""
+    """The signed-in user's own record for a session (after checking in).
+
+    Only for someone recorded in the session, or who may record it (its trainers, its
+    programme's coordinators): to anyone else the session does not exist (NotFound), so its
+    title, cohort and time are not shown to other cohorts or programmes.
+    """
     session = _load_session(session_id)
     record = None
     if user.person_id is not None:
@@ -673,6 +678,8 @@ def my_checkin(user: Any, session_id: int) -> MyCheckIn:
             .where(AttendanceRecord.session_id == session.id)
             .where(Enrolment.person_id == user.person_id)
         ).first()
+    if record is None and not can_record(user, session):
+        raise NotFound(_("There is no check-in of yours for this session."))
     return MyCheckIn(session, record)
 
 
