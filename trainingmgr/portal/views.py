@@ -23,9 +23,11 @@ from flask_login import current_user, login_user
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response as BaseResponse
 
+from trainingmgr.accounts.models import User
 from trainingmgr.accounts.services import normalise_email
 from trainingmgr.core.errors import DomainError, NotFound
 from trainingmgr.core.permissions import public, signed_in
+from trainingmgr.core.urls import safe_next
 from trainingmgr.core.views import attempt, run_action
 from trainingmgr.extensions import db, limiter
 from trainingmgr.portal import services
@@ -77,9 +79,11 @@ def too_many(_exc: TooManyRequests) -> tuple[str, int]:
 @public
 def request_link() -> str:
     form = RequestLinkForm()
+    # The page the user was going to: the link e-mailed leads there once used.
+    next_path = safe_next(request.values.get("next"))
     if form.validate_on_submit():
         started = time.monotonic()
-        services.request_sign_in_link(form.email.data, ip=request.remote_addr)
+        services.request_sign_in_link(form.email.data, next_path=next_path, ip=request.remote_addr)
         db.session.commit()
         time.sleep(max(0.0, MIN_RESPONSE_SECONDS - (time.monotonic() - started)))
         return render_template(
@@ -87,12 +91,18 @@ def request_link() -> str:
             email=normalise_email(form.email.data),
             minutes=current_app.config["SIGN_IN_LINK_MINUTES"],
         )
-    return render_template("portal/request_link.html", form=form)
+    return render_template("portal/request_link.html", form=form, next_path=next_path)
 
 
 def _link_refused(message: str) -> BaseResponse:
     return _private(
-        current_app.make_response(render_template("portal/link_invalid.html", message=message))
+        current_app.make_response(
+            render_template(
+                "portal/link_invalid.html",
+                message=message,
+                next_path=safe_next(request.args.get("next")),
+            )
+        )
     )
 
 
@@ -112,13 +122,24 @@ def use_link(token: str) -> BaseResponse:
         db.session.commit()
         login_user(user)
         flash(_("Welcome, %(name)s.", name=user.name), "success")
-        return _private(redirect(url_for("home.index")))
+        target = safe_next(request.args.get("next")) or url_for("home.index")
+        return _private(redirect(target))
     try:
-        user = services.check_sign_in_link(token)
+        holder = services.check_sign_in_link(token)
     except DomainError as exc:
         return _link_refused(exc.message)
+    account = holder if isinstance(holder, User) else None
     return _private(
-        current_app.make_response(render_template("portal/use_link.html", form=form, user=user))
+        current_app.make_response(
+            render_template(
+                "portal/use_link.html",
+                form=form,
+                email=holder.email,
+                other_account=current_user.is_authenticated
+                and (account is None or current_user.id != account.id),
+                first_sign_in=account is None,
+            )
+        )
     )
 
 
