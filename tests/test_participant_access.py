@@ -65,7 +65,9 @@ def test_an_enrolled_person_without_account_gets_a_link_and_an_account_at_first_
     assert SENT in response.text
     [mail] = mails(db_session)
     assert "kofi.asante@example.org" in mail.recipient and mail.user_id is None
-    assert parse(mail)["Subject"] and "Здравствуйте" in parse(mail).get_body(("plain",)).get_content()
+    assert (
+        parse(mail)["Subject"] and "Здравствуйте" in parse(mail).get_body(("plain",)).get_content()
+    )
     assert account_of(db_session, kofi) is None  # nothing is created before the link is used
 
     path = link_path(mail)
@@ -86,7 +88,9 @@ def test_an_enrolled_person_without_account_gets_a_link_and_an_account_at_first_
     client.post("/logout")
     again = client.post(path)
     assert "already been used" in again.text
-    assert db_session.scalar(sa.select(sa.func.count(User.id)).where(User.person_id == kofi.id)) == 1
+    assert (
+        db_session.scalar(sa.select(sa.func.count(User.id)).where(User.person_id == kofi.id)) == 1
+    )
 
 
 def test_unknown_and_not_enrolled_addresses_get_the_same_page_and_no_mail(
@@ -262,3 +266,22 @@ def test_two_links_used_at_once_for_the_same_new_person_create_one_account(
         sa.select(sa.func.count(UserToken.id)).where(UserToken.used_at.is_(None))
     )
     assert open_links == 0
+
+
+def test_the_enrolment_confirmation_signs_in_and_opens_the_training_page(
+    client: FlaskClient, make: Any, db_session: Any
+) -> None:
+    from trainingmgr.enrolments import services as enrolments
+
+    cohort = make.cohort(name="Baku spring")
+    make.session(cohort, title="Opening session")
+    person = make.person(first_name="Kofi", email="kofi@example.org")
+    enrolments.enrol(cohort.id, person.id, actor=None)
+    [mail] = mails(db_session, "enrolment_confirmation")
+    path = link_path(mail)
+    assert path.endswith("?next=/me")
+    html = parse(mail).get_body(preferencelist=("html",)).get_content()
+    assert path.replace("?next=", "?next=") in html.replace("&amp;", "&")
+    response = client.post(path, follow_redirects=True)
+    assert response.request.path == "/me"
+    assert "Baku spring" in response.text and "Opening session" in response.text

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import available_timezones
@@ -157,6 +158,42 @@ def make_sign_in_url(
     return sign_in_url(token, next_path)
 
 
+def access_urls(
+    people: Iterable[Person],
+    *,
+    next_path: str | None = None,
+    created_by: User | None = None,
+    lifetime: timedelta | None = None,
+    accounts: dict[int, User] | None = None,
+) -> dict[int, str]:
+    """A new sign-in link (good ``ACCESS_LINK_DAYS``) for each person with an e-mail address
+    who may have one: their active account's, or one creating their account. People whose
+    account is deactivated get none. One query (none when the caller gives the people's
+    ``accounts``), whatever the number of people; the people are taken to be enrolled or
+    teaching (the caller's reason to write to them)."""
+    lifetime = lifetime or timedelta(days=ACCESS_LINK_DAYS)
+    wanted = {p.id: p for p in people if p.email and p.merged_into_id is None}
+    if not wanted:
+        return {}
+    users = accounts
+    if users is None:
+        users = {
+            u.person_id: u
+            for u in db.session.scalars(sa.select(User).where(User.person_id.in_(sorted(wanted))))
+            if u.person_id is not None
+        }
+    urls = {}
+    for person_id, person in wanted.items():
+        user = users.get(person_id)
+        if user is not None and not user.active:
+            continue
+        holder = LinkHolder(user, person)
+        urls[person_id] = make_sign_in_url(
+            holder, lifetime, next_path=next_path, created_by=created_by
+        )
+    return urls
+
+
 def request_sign_in_link(
     email: str, *, next_path: str | None = None, ip: str | None = None
 ) -> bool:
@@ -213,9 +250,7 @@ def check_sign_in_link(token: str) -> User | Person:
 def _account_of(person: Person, *, ip: str | None) -> User:
     """The person's account, created now if they have none (their first sign-in)."""
     user = db.session.scalar(
-        sa.select(User)
-        .where(User.person_id == person.id)
-        .execution_options(populate_existing=True)
+        sa.select(User).where(User.person_id == person.id).execution_options(populate_existing=True)
     )
     if user is None and person.email:
         user = get_user_by_email(person.email)
