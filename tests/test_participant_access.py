@@ -285,3 +285,106 @@ def test_the_enrolment_confirmation_signs_in_and_opens_the_training_page(
     response = client.post(path, follow_redirects=True)
     assert response.request.path == "/me"
     assert "Baku spring" in response.text and "Opening session" in response.text
+
+
+# --------------------------------------------------------------------------- access links
+
+
+def test_a_coordinator_sends_access_links_to_those_who_never_signed_in(
+    client: FlaskClient, login: Any, make: Any, db_session: Any, count_queries: Any
+) -> None:
+    coordinator = login(Role.COORDINATOR)
+    cohort = make.cohort(name="Tbilisi autumn", language="ru")
+    fresh = make.person(first_name="Kofi", last_name="Asante", email="kofi@example.org")
+    active_person = make.person(first_name="Ayla", last_name="Active", email="ayla@example.org")
+    no_address = make.person(first_name="Nodir", last_name="Noemail", email=None)
+    withdrawn = make.person(first_name="Will", last_name="Withdrawn", email="will@example.org")
+    for p in (fresh, active_person, no_address):
+        make.enrolment(cohort, p)
+    make.enrolment(cohort, withdrawn, status=EnrolmentStatus.WITHDRAWN)
+    user = make.user(Role.PARTICIPANT, email="ayla@example.org", person=active_person)
+    user.last_login_at = user.created_at
+    db_session.flush()
+
+    roster = client.get(f"/cohorts/{cohort.id}")
+    assert "Never signed in" in roster.text and "No e-mail address" in roster.text
+    assert f"/people/{no_address.id}/edit" in roster.text  # a way to add the address
+    with count_queries() as q:
+        page = client.get(f"/cohorts/{cohort.id}/access")
+    assert page.status_code == 200 and q.count <= 12
+    assert "Send an access link to the 1 person who has not signed in" in page.text
+    assert "Здравствуйте" in page.text or "Уважаем" in page.text  # preview in Russian
+    assert "Will Withdrawn" not in page.text
+
+    response = client.post(
+        f"/cohorts/{cohort.id}/access", data={"to": "waiting"}, follow_redirects=True
+    )
+    assert "An access link was e-mailed to 1 person." in response.text
+    [mail] = mails(db_session, "access_link")
+    assert "kofi@example.org" in mail.recipient and mail.cohort_id == cohort.id
+    assert "Link sent on" in response.text
+    [event] = events(db_session, "cohort.access_links")
+    assert event.actor_id == coordinator.id and event.changes["people"] == [fresh.id]
+
+    # The link signs Kofi in and opens his training page; the roster then says "Active".
+    client.post("/logout")
+    landed = client.post(link_path(mail), follow_redirects=True)
+    assert landed.request.path == "/me" and "Tbilisi autumn" in landed.text
+    login(user=coordinator)
+    assert client.get(f"/cohorts/{cohort.id}/access").text.count('data-state="active"') == 2
+
+
+def test_access_links_to_selected_people_and_refusals_write_nothing(
+    client: FlaskClient, login: Any, make: Any, db_session: Any
+) -> None:
+    login(Role.COORDINATOR)
+    cohort = make.cohort()
+    one, two = make.person(email="one@example.org"), make.person(email="two@example.org")
+    no_address = make.person(email=None)
+    outsider = make.person(email="outsider@example.org")
+    for p in (one, two, no_address):
+        make.enrolment(cohort, p)
+    url = f"/cohorts/{cohort.id}/access"
+
+    for data, message in (
+        ({"to": "selected"}, "Choose the people to send an access link to."),
+        ({"to": "selected", "person": [str(outsider.id)]}, "not on this cohort"),
+        ({"to": "selected", "person": [str(no_address.id)]}, "No link can be sent to"),
+        ({"to": "selected", "person": ["x"]}, "Choose the people"),
+    ):
+        response = client.post(url, data=data, follow_redirects=True)
+        assert response.status_code == 200 and message in response.text
+    assert mails(db_session, "access_link") == []
+    assert events(db_session, "cohort.access_links") == []
+
+    client.post(url, data={"to": "selected", "person": [str(two.id)]})
+    assert ["two@example.org" in m.recipient for m in mails(db_session, "access_link")] == [True]
+
+
+def test_access_pages_are_for_the_cohorts_coordinators_only(
+    client: FlaskClient, login: Any, make: Any, db_session: Any
+) -> None:
+    cohort = make.cohort()
+    make.enrolment(cohort, make.person(email="p@example.org"))
+    login(Role.COORDINATOR, programmes=[make.programme()])  # another programme's
+    assert client.get(f"/cohorts/{cohort.id}/access").status_code == 404
+    assert client.post(f"/cohorts/{cohort.id}/access", data={"to": "waiting"}).status_code == 404
+    login(Role.PARTICIPANT)
+    assert client.get(f"/cohorts/{cohort.id}/access").status_code == 403
+    assert mails(db_session, "access_link") == []
+
+
+def test_an_administrator_invites_a_participant_and_sees_the_linked_person(
+    client: FlaskClient, login: Any, make: Any, db_session: Any
+) -> None:
+    login(Role.ADMIN)
+    person = make.person(first_name="Şükrü", last_name="Yılmaz", email="sukru@example.org")
+    make.enrolment(person=person)
+    response = client.post(
+        "/admin/invite",
+        data={"email": "sukru@example.org", "roles": ["participant"]},
+        follow_redirects=True,
+    )
+    assert "The invitation was e-mailed to sukru@example.org." in response.text
+    listing = client.get("/admin/accounts?role=participant").text
+    assert "Şükrü Yılmaz" in listing and f"/people/{person.id}" in listing
