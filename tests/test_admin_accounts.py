@@ -160,8 +160,10 @@ def test_the_list_shows_each_account_with_roles_programmes_status_and_last_sign_
         by_email["coordinator@example.org"],
     ), by_email["coordinator@example.org"]
     assert "Last sign-in times are shown in Azerbaijan Time." in html
+    # A trainer's or participant's account shows its person record.
     assert by_email["sukru@example.org"].startswith(
-        "Şükrü Yılmaz sukru@example.org Trainer teaches in MMDP RTCM Active"
+        f"Şükrü Yılmaz sukru@example.org Person record: #{trainer.person.id} · "
+        f"{trainer.person.email} Trainer teaches in MMDP RTCM Active"
     )
     assert "Deactivated" in by_email["gone@example.org"]
     assert "Invited" in by_email["invited@example.org"]
@@ -539,7 +541,7 @@ def test_admin_invites_a_coordinator_who_accepts(
     page = client.get("/admin/invite").text
     for label in ("Administrator", "Coordinator", "Trainer"):
         assert f">{label}</label>" in page
-    assert ">Participant</label>" not in page
+    assert ">Participant</label>" in page  # participants can be invited too
 
     response = invite(
         client, "New.Coordinator@Example.org", ["coordinator"], [mmdp.id], display_name="Nigar M."

@@ -3,6 +3,7 @@ of times."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -168,7 +169,9 @@ def test_each_demo_account_signs_in_through_the_form_and_lands_on_its_home(
     demo.load()
     role, home_path, shown = HOMES[email]
     user = db_session.scalars(sa.select(User).where(User.email == email)).one()
-    assert user.roles == {role}
+    # The trainer graduated from the training of trainers: a participant too (roles follow
+    # enrolments and sessions); they land on the trainer's page.
+    assert role in user.roles and user.stored_roles == {role}
     assert email in dict(demo.DEMO_ACCOUNTS)
 
     response = client.post(
@@ -458,3 +461,30 @@ def test_finished_cohorts_have_their_certificates_and_no_mail_is_left_to_send(
     ]
     assert find_by_code(issued[0].verification_code.lower().replace("-", " ")) == issued[0]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_a_graduate_downloads_a_certificate_and_an_enrolled_person_gets_in_by_link(
+    client: FlaskClient, db_session: Any
+) -> None:
+    demo.load(now=WEDNESDAY)
+    response = client.post(
+        "/login",
+        data={"email": demo.GRADUATE_EMAIL, "password": "demo-password"},
+        follow_redirects=True,
+    )
+    assert response.request.path == "/me"
+    graduate = db_session.scalars(sa.select(User).where(User.email == demo.GRADUATE_EMAIL)).one()
+    [pdf] = re.findall(r'href="(/certificates/\d+\.pdf)"', response.text)[:1]
+    download = client.get(pdf)
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    assert graduate.roles == {Role.PARTICIPANT}
+
+    client.post("/logout")
+    kofi = person(demo.NEW_PARTICIPANT_EMAIL)
+    assert db_session.scalar(sa.select(User.id).where(User.person_id == kofi.id)) is None
+    client.post("/login/link", data={"email": demo.NEW_PARTICIPANT_EMAIL})
+    [mail] = db_session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.kind == "sign_in_link")
+    ).all()
+    assert demo.NEW_PARTICIPANT_EMAIL in mail.recipient
+    assert {e for e, _ in demo.ACCESS_ACCOUNTS} == {demo.GRADUATE_EMAIL, demo.NEW_PARTICIPANT_EMAIL}

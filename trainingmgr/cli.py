@@ -46,7 +46,7 @@ def register(app: Flask) -> None:
         click.echo(summary)
         click.echo("")
         click.echo("Demo sign-ins (password: demo-password):")
-        for email, role in demo_data.DEMO_ACCOUNTS:
+        for email, role in demo_data.DEMO_ACCOUNTS + demo_data.ACCESS_ACCOUNTS:
             click.echo(f"  {email:<28} {role}")
 
     from trainingmgr.imports.cli import register as register_imports

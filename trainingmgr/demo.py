@@ -51,6 +51,7 @@ from trainingmgr.attendance.models import (
     AttendanceStatus,
 )
 from trainingmgr.certificates import services as certificates
+from trainingmgr.certificates.models import Certificate, CertificateStatus
 from trainingmgr.cohorts.models import (
     Cohort,
     CohortStatus,
@@ -1084,6 +1085,7 @@ class _Loader:
                     coordinator.programmes.append(self.programmes[code])
         db.session.flush()
         self._certificates()
+        _access_demo(self.users[PARTICIPANT_EMAIL])
 
     def _signatories(self, admin: User) -> None:
         """The organisation's default signatories and logo, printed on the certificates."""
@@ -1336,6 +1338,57 @@ def _min_hours(sessions: list[_SessionPlan], pct: int) -> Decimal:
     """The hours a participant must attend: ``pct`` % of the cohort's scheduled hours."""
     seconds = sum((s.ends_at - s.starts_at).total_seconds() for s in sessions)
     return (Decimal(int(seconds)) / 3600 * pct / 100).quantize(Decimal("0.1"))
+
+
+# --------------------------------------------------------------------------- access
+
+# A participant whose cohort is over and whose certificate is issued (password sign-in), and
+# an enrolled person with no account: "E-mail me a sign-in link" with that address creates it.
+GRADUATE_EMAIL = "graduate@example.org"
+NEW_PARTICIPANT_EMAIL = "kofi.asante@example.org"
+ACCESS_ACCOUNTS: list[tuple[str, str]] = [
+    (GRADUATE_EMAIL, "participant with an issued certificate (password demo-password)"),
+    (NEW_PARTICIPANT_EMAIL, "enrolled, no account yet: sign in with an e-mailed link"),
+]
+
+
+def _access_demo(participant: User) -> None:
+    """The two people of ``ACCESS_ACCOUNTS`` (idempotent)."""
+    if accounts.get_user_by_email(GRADUATE_EMAIL) is None:
+        holder = db.session.scalar(
+            sa.select(Certificate.person_id)
+            .join(Person, Person.id == Certificate.person_id)
+            .where(
+                Certificate.status == CertificateStatus.VALID,
+                ~sa.exists().where(User.person_id == Person.id),
+            )
+            .order_by(Certificate.id)
+            .limit(1)
+        )
+        if holder is not None:
+            user = accounts.create_user(GRADUATE_EMAIL, [], person_id=holder)
+            user.password_hash = accounts.hash_password(PASSWORD)
+    cohort_id = db.session.scalar(
+        sa.select(Enrolment.cohort_id)
+        .where(Enrolment.person_id == participant.person_id)
+        .order_by(Enrolment.id.desc())
+        .limit(1)
+    )
+    if cohort_id is None or db.session.scalar(
+        sa.select(Person.id).where(Person.email == NEW_PARTICIPANT_EMAIL)
+    ):
+        return
+    kofi = Person(
+        first_name="Kofi",
+        last_name="Asante",
+        email=NEW_PARTICIPANT_EMAIL,
+        country="GH",
+        organisation="Ghana Immigration Service",
+    )
+    db.session.add(kofi)
+    db.session.flush()
+    db.session.add(Enrolment(cohort_id=cohort_id, person_id=kofi.id))
+    db.session.flush()
 
 
 class DemoRefused(Exception):

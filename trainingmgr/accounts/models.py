@@ -68,11 +68,25 @@ class User(UserMixin, db.Model):
     programmes: Mapped[list[Programme]] = relationship(secondary=coordinator_programmes)
 
     @property
-    def roles(self) -> set[Role]:
+    def stored_roles(self) -> set[Role]:
+        """The roles given to the account (by invitation or on its account page)."""
         return {r.role for r in self.role_rows}
 
+    @property
+    def roles(self) -> set[Role]:
+        """The stored roles plus those that follow from the linked person's enrolments and
+        teaching (``accounts.roles``)."""
+        from trainingmgr.accounts.roles import person_roles
+
+        return self.stored_roles | person_roles(self.person_id)
+
     def has_role(self, *roles: Role | str) -> bool:
-        return bool(self.roles & {Role(r) for r in roles})
+        wanted = {Role(r) for r in roles}
+        # The stored roles first: no query when one of them answers.
+        if self.stored_roles & wanted:
+            return True
+        following = wanted & {Role.PARTICIPANT, Role.TRAINER}
+        return bool(following) and bool(self.roles & following)
 
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot sign in
@@ -104,12 +118,23 @@ class UserToken(db.Model):
     Only the SHA-256 of the token is stored. A token is good once, until it expires, and only
     while the user's ``auth_version`` is the one it was made for (changing the e-mail or the
     password invalidates it).
+
+    A sign-in link may also be for a person who has no account yet (``person_id``, no
+    ``user_id``): someone enrolled or teaching. Using it creates their account.
     """
 
     __tablename__ = "user_tokens"
+    __table_args__ = (
+        sa.CheckConstraint("user_id IS NOT NULL OR person_id IS NOT NULL", name="has_holder"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
     purpose: Mapped[TokenPurpose] = mapped_column(str_enum(TokenPurpose, "token_purpose"))
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     auth_version: Mapped[int]
@@ -120,4 +145,5 @@ class UserToken(db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
 
-    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    person: Mapped[Person | None] = relationship(foreign_keys=[person_id])

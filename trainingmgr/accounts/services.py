@@ -80,7 +80,8 @@ def create_user(
             _("An account with the e-mail %(email)s already exists.", email=email), "email"
         )
     role_set = {Role(r) for r in roles}
-    if not role_set:
+    # A person's account may have no stored role: theirs follow from what they do.
+    if not role_set and person_id is None:
         raise DomainError(_("Give the account at least one role."), "roles")
     if password is not None and check_strength:
         check_password_strength(password, email)

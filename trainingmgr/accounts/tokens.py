@@ -19,6 +19,7 @@ from trainingmgr.accounts.models import TokenPurpose, User, UserToken
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
+from trainingmgr.people.models import Person
 
 
 def _hash(token: str) -> str:
@@ -47,6 +48,24 @@ def make_token(
     return token
 
 
+def make_person_token(
+    person: Person, lifetime: timedelta, *, created_by: User | None = None
+) -> str:
+    """A new sign-in token for a person who has no account yet (using it creates one)."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        UserToken(
+            person_id=person.id,
+            purpose=TokenPurpose.SIGN_IN,
+            token_hash=_hash(token),
+            auth_version=0,
+            expires_at=utcnow() + lifetime,
+            created_by_id=getattr(created_by, "id", None),
+        )
+    )
+    return token
+
+
 def peek(token: str, purpose: TokenPurpose) -> UserToken:
     """The token's row if it could be used now; DomainError saying why not otherwise."""
     row = db.session.scalar(
@@ -61,13 +80,18 @@ def peek(token: str, purpose: TokenPurpose) -> UserToken:
     if row.expires_at <= utcnow():
         raise DomainError(_("This link has expired. Ask for a new one."))
     user = row.user
+    if user is None:  # a person's first sign-in: their account does not exist yet
+        person = row.person
+        if person is None or person.merged_into_id is not None or not person.email:
+            raise DomainError(_("This link is no longer valid. Ask for a new one."))
+        return row
     if user.auth_version != row.auth_version or not user.active:
         raise DomainError(_("This link is no longer valid. Ask for a new one."))
     return row
 
 
-def consume(token: str, purpose: TokenPurpose) -> User:
-    """Use the token: its user, once. The row is locked so two requests cannot both use it."""
+def consume_row(token: str, purpose: TokenPurpose) -> UserToken:
+    """Use the token once: its row, locked so two requests cannot both use it."""
     row = peek(token, purpose)
     locked = db.session.scalar(
         sa.select(UserToken)
@@ -78,4 +102,12 @@ def consume(token: str, purpose: TokenPurpose) -> User:
     if locked is None:
         raise DomainError(_("This link has already been used. Ask for a new one."))
     locked.used_at = utcnow()
-    return locked.user
+    return locked
+
+
+def consume(token: str, purpose: TokenPurpose) -> User:
+    """Use the token: its user, once (links for a person without an account are refused)."""
+    user = consume_row(token, purpose).user
+    if user is None:
+        raise DomainError(_("This link is not valid. Ask for a new one."))
+    return user

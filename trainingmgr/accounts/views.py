@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -31,6 +30,7 @@ from trainingmgr.accounts.tokens import peek
 from trainingmgr.audit import services as audit
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.permissions import public, signed_in
+from trainingmgr.core.urls import safe_next
 from trainingmgr.core.views import attempt
 from trainingmgr.extensions import db, limiter
 
@@ -50,20 +50,12 @@ def _submitted_email() -> str:
     return "email:" + services.normalise_email(request.form.get("email", ""))[:254]
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Only follow ``next`` to a path on this site (no open redirects)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
-
-
 def _sign_in_link_url() -> str:
-    """Where to ask for an e-mailed sign-in link (the portal's page)."""
+    """Where to ask for an e-mailed sign-in link (the portal's page), with the page the user
+    was going to (it survives the link sign-in)."""
+    target = safe_next(request.args.get("next"))
     if "portal.request_link" in current_app.view_functions:
-        return url_for("portal.request_link")
+        return url_for("portal.request_link", next=target)
     return "/login/link"
 
 
@@ -90,7 +82,7 @@ def login() -> str | Response:
         else:
             login_user(user, remember=form.remember.data)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
-            return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+            return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
     return render_template("accounts/login.html", form=form, sign_in_link_url=_sign_in_link_url())
 
 

@@ -31,6 +31,12 @@ from sqlalchemy.orm import contains_eager, load_only, selectinload
 from trainingmgr.accounts import services as accounts
 from trainingmgr.accounts import tokens
 from trainingmgr.accounts.models import Role, TokenPurpose, User, UserRole, UserToken
+from trainingmgr.accounts.roles import (
+    participant_condition,
+    person_roles,
+    preload,
+    trainer_condition,
+)
 from trainingmgr.audit import services as audit
 from trainingmgr.audit.models import AuditEvent
 from trainingmgr.cohorts.models import Cohort, Session, session_trainers
@@ -152,7 +158,12 @@ def account_query(filters: AccountFilter) -> sa.Select[Any]:
             )
         )
     if filters.role is not None:
-        query = query.where(User.role_rows.any(UserRole.role == filters.role))
+        # Participants and trainers are also those whose person is enrolled or teaching.
+        follows = {Role.PARTICIPANT: participant_condition, Role.TRAINER: trainer_condition}
+        condition = User.role_rows.any(UserRole.role == filters.role)
+        if filters.role in follows:
+            condition = sa.or_(condition, follows[filters.role](User.person_id))
+        query = query.where(condition)
     if filters.programme_id is not None:
         query = query.where(
             sa.or_(
@@ -218,6 +229,7 @@ def account_list(
 ) -> Page[AccountRow]:
     """One page of accounts: a fixed number of queries whatever their number."""
     result = paginate(account_query(filters), page, per_page, scalars=False)
+    preload(u.person_id for u, _until in result.items)
     trainers = [u.person_id for u, _until in result.items if u.person_id and u.has_role("trainer")]
     taught = programmes_taught(trainers)
     rows = [
@@ -365,14 +377,14 @@ def update_account(
     keeps none.
     """
     new_roles = _roles(roles)
-    if not new_roles:
+    if not new_roles and not person_roles(user.person_id):
         raise DomainError(_("Give the account at least one role."), "roles")
     programmes = _programmes(programme_ids) if Role.COORDINATOR in new_roles else []
     _lock_admins_and(user)
     _refuse_if_last_admin(user, new_roles, user.active)
 
     changed = False
-    old_roles = user.roles
+    old_roles = user.stored_roles
     if new_roles != old_roles:
         user.role_rows[:] = [r for r in user.role_rows if r.role in new_roles]
         for role in sorted(new_roles - old_roles):
@@ -504,7 +516,7 @@ def link_person(user: User, person_id: int | None, *, actor: User, ip: str | Non
 def grantable_roles(inviter: User) -> list[Role]:
     """The roles ``inviter`` may give in an invitation."""
     if inviter.has_role(Role.ADMIN):
-        return [Role.ADMIN, Role.COORDINATOR, Role.TRAINER]
+        return [Role.ADMIN, Role.COORDINATOR, Role.TRAINER, Role.PARTICIPANT]
     if inviter.has_role(Role.COORDINATOR):
         return [Role.TRAINER]
     return []

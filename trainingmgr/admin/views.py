@@ -82,7 +82,7 @@ def _account_form(user: User, posted: bool = False) -> AccountForm:
     form.roles.choices = role_options(list(Role))
     form.programmes.choices = programme_options(services.programme_options())
     if not posted:
-        form.roles.data = sorted(r.value for r in user.roles)
+        form.roles.data = sorted(r.value for r in user.stored_roles)
         form.programmes.data = [p.id for p in user.programmes]
     return form
 

@@ -86,7 +86,7 @@ def can_record(user: Any, session: Session) -> bool:
         return False
     if coordinates(user, session.cohort.programme_id):
         return True
-    return Role.TRAINER in user.roles and teaches(user, session)
+    return user.has_role(Role.TRAINER) and teaches(user, session)
 
 
 def can_view_cohort(user: Any, cohort: Cohort) -> bool:
@@ -96,7 +96,7 @@ def can_view_cohort(user: Any, cohort: Cohort) -> bool:
         return False
     if coordinates(user, cohort.programme_id):
         return True
-    if Role.TRAINER not in user.roles or user.person_id is None:
+    if not user.has_role(Role.TRAINER) or user.person_id is None:
         return False
     return bool(
         db.session.scalar(

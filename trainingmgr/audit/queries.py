@@ -87,6 +87,8 @@ ACTION_LABELS: dict[str, Any] = {
     "certificate.reissue": _l("Certificate reissued"),
     "audit.export": _l("Audit trail exported"),
     "auth.sign_in_link": _l("Sign-in link requested"),
+    "user.created_by_link": _l("Account created at first sign-in"),
+    "cohort.access_links": _l("Access links sent"),
     "auth.password_changed": _l("Password changed"),
     "auth.password_reset_requested": _l("Password reset requested"),
     "auth.password_reset": _l("Password reset"),

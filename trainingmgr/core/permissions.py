@@ -20,6 +20,7 @@ from trainingmgr.extensions import login_manager
 F = TypeVar("F", bound=Callable[..., Any])
 
 ANY_SIGNED_IN = frozenset(Role)
+FOLLOWING_ROLES = frozenset({Role.PARTICIPANT, Role.TRAINER})
 
 
 def public(view: F) -> F:
@@ -32,10 +33,14 @@ def allowed(user: Any, roles: frozenset[Role]) -> bool:
     """Whether ``user`` holds one of ``roles`` (admins count as coordinators)."""
     if not getattr(user, "is_authenticated", False):
         return False
-    held = user.roles
+    # The stored roles first: the roles that follow from enrolments cost a query.
+    held = user.stored_roles if hasattr(user, "stored_roles") else user.roles
     if Role.ADMIN in held:
         held = held | {Role.COORDINATOR}
-    return bool(held & roles)
+    if held & roles:
+        return True
+    # Only participant and trainer follow from enrolments and sessions.
+    return bool(roles & FOLLOWING_ROLES) and bool(user.roles & roles)
 
 
 def roles_required(*roles: Role) -> Callable[[F], F]:

@@ -7,6 +7,7 @@ host: the public address is the configured one.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app
 
@@ -23,3 +24,16 @@ def external_url(endpoint: str, **values: Any) -> str:
 def verification_url(code: str) -> str:
     """The address printed (and QR-encoded) on a certificate: ``BASE_URL/verify/<code>``."""
     return f"{base_url()}/verify/{code}"
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (``/me``, ``/certificates/3.pdf``), else None:
+    where to go after signing in, never another site (no open redirects)."""
+    if not target or len(target) > 2000 or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if any(ord(c) < 32 for c in target):
+        return None
+    return target

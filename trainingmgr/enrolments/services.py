@@ -114,6 +114,12 @@ class Roster:
     def by_id(self) -> dict[int, Enrolment]:
         return {e.id: e for e in self.enrolments}
 
+    def access(self) -> dict[int, Any]:
+        """Per person id: whether they can get in (``portal.access``); two queries."""
+        from trainingmgr.portal.access import access_states
+
+        return access_states(e.person for e in self.enrolments)
+
 
 def _roster_key(enrolment: Enrolment) -> tuple[Any, ...]:
     person = enrolment.person

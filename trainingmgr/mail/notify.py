@@ -32,7 +32,7 @@ from trainingmgr.cohorts.models import (
 )
 from trainingmgr.core import timefmt
 from trainingmgr.core.types import utcnow
-from trainingmgr.core.urls import external_url, verification_url
+from trainingmgr.core.urls import base_url, external_url, verification_url
 from trainingmgr.extensions import db
 from trainingmgr.mail.models import OutboxMessage
 from trainingmgr.mail.services import Attachment, address, message_locale, send
@@ -75,6 +75,20 @@ def cohort_locale(cohort: Cohort, user_locale: str | None = None) -> str:
 def portal_url() -> str:
     """Where participants see their training."""
     return external_url("home.participant")
+
+
+def portal_path() -> str:
+    """The same, as a path (where a sign-in link goes on to)."""
+    return portal_url().removeprefix(base_url())
+
+
+def access_urls(
+    people: Iterable[Person], *, accounts: dict[int, User], next_path: str | None = None
+) -> dict[int, str]:
+    """Sign-in links for ``people`` (``portal.services.access_urls``)."""
+    from trainingmgr.portal.services import access_urls as make_urls
+
+    return make_urls(people, accounts=accounts, next_path=next_path)
 
 
 def certificate_download_url(certificate: Certificate) -> str:
@@ -131,12 +145,30 @@ def _users_by_person(person_ids: Iterable[int]) -> dict[int, tuple[int, str | No
     return {person_id: (user_id, locale) for person_id, user_id, locale in rows}
 
 
-def _recipients(people: Iterable[Person], cohort: Cohort) -> list[Recipient]:
+def accounts_by_person(person_ids: Iterable[int]) -> dict[int, User]:
+    """The accounts of these people, by person id (one query)."""
+    ids = sorted(set(person_ids))
+    if not ids:
+        return {}
+    return {
+        u.person_id: u
+        for u in db.session.scalars(sa.select(User).where(User.person_id.in_(ids)))
+        if u.person_id is not None
+    }
+
+
+def _recipients(
+    people: Iterable[Person], cohort: Cohort, accounts: dict[int, User] | None = None
+) -> list[Recipient]:
     """People with an e-mail address; for a bilingual cohort also their account's id and
-    language (the message is in their language when the cohort speaks it)."""
+    language (the message is in their language when the cohort speaks it). ``accounts``:
+    the people's accounts when the caller has them (no query then)."""
     with_email = [p for p in people if p.email and p.merged_into_id is None]
     bilingual = "+" in (cohort.language or "")
-    users = _users_by_person(p.id for p in with_email) if bilingual else {}
+    if accounts is not None:
+        users = {pid: (u.id, u.locale) for pid, u in accounts.items()}
+    else:
+        users = _users_by_person(p.id for p in with_email) if bilingual else {}
     result = []
     for person in with_email:
         user_id, locale = users.get(person.id, (None, None))
@@ -260,7 +292,14 @@ def enrolment_confirmations(enrolments: Sequence[Enrolment]) -> list[OutboxMessa
     for group in by_cohort.values():
         cohort = group[0].cohort
         sessions = scheduled_sessions(cohort.id)
-        recipients = {r.person.id: r for r in _recipients((e.person for e in group), cohort)}
+        people = [e.person for e in group]
+        accounts = accounts_by_person(p.id for p in people if p.email)
+        recipients = {r.person.id: r for r in _recipients(people, cohort, accounts)}
+        # "Your training page" signs the participant in (creating their account the first
+        # time) and opens it: most need nothing else to get in.
+        sign_in = access_urls(
+            [r.person for r in recipients.values()], accounts=accounts, next_path=portal_path()
+        )
         for enrolment in group:
             recipient = recipients.get(enrolment.person_id)
             if recipient is None:
@@ -274,6 +313,7 @@ def enrolment_confirmations(enrolments: Sequence[Enrolment]) -> list[OutboxMessa
                 calendar_filename=calendar.filename,
                 organisation=organisation,
             )
+            context["portal_url"] = sign_in.get(enrolment.person_id, context["portal_url"])
             messages.append(
                 _send_to(ENROLMENT_CONFIRMATION, recipient, cohort, context, locale, [calendar])
             )

@@ -61,6 +61,11 @@ class Person(db.Model):
     def full_name(self) -> str:
         return " ".join(p for p in (self.first_name, self.last_name) if p)
 
+    @property
+    def name(self) -> str:
+        """As ``User.name``: how e-mails greet the person."""
+        return self.full_name
+
     def refresh_search_text(self) -> None:
         self.search_text = fold(
             " ".join(p for p in (self.first_name, self.last_name, self.name_latin, self.email) if p)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -19,16 +20,21 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response as BaseResponse
 
+from trainingmgr.accounts.models import User
 from trainingmgr.accounts.services import normalise_email
+from trainingmgr.cohorts.models import Cohort
 from trainingmgr.core.errors import DomainError, NotFound
-from trainingmgr.core.permissions import public, signed_in
+from trainingmgr.core.permissions import coordinator_only, public, signed_in
+from trainingmgr.core.urls import safe_next
 from trainingmgr.core.views import attempt, run_action
 from trainingmgr.extensions import db, limiter
-from trainingmgr.portal import services
+from trainingmgr.portal import access, services
 from trainingmgr.portal.forms import ConfirmForm, ProfileForm, RequestLinkForm
 
 bp = Blueprint("portal", __name__)
@@ -77,9 +83,11 @@ def too_many(_exc: TooManyRequests) -> tuple[str, int]:
 @public
 def request_link() -> str:
     form = RequestLinkForm()
+    # The page the user was going to: the link e-mailed leads there once used.
+    next_path = safe_next(request.values.get("next"))
     if form.validate_on_submit():
         started = time.monotonic()
-        services.request_sign_in_link(form.email.data, ip=request.remote_addr)
+        services.request_sign_in_link(form.email.data, next_path=next_path, ip=request.remote_addr)
         db.session.commit()
         time.sleep(max(0.0, MIN_RESPONSE_SECONDS - (time.monotonic() - started)))
         return render_template(
@@ -87,12 +95,18 @@ def request_link() -> str:
             email=normalise_email(form.email.data),
             minutes=current_app.config["SIGN_IN_LINK_MINUTES"],
         )
-    return render_template("portal/request_link.html", form=form)
+    return render_template("portal/request_link.html", form=form, next_path=next_path)
 
 
 def _link_refused(message: str) -> BaseResponse:
     return _private(
-        current_app.make_response(render_template("portal/link_invalid.html", message=message))
+        current_app.make_response(
+            render_template(
+                "portal/link_invalid.html",
+                message=message,
+                next_path=safe_next(request.args.get("next")),
+            )
+        )
     )
 
 
@@ -112,13 +126,90 @@ def use_link(token: str) -> BaseResponse:
         db.session.commit()
         login_user(user)
         flash(_("Welcome, %(name)s.", name=user.name), "success")
-        return _private(redirect(url_for("home.index")))
+        target = safe_next(request.args.get("next")) or url_for("home.index")
+        return _private(redirect(target))
     try:
-        user = services.check_sign_in_link(token)
+        holder = services.check_sign_in_link(token)
     except DomainError as exc:
         return _link_refused(exc.message)
+    account = holder if isinstance(holder, User) else None
     return _private(
-        current_app.make_response(render_template("portal/use_link.html", form=form, user=user))
+        current_app.make_response(
+            render_template(
+                "portal/use_link.html",
+                form=form,
+                email=holder.email,
+                other_account=current_user.is_authenticated
+                and (account is None or current_user.id != account.id),
+                first_sign_in=account is None,
+            )
+        )
+    )
+
+
+# --------------------------------------------------------------------------- access links
+
+# Access links sent by one coordinator (each send may reach a whole cohort).
+ACCESS_LINKS_PER_USER = "10/hour"
+
+
+def _sender_key() -> str:
+    return f"access-links:{getattr(current_user, 'id', '')}"
+
+
+def _ids(values: list[str]) -> list[int]:
+    ids = []
+    for value in values:
+        try:
+            ids.append(int(value))
+        except ValueError:
+            continue
+    return ids
+
+
+@bp.route("/cohorts/<int:cohort_id>/access", methods=["GET", "POST"])
+@limiter.limit(ACCESS_LINKS_PER_USER, methods=["POST"], key_func=_sender_key)
+@coordinator_only
+def cohort_access(cohort_id: int) -> str | BaseResponse:
+    """Who of the cohort can get in; send access links to those who never signed in, or to
+    those selected (with a preview of the e-mail in the cohort's language)."""
+    cohort = db.session.scalar(
+        sa.select(Cohort).where(Cohort.id == cohort_id).options(joinedload(Cohort.programme))
+    )
+    if cohort is None:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        selected = request.form.get("to") == "selected"
+        people = _ids(request.form.getlist("person")) if selected else None
+        done = attempt(
+            lambda: access.send_access_links(
+                cohort,
+                actor=current_user._get_current_object(),
+                person_ids=people,
+                ip=request.remote_addr,
+            )
+        )
+        if done is not None:
+            flash(
+                ngettext(
+                    "An access link was e-mailed to %(num)d person.",
+                    "Access links were e-mailed to %(num)d people.",
+                    done.value,
+                ),
+                "success",
+            )
+            return redirect(url_for(".cohort_access", cohort_id=cohort.id))
+    state = access.cohort_access(cohort)
+    waiting = state.never_signed_in
+    return render_template(
+        "portal/cohort_access.html",
+        cohort=cohort,
+        form=form,
+        state=state,
+        waiting=waiting,
+        preview=access.preview(cohort, waiting[0] if waiting else None),
+        days=services.ACCESS_LINK_DAYS,
     )
 
 
