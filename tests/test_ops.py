@@ -80,6 +80,16 @@ def test_every_kind_of_response_carries_the_security_headers(
     assert [r.status_code for r in responses] == [200, 404, 200, 200, 200, 200]
 
 
+def test_signed_in_pages_are_never_cached_public_ones_may_be(
+    client: FlaskClient, login: Any, make: Any
+) -> None:
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
+    login(Role.COORDINATOR)
+    for path in ("/dashboard", "/people/", "/no-such-page"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path
+    assert "no-store" not in client.get("/static/css/app.css").headers.get("Cache-Control", "")
+
+
 def test_hsts_is_sent_over_https(client: FlaskClient) -> None:
     response = client.get("/login", base_url="https://training.example.org")
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"

@@ -10,7 +10,7 @@ headers are likewise only added when the response does not already carry them.
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
@@ -68,6 +68,11 @@ def init_app(app: Flask) -> None:
             headers = HEADERS
         for name, value in headers.items():
             response.headers.setdefault(name, value)
+        if "_user_id" in session and request.endpoint != "static":
+            # A signed-in page (names, attendance, e-mail addresses) must not stay in the
+            # browser's cache or a proxy's after signing out, for the next user of the computer.
+            response.headers["Cache-Control"] = "no-store"
+            response.headers.pop("Expires", None)
         max_age = int(app.config.get("HSTS_MAX_AGE") or 0)
         if max_age > 0 and _uses_https(app):
             response.headers.setdefault(
