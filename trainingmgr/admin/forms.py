@@ -6,13 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, IntegerField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from trainingmgr.accounts.models import Role
-from trainingmgr.core.forms import options
+from trainingmgr.core.forms import FlaskForm, options
 from trainingmgr.programmes.models import Programme
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     FieldList,
@@ -24,7 +23,7 @@ from wtforms.widgets import HiddenInput
 
 from trainingmgr.attendance.models import AttendanceStatus
 from trainingmgr.attendance.services import NOTE_MAX, Roster, RosterRow, RowChange
-from trainingmgr.core.forms import options
+from trainingmgr.core.forms import FlaskForm, options
 from trainingmgr.programmes.models import Module
 
 _STATUS_VALUES = [s.value for s in AttendanceStatus]

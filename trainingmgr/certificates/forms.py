@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
+
+from trainingmgr.core.forms import FlaskForm
 
 REASON_MAX = 1000
 PUBLIC_NOTE_MAX = 300

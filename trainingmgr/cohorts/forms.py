@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -24,7 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from trainingmgr.cohorts import services
 from trainingmgr.cohorts.models import CohortStatus, DeliveryMode
-from trainingmgr.core.forms import options
+from trainingmgr.core.forms import FlaskForm, options
 from trainingmgr.core.labels import label_for
 from trainingmgr.programmes.models import CertificateLanguage
 

@@ -2,10 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm as _FlaskForm
+from wtforms import Field, FieldList, FormField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+
+LINE_BREAK_MESSAGE = _l("Write this on one line: line breaks are not allowed here.")
+
+
+class FlaskForm(_FlaskForm):
+    """Flask-WTF's form, refusing line breaks in every single-line text field.
+
+    A line break in a title or a name ends up in e-mail headers, file names, CSV cells and
+    PDF lines; only text areas (``TextAreaField``) may hold several lines. Every form of the
+    application derives from this class (``tests/test_forms.py`` checks it).
+    """
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in single_line_fields(self):
+            if isinstance(field.data, str) and ("\n" in field.data or "\r" in field.data):
+                field.errors = [*field.errors, str(LINE_BREAK_MESSAGE)]
+                valid = False
+        return valid
+
+
+def single_line_fields(form: Any) -> Iterator[Field]:
+    """The text fields of ``form`` that take one line, in sub-forms and lists too."""
+    for field in form:
+        if isinstance(field, FormField):
+            yield from single_line_fields(field.form)
+        elif isinstance(field, FieldList):
+            for entry in field.entries:
+                if isinstance(entry, FormField):
+                    yield from single_line_fields(entry.form)
+                elif isinstance(entry, StringField) and not isinstance(entry, TextAreaField):
+                    yield entry
+        elif isinstance(field, StringField) and not isinstance(field, TextAreaField):
+            yield field
 
 
 def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:

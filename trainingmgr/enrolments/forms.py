@@ -9,12 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, IntegerField, SelectField, SelectMultipleField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from trainingmgr.cohorts.models import EnrolmentStatus
-from trainingmgr.core.forms import options
+from trainingmgr.core.forms import FlaskForm, options
 
 CREATE_CHOICES = [
     (EnrolmentStatus.ENROLLED.value, _l("Enrolled (on the waitlist when the cohort is full)")),

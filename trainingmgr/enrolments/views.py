@@ -14,12 +14,12 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from trainingmgr.cohorts.models import Cohort, Enrolment, EnrolmentStatus
 from trainingmgr.core.errors import DomainError, NotFound
+from trainingmgr.core.forms import FlaskForm
 from trainingmgr.core.labels import label_for
 from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import managed_programme_ids, people_outside_scope

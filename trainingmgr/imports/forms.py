@@ -4,9 +4,10 @@ request by the view: their number depends on the file."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, SelectField
+
+from trainingmgr.core.forms import FlaskForm
 
 ACCEPT = (
     ".csv,.txt,.xlsx,text/csv,text/plain,"

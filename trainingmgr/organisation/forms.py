@@ -9,13 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from trainingmgr.core.errors import DomainError
-from trainingmgr.core.forms import options
+from trainingmgr.core.forms import FlaskForm, options
 from trainingmgr.organisation import images, services
 from trainingmgr.programmes.models import CertificateLanguage
 

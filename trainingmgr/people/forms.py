@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from trainingmgr.core.forms import options
+from trainingmgr.core.forms import FlaskForm, options
 from trainingmgr.people.models import Sex
 from trainingmgr.people.services import PersonData
 

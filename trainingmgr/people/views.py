@@ -7,11 +7,11 @@ from collections.abc import Callable
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
 from trainingmgr.core.errors import DomainError
+from trainingmgr.core.forms import FlaskForm
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import managed_programme_ids, person_in_scope

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField
 from wtforms.validators import DataRequired, Email, Length
 
-from trainingmgr.core.forms import grouped_options, options
+from trainingmgr.core.forms import FlaskForm, grouped_options, options
 
 
 class RequestLinkForm(FlaskForm):

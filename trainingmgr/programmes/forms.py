@@ -10,12 +10,11 @@ import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import TextInput
 
-from trainingmgr.core.forms import options
+from trainingmgr.core.forms import FlaskForm, options
 from trainingmgr.programmes import services
 from trainingmgr.programmes.models import CertificateLanguage, PartnerRole, ProgrammeKind
 

@@ -20,10 +20,10 @@ from flask import (
 from flask_babel import format_currency, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from trainingmgr.core.errors import DomainError
+from trainingmgr.core.forms import FlaskForm
 from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import can_manage_programme, managed_programme_ids
 from trainingmgr.core.views import run_action, show_error

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
+
+from trainingmgr.core.forms import FlaskForm
 
 
 class VerifyForm(FlaskForm):
