@@ -100,16 +100,30 @@ def test_the_shipped_list_has_thousands_of_common_passwords() -> None:
         ("LEMAN.ALIYEVA@EXAMPLE.ORG", "may not be your e-mail address"),
         ("leman.aliyeva", "may not be your e-mail address"),
         ("x" * 501, "at most 500 characters"),
+        ("aaaaaaaaaaaa", "most common"),  # one character repeated
+        ("abababababab", "most common"),
+        ("abcdefghijkl", "most common"),  # a run up the alphabet
+        ("9876543210987", "most common"),  # down the digits
+        ("asdfghjklzxc", "most common"),  # along the keyboard
+        ("Training Centre", "organisation's name"),  # the organisation's name
+        ("trainingcentre2026!", "organisation's name"),
     ],
 )
-def test_the_policy_refuses_with_a_reason(app: Any, password: str, message: str) -> None:
+def test_the_policy_refuses_with_a_reason(
+    db_session: Any, app: Any, password: str, message: str
+) -> None:
     with app.app_context(), pytest.raises(DomainError, match=message) as refused:
         passwords.check_password_policy(password, "leman.aliyeva@example.org")
     assert refused.value.field == "password"
 
 
-@pytest.mark.parametrize("password", [NEW, "Ten chars!", "пароль-из-слов", "correct-horse-battery"])
-def test_the_policy_accepts_long_uncommon_passwords(app: Any, password: str) -> None:
+@pytest.mark.parametrize(
+    "password",
+    [NEW, "Ten chars!", "пароль-из-слов", "correct-horse-battery", "Training in Baku 2026"],
+)
+def test_the_policy_accepts_long_uncommon_passwords(
+    db_session: Any, app: Any, password: str
+) -> None:
     with app.app_context():
         assert passwords.password_problem(password, "leman.aliyeva@example.org") is None
 

@@ -1,4 +1,5 @@
-"""The password policy: at least 10 characters, not a common password, not the e-mail.
+"""The password policy: at least 10 characters, not a common password, not the e-mail, not
+the organisation's name, and not one character repeated or a run like "1234567890".
 
 The common passwords are the list shipped in ``data/common-passwords.txt`` (see the README
 next to it for its source and licence), compared case-insensitively.
@@ -40,12 +41,44 @@ def password_problem(password: str, email: str | None = None) -> str | None:
         address = email.strip().casefold()
         if folded in {address, address.split("@", 1)[0]}:
             return _("The password may not be your e-mail address.")
-    if is_common(password):
+    if is_common(password) or _predictable(folded):
         return _(
             "This password is one of the most common ones, which are tried first by "
             "people guessing passwords. Choose another one."
         )
+    if _names_the_organisation(folded):
+        return _(
+            "The password may not be built on the organisation's name: it is the first "
+            "thing someone guessing would try."
+        )
     return None
+
+
+def _predictable(folded: str) -> bool:
+    """Few distinct characters ("aaaaaaaaaaaa", "abababababab"), or one run up or down the
+    alphabet, the digits or the keyboard ("abcdefghijk", "0987654321")."""
+    if len(set(folded)) <= 3:
+        return True
+    steps = {ord(b) - ord(a) for a, b in zip(folded, folded[1:], strict=False)}
+    if steps <= {1} or steps <= {-1}:
+        return True
+    return any(folded in row or folded in row[::-1] for row in _RUNS)
+
+
+_RUNS = ("1234567890" * 2, "qwertyuiopasdfghjklzxcvbnm", "йцукенгшщзхъфывапролджэячсмитьбю")
+
+
+def _names_the_organisation(folded: str) -> bool:
+    from trainingmgr.organisation.services import organisation_name
+
+    try:
+        name = organisation_name().casefold()
+    except Exception:  # no database (e.g. a form checked outside a request)
+        return False
+    letters = "".join(ch for ch in name if ch.isalnum())
+    bare = "".join(ch for ch in folded if ch.isalnum())
+    stripped = bare.rstrip("0123456789!?.")
+    return bool(letters) and len(letters) >= 4 and letters in (bare, stripped)
 
 
 def check_password_policy(password: str, email: str | None = None, field: str = "password") -> None:
