@@ -23,6 +23,7 @@ from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 
 from tests import factories
 from trainingmgr import create_app
+from trainingmgr.accounts import sessions
 from trainingmgr.accounts.models import Role, User
 from trainingmgr.core import sqlite
 from trainingmgr.extensions import db, limiter
@@ -169,8 +170,9 @@ def login(client: FlaskClient) -> Callable[..., User]:
                 factories.coordinates_everything(user)
         elif Role.COORDINATOR in user.roles and not user.programmes:
             factories.coordinates_everything(user)
+        session_id = sessions.start(user)  # a real server-side sign-in, as the sign-in page makes
         with client.session_transaction() as sess:
-            sess["_user_id"] = user.get_id()
+            sess["_user_id"] = session_id
             sess["_fresh"] = True
         return user
 

@@ -67,7 +67,7 @@ def test_a_database_that_never_answers_gives_503_with_retry_after_quickly(
 ) -> None:
     client = hung_database_app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = "1:1"  # a signed-in user: loading them needs the database
+        session["_user_id"] = "1:1:secret"  # a signed-in user: loading them needs the database
 
     started = time.monotonic()
     health = client.get("/healthz")

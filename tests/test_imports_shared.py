@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from tests import factories
 from tests.test_imports import form_of, read, token_of, upload
 from trainingmgr import create_app
+from trainingmgr.accounts import sessions
 from trainingmgr.accounts.models import Role, User
 from trainingmgr.extensions import db
 from trainingmgr.imports.models import PendingUpload
@@ -37,8 +38,10 @@ def second_server(app: Flask, tmp_path: Path) -> Flask:
 
 def signed_in(server: Flask, user: User) -> FlaskClient:
     client = server.test_client()
+    session_id = sessions.start(user)
+    db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = session_id
         session["_fresh"] = True
     return client
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,13 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "DATABASE_STATEMENT_TIMEOUT": _int("DATABASE_STATEMENT_TIMEOUT", 30),
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "MAX_UPLOAD_MB": _int("MAX_UPLOAD_MB", 10),
-        "WTF_CSRF_TIME_LIMIT": None,
+        # A form's security token lasts a working day (a roster left open all morning), and
+        # is replaced at every sign-in (accounts.sessions).
+        "WTF_CSRF_TIME_LIMIT": _int("CSRF_HOURS", 12) * 3600,
+        # Server-side sign-ins (accounts.sessions): "keep me signed in" lasts REMEMBER_DAYS,
+        # other sign-ins SESSION_HOURS.
+        "REMEMBER_DAYS": _int("REMEMBER_DAYS", 30),
+        "SESSION_HOURS": _int("SESSION_HOURS", 12),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(os.environ.get("SESSION_COOKIE_SECURE"), production),
@@ -132,6 +139,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         ),
         "HSTS_MAX_AGE": _int("HSTS_MAX_AGE", 31536000),
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=_int("REMEMBER_DAYS", 30)),
         "REMEMBER_COOKIE_SAMESITE": "Lax",
     }
     config["MAX_CONTENT_LENGTH"] = None  # uploads are size-checked by the import service

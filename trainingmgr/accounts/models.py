@@ -147,3 +147,25 @@ class UserToken(db.Model):
 
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     person: Mapped[Person | None] = relationship(foreign_keys=[person_id])
+
+
+class SignIn(db.Model):
+    """One signed-in browser: the server-side half of a session cookie.
+
+    The session (and remember-me) cookie carries ``<user id>:<auth version>:<secret>``; only
+    the secret's SHA-256 is stored. Signing out ends this row, so a copied cookie stops
+    working at once; changing the password, deactivation and "sign out everywhere" end all
+    of a user's rows (and bump ``auth_version``).
+    """
+
+    __tablename__ = "sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    remember: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(200))

@@ -148,6 +148,19 @@ def change_password(user: User, current: str, new: str, *, ip: str | None = None
     audit.record("auth.password_changed", actor=user, obj=user, ip=ip)
 
 
+def sign_out_everywhere(user: User, *, ip: str | None = None) -> int:
+    """End every sign-in of ``user`` on every device (this one too) and every link e-mailed
+    before; returns how many sign-ins were open. The caller commits."""
+    from trainingmgr.accounts import sessions
+
+    ended = sessions.end_all(user)
+    user.auth_version = (user.auth_version or 0) + 1
+    audit.record(
+        "auth.sign_out_everywhere", actor=user, obj=user, ip=ip, changes={"sign_ins": [ended, 0]}
+    )
+    return ended
+
+
 def request_password_reset(email: str, *, ip: str | None = None) -> bool:
     """E-mail a reset link if an active account has this address (True then).
 

@@ -11,13 +11,15 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from trainingmgr.accounts import services
+from trainingmgr.accounts import services, sessions
 from trainingmgr.accounts.forms import (
     NEW_PASSWORD_HELP,
     ChangePasswordForm,
@@ -90,9 +92,28 @@ def login() -> str | Response:
 @signed_in
 def logout() -> Response:
     audit.record("auth.sign_out", actor=current_user, obj=current_user._get_current_object())
+    sessions.end(session.get(sessions.SESSION_KEY))  # a copy of this cookie stops working too
     db.session.commit()
     logout_user()
     flash(_("You have signed out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/logout/everywhere", methods=["POST"])
+@signed_in
+def logout_everywhere() -> Response:
+    """End every sign-in of this account, on every device (a lost phone, a shared computer)."""
+    ended = services.sign_out_everywhere(current_user._get_current_object(), ip=request.remote_addr)
+    db.session.commit()
+    logout_user()
+    flash(
+        ngettext(
+            "You have signed out on %(num)d device, this one included.",
+            "You have signed out on %(num)d devices, this one included.",
+            max(ended, 1),
+        ),
+        "info",
+    )
     return redirect(url_for("accounts.login"))
 
 

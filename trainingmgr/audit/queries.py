@@ -44,6 +44,7 @@ ACTION_LABELS: dict[str, Any] = {
     "auth.sign_in": _l("Signed in"),
     "auth.sign_in_failed": _l("Sign-in failed"),
     "auth.sign_out": _l("Signed out"),
+    "auth.sign_out_everywhere": _l("Signed out everywhere"),
     "user.create": _l("Account created"),
     "programme.create": _l("Programme created"),
     "programme.update": _l("Programme changed"),
