@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from werkzeug.test import TestResponse
 from tests.factories import PASSWORD
 from trainingmgr.accounts import passwords
 from trainingmgr.accounts import services as accounts
+from trainingmgr.accounts import views as account_views
 from trainingmgr.accounts.models import Role, TokenPurpose, User, UserToken
 from trainingmgr.accounts.tokens import make_token
 from trainingmgr.audit.models import AuditEvent
@@ -156,6 +158,20 @@ def ask_for_reset(client: FlaskClient, address: str, ip: str = "127.0.0.1") -> T
         follow_redirects=True,
         environ_base={"REMOTE_ADDR": ip},
     )
+
+
+def test_reset_requests_take_the_same_minimum_time_whether_or_not_the_account_exists(
+    client: FlaskClient, make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(account_views, "MIN_RESPONSE_SECONDS", 0.3)
+    make.user(Role.COORDINATOR, email="timed@example.org")
+    took = {}
+    for address in ("timed@example.org", "untimed@example.org"):
+        started = time.monotonic()
+        assert RESET_SENT in ask_for_reset(client, address).text
+        took[address] = time.monotonic() - started
+    assert min(took.values()) >= 0.3, took
+    assert abs(took["timed@example.org"] - took["untimed@example.org"]) < 0.15, took
 
 
 def test_reset_request_says_the_same_whether_or_not_the_account_exists(

@@ -32,6 +32,7 @@ from trainingmgr.accounts.tokens import peek
 from trainingmgr.audit import services as audit
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.permissions import public, signed_in
+from trainingmgr.core.timing import at_least
 from trainingmgr.core.urls import safe_next
 from trainingmgr.core.views import attempt
 from trainingmgr.extensions import db, limiter
@@ -45,6 +46,8 @@ SIGN_IN_LIMIT_PER_EMAIL = "5/minute"
 RESET_LIMIT_PER_IP = "5/minute"
 RESET_LIMIT_PER_EMAIL = "3/hour"
 LINK_LIMIT_PER_IP = "10/minute"
+# Password reset requests answer in at least this time, whether or not the account exists.
+MIN_RESPONSE_SECONDS = 0.25
 
 
 def _submitted_email() -> str:
@@ -183,8 +186,9 @@ def accept_invitation(token: str) -> Response:
 def password_reset_request() -> str | Response:
     form = PasswordResetRequestForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data, ip=request.remote_addr)
-        db.session.commit()
+        with at_least(MIN_RESPONSE_SECONDS):  # the same time for known and unknown addresses
+            services.request_password_reset(form.email.data, ip=request.remote_addr)
+            db.session.commit()
         flash(
             _(
                 "If an account uses %(email)s, a link to choose a new password is on its way "

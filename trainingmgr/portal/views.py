@@ -5,8 +5,6 @@ The participant's home page itself (``/me``) is ``home.participant``.
 
 from __future__ import annotations
 
-import time
-
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -31,6 +29,7 @@ from trainingmgr.accounts.services import normalise_email
 from trainingmgr.cohorts.models import Cohort
 from trainingmgr.core.errors import DomainError, NotFound
 from trainingmgr.core.permissions import coordinator_only, public, signed_in
+from trainingmgr.core.timing import at_least
 from trainingmgr.core.urls import safe_next
 from trainingmgr.core.views import attempt, run_action
 from trainingmgr.extensions import db, limiter
@@ -86,10 +85,11 @@ def request_link() -> str:
     # The page the user was going to: the link e-mailed leads there once used.
     next_path = safe_next(request.values.get("next"))
     if form.validate_on_submit():
-        started = time.monotonic()
-        services.request_sign_in_link(form.email.data, next_path=next_path, ip=request.remote_addr)
-        db.session.commit()
-        time.sleep(max(0.0, MIN_RESPONSE_SECONDS - (time.monotonic() - started)))
+        with at_least(MIN_RESPONSE_SECONDS):
+            services.request_sign_in_link(
+                form.email.data, next_path=next_path, ip=request.remote_addr
+            )
+            db.session.commit()
         return render_template(
             "portal/link_sent.html",
             email=normalise_email(form.email.data),
