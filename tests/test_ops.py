@@ -320,3 +320,35 @@ def test_gunicorn_serves_the_app_with_this_configuration(tmp_path: Path) -> None
         output, _ = server.communicate(timeout=30)
     assert "Booting worker" in output
     assert 'GET /healthz HTTP/1.1" 200' in output  # the access log, without query strings
+
+
+def test_check_production_lists_what_is_missing(app: Flask, db_session: Any) -> None:
+    result = app.test_cli_runner().invoke(args=["check-production"])
+    assert result.exit_code != 0
+    for setting in ("TRAININGMGR_ENV", "DATABASE_URL", "RATELIMIT_STORAGE_URI", "MAIL_BACKEND"):
+        assert f"missing  {setting}" in result.output
+
+
+def test_check_production_passes_when_everything_is_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    app = fresh_app(
+        tmp_path,
+        TRAININGMGR_ENV="production",
+        SECRET_KEY="s" * 40,
+        SQLALCHEMY_DATABASE_URI="postgresql+psycopg://app@db.internal/trainingmgr",
+        BASE_URL="https://training.example.org",
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
+        MAIL_BACKEND="smtp",
+        MAIL_SERVER="smtp.example.org",
+        MAIL_DEFAULT_SENDER="Training Centre <training@example.org>",
+    )
+    from trainingmgr.ops.checks import production_findings
+    from trainingmgr.organisation import services as organisation
+
+    # The database named above does not exist here: the organisation settings are read as
+    # never saved (two-factor sign-in then required for administrators, the default).
+    monkeypatch.setattr(organisation, "stored_settings", lambda: None)
+    with app.app_context():
+        assert production_findings() == []

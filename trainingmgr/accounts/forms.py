@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, PasswordField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from trainingmgr.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
@@ -78,3 +78,13 @@ class ChangePasswordForm(NewPasswordForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.password.render_kw = {**self.password.render_kw, "autofocus": False}
+
+
+class CodeForm(FlaskForm):
+    """A code from the authenticator app, or a recovery code."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(_l("Type the code.")), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True},
+    )

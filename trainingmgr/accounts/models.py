@@ -62,6 +62,12 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Secret part of the private calendar feed URL; reset by the user (None: no feed yet).
     calendar_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # Two-factor sign-in (accounts.twofactor): the TOTP secret (base32), set while setting up
+    # and kept once confirmed (``totp_enabled_at``); the last time step accepted (a code is
+    # good once).
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     person: Mapped[Person | None] = relationship(back_populates="user")
@@ -167,5 +173,20 @@ class SignIn(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     remember: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # When the second factor was given (set at once for an account without two-factor
+    # sign-in); until then the sign-in opens nothing but the code page.
+    second_factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ip: Mapped[str | None] = mapped_column(sa.String(45))
     user_agent: Mapped[str | None] = mapped_column(sa.String(200))
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator app (lost phone). Only its hash
+    is stored; ten are made when two-factor sign-in is set up."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -20,9 +20,10 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_login import user_logged_in
 
+from trainingmgr.accounts import twofactor
 from trainingmgr.accounts.models import SignIn, User
 from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
@@ -54,6 +55,8 @@ def start(user: User, *, remember: bool = False) -> str:
             secret_hash=_hash(secret),
             created_at=now,
             expires_at=now + lifetime,
+            # Complete at once, unless the account has (or must set up) two-factor sign-in.
+            second_factor_at=None if twofactor.enabled(user) or twofactor.required(user) else now,
             remember=remember,
             ip=ip,
             user_agent=agent,
@@ -77,8 +80,8 @@ def resolve(session_id: str) -> User | None:
     if parsed is None or not parsed[2]:
         return None
     user_id, version, secret = parsed
-    user = db.session.scalar(
-        sa.select(User)
+    row = db.session.execute(
+        sa.select(User, SignIn)
         .join(SignIn, SignIn.user_id == User.id)
         .where(
             User.id == user_id,
@@ -86,10 +89,19 @@ def resolve(session_id: str) -> User | None:
             SignIn.ended_at.is_(None),
             SignIn.expires_at > utcnow(),
         )
-    )
-    if user is None or user.auth_version != version or not user.active:
+    ).first()
+    if row is None:
         return None
+    user, sign_in = row
+    if user.auth_version != version or not user.active:
+        return None
+    g.sign_in = sign_in  # for the two-factor gate (accounts.auth)
     return user
+
+
+def current() -> SignIn | None:
+    """The sign-in of this request's user (after Flask-Login loaded them)."""
+    return g.get("sign_in")
 
 
 def end(session_id: str | None) -> None:

@@ -252,3 +252,6 @@ def change_password() -> str | Response:
         has_password=bool(user.password_hash),
         password_help=NEW_PASSWORD_HELP,
     )
+
+
+from trainingmgr.accounts import twofactor_views as _twofactor_views  # noqa: E402,F401  (routes of this blueprint)

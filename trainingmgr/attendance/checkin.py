@@ -15,10 +15,10 @@ import hashlib
 import hmac
 from datetime import datetime
 
-import segno
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from trainingmgr.core.qr import qr_svg  # noqa: F401  (the check-in screen's codes)
 from trainingmgr.core.urls import external_url
 
 WINDOW_SECONDS = 30
@@ -75,14 +75,6 @@ def check_token(session_id: int, token: str, now: datetime) -> TokenCheck:
 def checkin_url(session_id: int, now: datetime) -> str:
     return external_url(
         "attendance.checkin", session_id=session_id, token=current_token(session_id, now)
-    )
-
-
-def qr_svg(data: str, title: str = "") -> str:
-    """An inline SVG QR code (scales to its container through its viewBox)."""
-    code = segno.make_qr(data, error="m")
-    return code.svg_inline(
-        scale=1, border=4, omitsize=True, svgclass="checkin-qr", light="#fff", title=title or None
     )
 
 

@@ -13,6 +13,20 @@ from trainingmgr.ops import backup
 
 
 def register(app: Flask) -> None:
+    @app.cli.command("check-production")
+    def check_production() -> None:
+        """Say what is missing or unsafe before serving in production (exit 1 if anything)."""
+        from trainingmgr.ops.checks import production_findings
+
+        findings = production_findings()
+        for finding in findings:
+            click.echo(f"missing  {finding.setting}: {finding.problem}")
+        if findings:
+            raise click.ClickException(
+                f"{len(findings)} setting(s) to fix before production (docs/production.md)."
+            )
+        click.echo("Ready for production: every setting checked is in place.")
+
     @app.cli.command("backup")
     @click.option(
         "--out",

@@ -57,12 +57,22 @@ class SettingsForm(FlaskForm):
         description=_l("Proposed for new cohorts, for example Europe/Amsterdam or Asia/Baku."),
         render_kw={"list": "timezones", "autocomplete": "off", "spellcheck": "false"},
     )
+    two_factor_admins = BooleanField(
+        _l("Require two-factor sign-in for administrators"),
+        description=_l("An authenticator app's code after the password. Recommended."),
+    )
+    two_factor_coordinators = BooleanField(
+        _l("Require two-factor sign-in for coordinators"),
+        description=_l("They set it up at their next sign-in."),
+    )
 
     def to_input(self) -> services.SettingsInput:
         return services.SettingsInput(
             name=self.name.data or "",
             default_certificate_language=self.default_certificate_language.data,
             default_timezone=self.default_timezone.data or "",
+            two_factor_admins=bool(self.two_factor_admins.data),
+            two_factor_coordinators=bool(self.two_factor_coordinators.data),
         )
 
 

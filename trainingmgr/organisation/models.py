@@ -34,6 +34,10 @@ class OrganisationSettings(db.Model):
         str_enum(CertificateLanguage, "certificate_language"), default=CertificateLanguage.EN
     )
     default_timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    # Two-factor sign-in required for administrators (None: the default, required in
+    # production) and for coordinators.
+    two_factor_admins: Mapped[bool | None] = mapped_column()
+    two_factor_coordinators: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

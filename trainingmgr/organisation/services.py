@@ -71,11 +71,27 @@ def default_certificate_language() -> CertificateLanguage:
     return CertificateLanguage.EN
 
 
+def two_factor_policy() -> tuple[bool, bool]:
+    """Whether two-factor sign-in is required for (administrators, coordinators).
+
+    For administrators the default, until an administrator decides, is "required" in
+    production and "optional" elsewhere (the demo's accounts sign in with a password).
+    """
+    settings = stored_settings()
+    admins = settings.two_factor_admins if settings is not None else None
+    if admins is None:
+        admins = current_app.config.get("TRAININGMGR_ENV") == "production"
+    return bool(admins), bool(settings is not None and settings.two_factor_coordinators)
+
+
 @dataclass
 class SettingsInput:
     name: str
     default_certificate_language: CertificateLanguage | str = CertificateLanguage.EN
     default_timezone: str = "UTC"
+    # None: leave as it is.
+    two_factor_admins: bool | None = None
+    two_factor_coordinators: bool | None = None
 
 
 def _text(value: str | None) -> str:
@@ -124,10 +140,16 @@ def update_settings(actor: Any, data: SettingsInput) -> OrganisationSettings:
             "default_timezone",
         )
     settings = get_settings()
-    changes = _apply(
-        settings,
-        {"name": name, "default_certificate_language": language, "default_timezone": zone},
-    )
+    values: dict[str, Any] = {
+        "name": name,
+        "default_certificate_language": language,
+        "default_timezone": zone,
+    }
+    if data.two_factor_admins is not None:
+        values["two_factor_admins"] = data.two_factor_admins
+    if data.two_factor_coordinators is not None:
+        values["two_factor_coordinators"] = data.two_factor_coordinators
+    changes = _apply(settings, values)
     if changes:
         db.session.flush()
         audit.record(

@@ -143,6 +143,10 @@ def _zones() -> list[str]:
 def settings() -> str | Response:
     current = services.get_settings()
     form = SettingsForm(obj=current)
+    if request.method == "GET":  # the policy in force, defaults included
+        form.two_factor_admins.data, form.two_factor_coordinators.data = (
+            services.two_factor_policy()
+        )
     if form.validate_on_submit() and attempt(
         lambda: services.update_settings(current_user, form.to_input()), form
     ):
