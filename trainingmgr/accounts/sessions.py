@@ -144,6 +144,9 @@ def _on_sign_in(_app: Any, user: User, **_extra: Any) -> None:
     token (a token seen before signing in is no longer accepted)."""
     session[SESSION_KEY] = start(user, remember=session.get("_remember") == "set")
     session.pop("csrf_token", None)
+    # Committed here, whatever the sign-in path: the next request must find the row. (Every
+    # view signs in after committing its own work, so nothing half-done is committed.)
+    db.session.commit()
 
 
 def init_app(app: Flask) -> None:
