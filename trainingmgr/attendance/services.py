@@ -171,10 +171,40 @@ def _user_name(display: str | None, email: str | None, first: str | None, last: 
 # --------------------------------------------------------------------------- roster
 
 
+@dataclass(frozen=True, slots=True)
+class RosterPerson:
+    first_name: str
+    last_name: str
+
+    @property
+    def full_name(self) -> str:
+        return _person_name(self.first_name, self.last_name)
+
+
+@dataclass(frozen=True, slots=True)
+class RosterEnrolment:
+    """What the roster shows of an enrolment (read-only, not an ORM object)."""
+
+    id: int
+    person: RosterPerson
+
+
+@dataclass(frozen=True, slots=True)
+class RosterRecord:
+    """What the roster shows of an attendance record (read-only, not an ORM object)."""
+
+    id: int
+    status: AttendanceStatus
+    note: str
+    version: int
+    source: AttendanceSource
+    recorded_at: datetime
+
+
 @dataclass(frozen=True)
 class RosterRow:
-    enrolment: Enrolment  # with .person loaded
-    record: AttendanceRecord | None
+    enrolment: RosterEnrolment
+    record: RosterRecord | None
     recorded_by: str = ""
 
     @property
@@ -197,48 +227,53 @@ class Roster:
         return sum(1 for r in self.rows if r.record is not None)
 
 
+_STATUS_OF = {s.value: s for s in AttendanceStatus}
+_SOURCE_OF = {s.value: s for s in AttendanceSource}
+
+
 def load_roster(user: Any, session_id: int, now: datetime | None = None) -> Roster:
     """A session's roster: every active enrolment with its record and who recorded it.
 
-    Runs a fixed number of queries whatever the number of participants.
+    Runs a fixed number of queries whatever the number of participants, and loads plain
+    rows (no ORM objects: they cost most of the time of a 120-person roster).
     """
     session = session_for_recording(user, session_id)
     recorder = aliased(User)
     recorder_person = aliased(Person)
+    rec = AttendanceRecord
     rows = db.session.execute(
         sa.select(
-            Enrolment,
-            AttendanceRecord,
+            Enrolment.id,
+            Person.first_name,
+            Person.last_name,
+            rec.id,
+            sa.type_coerce(rec.status, sa.String),
+            rec.note,
+            rec.version,
+            sa.type_coerce(rec.source, sa.String),
+            rec.recorded_at,
             recorder.display_name,
             recorder.email,
             recorder_person.first_name,
             recorder_person.last_name,
         )
-        .join(Enrolment.person)
-        .outerjoin(
-            AttendanceRecord,
-            sa.and_(
-                AttendanceRecord.enrolment_id == Enrolment.id,
-                AttendanceRecord.session_id == session.id,
-            ),
-        )
-        .outerjoin(recorder, recorder.id == AttendanceRecord.recorded_by_id)
+        .join(Person, Person.id == Enrolment.person_id)
+        .outerjoin(rec, sa.and_(rec.enrolment_id == Enrolment.id, rec.session_id == session.id))
+        .outerjoin(recorder, recorder.id == rec.recorded_by_id)
         .outerjoin(recorder_person, recorder_person.id == recorder.person_id)
-        .options(contains_eager(Enrolment.person))
         .where(Enrolment.cohort_id == session.cohort_id)
         .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
         .order_by(Person.last_name, Person.first_name, Enrolment.id)
-        # Records may have been changed by a bulk UPDATE in this transaction: reload them.
-        .execution_options(populate_existing=True)
     ).all()
-    return Roster(
-        session=session,
-        rows=[
-            RosterRow(e, rec, _user_name(d, m, f, la) if rec is not None else "")
-            for e, rec, d, m, f, la in rows
-        ],
-        refusal=recording_refusal(session, now),
-    )
+    result = []
+    for eid, first, last, rid, status, note, version, source, at, d, m, f, la in rows:
+        enrolment = RosterEnrolment(eid, RosterPerson(first, last))
+        if rid is None:
+            result.append(RosterRow(enrolment, None))
+            continue
+        record = RosterRecord(rid, _STATUS_OF[status], note, version, _SOURCE_OF[source], at)
+        result.append(RosterRow(enrolment, record, _user_name(d, m, f, la)))
+    return Roster(session=session, rows=result, refusal=recording_refusal(session, now))
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from trainingmgr.attendance.forms import (
     RosterForm,
     RowInputs,
     roster_inputs,
+    roster_row_html,
     status_choices,
 )
 from trainingmgr.attendance.models import AttendanceStatus
@@ -71,6 +72,7 @@ def _render_roster(
     status: int = 200,
 ) -> tuple[str, int]:
     conflict_by_id = {c.enrolment_id: c for c in conflicts or []}
+    choices = status_choices()
     return (
         render_template(
             "attendance/roster.html",
@@ -78,7 +80,8 @@ def _render_roster(
             session=roster.session,
             cohort=roster.session.cohort,
             form_rows=inputs,
-            choices=status_choices(),
+            row_html=roster_row_html(inputs, choices),
+            choices=choices,
             conflicts=conflicts or [],
             conflict_by_id=conflict_by_id,
             statuses=list(AttendanceStatus),
