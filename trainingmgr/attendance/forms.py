@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,9 +12,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import (
     DateField,
-    FieldList,
     Form,
-    FormField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -141,62 +140,106 @@ def roster_row_html(
     return result
 
 
+_ROW_KEY = re.compile(r"rows-(\d+)-")
+
+
+class _RowData:
+    """The posted fields of one roster row (``rows-<i>-...``), as a row form's formdata."""
+
+    def __init__(self, formdata: Any, prefix: str) -> None:
+        self.formdata, self.prefix = formdata, prefix
+
+    def __contains__(self, key: str) -> bool:
+        return self.prefix + key in self.formdata
+
+    def __iter__(self) -> Iterator[str]:
+        n = len(self.prefix)
+        return (k[n:] for k in self.formdata if k.startswith(self.prefix))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def getlist(self, key: str) -> list[str]:
+        return self.formdata.getlist(self.prefix + key)
+
+
 class RosterForm(FlaskForm):
-    rows = FieldList(FormField(RosterRowForm))
+    """The posted roster. Flask-WTF checks the CSRF token; each row is read and validated by
+    one ``RosterRowForm`` processed again for every row (building 120 subforms, as a
+    ``FieldList`` does, cost more than the rest of the save)."""
 
-    def by_enrolment(self) -> dict[int, Any]:
-        return {entry.form.enrolment_id.data: entry.form for entry in self.rows}
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rows: dict[int, RowInputs] = {}  # by enrolment id, as posted
+        self._changes: list[RowChange] = []
+        self._next_index = 0
 
-    def include(self, roster: Roster) -> dict[int, Any]:
-        """Rows by enrolment id, adding any person enrolled since the page was loaded."""
-        rows = self.by_enrolment()
+    def process(self, formdata: Any = None, obj: Any = None, **kwargs: Any) -> None:
+        self._formdata = self.meta.wrap_formdata(self, formdata)  # request.form when posted
+        super().process(self._formdata, obj, **kwargs)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        formdata = self._formdata or {}
+        indices = sorted({int(m.group(1)) for k in formdata if (m := _ROW_KEY.match(k))})
+        f = RosterRowForm()
+        for i in indices:
+            prefix = f"rows-{i}-"
+            f.process(_RowData(formdata, prefix))
+            if not f.validate():
+                valid = False
+            errors = [
+                str(e)
+                for e in f.status.errors
+                + f.note.errors
+                + f.loaded_status.errors
+                + f.loaded_version.errors
+            ]
+            eid = f.enrolment_id.data
+            if eid is not None:
+                self._rows[eid] = RowInputs(
+                    prefix=prefix,
+                    enrolment_id=eid,
+                    status=f.status.data or None,
+                    note=f.note.data or "",
+                    loaded_status=f.loaded_status.data or "",
+                    loaded_note=f.loaded_note.data or "",
+                    loaded_version=f.loaded_version.raw_data[0]
+                    if f.loaded_version.raw_data
+                    else (f.loaded_version.data or 0),
+                    errors=errors,
+                )
+            if eid is not None and not errors:
+                self._changes.append(
+                    RowChange(
+                        enrolment_id=eid,
+                        status=AttendanceStatus(f.status.data) if f.status.data else None,
+                        note=f.note.data or "",
+                        loaded_status=(
+                            AttendanceStatus(f.loaded_status.data) if f.loaded_status.data else None
+                        ),
+                        loaded_note=f.loaded_note.data or "",
+                        loaded_version=f.loaded_version.data or 0,
+                    )
+                )
+        self._next_index = indices[-1] + 1 if indices else 0
+        return valid
+
+    def include(self, roster: Roster) -> dict[int, RowInputs]:
+        """The rows' inputs as posted (with their errors), by enrolment id, adding any person
+        enrolled since the page was loaded."""
         for row in roster.rows:
-            if row.enrolment.id not in rows:
-                entry = self.rows.append_entry(row_data(row))
-                rows[row.enrolment.id] = entry.form
-        return rows
+            if row.enrolment.id not in self._rows:
+                prefix = f"rows-{self._next_index}-"
+                self._next_index += 1
+                self._rows[row.enrolment.id] = RowInputs(prefix=prefix, **row_data(row))
+        return self._rows
 
-    def inputs(self, roster: Roster) -> dict[int, RowInputs]:
-        """The rows' inputs as posted (with their errors), by enrolment id."""
-        result = {}
-        for enrolment_id, f in self.include(roster).items():
-            result[enrolment_id] = RowInputs(
-                prefix=f.enrolment_id.name.removesuffix("enrolment_id"),
-                enrolment_id=enrolment_id,
-                status=f.status.data or None,
-                note=f.note.data or "",
-                loaded_status=f.loaded_status.data or "",
-                loaded_note=f.loaded_note.data or "",
-                loaded_version=f.loaded_version.raw_data[0]
-                if f.loaded_version.raw_data
-                else (f.loaded_version.data or 0),
-                errors=[
-                    str(e)
-                    for e in f.status.errors
-                    + f.note.errors
-                    + f.loaded_status.errors
-                    + f.loaded_version.errors
-                ],
-            )
-        return result
+    inputs = include
 
     def changes(self) -> list[RowChange]:
-        result = []
-        for entry in self.rows:
-            f = entry.form
-            result.append(
-                RowChange(
-                    enrolment_id=f.enrolment_id.data,
-                    status=AttendanceStatus(f.status.data) if f.status.data else None,
-                    note=f.note.data or "",
-                    loaded_status=(
-                        AttendanceStatus(f.loaded_status.data) if f.loaded_status.data else None
-                    ),
-                    loaded_note=f.loaded_note.data or "",
-                    loaded_version=f.loaded_version.data or 0,
-                )
-            )
-        return result
+        """The rows as posted (after a successful ``validate``)."""
+        return self._changes
 
 
 def roster_inputs(roster: Roster, mark_present: bool = False) -> dict[int, RowInputs]:

@@ -529,7 +529,7 @@ def save_roster(
     if corrections:
         _audit_corrections(user, session, corrections, ip)
     if inserts:
-        db.session.execute(sa.insert(AttendanceRecord), inserts)
+        db.session.execute(_record_table.insert(), inserts)  # Core: no ORM bulk overhead
     if updates:
         db.session.execute(_UPDATE_RECORD, updates)
     db.session.flush()

@@ -18,6 +18,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -100,6 +101,7 @@ def roster(session_id: int) -> Any:
             flash(_("Everyone not yet recorded is marked present: fix the exceptions, then save."))
         return _render_roster(data, roster_inputs(data, mark_present=mark))
 
+    get_locale()  # before the commit expires the user, whose language the messages need
     form = RosterForm()
     if not form.validate():
         db.session.rollback()
@@ -123,7 +125,7 @@ def roster(session_id: int) -> Any:
         if exc.field and exc.field.startswith("enrolment-"):
             row = rows.get(int(exc.field.removeprefix("enrolment-")))
         if row is not None:
-            row.status.errors = [*row.status.errors, exc.message]
+            row.errors.append(exc.message)
             flash(_("A row needs your attention: see below. Nothing was saved."), "danger")
         else:
             flash(exc.message + " " + _("Nothing was saved."), "danger")
