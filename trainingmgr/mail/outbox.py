@@ -139,9 +139,7 @@ def parts(message: OutboxMessage) -> MessageParts:
     if message.message is None:  # queued by a bulk change: the worker writes it (deferred)
         return MessageParts(
             headers=[("To", message.recipient)],
-            text=_(
-                "Not written yet: the mail worker writes this message just before sending it."
-            ),
+            text=_("Not written yet: the mail worker writes this message just before sending it."),
             html=None,
             attachments=[],
         )
