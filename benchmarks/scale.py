@@ -13,6 +13,7 @@ the pages whose name contains WORD.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -194,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     app = make_app(url)
     ids = prepare(app, args.reuse)
+    gc.freeze()  # as app.py does for the served app: start-up objects out of the collector
     clients = {}
     for role, email in (
         ("admin", "admin@bench.invalid"),
