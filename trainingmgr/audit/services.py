@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from trainingmgr.audit.models import AuditEvent
+from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
 
 
@@ -45,6 +48,43 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def record_many(
+    action: str,
+    events: Sequence[dict[str, Any]],
+    *,
+    actor: Any = None,
+    object_type: str,
+    programme_id: int | None = None,
+    ip: str | None = None,
+) -> None:
+    """Add many events of one action in one INSERT (the caller's commit writes them): the
+    same events as ``record`` called for each, for bulk changes such as imports. Each of
+    ``events`` gives ``object_id``, ``changes`` and ``summary``."""
+    if not events:
+        return
+    actor_id = getattr(actor, "id", None) if actor is not None else None
+    if actor_id is not None and not getattr(actor, "is_authenticated", True):
+        actor_id = None
+    at = utcnow()
+    db.session.execute(
+        sa.insert(AuditEvent.__table__),
+        [
+            {
+                "at": at,
+                "action": action,
+                "actor_id": actor_id,
+                "object_type": object_type,
+                "object_id": e["object_id"],
+                "programme_id": programme_id,
+                "changes": e.get("changes") or {},
+                "summary": e.get("summary", "")[:500],
+                "ip": ip,
+            }
+            for e in events
+        ],
+    )
 
 
 def jsonable(value: Any) -> Any:

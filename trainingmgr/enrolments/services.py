@@ -360,13 +360,15 @@ def enrol_people(
     actor: User | None,
     status: EnrolmentStatus | str = S.ENROLLED,
     refuse_already: bool = False,
+    defer_mail: bool = False,
 ) -> EnrolResult:
     """Enrol several people at once, in the order given; all or nothing.
 
     With ``ENROLLED``, people take the free seats and the rest join the end of the waitlist
     (everyone joins it while others are waiting: the next free seat is theirs).
     People already on the roster are reported in ``already`` and left unchanged, or refused
-    with a message when ``refuse_already``.
+    with a message when ``refuse_already``. With ``defer_mail`` (imports), the confirmations
+    are written by the mail worker after the commit instead of now.
     """
     wanted = _create_status(status)
     ids = list(dict.fromkeys(int(i) for i in person_ids))
@@ -403,7 +405,10 @@ def enrol_people(
                 raise already_error(existing[person_id])
             result.already.append(existing[person_id])
             continue
-        enrolment = Enrolment(cohort_id=cohort_id, person=people[person_id], status=wanted)
+        # person_id, not person=: setting the relationship would mark each person changed
+        # (their enrolments collection), and flush them all again. ``enrolment.person`` is
+        # then found in the session's identity map, without a query.
+        enrolment = Enrolment(cohort_id=cohort_id, person_id=person_id, status=wanted)
         if wanted == S.APPLIED:
             result.applied.append(enrolment)
         elif seats.queue():
@@ -416,20 +421,28 @@ def enrol_people(
             result.enrolled.append(enrolment)
         db.session.add(enrolment)
     db.session.flush()
-    for enrolment in result.created:
-        audit.record(
-            CREATE_ACTION,
-            actor=actor,
-            obj=enrolment,
-            programme_id=seats.cohort.programme_id,
-            changes={
-                "status": [None, enrolment.status.value],
-                "person_id": [None, enrolment.person_id],
-                "waitlist_position": [None, enrolment.waitlist_position],
-            },
-            summary=_status_summary(enrolment, None),
-        )
-    notify.enrolment_confirmations(result.enrolled)
+    audit.record_many(  # one INSERT for all the events
+        CREATE_ACTION,
+        [
+            {
+                "object_id": enrolment.id,
+                "changes": {
+                    "status": [None, enrolment.status.value],
+                    "person_id": [None, enrolment.person_id],
+                    "waitlist_position": [None, enrolment.waitlist_position],
+                },
+                "summary": _status_summary(enrolment, None),
+            }
+            for enrolment in result.created
+        ],
+        actor=actor,
+        object_type=Enrolment.__tablename__,
+        programme_id=seats.cohort.programme_id,
+    )
+    if defer_mail:
+        notify.defer_enrolment_confirmations(result.enrolled)
+    else:
+        notify.enrolment_confirmations(result.enrolled)
     return result
 
 

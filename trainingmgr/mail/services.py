@@ -116,6 +116,17 @@ def build_message(
     return msg
 
 
+def message_bytes(
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    attachments: Sequence[Attachment] = (),
+) -> bytes:
+    """The message as the outbox keeps it and SMTP sends it (see ``WIRE_POLICY``)."""
+    return build_message(to, subject, text, html, attachments).as_bytes(policy=WIRE_POLICY)
+
+
 def queue(
     kind: str,
     to: str,
@@ -133,12 +144,11 @@ def queue(
     ``to`` is an address or ``"Name <address>"`` (see ``address()``); the outbox row's
     ``recipient`` keeps the address alone.
     """
-    msg = build_message(to, subject, text, html, attachments)
     row = OutboxMessage(
         kind=kind,
         recipient=bare_address(to)[:254],
         subject=one_line(subject)[:300],
-        message=msg.as_bytes(policy=WIRE_POLICY),
+        message=message_bytes(to, subject, text, html, attachments),
         user_id=user_id,
         programme_id=programme_id,
         cohort_id=cohort_id,

@@ -24,6 +24,13 @@ class Sex(Choice):
     UNDISCLOSED = "undisclosed"
 
 
+def search_text_of(
+    first_name: str | None, last_name: str | None, name_latin: str | None, email: str | None
+) -> str:
+    """``Person.search_text`` for these values (folded names and e-mail, see core.text)."""
+    return fold(" ".join(p for p in (first_name, last_name, name_latin, email) if p))
+
+
 class Person(db.Model):
     __tablename__ = "people"
     __table_args__ = (
@@ -67,8 +74,8 @@ class Person(db.Model):
         return self.full_name
 
     def refresh_search_text(self) -> None:
-        self.search_text = fold(
-            " ".join(p for p in (self.first_name, self.last_name, self.name_latin, self.email) if p)
+        self.search_text = search_text_of(
+            self.first_name, self.last_name, self.name_latin, self.email
         )
 
     def __repr__(self) -> str:
