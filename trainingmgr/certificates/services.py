@@ -57,7 +57,7 @@ from trainingmgr.extensions import db
 from trainingmgr.mail import notify
 from trainingmgr.organisation.services import get_settings, signatories_for
 from trainingmgr.people.models import Sex
-from trainingmgr.programmes.models import PartnerRole, Programme
+from trainingmgr.programmes.models import PartnerRole, Programme, ProgrammePartner
 
 
 @dataclass
@@ -200,8 +200,10 @@ def letterhead(
         logo = (programme.logo, programme.logo_mimetype)
     elif settings.logo:
         logo = (settings.logo, settings.logo_mimetype)
+    funders = _funders(programme)
     images = [logo] if logo else []
     images += [i["signature"] for i in items if isinstance(i["signature"], tuple)]
+    images += [f["logo"] for f in funders if f["logo"] is not None]
     hashes = iter(store_assets(images))
     logo_hash = next(hashes) if logo else None
     people = []
@@ -216,7 +218,42 @@ def letterhead(
                 "signature": signature if _is_sha256(signature) else None,
             }
         )
-    return {"issuer": {"name": settings.name}, "logo": logo_hash, "signatories": people}
+    funding = [
+        {"name": f["name"], "logo": next(hashes) if f["logo"] is not None else None, "eu": f["eu"]}
+        for f in funders
+    ]
+    return {
+        "issuer": {"name": settings.name},
+        "logo": logo_hash,
+        "signatories": people,
+        "funding": funding,
+    }
+
+
+def _funders(programme: Programme) -> list[dict[str, Any]]:
+    """The programme's funders in order: {name, logo: (bytes, mimetype) | None, eu} (one
+    query, logos included)."""
+    rows = db.session.execute(
+        sa.select(
+            ProgrammePartner.name,
+            ProgrammePartner.logo,
+            ProgrammePartner.logo_mimetype,
+            ProgrammePartner.european_union,
+        )
+        .where(
+            ProgrammePartner.programme_id == programme.id,
+            ProgrammePartner.role == PartnerRole.FUNDER,
+        )
+        .order_by(ProgrammePartner.position, ProgrammePartner.id)
+    )
+    return [
+        {
+            "name": name,
+            "logo": (bytes(data), mimetype) if data and not eu else None,
+            "eu": bool(eu),
+        }
+        for name, data, mimetype, eu in rows
+    ]
 
 
 def build_snapshot(
@@ -274,6 +311,8 @@ def build_snapshot(
         "modules": [{"code": m.code, "title": m.title} for m in modules],
         "signatories": [dict(s) for s in head["signatories"]],
         "logo": head["logo"],
+        # The funders' band: each funder's logo (SHA-256) and whether it is the EU.
+        "funding": [dict(f) for f in head.get("funding") or []],
         "issuer": dict(head["issuer"]),
         "serial": serial,
         "issued_on": issued_on.isoformat() if issued_on else "",

@@ -34,6 +34,11 @@ class OrganisationSettings(db.Model):
         str_enum(CertificateLanguage, "certificate_language"), default=CertificateLanguage.EN
     )
     default_timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    # A TrueType font uploaded by an administrator, the certificates' last fallback for
+    # letters no shipped font has (Chinese, Japanese, Korean: too large to ship).
+    fallback_font: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    fallback_font_name: Mapped[str | None] = mapped_column(sa.String(250))
+    fallback_font_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

@@ -110,7 +110,7 @@ def image_version(data: bytes | None) -> str:
     return hashlib.sha256(data or b"").hexdigest()[:16]
 
 
-def _image_response(
+def image_response(
     data: bytes | None, mimetype: str | None, *, private: bool, immutable: bool = False
 ) -> Response:
     if not data or mimetype not in (images.PNG, images.JPEG):
@@ -178,7 +178,7 @@ def logo(programme_id: int | None, version: str) -> Response:
     current = image_version(owner.logo)
     if version != current:
         return redirect(owner_url("logo", programme_id, version=current))
-    return _image_response(
+    return image_response(
         owner.logo, owner.logo_mimetype, private=programme_id is not None, immutable=True
     )
 
@@ -297,4 +297,4 @@ def signature(programme_id: int | None, signatory_id: int) -> Response:
     """A signature image: the organisation's defaults for administrators, a programme's for
     its coordinators (never public)."""
     signatory = _signatory(programme_id, signatory_id)
-    return _image_response(signatory.signature, signatory.signature_mimetype, private=True)
+    return image_response(signatory.signature, signatory.signature_mimetype, private=True)
