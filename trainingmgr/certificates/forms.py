@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
+from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 REASON_MAX = 1000
@@ -20,6 +20,8 @@ class IssueForm(FlaskForm):
         validators=[Optional(), Length(max=REASON_MAX)],
         render_kw={"rows": 3},
     )
+    # Asked (and required by the service) only before the cohort's end date.
+    confirm_before_end = BooleanField(_l("Issue before the cohort ends"))
 
 
 class ReasonForm(FlaskForm):

@@ -34,6 +34,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from babel import Locale
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
@@ -388,6 +389,33 @@ def _issued_on(cohort: Cohort) -> date:
     return utcnow().astimezone(cohort.tz).date()
 
 
+def before_end(cohort: Cohort) -> str | None:
+    """When the cohort has not ended yet (today in its time zone is before its end date),
+    what issuing now means, in words with the dates; None once it has ended."""
+    today = _issued_on(cohort)
+    if today >= cohort.end_date:
+        return None
+    return _(
+        "%(cohort)s runs from %(start)s to %(end)s and today is %(today)s: a certificate "
+        "issued now says its holder completed a cohort that has not ended yet.",
+        cohort=cohort.name,
+        start=format_date(cohort.start_date, "long"),
+        end=format_date(cohort.end_date, "long"),
+        today=format_date(today, "long"),
+    )
+
+
+def _check_ended(cohort: Cohort, confirmed: bool) -> None:
+    """Refuse to issue before the cohort's end unless the issuer confirmed it, knowing the
+    dates (nothing written)."""
+    message = before_end(cohort)
+    if message and not confirmed:
+        raise DomainError(
+            _("%(message)s Confirm that you issue before the end.", message=message),
+            "confirm_before_end",
+        )
+
+
 def _allocate_serials(programme: Programme, year: int, count: int) -> list[str]:
     """``count`` consecutive serials; the counter row stays locked until the transaction ends."""
     if count <= 0:
@@ -512,11 +540,18 @@ def _module_ids(programme: Programme) -> list[int]:
     return [m.id for m in programme.modules]
 
 
-def issue(actor: Any, enrolment: Enrolment, *, override_reason: str | None = None) -> Certificate:
+def issue(
+    actor: Any,
+    enrolment: Enrolment,
+    *,
+    override_reason: str | None = None,
+    confirm_before_end: bool = False,
+) -> Certificate:
     """The enrolment's certificate: the valid one if it has one, else a new one.
 
     Someone the completion rule does not find eligible needs a written ``override_reason``
-    (kept on the certificate and in the audit event). Does not commit.
+    (kept on the certificate and in the audit event). Before the cohort's end date a new
+    certificate needs ``confirm_before_end``. Does not commit.
     """
     _lock_enrolments(Enrolment.id == enrolment.id)  # and reads its status again
     _check_issuable(enrolment)
@@ -536,14 +571,18 @@ def issue(actor: Any, enrolment: Enrolment, *, override_reason: str | None = Non
         )
     if result.eligible:
         reason = None
+    _check_ended(cohort, confirm_before_end)
     attended = _attended_modules(cohort.id, [enrolment.id], _module_ids(cohort.programme))
     return _new_certificates(
         actor, [(enrolment, result.summary, attended[enrolment.id], reason)], cohort
     )[0]
 
 
-def issue_all_eligible(actor: Any, cohort: Cohort) -> IssueResult:
-    """Certificates for every eligible active enrolment of ``cohort`` that has none yet.
+def issue_all_eligible(
+    actor: Any, cohort: Cohort, *, confirm_before_end: bool = False
+) -> IssueResult:
+    """Certificates for every eligible active enrolment of ``cohort`` that has none yet
+    (before the cohort's end date, only with ``confirm_before_end``).
 
     Enrolments whose certificate was revoked are left out (``IssueResult.revoked``): a
     revocation is not undone by a bulk action. So are names a certificate cannot print
@@ -570,6 +609,8 @@ def issue_all_eligible(actor: Any, cohort: Cohort) -> IssueResult:
     ]
     missing = {e.id: unprintable_letters(e.person) for e in candidates}
     to_issue = [e for e in candidates if not missing[e.id]]
+    if to_issue:
+        _check_ended(cohort, confirm_before_end)
     attended = _attended_modules(cohort.id, [e.id for e in to_issue], _module_ids(programme))
     outcome = IssueResult(
         already=[existing[e.id] for e in enrolments if e.id in existing],

@@ -29,6 +29,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     stream_with_context,
     url_for,
 )
@@ -269,6 +270,7 @@ def cohort(cohort_id: int) -> str:
         rule=rule_in_words(cohort),
         fmt_hours=fmt_hours,
         unprintable_message=unprintable_message,
+        before_end=services.before_end(cohort),
         # The public verification page, once that feature is registered.
         verification="verification.certificate" in current_app.view_functions,
     )
@@ -281,7 +283,10 @@ def cohort(cohort_id: int) -> str:
 @coordinator_only
 def issue_all(cohort_id: int) -> BaseResponse:
     cohort = _cohort_or_404(cohort_id)
-    result = _commit(lambda: services.issue_all_eligible(_actor(), cohort))
+    confirmed = request.form.get("confirm_before_end") == "y"
+    result = _commit(
+        lambda: services.issue_all_eligible(_actor(), cohort, confirm_before_end=confirmed)
+    )
     if result is not None:
         flash(
             _(
@@ -348,8 +353,12 @@ def issue(cohort_id: int, enrolment_id: int) -> str | BaseResponse:
     form = IssueForm()
     if form.validate_on_submit():
         reason = form.override_reason.data
+        confirmed = bool(form.confirm_before_end.data)
         certificate = _commit(
-            lambda: services.issue(_actor(), enrolment, override_reason=reason), form
+            lambda: services.issue(
+                _actor(), enrolment, override_reason=reason, confirm_before_end=confirmed
+            ),
+            form,
         )
         if certificate is not None:
             flash(
@@ -370,6 +379,7 @@ def issue(cohort_id: int, enrolment_id: int) -> str | BaseResponse:
         form=form,
         fmt_hours=fmt_hours,
         active=enrolment.status in ACTIVE_ENROLMENT,
+        before_end=services.before_end(cohort),
     )
 
 
