@@ -370,6 +370,45 @@ def register_fonts() -> None:
         _registered = True
 
 
+# The administrator's uploaded font (organisation settings), tried after every shipped one:
+# (SHA-256 of the font file, registered name), or None.
+_fallback: tuple[str, str] | None = None
+FALLBACK_FAMILY = "fallback"
+
+
+def fallback_font() -> str | None:
+    """The SHA-256 of the uploaded fallback font this process uses, or None."""
+    return _fallback[0] if _fallback else None
+
+
+def set_fallback_font(key: str | None, data: bytes | None = None) -> None:
+    """Use the font ``data`` (SHA-256 ``key``) as the last fallback for letters no shipped
+    font has; None stops using one. Registered once per process per font."""
+    global _fallback, _FALLBACK
+    register_fonts()
+    if (key or None) == fallback_font():
+        return
+    with _cache_lock:
+        if key is None or data is None:
+            _fallback = None
+            _FAMILIES.pop(FALLBACK_FAMILY, None)
+            _FALLBACK = tuple(f for f in _FALLBACK if f != FALLBACK_FAMILY)
+        else:
+            name = f"CertFallback-{key[:16]}"
+            try:
+                pdfmetrics.getFont(name)
+            except KeyError:
+                font = _Font(name, io.BytesIO(data), subfontIndex=0)
+                font.face.__class__ = _CachingFace
+                font.face.filename = f"fallback:{key}"  # the subset cache's key
+                pdfmetrics.registerFont(font)
+                _COVERAGE[name] = font.face.charToGlyph
+            _fallback = (key, name)
+            _FAMILIES[FALLBACK_FAMILY] = {REGULAR: (name, "")}
+            _FALLBACK = (*(f for f in _FALLBACK if f != FALLBACK_FAMILY), FALLBACK_FAMILY)
+    text_runs.cache_clear()
+
+
 def covers(font: str, char: str) -> bool:
     """Whether ``font`` (a registered certificate font) has a glyph for ``char``."""
     register_fonts()

@@ -39,6 +39,7 @@ from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
+from trainingmgr.accounts.models import Role
 from trainingmgr.attendance.services import Summary
 from trainingmgr.audit import services as audit
 from trainingmgr.certificates import codes, pdf
@@ -56,6 +57,7 @@ from trainingmgr.core.types import utcnow
 from trainingmgr.enrolments.services import STATUS_ACTION
 from trainingmgr.extensions import db
 from trainingmgr.mail import notify
+from trainingmgr.organisation.models import OrganisationSettings
 from trainingmgr.organisation.services import get_settings, signatories_for
 from trainingmgr.people.models import Sex
 from trainingmgr.programmes.models import PartnerRole, Programme, ProgrammePartner
@@ -436,7 +438,8 @@ def _new_certificates(
     """Certificates for ``items`` (enrolment, summary, attended module ids, override reason),
     added and flushed, each with its ``certificate.issue`` audit event."""
     programme = cohort.programme
-    _check_printable([enrolment.person for enrolment, *_rest in items])
+    use_fallback_font()
+    _check_printable([enrolment.person for enrolment, *_rest in items], actor)
     issued_on = _issued_on(cohort)
     serials = _allocate_serials(programme, issued_on.year, len(items))
     head = letterhead(programme)
@@ -485,6 +488,23 @@ def _new_certificates(
     return certificates
 
 
+def use_fallback_font() -> None:
+    """Make the renderer use the organisation's uploaded fallback font (or none), as the
+    settings say now: one small query, plus one to load the font the first time this
+    process sees it."""
+    settings = db.session.execute(
+        sa.select(OrganisationSettings.fallback_font_sha256).where(OrganisationSettings.id == 1)
+    ).scalar()
+    if settings == pdf.fallback_font():
+        return
+    data = None
+    if settings:
+        data = db.session.execute(
+            sa.select(OrganisationSettings.fallback_font).where(OrganisationSettings.id == 1)
+        ).scalar()
+    pdf.set_fallback_font(settings if data else None, bytes(data) if data else None)
+
+
 def unprintable_letters(person: Any) -> list[str]:
     """The letters of the person's names (as printed) that no certificate font has, each
     once; [] when a certificate can print them."""
@@ -496,7 +516,21 @@ def unprintable_letters(person: Any) -> list[str]:
     return list(dict.fromkeys(missing))
 
 
-def _check_printable(people: list[Any]) -> None:
+def font_advice(actor: Any) -> str:
+    """What to do about letters no certificate font has, for this user: administrators
+    upload a font, others ask one to."""
+    if actor is not None and getattr(actor, "has_role", None) and actor.has_role(Role.ADMIN):
+        return _(
+            "Correct the name in the person's record, or upload a font that has these letters "
+            "in Organisation settings, under “Certificate font”."
+        )
+    return _(
+        "Correct the name in the person's record, or ask an administrator to upload a font "
+        "that has these letters (Organisation settings, “Certificate font”)."
+    )
+
+
+def _check_printable(people: list[Any], actor: Any = None) -> None:
     """Refuse (nothing written) names with letters no certificate font has: a certificate
     never shows a name with boxes instead of letters."""
     for person in people:
@@ -505,10 +539,10 @@ def _check_printable(people: list[Any]) -> None:
             raise DomainError(
                 _(
                     "The name “%(name)s” has letters the certificate fonts cannot print "
-                    "(%(letters)s). Correct the name in the person's record, or ask an "
-                    "administrator to add a font for this script.",
+                    "(%(letters)s). %(advice)s",
                     name=person.full_name,
                     letters=" ".join(missing),
+                    advice=font_advice(actor),
                 ),
                 "name",
             )
@@ -607,6 +641,7 @@ def issue_all_eligible(
         for e in enrolments
         if e.id not in existing and e.id not in revoked and results[e.id].eligible
     ]
+    use_fallback_font()
     missing = {e.id: unprintable_letters(e.person) for e in candidates}
     to_issue = [e for e in candidates if not missing[e.id]]
     if to_issue:
@@ -751,6 +786,7 @@ def render_snapshot(certificate: Certificate) -> bytes:
     look like if issued now; never served for an issued certificate). At most one query,
     for the images this process has not prepared yet."""
     snapshot = certificate.snapshot or {}
+    use_fallback_font()
     missing = [key for key in pdf.image_keys(snapshot) if not pdf.has_image(key)]
     images = load_assets(missing)
     return pdf.render_certificate(snapshot, verification_url(certificate), images)

@@ -201,6 +201,7 @@ def _overview(cohort: Cohort) -> Overview:
         key=lambda e: export.name_order(e.person),
     )
     results = eligibility(cohort.id, [e.id for e in enrolments]) if enrolments else {}
+    services.use_fallback_font()  # so the page warns only about names no font can print
     certificates = list(
         db.session.scalars(
             sa.select(Certificate)
@@ -317,18 +318,19 @@ def unprintable_message(people: list[tuple[Enrolment, list[str]]], *, before: bo
     names = "; ".join(
         f"{enrolment.person.full_name} ({' '.join(letters)})" for enrolment, letters in people
     )
+    advice = services.font_advice(current_user)
     if before:
         return _(
             "“Issue to all eligible” will leave out %(people)s: their names have letters the "
-            "certificate fonts cannot print. Correct the names, or ask an administrator to "
-            "add a font for these scripts in the organisation settings.",
+            "certificate fonts cannot print. %(advice)s",
             people=names,
+            advice=advice,
         )
     return _(
         "Not issued, because their names have letters the certificate fonts cannot print: "
-        "%(people)s. Correct the names, or ask an administrator to add a font for these "
-        "scripts in the organisation settings.",
+        "%(people)s. %(advice)s",
         people=names,
+        advice=advice,
     )
 
 

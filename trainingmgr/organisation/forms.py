@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Length
 
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.forms import options
-from trainingmgr.organisation import images, services
+from trainingmgr.organisation import fonts, images, services
 from trainingmgr.programmes.models import CertificateLanguage
 
 
@@ -65,6 +65,14 @@ class SettingsForm(FlaskForm):
             default_certificate_language=self.default_certificate_language.data,
             default_timezone=self.default_timezone.data or "",
         )
+
+
+class FontForm(FlaskForm):
+    font = FileField(
+        _l("Font file"),
+        validators=[FileRequired(_l("Choose a font file."))],
+        render_kw={"accept": fonts.ACCEPT},
+    )
 
 
 class LogoForm(FlaskForm):
