@@ -437,50 +437,63 @@ def _new_certificates(
 ) -> list[Certificate]:
     """Certificates for ``items`` (enrolment, summary, attended module ids, override reason),
     added and flushed, each with its ``certificate.issue`` audit event."""
+    if not items:
+        return []
     programme = cohort.programme
     use_fallback_font()
     _check_printable([enrolment.person for enrolment, *_rest in items], actor)
     issued_on = _issued_on(cohort)
     serials = _allocate_serials(programme, issued_on.year, len(items))
     head = letterhead(programme)
-    certificates = []
-    for (enrolment, summary, module_ids, reason), serial in zip(items, serials, strict=True):
-        certificates.append(
-            Certificate(
+    now = utcnow()
+    rows = [
+        {
+            "serial": serial,
+            "verification_code": codes.new_verification_code(),
+            "enrolment_id": enrolment.id,
+            "cohort_id": cohort.id,
+            "person_id": enrolment.person_id,
+            "snapshot": build_snapshot(
+                enrolment,
+                head=head,
+                summary=summary,
+                attended_module_ids=module_ids,
                 serial=serial,
-                verification_code=codes.new_verification_code(),
-                enrolment_id=enrolment.id,
-                cohort_id=cohort.id,
-                person_id=enrolment.person_id,
-                snapshot=build_snapshot(
-                    enrolment,
-                    head=head,
-                    summary=summary,
-                    attended_module_ids=module_ids,
-                    serial=serial,
-                    issued_on=issued_on,
-                ),
-                status=CertificateStatus.VALID,
-                issued_at=utcnow(),
-                issued_by_id=getattr(actor, "id", None),
-                override_reason=reason,
-            )
-        )
-    _freeze(certificates)
-    db.session.add_all(certificates)
-    db.session.flush()
-    for certificate, (enrolment, _s, _m, reason) in zip(certificates, items, strict=True):
-        changes: dict[str, Any] = {"serial": certificate.serial, "enrolment_id": enrolment.id}
-        if reason:
-            changes["override_reason"] = reason
-        audit.record(
-            "certificate.issue",
-            actor=actor,
-            obj=certificate,
-            programme_id=programme.id,
-            changes=changes,
-            summary=f"{certificate.serial} {enrolment.person.full_name}",
-        )
+                issued_on=issued_on,
+            ),
+            "status": CertificateStatus.VALID,
+            "issued_at": now,
+            "issued_by_id": getattr(actor, "id", None),
+            "override_reason": reason,
+        }
+        for (enrolment, summary, module_ids, reason), serial in zip(items, serials, strict=True)
+    ]
+    _freeze(rows)
+    # One INSERT for the batch (the ORM would insert row by row on SQLite), then the rows
+    # read back as objects (without their PDF bytes, which stay deferred).
+    db.session.execute(sa.insert(Certificate), rows)
+    by_serial = {
+        c.serial: c
+        for c in db.session.scalars(sa.select(Certificate).where(Certificate.serial.in_(serials)))
+    }
+    certificates = [by_serial[serial] for serial in serials]
+    audit.record_many(
+        [
+            {
+                "action": "certificate.issue",
+                "actor": actor,
+                "obj": certificate,
+                "programme_id": programme.id,
+                "changes": {
+                    "serial": certificate.serial,
+                    "enrolment_id": enrolment.id,
+                    **({"override_reason": reason} if reason else {}),
+                },
+                "summary": f"{certificate.serial} {enrolment.person.full_name}",
+            }
+            for certificate, (enrolment, _s, _m, reason) in zip(certificates, items, strict=True)
+        ]
+    )
     _mark_completed(actor, [enrolment for enrolment, *_rest in items], certificates, programme)
     db.session.flush()
     # Queued in this transaction: sent by the worker after the commit, never holding it up.
@@ -555,19 +568,23 @@ def _mark_completed(
     ``not_completed`` enrolment becomes ``completed``, audited as any status change (the
     enrolment's history shows it, with the certificate's serial). A valid certificate next to
     "not completed" would contradict itself; issuing one is the later, deliberate act."""
+    events = []
     for enrolment, certificate in zip(enrolments, certificates, strict=True):
         old = enrolment.status
         if old not in (EnrolmentStatus.ENROLLED, EnrolmentStatus.NOT_COMPLETED):
             continue
         enrolment.status = EnrolmentStatus.COMPLETED
-        audit.record(
-            STATUS_ACTION,
-            actor=actor,
-            obj=enrolment,
-            programme_id=programme.id,
-            changes={"status": [old.value, "completed"], "certificate": certificate.serial},
-            summary=f"{enrolment.person.full_name}: {old.value} -> completed",
+        events.append(
+            {
+                "action": STATUS_ACTION,
+                "actor": actor,
+                "obj": enrolment,
+                "programme_id": programme.id,
+                "changes": {"status": [old.value, "completed"], "certificate": certificate.serial},
+                "summary": f"{enrolment.person.full_name}: {old.value} -> completed",
+            }
         )
+    audit.record_many(events)
 
 
 def _module_ids(programme: Programme) -> list[int]:
@@ -751,19 +768,20 @@ def find_by_code(text: str) -> Certificate | None:
     ).first()
 
 
-def _freeze(certificates: Sequence[Certificate]) -> None:
-    """Render each new certificate once, with the current layout and ``BASE_URL``, and keep
-    the bytes, their SHA-256 and the address printed: from now on that is the certificate.
-    At most one query (the images this process has not prepared yet)."""
-    keys = {key for c in certificates for key in pdf.image_keys(c.snapshot or {})}
+def _freeze(rows: Sequence[dict[str, Any]]) -> None:
+    """Render each new certificate (a row about to be inserted) once, with the current
+    layout and ``BASE_URL``, and keep the bytes, their SHA-256 and the address printed: from
+    now on that is the certificate. At most one query (the images this process has not
+    prepared yet)."""
+    keys = {key for row in rows for key in pdf.image_keys(row["snapshot"] or {})}
     images = load_assets(sorted(key for key in keys if not pdf.has_image(key)))
-    for certificate in certificates:
-        url = urls.verification_url(certificate.verification_code)
-        data = pdf.render_certificate(certificate.snapshot or {}, url, images)
-        certificate.layout = pdf.LAYOUT
-        certificate.pdf_url = url
-        certificate.pdf = data
-        certificate.pdf_sha256 = hashlib.sha256(data).hexdigest()
+    for row in rows:
+        url = urls.verification_url(row["verification_code"])
+        data = pdf.render_certificate(row["snapshot"] or {}, url, images)
+        row["layout"] = pdf.LAYOUT
+        row["pdf_url"] = url
+        row["pdf"] = data
+        row["pdf_sha256"] = hashlib.sha256(data).hexdigest()
 
 
 def verification_url(certificate: Certificate) -> str:
