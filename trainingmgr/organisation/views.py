@@ -178,14 +178,14 @@ def font_upload() -> Response:
     if not form.validate_on_submit():
         for message in form.font.errors:
             flash(str(message), "danger")
-        return _back(None, "font")
+        return _back(None, "certificate-font")
     try:
         font = fonts.validate_font(form.font.data, "font")
         services.set_fallback_font(current_user, font)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "danger")
-        return _back(None, "font")
+        return _back(None, "certificate-font")
     db.session.commit()
     covered = ", ".join(
         _("%(script)s: %(n)d", script=script, n=n) for script, n in font.scripts.items()
@@ -200,14 +200,14 @@ def font_upload() -> Response:
         ),
         "success",
     )
-    return _back(None, "font")
+    return _back(None, "certificate-font")
 
 
 @bp.route(ORG_PREFIX + "/font/remove", methods=["POST"])
 @admin_only
 def font_remove() -> Response:
     run_action(lambda: services.remove_fallback_font(current_user), _("Certificate font removed."))
-    return _back(None, "font")
+    return _back(None, "certificate-font")
 
 
 # --------------------------------------------------------------------------- logos
