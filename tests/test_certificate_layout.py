@@ -7,6 +7,7 @@ import hashlib
 import io
 import re
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -269,3 +270,24 @@ def test_the_eu_emblem_is_blue_with_twelve_gold_stars(tmp_path: Any) -> None:
     assert blobs == 12
     text = PdfReader(io.BytesIO(data)).pages[0].extract_text()
     assert "Funded by" in text and "the European Union" in text
+
+
+def test_a_long_chinese_name_in_the_uploaded_font_with_funders_overlaps_nothing() -> None:
+    font = (Path(__file__).parent / "data" / "cjk-test-font.ttf").read_bytes()
+    pdf.set_fallback_font(hashlib.sha256(font).hexdigest(), font)
+    try:
+        name = "王小明 李张伟 陈静芳 刘洋 杨丽 田中花子 金" * 3
+        assert pdf.missing_glyphs(name) == []
+        boxes: list[tuple[str, float, float, float, float]] = []
+        pdf.record_text_boxes(boxes)
+        try:
+            data = pdf.render_certificate(worst_case(name, "en+ru"), URL, IMAGES)
+        finally:
+            pdf.record_text_boxes(None)
+    finally:
+        pdf.set_fallback_font(None)
+
+    assert overlaps(boxes) == []
+    text = "".join(PdfReader(io.BytesIO(data)).pages[0].extract_text().split())
+    assert "王小明李张伟" in text
+    assert pdf.missing_glyphs("王") == ["王"]  # the font is no longer used
