@@ -407,6 +407,7 @@ def set_fallback_font(key: str | None, data: bytes | None = None) -> None:
             _FAMILIES[FALLBACK_FAMILY] = {REGULAR: (name, "")}
             _FALLBACK = (*(f for f in _FALLBACK if f != FALLBACK_FAMILY), FALLBACK_FAMILY)
     text_runs.cache_clear()
+    text_width.cache_clear()
 
 
 def covers(font: str, char: str) -> bool:
@@ -564,7 +565,10 @@ def _pieces(text: str, style: str, size: float) -> tuple[list[_Piece], float]:
     return pieces, sum(p.width for p in pieces)
 
 
+@lru_cache(maxsize=8192)
 def text_width(text: str, style: str, size: float) -> float:
+    """The width of ``text`` set at ``size`` (cached: wrapping measures the same words for
+    every certificate of a cohort)."""
     if not text:
         return 0.0
     return _pieces(text, style, size)[1]
