@@ -578,7 +578,7 @@ def test_the_page_warns_of_unprintable_names_and_issue_all_issues_the_others(
     before = client.get(c.url)
     warning = before.text.split('data-testid="unprintable">')[1].split("</div>")[0]
     assert f"will leave out {c.ivan.person.full_name} (小 明 王)" in warning
-    assert "organisation settings" in warning
+    assert "Organisation settings" in warning
 
     page = client.post(f"{c.url}/issue-all", follow_redirects=True)
 

@@ -278,6 +278,54 @@ def form_data(**kw: str) -> dict[str, str]:
     return data
 
 
+@pytest.mark.parametrize("field", ["first_name", "last_name"])
+def test_a_one_word_name_is_accepted_and_printed_as_written(
+    client: FlaskClient, login: Any, db_session: Any, field: str
+) -> None:
+    login(Role.COORDINATOR)
+    other = "last_name" if field == "first_name" else "first_name"
+
+    response = client.post(
+        "/people/new",
+        data=form_data(**{field: "Suharto", other: "", "name_latin": "", "email": ""}),
+    )
+
+    assert response.status_code == 302
+    person = db.session.scalar(sa.select(Person).order_by(Person.id.desc()))
+    assert person.full_name == "Suharto"
+    assert "Suharto" in client.get(response.headers["Location"]).text
+
+
+def test_forms_keep_joiners_and_drop_other_invisible_characters(
+    client: FlaskClient, login: Any, make: Any, db_session: Any
+) -> None:
+    """As the import does: U+200C (Persian محمدی‌پور) and U+200D (Sinhala ශ්‍රී) are part of
+    the spelling; a zero width space, word joiner, soft hyphen or byte order mark is not."""
+    login(Role.COORDINATOR)
+
+    response = client.post(
+        "/people/new",
+        data=form_data(
+            first_name="\ufeffشیرین\u200b",
+            last_name="محمدی\u200cپور",
+            name_latin="Shi\u00adrin Mo\u2060hammadipour",
+            email="",
+        ),
+    )
+    assert response.status_code == 302
+    person = db.session.scalar(sa.select(Person).where(Person.first_name == "شیرین"))
+    assert person.last_name == "محمدی\u200cپور"
+    assert person.name_latin == "Shirin Mohammadipour"
+
+    edited = client.post(
+        f"/people/{person.id}/edit",
+        data=form_data(first_name="ශ්\u200dරී", last_name="\u200bSuharto", email=""),
+    )
+    assert edited.status_code == 302
+    db.session.refresh(person)
+    assert (person.first_name, person.last_name) == ("ශ්\u200dරී", "Suharto")
+
+
 def test_create_person_keeps_names_as_typed(
     client: FlaskClient, login: Any, db_session: Any
 ) -> None:

@@ -130,6 +130,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAIL_DELIVERY_IN_PROCESS": _bool(os.environ.get("MAIL_DELIVERY_IN_PROCESS")),
         # Logos and signatures (PNG or JPEG): largest file and largest side in pixels.
         "MAX_IMAGE_KB": _int("MAX_IMAGE_KB", 2048),
+        "MAX_FONT_MB": _int("MAX_FONT_MB", 30),
         "MAX_IMAGE_SIDE": _int("MAX_IMAGE_SIDE", 5000),
         # Production: reverse proxies whose X-Forwarded-* headers are trusted (0: none),
         # HTTPS, and how long browsers remember to use HTTPS only (HSTS; 0: not sent).

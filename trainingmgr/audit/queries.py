@@ -111,6 +111,7 @@ ACTION_LABELS: dict[str, Any] = {
     "user.calendar_link_reset": _l("Calendar link reset"),
     "organisation.update": _l("Organisation settings changed"),
     "organisation.logo": _l("Organisation logo changed"),
+    "organisation.font": _l("Certificate font changed"),
     "programme.logo": _l("Programme logo changed"),
     "signatory.create": _l("Signatory added"),
     "signatory.update": _l("Signatory changed"),

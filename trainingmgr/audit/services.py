@@ -50,41 +50,35 @@ def record(
     return event
 
 
-def record_many(
-    action: str,
-    events: Sequence[dict[str, Any]],
-    *,
-    actor: Any = None,
-    object_type: str,
-    programme_id: int | None = None,
-    ip: str | None = None,
-) -> None:
-    """Add many events of one action in one INSERT (the caller's commit writes them): the
-    same events as ``record`` called for each, for bulk changes such as imports. Each of
-    ``events`` gives ``object_id``, ``changes`` and ``summary``."""
-    if not events:
-        return
-    actor_id = getattr(actor, "id", None) if actor is not None else None
-    if actor_id is not None and not getattr(actor, "is_authenticated", True):
-        actor_id = None
-    at = utcnow()
-    db.session.execute(
-        sa.insert(AuditEvent.__table__),
-        [
+def record_many(events: Sequence[dict[str, Any]], **common: Any) -> None:
+    """Add many audit events in one INSERT (issuing a cohort's certificates, an import): the
+    same events as ``record`` called for each. Each event is a dict of ``record``'s arguments;
+    ``common`` gives those shared by every event (``action``, ``actor``, ``object_type``,
+    ``programme_id``, ``ip``). No ``AuditEvent`` objects are made, so none is returned."""
+    rows = []
+    now = utcnow()
+    for own in events:
+        event = {**common, **own}
+        obj = event.get("obj")
+        actor = event.get("actor")
+        actor_id = getattr(actor, "id", None) if actor is not None else None
+        if actor_id is not None and not getattr(actor, "is_authenticated", True):
+            actor_id = None
+        rows.append(
             {
-                "at": at,
-                "action": action,
+                "at": now,
+                "action": event["action"],
                 "actor_id": actor_id,
-                "object_type": object_type,
-                "object_id": e["object_id"],
-                "programme_id": programme_id,
-                "changes": e.get("changes") or {},
-                "summary": e.get("summary", "")[:500],
-                "ip": ip,
+                "object_type": event.get("object_type") or (obj.__tablename__ if obj else ""),
+                "object_id": event.get("object_id", obj.id if obj is not None else None),
+                "programme_id": event.get("programme_id"),
+                "changes": event.get("changes") or {},
+                "summary": str(event.get("summary") or "")[:500],
+                "ip": event.get("ip"),
             }
-            for e in events
-        ],
-    )
+        )
+    if rows:
+        db.session.execute(sa.insert(AuditEvent), rows)
 
 
 def jsonable(value: Any) -> Any:

@@ -29,6 +29,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     stream_with_context,
     url_for,
 )
@@ -200,6 +201,7 @@ def _overview(cohort: Cohort) -> Overview:
         key=lambda e: export.name_order(e.person),
     )
     results = eligibility(cohort.id, [e.id for e in enrolments]) if enrolments else {}
+    services.use_fallback_font()  # so the page warns only about names no font can print
     certificates = list(
         db.session.scalars(
             sa.select(Certificate)
@@ -269,6 +271,7 @@ def cohort(cohort_id: int) -> str:
         rule=rule_in_words(cohort),
         fmt_hours=fmt_hours,
         unprintable_message=unprintable_message,
+        before_end=services.before_end(cohort),
         # The public verification page, once that feature is registered.
         verification="verification.certificate" in current_app.view_functions,
     )
@@ -281,7 +284,10 @@ def cohort(cohort_id: int) -> str:
 @coordinator_only
 def issue_all(cohort_id: int) -> BaseResponse:
     cohort = _cohort_or_404(cohort_id)
-    result = _commit(lambda: services.issue_all_eligible(_actor(), cohort))
+    confirmed = request.form.get("confirm_before_end") == "y"
+    result = _commit(
+        lambda: services.issue_all_eligible(_actor(), cohort, confirm_before_end=confirmed)
+    )
     if result is not None:
         flash(
             _(
@@ -312,18 +318,19 @@ def unprintable_message(people: list[tuple[Enrolment, list[str]]], *, before: bo
     names = "; ".join(
         f"{enrolment.person.full_name} ({' '.join(letters)})" for enrolment, letters in people
     )
+    advice = services.font_advice(current_user)
     if before:
         return _(
             "“Issue to all eligible” will leave out %(people)s: their names have letters the "
-            "certificate fonts cannot print. Correct the names, or ask an administrator to "
-            "add a font for these scripts in the organisation settings.",
+            "certificate fonts cannot print. %(advice)s",
             people=names,
+            advice=advice,
         )
     return _(
         "Not issued, because their names have letters the certificate fonts cannot print: "
-        "%(people)s. Correct the names, or ask an administrator to add a font for these "
-        "scripts in the organisation settings.",
+        "%(people)s. %(advice)s",
         people=names,
+        advice=advice,
     )
 
 
@@ -348,8 +355,12 @@ def issue(cohort_id: int, enrolment_id: int) -> str | BaseResponse:
     form = IssueForm()
     if form.validate_on_submit():
         reason = form.override_reason.data
+        confirmed = bool(form.confirm_before_end.data)
         certificate = _commit(
-            lambda: services.issue(_actor(), enrolment, override_reason=reason), form
+            lambda: services.issue(
+                _actor(), enrolment, override_reason=reason, confirm_before_end=confirmed
+            ),
+            form,
         )
         if certificate is not None:
             flash(
@@ -370,6 +381,7 @@ def issue(cohort_id: int, enrolment_id: int) -> str | BaseResponse:
         form=form,
         fmt_hours=fmt_hours,
         active=enrolment.status in ACTIVE_ENROLMENT,
+        before_end=services.before_end(cohort),
     )
 
 

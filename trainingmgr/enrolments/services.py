@@ -422,7 +422,6 @@ def enrol_people(
         db.session.add(enrolment)
     db.session.flush()
     audit.record_many(  # one INSERT for all the events
-        CREATE_ACTION,
         [
             {
                 "object_id": enrolment.id,
@@ -435,6 +434,7 @@ def enrol_people(
             }
             for enrolment in result.created
         ],
+        action=CREATE_ACTION,
         actor=actor,
         object_type=Enrolment.__tablename__,
         programme_id=seats.cohort.programme_id,

@@ -388,7 +388,6 @@ def _create_people(rows: list[RowResult], actor: User | None) -> list[tuple[RowR
     ).all()
     forget_directory_options()  # the filter menus' countries and organisations changed
     audit.record_many(
-        "person.create",
         [
             {
                 "object_id": person_id,
@@ -397,6 +396,7 @@ def _create_people(rows: list[RowResult], actor: User | None) -> list[tuple[RowR
             }
             for row, person_id, v in zip(rows, ids, values, strict=True)
         ],
+        action="person.create",
         actor=actor,
         object_type=table.name,
     )

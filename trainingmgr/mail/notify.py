@@ -35,6 +35,7 @@ from trainingmgr.core.types import utcnow
 from trainingmgr.core.urls import base_url, external_url, verification_url
 from trainingmgr.extensions import db
 from trainingmgr.mail import deferred
+from trainingmgr.mail import services as mail
 from trainingmgr.mail.models import OutboxMessage
 from trainingmgr.mail.services import (
     Attachment,
@@ -191,6 +192,8 @@ def _send_to(
     context: dict[str, Any],
     locale: str,
     attachments: Sequence[Attachment] = (),
+    *,
+    add: bool = True,
 ) -> OutboxMessage:
     """Queue a message about ``cohort`` to one recipient (logged under its programme)."""
     person = recipient.person
@@ -203,6 +206,7 @@ def _send_to(
         user_id=recipient.user_id,
         programme_id=cohort.programme_id,
         cohort_id=cohort.id,
+        add=add,
     )
 
 
@@ -537,7 +541,9 @@ def certificate_issued(certificate: Certificate) -> OutboxMessage | None:
 
 def certificates_issued(certificates: Sequence[Certificate], cohort: Cohort) -> list[OutboxMessage]:
     """``certificate_issued`` for several certificates of ``cohort`` (issuing a whole cohort):
-    the queries do not grow with the number of certificates."""
+    the queries do not grow with the number of certificates. Several messages are written
+    in one INSERT (the rows returned are then not in the session)."""
+    single = len(certificates) == 1
     people = [db.session.get(Person, c.person_id) for c in certificates]
     recipients = {r.person.id: r for r in _recipients((p for p in people if p), cohort)}
     messages = []
@@ -547,5 +553,9 @@ def certificates_issued(certificates: Sequence[Certificate], cohort: Cohort) -> 
             continue
         context = certificate_context(certificate, recipient.person, cohort)
         locale = cohort_locale(cohort, recipient.user_locale)
-        messages.append(_send_to(CERTIFICATE_ISSUED, recipient, cohort, context, locale))
+        messages.append(
+            _send_to(CERTIFICATE_ISSUED, recipient, cohort, context, locale, add=single)
+        )
+    if not single:
+        mail.insert_all(messages)  # one INSERT for a cohort's messages
     return messages

@@ -32,7 +32,7 @@ from trainingmgr.cohorts.models import (
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.pagination import DEFAULT_PER_PAGE, Page, paginate
 from trainingmgr.core.scope import visible_people
-from trainingmgr.core.text import fold_query
+from trainingmgr.core.text import clean_text, fold_query
 from trainingmgr.core.types import Choice
 from trainingmgr.extensions import db
 from trainingmgr.people.models import Person, Sex
@@ -336,7 +336,9 @@ _MAX_LENGTH = {
 
 
 def _text(value: str | None) -> str:
-    return unicodedata.normalize("NFC", value or "").strip()
+    """Typed text as stored: NFC, invisible characters dropped (U+200C and U+200D kept, as
+    the import keeps them), no surrounding spaces."""
+    return clean_text(value)
 
 
 def normalise_email(value: str | None, field_name: str = "email") -> str | None:

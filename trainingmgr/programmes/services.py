@@ -81,6 +81,12 @@ class PartnerInput:
     name: str
     role: PartnerRole | str = PartnerRole.PARTNER
     funding_share: Decimal | None = None
+    # The funder is the European Union (certificates print the EU emblem).
+    european_union: bool = False
+    # A new logo (content, mimetype) checked by ``organisation.images.validate_image``, or
+    # ``remove_logo``; neither keeps the current one.
+    logo: tuple[bytes, str] | None = None
+    remove_logo: bool = False
 
 
 @dataclass
@@ -632,6 +638,19 @@ def _partner_values(
     role = _choice(PartnerRole, data.role, "role")
     share = data.funding_share
     others = [p for p in programme.partners if p is not partner]
+    if data.european_union and role != PartnerRole.FUNDER:
+        raise DomainError(
+            _("Only a funder can be the European Union. Choose “Funder” or untick the box."),
+            "european_union",
+        )
+    has_logo = data.logo is not None or (
+        partner is not None and partner.logo is not None and not data.remove_logo
+    )
+    if has_logo and role != PartnerRole.FUNDER:
+        raise DomainError(
+            _("Certificates print the logos of funders only. Choose “Funder”, or remove the logo."),
+            "logo",
+        )
     if any(p.role == role and p.name.casefold() == name.casefold() for p in others):
         raise DomainError(
             _("%(name)s is already listed as a %(role)s.", name=name, role=str(role.label).lower()),
@@ -664,21 +683,53 @@ def _partner_values(
                 ),
                 "funding_share",
             )
-    return {"name": name, "role": role, "funding_share": share}
+    return {
+        "name": name,
+        "role": role,
+        "funding_share": share,
+        "european_union": bool(data.european_union),
+    }
+
+
+def _logo_text(content: bytes | None, mimetype: str | None) -> str | None:
+    """How the audit trail names a logo (never its bytes)."""
+    return None if content is None else f"{mimetype}, {len(content)} bytes"
+
+
+def _apply_logo(partner: ProgrammePartner, data: PartnerInput) -> dict[str, list[Any]]:
+    """Set or remove the partner's logo as ``data`` asks; ``{"logo": [old, new]}`` if changed."""
+    if data.logo is None and not data.remove_logo:
+        return {}
+    before = _logo_text(partner.logo, partner.logo_mimetype)
+    content, mimetype = data.logo if data.logo is not None else (None, None)
+    partner.logo, partner.logo_mimetype = content, mimetype
+    after = _logo_text(content, mimetype)
+    return {"logo": [before, after]} if before != after else {}
 
 
 def add_partner(actor: User | None, programme: Programme, data: PartnerInput) -> ProgrammePartner:
     values = _partner_values(programme, data, None)
     partners = _ordered(programme.partners)
     partner = ProgrammePartner(programme=programme, **values)
-    return _add_last(actor, "programme.partner_add", partners, partner, values)
+    logo = _apply_logo(partner, data)
+    if not values["european_union"]:
+        del values["european_union"]
+    _renumber(partners)
+    partner.position = len(partners)
+    db.session.add(partner)
+    db.session.flush()
+    _record("programme.partner_add", actor, partner, {**_created(values), **logo})
+    return partner
 
 
 def update_partner(
     actor: User | None, partner: ProgrammePartner, data: PartnerInput
 ) -> ProgrammePartner:
     values = _partner_values(partner.programme, data, partner)
-    _update(actor, partner, values, "programme.partner_update")
+    changes = {**_apply(partner, values), **_apply_logo(partner, data)}
+    if changes:
+        db.session.flush()
+        _record("programme.partner_update", actor, partner, changes)
     return partner
 
 
