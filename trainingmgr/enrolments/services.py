@@ -35,6 +35,7 @@ from trainingmgr.core.scope import visible_people
 from trainingmgr.core.text import fold_query
 from trainingmgr.extensions import db
 from trainingmgr.mail import notify
+from trainingmgr.people import services as people
 from trainingmgr.people.models import Person
 
 S = EnrolmentStatus
@@ -173,24 +174,20 @@ def search_people(
     "Əliyeva" and "петров" finds "Петров". Merged records are left out, and so are people
     outside the scope of ``programme_ids`` (a coordinator's programmes; None: everyone).
     """
-    terms = fold_query(query)
-    if not terms:
+    if not fold_query(query):
         return SearchResult([], False)
-    conditions = [
-        sa.or_(
-            Person.search_text.contains(original, autoescape=True),
-            Person.search_text.contains(latin, autoescape=True),
-        )
-        for original, latin in terms
-    ]
     rows = db.session.execute(
         sa.select(Person, Enrolment.status)
         .outerjoin(
             Enrolment,
             sa.and_(Enrolment.person_id == Person.id, Enrolment.cohort_id == cohort_id),
         )
-        .where(Person.merged_into_id.is_(None), visible_people(programme_ids), *conditions)
-        .order_by(Person.last_name, Person.first_name, Person.id)
+        .where(
+            Person.merged_into_id.is_(None),
+            visible_people(programme_ids),
+            people.search_condition(query),
+        )
+        .order_by(*people.name_order(query))
         .limit(limit + 1)
     ).all()
     return SearchResult([Candidate(p, s) for p, s in rows[:limit]], len(rows) > limit)
