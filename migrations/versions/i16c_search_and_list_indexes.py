@@ -5,6 +5,8 @@
   every person. SQLite keeps scanning.
 - ``ix_enrolments_person_id_cohort_id`` replaces ``ix_enrolments_person_id``: the programme
   scope rule reads a person's cohorts from the index alone.
+- ``ix_enrolments_cohort_id_status_person_id``: distinct participants per programme (dashboard,
+  programmes list) counted from the index alone.
 
 Revision ID: i16c_search_and_list_indexes
 Revises: i15_frozen_certificates
@@ -44,10 +46,14 @@ def upgrade():
     with op.batch_alter_table("enrolments", schema=None) as batch_op:
         batch_op.create_index("ix_enrolments_person_id_cohort_id", ["person_id", "cohort_id"])
         batch_op.drop_index("ix_enrolments_person_id")
+        batch_op.create_index(
+            "ix_enrolments_cohort_id_status_person_id", ["cohort_id", "status", "person_id"]
+        )
 
 
 def downgrade():
     with op.batch_alter_table("enrolments", schema=None) as batch_op:
+        batch_op.drop_index("ix_enrolments_cohort_id_status_person_id")
         batch_op.create_index("ix_enrolments_person_id", ["person_id"])
         batch_op.drop_index("ix_enrolments_person_id_cohort_id")
     if _postgresql():
