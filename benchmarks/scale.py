@@ -75,6 +75,9 @@ def pages(ids: scale_data.Ids, roster_form: Callable[[], dict[str, str]]) -> lis
         Page("audit: action filter", "/audit?action=person.update", 150),
         Page("audit: object filter", "/audit?object_type=enrolment&object_id=4242", 150),
         Page("audit: programme filter", "/audit?programme=1", 150),
+        Page("audit: rare action filter", "/audit?action=user.deactivated", 150),
+        Page("audit: actor filter", "/audit?actor=2", 150),
+        Page("audit: page 100", "/audit?page=100", 150),
         Page("attendance matrix 120 x 60", f"/cohorts/{roster}/attendance", 30),
         Page(
             "roster of 120",

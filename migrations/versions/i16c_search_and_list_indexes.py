@@ -7,6 +7,9 @@
   scope rule reads a person's cohorts from the index alone.
 - ``ix_enrolments_cohort_id_status_person_id``: distinct participants per programme (dashboard,
   programmes list) counted from the index alone.
+- The audit trail's filters newest first: ``ix_audit_events_action_at``, and
+  ``ix_audit_events_programme_id_at`` and ``ix_audit_events_actor_id_at`` in place of the
+  single-column indexes on ``programme_id`` and ``actor_id``.
 
 Revision ID: i16c_search_and_list_indexes
 Revises: i15_frozen_certificates
@@ -49,9 +52,21 @@ def upgrade():
         batch_op.create_index(
             "ix_enrolments_cohort_id_status_person_id", ["cohort_id", "status", "person_id"]
         )
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_events_action_at", ["action", "at"])
+        batch_op.create_index("ix_audit_events_programme_id_at", ["programme_id", "at"])
+        batch_op.create_index("ix_audit_events_actor_id_at", ["actor_id", "at"])
+        batch_op.drop_index("ix_audit_events_programme_id")
+        batch_op.drop_index("ix_audit_events_actor_id")
 
 
 def downgrade():
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_events_actor_id", ["actor_id"])
+        batch_op.create_index("ix_audit_events_programme_id", ["programme_id"])
+        batch_op.drop_index("ix_audit_events_actor_id_at")
+        batch_op.drop_index("ix_audit_events_programme_id_at")
+        batch_op.drop_index("ix_audit_events_action_at")
     with op.batch_alter_table("enrolments", schema=None) as batch_op:
         batch_op.drop_index("ix_enrolments_cohort_id_status_person_id")
         batch_op.create_index("ix_enrolments_person_id", ["person_id"])
