@@ -95,6 +95,7 @@ def pages(ids: scale_data.Ids, roster_form: Callable[[], dict[str, str]]) -> lis
             expect=302,
         ),
         Page("people export CSV (100k)", "/people/export.csv", 60_000, runs=1),
+        Page("people export XLSX (100k)", "/people/export.xlsx", 60_000, runs=1),
     ]
 
 

@@ -40,7 +40,7 @@ from trainingmgr.imports.validation import (
     judge,
 )
 from trainingmgr.people.models import Person, Sex
-from trainingmgr.people.services import DirectoryFilter, directory_counts, directory_query
+from trainingmgr.people.services import DirectoryFilter, directory_export_query, directory_query
 
 # Rows looked up per query (``IN (...)`` lists stay well under every database's limits).
 CHUNK = 500
@@ -397,14 +397,24 @@ PERSON_EXPORT_FIELDS = tuple(FIELDS)
 
 @dataclass
 class Sheet:
-    """A table to download: its title, column headers and rows of values."""
+    """A table to download: its title, column headers and rows of values.
+
+    ``rows`` may be a generator read once, as the file is written (a people export of
+    100,000 rows is never held in memory); ``count`` is then the number of rows it gives.
+    """
 
     title: str
     headers: list[str]
-    rows: list[list[Any]]
+    rows: Iterable[list[Any]]
+    count: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.count is None:
+            self.count = len(self.rows)  # type: ignore[arg-type]
 
 
-def _person_cells(person: Person) -> list[Any]:
+def _person_cells(person: Any) -> list[Any]:
+    """The exported fields of a person (or of a row with the same names)."""
     return [_snapshot(getattr(person, name)) for name in PERSON_EXPORT_FIELDS]
 
 
@@ -422,12 +432,17 @@ def roster_sheet(cohort: Cohort) -> Sheet:
 
 
 def people_sheet(filters: DirectoryFilter, programme_ids: Collection[int] | None = None) -> Sheet:
-    """The people directory with the same filters (and scope) as its page (three queries per
-    thousand people)."""
+    """The people directory with the same filters (and scope) as its page: counted now, its
+    rows read a thousand people at a time as the file is written (three queries each)."""
+    query = directory_query(filters, programme_ids)
+    count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    )
     return Sheet(
         "People",
         [*_person_headers(), "Cohorts", "Sessions taught"],
-        list(_people_rows(filters, programme_ids)),
+        _people_rows(filters, programme_ids),
+        count=count or 0,
     )
 
 
@@ -437,14 +452,17 @@ EXPORT_BATCH = 1000
 def _people_rows(
     filters: DirectoryFilter, programme_ids: Collection[int] | None
 ) -> Iterator[list[Any]]:
-    """The rows of the people export, read a thousand people at a time."""
-    result = db.session.execute(
-        directory_query(filters, programme_ids).execution_options(yield_per=EXPORT_BATCH)
-    )
-    for batch in result.scalars().partitions():
-        counts = directory_counts([p.id for p in batch], programme_ids)
-        for person in batch:
-            yield [*_person_cells(person), *counts.get(person.id, (0, 0))]
+    """The rows of the people export, read a thousand at a time (plain columns: no ORM
+    objects to build and forget for 100,000 people)."""
+    columns = [getattr(Person, name) for name in PERSON_EXPORT_FIELDS]
+    query = directory_export_query(filters, columns, programme_ids)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Rows are read through a cursor, for which PostgreSQL plans to read a tenth of them
+        # fast: nested loops that took 48 s for a coordinator's 30,000 people. All are read.
+        db.session.execute(sa.text("SET LOCAL cursor_tuple_fraction = 1.0"))
+    result = db.session.execute(query.execution_options(yield_per=EXPORT_BATCH))
+    for row in result:
+        yield [*_person_cells(row), row.cohorts, row.sessions]
 
 
 TEMPLATE_EXAMPLE = {
@@ -478,19 +496,42 @@ def neutralise(value: Any) -> Any:
     return "'" + value if is_formula_like(value) else value
 
 
-def to_csv(sheet: Sheet) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel shows every script as it is."""
+# Rows of CSV sent at a time when streaming.
+CSV_CHUNK_ROWS = 500
+
+
+def csv_chunks(sheet: Sheet) -> Iterator[bytes]:
+    """The CSV file in pieces, as its rows are read: UTF-8 with a byte-order mark, so Excel
+    shows every script as it is."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
+    out.write("\ufeff")
     writer.writerow(sheet.headers)
-    for row in sheet.rows:
+    for n, row in enumerate(sheet.rows, start=1):
         writer.writerow(["" if v is None else neutralise(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+        if n % CSV_CHUNK_ROWS == 0:
+            yield out.getvalue().encode("utf-8")
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode("utf-8")
+
+
+def to_csv(sheet: Sheet) -> bytes:
+    """The whole CSV file (``csv_chunks``) at once."""
+    return b"".join(csv_chunks(sheet))
 
 
 def to_xlsx(sheet: Sheet) -> bytes:
-    """An .xlsx workbook; text that looks like a formula is stored as text, marked with a
-    quote prefix, so Excel never runs it."""
+    """The whole .xlsx workbook (``write_xlsx``) at once."""
+    out = io.BytesIO()
+    write_xlsx(sheet, out)
+    return out.getvalue()
+
+
+def write_xlsx(sheet: Sheet, out: Any) -> None:
+    """An .xlsx workbook written to the file ``out`` as the rows are read (openpyxl's
+    write-only mode keeps them on disk, not in memory); text that looks like a formula is
+    stored as text, marked with a quote prefix, so Excel never runs it."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -515,9 +556,7 @@ def to_xlsx(sheet: Sheet) -> bytes:
             else:
                 cells.append(value)
         ws.append(cells)
-    out = io.BytesIO()
     workbook.save(out)
-    return out.getvalue()
 
 
 def _sheet_title(title: str) -> str:

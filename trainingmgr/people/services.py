@@ -156,6 +156,20 @@ class DirectoryRow:
     sessions: int
 
 
+def _count_queries(programme_ids: Collection[int] | None) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """(person_id, n) of cohorts attended and of sessions taught, per person, counting only
+    the cohorts of ``programme_ids`` (all: None); ungrouped yet."""
+    enrolled = sa.select(Enrolment.person_id, sa.func.count().label("n"))
+    taught = sa.select(session_trainers.c.person_id, sa.func.count().label("n")).join(
+        Session, Session.id == session_trainers.c.session_id
+    )
+    if programme_ids is not None:
+        cohorts = scope_cohort_ids(programme_ids)
+        enrolled = enrolled.where(Enrolment.cohort_id.in_(cohorts))
+        taught = taught.where(Session.cohort_id.in_(cohorts))
+    return enrolled, taught
+
+
 def directory_counts(
     person_ids: Collection[int], programme_ids: Collection[int] | None = None
 ) -> dict[int, tuple[int, int]]:
@@ -166,21 +180,38 @@ def directory_counts(
     counts: dict[int, tuple[int, int]] = {}
     if not ids:
         return counts
-    enrolled = sa.select(Enrolment.person_id, sa.func.count()).where(Enrolment.person_id.in_(ids))
-    taught = (
-        sa.select(session_trainers.c.person_id, sa.func.count())
-        .join(Session, Session.id == session_trainers.c.session_id)
-        .where(session_trainers.c.person_id.in_(ids))
+    enrolled, taught = _count_queries(programme_ids)
+    enrolled = enrolled.where(Enrolment.person_id.in_(ids)).group_by(Enrolment.person_id)
+    taught = taught.where(session_trainers.c.person_id.in_(ids)).group_by(
+        session_trainers.c.person_id
     )
-    if programme_ids is not None:
-        cohorts = scope_cohort_ids(programme_ids)
-        enrolled = enrolled.where(Enrolment.cohort_id.in_(cohorts))
-        taught = taught.where(Session.cohort_id.in_(cohorts))
-    for person_id, n in db.session.execute(enrolled.group_by(Enrolment.person_id)):
+    for person_id, n in db.session.execute(enrolled):
         counts[person_id] = (n, 0)
-    for person_id, n in db.session.execute(taught.group_by(session_trainers.c.person_id)):
+    for person_id, n in db.session.execute(taught):
         counts[person_id] = (counts.get(person_id, (0, 0))[0], n)
     return counts
+
+
+def directory_export_query(
+    filters: DirectoryFilter, columns: Collection[Any], programme_ids: Collection[int] | None
+) -> sa.Select[Any]:
+    """The directory (``directory_query``) as rows of ``columns`` of ``Person`` then
+    ``cohorts`` and ``sessions`` (counted as in ``directory_counts``): plain rows, no ORM
+    objects, the counts grouped once for everyone and joined (an export reads everyone)."""
+    enrolled, taught = _count_queries(programme_ids)
+    enrolled_n = enrolled.group_by(Enrolment.person_id).subquery()
+    taught_n = taught.group_by(session_trainers.c.person_id).subquery()
+    return (
+        directory_query(filters, programme_ids)
+        .with_only_columns(
+            *columns,
+            sa.func.coalesce(enrolled_n.c.n, 0).label("cohorts"),
+            sa.func.coalesce(taught_n.c.n, 0).label("sessions"),
+            maintain_column_froms=True,
+        )
+        .outerjoin(enrolled_n, enrolled_n.c.person_id == Person.id)
+        .outerjoin(taught_n, taught_n.c.person_id == Person.id)
+    )
 
 
 def search_condition(q: str) -> Any:
