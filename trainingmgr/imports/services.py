@@ -28,6 +28,7 @@ from trainingmgr.core.errors import DomainError
 from trainingmgr.core.scope import visible_people
 from trainingmgr.enrolments import services as enrolments
 from trainingmgr.extensions import db
+from trainingmgr.imports import xlsx
 from trainingmgr.imports.mapping import FIELDS, HEADERS, auto_mapping, mapping_problems
 from trainingmgr.imports.parsing import Table, read_table
 from trainingmgr.imports.validation import (
@@ -521,42 +522,17 @@ def to_csv(sheet: Sheet) -> bytes:
     return b"".join(csv_chunks(sheet))
 
 
+def xlsx_chunks(sheet: Sheet) -> Iterator[bytes]:
+    """The .xlsx workbook in pieces, as its rows are read (``imports.xlsx``); text that looks
+    like a formula is stored as text, marked with a quote prefix, so Excel never runs it."""
+    return xlsx.workbook_chunks(
+        _sheet_title(sheet.title), sheet.headers, sheet.rows, is_formula_like
+    )
+
+
 def to_xlsx(sheet: Sheet) -> bytes:
-    """The whole .xlsx workbook (``write_xlsx``) at once."""
-    out = io.BytesIO()
-    write_xlsx(sheet, out)
-    return out.getvalue()
-
-
-def write_xlsx(sheet: Sheet, out: Any) -> None:
-    """An .xlsx workbook written to the file ``out`` as the rows are read (openpyxl's
-    write-only mode keeps them on disk, not in memory); text that looks like a formula is
-    stored as text, marked with a quote prefix, so Excel never runs it."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet(_sheet_title(sheet.title))
-    ws.freeze_panes = "A2"
-    header = []
-    for text in sheet.headers:
-        cell = WriteOnlyCell(ws, value=text)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    ws.append(header)
-    for row in sheet.rows:
-        cells: list[Any] = []
-        for value in row:
-            if is_formula_like(value):
-                cell = WriteOnlyCell(ws, value=value)
-                cell.data_type = "s"
-                cell.quotePrefix = True
-                cells.append(cell)
-            else:
-                cells.append(value)
-        ws.append(cells)
-    workbook.save(out)
+    """The whole .xlsx workbook (``xlsx_chunks``) at once."""
+    return b"".join(xlsx_chunks(sheet))
 
 
 def _sheet_title(title: str) -> str:
@@ -570,6 +546,8 @@ def download_name(title: str, extension: str) -> str:
 
 
 WRITERS = {"csv": to_csv, "xlsx": to_xlsx}
+# The same, in pieces: for downloads sent as they are written.
+CHUNK_WRITERS = {"csv": csv_chunks, "xlsx": xlsx_chunks}
 MIME_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import tempfile
 from typing import Any
 
 from flask import (
@@ -266,23 +265,14 @@ def _download(sheet: services.Sheet, fmt: str, title: str) -> Response:
 
 
 def _stream(sheet: services.Sheet, fmt: str, title: str) -> Response:
-    """A download written as its rows are read, in flat memory: CSV sent as it is written,
-    XLSX written to a temporary file first (a workbook is a zip archive) then sent from it."""
+    """A download sent as it is written, its rows read as it goes: flat memory, and bytes
+    flowing from the start whatever the number of rows."""
     name = services.download_name(title, fmt)
-    if fmt == "xlsx":
-        # Closed (and so deleted) by the response once sent.
-        spool = tempfile.TemporaryFile()  # noqa: SIM115
-        services.write_xlsx(sheet, spool)
-        spool.seek(0)
-        response = send_file(
-            spool, mimetype=services.MIME_TYPES[fmt], as_attachment=True, download_name=name
-        )
-    else:
-        response = Response(
-            stream_with_context(services.csv_chunks(sheet)),
-            mimetype=services.MIME_TYPES[fmt],
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+    response = Response(
+        stream_with_context(services.CHUNK_WRITERS[fmt](sheet)),
+        mimetype=services.MIME_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
     response.headers["Cache-Control"] = "no-store"  # personal data: keep it out of caches
     return response
 
