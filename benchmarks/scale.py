@@ -79,6 +79,9 @@ def pages(ids: scale_data.Ids, roster_form: Callable[[], dict[str, str]]) -> lis
         Page("audit: action filter", "/audit?action=person.update", 150),
         Page("audit: object filter", "/audit?object_type=enrolment&object_id=4242", 150),
         Page("audit: programme filter", "/audit?programme=1", 150),
+        Page("audit: rare action filter", "/audit?action=user.deactivated", 150),
+        Page("audit: actor filter", "/audit?actor=2", 150),
+        Page("audit: page 100", "/audit?page=100", 150),
         Page("attendance matrix 120 x 60", f"/cohorts/{roster}/attendance", 30),
         Page(
             "roster of 120",
@@ -96,6 +99,7 @@ def pages(ids: scale_data.Ids, roster_form: Callable[[], dict[str, str]]) -> lis
             expect=302,
         ),
         Page("people export CSV (100k)", "/people/export.csv", 60_000, runs=1),
+        Page("people export XLSX (100k)", "/people/export.xlsx", 60_000, runs=1),
     ]
 
 

@@ -113,6 +113,19 @@ def test_every_search_term_must_match(db_session: Any, many_scripts: None) -> No
     assert len(search("")) == 6
 
 
+def test_long_and_short_search_terms_list_people_in_the_same_name_order(
+    db_session: Any, make: Any
+) -> None:
+    # Terms of three letters or more are sorted without the name index (PostgreSQL finds
+    # them through the trigram index): same order, by surname then first name.
+    for first, last in (("Олег", "Петрова"), ("Анна", "Петров"), ("Борис", "Петров")):
+        make.person(first_name=first, last_name=last)
+    expected = ["Анна Петров", "Борис Петров", "Олег Петрова"]
+    assert search("петров") == expected
+    assert search("пе") == expected
+    assert search("petrov") == expected
+
+
 def test_search_wildcards_are_literal(db_session: Any, make: Any) -> None:
     make.person(first_name="Ann", last_name="Under", email="a_b@example.org")
     make.person(first_name="Bob", last_name="Other", email="axb@example.org")

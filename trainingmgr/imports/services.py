@@ -28,6 +28,7 @@ from trainingmgr.core.errors import DomainError
 from trainingmgr.core.scope import visible_people
 from trainingmgr.enrolments import services as enrolments
 from trainingmgr.extensions import db
+from trainingmgr.imports import xlsx
 from trainingmgr.imports.mapping import FIELDS, HEADERS, auto_mapping, mapping_problems
 from trainingmgr.imports.parsing import Table, read_table
 from trainingmgr.imports.validation import (
@@ -42,6 +43,7 @@ from trainingmgr.imports.validation import (
 from trainingmgr.people.models import Person, Sex, search_text_of
 from trainingmgr.people.services import (
     DirectoryFilter,
+    directory_export_query,
     directory_query,
     forget_directory_options,
 )
@@ -208,7 +210,7 @@ def _name_candidates(
         return []
     rows = db.session.execute(
         sa.select(Person.id, Person.first_name, Person.last_name, Person.email, Person.country)
-        .where(Person.merged_into_id.is_(None), visible_people(programme_ids))
+        .where(Person.merged_into_id.is_(None), visible_people(programme_ids, scan=True))
         .where(sa.or_(*conditions))
     )
     return [Candidate(*row) for row in rows]
@@ -434,14 +436,24 @@ PERSON_EXPORT_FIELDS = tuple(FIELDS)
 
 @dataclass
 class Sheet:
-    """A table to download: its title, column headers and rows of values."""
+    """A table to download: its title, column headers and rows of values.
+
+    ``rows`` may be a generator read once, as the file is written (a people export of
+    100,000 rows is never held in memory); ``count`` is then the number of rows it gives.
+    """
 
     title: str
     headers: list[str]
-    rows: list[list[Any]]
+    rows: Iterable[list[Any]]
+    count: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.count is None:
+            self.count = len(self.rows)  # type: ignore[arg-type]
 
 
-def _person_cells(person: Person) -> list[Any]:
+def _person_cells(person: Any) -> list[Any]:
+    """The exported fields of a person (or of a row with the same names)."""
     return [_snapshot(getattr(person, name)) for name in PERSON_EXPORT_FIELDS]
 
 
@@ -459,12 +471,37 @@ def roster_sheet(cohort: Cohort) -> Sheet:
 
 
 def people_sheet(filters: DirectoryFilter, programme_ids: Collection[int] | None = None) -> Sheet:
-    """The people directory with the same filters (and scope) as its page (one query)."""
-    rows = [
-        [*_person_cells(person), cohorts or 0, sessions or 0]
-        for person, cohorts, sessions in db.session.execute(directory_query(filters, programme_ids))
-    ]
-    return Sheet("People", [*_person_headers(), "Cohorts", "Sessions taught"], rows)
+    """The people directory with the same filters (and scope) as its page: counted now, its
+    rows read a thousand people at a time as the file is written (three queries each)."""
+    query = directory_query(filters, programme_ids)
+    count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    )
+    return Sheet(
+        "People",
+        [*_person_headers(), "Cohorts", "Sessions taught"],
+        _people_rows(filters, programme_ids),
+        count=count or 0,
+    )
+
+
+EXPORT_BATCH = 1000
+
+
+def _people_rows(
+    filters: DirectoryFilter, programme_ids: Collection[int] | None
+) -> Iterator[list[Any]]:
+    """The rows of the people export, read a thousand at a time (plain columns: no ORM
+    objects to build and forget for 100,000 people)."""
+    columns = [getattr(Person, name) for name in PERSON_EXPORT_FIELDS]
+    query = directory_export_query(filters, columns, programme_ids)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Rows are read through a cursor, for which PostgreSQL plans to read a tenth of them
+        # fast: nested loops that took 48 s for a coordinator's 30,000 people. All are read.
+        db.session.execute(sa.text("SET LOCAL cursor_tuple_fraction = 1.0"))
+    result = db.session.execute(query.execution_options(yield_per=EXPORT_BATCH))
+    for row in result:
+        yield [*_person_cells(row), row.cohorts, row.sessions]
 
 
 TEMPLATE_EXAMPLE = {
@@ -498,46 +535,42 @@ def neutralise(value: Any) -> Any:
     return "'" + value if is_formula_like(value) else value
 
 
-def to_csv(sheet: Sheet) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel shows every script as it is."""
+# Rows of CSV sent at a time when streaming.
+CSV_CHUNK_ROWS = 500
+
+
+def csv_chunks(sheet: Sheet) -> Iterator[bytes]:
+    """The CSV file in pieces, as its rows are read: UTF-8 with a byte-order mark, so Excel
+    shows every script as it is."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
+    out.write("\ufeff")
     writer.writerow(sheet.headers)
-    for row in sheet.rows:
+    for n, row in enumerate(sheet.rows, start=1):
         writer.writerow(["" if v is None else neutralise(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+        if n % CSV_CHUNK_ROWS == 0:
+            yield out.getvalue().encode("utf-8")
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode("utf-8")
+
+
+def to_csv(sheet: Sheet) -> bytes:
+    """The whole CSV file (``csv_chunks``) at once."""
+    return b"".join(csv_chunks(sheet))
+
+
+def xlsx_chunks(sheet: Sheet) -> Iterator[bytes]:
+    """The .xlsx workbook in pieces, as its rows are read (``imports.xlsx``); text that looks
+    like a formula is stored as text, marked with a quote prefix, so Excel never runs it."""
+    return xlsx.workbook_chunks(
+        _sheet_title(sheet.title), sheet.headers, sheet.rows, is_formula_like
+    )
 
 
 def to_xlsx(sheet: Sheet) -> bytes:
-    """An .xlsx workbook; text that looks like a formula is stored as text, marked with a
-    quote prefix, so Excel never runs it."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet(_sheet_title(sheet.title))
-    ws.freeze_panes = "A2"
-    header = []
-    for text in sheet.headers:
-        cell = WriteOnlyCell(ws, value=text)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    ws.append(header)
-    for row in sheet.rows:
-        cells: list[Any] = []
-        for value in row:
-            if is_formula_like(value):
-                cell = WriteOnlyCell(ws, value=value)
-                cell.data_type = "s"
-                cell.quotePrefix = True
-                cells.append(cell)
-            else:
-                cells.append(value)
-        ws.append(cells)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    """The whole .xlsx workbook (``xlsx_chunks``) at once."""
+    return b"".join(xlsx_chunks(sheet))
 
 
 def _sheet_title(title: str) -> str:
@@ -551,6 +584,8 @@ def download_name(title: str, extension: str) -> str:
 
 
 WRITERS = {"csv": to_csv, "xlsx": to_xlsx}
+# The same, in pieces: for downloads sent as they are written.
+CHUNK_WRITERS = {"csv": csv_chunks, "xlsx": xlsx_chunks}
 MIME_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

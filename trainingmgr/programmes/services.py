@@ -444,13 +444,22 @@ class ProgrammeRow:
     participants: int
 
 
-def _participant_count(programme_id: Any) -> sa.ScalarSelect[int]:
-    return (
-        sa.select(sa.func.count(sa.distinct(Enrolment.person_id)))
+def participant_counts(programme_ids: Collection[int]) -> dict[int, int]:
+    """{programme id: its distinct active participants} for these programmes (those with none
+    are left out), in one grouped query read from the index on enrolments (cohort_id,
+    status, person_id) alone."""
+    if not programme_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Cohort.programme_id, sa.func.count(sa.distinct(Enrolment.person_id)))
         .join(Cohort, Cohort.id == Enrolment.cohort_id)
-        .where(Cohort.programme_id == programme_id, Enrolment.status.in_(ACTIVE_ENROLMENT))
-        .scalar_subquery()
+        .where(
+            Cohort.programme_id.in_(sorted(programme_ids)),
+            Enrolment.status.in_(ACTIVE_ENROLMENT),
+        )
+        .group_by(Cohort.programme_id)
     )
+    return {row[0]: row[1] for row in rows}
 
 
 def list_programmes(
@@ -458,7 +467,7 @@ def list_programmes(
     programme_ids: Collection[int] | None = None,
 ) -> list[ProgrammeRow]:
     """Programmes (all when ``status`` is None; only ``programme_ids`` unless None) with
-    their counts, in one query."""
+    their counts, in two queries."""
     cohort_count = (
         sa.select(sa.func.count(Cohort.id))
         .where(Cohort.programme_id == Programme.id)
@@ -469,16 +478,14 @@ def list_programmes(
         .where(Module.programme_id == Programme.id, Module.retired.is_(False))
         .scalar_subquery()
     )
-    query = sa.select(
-        Programme, cohort_count, module_count, _participant_count(Programme.id)
-    ).order_by(Programme.code)
+    query = sa.select(Programme, cohort_count, module_count).order_by(Programme.code)
     if status is not None:
         query = query.where(Programme.status == status)
     if programme_ids is not None:
         query = query.where(Programme.id.in_(sorted(programme_ids)))
-    return [
-        ProgrammeRow(p, c or 0, m or 0, n or 0) for p, c, m, n in db.session.execute(query).all()
-    ]
+    rows = db.session.execute(query).all()
+    participants = participant_counts([p.id for p, _c, _m in rows])
+    return [ProgrammeRow(p, c or 0, m or 0, participants.get(p.id, 0)) for p, c, m in rows]
 
 
 @dataclass(frozen=True)
@@ -561,7 +568,7 @@ def programme_overview(programme_id: int) -> ProgrammeOverview | None:
             .order_by(Cohort.start_date, Cohort.name)
         ).all()
     ]
-    participants = db.session.scalar(sa.select(_participant_count(programme_id))) or 0
+    participants = participant_counts([programme_id]).get(programme_id, 0)
     return ProgrammeOverview(
         programme=programme,
         modules=modules,
