@@ -741,10 +741,10 @@ def test_the_roster_page_runs_the_same_queries_for_3_and_150_enrolments(
 
     few = queries(3)
     assert few == queries(150)
-    # 13: the roster's status counts, its page, the first on the waitlist (a seat is free),
-    # the people named in the history, the organisation name in the footer, and who can
-    # get in (access).
-    assert few <= 13
+    # 14: the signed-in user and their sign-in, the roster's status counts, its page, the
+    # first on the waitlist (a seat is free), the people named in the history, the
+    # organisation name in the footer, and who can get in (access).
+    assert few <= 14
 
 
 def test_the_roster_partial_renders_on_another_page(
