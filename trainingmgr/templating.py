@@ -29,6 +29,7 @@ NAVIGATION = [
     NavItem("programmes.index", _l("Programmes"), frozenset({Role.COORDINATOR})),
     NavItem("cohorts.index", _l("Cohorts"), frozenset({Role.COORDINATOR})),
     NavItem("people.index", _l("People"), frozenset({Role.COORDINATOR})),
+    NavItem("reports.dashboard", _l("Reports"), frozenset({Role.COORDINATOR})),
     NavItem("audit.index", _l("Audit trail"), frozenset({Role.COORDINATOR})),
     NavItem("mail.log", _l("Messages"), frozenset({Role.COORDINATOR})),
     NavItem("home.trainer", _l("My sessions"), frozenset({Role.TRAINER})),

@@ -1,0 +1,349 @@
+"""The training-of-trainers cascade: who a ToT's graduates went on to train.
+
+- The *graduates* of a cohort are the people whose enrolment is completed or who hold a
+  valid certificate of it.
+- A *roll-out* of a cohort is a later cohort that names it as its parent ToT
+  (``Cohort.parent_cohort_id``), or one starting on or after it in which one of its
+  graduates teaches a session (``session_trainers``).
+- The roll-outs of the roll-outs (their own graduates teaching further) are the next
+  generations, up to ``MAX_LEVELS`` deep; a cohort shows once, at its first level.
+- People *reached directly* are the unique people on the rosters (enrolled, completed or not
+  completed) of the first roll-outs; *indirectly*, those on the rosters of later generations
+  who were not reached directly.
+
+Only cohorts of the viewer's programmes are shown and followed; the others are counted
+(``hidden``) without their names or figures. Four queries a generation at most.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from anyascii import anyascii
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+
+from trainingmgr.certificates.models import Certificate, CertificateStatus
+from trainingmgr.cohorts.models import (
+    ACTIVE_ENROLMENT,
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    Session,
+    session_trainers,
+)
+from trainingmgr.core.errors import NotFound
+from trainingmgr.extensions import db
+from trainingmgr.people.models import Person
+from trainingmgr.programmes.models import Programme
+from trainingmgr.reports.services import country_name
+
+MAX_LEVELS = 4
+
+
+@dataclass
+class Node:
+    cohort_id: int
+    name: str
+    programme_code: str
+    start_date: date
+    country: str | None
+    level: int
+    trainers: list[str] = field(default_factory=list)  # the parent's graduates teaching here
+    graduates: int = 0
+    reached: int = 0  # people on the roster
+    children: list[Node] = field(default_factory=list)
+
+
+@dataclass
+class Graduate:
+    person_id: int
+    name: str
+    country: str | None
+    taught: list[str]  # the roll-outs they teach in
+
+
+@dataclass
+class CountryReach:
+    code: str | None
+    label: str
+    direct: int
+    indirect: int
+
+    @property
+    def total(self) -> int:
+        return self.direct + self.indirect
+
+
+@dataclass
+class Cascade:
+    root: Node
+    graduates: list[Graduate]
+    direct: int
+    indirect: int
+    countries: list[CountryReach]
+    hidden: int  # roll-outs in programmes the viewer does not coordinate
+
+    @property
+    def total(self) -> int:
+        return self.direct + self.indirect
+
+    @property
+    def nodes(self) -> list[Node]:
+        """Every cohort of the tree, depth first (the ToT first)."""
+        found: list[Node] = []
+
+        def walk(node: Node) -> None:
+            found.append(node)
+            for child in node.children:
+                walk(child)
+
+        walk(self.root)
+        return found
+
+    @property
+    def rollouts(self) -> list[Node]:
+        return self.nodes[1:]
+
+
+def _name(first: str | None, last: str | None) -> str:
+    return " ".join(p for p in (first, last) if p)
+
+
+def _graduates(cohort_ids: list[int]) -> list[tuple[int, int, str, str | None]]:
+    """(cohort id, person id, name, country) of the graduates of these cohorts."""
+    if not cohort_ids:
+        return []
+    certified = sa.exists().where(
+        Certificate.enrolment_id == Enrolment.id, Certificate.status == CertificateStatus.VALID
+    )
+    rows = db.session.execute(
+        sa.select(
+            Enrolment.cohort_id, Person.id, Person.first_name, Person.last_name, Person.country
+        )
+        .join(Person, Person.id == Enrolment.person_id)
+        .where(
+            Enrolment.cohort_id.in_(cohort_ids),
+            sa.or_(Enrolment.status == EnrolmentStatus.COMPLETED, certified),
+        )
+        .order_by(Person.last_name, Person.first_name)
+    )
+    return [(cid, pid, _name(first, last), country) for cid, pid, first, last, country in rows]
+
+
+def _children(
+    parent_ids: list[int], graduate_ids: set[int], seen: set[int]
+) -> list[tuple[int, str, int, str, date, str | None, int | None]]:
+    """Cohorts naming a parent as their ToT, or taught by one of the graduates."""
+    taught = (
+        sa.select(Session.cohort_id)
+        .join(session_trainers, session_trainers.c.session_id == Session.id)
+        .where(session_trainers.c.person_id.in_(sorted(graduate_ids)))
+    )
+    linked = [Cohort.parent_cohort_id.in_(parent_ids)]
+    if graduate_ids:
+        linked.append(Cohort.id.in_(taught))
+    rows = db.session.execute(
+        sa.select(
+            Cohort.id,
+            Cohort.name,
+            Cohort.programme_id,
+            Programme.code,
+            Cohort.start_date,
+            Cohort.country,
+            Cohort.parent_cohort_id,
+        )
+        .join(Programme, Programme.id == Cohort.programme_id)
+        .where(sa.or_(*linked), Cohort.id.not_in(sorted(seen)))
+        .order_by(Cohort.start_date, Cohort.name)
+    )
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def _teachers(cohort_ids: list[int], graduate_ids: set[int]) -> list[tuple[int, int]]:
+    """(cohort id, person id): which of the graduates teach in which of these cohorts."""
+    if not cohort_ids or not graduate_ids:
+        return []
+    rows = db.session.execute(
+        sa.select(Session.cohort_id, session_trainers.c.person_id)
+        .join(session_trainers, session_trainers.c.session_id == Session.id)
+        .where(
+            Session.cohort_id.in_(cohort_ids),
+            session_trainers.c.person_id.in_(sorted(graduate_ids)),
+        )
+        .distinct()
+    )
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def _rosters(cohort_ids: list[int]) -> list[tuple[int, int, str | None]]:
+    """(cohort id, person id, country) of everyone on these cohorts' rosters."""
+    if not cohort_ids:
+        return []
+    rows = db.session.execute(
+        sa.select(Enrolment.cohort_id, Enrolment.person_id, Person.country)
+        .join(Person, Person.id == Enrolment.person_id)
+        .where(Enrolment.cohort_id.in_(cohort_ids), Enrolment.status.in_(ACTIVE_ENROLMENT))
+    )
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def cascade(cohort_id: int, programme_ids: Collection[int] | None) -> Cascade:
+    """The cascade of the cohort ``cohort_id`` (see the module docstring), showing and
+    following only cohorts of ``programme_ids`` (None: all)."""
+    root_row = db.session.execute(
+        sa.select(
+            Cohort.id,
+            Cohort.name,
+            Cohort.programme_id,
+            Programme.code,
+            Cohort.start_date,
+            Cohort.country,
+        )
+        .join(Programme, Programme.id == Cohort.programme_id)
+        .where(Cohort.id == cohort_id)
+    ).first()
+    if root_row is None or (programme_ids is not None and root_row[2] not in programme_ids):
+        raise NotFound(_("There is no such cohort."))
+    root = Node(root_row[0], root_row[1], root_row[3], root_row[4], root_row[5], 0)
+    nodes = {root.cohort_id: root}
+    seen = {root.cohort_id}
+    level_nodes = [root]
+    hidden = 0
+    people_level: dict[int, tuple[int, str | None]] = {}  # person -> (first level, country)
+    root_graduates: list[Graduate] = []
+    taught_by: dict[int, list[str]] = defaultdict(list)
+    for level in range(1, MAX_LEVELS + 1):
+        graduates = _graduates([n.cohort_id for n in level_nodes])
+        grads_of: dict[int, set[int]] = defaultdict(set)
+        for cid, pid, name, country in graduates:
+            grads_of[cid].add(pid)
+            nodes[cid].graduates += 1
+            if level == 1:
+                root_graduates.append(Graduate(pid, name, country, taught_by[pid]))
+        names = {pid: name for _cid, pid, name, _country in graduates}
+        all_grads = set().union(*grads_of.values()) if grads_of else set()
+        candidates = _children([n.cohort_id for n in level_nodes], all_grads, seen)
+        teaching = _teachers([c[0] for c in candidates], all_grads)
+        teachers_of: dict[int, set[int]] = defaultdict(set)
+        for cid, pid in teaching:
+            teachers_of[cid].add(pid)
+        parents = {n.cohort_id: n for n in level_nodes}
+        next_level: list[Node] = []
+        for cid, name, programme_id, code, start, country, parent_id in candidates:
+            parent = parents.get(parent_id) if parent_id is not None else None
+            if parent is None:  # linked through its trainers: the first ToT they graduated from
+                by = [p for p in level_nodes if grads_of[p.cohort_id] & teachers_of[cid]]
+                by = [p for p in by if start >= p.start_date]
+                if not by:
+                    continue
+                parent = by[0]
+            seen.add(cid)
+            if programme_ids is not None and programme_id not in programme_ids:
+                hidden += 1
+                continue
+            teachers = sorted(teachers_of[cid] & grads_of[parent.cohort_id], key=names.get)
+            node = Node(cid, name, code, start, country, level, [names[p] for p in teachers])
+            parent.children.append(node)
+            nodes[cid] = node
+            next_level.append(node)
+            if level == 1:
+                for pid in teachers:
+                    taught_by[pid].append(name)
+        if not next_level:
+            break
+        for cid, pid, country in _rosters([n.cohort_id for n in next_level]):
+            nodes[cid].reached += 1
+            if pid not in people_level:
+                people_level[pid] = (level, country)
+        level_nodes = next_level
+    direct: dict[str | None, int] = defaultdict(int)
+    indirect: dict[str | None, int] = defaultdict(int)
+    for level, country in people_level.values():
+        (direct if level == 1 else indirect)[country] += 1
+    countries = [
+        CountryReach(code, country_name(code), direct[code], indirect[code])
+        for code in set(direct) | set(indirect)
+    ]
+    countries.sort(key=lambda c: (c.code is None, -c.total, c.label))
+    root_graduates.sort(key=lambda g: (anyascii(g.name).casefold(), g.name))
+    return Cascade(
+        root,
+        root_graduates,
+        sum(direct.values()),
+        sum(indirect.values()),
+        countries,
+        hidden,
+    )
+
+
+# --------------------------------------------------------------------------- tree diagram
+
+BOX_W, BOX_H, COL_GAP, ROW_GAP = 230, 56, 50, 14
+
+
+def tree_svg(result: Cascade) -> Markup:
+    """The cascade as a tree (the ToT on the left, each generation a column to the right),
+    an accessible SVG with a title and a description; the page's tables give the same."""
+    positions: dict[int, tuple[float, float]] = {}
+    rows = 0
+
+    def place(node: Node) -> float:
+        nonlocal rows
+        if not node.children:
+            y = rows * (BOX_H + ROW_GAP)
+            rows += 1
+        else:
+            ys = [place(child) for child in node.children]
+            y = (ys[0] + ys[-1]) / 2
+        positions[node.cohort_id] = (node.level * (BOX_W + COL_GAP), y)
+        return y
+
+    place(result.root)
+    levels = max(n.level for n in result.nodes) + 1
+    width = levels * BOX_W + (levels - 1) * COL_GAP + 2
+    height = rows * (BOX_H + ROW_GAP)
+    title = _("Cascade of %(name)s", name=result.root.name)
+    desc = _(
+        "%(graduates)s graduates taught %(rollouts)s roll-out cohorts, which reached "
+        "%(direct)s people directly and %(indirect)s indirectly.",
+        graduates=len(result.graduates),
+        rollouts=len(result.rollouts),
+        direct=result.direct,
+        indirect=result.indirect,
+    )
+    parts = [
+        f'<svg class="cascade-tree" viewBox="-1 -1 {width} {height}" role="img" '
+        'aria-labelledby="cascade-title cascade-desc" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="cascade-title">{escape(title)}</title>',
+        f'<desc id="cascade-desc">{escape(desc)}</desc>',
+    ]
+    for node in result.nodes:
+        x, y = positions[node.cohort_id]
+        for child in node.children:
+            cx, cy = positions[child.cohort_id]
+            mid = x + BOX_W + COL_GAP / 2
+            parts.append(
+                f'<path class="cascade-link" d="M{x + BOX_W},{y + BOX_H / 2} H{mid} '
+                f'V{cy + BOX_H / 2} H{cx}"/>'
+            )
+    for node in result.nodes:
+        x, y = positions[node.cohort_id]
+        name = node.name if len(node.name) <= 32 else node.name[:31] + "…"
+        if node.level == 0:
+            line = _("%(n)s graduates", n=node.graduates)
+        else:
+            line = _("%(n)s reached · %(g)s graduates", n=node.reached, g=node.graduates)
+        parts.append(
+            f'<g class="cascade-node cascade-level-{min(node.level, 3)}">'
+            f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6"/>'
+            f'<text class="cascade-name" x="{x + 10}" y="{y + 22}">{escape(name)}</text>'
+            f'<text class="cascade-figures" x="{x + 10}" y="{y + 42}">'
+            f"{escape(node.programme_code)} · {escape(line)}</text></g>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -1,0 +1,554 @@
+"""The donor report in one click: an XLSX workbook and a PDF, with the dashboard's numbers.
+
+Both are built from ``services.dashboard`` (the same figures as the page) in the language
+in force (the view sets it). The workbook has a summary sheet, one sheet per breakdown, the
+sessions, one sheet per table of the extra sections (``reports.sections``) and the raw rows
+(one per enrolment, without names or contact details); text that a spreadsheet would run as
+a formula is neutralised (``attendance.services.safe_cell``). The PDF (A4, ReportLab) has
+the programme's logo, its funders, the key figures, the charts and the tables; its text is
+set in the certificate fonts, so names in every script print.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+
+from trainingmgr.attendance.services import safe_cell
+from trainingmgr.core.labels import label_for
+from trainingmgr.core.timefmt import fmt_date
+from trainingmgr.core.types import utcnow
+from trainingmgr.reports import charts
+from trainingmgr.reports.sections import Content, Table
+from trainingmgr.reports.services import (
+    Dashboard,
+    columns,
+    fmt_value,
+    headline,
+)
+
+# --------------------------------------------------------------------------- shared
+
+
+def period_text(dashboard: Dashboard) -> str:
+    start, end = dashboard.filters.start, dashboard.filters.end
+    if start and end:
+        return _(
+            "Cohorts starting from %(start)s to %(end)s", start=fmt_date(start), end=fmt_date(end)
+        )
+    if start:
+        return _("Cohorts starting from %(start)s", start=fmt_date(start))
+    if end:
+        return _("Cohorts starting until %(end)s", end=fmt_date(end))
+    return _("All cohorts, whenever they started")
+
+
+def title_text(dashboard: Dashboard) -> str:
+    if len(dashboard.programmes) == 1:
+        p = dashboard.programmes[0]
+        return f"{p.code} — {p.title}"
+    if dashboard.programmes:
+        return ", ".join(p.code for p in dashboard.programmes)
+    return _("No programme")
+
+
+def file_name(dashboard: Dashboard) -> str:
+    what = dashboard.programmes[0].code if len(dashboard.programmes) == 1 else _("programmes")
+    return f"{_('Donor report')} {what} {date.today().isoformat()}"
+
+
+def subtitle_lines(dashboard: Dashboard) -> list[str]:
+    lines = [period_text(dashboard)]
+    filters = dashboard.filters
+    if filters.cohort_id is not None and dashboard.cohorts:
+        lines.append(_("Cohort: %(name)s", name=dashboard.cohorts[0].label))
+    if filters.funder:
+        lines.append(_("Programmes funded by %(funder)s", funder=filters.funder))
+    if dashboard.funders:
+        lines.append(_("Funders: %(names)s", names=", ".join(dashboard.funders)))
+    lines.append(_("Prepared on %(day)s", day=fmt_date(utcnow().date())))
+    return lines
+
+
+def breakdown_tables(dashboard: Dashboard) -> list[Table]:
+    """Each breakdown as a table of shown values (the PDF's and the sections' shape)."""
+    tables = []
+    for breakdown in dashboard.breakdowns:
+        cols = columns(breakdown)
+        rows = [
+            [group.label, *(fmt_value(c.value(group.figures), c.kind) for c in cols)]
+            for group in breakdown.groups
+        ]
+        tables.append(Table(breakdown.title, [_("Group"), *(str(c.label) for c in cols)], rows))
+    return tables
+
+
+def session_table(dashboard: Dashboard) -> Table | None:
+    if not dashboard.sessions:
+        return None
+    return Table(
+        _("Attendance by session"),
+        [_("Session"), _("Attended"), _("On the roster"), _("Turnout")],
+        [
+            [
+                s.label,
+                s.attended,
+                s.enrolled,
+                f"{s.turnout_pct}%" if s.turnout_pct is not None else "–",
+            ]
+            for s in dashboard.sessions
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- XLSX
+
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def _number(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else value
+
+
+class _Workbook:
+    def __init__(self) -> None:
+        from openpyxl import Workbook
+
+        self.book = Workbook()
+        self.titles: set[str] = set()
+        self.first = True
+
+    def sheet(self, title: str, rows: Sequence[Sequence[Any]], header_rows: int = 1) -> None:
+        from openpyxl.styles import Font
+
+        name = _SHEET_FORBIDDEN.sub(" ", title)[:31].strip() or "Sheet"
+        base, n = name, 2
+        while name.casefold() in self.titles:
+            suffix = f" ({n})"
+            name, n = base[: 31 - len(suffix)] + suffix, n + 1
+        self.titles.add(name.casefold())
+        if self.first:
+            sheet = self.book.active
+            sheet.title = name
+            self.first = False
+        else:
+            sheet = self.book.create_sheet(name)
+        for line in rows:
+            sheet.append([_number(safe_cell(v)) for v in line])
+        for row in sheet.iter_rows(min_row=1, max_row=header_rows):
+            for cell in row:
+                cell.font = Font(bold=True)
+        sheet.freeze_panes = sheet.cell(row=header_rows + 1, column=2)
+        sheet.column_dimensions["A"].width = 40
+
+    def save(self) -> bytes:
+        out = io.BytesIO()
+        self.book.save(out)
+        return out.getvalue()
+
+
+def _raw_value(value: Any, kind: str) -> Any:
+    """A figure as a number for a spreadsheet (a rate as a percentage)."""
+    if value is None:
+        return ""
+    return value
+
+
+def xlsx(dashboard: Dashboard, extra: Sequence[Content] = ()) -> bytes:
+    """The donor report as a workbook (see the module docstring)."""
+    book = _Workbook()
+    summary: list[list[Any]] = [[_("Donor report"), title_text(dashboard)]]
+    summary += [[line] for line in subtitle_lines(dashboard)]
+    summary.append([])
+    summary.append([_("Figure"), _("Value"), _("Definition")])
+    for item in headline(dashboard.totals, len(dashboard.cohorts)):
+        summary.append([str(item.label), _raw_value(item.value, item.kind), str(item.detail)])
+    book.sheet(_("Summary"), summary)
+
+    for breakdown in dashboard.breakdowns:
+        cols = columns(breakdown)
+        header = [_("Group"), *(_header(c.label, c.kind) for c in cols)]
+        rows = [
+            [group.label, *(_raw_value(c.value(group.figures), c.kind) for c in cols)]
+            for group in breakdown.groups
+        ]
+        book.sheet(breakdown.title, [header, *rows])
+
+    sessions = session_table(dashboard)
+    if sessions is not None:
+        rows = [
+            [s.label, s.attended, s.enrolled, "" if s.turnout_pct is None else s.turnout_pct]
+            for s in dashboard.sessions or []
+        ]
+        book.sheet(sessions.title, [[*sessions.header[:3], _("Turnout (%)")], *rows])
+
+    for content in extra:
+        if content.figures:
+            book.sheet(content.title, [[_("Figure"), _("Value")], *map(list, content.figures)])
+        for table in content.tables:
+            book.sheet(table.title, [list(table.header), *map(list, table.rows)])
+
+    book.sheet(_("Rows"), [_ROW_HEADER(), *_raw_rows(dashboard)])
+    return book.save()
+
+
+def _header(label: Any, kind: str) -> str:
+    return _("%(label)s (%%)", label=label) if kind == "pct" else str(label)
+
+
+def _ROW_HEADER() -> list[str]:  # noqa: N802 (a constant translated when called)
+    return [
+        _("Programme"),
+        _("Cohort"),
+        _("Year"),
+        _("Delivery mode"),
+        _("Country"),
+        _("Sex"),
+        _("Institution"),
+        _("Enrolment status"),
+        _("Sessions held"),
+        _("Attended"),
+        _("Excused"),
+        _("Sessions counted"),
+        _("Attendance rate (%)"),
+        _("Hours attended"),
+        _("Attended enough"),
+        _("Certificate"),
+    ]
+
+
+def _raw_rows(dashboard: Dashboard) -> list[list[Any]]:
+    cohorts = {c.id: c for c in dashboard.cohorts}
+    yes, no = _("yes"), _("no")
+    result = []
+    for row in dashboard.rows:
+        cohort = cohorts[row.cohort_id]
+        rate = (
+            float((Decimal(row.attended * 100) / row.counted).quantize(Decimal("0.1")))
+            if row.counted > 0
+            else ""
+        )
+        result.append(
+            [
+                cohort.programme_code,
+                cohort.name,
+                cohort.start_date.year,
+                str(label_for(cohort.mode)),
+                row.country or "",
+                str(label_for(row.sex)) if row.sex else "",
+                row.organisation or "",
+                str(label_for(row.status)),
+                row.held,
+                row.attended,
+                row.excused,
+                row.counted,
+                rate,
+                row.hours,
+                yes if row.attended_enough else no,
+                yes if row.certified else no,
+            ]
+        )
+    return result
+
+
+# --------------------------------------------------------------------------- PDF
+
+MARGIN = 40.0
+
+
+class _Pdf:
+    """A4 pages filled from the top, with a page number at the foot of each."""
+
+    def __init__(self, title: str) -> None:
+        from reportlab.lib.pagesizes import A4
+        from reportlab.pdfgen.canvas import Canvas
+
+        from trainingmgr.certificates.pdf import register_fonts
+
+        register_fonts()
+        self.out = io.BytesIO()
+        self.width, self.height = A4
+        self.canvas = Canvas(self.out, pagesize=A4, pageCompression=1)
+        self.canvas.setTitle(title)
+        self.canvas.setAuthor("trainingmgr")
+        self.title = title
+        self.y = self.height - MARGIN
+        self.inner = self.width - 2 * MARGIN
+
+    def text(
+        self,
+        text: str,
+        size: float = 9.5,
+        style: str = "regular",
+        *,
+        x: float = 0,
+        width: float | None = None,
+        align: str = "left",
+        grey: bool = False,
+    ) -> None:
+        from reportlab.lib.colors import Color
+
+        from trainingmgr.certificates.pdf import draw_text
+
+        colour = Color(0.35, 0.38, 0.45) if grey else Color(0.1, 0.12, 0.2)
+        draw_text(
+            self.canvas,
+            MARGIN + x,
+            self.y,
+            text,
+            style,
+            size,
+            colour,
+            width=width or self.inner - x,
+            align=align,
+            minimum=5,
+        )
+
+    def down(self, amount: float) -> None:
+        self.y -= amount
+
+    def need(self, height: float) -> None:
+        if self.y - height < MARGIN + 20:
+            self.new_page()
+
+    def footer(self) -> None:
+        from reportlab.lib.colors import Color
+
+        from trainingmgr.certificates.pdf import draw_text
+
+        draw_text(
+            self.canvas,
+            self.width - MARGIN,
+            MARGIN - 10,
+            _("Page %(n)s", n=self.canvas.getPageNumber()),
+            "regular",
+            8,
+            Color(0.35, 0.38, 0.45),
+            align="right",
+        )
+        draw_text(
+            self.canvas,
+            MARGIN,
+            MARGIN - 10,
+            self.title,
+            "regular",
+            8,
+            Color(0.35, 0.38, 0.45),
+            align="left",
+            width=self.inner - 60,
+            minimum=5,
+        )
+
+    def new_page(self) -> None:
+        self.footer()
+        self.canvas.showPage()
+        self.y = self.height - MARGIN
+
+    def heading(self, text: str) -> None:
+        self.need(60)
+        self.down(24)
+        self.text(text, 12.5, "bold")
+        self.down(6)
+
+    def paragraph(self, text: str, size: float = 8.5, grey: bool = True) -> None:
+        """``text`` wrapped to the width of the page, one line under the other."""
+        from trainingmgr.certificates.pdf import wrap
+
+        for line in wrap(text, "regular", size, self.inner):
+            self.need(size + 4)
+            self.down(size + 3)
+            self.text(line, size, grey=grey)
+
+    def table(self, table: Table, first_width: float = 0.34) -> None:
+        """A table with a two-line header, repeated on every page it runs onto."""
+        from reportlab.lib.colors import Color
+
+        n = len(table.header)
+        first = self.inner * first_width if n > 2 else self.inner * 0.6
+        rest = (self.inner - first) / max(n - 1, 1)
+        widths = [first, *([rest] * (n - 1))]
+        row_h = 13.0
+
+        def cells(values: Sequence[Any], size: float, style: str, baseline: float) -> None:
+            x = 0.0
+            for i, value in enumerate(values):
+                if i == 0:
+                    at, align = x + 3, "left"
+                else:
+                    at, align = x + widths[i] - 3, "right"
+                y, self.y = self.y, baseline
+                self.text(str(value), size, style, x=at, width=widths[i] - 6, align=align)
+                self.y = y
+                x += widths[i]
+
+        def header() -> None:
+            top = self.y
+            self.canvas.setFillColor(Color(0.9, 0.92, 0.95))
+            self.canvas.rect(MARGIN, top - 2 * row_h - 2, self.inner, 2 * row_h + 2, 0, 1)
+            first_lines, second_lines = [], []
+            for i, label in enumerate(table.header):
+                words, line2 = str(label), ""
+                if i and len(words) > 11 and " " in words:  # long names on two lines
+                    cut = words.rfind(" ", 0, len(words) // 2 + 6)
+                    words, line2 = words[:cut], words[cut + 1 :]
+                first_lines.append(words if line2 else "")
+                second_lines.append(line2 or words)
+            cells(first_lines, 7.5, "bold", top - row_h + 3)
+            cells(second_lines, 7.5, "bold", top - 2 * row_h + 4)
+            self.y = top - 2 * row_h - 2
+
+        self.need(row_h * 4)
+        header()
+        for r, row in enumerate(table.rows):
+            if self.y - row_h < MARGIN + 20:
+                self.new_page()
+                header()
+            if r % 2:
+                self.canvas.setFillColor(Color(0.96, 0.965, 0.975))
+                self.canvas.rect(MARGIN, self.y - row_h, self.inner, row_h, stroke=0, fill=1)
+            cells(row, 8, "regular", self.y - row_h + 3.5)
+            self.down(row_h)
+        self.down(4)
+
+    def chart(self, chart: charts.Chart) -> None:
+        height = charts.pdf_height(chart)
+        self.need(height + 10)
+        used = charts.draw(self.canvas, chart, MARGIN, self.y, self.inner)
+        self.down(used + 6)
+
+    def logo(self, data: bytes) -> float:
+        """Draw a logo at the top right; return its width (0 when it cannot be read)."""
+        from reportlab.lib.utils import ImageReader
+
+        try:
+            image = ImageReader(io.BytesIO(data))
+            w, h = image.getSize()
+        except Exception:  # noqa: BLE001 (an unreadable logo is left out, the report is not)
+            return 0
+        box_h = 54.0
+        box_w = min(150.0, box_h * w / h if h else box_h)
+        self.canvas.drawImage(
+            image,
+            self.width - MARGIN - box_w,
+            self.y - box_h + 10,
+            box_w,
+            box_h,
+            preserveAspectRatio=True,
+            anchor="ne",
+            mask="auto",
+        )
+        return box_w
+
+    def save(self) -> bytes:
+        self.footer()
+        self.canvas.save()
+        return self.out.getvalue()
+
+
+def pdf(dashboard: Dashboard, extra: Sequence[Content] = ()) -> bytes:
+    """The donor report as a PDF (see the module docstring)."""
+    doc = _Pdf(f"{_('Donor report')}: {title_text(dashboard)}")
+    logo = report_logo(dashboard)
+    logo_w = doc.logo(logo) if logo else 0.0
+    room = doc.inner - (logo_w + 12 if logo_w else 0)
+    doc.down(8)
+    doc.text(_("Donor report"), 18, "bold", width=room)
+    doc.down(18)
+    doc.text(title_text(dashboard), 11.5, "bold", width=room)
+    for line in subtitle_lines(dashboard):
+        doc.down(14)
+        doc.text(line, 9, grey=True, width=room)
+    doc.down(12)
+
+    doc.heading(_("Key figures"))
+    items = headline(dashboard.totals, len(dashboard.cohorts))
+    half = doc.inner / 2
+    for i in range(0, len(items), 2):
+        doc.need(48)
+        doc.down(16)
+        for j, item in enumerate(items[i : i + 2]):
+            doc.text(fmt_value(item.value, item.kind), 15, "bold", x=j * half, width=half - 10)
+        doc.down(13)
+        for j, item in enumerate(items[i : i + 2]):
+            doc.text(str(item.label), 8.5, "bold", x=j * half, width=half - 10)
+        doc.down(11)
+        for j, item in enumerate(items[i : i + 2]):
+            doc.text(str(item.detail), 7.5, x=j * half, width=half - 10, grey=True)
+        doc.down(6)
+
+    doc.heading(_("Charts"))
+    for chart in charts.dashboard_charts(dashboard):
+        doc.chart(chart)
+
+    for table in breakdown_tables(dashboard):
+        doc.heading(table.title)
+        doc.table(table)
+    sessions = session_table(dashboard)
+    if sessions is not None:
+        doc.heading(sessions.title)
+        doc.table(sessions, 0.55)
+
+    for content in extra:
+        doc.heading(content.title)
+        if content.note:
+            doc.paragraph(content.note)
+        for label, value in content.figures:
+            doc.need(14)
+            doc.text(str(label), 9)
+            doc.text(str(value), 9, "bold", x=doc.inner * 0.6, width=doc.inner * 0.4)
+            doc.down(13)
+        for chart in content.charts:
+            doc.chart(chart)
+        for table in content.tables:
+            doc.need(60)
+            doc.down(16)
+            doc.text(table.title, 10, "bold")
+            doc.down(6)
+            doc.table(table)
+
+    doc.heading(_("Definitions"))
+    for line in definitions():
+        doc.paragraph(line)
+    return doc.save()
+
+
+def report_logo(dashboard: Dashboard) -> bytes | None:
+    """The programme's logo when the report is about one programme that has one, else the
+    organisation's."""
+    from trainingmgr.organisation.services import get_settings
+
+    if len(dashboard.programmes) == 1 and dashboard.programmes[0].logo:
+        return dashboard.programmes[0].logo
+    return get_settings().logo
+
+
+def definitions() -> list[str]:
+    """How each figure is counted, printed at the end of the PDF (docs/reports.md has more)."""
+    return [
+        _("Participants: unique people on the rosters (enrolled, completed or not completed)."),
+        _(
+            "People trained: unique participants who attended (present or late) at least one "
+            "session."
+        ),
+        _(
+            "Attendance rate: sessions attended (present or late) divided by sessions counted; "
+            "a session counts once attendance is recorded for it, unless cancelled or the "
+            "participant was excused."
+        ),
+        _("Attended enough: enrolments whose attendance rate reaches their cohort's threshold."),
+        _(
+            "Completion rate: completed enrolments among those with an outcome (completed or "
+            "not completed)."
+        ),
+        _(
+            "Hours delivered: hours of the sessions held. Person-hours: hours attended, summed "
+            "over enrolments."
+        ),
+        _("A cohort belongs to the period in which it starts."),
+    ]
