@@ -424,12 +424,15 @@ class _Pdf:
 
     def logo(self, data: bytes) -> float:
         """Draw a logo at the top right; return its width (0 when it cannot be read)."""
+        from PIL import Image
         from reportlab.lib.utils import ImageReader
 
         try:
-            image = ImageReader(io.BytesIO(data))
+            picture = Image.open(io.BytesIO(data))
+            picture.load()  # decoded now: a broken image is left out, the report is not
+            image = ImageReader(picture.convert("RGBA"))
             w, h = image.getSize()
-        except Exception:  # noqa: BLE001 (an unreadable logo is left out, the report is not)
+        except Exception:  # noqa: BLE001 (Pillow raises many kinds of errors)
             return 0
         box_h = 54.0
         box_w = min(150.0, box_h * w / h if h else box_h)
