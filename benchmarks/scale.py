@@ -98,6 +98,18 @@ def pages(ids: scale_data.Ids, roster_form: Callable[[], dict[str, str]]) -> lis
             data=roster_form,
             expect=302,
         ),
+        Page(
+            f"reports dashboard, programme 1 ({scale_data.programme_enrolments(1):,} enrolments)",
+            "/reports/?programme=1",
+            150,
+        ),
+        Page(
+            "reports dashboard, the coordinator's programmes "
+            f"({scale_data.programme_enrolments(1, 2):,} enrolments)",
+            "/reports/",
+            150,
+            roles=("coordinator",),
+        ),
         Page("people export CSV (100k)", "/people/export.csv", 60_000, runs=1),
         Page("people export XLSX (100k)", "/people/export.xlsx", 60_000, runs=1),
     ]

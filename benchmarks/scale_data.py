@@ -181,6 +181,11 @@ def cohort_plan() -> list[dict[str, Any]]:
     return plan
 
 
+def programme_enrolments(*programme_ids: int) -> int:
+    """The number of enrolments (every status) of these programmes' cohorts."""
+    return sum(c["size"] for c in cohort_plan() if c["programme_id"] in programme_ids)
+
+
 def generate(conn: Any) -> Ids:
     """Fill an empty, migrated PostgreSQL database; returns the ids the benchmark uses."""
     rng = random.Random(16)
