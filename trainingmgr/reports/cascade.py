@@ -317,7 +317,8 @@ def tree_svg(result: Cascade) -> Markup:
         indirect=result.indirect,
     )
     parts = [
-        f'<svg class="cascade-tree" viewBox="-1 -1 {width} {height}" role="img" '
+        f'<svg class="cascade-tree" viewBox="-1 -1 {width} {height}" width="{width}" '
+        f'height="{height}" role="img" '
         'aria-labelledby="cascade-title cascade-desc" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="cascade-title">{escape(title)}</title>',
         f'<desc id="cascade-desc">{escape(desc)}</desc>',

@@ -20,9 +20,9 @@ from markupsafe import Markup, escape
 from trainingmgr.reports.services import Dashboard, Figures
 
 # SVG geometry (user units; the SVG scales to the width of its container).
-WIDTH = 640
-LABEL_W = 230
-VALUE_W = 90
+WIDTH = 520
+LABEL_W = 200
+VALUE_W = 60
 BAR_H = 22
 GAP = 8
 TOP = 6
@@ -163,7 +163,7 @@ def svg(chart: Chart) -> Markup:
     for i, bar in enumerate(chart.bars):
         y = TOP + i * (BAR_H + GAP)
         width = 0 if top <= 0 else float(Decimal(bar.value) / top) * span
-        label = bar.label if len(bar.label) <= 34 else bar.label[:33] + "…"
+        label = bar.label if len(bar.label) <= 22 else bar.label[:21] + "…"
         parts.append(
             f'<g class="chart-row chart-row-{i % 6}">'
             f'<text class="chart-label" x="{LABEL_W - 8}" y="{y + BAR_H * 0.7:.1f}" '
