@@ -313,7 +313,7 @@ def test_xlsx_has_a_sheet_per_breakdown_the_raw_rows_and_the_same_numbers(
     summary = {r[0]: r[1] for r in book["Summary"].iter_rows(values_only=True) if r[0]}
     assert summary["People trained"] == 2
     assert summary["Participants"] == 4
-    assert summary["Attendance rate"] == pytest.approx(42.8)
+    assert summary["Attendance rate (%)"] == pytest.approx(42.8)
     assert summary["Hours delivered"] == pytest.approx(12.5)
     assert summary["Person-hours received"] == pytest.approx(11)
     country = list(book["By country"].iter_rows(values_only=True))

@@ -154,7 +154,7 @@ class _Workbook:
 
 
 def _raw_value(value: Any, kind: str) -> Any:
-    """A figure as a number for a spreadsheet (a rate as a percentage)."""
+    """A figure as a number for a spreadsheet (a rate as a percentage, its header says so)."""
     if value is None:
         return ""
     return value
@@ -168,7 +168,9 @@ def xlsx(dashboard: Dashboard, extra: Sequence[Content] = ()) -> bytes:
     summary.append([])
     summary.append([_("Figure"), _("Value"), _("Definition")])
     for item in headline(dashboard.totals, len(dashboard.cohorts)):
-        summary.append([str(item.label), _raw_value(item.value, item.kind), str(item.detail)])
+        summary.append(
+            [_header(item.label, item.kind), _raw_value(item.value, item.kind), str(item.detail)]
+        )
     book.sheet(_("Summary"), summary)
 
     for breakdown in dashboard.breakdowns:
