@@ -160,12 +160,14 @@ def prepare(app: Any, reuse: bool) -> scale_data.Ids:
 
 
 def sign_in(app: Any, client: Any, email: str) -> None:
+    from trainingmgr.accounts import sessions
     from trainingmgr.accounts.models import User
     from trainingmgr.extensions import db
 
-    with app.app_context():
+    with app.test_request_context():
         user = db.session.scalar(sa.select(User).where(User.email == email))
-        key = user.get_id()
+        key = sessions.start(user)  # a server-side sign-in, as the sign-in page makes
+        db.session.commit()
     with client.session_transaction() as sess:
         sess["_user_id"] = key
         sess["_fresh"] = True

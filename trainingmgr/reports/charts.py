@@ -70,8 +70,9 @@ def by_country(dashboard: Dashboard, limit: int = 12) -> Chart:
     pairs = [(g.label, g.figures.participants) for g in groups[:limit]]
     rest = groups[limit:]
     if rest:
-        people = set().union(*(g.figures.people for g in rest))
-        pairs.append((_("Other countries (%(n)s)", n=len(rest)), len(people)))
+        # A person has one country: the groups' participants add up to unique people.
+        people = sum(g.figures.participants for g in rest)
+        pairs.append((_("Other countries (%(n)s)", n=len(rest)), people))
     return _counts(
         "country",
         _("Participants by country"),

@@ -29,6 +29,7 @@ from trainingmgr.reports.sections import Content, Table
 from trainingmgr.reports.services import (
     Dashboard,
     columns,
+    enrolment_rows,
     fmt_value,
     headline,
 )
@@ -229,7 +230,7 @@ def _raw_rows(dashboard: Dashboard) -> list[list[Any]]:
     cohorts = {c.id: c for c in dashboard.cohorts}
     yes, no = _("yes"), _("no")
     result = []
-    for row in dashboard.rows:
+    for row in enrolment_rows(dashboard):
         cohort = cohorts[row.cohort_id]
         rate = (
             float((Decimal(row.attended * 100) / row.counted).quantize(Decimal("0.1")))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
@@ -166,7 +166,8 @@ class CohortInfo:
 
 @dataclass(frozen=True, slots=True)
 class EnrolmentRow:
-    """One enrolment on a roster, with its attendance (``attendance.services.Summary``)."""
+    """One enrolment on a roster, with its attendance (``attendance.services.Summary``):
+    the raw rows of the donor report."""
 
     enrolment_id: int
     cohort_id: int
@@ -205,8 +206,8 @@ class Figures:
     """The figures of a group of enrolments (see docs/reports.md for each definition)."""
 
     enrolments: int = 0
-    people: set[int] = field(default_factory=set)
-    trained: set[int] = field(default_factory=set)
+    participants: int = 0  # unique people
+    people_trained: int = 0  # unique people who attended at least one session
     attended: int = 0
     counted: int = 0
     attended_enough: int = 0
@@ -216,27 +217,6 @@ class Figures:
     centi_hours: int = 0
     # Hours of the sessions held: for groups of cohorts (all, cohort, year, delivery mode).
     hours_delivered: Decimal | None = None
-
-    def add(self, row: EnrolmentRow) -> None:
-        self.enrolments += 1
-        self.people.add(row.person_id)
-        if row.attended:
-            self.trained.add(row.person_id)
-        self.attended += row.attended
-        self.counted += row.counted
-        self.attended_enough += row.attended_enough
-        self.completed += row.status == EnrolmentStatus.COMPLETED
-        self.not_completed += row.status == EnrolmentStatus.NOT_COMPLETED
-        self.certified += row.certified
-        self.centi_hours += row.centi_hours
-
-    @property
-    def participants(self) -> int:
-        return len(self.people)
-
-    @property
-    def people_trained(self) -> int:
-        return len(self.trained)
 
     @property
     def attendance_rate(self) -> Decimal | None:
@@ -285,7 +265,6 @@ class SessionTurnout:
 class Dashboard:
     filters: Filters
     cohorts: list[CohortInfo]
-    rows: list[EnrolmentRow]
     totals: Figures
     breakdowns: list[Breakdown]
     sessions: list[SessionTurnout] | None  # None: too many sessions held to chart
@@ -295,6 +274,11 @@ class Dashboard:
 
     def breakdown(self, key: str) -> Breakdown:
         return next(b for b in self.breakdowns if b.key == key)
+
+    @property
+    def held(self) -> dict[int, int]:
+        """Sessions held per cohort."""
+        return {c.id: c.held for c in self.cohorts}
 
     @property
     def cohort_ids(self) -> list[int]:
@@ -363,11 +347,17 @@ def _held_sessions(cohort_ids: list[int]) -> list[tuple[int, int, datetime, date
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
-def _enrolment_rows(cohorts: dict[int, CohortInfo], held: dict[int, int]) -> list[EnrolmentRow]:
-    """Every enrolment on the rosters of ``cohorts``, with its attendance (one query)."""
-    if not cohorts:
-        return []
+def _enrolment_stats(cohorts: dict[int, CohortInfo]) -> Any:
+    """A select of every enrolment on the rosters of ``cohorts`` with its attendance: the
+    sessions attended and excused, counted, hours attended (hundredths), whether it attended
+    enough and holds a valid certificate. The grouping over attendance records is the
+    database's; each session's hours are computed once."""
     ids = sorted(cohorts)
+    session_centi = (
+        sa.select(Session.id.label("id"), sa.cast(_centi_hours(Session), sa.Integer).label("centi"))
+        .where(Session.cohort_id.in_(ids), Session.status == SessionStatus.SCHEDULED)
+        .subquery()
+    )
     attended = AttendanceRecord.status.in_(ATTENDED)
     per_enrolment = (
         sa.select(
@@ -376,13 +366,10 @@ def _enrolment_rows(cohorts: dict[int, CohortInfo], held: dict[int, int]) -> lis
             sa.func.sum(
                 sa.case((AttendanceRecord.status == AttendanceStatus.EXCUSED, 1), else_=0)
             ).label("excused"),
-            sa.func.sum(sa.case((attended, _centi_hours(Session)), else_=0)).label("centi"),
+            sa.func.sum(sa.case((attended, session_centi.c.centi), else_=0)).label("centi"),
         )
-        .join(Session, Session.id == AttendanceRecord.session_id)
-        .where(
-            AttendanceRecord.cohort_id.in_(ids),
-            Session.status == SessionStatus.SCHEDULED,
-        )
+        .join(session_centi, session_centi.c.id == AttendanceRecord.session_id)
+        .where(AttendanceRecord.cohort_id.in_(ids))
         .group_by(AttendanceRecord.enrolment_id)
         .subquery()
     )
@@ -392,53 +379,135 @@ def _enrolment_rows(cohorts: dict[int, CohortInfo], held: dict[int, int]) -> lis
         .distinct()
         .subquery()
     )
-    stmt = (
+    held_by_cohort = {c.id: c.held for c in cohorts.values() if c.held}
+    held = (
+        sa.case(held_by_cohort, value=Enrolment.cohort_id, else_=0)
+        if held_by_cohort
+        else sa.literal(0)
+    )
+    n_attended = sa.func.coalesce(per_enrolment.c.attended, 0)
+    n_excused = sa.func.coalesce(per_enrolment.c.excused, 0)
+    counted = held - n_excused
+    minimum = Cohort.min_attendance_pct
+    enough = sa.and_(counted > 0, sa.or_(minimum.is_(None), n_attended * 100 >= minimum * counted))
+    return (
         sa.select(
-            Enrolment.id,
-            Enrolment.cohort_id,
-            Enrolment.person_id,
-            Enrolment.status,
-            Person.country,
-            Person.sex,
-            Person.organisation,
-            sa.func.coalesce(per_enrolment.c.attended, 0),
-            sa.func.coalesce(per_enrolment.c.excused, 0),
-            sa.func.coalesce(per_enrolment.c.centi, 0),
-            certified.c.enrolment_id.is_not(None),
+            Enrolment.id.label("enrolment_id"),
+            Enrolment.cohort_id.label("cohort_id"),
+            Enrolment.person_id.label("person_id"),
+            Enrolment.status.label("status"),
+            Person.country.label("country"),
+            Person.sex.label("sex"),
+            sa.func.nullif(sa.func.trim(Person.organisation), "").label("organisation"),
+            sa.cast(sa.extract("year", Cohort.start_date), sa.Integer).label("year"),
+            Cohort.delivery_mode.label("mode"),
+            held.label("held"),
+            n_attended.label("attended"),
+            n_excused.label("excused"),
+            counted.label("counted"),
+            sa.func.coalesce(per_enrolment.c.centi, 0).label("centi"),
+            sa.case((certified.c.enrolment_id.is_not(None), 1), else_=0).label("certified"),
+            sa.case((enough, 1), else_=0).label("enough"),
         )
         .join(Person, Person.id == Enrolment.person_id)
+        .join(Cohort, Cohort.id == Enrolment.cohort_id)
         .outerjoin(per_enrolment, per_enrolment.c.enrolment_id == Enrolment.id)
         .outerjoin(certified, certified.c.enrolment_id == Enrolment.id)
         .where(Enrolment.cohort_id.in_(ids), Enrolment.status.in_(ACTIVE_ENROLMENT))
-        .order_by(Enrolment.cohort_id, Enrolment.id)
     )
-    result = []
-    for eid, cid, pid, status, country, sex, org, n_att, n_exc, centi, cert in db.session.execute(
-        stmt
-    ):
-        n_held = held.get(cid, 0)
-        n_att, n_exc = int(n_att), int(n_exc)
-        counted = n_held - n_exc
-        minimum = cohorts[cid].min_attendance_pct
-        enough = counted > 0 and (minimum is None or n_att * 100 >= minimum * counted)
-        result.append(
-            EnrolmentRow(
-                eid,
-                cid,
-                pid,
-                status,
-                country,
-                sex,
-                (org or "").strip() or None,
-                n_held,
-                n_att,
-                n_exc,
-                int(centi),
-                bool(cert),
-                enough,
-            )
+
+
+# The dimensions of the breakdowns: (key, title, column of the stats, groups of cohorts).
+_BREAKDOWNS: list[tuple[str, Any, str, bool]] = [
+    ("country", _l("By country"), "country", False),
+    ("sex", _l("By sex"), "sex", False),
+    ("organisation", _l("By institution"), "organisation", False),
+    ("cohort", _l("By cohort"), "cohort_id", True),
+    ("year", _l("By year"), "year", True),
+    ("mode", _l("By delivery mode"), "mode", True),
+]
+
+
+def _rollups(cohorts: dict[int, CohortInfo]) -> dict[tuple[str, Any], Figures]:
+    """{(dimension, key): figures} for the totals ("all", None) and every group of every
+    breakdown, in one query (a UNION ALL of grouped selects over the enrolments' stats)."""
+    if not cohorts:
+        return {}
+    stats = _enrolment_stats(cohorts).cte("enrolment_stats")
+    c = stats.c
+
+    def figures(dimension: str, key: Any) -> sa.Select[Any]:
+        trained = sa.case((c.attended > 0, c.person_id))
+        return sa.select(
+            sa.literal(dimension, sa.String).label("dimension"),
+            key.label("key"),
+            sa.func.count().label("enrolments"),
+            sa.func.count(sa.distinct(c.person_id)).label("participants"),
+            sa.func.count(sa.distinct(trained)).label("trained"),
+            sa.func.sum(c.attended).label("attended"),
+            sa.func.sum(c.counted).label("counted"),
+            sa.func.sum(c.enough).label("enough"),
+            sa.func.sum(sa.case((c.status == EnrolmentStatus.COMPLETED, 1), else_=0)),
+            sa.func.sum(sa.case((c.status == EnrolmentStatus.NOT_COMPLETED, 1), else_=0)),
+            sa.func.sum(c.certified).label("certified"),
+            sa.func.sum(c.centi).label("centi"),
         )
+
+    parts = [figures("all", sa.cast(sa.null(), sa.String))]
+    for name, _title, column, _per_cohort in _BREAKDOWNS:
+        key = sa.cast(c[column], sa.String)
+        parts.append(figures(name, key).group_by(key))
+    result: dict[tuple[str, Any], Figures] = {}
+    for dimension, key, *numbers in db.session.execute(sa.union_all(*parts)):
+        if key is not None and dimension in ("cohort", "year"):
+            key = int(key)
+        result[(dimension, key)] = Figures(*(int(n or 0) for n in numbers))
     return result
+
+
+def enrolment_rows(dashboard: Dashboard) -> list[EnrolmentRow]:
+    """Every enrolment of the dashboard's cohorts with its attendance (one query): the raw
+    rows of the donor report."""
+    cohorts = {c.id: c for c in dashboard.cohorts}
+    if not cohorts:
+        return []
+    stats = _enrolment_stats(cohorts).subquery()
+    c = stats.c
+    rows = db.session.execute(
+        sa.select(
+            c.enrolment_id,
+            c.cohort_id,
+            c.person_id,
+            c.status,
+            c.country,
+            c.sex,
+            c.organisation,
+            c.held,
+            c.attended,
+            c.excused,
+            c.centi,
+            c.certified,
+            c.enough,
+        ).order_by(c.cohort_id, c.enrolment_id)
+    )
+    return [
+        EnrolmentRow(
+            eid,
+            cid,
+            pid,
+            status,
+            country,
+            sex,
+            org,
+            int(held),
+            int(att),
+            int(exc),
+            int(centi),
+            bool(cert),
+            bool(enough),
+        )
+        for eid, cid, pid, status, country, sex, org, held, att, exc, centi, cert, enough in rows
+    ]
 
 
 def _session_turnout(
@@ -493,34 +562,6 @@ def _not_recorded(value: Any) -> str:
     return str(value) if value else _("Not recorded")
 
 
-_BREAKDOWNS: list[tuple[str, Any, bool]] = [
-    ("country", _l("By country"), False),
-    ("sex", _l("By sex"), False),
-    ("organisation", _l("By institution"), False),
-    ("cohort", _l("By cohort"), True),
-    ("year", _l("By year"), True),
-    ("mode", _l("By delivery mode"), True),
-]
-
-
-def _cohort_key(name: str, cohort: CohortInfo) -> Any:
-    if name == "cohort":
-        return cohort.id
-    if name == "year":
-        return cohort.start_date.year
-    return cohort.mode.value
-
-
-def _group_key(name: str, row: EnrolmentRow, cohort: CohortInfo) -> Any:
-    if name == "country":
-        return row.country
-    if name == "sex":
-        return row.sex.value if row.sex else None
-    if name == "organisation":
-        return row.organisation
-    return _cohort_key(name, cohort)
-
-
 def _labeller(name: str, cohorts: dict[int, CohortInfo]) -> Callable[[Any], str]:
     if name == "country":
         return lambda key: f"{country_name(key)} ({key})" if key else _("Not recorded")
@@ -538,28 +579,41 @@ def _order(name: str) -> Callable[[Group], Any]:
     if name == "mode":
         order = [m.value for m in DeliveryMode]
         return lambda g: order.index(g.key) if g.key in order else len(order)
-    if name in ("year", "cohort"):
-        return lambda g: 0  # already in date order
+    if name == "year":
+        return lambda g: (g.key is None, g.key or 0)
     # countries and institutions: the largest first, "not recorded" last
     return lambda g: (g.key is None, -g.figures.participants, g.label.casefold())
 
 
-def _breakdowns(rows: list[EnrolmentRow], cohorts: dict[int, CohortInfo]) -> list[Breakdown]:
+def _cohort_key(name: str, cohort: CohortInfo) -> Any:
+    if name == "cohort":
+        return cohort.id
+    if name == "year":
+        return cohort.start_date.year
+    return cohort.mode.value
+
+
+def _breakdowns(
+    rollups: dict[tuple[str, Any], Figures], cohorts: dict[int, CohortInfo]
+) -> list[Breakdown]:
     result = []
-    for name, title, per_cohort in _BREAKDOWNS:
-        groups: dict[Any, Figures] = {}
+    for name, title, _column, per_cohort in _BREAKDOWNS:
+        groups = {
+            key: figures for (dimension, key), figures in rollups.items() if dimension == name
+        }
         if per_cohort:  # every cohort of the selection shows, with its hours delivered
+            delivered: dict[Any, Decimal] = defaultdict(lambda: Decimal("0.00"))
             for cohort in cohorts.values():
-                figures = groups.setdefault(
-                    _cohort_key(name, cohort), Figures(hours_delivered=Decimal("0.00"))
-                )
-                figures.hours_delivered = (figures.hours_delivered or 0) + cohort.hours_delivered
-        for row in rows:
-            key = _group_key(name, row, cohorts[row.cohort_id])
-            groups.setdefault(key, Figures()).add(row)
+                delivered[_cohort_key(name, cohort)] += cohort.hours_delivered
+            for key, hours in delivered.items():
+                groups.setdefault(key, Figures()).hours_delivered = hours
         label = _labeller(name, cohorts)
         items = [Group(key, label(key), figures) for key, figures in groups.items()]
-        items.sort(key=_order(name))
+        if name == "cohort":  # in the order of the cohorts (by start date)
+            position = {cid: i for i, cid in enumerate(cohorts)}
+            items.sort(key=lambda g: position[g.key])
+        else:
+            items.sort(key=_order(name))
         result.append(Breakdown(name, str(title), items, per_cohort))
     return result
 
@@ -569,41 +623,35 @@ def _breakdowns(rows: list[EnrolmentRow], cohorts: dict[int, CohortInfo]) -> lis
 
 def dashboard(filters: Filters, programme_ids: Collection[int] | None) -> Dashboard:
     """Every figure of the cohorts selected by ``filters`` among the programmes
-    ``programme_ids`` (None: all). At most seven queries whatever the number of enrolments."""
+    ``programme_ids`` (None: all). At most six queries whatever the number of enrolments."""
     cohort_list = _cohorts(filters, programme_ids)
-    cohorts = {c.id: c for c in cohort_list}
-    sessions = _held_sessions(list(cohorts))
+    sessions = _held_sessions([c.id for c in cohort_list])
     held: dict[int, int] = defaultdict(int)
     delivered: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
     for _sid, cid, starts_at, ends_at, _title in sessions:
         held[cid] += 1
         delivered[cid] += session_hours(starts_at, ends_at)
-    cohort_list = [
-        CohortInfo(**{**c.__dict__, "held": held[c.id], "hours_delivered": delivered[c.id]})
-        for c in cohort_list
-    ]
-    cohorts = {c.id: c for c in cohort_list}
-    rows = _enrolment_rows(cohorts, held)
-    totals = Figures(hours_delivered=sum(delivered.values(), Decimal("0.00")))
-    enrolled: dict[int, int] = defaultdict(int)
-    for row in rows:
-        totals.add(row)
-        enrolled[row.cohort_id] += 1
-    turnout = (
-        _session_turnout(sessions, cohorts, enrolled)
-        if len(sessions) <= SESSION_CHART_MAX
-        else None
-    )
+    cohorts = {
+        c.id: replace(c, held=held[c.id], hours_delivered=delivered[c.id]) for c in cohort_list
+    }
+    rollups = _rollups(cohorts)
+    totals = rollups.get(("all", None), Figures())
+    totals.hours_delivered = sum(delivered.values(), Decimal("0.00"))
+    turnout = None
+    if len(sessions) <= SESSION_CHART_MAX:
+        enrolled = {
+            key: figures.enrolments for (dim, key), figures in rollups.items() if dim == "cohort"
+        }
+        turnout = _session_turnout(sessions, cohorts, enrolled)
     programme_id_set = {c.programme_id for c in cohort_list}
     if filters.programme_id is not None:
         programme_id_set.add(filters.programme_id)
     programmes, funders = _programmes_and_funders(programme_id_set)
     return Dashboard(
         filters=filters,
-        cohorts=cohort_list,
-        rows=rows,
+        cohorts=list(cohorts.values()),
         totals=totals,
-        breakdowns=_breakdowns(rows, cohorts),
+        breakdowns=_breakdowns(rollups, cohorts),
         sessions=turnout,
         sessions_held=len(sessions),
         programmes=programmes,

@@ -23,6 +23,10 @@ from trainingmgr.reports.forms import REPORT_LANGUAGES, ReportFilterForm
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
+# Rows of a breakdown shown on the page (countries and institutions: the largest first);
+# the donor reports list them all.
+PAGE_ROWS = 25
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -87,6 +91,7 @@ def dashboard() -> str:
         extra=sections.build_all(_selection(data)),
         svg=charts.svg,
         tots=[c for c in data.cohorts if c.programme_kind.value == "training_of_trainers"],
+        page_rows=PAGE_ROWS,
     )
 
 
