@@ -229,24 +229,29 @@ def _ROW_HEADER() -> list[str]:  # noqa: N802 (a constant translated when called
 def _raw_rows(dashboard: Dashboard) -> list[list[Any]]:
     cohorts = {c.id: c for c in dashboard.cohorts}
     yes, no = _("yes"), _("no")
+    labels: dict[Any, str] = {}
+
+    def label(value: Any) -> str:  # each stored value translated once
+        if value is None:
+            return ""
+        if value not in labels:
+            labels[value] = str(label_for(value))
+        return labels[value]
+
     result = []
     for row in enrolment_rows(dashboard):
         cohort = cohorts[row.cohort_id]
-        rate = (
-            float((Decimal(row.attended * 100) / row.counted).quantize(Decimal("0.1")))
-            if row.counted > 0
-            else ""
-        )
+        rate = round(row.attended * 100 / row.counted, 1) if row.counted > 0 else ""
         result.append(
             [
                 cohort.programme_code,
                 cohort.name,
                 cohort.start_date.year,
-                str(label_for(cohort.mode)),
+                label(cohort.mode),
                 row.country or "",
-                str(label_for(row.sex)) if row.sex else "",
+                label(row.sex),
                 row.organisation or "",
-                str(label_for(row.status)),
+                label(row.status),
                 row.held,
                 row.attended,
                 row.excused,
