@@ -549,3 +549,16 @@ def test_demo_baku_tot_cascade_and_figures(
     assert "Kyrgyzstan: Bishkek (in Russian)" in html and "Айгүл Осмонова" in html
     text = pdf_text(export.pdf(data))
     assert services.fmt_value(data.totals.person_hours, "hours") in text
+
+
+def test_an_empty_selection_still_gives_a_page_and_both_reports(
+    small: SimpleNamespace, client: FlaskClient, login: Any
+) -> None:
+    login(Role.ADMIN)
+    query = "?start=2031-01-01"
+    page = client.get(f"/reports/{query}")
+    assert page.status_code == 200
+    assert "No cohort matches these filters." in page.text
+    assert client.get(f"/reports/report.xlsx{query}").status_code == 200
+    text = pdf_text(client.get(f"/reports/report.pdf{query}").data)
+    assert "Key figures" in text and "Cohorts starting from Jan 1, 2031" in text
