@@ -641,7 +641,8 @@ def _breakdowns(
 
 def dashboard(filters: Filters, programme_ids: Collection[int] | None) -> Dashboard:
     """Every figure of the cohorts selected by ``filters`` among the programmes
-    ``programme_ids`` (None: all). At most six queries whatever the number of enrolments."""
+    ``programme_ids`` (None: all). At most six queries whatever the number of enrolments
+    (and, on PostgreSQL, the two settings of ``_serial_plan``)."""
     cohort_list = _cohorts(filters, programme_ids)
     sessions = _held_sessions([c.id for c in cohort_list])
     held: dict[int, int] = defaultdict(int)
