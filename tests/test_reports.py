@@ -563,3 +563,22 @@ def test_an_empty_selection_still_gives_a_page_and_both_reports(
     assert client.get(f"/reports/report.xlsx{query}").status_code == 200
     text = pdf_text(client.get(f"/reports/report.pdf{query}").data)
     assert "Key figures" in text and "Cohorts starting from Jan 1, 2031" in text
+
+
+def test_the_dashboard_and_reports_sum_up_the_cascades_of_the_tots_shown(
+    tot: SimpleNamespace, client: FlaskClient, login: Any
+) -> None:
+    login(Role.COORDINATOR, programmes=[tot.tot_programme, tot.ro_programme])
+    query = f"?programme={tot.tot_programme.id}"
+    html = client.get(f"/reports/{query}").text
+    row = re.search(r"<th scope=\"row\" class=\"fw-normal\">The ToT</th>(.*?)</tr>", html, re.S)
+    assert row is not None
+    # 2 graduates, 2 roll-outs in the coordinator's programmes, 3 reached directly, 1 not
+    assert re.findall(r">(\d+)<", row.group(1)) == ["2", "2", "3", "1", "4"]
+    assert "Roll-out two" not in html
+    book = load_workbook(io.BytesIO(client.get(f"/reports/report.xlsx{query}").data))
+    cascades = list(book["Cascades"].iter_rows(values_only=True))
+    assert cascades[1] == ("The ToT", 2, 2, 3, 1, 4)
+    login(Role.ADMIN)
+    text = pdf_text(client.get(f"/reports/report.pdf{query}").data)
+    assert "Training of trainers: cascades" in text and "People reached by country" in text

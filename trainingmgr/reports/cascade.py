@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from anyascii import anyascii
@@ -278,6 +279,76 @@ def cascade(cohort_id: int, programme_ids: Collection[int] | None) -> Cascade:
         sum(indirect.values()),
         countries,
         hidden,
+    )
+
+
+# --------------------------------------------------------------------------- report section
+
+# At most this many trainings of trainers are followed for the dashboard's section.
+SECTION_MAX_TOTS = 10
+
+
+def cascade_section(selection: Any) -> Any:
+    """The dashboard's and the donor report's section on cascades: for each training of
+    trainers among the selected cohorts (programmes of the kind "training of trainers"), its
+    graduates, roll-outs and the people reached (``reports.sections`` calls it)."""
+    from trainingmgr.programmes.models import ProgrammeKind
+    from trainingmgr.reports.sections import Content, Table
+
+    if not selection.cohort_ids:
+        return None
+    tots = db.session.scalars(
+        sa.select(Cohort.id)
+        .join(Programme, Programme.id == Cohort.programme_id)
+        .where(
+            Cohort.id.in_(selection.cohort_ids),
+            Programme.kind == ProgrammeKind.TRAINING_OF_TRAINERS,
+        )
+        .order_by(Cohort.start_date, Cohort.id)
+        .limit(SECTION_MAX_TOTS)
+    ).all()
+    if not tots:
+        return None
+    results = [cascade(tot_id, selection.viewer_programme_ids) for tot_id in tots]
+    rows = [
+        [r.root.name, len(r.graduates), len(r.rollouts), r.direct, r.indirect, r.total]
+        for r in results
+    ]
+    countries: dict[str | None, list[int]] = {}
+    labels: dict[str | None, str] = {}
+    for r in results:
+        for c in r.countries:
+            counts = countries.setdefault(c.code, [0, 0])
+            counts[0] += c.direct
+            counts[1] += c.indirect
+            labels[c.code] = f"{c.label} ({c.code})" if c.code else c.label
+    by_country = sorted(countries.items(), key=lambda kv: (kv[0] is None, -sum(kv[1])))
+    return Content(
+        title=_("Training of trainers: cascades"),
+        tables=[
+            Table(
+                _("Cascades"),
+                [
+                    _("Training of trainers"),
+                    _("Graduates"),
+                    _("Roll-out cohorts"),
+                    _("Reached directly"),
+                    _("Reached indirectly"),
+                    _("Total"),
+                ],
+                rows,
+            ),
+            Table(
+                _("People reached by country"),
+                [_("Country"), _("Directly"), _("Indirectly"), _("Total")],
+                [[labels[code], d, i, d + i] for code, (d, i) in by_country],
+            ),
+        ],
+        note=_(
+            "People on the rosters of the roll-out cohorts that the graduates taught or that "
+            "name the training as their ToT; directly in the first generation, indirectly in "
+            "later ones. Each person counts once per training of trainers."
+        ),
     )
 
 

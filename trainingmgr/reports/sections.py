@@ -37,11 +37,13 @@ from trainingmgr.reports.services import Filters
 
 @dataclass(frozen=True)
 class Selection:
-    """What the dashboard shows: its filters, the ids of its cohorts and of its programmes."""
+    """What the dashboard shows: its filters, the ids of its cohorts and of its programmes,
+    and the programmes the viewer may see (None: all, an administrator)."""
 
     filters: Filters
     cohort_ids: tuple[int, ...]
     programme_ids: tuple[int, ...]
+    viewer_programme_ids: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)

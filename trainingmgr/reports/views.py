@@ -68,11 +68,17 @@ def _filters() -> tuple[ReportFilterForm, services.Filters]:
 
 
 def _selection(dashboard: services.Dashboard) -> sections.Selection:
+    scope = managed_programme_ids()
     return sections.Selection(
         dashboard.filters,
         tuple(dashboard.cohort_ids),
         tuple(p.id for p in dashboard.programmes),
+        None if scope is None else frozenset(scope),
     )
+
+
+# The reports' own extra section: the cascades of the trainings of trainers shown.
+sections.register(sections.Section("cascades", cascades.cascade_section, position=50))
 
 
 @bp.route("/")
