@@ -4,7 +4,8 @@ A cohort's rule (defaults copied from its programme when the cohort is created):
 
 - ``min_attendance_pct``: attendance rate (``attendance_summary``) at least this percentage;
 - ``min_hours``: hours attended (present or late) at least this many;
-- ``required_modules``: each attended (present or late) at least once.
+- ``required_modules``: each attended (present or late) at least once;
+- a required end-of-course survey (``evaluations``): answered.
 
 ``eligibility`` runs a bounded number of queries whatever the number of enrolments and gives,
 for each enrolment, the reasons in words when it is not eligible.
@@ -26,6 +27,7 @@ from trainingmgr.attendance.models import ATTENDED, AttendanceRecord
 from trainingmgr.attendance.services import Summary, attendance_summary
 from trainingmgr.cohorts.models import Cohort, Session, SessionStatus
 from trainingmgr.core.errors import NotFound
+from trainingmgr.evaluations.completion import required_survey_answered
 from trainingmgr.extensions import db
 
 
@@ -107,7 +109,7 @@ def eligibility(
 ) -> dict[int, Eligibility]:
     """Whether each enrolment (default: the cohort's active ones) meets the completion rule.
 
-    At most six queries whatever the number of enrolments.
+    At most seven queries whatever the number of enrolments.
     """
     cohort = _load_cohort(cohort_id)
     summaries = attendance_summary(
@@ -115,6 +117,7 @@ def eligibility(
     )
     required = sorted(cohort.required_modules, key=lambda m: (m.position, m.code))
     attended = _attended_modules(cohort_id, list(summaries), [m.id for m in required])
+    survey = required_survey_answered(list(summaries))
     result: dict[int, Eligibility] = {}
     for enrolment_id, summary in summaries.items():
         reasons = [
@@ -130,5 +133,7 @@ def eligibility(
             for m in required
             if m.id not in attended[enrolment_id]
         ]
+        if survey.get(enrolment_id) is False:
+            reasons.append(_("the end-of-course survey is not answered"))
         result[enrolment_id] = Eligibility(not reasons, reasons, summary)
     return result

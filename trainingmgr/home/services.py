@@ -28,6 +28,7 @@ from trainingmgr.cohorts.models import (
 from trainingmgr.cohorts.services import enrolment_counts
 from trainingmgr.core.timefmt import is_valid_timezone
 from trainingmgr.core.types import utcnow
+from trainingmgr.evaluations.completion import required_survey_answered
 from trainingmgr.extensions import db
 from trainingmgr.programmes.models import Programme, ProgrammeStatus
 
@@ -251,7 +252,7 @@ class ParticipantOverview:
 
 
 def _requirements(
-    cohort: Cohort, summary: Summary, modules_attended: set[int]
+    cohort: Cohort, summary: Summary, modules_attended: set[int], survey: bool | None = None
 ) -> list[Requirement]:
     """The cohort's completion rule against the participant's attendance, in the participant's
     words. Met exactly when ``certificates.eligibility`` finds no reason."""
@@ -299,6 +300,15 @@ def _requirements(
                 done,
             )
         )
+    if survey is not None:  # the cohort requires its end-of-course survey to be answered
+        items.append(
+            Requirement(
+                _("The end-of-course survey must be answered: you have answered it.")
+                if survey
+                else _("The end-of-course survey must be answered: you have not answered it yet."),
+                survey,
+            )
+        )
     return items
 
 
@@ -315,7 +325,7 @@ def participant_overview(
     upcoming and past sessions, their attendance, their progress against the completion rule
     and their certificates. ``timezone``: the participant's own zone (default: each cohort's).
 
-    Seven queries whatever the number of cohorts and sessions.
+    Eight queries whatever the number of cohorts and sessions.
     """
     now = now or utcnow()
     enrolments = list(
@@ -379,6 +389,7 @@ def participant_overview(
     ):
         records[enrolment_id][session_id] = status
 
+    surveys = required_survey_answered([e.id for e in enrolments if e.status in ACTIVE_ENROLMENT])
     by_cohort: dict[int, list[Session]] = {cid: [] for cid in cohort_ids}
     for s in sessions:
         by_cohort[s.cohort_id].append(s)
@@ -402,7 +413,9 @@ def participant_overview(
             summary = summarise(
                 held, [enrolment.id], ((enrolment.id, sid, st) for sid, st in own.items())
             )[enrolment.id]
-            progress = Progress(summary, _requirements(cohort, summary, modules))
+            progress = Progress(
+                summary, _requirements(cohort, summary, modules, surveys.get(enrolment.id))
+            )
         zone, own_zone = _zone(timezone, cohort)
         result.append(
             ParticipantCohort(
