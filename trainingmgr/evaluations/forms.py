@@ -132,12 +132,14 @@ def answer_form(questions: list[Question], formdata: Any = None) -> FlaskForm:
         name = f"q{q.id}"
         if q.kind == QuestionKind.RATING:
             field: Any = RadioField(
-                q.text, choices=[(str(v), str(v)) for v in RATING_SCALE], validate_choice=False
+                q.text,
+                choices=options((str(v), str(v)) for v in RATING_SCALE),
+                validate_choice=False,
             )
         elif q.kind == QuestionKind.CHOICE:
             field = RadioField(
                 q.text,
-                choices=[(str(i), o) for i, o in enumerate(q.options or [])],
+                choices=options((str(i), o) for i, o in enumerate(q.options or [])),
                 validate_choice=False,
             )
         else:

@@ -233,8 +233,7 @@ def update_settings(actor: Any, evaluation: Evaluation, data: SettingsInput) -> 
             )
     if data.anonymous != evaluation.anonymous and is_answered(evaluation):
         raise DomainError(
-            _("Answers have been received: the survey's anonymity can no longer be changed."),
-            "anonymous",
+            _("Answers have been received: the survey's anonymity can no longer be changed.")
         )
     before = settings_of(evaluation)
     evaluation.opens_at, evaluation.closes_at = opens, closes
