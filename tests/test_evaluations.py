@@ -318,9 +318,7 @@ def test_missing_or_invalid_answers_are_shown_and_nothing_is_written(
     assert "Some questions still need an answer" in response.text
     assert "Choose one of the answers offered." in response.text
     assert "Answer this question." in response.text
-    assert re.search(
-        r'<input [^>]*checked [^>]*value="4">', response.text
-    )
+    assert re.search(r'<input [^>]*checked [^>]*value="4">', response.text)
     assert _rows() == before
 
 
@@ -406,7 +404,7 @@ def test_an_anonymous_survey_keeps_no_link_to_the_person(
     response = db.session.scalars(sa.select(EvaluationResponse)).one()
     assert response.enrolment_id is None and response.submitted_at is None
     assert len(response.id) == 32 and not response.id.isdigit()  # random, not a counter
-    assert "id" not in Answer.__table__.columns.keys()  # answers have no counter either
+    assert "id" not in Answer.__table__.columns  # answers have no counter either
     # A second answer is still refused.
     again = client.post(
         f"/me/evaluations/{cohort.id}/survey", data=_answers(survey, *FULL), follow_redirects=True

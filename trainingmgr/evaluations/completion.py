@@ -7,6 +7,7 @@ participant's home page can use it without importing the rest of the domain.
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -46,16 +47,15 @@ def required_survey_answered(enrolment_ids: Collection[int]) -> dict[int, bool]:
     return {enrolment_id: bool(done) for enrolment_id, done in rows}
 
 
+def survey_required_clause(cohort_id: Any) -> sa.ColumnElement[bool]:
+    """True when the cohort (an id or a column) requires its survey to be answered."""
+    return sa.exists().where(
+        Evaluation.cohort_id == cohort_id,
+        Evaluation.kind == EvaluationKind.SURVEY,
+        Evaluation.required.is_(True),
+    )
+
+
 def survey_required(cohort_id: int) -> bool:
     """Whether the cohort's completion rule requires its survey to be answered (one query)."""
-    return bool(
-        db.session.scalar(
-            sa.select(
-                sa.exists().where(
-                    Evaluation.cohort_id == cohort_id,
-                    Evaluation.kind == EvaluationKind.SURVEY,
-                    Evaluation.required.is_(True),
-                )
-            )
-        )
-    )
+    return bool(db.session.scalar(sa.select(survey_required_clause(cohort_id))))

@@ -28,7 +28,7 @@ from trainingmgr.cohorts.models import (
 from trainingmgr.cohorts.services import enrolment_counts
 from trainingmgr.core.timefmt import is_valid_timezone
 from trainingmgr.core.types import utcnow
-from trainingmgr.evaluations.completion import required_survey_answered
+from trainingmgr.evaluations.completion import required_survey_answered, survey_required_clause
 from trainingmgr.extensions import db
 from trainingmgr.programmes.models import Programme, ProgrammeStatus
 
@@ -325,12 +325,13 @@ def participant_overview(
     upcoming and past sessions, their attendance, their progress against the completion rule
     and their certificates. ``timezone``: the participant's own zone (default: each cohort's).
 
-    Eight queries whatever the number of cohorts and sessions.
+    Seven queries whatever the number of cohorts and sessions (eight when a cohort requires
+    its survey to be answered).
     """
     now = now or utcnow()
-    enrolments = list(
-        db.session.scalars(
-            sa.select(Enrolment)
+    rows = list(
+        db.session.execute(
+            sa.select(Enrolment, survey_required_clause(Cohort.id))
             .join(Cohort, Cohort.id == Enrolment.cohort_id)
             .where(Enrolment.person_id == person_id)
             .where(Enrolment.status != EnrolmentStatus.WITHDRAWN)
@@ -341,6 +342,11 @@ def participant_overview(
             .order_by(Cohort.start_date.desc(), Cohort.id.desc())
         ).unique()
     )
+    enrolments = [row[0] for row in rows]
+    # Cohorts whose completion rule requires the survey: whether it is answered (a query
+    # only when there is one).
+    requiring = [e.id for e, required in rows if required and e.status in ACTIVE_ENROLMENT]
+    surveys = required_survey_answered(requiring) if requiring else {}
     certificates = list(
         db.session.scalars(
             sa.select(Certificate)
@@ -389,7 +395,6 @@ def participant_overview(
     ):
         records[enrolment_id][session_id] = status
 
-    surveys = required_survey_answered([e.id for e in enrolments if e.status in ACTIVE_ENROLMENT])
     by_cohort: dict[int, list[Session]] = {cid: [] for cid in cohort_ids}
     for s in sessions:
         by_cohort[s.cohort_id].append(s)
