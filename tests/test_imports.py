@@ -512,6 +512,21 @@ def test_the_summary_message_names_what_was_done(ctx: Any) -> None:
     assert services.ImportSummary(unchanged=4).message().startswith("Nothing to import")
 
 
+def test_when_every_row_is_refused_the_summary_says_so(
+    client: FlaskClient, coordinator: Any, db_session: Any
+) -> None:
+    """formula_injection.csv: every row has an error; the result must not claim they are
+    "already in the directory"."""
+    token = token_of(
+        upload(client, "/people/import", read("broken/formula_injection.csv"), "f.csv")
+    )
+    form = form_of(client.get(f"/import/{token}").text)
+    form["exclude_errors"] = "y"
+    response = client.post(f"/import/{token}/confirm", data=form, follow_redirects=True)
+    assert "Nothing was imported: 4 rows skipped" in response.text
+    assert "already in the directory" not in response.text
+
+
 # --- scale --------------------------------------------------------------------------------
 
 

@@ -36,7 +36,7 @@ def two_factor_gate() -> Response | None:
     sign_in = sessions.current()
     if sign_in is None or sign_in.second_factor_at is not None:
         return None
-    target = safe_next(request.full_path if request.method == "GET" else None)
+    target = safe_next(request.full_path.rstrip("?") if request.method == "GET" else None)
     if twofactor.enabled(current_user):
         return redirect(url_for("accounts.second_factor", next=target))
     return redirect(url_for("accounts.two_factor_setup", next=target))

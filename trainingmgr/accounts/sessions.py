@@ -49,21 +49,28 @@ def start(user: User, *, remember: bool = False) -> str:
         ip = (request.remote_addr or "")[:45] or None
         agent = (request.user_agent.string or "")[:200] or None
     now = utcnow()
-    db.session.add(
-        SignIn(
-            user_id=user.id,
-            secret_hash=_hash(secret),
-            created_at=now,
-            expires_at=now + lifetime,
-            # Complete at once, unless the account has (or must set up) two-factor sign-in.
-            second_factor_at=None if twofactor.enabled(user) or twofactor.required(user) else now,
-            remember=remember,
-            ip=ip,
-            user_agent=agent,
-        )
+    row = SignIn(
+        user_id=user.id,
+        secret_hash=_hash(secret),
+        created_at=now,
+        expires_at=now + lifetime,
+        # Complete at once, unless the account has (or must set up) two-factor sign-in.
+        second_factor_at=None if twofactor.enabled(user) or twofactor.required(user) else now,
+        remember=remember,
+        ip=ip,
+        user_agent=agent,
     )
+    db.session.add(row)
     db.session.flush()
+    if has_request_context():
+        g.sign_in = row
     return f"{user.id}:{user.auth_version}:{secret}"
+
+
+def complete() -> bool:
+    """Whether this request's sign-in has all its factors (no sign-in: True)."""
+    sign_in = current()
+    return sign_in is None or sign_in.second_factor_at is not None
 
 
 def _parse(session_id: str | None) -> tuple[int, int, str] | None:
@@ -144,6 +151,9 @@ def _on_sign_in(_app: Any, user: User, **_extra: Any) -> None:
     token (a token seen before signing in is no longer accepted)."""
     session[SESSION_KEY] = start(user, remember=session.get("_remember") == "set")
     session.pop("csrf_token", None)
+    # Committed here, whatever the sign-in path: the next request must find the row. (Every
+    # view signs in after committing its own work, so nothing half-done is committed.)
+    db.session.commit()
 
 
 def init_app(app: Flask) -> None:

@@ -86,7 +86,8 @@ def login() -> str | Response:
             flash(_("The e-mail or password is not correct."), "danger")
         else:
             login_user(user, remember=form.remember.data)
-            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            if sessions.complete():  # else the second factor's page comes first
+                flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
     return render_template("accounts/login.html", form=form, sign_in_link_url=_sign_in_link_url())
 

@@ -247,7 +247,8 @@ class ImportSummary:
         return not (self.created or self.updated or self.enrolled or self.waitlisted)
 
     def message(self) -> str:
-        if self.nothing:
+        """What really happened, in words: never "already there" for rows that were refused."""
+        if self.nothing and not self.skipped:
             return _("Nothing to import: every row is already in the directory as it is.")
         counts = [
             (
@@ -267,6 +268,12 @@ class ImportSummary:
             (self.skipped, ngettext("%(num)d row skipped", "%(num)d rows skipped", self.skipped)),
         ]
         parts = [text for number, text in counts if number]
+        if self.nothing:
+            return _(
+                "Nothing was imported: %(parts)s. Rows with errors and possible duplicates "
+                "that were not ticked are skipped.",
+                parts=", ".join(parts),
+            )
         return _("Import done: %(parts)s.", parts=", ".join(parts))
 
 
