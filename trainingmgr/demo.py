@@ -62,6 +62,7 @@ from trainingmgr.cohorts.models import (
     session_trainers,
 )
 from trainingmgr.core.types import utcnow
+from trainingmgr.evaluations import demo as evaluation_demo
 from trainingmgr.extensions import db
 from trainingmgr.mail.models import OutboxMessage, OutboxStatus
 from trainingmgr.organisation import services as organisation
@@ -1085,6 +1086,7 @@ class _Loader:
                     coordinator.programmes.append(self.programmes[code])
         db.session.flush()
         self._certificates()
+        evaluation_demo.load(self.cohort_ids, self.now)
         _access_demo(self.users[PARTICIPANT_EMAIL])
 
     def _signatories(self, admin: User) -> None:

@@ -121,8 +121,8 @@ class QuestionForm(FlaskForm):
 def answer_form(questions: list[Question], formdata: Any = None) -> FlaskForm:
     """A form with one field per question (``q<id>``), built for these questions.
 
-    Fields only parse: what is required and valid is checked by ``services.submit``, which
-    names the field of each problem.
+    Fields only parse (the form itself checks its CSRF token): what is required and valid is
+    checked by ``services.submit``, which names the field of each problem.
     """
 
     class AnswerForm(FlaskForm):
@@ -143,10 +143,6 @@ def answer_form(questions: list[Question], formdata: Any = None) -> FlaskForm:
                 validate_choice=False,
             )
         else:
-            field = TextAreaField(
-                q.text,
-                validators=[Optional(), Length(max=services.ANSWER_MAX_CHARS)],
-                render_kw={"rows": 3},
-            )
+            field = TextAreaField(q.text, render_kw={"rows": 3})
         setattr(AnswerForm, name, field)
     return AnswerForm(formdata=formdata) if formdata is not None else AnswerForm()

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from anyascii import anyascii
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -862,9 +863,9 @@ def survey_sheet(cohort: Cohort, result: EvaluationResults) -> Sheet:
         headers += [_("Last name"), _("First name"), _("E-mail")]
     headers += [q.text for q in questions]
     rows = []
-    for n, response in enumerate(responses, start=1):
+    for response in responses:
         by_question = {a.question_id: a for a in response.answers}
-        row: list[Any] = [n]
+        row: list[Any] = []
         if named:
             enrolment = enrolments.get(response.enrolment_id or 0)
             person = enrolment.person if enrolment else None
@@ -878,7 +879,8 @@ def survey_sheet(cohort: Cohort, result: EvaluationResults) -> Sheet:
             row.append(_cell(q, answer))
         rows.append(row)
     if named:
-        rows.sort(key=lambda r: (str(r[1]).casefold(), str(r[2]).casefold()))
+        rows.sort(key=lambda r: (anyascii(str(r[0])).casefold(), anyascii(str(r[1])).casefold()))
+    rows = [[n, *row] for n, row in enumerate(rows, start=1)]
     return Sheet(f"{cohort.name} {_('Survey')}", [str(h) for h in headers], rows)
 
 

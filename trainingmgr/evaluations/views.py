@@ -287,7 +287,9 @@ def answer(cohort_id: int, phase: str) -> str | Response:
         return redirect(url_for("home.participant"))
     questions = sheet.evaluation.questions
     form = forms.answer_form(questions)
-    if request.method == "POST" and form.validate():
+    if request.method == "POST" and not form.validate():
+        flash(_("The form has expired: please send your answers again."), "danger")
+    elif request.method == "POST":
         values = {name: request.form.get(name) for name in (f"q{q.id}" for q in questions)}
         try:
             services.submit(sheet, values)
