@@ -68,11 +68,14 @@ def init_app(app: Flask) -> None:
             headers = HEADERS
         for name, value in headers.items():
             response.headers.setdefault(name, value)
-        if "_user_id" in session and request.endpoint != "static":
+        if (
+            "_user_id" in session
+            and request.endpoint != "static"
+            and "Cache-Control" not in response.headers  # a view's own choice stands
+        ):
             # A signed-in page (names, attendance, e-mail addresses) must not stay in the
             # browser's cache or a proxy's after signing out, for the next user of the computer.
             response.headers["Cache-Control"] = "no-store"
-            response.headers.pop("Expires", None)
         max_age = int(app.config.get("HSTS_MAX_AGE") or 0)
         if max_age > 0 and _uses_https(app):
             response.headers.setdefault(
