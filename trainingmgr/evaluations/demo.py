@@ -3,8 +3,10 @@
 Each cohort that is over gets the default survey in its language, answered by most of its
 participants; the Baku training of trainers also gets a knowledge test taken before and after;
 other cohorts under way get a survey opening on their last day, except the demo participant's
-roll-out in Baku, whose survey is open now (so the link shows on her home page). Idempotent:
-cohorts that already have an evaluation are left alone. Answers follow a fixed seed.
+roll-out in Baku, whose survey is open now (so the link shows on her home page). The demo
+passes only the cohorts it has just created (a later run, or one on another day, adds
+nothing); cohorts that already have an evaluation are left alone. Answers follow a fixed seed
+per cohort.
 """
 
 from __future__ import annotations
@@ -88,7 +90,6 @@ def _answer_test(
 
 def load(cohort_ids: Mapping[str, int], now: datetime) -> int:
     """Add the demo's evaluations; returns how many were added."""
-    rng = random.Random(20)
     now = now.replace(microsecond=0)
     today = now.date()
     existing = set(
@@ -101,6 +102,7 @@ def load(cohort_ids: Mapping[str, int], now: datetime) -> int:
         cohort = db.session.get(Cohort, cohort_id)
         if cohort is None or cohort.id in existing or cohort.start_date > today:
             continue
+        rng = random.Random(f"evaluations-{key}")
         finished = cohort.end_date < today
         lang = template_language(cohort.language)
         survey = services.create_evaluation(None, cohort, EvaluationKind.SURVEY, lang)
