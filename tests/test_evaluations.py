@@ -639,3 +639,32 @@ def test_the_demo_evaluations_are_loaded_once(make: Any) -> None:
     assert test.mean_gain is not None and test.mean_gain > 0
     open_now = services.cohort_evaluations(rollout.id)[EvaluationKind.SURVEY]
     assert open_now.is_open(Phase.SURVEY, now) and open_now.anonymous
+
+
+def test_the_programme_summary_runs_a_fixed_number_of_queries(
+    make: Any, count_queries: Any
+) -> None:
+    cohort, _survey_, test, _people = _cohort_with_answers(make)
+    scores = db.session.scalars(
+        sa.select(EvaluationResponse.score).where(EvaluationResponse.evaluation_id == test.id)
+    ).all()
+    assert sorted(scores) == [0, 1, 2, 2, 2]  # counted when submitted
+    with count_queries() as one:
+        services.programme_summary([cohort.programme_id])
+    for _ in range(3):
+        _cohort_with_answers_in(make, cohort.programme)
+    with count_queries() as four:
+        summary = services.programme_summary([cohort.programme_id])
+    assert len(summary.cohorts) == 4 and summary.paired == 8
+    assert four.count == one.count <= 9
+
+
+def _cohort_with_answers_in(make: Any, programme: Any) -> None:
+    other = make.cohort(programme)
+    test = _open(_test(make, other), pre=True)
+    first, second = make.enrolment(other), make.enrolment(other)
+    _submit(test, first, Phase.PRE, "1", "0")
+    _submit(test, second, Phase.PRE, "0", "0")
+    _open(test)
+    _submit(test, first, Phase.POST, "0", "1")
+    _submit(test, second, Phase.POST, "0", "1")

@@ -129,9 +129,13 @@ def upgrade():
         ),
         sa.Column("enrolment_id", sa.Integer(), nullable=True),
         sa.Column("submitted_at", trainingmgr.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("score", sa.Integer(), nullable=True),
         sa.CheckConstraint(
             "(enrolment_id IS NULL) = (submitted_at IS NULL)",
             name=op.f("ck_evaluation_responses_time_only_when_named"),
+        ),
+        sa.CheckConstraint(
+            "score IS NULL OR score >= 0", name=op.f("ck_evaluation_responses_score_not_negative")
         ),
         sa.ForeignKeyConstraint(
             ["enrolment_id"],

@@ -161,6 +161,7 @@ class EvaluationResponse(db.Model):
         sa.CheckConstraint(
             "(enrolment_id IS NULL) = (submitted_at IS NULL)", name="time_only_when_named"
         ),
+        sa.CheckConstraint("score IS NULL OR score >= 0", name="score_not_negative"),
         sa.Index("ix_evaluation_responses_enrolment_id", "enrolment_id"),
     )
 
@@ -171,6 +172,9 @@ class EvaluationResponse(db.Model):
         sa.ForeignKey("enrolments.id", ondelete="SET NULL")
     )
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Tests: how many questions were answered correctly, counted when submitted (a test's
+    # questions are fixed once anyone has answered, so it never goes stale).
+    score: Mapped[int | None]
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan", passive_deletes=True

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from anyascii import anyascii
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from trainingmgr.audit import services as audit
 from trainingmgr.cohorts.models import Cohort, Enrolment, EnrolmentStatus
@@ -476,6 +476,14 @@ def answer_sheet(
     return AnswerSheet(enrolment.cohort, evaluation, phase, enrolment)
 
 
+def score_of(evaluation: Evaluation, answers: list[Answer]) -> int:
+    """How many of the test's questions the answers get right."""
+    correct = {q.id: q.correct for q in evaluation.questions if q.correct is not None}
+    return sum(
+        1 for a in answers if a.choice is not None and correct.get(a.question_id) == a.choice
+    )
+
+
 class AnswerProblems(DomainError):
     """Some answers are missing or invalid: ``problems`` maps each field to why."""
 
@@ -550,6 +558,7 @@ def submit(sheet: AnswerSheet, values: Mapping[str, Any], now: datetime | None =
         phase=sheet.phase,
         enrolment_id=None if anonymous else sheet.enrolment.id,
         submitted_at=None if anonymous else (now or utcnow()),
+        score=score_of(evaluation, answers) if sheet.phase != Phase.SURVEY else None,
         answers=answers,
     )
     db.session.add(response)
@@ -710,46 +719,101 @@ def _choice_counts(
     return result
 
 
-def _scores(evaluation_ids: Collection[int]) -> dict[tuple[int, int, Phase], Score]:
-    """{(evaluation id, enrolment id, phase): score} of the tests' named responses (two
-    queries: the number of scored questions, then the correct answers per response)."""
+def _out_of(evaluation_ids: Collection[int]) -> dict[int, int]:
+    """{test id: its number of questions with a correct answer} (one query)."""
     if not evaluation_ids:
         return {}
-    ids = sorted(evaluation_ids)
-    out_of = dict(
+    return dict(
         db.session.execute(
             sa.select(Question.evaluation_id, sa.func.count())
-            .where(Question.evaluation_id.in_(ids), Question.correct.is_not(None))
+            .where(
+                Question.evaluation_id.in_(sorted(evaluation_ids)), Question.correct.is_not(None)
+            )
             .group_by(Question.evaluation_id)
         ).all()
     )
-    right = sa.case((Answer.choice == Question.correct, 1), else_=0)
+
+
+def _scores(evaluation_ids: Collection[int]) -> dict[tuple[int, int, Phase], Score]:
+    """{(evaluation id, enrolment id, phase): score} of the tests' responses (two queries:
+    the number of scored questions, then the scores counted at submission)."""
+    if not evaluation_ids:
+        return {}
+    out_of = _out_of(evaluation_ids)
     rows = db.session.execute(
         sa.select(
             EvaluationResponse.evaluation_id,
             EvaluationResponse.enrolment_id,
             EvaluationResponse.phase,
-            sa.func.coalesce(sa.func.sum(right), 0),
-        )
-        .outerjoin(Answer, Answer.response_id == EvaluationResponse.id)
-        .outerjoin(
-            Question, sa.and_(Question.id == Answer.question_id, Question.correct.is_not(None))
-        )
-        .where(
-            EvaluationResponse.evaluation_id.in_(ids),
+            EvaluationResponse.score,
+        ).where(
+            EvaluationResponse.evaluation_id.in_(sorted(evaluation_ids)),
             EvaluationResponse.enrolment_id.is_not(None),
             EvaluationResponse.phase.in_([Phase.PRE, Phase.POST]),
         )
-        .group_by(
-            EvaluationResponse.evaluation_id,
-            EvaluationResponse.enrolment_id,
-            EvaluationResponse.phase,
-        )
     )
     return {
-        (e, enrolment, Phase(p)): Score(int(n), int(out_of.get(e, 0)))
+        (e, enrolment, Phase(p)): Score(int(n or 0), int(out_of.get(e, 0)))
         for e, enrolment, p, n in rows
     }
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """A test's people who took it before and after: how many, and their mean scores (%)."""
+
+    paired: int
+    mean_pre_pct: float | None
+    mean_post_pct: float | None
+
+    @property
+    def mean_gain_pct(self) -> float | None:
+        if self.mean_pre_pct is None or self.mean_post_pct is None:
+            return None
+        return round(self.mean_post_pct - self.mean_pre_pct, 2)
+
+
+def _pairs(evaluation_ids: Collection[int]) -> dict[int, _Pairs]:
+    """{test id: its paired scores}, computed in the database (two queries whatever the
+    number of people). The mean gain is the mean score after minus the mean score before,
+    over the same people: exactly the mean of each person's gain."""
+    if not evaluation_ids:
+        return {}
+    out_of = _out_of(evaluation_ids)
+    pre, post = aliased(EvaluationResponse), aliased(EvaluationResponse)
+    rows = db.session.execute(
+        sa.select(
+            pre.evaluation_id,
+            sa.func.count(),
+            sa.func.sum(pre.score),
+            sa.func.sum(post.score),
+        )
+        .join(
+            post,
+            sa.and_(
+                post.evaluation_id == pre.evaluation_id,
+                post.enrolment_id == pre.enrolment_id,
+                post.phase == Phase.POST,
+            ),
+        )
+        .where(
+            pre.evaluation_id.in_(sorted(evaluation_ids)),
+            pre.phase == Phase.PRE,
+            pre.enrolment_id.is_not(None),
+        )
+        .group_by(pre.evaluation_id)
+    )
+    result = {}
+    for evaluation_id, n, pre_sum, post_sum in rows:
+        total = out_of.get(evaluation_id, 0)
+        if not n or not total:
+            continue
+        result[evaluation_id] = _Pairs(
+            int(n),
+            round(100.0 * float(pre_sum or 0) / (n * total), 2),
+            round(100.0 * float(post_sum or 0) / (n * total), 2),
+        )
+    return result
 
 
 def results(cohort_id: int) -> dict[EvaluationKind, EvaluationResults]:
@@ -982,7 +1046,7 @@ def programme_summary(
     """Evaluation figures of the programmes' cohorts that overlap the period (``start`` to
     ``end``, both included; None: open-ended) for dashboards and donor reports: survey
     response rates and ratings, test scores and knowledge gain paired per person.
-    ``programme_ids``: None for every programme. Seven queries whatever the size.
+    ``programme_ids``: None for every programme. Nine queries whatever the size.
     """
     query = sa.select(Cohort.id, Cohort.name, Cohort.programme_id)
     if programme_ids is not None:
@@ -1025,9 +1089,8 @@ def programme_summary(
             ratings.setdefault(key, [0, 0])
             ratings[key][0] += int(total or 0)
             ratings[key][1] += int(n)
-    scores = _scores([e.id for e in evaluations if e.kind == EvaluationKind.TEST])
+    pairs = _pairs([e.id for e in evaluations if e.kind == EvaluationKind.TEST])
     rows = []
-    all_pairs: list[tuple[float, float]] = []
     for cohort_id, name, programme_id in cohorts:
         survey = by_cohort[cohort_id].get(EvaluationKind.SURVEY)
         test = by_cohort[cohort_id].get(EvaluationKind.TEST)
@@ -1039,18 +1102,7 @@ def programme_summary(
             given = [v for (e, _t), v in ratings.items() if e == survey.id]
             total, n = sum(v[0] for v in given), sum(v[1] for v in given)
             average = round(total / n, 2) if n else None
-        pre_n = post_n = 0
-        pairs: list[tuple[float, float]] = []
-        if test is not None:
-            pre_n = counts.get((test.id, Phase.PRE), 0)
-            post_n = counts.get((test.id, Phase.POST), 0)
-            mine = {(k[1], k[2]): s for k, s in scores.items() if k[0] == test.id}
-            pairs = [
-                (s.pct, mine[(eid, Phase.POST)].pct)
-                for (eid, phase), s in mine.items()
-                if phase == Phase.PRE and (eid, Phase.POST) in mine
-            ]
-        all_pairs += pairs
+        pair = pairs.get(test.id) if test is not None else None
         rows.append(
             CohortEvaluationSummary(
                 cohort_id=cohort_id,
@@ -1059,12 +1111,12 @@ def programme_summary(
                 survey_invited=invited,
                 survey_responses=responses,
                 rating_average=average,
-                test_pre=pre_n,
-                test_post=post_n,
-                paired=len(pairs),
-                mean_pre_pct=_mean([p for p, _q in pairs]),
-                mean_post_pct=_mean([q for _p, q in pairs]),
-                mean_gain_pct=_mean([q - p for p, q in pairs]),
+                test_pre=counts.get((test.id, Phase.PRE), 0) if test is not None else 0,
+                test_post=counts.get((test.id, Phase.POST), 0) if test is not None else 0,
+                paired=pair.paired if pair else 0,
+                mean_pre_pct=pair.mean_pre_pct if pair else None,
+                mean_post_pct=pair.mean_post_pct if pair else None,
+                mean_gain_pct=pair.mean_gain_pct if pair else None,
             )
         )
     by_text: dict[str, list[int]] = {}
@@ -1072,6 +1124,7 @@ def programme_summary(
         by_text.setdefault(text, [0, 0])
         by_text[text][0] += total
         by_text[text][1] += n
+    paired = sum(r.paired for r in rows)
     grand_total = sum(v[0] for v in by_text.values())
     grand_n = sum(v[1] for v in by_text.values())
     return ProgrammeEvaluationSummary(
@@ -1085,8 +1138,15 @@ def programme_summary(
             for text, (total, n) in sorted(by_text.items(), key=lambda kv: -kv[1][1])
         ],
         tests=len(evaluations) - len(survey_ids),
-        paired=len(all_pairs),
-        mean_pre_pct=_mean([p for p, _q in all_pairs]),
-        mean_post_pct=_mean([q for _p, q in all_pairs]),
-        mean_gain_pct=_mean([q - p for p, q in all_pairs]),
+        paired=paired,
+        mean_pre_pct=_weighted(rows, "mean_pre_pct"),
+        mean_post_pct=_weighted(rows, "mean_post_pct"),
+        mean_gain_pct=_weighted(rows, "mean_gain_pct"),
     )
+
+
+def _weighted(rows: list[CohortEvaluationSummary], name: str) -> float | None:
+    """The mean over every paired person of the cohorts' means (weighted by their people)."""
+    weights = [(getattr(r, name), r.paired) for r in rows if getattr(r, name) is not None]
+    total = sum(n for _v, n in weights)
+    return round(sum(v * n for v, n in weights) / total, 2) if total else None
