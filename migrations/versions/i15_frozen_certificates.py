@@ -72,7 +72,9 @@ def _store_existing_pdfs() -> None:
         bind.execute(
             certificates.update()
             .where(certificates.c.id == cert_id)
-            .values(layout=1, pdf=data, pdf_sha256=hashlib.sha256(data).hexdigest(), pdf_url=url)
+            .values(
+                layout=1, pdf=data, pdf_sha256=hashlib.sha256(data).hexdigest(), pdf_url=url
+            )
         )
 
 
