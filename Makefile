@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run install install-dev migrate demo test lint format bench bench-scale clean translations lock
+.PHONY: run install install-dev migrate demo test lint format bench bench-scale bench-serve clean translations lock
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "trainingmgr needs Python 3.11 or newer (set PYTHON=python3.x)")'
@@ -97,3 +97,9 @@ clean:
 bench-scale: install-dev
 	@test -n "$$BENCH_DATABASE_URL" || { echo "Set BENCH_DATABASE_URL=postgresql://.../bench (a scratch database)"; exit 2; }
 	$(BIN)/python -m benchmarks.scale $(ARGS)
+
+# Served throughput under gunicorn (this gunicorn.conf.py, 2 workers): the roster of 120 against
+# /healthz, on the data make bench-scale generated in BENCH_DATABASE_URL. Loopback only.
+bench-serve: install-dev
+	@test -n "$$BENCH_DATABASE_URL" || { echo "Set BENCH_DATABASE_URL to the database of make bench-scale"; exit 2; }
+	$(BIN)/python -m benchmarks.serve $(ARGS)

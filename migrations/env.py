@@ -93,6 +93,11 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # Objects that exist on one database only (trigram indexes on PostgreSQL).
+        if conf_args.get("include_object") is None:
+            from trainingmgr.extensions import include_object_for
+
+            conf_args["include_object"] = include_object_for(connection.dialect.name)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -125,13 +125,15 @@ def certificate(
     override_reason: str = "Issued by a test factory",
 ) -> Any:
     """A valid certificate issued through the service (the reason is used only when the
-    completion rule does not find the enrolment eligible, e.g. with no attendance)."""
+    completion rule does not find the enrolment eligible, e.g. with no attendance; so is the
+    confirmation asked before a cohort's end)."""
     from trainingmgr.certificates import services as certificates
 
     return certificates.issue(
         actor or user(),
         enrolment or globals()["enrolment"](),
         override_reason=override_reason,
+        confirm_before_end=True,
     )
 
 

@@ -156,6 +156,30 @@ def test_summary_for_chosen_enrolments_and_filtered_sessions(make: Any, db_sessi
     assert (by_period[c.enrolments[0].id].held, by_period[c.enrolments[0].id].rate_pct) == (2, 0)
 
 
+def test_matrix_agrees_with_the_one_summary_rule(make: Any, db_session: Any) -> None:
+    """The matrix loads each record once (cells, turnout and rates from one list): its figures
+    are those of ``attendance_summary``, with or without filters, and a withdrawn person's
+    records still make a session held without showing a row."""
+    c = cohort_with(make, people=4, sessions=5, hours=3)
+    module = make.module(programme=c.cohort.programme)
+    c.sessions[1].module_id = module.id
+    c.sessions[4].module_id = module.id
+    mark(make, c, ["PLEA.", "AP...", "E.L..", "....P"])
+    c.enrolments[3].status = EnrolmentStatus.WITHDRAWN  # the only record of session 5
+    db.session.flush()
+
+    for flt in (None, SessionFilter(module_id=module.id)):
+        matrix = services.attendance_matrix(c.cohort, flt)
+        expected = services.attendance_summary(c.cohort.id, sessions=flt)
+        assert {r.enrolment.id: r.summary for r in matrix.rows} == expected
+        assert [r.enrolment.id for r in matrix.rows] == [e.id for e in c.enrolments[:3]]
+    matrix = services.attendance_matrix(c.cohort)
+    assert [col.held for col in matrix.columns] == [True, True, True, True, True]
+    assert [col.attended for col in matrix.columns] == [1, 2, 1, 0, 0]
+    assert matrix.rows[0].cells == [P, L, E, A, None]
+    assert matrix.rows[0].summary.hours == Decimal("6.00")
+
+
 # --------------------------------------------------------------------------- page
 
 

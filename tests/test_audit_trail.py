@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from babel.dates import format_datetime
 
 from trainingmgr.accounts.models import Role
+from trainingmgr.audit import queries
 from trainingmgr.audit import services as audit
 from trainingmgr.audit.models import AuditEvent
 from trainingmgr.audit.services import AuditTrailIsAppendOnly
@@ -293,6 +294,24 @@ def test_a_page_costs_the_same_queries_for_6_or_200_events(
     assert len(rows(html)) == 200
     assert large.count == small.count
     assert "Showing 1–50 of 200" in client.get("/audit").get_data(as_text=True)
+
+
+def test_a_long_trail_is_counted_up_to_a_cap_and_every_page_still_reachable(
+    client: Any, make: Any, login: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 4)
+    login("admin")
+    programme = make.programme()
+    for i in range(7):
+        event("programme.update", at=T0 + timedelta(minutes=i), obj=programme)
+
+    first = client.get("/audit", query_string={"per_page": 2}).get_data(as_text=True)
+    assert "Showing 1–2 of more than 4" in first
+    assert len(rows(first)) == 2
+    # The last events are reached by going on, page after page.
+    last = client.get("/audit", query_string={"per_page": 2, "page": 4}).get_data(as_text=True)
+    assert len(rows(last)) == 1
+    assert "Showing 7–7 of 7" in last
 
 
 # --- The trail cannot be changed ------------------------------------------------------------

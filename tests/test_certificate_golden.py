@@ -35,12 +35,13 @@ SNAPSHOT = {
     "modules": [{"code": "M1", "title": "Scene safety"}, {"code": "M2", "title": "Triage"}],
     "signatories": [{"name": "Ivan Petrov", "title": "Programme Manager", "signature": None}],
     "logo": LOGO_SHA256,
+    "funding": [{"name": "European Union", "logo": None, "eu": True}],
     "issuer": {"name": "Regional Training Centre"},
     "serial": "RTCM-2026-0001",
     "issued_on": "2026-03-15",
 }
 URL = "https://training.example.org/verify/TXQ1-X7YM-X81W-HXNH"
-GOLDEN_SHA256 = "8f35cddc631399e4f6fdf81c0d18d9441554b5c784b7c7d7a3fad5517fda71ab"
+GOLDEN_SHA256 = "d34499c56dcf125dcdc7aeca9b9c5a0461cd80bc26a95ef764216ab0c7db8be9"
 
 
 def test_the_golden_certificate_renders_to_the_committed_bytes() -> None:

@@ -214,3 +214,66 @@ def test_people_are_sorted_by_surname_across_scripts(make: Any, db_session: Any)
     # In a Latin spelling: Beridze (ბერიძე), Əliyeva (Ə after E), Petrov (Петров), Yılmaz;
     # by code point Cyrillic and Georgian would come last, after "Yılmaz".
     assert holders == ["ნინო ბერიძე", "Ləman Əliyeva", "Иван Петров", "Şükrü Yılmaz"]
+
+
+def _page_streams(data: bytes) -> list[bytes]:
+    reader = PdfReader(io.BytesIO(data), strict=True)
+    return [page.get_contents().get_data() for page in reader.pages]
+
+
+def _png(data: bytes, tmp: Any, name: str, page: int = 1) -> bytes:
+    import subprocess
+
+    path = tmp / f"{name}.pdf"
+    path.write_bytes(data)
+    done = subprocess.run(
+        ["pdftoppm", "-png", "-r", "40", "-f", str(page), "-l", str(page), "-singlefile"]
+        + [str(path), str(tmp / name)],
+        capture_output=True,
+        check=True,
+    )
+    assert done.stderr == b""  # poppler found nothing to complain about
+    return (tmp / f"{name}.png").read_bytes()
+
+
+def test_the_merged_pdf_holds_exactly_the_stored_certificates(
+    make: Any, db_session: Any, tmp_path: Any
+) -> None:
+    import re
+
+    cohort = cohort_with_certificates(make)
+    certificates = export.cohort_certificates(cohort.id)
+    stored = [services.render_pdf(c) for c in certificates]
+
+    data = export.merged_pdf(certificates, title="RTCM Baku 2026 — печать")
+
+    merged_streams = _page_streams(data)
+    assert merged_streams == [_page_streams(one)[0] for one in stored]
+    for i, one in enumerate(stored):
+        assert _png(data, tmp_path, f"merged{i}", i + 1) == _png(one, tmp_path, f"one{i}")
+    # Each font subset (its embedded bytes) appears under one tag only, and no tag names two
+    # different subsets.
+    fonts: dict[bytes, set[bytes]] = {}
+    for one in stored:
+        for tag in re.findall(rb"/BaseFont /([A-Z]{6}\+[\w-]+)", one):
+            fonts.setdefault(tag, set()).add(one)
+    tags = re.findall(rb"/BaseFont /([A-Z]{6}\+[\w-]+)", data)
+    assert sorted(set(tags)) == sorted(fonts)
+    reader = PdfReader(io.BytesIO(data))
+    assert reader.metadata is not None and reader.metadata.title == "RTCM Baku 2026 — печать"
+    assert [item.title for item in reader.outline] == [
+        f"{c.serial} {c.snapshot['holder']['name']}" for c in certificates
+    ]
+    assert [reader.get_destination_page_number(item) for item in reader.outline] == [0, 1, 2, 3]
+
+
+def test_layout_1_certificates_merge_too(make: Any, db_session: Any) -> None:
+    from trainingmgr.certificates import pdf_v1
+
+    cohort = cohort_with_certificates(make)
+    certificates = export.cohort_certificates(cohort.id)
+    old = pdf_v1.render_certificate(certificates[0].snapshot, "https://x.example/verify/A")
+
+    data = export.merged_pdf(certificates[:1], render=lambda _c: old)
+
+    assert _page_streams(data) == _page_streams(old)

@@ -724,3 +724,27 @@ def test_issue_to_all_issues_everyone_printable_and_names_the_others(
     ]
     assert chinese.status == EnrolmentStatus.ENROLLED
     assert len(certificates()) == 2
+
+
+def test_issuing_a_cohort_takes_the_same_statements_for_3_and_30(
+    make: Any, db_session: Any, count_queries: Any
+) -> None:
+    """Certificates, audit events and e-mails of a batch are inserted in one statement each:
+    issuing 30 costs no more statements than issuing 3."""
+    get_settings()  # the settings row exists (else the first batch creates it)
+    counts = []
+    for size in (3, 30):
+        cohort = course(make, code=f"B{size}")
+        for i in range(size):
+            attend(make, cohort, [P, P, P, P], first_name=f"N{i}", email=f"p{size}-{i}@example.org")
+        with count_queries() as q:
+            result = services.issue_all_eligible(make.user(), cohort)
+        assert len(result.issued) == size
+        assert len(events("certificate.issue")) == sum((3, 30)[: len(counts) + 1])
+        counts.append(q.count)
+    assert counts[0] == counts[1]
+    assert counts[1] <= 40
+    messages = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.kind == "certificate_issued")
+    ).all()
+    assert len(messages) == 33

@@ -578,7 +578,7 @@ def test_the_page_warns_of_unprintable_names_and_issue_all_issues_the_others(
     before = client.get(c.url)
     warning = before.text.split('data-testid="unprintable">')[1].split("</div>")[0]
     assert f"will leave out {c.ivan.person.full_name} (小 明 王)" in warning
-    assert "organisation settings" in warning
+    assert "Organisation settings" in warning
 
     page = client.post(f"{c.url}/issue-all", follow_redirects=True)
 
@@ -586,3 +586,35 @@ def test_the_page_warns_of_unprintable_names_and_issue_all_issues_the_others(
     assert "1 issued, 0 already had one, 1 not eligible." in messages
     assert any("Not issued" in m and "王" in m for m in messages)
     assert [cert.enrolment_id for cert in certificates()] == [c.leman.id]
+
+
+def test_a_large_cohort_is_shown_a_page_at_a_time_with_the_whole_cohorts_counts(
+    client: FlaskClient, login: Any, make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trainingmgr.certificates import views
+
+    monkeypatch.setattr(views, "CERTIFICATES_PER_PAGE", 2)
+    c = course(make)
+    coordinator_of(login, c.cohort)
+    rows = re.compile(r'<tr id="enrolment-(\d+)"')
+
+    first = client.get(c.url).text
+    second = client.get(c.url, query_string={"page": 2}).text
+
+    # Surnames in a Latin spelling: Beridze (ბერიძე), Əliyeva, Petrov (Петров).
+    assert rows.findall(first) == [str(c.nino.id), str(c.leman.id)]
+    assert rows.findall(second) == [str(c.ivan.id)]
+    for page in (first, second):
+        assert re.search(r'data-testid="count-eligible">2<', page)
+        assert re.search(r'data-testid="count-not-eligible">1<', page)
+        assert "Issue to all eligible</button>" not in page
+        assert 'data-testid="issue-all">Issue to all eligible (2)' in page
+    assert "Showing 3–3 of 3" in second
+
+    # Issuing from the second page comes back to it, at the row.
+    form = f'action="/cohorts/{c.cohort.id}/certificates/issue/{c.ivan.id}?page=2"'
+    assert form in second
+    response = client.post(f"{c.url}/issue/{c.ivan.id}?page=2")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"{c.url}?page=2#enrolment-{c.ivan.id}")
+    assert re.search(r'data-testid="count-issued">1<', client.get(c.url).text)

@@ -736,12 +736,15 @@ def test_the_roster_page_runs_the_same_queries_for_3_and_150_enrolments(
         with count_queries() as q:
             page = client.get(url, query_string={"q": "mammadova"})
         assert page.status_code == 200
-        assert page.text.count('data-testid="enrolment-') == n
+        assert page.text.count('data-testid="enrolment-') == min(n, services.ROSTER_PER_PAGE)
         return q.count
 
     few = queries(3)
     assert few == queries(150)
-    assert few <= 11  # 9: the organisation name in the footer; 11: who can get in (access)
+    # 14: the signed-in user and their sign-in, the roster's status counts, its page, the
+    # first on the waitlist (a seat is free), the people named in the history, the
+    # organisation name in the footer, and who can get in (access).
+    assert few <= 14
 
 
 def test_the_roster_partial_renders_on_another_page(
@@ -760,3 +763,80 @@ def test_the_roster_partial_renders_on_another_page(
     assert "/people/" not in html
     assert f'href="/cohorts/{small.id}/enrolments">Enrol people</a>' in html
     assert "Dan Test" in html and "Move Dan Test up the waitlist" in html
+
+
+# --------------------------------------------------------------------------- a long roster
+
+
+@pytest.fixture
+def long_roster(make: Any, coordinator: User, monkeypatch: pytest.MonkeyPatch) -> Cohort:
+    """Seven people (pages of three): Ana..Gul Long enrolled, Hal and Ivo Wait on the
+    waitlist (the cohort has 7 seats, one of them free once someone withdraws)."""
+    monkeypatch.setattr(services, "ROSTER_PER_PAGE", 3)
+    cohort = make.cohort(capacity=7)
+    for name in ("Ana", "Ben", "Cem", "Dan", "Eda", "Fil", "Gul", "Hal", "Ivo"):
+        last = "Wait" if name in ("Hal", "Ivo") else "Long"
+        services.enrol(
+            cohort.id, make.person(first_name=name, last_name=last).id, actor=coordinator
+        )
+    return cohort
+
+
+def shown(html: str) -> list[str]:
+    """The first names on the roster table, in order."""
+    import re
+
+    return re.findall(r'<tr data-testid="enrolment-\d+">\s*<td>\s*<a[^>]*>(\w+) ', html)
+
+
+def test_a_long_roster_is_shown_a_page_at_a_time_with_the_whole_cohorts_counts(
+    client: FlaskClient, login: Any, long_roster: Cohort, coordinator: User
+) -> None:
+    login(user=coordinator)
+    for url in (base(long_roster), f"/cohorts/{long_roster.id}"):
+        first = client.get(url).text
+        assert shown(first) == ["Ana", "Ben", "Cem"]
+        assert "Showing 1–3 of 9" in first
+        assert "7 of 7 seats taken, 0 left." in first
+        assert 'data-status="waitlisted"' in first and 'name="who"' in first
+        last = client.get(url, query_string={"roster_page": 3}).text
+        assert shown(last) == ["Gul", "Hal", "Ivo"]
+        assert "Showing 7–9 of 9" in last
+        assert "roster_page=2#roster" in last  # the link to the previous page
+
+
+def test_find_on_the_roster_searches_the_whole_cohort(
+    client: FlaskClient, login: Any, long_roster: Cohort, coordinator: User
+) -> None:
+    login(user=coordinator)
+    page = client.get(base(long_roster), query_string={"who": "fil"}).text
+    assert shown(page) == ["Fil"]
+    assert "Showing 1–1 of 1" in page
+    page = client.get(base(long_roster), query_string={"who": "nobody"}).text
+    assert "No one on the roster matches “nobody”." in page
+    assert "Nobody is enrolled yet." not in page
+
+
+def test_actions_from_a_later_page_come_back_to_it_and_offer_the_seat_freed(
+    client: FlaskClient, login: Any, long_roster: Cohort, coordinator: User, db_session: Any
+) -> None:
+    login(user=coordinator)
+    url = f"/cohorts/{long_roster.id}"
+    page = client.get(url, query_string={"roster_page": 2}).text
+    assert shown(page) == ["Dan", "Eda", "Fil"]
+    assert f'name="next" value="{url}?roster_page=2"' in page
+    eda = next(
+        e for e in services.roster(long_roster.id).enrolments if e.person.first_name == "Eda"
+    )
+
+    response = client.post(
+        f"{base(long_roster)}/{eda.id}/withdraw", data={"next": f"{url}?roster_page=2"}
+    )
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"{url}?roster_page=2")
+    page = client.get(response.headers["Location"]).text
+    assert shown(page) == ["Dan", "Fil", "Gul"]
+    # Hal, first on the waitlist, is on page 3 but offered the free seat on every page.
+    assert "A seat is free: enrol Hal Wait from the waitlist?" in page
+    assert statuses(long_roster, db_session)[eda.person_id] == (S.WITHDRAWN, None)

@@ -258,3 +258,32 @@ def test_exports_are_for_coordinators_only(
 def test_admins_may_export(client: FlaskClient, login: Any, make: Any) -> None:
     login(Role.ADMIN)
     assert client.get(f"/cohorts/{make.cohort().id}/roster.xlsx").status_code == 200
+
+
+def test_a_streamed_workbook_opens_with_every_kind_of_value_and_a_frozen_bold_header(
+    recwarn: Any,
+) -> None:
+    from trainingmgr.imports import xlsx
+
+    assert [xlsx.column_letter(i) for i in (0, 25, 26, 27, 701, 702)] == [
+        "A", "Z", "AA", "AB", "ZZ", "AAA"
+    ]  # fmt: skip
+    rows = [
+        ["Ləman <Əliyeva> & co", 3, None, "=1+1", "  spaced  ", "bell\x07gone", True, 2.5],
+        *([f"row {n}", n] for n in range(600)),  # several pieces of the stream
+    ]
+    sheet = services.Sheet("People: 2026/27", ["Name", "N"], rows)
+    chunks = list(services.xlsx_chunks(sheet))
+    assert len(chunks) > 2
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(chunks)))
+    ws = workbook.active
+
+    assert ws.title == "People  2026 27"
+    assert ws.freeze_panes == "A2"
+    assert [c.value for c in ws[1]] == ["Name", "N", *[None] * 6] and ws["A1"].font.b
+    first = [c.value for c in ws[2]]
+    assert first == ["Ləman <Əliyeva> & co", 3, None, "=1+1", "  spaced  ", "bellgone", True, 2.5]
+    assert ws["D2"].data_type == "s" and ws["D2"].quotePrefix  # never run as a formula
+    assert not ws["A2"].quotePrefix
+    assert ws.max_row == 602 and ws["A602"].value == "row 599" and ws["B602"].value == 599
+    assert not [w for w in recwarn if "openpyxl" in str(w.filename)]

@@ -3,6 +3,7 @@ in it; and a fixed number of queries however many people receive one."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from trainingmgr.cohorts.models import EnrolmentStatus, Session
 from trainingmgr.core.types import utcnow
 from trainingmgr.enrolments import services as enrolments
 from trainingmgr.extensions import db
-from trainingmgr.mail import delivery, notify
+from trainingmgr.mail import deferred, delivery, notify
 from trainingmgr.mail.models import OutboxMessage
 
 S = EnrolmentStatus
@@ -353,3 +354,94 @@ def test_no_certificate_mail_for_someone_without_an_address(db_session: Any, mak
     certificate = _certificate(make, make.person(email=None))
     assert notify.certificate_issued(certificate) is None
     assert outbox() == []
+
+
+# --------------------------------------------------------------------------- written by the worker
+
+
+def _parts(data: bytes) -> tuple[str, str, str, list[tuple[str | None, bytes]]]:
+    """A message's parts, its one-time sign-in link's secret masked (a new one each time)."""
+    msg = delivery.parse(data)
+    attachments = [(a.get_filename(), a.get_payload(decode=True)) for a in msg.iter_attachments()]
+
+    def masked(text: str) -> str:
+        return re.sub(r"/login/link/[A-Za-z0-9_-]+", "/login/link/SECRET", text)
+
+    return (
+        str(msg["Subject"]),
+        masked(str(msg.get_body(("plain",)).get_content())),
+        masked(str(msg.get_body(("html",)).get_content())),
+        attachments,
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_bulk_confirmations_are_written_by_the_worker_as_they_would_have_been_at_once(
+    db_session: Any, make: Any, language: str
+) -> None:
+    cohort = course(make, language=language)
+    people = [
+        make.person(first_name="Ləman", last_name="Əliyeva", email="leman@example.org"),
+        make.person(first_name="Иван", last_name="Петров", email="ivan@example.org"),
+        make.person(email=None),  # no address: no message
+    ]
+    # What a confirmation rendered at once contains (then forgotten).
+    savepoint = db_session.begin_nested()
+    at_once = enrolments.enrol_people(cohort.id, [p.id for p in people], actor=None)
+    expected = {r.recipient: _parts(r.message) for r in outbox()}
+    assert len(at_once.enrolled) == 3 and len(expected) == 2
+    savepoint.rollback()
+
+    enrolments.enrol_people(cohort.id, [p.id for p in people], actor=None, defer_mail=True)
+    queued = outbox()
+    assert [(r.recipient, r.message, r.subject) for r in queued] == [
+        ("leman@example.org", None, ""),
+        ("ivan@example.org", None, ""),
+    ]
+    assert all((r.programme_id, r.cohort_id) == (cohort.programme_id, cohort.id) for r in queued)
+    db_session.commit()
+
+    delivery.MEMORY_OUTBOX.clear()
+    assert delivery.deliver_due().sent == 2
+    sent = {m.recipients[0]: m for m in delivery.MEMORY_OUTBOX}
+    delivery.MEMORY_OUTBOX.clear()
+    for row in outbox():
+        db_session.refresh(row)
+        assert row.status.value == "sent" and row.subject == expected[row.recipient][0]
+        assert _parts(row.message) == expected[row.recipient]  # same text, HTML and calendar
+        assert sent[row.recipient].message["To"].addresses[0].addr_spec == row.recipient
+
+
+def test_a_bulk_confirmation_whose_enrolment_is_gone_fails_with_the_reason(
+    db_session: Any, make: Any
+) -> None:
+    cohort = course(make)
+    person = make.person(email="gone@example.org")
+    [enrolment] = enrolments.enrol_people(
+        cohort.id, [person.id], actor=None, defer_mail=True
+    ).enrolled
+    db.session.delete(enrolment)
+    db_session.commit()
+
+    delivery.MEMORY_OUTBOX.clear()
+    assert delivery.deliver_due().sent == 0
+    [row] = outbox()
+    db_session.refresh(row)
+    assert row.status.value == "failed" and row.message is None
+    assert "no longer exists" in (row.last_error or "")
+    assert delivery.MEMORY_OUTBOX == []
+
+
+def test_writing_many_bulk_confirmations_takes_no_more_queries_than_a_few(
+    db_session: Any, make: Any, count_queries: Any
+) -> None:
+    def written(count: int) -> int:
+        cohort = course(make)
+        ids = [make.person(email=f"p{count}-{i}@example.org").id for i in range(count)]
+        enrolments.enrol_people(cohort.id, ids, actor=None, defer_mail=True)
+        db_session.commit()
+        with count_queries() as q:
+            assert deferred.render_pending() == count
+        return q.count
+
+    assert written(3) == written(40)

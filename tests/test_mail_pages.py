@@ -450,3 +450,21 @@ def test_the_outbox_never_shows_the_secret_of_a_one_time_link(
     assert "https://training.example.org/login/link/••••••" in page
     assert "/login/link/••••••" in body
     assert secret not in page and secret not in body
+
+
+def test_a_message_the_worker_has_not_written_yet_says_so(
+    client: FlaskClient, db_session: Any, login: Any, make: Any
+) -> None:
+    from trainingmgr.enrolments import services as enrolments
+
+    login(Role.ADMIN)
+    cohort = course(make)
+    person = make.person(email="later@example.org")
+    enrolments.enrol_people(cohort.id, [person.id], actor=None, defer_mail=True)
+    row = db.session.scalars(sa.select(OutboxMessage)).one()
+
+    listing = client.get("/admin/outbox").get_data(as_text=True)
+    page = client.get(f"/admin/outbox/{row.id}").get_data(as_text=True)
+    assert "later@example.org" in listing and "(not written yet)" in listing
+    assert "Not written yet: the mail worker writes this message" in page
+    assert client.get(f"/admin/outbox/{row.id}/body.html").status_code == 404

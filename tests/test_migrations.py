@@ -25,7 +25,7 @@ from flask import Flask
 from tests.conftest import on_postgres
 from trainingmgr import create_app
 from trainingmgr.config import ROOT, normalise_database_url
-from trainingmgr.extensions import db
+from trainingmgr.extensions import db, include_object_for
 
 
 @pytest.fixture
@@ -81,7 +81,8 @@ def _head() -> str:
 
 def _differences() -> list[object]:
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_object": include_object_for(conn.dialect.name)}
+        context = MigrationContext.configure(conn, opts=opts)
         return compare_metadata(context, db.metadata)
 
 

@@ -369,7 +369,7 @@ def _cohort_with_sessions(make: Any, person: Any, n_sessions: int = 40) -> None:
         s.trainers.append(trainer)
         if i < 20:
             make.attendance(s, enrolment, (P, L, A, E)[i % 4])
-    certificates.issue(make.user(), enrolment, override_reason="Tested")
+    certificates.issue(make.user(), enrolment, override_reason="Tested", confirm_before_end=True)
 
 
 def test_the_page_runs_the_same_number_of_queries_for_1_and_5_cohorts(

@@ -713,6 +713,7 @@ def routes(make: Any) -> list[tuple[str, str]]:
         ("POST", f"/programmes/{pp}/edit"),
         ("POST", f"/programmes/{pp}/move"),
         ("POST", f"/programmes/{pp}/delete"),
+        ("GET", f"/programmes/{pp}/logo/abc"),
         ("GET", f"/programmes/{p}/modules/new"),
         ("POST", f"/programmes/{p}/modules/new"),
         ("GET", f"/programmes/{m}/edit"),
@@ -728,7 +729,8 @@ def test_every_route_is_listed(app: Any) -> None:
     endpoints = {
         r.endpoint for r in app.url_map.iter_rules() if r.endpoint.startswith("programmes.")
     }
-    assert len(endpoints) == 17  # index, create, detail, edit, archive, unarchive, delete, 4+6
+    # index, create, detail, edit, archive, unarchive, delete, 5 for partners, 6 for modules
+    assert len(endpoints) == 18
 
 
 @pytest.mark.parametrize("role", [Role.TRAINER, Role.PARTICIPANT])

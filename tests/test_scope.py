@@ -108,7 +108,7 @@ def matrix_rules() -> list[tuple[str, str]]:
 
 # --------------------------------------------------------------------------- two programmes
 
-# A 1 x 1 PNG: programmes have a logo and signatories a signature.
+# A 1 x 1 PNG: programmes and their funders have a logo and signatories a signature.
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
@@ -167,7 +167,11 @@ def _side(make: Any, code: str, marker: str, uploader: User) -> Side:
     programme = make.programme(
         code=code, title=f"{marker} programme", logo=PNG, logo_mimetype="image/png"
     )
-    partner = programmes.add_partner(None, programme, programmes.PartnerInput(f"{marker} Univ"))
+    partner = programmes.add_partner(
+        None,
+        programme,
+        programmes.PartnerInput(f"{marker} Univ", "funder", logo=(PNG, "image/png")),
+    )
     module = make.module(programme, title=f"{marker} module")
     cohort = make.cohort(programme, name=f"{marker} cohort", start_date=date(2026, 3, 2))
     session = make.session(cohort, title=f"{marker} session", module=module)

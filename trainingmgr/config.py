@@ -11,6 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = ROOT / "instance"
 
@@ -130,6 +132,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAIL_DELIVERY_IN_PROCESS": _bool(os.environ.get("MAIL_DELIVERY_IN_PROCESS")),
         # Logos and signatures (PNG or JPEG): largest file and largest side in pixels.
         "MAX_IMAGE_KB": _int("MAX_IMAGE_KB", 2048),
+        "MAX_FONT_MB": _int("MAX_FONT_MB", 30),
         "MAX_IMAGE_SIDE": _int("MAX_IMAGE_SIDE", 5000),
         # Production: reverse proxies whose X-Forwarded-* headers are trusted (0: none),
         # HTTPS, and how long browsers remember to use HTTPS only (HSTS; 0: not sent).
@@ -155,6 +158,12 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     return config
 
 
+def _url_options(url: str) -> str:
+    """The ``options`` query argument of a database URL ("" when it has none)."""
+    value = make_url(url).query.get("options") or ""
+    return " ".join(value) if isinstance(value, tuple) else value
+
+
 def engine_options(url: str, *, connect_timeout: int, statement_timeout: int) -> dict[str, Any]:
     """Connection settings that keep a half-open network or a hung database from blocking
     every worker: bounded waits for a connection, a TCP timeout on unanswered packets, and a
@@ -172,6 +181,16 @@ def engine_options(url: str, *, connect_timeout: int, statement_timeout: int) ->
             "keepalives_count": 3,
             # JIT compilation costs more than it saves on this application's queries (2.8 s of
             # a 3.7 s directory page on 100,000 people, docs/performance.md).
-            "options": f"-c statement_timeout={statement_timeout * 1000} -c jit=off",
+            # Added to the URL's own ``options`` (a search_path, say), which connect_args
+            # would otherwise replace.
+            "options": " ".join(
+                filter(
+                    None,
+                    (
+                        _url_options(url),
+                        f"-c statement_timeout={statement_timeout * 1000} -c jit=off",
+                    ),
+                )
+            ),
         }
     return options

@@ -1,5 +1,7 @@
 """Flask extensions, created once and bound to the app in ``create_app``."""
 
+from typing import Any
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -7,7 +9,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import Index, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 # Deterministic constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
@@ -18,6 +20,23 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def postgresql_only(index: Index) -> Index:
+    """``index`` exists on PostgreSQL only (a GIN trigram index, say): created there by
+    ``create_all`` and the migrations, and not compared with the schema elsewhere."""
+    index.info["dialects"] = ("postgresql",)
+    return index.ddl_if(dialect="postgresql")
+
+
+def include_object_for(dialect: str) -> Any:
+    """Alembic's ``include_object`` on ``dialect``: leaves out what exists only elsewhere."""
+
+    def include_object(obj: Any, _name: Any, _type: Any, _reflected: Any, _other: Any) -> bool:
+        dialects = getattr(obj, "info", {}).get("dialects")
+        return dialects is None or dialect in dialects
+
+    return include_object
 
 
 class Base(DeclarativeBase):

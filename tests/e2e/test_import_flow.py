@@ -103,10 +103,15 @@ def test_coordinator_imports_an_excel_list_into_a_cohort(
         f"Import done: {ROWS} people created, {ROWS} enrolled."
     )
     expect(page.get_by_test_id("roster-seats")).to_contain_text(f"{ROWS} with a seat")
-    roster = page.get_by_test_id("roster-table")
-    for first, last, _country in NAMES:
-        expect(roster.get_by_text(f"{first} {last}", exact=True).first).to_be_visible()
+    # The roster shows 100 people a page; "Find on the roster" finds anyone imported.
+    expect(page.get_by_test_id("pagination-summary").first).to_have_text(f"Showing 1–100 of {ROWS}")
     screenshot(page, "e2e-import-done")
+    for first, last, _country in NAMES:
+        page.locator("#roster-who").fill(f"{first} {last}")
+        with page.expect_navigation():
+            page.locator("#roster-who").press("Enter")
+        roster = page.get_by_test_id("roster-table")
+        expect(roster.get_by_text(f"{first} {last}", exact=True).first).to_be_visible()
 
     assert _people_in_db(committed_db) == ROWS
     statuses = committed_db.scalars(

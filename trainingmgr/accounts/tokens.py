@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -26,6 +27,28 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def token_values(
+    purpose: TokenPurpose,
+    lifetime: timedelta,
+    *,
+    user: User | None = None,
+    person: Person | None = None,
+    created_by: User | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """A new token and the column values of its row: for ``user``, or for a ``person`` who
+    has no account yet (using a sign-in token then creates one)."""
+    token = secrets.token_urlsafe(32)
+    return token, {
+        "user_id": user.id if user is not None else None,
+        "person_id": person.id if user is None and person is not None else None,
+        "purpose": purpose,
+        "token_hash": _hash(token),
+        "auth_version": user.auth_version if user is not None else 0,
+        "expires_at": utcnow() + lifetime,
+        "created_by_id": getattr(created_by, "id", None),
+    }
+
+
 def make_token(
     user: User,
     purpose: TokenPurpose,
@@ -34,17 +57,8 @@ def make_token(
     created_by: User | None = None,
 ) -> str:
     """A new token for ``user`` (added to the session; the caller commits)."""
-    token = secrets.token_urlsafe(32)
-    db.session.add(
-        UserToken(
-            user_id=user.id,
-            purpose=purpose,
-            token_hash=_hash(token),
-            auth_version=user.auth_version,
-            expires_at=utcnow() + lifetime,
-            created_by_id=getattr(created_by, "id", None),
-        )
-    )
+    token, values = token_values(purpose, lifetime, user=user, created_by=created_by)
+    db.session.add(UserToken(**values))
     return token
 
 
@@ -52,18 +66,17 @@ def make_person_token(
     person: Person, lifetime: timedelta, *, created_by: User | None = None
 ) -> str:
     """A new sign-in token for a person who has no account yet (using it creates one)."""
-    token = secrets.token_urlsafe(32)
-    db.session.add(
-        UserToken(
-            person_id=person.id,
-            purpose=TokenPurpose.SIGN_IN,
-            token_hash=_hash(token),
-            auth_version=0,
-            expires_at=utcnow() + lifetime,
-            created_by_id=getattr(created_by, "id", None),
-        )
+    token, values = token_values(
+        TokenPurpose.SIGN_IN, lifetime, person=person, created_by=created_by
     )
+    db.session.add(UserToken(**values))
     return token
+
+
+def insert_tokens(rows: list[dict[str, Any]]) -> None:
+    """Insert many token rows (``token_values``) in one statement (the caller commits)."""
+    if rows:
+        db.session.execute(sa.insert(UserToken), rows)
 
 
 def peek(token: str, purpose: TokenPurpose) -> UserToken:

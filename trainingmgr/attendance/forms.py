@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from wtforms import (
     DateField,
-    FieldList,
     Form,
-    FormField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -88,62 +88,157 @@ def status_choices() -> list[tuple[str, str]]:
     return [(str(value), str(label)) for value, label in AttendanceStatus.choices()]
 
 
+_HIDDEN = (
+    '<input id="{p}enrolment_id" name="{p}enrolment_id" type="hidden" value="{eid}">'
+    '<input id="{p}loaded_status" name="{p}loaded_status" type="hidden" value="{ls}">'
+    '<input id="{p}loaded_note" name="{p}loaded_note" type="hidden" value="{ln}">'
+    '<input id="{p}loaded_version" name="{p}loaded_version" type="hidden" value="{lv}">'
+)
+_RADIO = (
+    '<span class="st-opt"><input autocomplete="off"{{checked}} class="st-input" '
+    'data-testid="status-{{eid}}-{value}" id="{{p}}status-{n}" name="{{p}}status" type="radio" '
+    'value="{value}"><label class="btn btn-st btn-st-{value}" for="{{p}}status-{n}">{text}</label>'
+    "</span>\n"
+)
+
+
+def _braces(text: Markup) -> str:
+    return str(text).replace("{", "{{").replace("}", "}}")
+
+
+def roster_row_html(
+    inputs: dict[int, RowInputs], choices: list[tuple[str, str]]
+) -> dict[int, tuple[Markup, Markup]]:
+    """Each row's hidden inputs and status radios as HTML, by enrolment id.
+
+    120 rows of 4 radios and 4 hidden inputs are some 6,000 escaped values through Jinja:
+    most of the roster's time. Each radio is escaped once per page here, and the rows only
+    fill in their prefix, id and checked flag. Names and ids are those ``RosterForm`` reads.
+    """
+    radios = [
+        (value, _RADIO.format(value=_braces(escape(value)), n=n, text=_braces(escape(text))))
+        for n, (value, text) in enumerate(choices)
+    ]
+    result = {}
+    for eid, f in inputs.items():
+        p = escape(f.prefix)
+        hidden = _HIDDEN.format(
+            p=p,
+            eid=escape(f.enrolment_id),
+            ls=escape(f.loaded_status),
+            ln=escape(f.loaded_note),
+            lv=escape(f.loaded_version),
+        )
+        status = "".join(
+            [
+                r.format(checked=" checked" if f.status == value else "", eid=eid, p=p)
+                for value, r in radios
+            ]
+        )
+        result[eid] = (Markup(hidden), Markup(status))
+    return result
+
+
+_ROW_KEY = re.compile(r"rows-(\d+)-")
+
+
+class _RowData:
+    """The posted fields of one roster row (``rows-<i>-...``), as a row form's formdata."""
+
+    def __init__(self, formdata: Any, prefix: str) -> None:
+        self.formdata, self.prefix = formdata, prefix
+
+    def __contains__(self, key: str) -> bool:
+        return self.prefix + key in self.formdata
+
+    def __iter__(self) -> Iterator[str]:
+        n = len(self.prefix)
+        return (k[n:] for k in self.formdata if k.startswith(self.prefix))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def getlist(self, key: str) -> list[str]:
+        return self.formdata.getlist(self.prefix + key)
+
+
 class RosterForm(FlaskForm):
-    rows = FieldList(FormField(RosterRowForm))
+    """The posted roster. Flask-WTF checks the CSRF token; each row is read and validated by
+    one ``RosterRowForm`` processed again for every row (building 120 subforms, as a
+    ``FieldList`` does, cost more than the rest of the save)."""
 
-    def by_enrolment(self) -> dict[int, Any]:
-        return {entry.form.enrolment_id.data: entry.form for entry in self.rows}
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rows: dict[int, RowInputs] = {}  # by enrolment id, as posted
+        self._changes: list[RowChange] = []
+        self._next_index = 0
 
-    def include(self, roster: Roster) -> dict[int, Any]:
-        """Rows by enrolment id, adding any person enrolled since the page was loaded."""
-        rows = self.by_enrolment()
+    def process(self, formdata: Any = None, obj: Any = None, **kwargs: Any) -> None:
+        self._formdata = self.meta.wrap_formdata(self, formdata)  # request.form when posted
+        super().process(self._formdata, obj, **kwargs)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        formdata = self._formdata or {}
+        indices = sorted({int(m.group(1)) for k in formdata if (m := _ROW_KEY.match(k))})
+        f = RosterRowForm()
+        for i in indices:
+            prefix = f"rows-{i}-"
+            f.process(_RowData(formdata, prefix))
+            if not f.validate():
+                valid = False
+            errors = [
+                str(e)
+                for e in f.status.errors
+                + f.note.errors
+                + f.loaded_status.errors
+                + f.loaded_version.errors
+            ]
+            eid = f.enrolment_id.data
+            if eid is not None:
+                self._rows[eid] = RowInputs(
+                    prefix=prefix,
+                    enrolment_id=eid,
+                    status=f.status.data or None,
+                    note=f.note.data or "",
+                    loaded_status=f.loaded_status.data or "",
+                    loaded_note=f.loaded_note.data or "",
+                    loaded_version=f.loaded_version.raw_data[0]
+                    if f.loaded_version.raw_data
+                    else (f.loaded_version.data or 0),
+                    errors=errors,
+                )
+            if eid is not None and not errors:
+                self._changes.append(
+                    RowChange(
+                        enrolment_id=eid,
+                        status=AttendanceStatus(f.status.data) if f.status.data else None,
+                        note=f.note.data or "",
+                        loaded_status=(
+                            AttendanceStatus(f.loaded_status.data) if f.loaded_status.data else None
+                        ),
+                        loaded_note=f.loaded_note.data or "",
+                        loaded_version=f.loaded_version.data or 0,
+                    )
+                )
+        self._next_index = indices[-1] + 1 if indices else 0
+        return valid
+
+    def include(self, roster: Roster) -> dict[int, RowInputs]:
+        """The rows' inputs as posted (with their errors), by enrolment id, adding any person
+        enrolled since the page was loaded."""
         for row in roster.rows:
-            if row.enrolment.id not in rows:
-                entry = self.rows.append_entry(row_data(row))
-                rows[row.enrolment.id] = entry.form
-        return rows
+            if row.enrolment.id not in self._rows:
+                prefix = f"rows-{self._next_index}-"
+                self._next_index += 1
+                self._rows[row.enrolment.id] = RowInputs(prefix=prefix, **row_data(row))
+        return self._rows
 
-    def inputs(self, roster: Roster) -> dict[int, RowInputs]:
-        """The rows' inputs as posted (with their errors), by enrolment id."""
-        result = {}
-        for enrolment_id, f in self.include(roster).items():
-            result[enrolment_id] = RowInputs(
-                prefix=f.enrolment_id.name.removesuffix("enrolment_id"),
-                enrolment_id=enrolment_id,
-                status=f.status.data or None,
-                note=f.note.data or "",
-                loaded_status=f.loaded_status.data or "",
-                loaded_note=f.loaded_note.data or "",
-                loaded_version=f.loaded_version.raw_data[0]
-                if f.loaded_version.raw_data
-                else (f.loaded_version.data or 0),
-                errors=[
-                    str(e)
-                    for e in f.status.errors
-                    + f.note.errors
-                    + f.loaded_status.errors
-                    + f.loaded_version.errors
-                ],
-            )
-        return result
+    inputs = include
 
     def changes(self) -> list[RowChange]:
-        result = []
-        for entry in self.rows:
-            f = entry.form
-            result.append(
-                RowChange(
-                    enrolment_id=f.enrolment_id.data,
-                    status=AttendanceStatus(f.status.data) if f.status.data else None,
-                    note=f.note.data or "",
-                    loaded_status=(
-                        AttendanceStatus(f.loaded_status.data) if f.loaded_status.data else None
-                    ),
-                    loaded_note=f.loaded_note.data or "",
-                    loaded_version=f.loaded_version.data or 0,
-                )
-            )
-        return result
+        """The rows as posted (after a successful ``validate``)."""
+        return self._changes
 
 
 def roster_inputs(roster: Roster, mark_present: bool = False) -> dict[int, RowInputs]:

@@ -171,10 +171,40 @@ def _user_name(display: str | None, email: str | None, first: str | None, last: 
 # --------------------------------------------------------------------------- roster
 
 
+@dataclass(frozen=True, slots=True)
+class RosterPerson:
+    first_name: str
+    last_name: str
+
+    @property
+    def full_name(self) -> str:
+        return _person_name(self.first_name, self.last_name)
+
+
+@dataclass(frozen=True, slots=True)
+class RosterEnrolment:
+    """What the roster shows of an enrolment (read-only, not an ORM object)."""
+
+    id: int
+    person: RosterPerson
+
+
+@dataclass(frozen=True, slots=True)
+class RosterRecord:
+    """What the roster shows of an attendance record (read-only, not an ORM object)."""
+
+    id: int
+    status: AttendanceStatus
+    note: str
+    version: int
+    source: AttendanceSource
+    recorded_at: datetime
+
+
 @dataclass(frozen=True)
 class RosterRow:
-    enrolment: Enrolment  # with .person loaded
-    record: AttendanceRecord | None
+    enrolment: RosterEnrolment
+    record: RosterRecord | None
     recorded_by: str = ""
 
     @property
@@ -197,48 +227,53 @@ class Roster:
         return sum(1 for r in self.rows if r.record is not None)
 
 
+_STATUS_OF = {s.value: s for s in AttendanceStatus}
+_SOURCE_OF = {s.value: s for s in AttendanceSource}
+
+
 def load_roster(user: Any, session_id: int, now: datetime | None = None) -> Roster:
     """A session's roster: every active enrolment with its record and who recorded it.
 
-    Runs a fixed number of queries whatever the number of participants.
+    Runs a fixed number of queries whatever the number of participants, and loads plain
+    rows (no ORM objects: they cost most of the time of a 120-person roster).
     """
     session = session_for_recording(user, session_id)
     recorder = aliased(User)
     recorder_person = aliased(Person)
+    rec = AttendanceRecord
     rows = db.session.execute(
         sa.select(
-            Enrolment,
-            AttendanceRecord,
+            Enrolment.id,
+            Person.first_name,
+            Person.last_name,
+            rec.id,
+            sa.type_coerce(rec.status, sa.String),
+            rec.note,
+            rec.version,
+            sa.type_coerce(rec.source, sa.String),
+            rec.recorded_at,
             recorder.display_name,
             recorder.email,
             recorder_person.first_name,
             recorder_person.last_name,
         )
-        .join(Enrolment.person)
-        .outerjoin(
-            AttendanceRecord,
-            sa.and_(
-                AttendanceRecord.enrolment_id == Enrolment.id,
-                AttendanceRecord.session_id == session.id,
-            ),
-        )
-        .outerjoin(recorder, recorder.id == AttendanceRecord.recorded_by_id)
+        .join(Person, Person.id == Enrolment.person_id)
+        .outerjoin(rec, sa.and_(rec.enrolment_id == Enrolment.id, rec.session_id == session.id))
+        .outerjoin(recorder, recorder.id == rec.recorded_by_id)
         .outerjoin(recorder_person, recorder_person.id == recorder.person_id)
-        .options(contains_eager(Enrolment.person))
         .where(Enrolment.cohort_id == session.cohort_id)
         .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
         .order_by(Person.last_name, Person.first_name, Enrolment.id)
-        # Records may have been changed by a bulk UPDATE in this transaction: reload them.
-        .execution_options(populate_existing=True)
     ).all()
-    return Roster(
-        session=session,
-        rows=[
-            RosterRow(e, rec, _user_name(d, m, f, la) if rec is not None else "")
-            for e, rec, d, m, f, la in rows
-        ],
-        refusal=recording_refusal(session, now),
-    )
+    result = []
+    for eid, first, last, rid, status, note, version, source, at, d, m, f, la in rows:
+        enrolment = RosterEnrolment(eid, RosterPerson(first, last))
+        if rid is None:
+            result.append(RosterRow(enrolment, None))
+            continue
+        record = RosterRecord(rid, _STATUS_OF[status], note, version, _SOURCE_OF[source], at)
+        result.append(RosterRow(enrolment, record, _user_name(d, m, f, la)))
+    return Roster(session=session, rows=result, refusal=recording_refusal(session, now))
 
 
 @dataclass(frozen=True)
@@ -494,7 +529,7 @@ def save_roster(
     if corrections:
         _audit_corrections(user, session, corrections, ip)
     if inserts:
-        db.session.execute(sa.insert(AttendanceRecord), inserts)
+        db.session.execute(_record_table.insert(), inserts)  # Core: no ORM bulk overhead
     if updates:
         db.session.execute(_UPDATE_RECORD, updates)
     db.session.flush()
@@ -848,31 +883,48 @@ def attendance_summary(
     return summarise(held, ids, records)
 
 
+# A record's status -> its counter (present, late, excused, absent). The members are strings:
+# the stored strings find them too.
+_SLOTS = (
+    AttendanceStatus.PRESENT,
+    AttendanceStatus.LATE,
+    AttendanceStatus.EXCUSED,
+    AttendanceStatus.ABSENT,
+)
+_SLOT: dict[str, int] = {st: i for i, st in enumerate(_SLOTS)}
+_ATTENDED_SLOTS = 2  # present and late come first
+
+
 def summarise(
     held: dict[int, Decimal],
     enrolment_ids: Iterable[int],
-    records: Iterable[tuple[int, int, AttendanceStatus]],
+    records: Iterable[tuple[int, int, AttendanceStatus | str]],
 ) -> dict[int, Summary]:
     """The rule itself, without SQL: ``held`` maps the sessions held (not cancelled, attendance
-    taken) to their hours; ``records`` are (enrolment id, session id, status). Records of
-    sessions not in ``held`` are ignored. Used by ``attendance_summary`` and by pages that load
-    several cohorts at once (the participant's home)."""
+    taken) to their hours; ``records`` are (enrolment id, session id, status), the status as a
+    member or its stored string. Records of sessions not in ``held`` are ignored. Used by
+    ``attendance_summary``, the matrix and pages that load several cohorts at once (the
+    participant's home)."""
     ids = list(enrolment_ids)
-    counts: dict[int, Counter[AttendanceStatus]] = {eid: Counter() for eid in ids}
+    counts: dict[int, list[int]] = {eid: [0, 0, 0, 0] for eid in ids}
     hours: dict[int, Decimal] = dict.fromkeys(ids, _ZERO_HOURS)
     for eid, sid, status in records:
-        if sid not in held or eid not in counts:
+        session_hours_ = held.get(sid)
+        row = counts.get(eid)
+        if session_hours_ is None or row is None:
             continue
-        counts[eid][status] += 1
-        if status in ATTENDED:
-            hours[eid] += held[sid]
+        slot = _SLOT[status]
+        row[slot] += 1
+        if slot < _ATTENDED_SLOTS:
+            hours[eid] += session_hours_
+    n_held = len(held)
     return {
         eid: Summary(
-            held=len(held),
-            present=counts[eid][AttendanceStatus.PRESENT],
-            late=counts[eid][AttendanceStatus.LATE],
-            excused=counts[eid][AttendanceStatus.EXCUSED],
-            absent=counts[eid][AttendanceStatus.ABSENT],
+            held=n_held,
+            present=counts[eid][0],
+            late=counts[eid][1],
+            excused=counts[eid][2],
+            absent=counts[eid][3],
             hours=hours[eid],
         )
         for eid in ids
@@ -947,7 +999,9 @@ def cohort_modules(cohort: Cohort) -> list[Module]:
 def attendance_matrix(cohort: Cohort, sessions: SessionFilter | None = None) -> Matrix:
     """Participants by sessions with statuses, rates, hours and turnout (bounded queries).
 
-    ``cohort`` comes from ``cohort_for_matrix``, which checks who may see it.
+    ``cohort`` comes from ``cohort_for_matrix``, which checks who may see it. The records
+    are loaded once, as plain (enrolment, session, status) tuples: the cells, the turnout
+    and the summaries (``summarise``, the one rule) all come from that one list.
     """
     cohort_id = cohort.id
     flt = sessions or SessionFilter()
@@ -971,31 +1025,57 @@ def attendance_matrix(cohort: Cohort, sessions: SessionFilter | None = None) -> 
         )
     )
     columns = [MatrixColumn(s) for s in session_list]
-    by_session = {c.session.id: c for c in columns}
-    on_roster = {e.id for e in enrolments}
-    cells: dict[tuple[int, int], AttendanceStatus] = {}
+    # One row per enrolment, its records packed as "session id:status,...": a 120 x 60
+    # matrix is 120 short rows to fetch instead of 7,200 (most of the page's time).
+    position = {str(s.id): i for i, s in enumerate(session_list)}
+    cells: dict[int, list[AttendanceStatus | None]] = {
+        e.id: [None] * len(session_list) for e in enrolments
+    }
+    records: list[tuple[int, int, str]] = []  # (enrolment, column, status) of those shown
     if session_list:
-        for eid, sid, status in db.session.execute(
-            sa.select(
-                AttendanceRecord.enrolment_id, AttendanceRecord.session_id, AttendanceRecord.status
-            ).where(
+        statuses = {s.value: s for s in AttendanceStatus}
+        attended = frozenset(s.value for s in ATTENDED)
+        recorded = [0] * len(columns)
+        turnout = [0] * len(columns)
+        packed = sa.func.aggregate_strings(
+            sa.cast(AttendanceRecord.session_id, sa.String)
+            + ":"
+            + sa.type_coerce(AttendanceRecord.status, sa.String),
+            ",",
+        )
+        for eid, items in db.session.execute(
+            sa.select(AttendanceRecord.enrolment_id, packed)
+            .where(
                 AttendanceRecord.cohort_id == cohort_id,
-                AttendanceRecord.session_id.in_(list(by_session)),
+                AttendanceRecord.session_id.in_([s.id for s in session_list]),
             )
+            .group_by(AttendanceRecord.enrolment_id)
         ):
-            column = by_session[sid]
-            column.recorded += 1
-            if eid in on_roster:
-                cells[(eid, sid)] = status
-                if status in ATTENDED:
-                    column.attended += 1
-    summaries = attendance_summary(cohort_id, list(on_roster), sessions=flt) if on_roster else {}
+            row = cells.get(eid)  # None: withdrawn since (the sessions still count as held)
+            for item in items.split(","):
+                sid, _sep, raw = item.partition(":")
+                i = position[sid]
+                recorded[i] += 1
+                if row is not None:
+                    row[i] = statuses[raw]
+                    records.append((eid, i, raw))
+                    if raw in attended:
+                        turnout[i] += 1
+        for column, n, a in zip(columns, recorded, turnout, strict=True):
+            column.recorded, column.attended = n, a
+    held = {
+        i: session_hours(c.session.starts_at, c.session.ends_at)
+        for i, c in enumerate(columns)
+        if c.held
+    }
+    summaries = summarise(held, cells, records)  # held and records by column
+    min_pct = cohort.min_attendance_pct
     rows = [
         MatrixRow(
             enrolment=e,
             summary=summaries[e.id],
-            below=summaries[e.id].below(cohort.min_attendance_pct),
-            cells=[cells.get((e.id, s.id)) for s in session_list],
+            below=summaries[e.id].below(min_pct),
+            cells=cells[e.id],
         )
         for e in enrolments
     ]

@@ -18,8 +18,10 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from trainingmgr.accounts.models import Role
 from trainingmgr.attendance import checkin as tokens
@@ -29,6 +31,7 @@ from trainingmgr.attendance.forms import (
     RosterForm,
     RowInputs,
     roster_inputs,
+    roster_row_html,
     status_choices,
 )
 from trainingmgr.attendance.models import AttendanceStatus
@@ -70,6 +73,7 @@ def _render_roster(
     status: int = 200,
 ) -> tuple[str, int]:
     conflict_by_id = {c.enrolment_id: c for c in conflicts or []}
+    choices = status_choices()
     return (
         render_template(
             "attendance/roster.html",
@@ -77,7 +81,8 @@ def _render_roster(
             session=roster.session,
             cohort=roster.session.cohort,
             form_rows=inputs,
-            choices=status_choices(),
+            row_html=roster_row_html(inputs, choices),
+            choices=choices,
             conflicts=conflicts or [],
             conflict_by_id=conflict_by_id,
             statuses=list(AttendanceStatus),
@@ -96,6 +101,7 @@ def roster(session_id: int) -> Any:
             flash(_("Everyone not yet recorded is marked present: fix the exceptions, then save."))
         return _render_roster(data, roster_inputs(data, mark_present=mark))
 
+    get_locale()  # before the commit expires the user, whose language the messages need
     form = RosterForm()
     if not form.validate():
         db.session.rollback()
@@ -119,7 +125,7 @@ def roster(session_id: int) -> Any:
         if exc.field and exc.field.startswith("enrolment-"):
             row = rows.get(int(exc.field.removeprefix("enrolment-")))
         if row is not None:
-            row.status.errors = [*row.status.errors, exc.message]
+            row.errors.append(exc.message)
             flash(_("A row needs your attention: see below. Nothing was saved."), "danger")
         else:
             flash(exc.message + " " + _("Nothing was saved."), "danger")
@@ -259,18 +265,43 @@ def _matrix_from_request(cohort_id: int) -> tuple[services.Matrix, MatrixFilterF
     return matrix, form
 
 
+def _matrix_cells(
+    matrix: services.Matrix, letters: dict[AttendanceStatus, tuple[str, str]]
+) -> dict[int, Markup]:
+    """Each row's status cells as one piece of HTML, by enrolment id.
+
+    A 120 x 60 matrix has 7,200 cells of only six kinds (four statuses, not recorded, not
+    held): each kind is rendered and escaped once, and the rows join them.
+    """
+    by_status = {
+        st: Markup('<td class="att att-{}" title="{}">{}</td>').format(st.value, label, letter)
+        for st, (letter, label) in letters.items()
+    }
+    not_recorded = Markup('<td class="att att-none" title="{}"></td>').format(_("not recorded"))
+    not_held = Markup('<td class="att att-notheld"></td>')
+    empty = [not_recorded if c.held else not_held for c in matrix.columns]
+    return {
+        row.enrolment.id: Markup(
+            "".join([by_status[st] if st else empty[i] for i, st in enumerate(row.cells)])
+        )
+        for row in matrix.rows
+    }
+
+
 @bp.route("/cohorts/<int:cohort_id>/attendance")
 @roles_required(*RECORDERS)
 def matrix(cohort_id: int) -> str:
     data, form = _matrix_from_request(cohort_id)
     query = {k: v for k, v in request.args.items() if k in ("module", "start", "end") and v}
+    letters = {s: (LETTERS[s], str(s.label)) for s in AttendanceStatus}
     return render_template(
         "attendance/matrix.html",
         matrix=data,
         cohort=data.cohort,
         form=form,
         query=query if not form.errors else {},
-        letters={s: (LETTERS[s], str(s.label)) for s in AttendanceStatus},
+        letters=letters,
+        row_cells=_matrix_cells(data, letters),
     )
 
 

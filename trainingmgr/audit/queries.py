@@ -5,9 +5,9 @@
   people) are for administrators only.
 - Dates of the filters and times shown are in the reader's time zone: their account's, else
   the organisation's default, else UTC (the page says which).
-- A page costs a bounded number of queries whatever the number of events: the count, the
-  rows (with the actor and the programme joined) and at most one query per kind of linked
-  object.
+- A page costs a bounded number of queries whatever the number of events: the count (capped
+  at ``COUNT_LIMIT``), the rows (with the actor and the programme joined) and at most one
+  query per kind of linked object.
 """
 
 from __future__ import annotations
@@ -111,6 +111,7 @@ ACTION_LABELS: dict[str, Any] = {
     "user.calendar_link_reset": _l("Calendar link reset"),
     "organisation.update": _l("Organisation settings changed"),
     "organisation.logo": _l("Organisation logo changed"),
+    "organisation.font": _l("Certificate font changed"),
     "programme.logo": _l("Programme logo changed"),
     "signatory.create": _l("Signatory added"),
     "signatory.update": _l("Signatory changed"),
@@ -239,6 +240,11 @@ def reader_timezone(user: Any) -> str:
         if name and is_valid_timezone(name):
             return str(name)
     return "UTC"
+
+
+# The page counts events up to this many ("more than 1,000"): an exact count of 200,000
+# events cost more than the page itself.
+COUNT_LIMIT = 1000
 
 
 def _start_of(day: date, tz: str) -> datetime:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from trainingmgr.audit.models import AuditEvent
+from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
 
 
@@ -45,6 +48,37 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def record_many(events: Sequence[dict[str, Any]], **common: Any) -> None:
+    """Add many audit events in one INSERT (issuing a cohort's certificates, an import): the
+    same events as ``record`` called for each. Each event is a dict of ``record``'s arguments;
+    ``common`` gives those shared by every event (``action``, ``actor``, ``object_type``,
+    ``programme_id``, ``ip``). No ``AuditEvent`` objects are made, so none is returned."""
+    rows = []
+    now = utcnow()
+    for own in events:
+        event = {**common, **own}
+        obj = event.get("obj")
+        actor = event.get("actor")
+        actor_id = getattr(actor, "id", None) if actor is not None else None
+        if actor_id is not None and not getattr(actor, "is_authenticated", True):
+            actor_id = None
+        rows.append(
+            {
+                "at": now,
+                "action": event["action"],
+                "actor_id": actor_id,
+                "object_type": event.get("object_type") or (obj.__tablename__ if obj else ""),
+                "object_id": event.get("object_id", obj.id if obj is not None else None),
+                "programme_id": event.get("programme_id"),
+                "changes": event.get("changes") or {},
+                "summary": str(event.get("summary") or "")[:500],
+                "ip": event.get("ip"),
+            }
+        )
+    if rows:
+        db.session.execute(sa.insert(AuditEvent), rows)
 
 
 def jsonable(value: Any) -> Any:

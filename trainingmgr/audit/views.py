@@ -24,7 +24,13 @@ def index() -> str:
     flt = queries.AuditFilter.from_args(request.args)
     tz = queries.reader_timezone(current_user)
     page, per_page = page_args(request.args)
-    result = paginate(queries.events_query(flt, current_user, tz), page, per_page, scalars=False)
+    result = paginate(
+        queries.events_query(flt, current_user, tz),
+        page,
+        per_page,
+        scalars=False,
+        count_limit=queries.COUNT_LIMIT,
+    )
     return render_template(
         "audit/index.html",
         filters=flt,

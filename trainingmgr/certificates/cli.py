@@ -39,14 +39,22 @@ def _cohort(cohort_id: int) -> Cohort:
 
 @certificates_cli.command("issue")
 @click.option("--cohort", "cohort_id", type=int, required=True, help="The cohort's id.")
-def issue(cohort_id: int) -> None:
+@click.option(
+    "--before-end",
+    is_flag=True,
+    help="Issue although the cohort has not ended yet (its end date is after today).",
+)
+def issue(cohort_id: int, before_end: bool) -> None:
     """Issue certificates to everyone in the cohort the completion rule finds eligible."""
     cohort = _cohort(cohort_id)
     try:
-        result = services.issue_all_eligible(None, cohort)
+        result = services.issue_all_eligible(None, cohort, confirm_before_end=before_end)
     except DomainError as exc:
         db.session.rollback()
-        raise click.ClickException(exc.message) from exc
+        message = exc.message
+        if exc.field == "confirm_before_end":
+            message = f"{message} (add --before-end to issue anyway)"
+        raise click.ClickException(message) from exc
     db.session.commit()
     label = f"{cohort.programme.code} · {cohort.name}"
     for certificate in result.issued:

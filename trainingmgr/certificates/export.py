@@ -30,7 +30,7 @@ from pypdf import PdfReader, PdfWriter
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from trainingmgr.certificates import services
+from trainingmgr.certificates import merge, services
 from trainingmgr.certificates.models import Certificate, CertificateStatus
 from trainingmgr.cohorts.models import Cohort, Enrolment
 from trainingmgr.extensions import db
@@ -234,12 +234,21 @@ def merged_pdf(
     certificates: Iterable[Certificate], *, title: str = "", render: Renderer | None = None
 ) -> bytes:
     """All the certificates in one PDF, one page each, in the given order, with a bookmark
-    per certificate (``<serial> <holder name>``)."""
+    per certificate (``<serial> <holder name>``).
+
+    The stored PDFs are joined as they are (``merge.merge``: objects copied, not parsed);
+    pypdf only for a PDF that merger does not understand."""
     render = render or services.render_pdf
+    certificates = list(certificates)
+    documents = [render(certificate) for certificate in certificates]
+    titles = [f"{c.serial} {holder_name(c)}" for c in certificates]
+    try:
+        return merge.merge(documents, titles, title=title or "Certificates")
+    except merge.NotMergeable:
+        pass
     writer = PdfWriter()
-    for certificate in certificates:
-        reader = PdfReader(io.BytesIO(render(certificate)))
-        writer.append(reader, outline_item=f"{certificate.serial} {holder_name(certificate)}")
+    for document, outline_item in zip(documents, titles, strict=True):
+        writer.append(PdfReader(io.BytesIO(document)), outline_item=outline_item)
     writer.add_metadata({"/Title": title or "Certificates", "/Creator": "trainingmgr"})
     writer.page_mode = "/UseOutlines"
     out = io.BytesIO()

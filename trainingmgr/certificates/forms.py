@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import TextAreaField
+from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from trainingmgr.core.forms import FlaskForm
@@ -21,6 +21,8 @@ class IssueForm(FlaskForm):
         validators=[Optional(), Length(max=REASON_MAX)],
         render_kw={"rows": 3},
     )
+    # Asked (and required by the service) only before the cohort's end date.
+    confirm_before_end = BooleanField(_l("Issue before the cohort ends"))
 
 
 class ReasonForm(FlaskForm):

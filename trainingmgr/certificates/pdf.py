@@ -43,6 +43,7 @@ import copy
 import hashlib
 import io
 import logging
+import math
 import re
 import threading
 import unicodedata
@@ -369,6 +370,46 @@ def register_fonts() -> None:
         _registered = True
 
 
+# The administrator's uploaded font (organisation settings), tried after every shipped one:
+# (SHA-256 of the font file, registered name), or None.
+_fallback: tuple[str, str] | None = None
+FALLBACK_FAMILY = "fallback"
+
+
+def fallback_font() -> str | None:
+    """The SHA-256 of the uploaded fallback font this process uses, or None."""
+    return _fallback[0] if _fallback else None
+
+
+def set_fallback_font(key: str | None, data: bytes | None = None) -> None:
+    """Use the font ``data`` (SHA-256 ``key``) as the last fallback for letters no shipped
+    font has; None stops using one. Registered once per process per font."""
+    global _fallback, _FALLBACK
+    register_fonts()
+    if (key or None) == fallback_font():
+        return
+    with _cache_lock:
+        if key is None or data is None:
+            _fallback = None
+            _FAMILIES.pop(FALLBACK_FAMILY, None)
+            _FALLBACK = tuple(f for f in _FALLBACK if f != FALLBACK_FAMILY)
+        else:
+            name = f"CertFallback-{key[:16]}"
+            try:
+                pdfmetrics.getFont(name)
+            except KeyError:
+                font = _Font(name, io.BytesIO(data), subfontIndex=0)
+                font.face.__class__ = _CachingFace
+                font.face.filename = f"fallback:{key}"  # the subset cache's key
+                pdfmetrics.registerFont(font)
+                _COVERAGE[name] = font.face.charToGlyph
+            _fallback = (key, name)
+            _FAMILIES[FALLBACK_FAMILY] = {REGULAR: (name, "")}
+            _FALLBACK = (*(f for f in _FALLBACK if f != FALLBACK_FAMILY), FALLBACK_FAMILY)
+    text_runs.cache_clear()
+    text_width.cache_clear()
+
+
 def covers(font: str, char: str) -> bool:
     """Whether ``font`` (a registered certificate font) has a glyph for ``char``."""
     register_fonts()
@@ -524,7 +565,10 @@ def _pieces(text: str, style: str, size: float) -> tuple[list[_Piece], float]:
     return pieces, sum(p.width for p in pieces)
 
 
+@lru_cache(maxsize=8192)
 def text_width(text: str, style: str, size: float) -> float:
+    """The width of ``text`` set at ``size`` (cached: wrapping measures the same words for
+    every certificate of a cohort)."""
     if not text:
         return 0.0
     return _pieces(text, style, size)[1]
@@ -545,6 +589,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "issued": "Issued on",
         "verify": "Verify at",
         "code": "Verification code",
+        "eu": "Funded by|the European Union",
     },
     "ru": {
         "title": "Сертификат об окончании",
@@ -560,6 +605,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "issued": "Выдан",
         "verify": "Проверка",
         "code": "Код проверки",
+        "eu": "Финансируется|Европейским союзом",
     },
     "az": {
         "title": "Bitirmə sertifikatı",
@@ -573,6 +619,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "issued": "Verilmə tarixi",
         "verify": "Yoxlama",
         "code": "Yoxlama kodu",
+        "eu": "Avropa İttifaqı|tərəfindən maliyyələşdirilir",
     },
 }
 _MONTHS = {
@@ -752,9 +799,10 @@ def _image(key: str | None, images: Mapping[str, bytes]) -> _Image | None:
 
 
 def image_keys(snapshot: Mapping[str, Any]) -> list[str]:
-    """The SHA-256 of every image the snapshot prints (logo, signatures)."""
+    """The SHA-256 of every image the snapshot prints (logo, signatures, funders' logos)."""
     keys = [snapshot.get("logo")]
     keys += [s.get("signature") for s in snapshot.get("signatories") or [] if isinstance(s, dict)]
+    keys += [f.get("logo") for f in snapshot.get("funding") or [] if isinstance(f, dict)]
     return [k for k in keys if isinstance(k, str) and k]
 
 
@@ -775,6 +823,8 @@ def draw_image(
         if image.smask is not None:
             doc.Reference(copy.copy(image.smask), doc.getXObjectName(image.smask.name))
     c._currentPageHasImages = 1
+    if _BOXES is not None:
+        _BOXES.append((f"image {image.name}", left, bottom, left + w, bottom + h))
     c._code.append(f"q {_num(w)} 0 0 {_num(h)} {_num(left)} {_num(bottom)} cm /{reg} Do Q")
     c._formsinuse.append(image.name)
     return w, h
@@ -957,6 +1007,8 @@ def draw_qr(c: Canvas, data: str, x: float, y: float, size: float) -> None:
     written in module units (one scaling for the whole code)."""
     count, runs = qr_runs(data)
     module = size / count
+    if _BOXES is not None:
+        _BOXES.append(("QR code", x, y, x + size, y + size))
     ops = [f"q 0 0 0 rg {module:.5f} 0 0 {module:.5f} {_num(x)} {_num(y)} cm"]
     ops += [f"{col} {count - row - 1} {length} 1 re" for row, col, length in runs]
     ops.append("f Q")
@@ -1018,6 +1070,158 @@ def draw_signatories(
         title = balanced(str(person.get("title") or ""), ITALIC, 8.5, slot * 0.9)
         for j, line in enumerate(title[:2]):
             draw_text(c, mid, y - 24 - 9.5 * j, line, ITALIC, 8, MUTED, width=slot * 0.9, minimum=4)
+
+
+# ------------------------------------------------------------------------------ funders
+
+# The EU emblem's colours (EU graphic rules: Reflex Blue and Yellow, RGB 0/51/153 and
+# 255/204/0) and its smallest printed height (1 cm).
+EU_BLUE = Color(0, 51 / 255, 153 / 255)
+EU_YELLOW = Color(1, 204 / 255, 0)
+EU_MIN_HEIGHT = 72 / 2.54
+BAND_BOTTOM, BAND_TOP, BAND_LABEL_Y = 40.0, 84.0, 90.0
+BAND_GAP = 12.0
+_BAND_HEIGHTS = (34.0, 30.0, 26.0, 22.0, 18.0)
+_STAR_INNER = math.sin(math.radians(18)) / math.sin(math.radians(54))  # a regular pentagram
+
+
+def draw_eu_emblem(c: Canvas, x: float, y: float, height: float) -> None:
+    """The EU emblem as vectors, ``(x, y)`` its bottom-left corner: a Reflex Blue rectangle
+    1.5 times as wide as high, with twelve five-pointed Yellow stars (each inside a circle of
+    1/18 of the height) placed like the hours of a clock on a circle whose radius is a third
+    of the height, each star with one point straight up."""
+    width = height * 1.5
+    if _BOXES is not None:
+        _BOXES.append(("EU emblem", x, y, x + width, y + height))
+    c.setFillColor(EU_BLUE)
+    c.rect(x, y, width, height, stroke=0, fill=1)
+    c.setFillColor(EU_YELLOW)
+    cx, cy = x + width / 2, y + height / 2
+    outer = height / 18
+    path = c.beginPath()
+    for hour in range(12):
+        angle = math.radians(90 - 30 * hour)
+        sx, sy = cx + height / 3 * math.cos(angle), cy + height / 3 * math.sin(angle)
+        for point in range(10):
+            r = outer if point % 2 == 0 else outer * _STAR_INNER
+            a = math.radians(90 + 36 * point)
+            px, py = sx + r * math.cos(a), sy + r * math.sin(a)
+            if point == 0:
+                path.moveTo(px, py)
+            else:
+                path.lineTo(px, py)
+        path.close()
+    c.drawPath(path, stroke=0, fill=1)
+
+
+@dataclass(frozen=True)
+class _BandItem:
+    """One funder in the band: the EU emblem with its statement, a logo, or a name."""
+
+    kind: str  # "eu", "logo", "name"
+    width: float
+    height: float
+    text: tuple[str, ...] = ()
+    size: float = 8.0
+    image: _Image | None = None
+
+
+def _eu_lines(langs: list[str]) -> list[str]:
+    """ "Funded by the European Union" in the certificate's languages, each on two lines."""
+    return [line for lang in langs for line in _LABELS[lang]["eu"].split("|")]
+
+
+def _eu_item(langs: list[str], height: float) -> _BandItem:
+    """The EU emblem (at least ``height`` and 1 cm high) with its statement beside it."""
+    emblem = max(height, EU_MIN_HEIGHT)
+    lines = _eu_lines(langs)
+    size = min(8.5, emblem / (len(lines) * 1.2))
+    text_w = max(text_width(line, REGULAR, size) for line in lines)
+    return _BandItem("eu", emblem * 1.75 + text_w, emblem, tuple(lines), size)
+
+
+def _logo_items(
+    funding: list[dict[str, Any]], images: Mapping[str, bytes], height: float
+) -> list[_BandItem]:
+    """The logos of the funders other than the EU, ``height`` high (very wide ones less)."""
+    items = []
+    for funder in funding:
+        image = None if funder.get("eu") else _image(funder.get("logo"), images)
+        if image is not None:
+            w = min(height * 3.2, image.width / image.height * height)
+            h = w * image.height / image.width
+            items.append(_BandItem("logo", w, h, (str(funder.get("name") or ""),), image=image))
+    return items
+
+
+def draw_funders_band(
+    c: Canvas,
+    funding: list[dict[str, Any]],
+    langs: list[str],
+    images: Mapping[str, bytes],
+    x: float,
+    width: float,
+) -> None:
+    """The funders at the bottom of the page, between the serial and the QR code.
+
+    "Funded by:" with the names of the funders that have no logo (when any other than the
+    EU is shown), then a row: the EU emblem with "Funded by the European Union" first (the
+    EU's visibility rules: at least 1 cm high and at least as high as any other logo), then
+    the other funders' logos, as large as fits (34 to 18 pt high; narrower when even that
+    is too wide, while the emblem keeps its size).
+    """
+    eu = any(f.get("eu") for f in funding)
+    names = [
+        str(f.get("name"))
+        for f in funding
+        if not f.get("eu") and f.get("name") and _image(f.get("logo"), images) is None
+    ]
+    logos_shown = any(not f.get("eu") and _image(f.get("logo"), images) for f in funding)
+    if names or logos_shown:
+        text = f"{label(langs, 'funders')}:"
+        if names:
+            text = f"{text} {_names(names)}"
+        centred(c, BAND_LABEL_Y, text, REGULAR, 8, MUTED, width=width, minimum=5)
+        top = BAND_TOP
+    else:
+        top = BAND_TOP + 12
+    for height in _BAND_HEIGHTS:
+        logos = _logo_items(funding, images, height)
+        items = ([_eu_item(langs, height)] if eu else []) + logos
+        total = sum(i.width for i in items) + BAND_GAP * (len(items) - 1)
+        if total <= width:
+            break
+    # Still too wide with 18 pt logos (many funders): the logos narrow, the emblem does not.
+    fixed = sum(i.width for i in items if i.kind == "eu") + BAND_GAP * (len(items) - 1)
+    logo_w = sum(i.width for i in logos)
+    scale = min(1.0, (width - fixed) / logo_w) if logo_w else 1.0
+    total = fixed + logo_w * scale
+    middle_y = (BAND_BOTTOM + top) / 2
+    cursor = x + max(0.0, (width - total) / 2)
+    black = Color(0, 0, 0)
+    for item in items:
+        if item.kind == "eu":
+            h = item.height
+            draw_eu_emblem(c, cursor, middle_y - h / 2, h)
+            pitch = item.size * 1.2
+            first = middle_y + pitch * (len(item.text) - 1) / 2 - item.size * 0.3
+            for i, line in enumerate(item.text):
+                draw_text(
+                    c,
+                    cursor + h * 1.75,
+                    first - pitch * i,
+                    line,
+                    REGULAR,
+                    item.size,
+                    black,
+                    align="left",
+                    minimum=1,
+                )
+            cursor += item.width + BAND_GAP
+        elif item.image is not None:
+            w, h = item.width * scale, item.height * scale
+            draw_image(c, item.image, cursor, middle_y - h / 2, w, h)
+            cursor += w + BAND_GAP
 
 
 def render_certificate(
@@ -1159,8 +1363,11 @@ def render_certificate(
         c, left, 64, f"{label(langs, 'code')}: {code}", BOLD, 8, INK, align="left", width=column
     )
     funders = programme.get("funders", [])
-    if funders:
-        middle = PAGE_W - 2 * (left + column + 16)
+    funding = [f for f in snapshot.get("funding") or [] if isinstance(f, dict)]
+    middle = PAGE_W - 2 * (left + column + 16)
+    if any(f.get("logo") or f.get("eu") for f in funding):
+        draw_funders_band(c, funding, langs, images, left + column + 16, middle)
+    elif funders:
         centred(c, 88, f"{label(langs, 'funders')}:", REGULAR, 8, MUTED, width=middle)
         for i, line in enumerate(wrap(_names(funders), BOLD, 9, middle)[:3]):
             centred(c, 76 - 12 * i, line, BOLD, 9, INK, width=middle)
@@ -1168,7 +1375,18 @@ def render_certificate(
     qr_x = PAGE_W - MARGIN - 24 - qr_size
     draw_qr(c, verification_url, qr_x, 72, qr_size)
     verify = f"{label(langs[:1], 'verify')}: {verification_url}"
-    draw_text(c, PAGE_W - MARGIN - 24, 62, verify, REGULAR, 6.5, MUTED, align="right", width=column)
+    draw_text(
+        c,
+        PAGE_W - MARGIN - 24,
+        62,
+        verify,
+        REGULAR,
+        6.5,
+        MUTED,
+        align="right",
+        width=column,
+        minimum=4,
+    )
 
     c.showPage()
     # The page's operators, compressed but not ASCII85-encoded (smaller, and faster).

@@ -34,10 +34,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from babel import Locale
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
+from trainingmgr.accounts.models import Role
 from trainingmgr.attendance.services import Summary
 from trainingmgr.audit import services as audit
 from trainingmgr.certificates import codes, pdf
@@ -55,9 +57,10 @@ from trainingmgr.core.types import utcnow
 from trainingmgr.enrolments.services import STATUS_ACTION
 from trainingmgr.extensions import db
 from trainingmgr.mail import notify
+from trainingmgr.organisation.models import OrganisationSettings
 from trainingmgr.organisation.services import get_settings, signatories_for
 from trainingmgr.people.models import Sex
-from trainingmgr.programmes.models import PartnerRole, Programme
+from trainingmgr.programmes.models import PartnerRole, Programme, ProgrammePartner
 
 
 @dataclass
@@ -200,8 +203,10 @@ def letterhead(
         logo = (programme.logo, programme.logo_mimetype)
     elif settings.logo:
         logo = (settings.logo, settings.logo_mimetype)
+    funders = _funders(programme)
     images = [logo] if logo else []
     images += [i["signature"] for i in items if isinstance(i["signature"], tuple)]
+    images += [f["logo"] for f in funders if f["logo"] is not None]
     hashes = iter(store_assets(images))
     logo_hash = next(hashes) if logo else None
     people = []
@@ -216,7 +221,42 @@ def letterhead(
                 "signature": signature if _is_sha256(signature) else None,
             }
         )
-    return {"issuer": {"name": settings.name}, "logo": logo_hash, "signatories": people}
+    funding = [
+        {"name": f["name"], "logo": next(hashes) if f["logo"] is not None else None, "eu": f["eu"]}
+        for f in funders
+    ]
+    return {
+        "issuer": {"name": settings.name},
+        "logo": logo_hash,
+        "signatories": people,
+        "funding": funding,
+    }
+
+
+def _funders(programme: Programme) -> list[dict[str, Any]]:
+    """The programme's funders in order: {name, logo: (bytes, mimetype) | None, eu} (one
+    query, logos included)."""
+    rows = db.session.execute(
+        sa.select(
+            ProgrammePartner.name,
+            ProgrammePartner.logo,
+            ProgrammePartner.logo_mimetype,
+            ProgrammePartner.european_union,
+        )
+        .where(
+            ProgrammePartner.programme_id == programme.id,
+            ProgrammePartner.role == PartnerRole.FUNDER,
+        )
+        .order_by(ProgrammePartner.position, ProgrammePartner.id)
+    )
+    return [
+        {
+            "name": name,
+            "logo": (bytes(data), mimetype) if data and not eu else None,
+            "eu": bool(eu),
+        }
+        for name, data, mimetype, eu in rows
+    ]
 
 
 def build_snapshot(
@@ -274,6 +314,8 @@ def build_snapshot(
         "modules": [{"code": m.code, "title": m.title} for m in modules],
         "signatories": [dict(s) for s in head["signatories"]],
         "logo": head["logo"],
+        # The funders' band: each funder's logo (SHA-256) and whether it is the EU.
+        "funding": [dict(f) for f in head.get("funding") or []],
         "issuer": dict(head["issuer"]),
         "serial": serial,
         "issued_on": issued_on.isoformat() if issued_on else "",
@@ -349,6 +391,33 @@ def _issued_on(cohort: Cohort) -> date:
     return utcnow().astimezone(cohort.tz).date()
 
 
+def before_end(cohort: Cohort) -> str | None:
+    """When the cohort has not ended yet (today in its time zone is before its end date),
+    what issuing now means, in words with the dates; None once it has ended."""
+    today = _issued_on(cohort)
+    if today >= cohort.end_date:
+        return None
+    return _(
+        "%(cohort)s runs from %(start)s to %(end)s and today is %(today)s: a certificate "
+        "issued now says its holder completed a cohort that has not ended yet.",
+        cohort=cohort.name,
+        start=format_date(cohort.start_date, "long"),
+        end=format_date(cohort.end_date, "long"),
+        today=format_date(today, "long"),
+    )
+
+
+def _check_ended(cohort: Cohort, confirmed: bool) -> None:
+    """Refuse to issue before the cohort's end unless the issuer confirmed it, knowing the
+    dates (nothing written)."""
+    message = before_end(cohort)
+    if message and not confirmed:
+        raise DomainError(
+            _("%(message)s Confirm that you issue before the end.", message=message),
+            "confirm_before_end",
+        )
+
+
 def _allocate_serials(programme: Programme, year: int, count: int) -> list[str]:
     """``count`` consecutive serials; the counter row stays locked until the transaction ends."""
     if count <= 0:
@@ -368,54 +437,85 @@ def _new_certificates(
 ) -> list[Certificate]:
     """Certificates for ``items`` (enrolment, summary, attended module ids, override reason),
     added and flushed, each with its ``certificate.issue`` audit event."""
+    if not items:
+        return []
     programme = cohort.programme
-    _check_printable([enrolment.person for enrolment, *_rest in items])
+    use_fallback_font()
+    _check_printable([enrolment.person for enrolment, *_rest in items], actor)
     issued_on = _issued_on(cohort)
     serials = _allocate_serials(programme, issued_on.year, len(items))
     head = letterhead(programme)
-    certificates = []
-    for (enrolment, summary, module_ids, reason), serial in zip(items, serials, strict=True):
-        certificates.append(
-            Certificate(
+    now = utcnow()
+    rows = [
+        {
+            "serial": serial,
+            "verification_code": codes.new_verification_code(),
+            "enrolment_id": enrolment.id,
+            "cohort_id": cohort.id,
+            "person_id": enrolment.person_id,
+            "snapshot": build_snapshot(
+                enrolment,
+                head=head,
+                summary=summary,
+                attended_module_ids=module_ids,
                 serial=serial,
-                verification_code=codes.new_verification_code(),
-                enrolment_id=enrolment.id,
-                cohort_id=cohort.id,
-                person_id=enrolment.person_id,
-                snapshot=build_snapshot(
-                    enrolment,
-                    head=head,
-                    summary=summary,
-                    attended_module_ids=module_ids,
-                    serial=serial,
-                    issued_on=issued_on,
-                ),
-                status=CertificateStatus.VALID,
-                issued_at=utcnow(),
-                issued_by_id=getattr(actor, "id", None),
-                override_reason=reason,
-            )
-        )
-    _freeze(certificates)
-    db.session.add_all(certificates)
-    db.session.flush()
-    for certificate, (enrolment, _s, _m, reason) in zip(certificates, items, strict=True):
-        changes: dict[str, Any] = {"serial": certificate.serial, "enrolment_id": enrolment.id}
-        if reason:
-            changes["override_reason"] = reason
-        audit.record(
-            "certificate.issue",
-            actor=actor,
-            obj=certificate,
-            programme_id=programme.id,
-            changes=changes,
-            summary=f"{certificate.serial} {enrolment.person.full_name}",
-        )
+                issued_on=issued_on,
+            ),
+            "status": CertificateStatus.VALID,
+            "issued_at": now,
+            "issued_by_id": getattr(actor, "id", None),
+            "override_reason": reason,
+        }
+        for (enrolment, summary, module_ids, reason), serial in zip(items, serials, strict=True)
+    ]
+    _freeze(rows)
+    # One INSERT for the batch (the ORM would insert row by row on SQLite), then the rows
+    # read back as objects (without their PDF bytes, which stay deferred).
+    db.session.execute(sa.insert(Certificate), rows)
+    by_serial = {
+        c.serial: c
+        for c in db.session.scalars(sa.select(Certificate).where(Certificate.serial.in_(serials)))
+    }
+    certificates = [by_serial[serial] for serial in serials]
+    audit.record_many(
+        [
+            {
+                "action": "certificate.issue",
+                "actor": actor,
+                "obj": certificate,
+                "programme_id": programme.id,
+                "changes": {
+                    "serial": certificate.serial,
+                    "enrolment_id": enrolment.id,
+                    **({"override_reason": reason} if reason else {}),
+                },
+                "summary": f"{certificate.serial} {enrolment.person.full_name}",
+            }
+            for certificate, (enrolment, _s, _m, reason) in zip(certificates, items, strict=True)
+        ]
+    )
     _mark_completed(actor, [enrolment for enrolment, *_rest in items], certificates, programme)
     db.session.flush()
     # Queued in this transaction: sent by the worker after the commit, never holding it up.
     notify.certificates_issued(certificates, cohort)
     return certificates
+
+
+def use_fallback_font() -> None:
+    """Make the renderer use the organisation's uploaded fallback font (or none), as the
+    settings say now: one small query, plus one to load the font the first time this
+    process sees it."""
+    settings = db.session.execute(
+        sa.select(OrganisationSettings.fallback_font_sha256).where(OrganisationSettings.id == 1)
+    ).scalar()
+    if settings == pdf.fallback_font():
+        return
+    data = None
+    if settings:
+        data = db.session.execute(
+            sa.select(OrganisationSettings.fallback_font).where(OrganisationSettings.id == 1)
+        ).scalar()
+    pdf.set_fallback_font(settings if data else None, bytes(data) if data else None)
 
 
 def unprintable_letters(person: Any) -> list[str]:
@@ -429,7 +529,21 @@ def unprintable_letters(person: Any) -> list[str]:
     return list(dict.fromkeys(missing))
 
 
-def _check_printable(people: list[Any]) -> None:
+def font_advice(actor: Any) -> str:
+    """What to do about letters no certificate font has, for this user: administrators
+    upload a font, others ask one to."""
+    if actor is not None and getattr(actor, "has_role", None) and actor.has_role(Role.ADMIN):
+        return _(
+            "Correct the name in the person's record, or upload a font that has these letters "
+            "in Organisation settings, under “Certificate font”."
+        )
+    return _(
+        "Correct the name in the person's record, or ask an administrator to upload a font "
+        "that has these letters (Organisation settings, “Certificate font”)."
+    )
+
+
+def _check_printable(people: list[Any], actor: Any = None) -> None:
     """Refuse (nothing written) names with letters no certificate font has: a certificate
     never shows a name with boxes instead of letters."""
     for person in people:
@@ -438,10 +552,10 @@ def _check_printable(people: list[Any]) -> None:
             raise DomainError(
                 _(
                     "The name “%(name)s” has letters the certificate fonts cannot print "
-                    "(%(letters)s). Correct the name in the person's record, or ask an "
-                    "administrator to add a font for this script.",
+                    "(%(letters)s). %(advice)s",
                     name=person.full_name,
                     letters=" ".join(missing),
+                    advice=font_advice(actor),
                 ),
                 "name",
             )
@@ -454,30 +568,41 @@ def _mark_completed(
     ``not_completed`` enrolment becomes ``completed``, audited as any status change (the
     enrolment's history shows it, with the certificate's serial). A valid certificate next to
     "not completed" would contradict itself; issuing one is the later, deliberate act."""
+    events = []
     for enrolment, certificate in zip(enrolments, certificates, strict=True):
         old = enrolment.status
         if old not in (EnrolmentStatus.ENROLLED, EnrolmentStatus.NOT_COMPLETED):
             continue
         enrolment.status = EnrolmentStatus.COMPLETED
-        audit.record(
-            STATUS_ACTION,
-            actor=actor,
-            obj=enrolment,
-            programme_id=programme.id,
-            changes={"status": [old.value, "completed"], "certificate": certificate.serial},
-            summary=f"{enrolment.person.full_name}: {old.value} -> completed",
+        events.append(
+            {
+                "action": STATUS_ACTION,
+                "actor": actor,
+                "obj": enrolment,
+                "programme_id": programme.id,
+                "changes": {"status": [old.value, "completed"], "certificate": certificate.serial},
+                "summary": f"{enrolment.person.full_name}: {old.value} -> completed",
+            }
         )
+    audit.record_many(events)
 
 
 def _module_ids(programme: Programme) -> list[int]:
     return [m.id for m in programme.modules]
 
 
-def issue(actor: Any, enrolment: Enrolment, *, override_reason: str | None = None) -> Certificate:
+def issue(
+    actor: Any,
+    enrolment: Enrolment,
+    *,
+    override_reason: str | None = None,
+    confirm_before_end: bool = False,
+) -> Certificate:
     """The enrolment's certificate: the valid one if it has one, else a new one.
 
     Someone the completion rule does not find eligible needs a written ``override_reason``
-    (kept on the certificate and in the audit event). Does not commit.
+    (kept on the certificate and in the audit event). Before the cohort's end date a new
+    certificate needs ``confirm_before_end``. Does not commit.
     """
     _lock_enrolments(Enrolment.id == enrolment.id)  # and reads its status again
     _check_issuable(enrolment)
@@ -497,14 +622,18 @@ def issue(actor: Any, enrolment: Enrolment, *, override_reason: str | None = Non
         )
     if result.eligible:
         reason = None
+    _check_ended(cohort, confirm_before_end)
     attended = _attended_modules(cohort.id, [enrolment.id], _module_ids(cohort.programme))
     return _new_certificates(
         actor, [(enrolment, result.summary, attended[enrolment.id], reason)], cohort
     )[0]
 
 
-def issue_all_eligible(actor: Any, cohort: Cohort) -> IssueResult:
-    """Certificates for every eligible active enrolment of ``cohort`` that has none yet.
+def issue_all_eligible(
+    actor: Any, cohort: Cohort, *, confirm_before_end: bool = False
+) -> IssueResult:
+    """Certificates for every eligible active enrolment of ``cohort`` that has none yet
+    (before the cohort's end date, only with ``confirm_before_end``).
 
     Enrolments whose certificate was revoked are left out (``IssueResult.revoked``): a
     revocation is not undone by a bulk action. So are names a certificate cannot print
@@ -529,8 +658,11 @@ def issue_all_eligible(actor: Any, cohort: Cohort) -> IssueResult:
         for e in enrolments
         if e.id not in existing and e.id not in revoked and results[e.id].eligible
     ]
+    use_fallback_font()
     missing = {e.id: unprintable_letters(e.person) for e in candidates}
     to_issue = [e for e in candidates if not missing[e.id]]
+    if to_issue:
+        _check_ended(cohort, confirm_before_end)
     attended = _attended_modules(cohort.id, [e.id for e in to_issue], _module_ids(programme))
     outcome = IssueResult(
         already=[existing[e.id] for e in enrolments if e.id in existing],
@@ -636,19 +768,20 @@ def find_by_code(text: str) -> Certificate | None:
     ).first()
 
 
-def _freeze(certificates: Sequence[Certificate]) -> None:
-    """Render each new certificate once, with the current layout and ``BASE_URL``, and keep
-    the bytes, their SHA-256 and the address printed: from now on that is the certificate.
-    At most one query (the images this process has not prepared yet)."""
-    keys = {key for c in certificates for key in pdf.image_keys(c.snapshot or {})}
+def _freeze(rows: Sequence[dict[str, Any]]) -> None:
+    """Render each new certificate (a row about to be inserted) once, with the current
+    layout and ``BASE_URL``, and keep the bytes, their SHA-256 and the address printed: from
+    now on that is the certificate. At most one query (the images this process has not
+    prepared yet)."""
+    keys = {key for row in rows for key in pdf.image_keys(row["snapshot"] or {})}
     images = load_assets(sorted(key for key in keys if not pdf.has_image(key)))
-    for certificate in certificates:
-        url = urls.verification_url(certificate.verification_code)
-        data = pdf.render_certificate(certificate.snapshot or {}, url, images)
-        certificate.layout = pdf.LAYOUT
-        certificate.pdf_url = url
-        certificate.pdf = data
-        certificate.pdf_sha256 = hashlib.sha256(data).hexdigest()
+    for row in rows:
+        url = urls.verification_url(row["verification_code"])
+        data = pdf.render_certificate(row["snapshot"] or {}, url, images)
+        row["layout"] = pdf.LAYOUT
+        row["pdf_url"] = url
+        row["pdf"] = data
+        row["pdf_sha256"] = hashlib.sha256(data).hexdigest()
 
 
 def verification_url(certificate: Certificate) -> str:
@@ -671,6 +804,7 @@ def render_snapshot(certificate: Certificate) -> bytes:
     look like if issued now; never served for an issued certificate). At most one query,
     for the images this process has not prepared yet."""
     snapshot = certificate.snapshot or {}
+    use_fallback_font()
     missing = [key for key in pdf.image_keys(snapshot) if not pdf.has_image(key)]
     images = load_assets(missing)
     return pdf.render_certificate(snapshot, verification_url(certificate), images)

@@ -199,7 +199,11 @@ class Enrolment(db.Model):
             "(status = 'waitlisted') = (waitlist_position IS NOT NULL)",
             name="waitlist_position_iff_waitlisted",
         ),
-        sa.Index("ix_enrolments_person_id", "person_id"),
+        # A person's enrolments and their cohorts from the index alone: the programme scope
+        # rule (core.scope.visible_people) probes it once per person listed.
+        sa.Index("ix_enrolments_person_id_cohort_id", "person_id", "cohort_id"),
+        # Counts of a cohort's (or programme's) people by status from the index alone.
+        sa.Index("ix_enrolments_cohort_id_status_person_id", "cohort_id", "status", "person_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

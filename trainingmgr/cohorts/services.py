@@ -652,7 +652,7 @@ def trainer_choices(
             Person.last_name,
             Person.email,
             Person.search_text,
-            visible_people(programme_ids),
+            visible_people(programme_ids, scan=True),
         )
         .where(Person.merged_into_id.is_(None))
         .order_by(Person.last_name, Person.first_name, Person.id)

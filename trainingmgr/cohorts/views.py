@@ -42,7 +42,7 @@ from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only, roles_required
 from trainingmgr.core.scope import managed_programme_ids, require_programme
 from trainingmgr.core.views import run_action, show_error
-from trainingmgr.enrolments import services as enrolments
+from trainingmgr.enrolments.views import roster_page
 from trainingmgr.extensions import db
 from trainingmgr.programmes.models import Programme
 
@@ -210,7 +210,7 @@ def detail(cohort_id: int) -> str:
         "cohorts/detail.html",
         cohort=cohort,
         overview=overview,
-        roster=enrolments.roster(cohort.id),
+        roster=roster_page(cohort.id),
         links=links,
         session_attendance="attendance.roster" in current_app.view_functions,
         status_actions=[

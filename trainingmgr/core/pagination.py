@@ -104,6 +104,7 @@ def paginate(
     *,
     scalars: bool = True,
     count_limit: int | None = None,
+    total: int | None = None,
 ) -> Page[Any]:
     """Run ``query`` (which must be ordered) for one page.
 
@@ -113,13 +114,17 @@ def paginate(
 
     ``count_limit`` caps the count (at least up to the page asked for): on 100,000 people an
     exact count costs more than the page itself, and "more than 1,000" says enough.
+    ``total``, when the caller knows it already, saves the count query.
     """
-    counted = query.order_by(None)
     limit = None
-    if count_limit is not None:
-        limit = max(count_limit, max(page, 1) * per_page)
-        counted = counted.limit(limit + 1)
-    total = int(db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery())) or 0)
+    if total is None:
+        counted = query.order_by(None)
+        if count_limit is not None:
+            limit = max(count_limit, max(page, 1) * per_page)
+            counted = counted.limit(limit + 1)
+        total = int(
+            db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery())) or 0
+        )
     more = limit is not None and total > limit
     if more:
         total = limit or 0

@@ -71,50 +71,70 @@ def assign(user: Any, programme: Any) -> None:
 # --------------------------------------------------------------------------- people
 
 
-def reachable_people_ids(programme_ids: Collection[int]) -> sa.Select[Any]:
-    """The ids of the people enrolled (any status) in, or teaching, these programmes' cohorts.
+def scope_cohort_ids(programme_ids: Collection[int]) -> sa.Select[Any]:
+    """The ids of these programmes' cohorts, as an uncorrelated subquery."""
+    from trainingmgr.cohorts.models import Cohort
 
-    A union of two set-based selects: the database computes it once per query (a hashed
-    subplan or a semi-join), where correlated EXISTS conditions ran once per person.
-    """
-    from trainingmgr.cohorts.models import Cohort, Enrolment, Session, session_trainers
-
-    # Never correlated: the enclosing query may itself select from these tables.
-    cohorts = (
+    # Never correlated: the enclosing query may itself select from this table.
+    return (
         sa.select(Cohort.id).where(Cohort.programme_id.in_(sorted(programme_ids))).correlate(None)
     )
-    enrolled_here = (
-        sa.select(Enrolment.person_id).where(Enrolment.cohort_id.in_(cohorts)).correlate(None)
-    )
-    teaches_here = (
+
+
+def _teaching_ids(cohorts: sa.Select[Any]) -> sa.Select[Any]:
+    """The ids of the people teaching sessions of these cohorts."""
+    from trainingmgr.cohorts.models import Session, session_trainers
+
+    return (
         sa.select(session_trainers.c.person_id)
         .join(Session, Session.id == session_trainers.c.session_id)
         .where(Session.cohort_id.in_(cohorts))
         .correlate(None)
     )
-    return sa.union(enrolled_here, teaches_here)
 
 
-def visible_people(programme_ids: Collection[int] | None) -> sa.ColumnElement[bool]:
-    """A condition on ``Person``: the people in the scope of these programmes (all: None)."""
+def visible_people(
+    programme_ids: Collection[int] | None, *, scan: bool = False
+) -> sa.ColumnElement[bool]:
+    """A condition on ``Person``: the people in the scope of these programmes (all: None).
+
+    Lists show a page of people (and count up to a cap), so the condition is checked for a
+    few thousand people at most, each with one probe of the index on
+    ``enrolments (person_id, cohort_id)``: the person's enrolments, none (enrolled nowhere) or
+    one in these programmes' cohorts. The few trainers of these programmes' sessions are one
+    small hashed set.
+
+    ``scan=True`` is for queries that look at most people (filter menus, pickers, duplicate
+    detection): sets of ids (everyone enrolled in these programmes, everyone enrolled
+    anywhere), hashed once per query, cost less than 100,000 probes, and more than a page.
+    """
     from trainingmgr.cohorts.models import Enrolment
     from trainingmgr.people.models import Person
 
     if programme_ids is None:
         return sa.true()
-    here = reachable_people_ids(programme_ids)
-
-    def reachable(person_id: Any) -> sa.ColumnElement[bool]:
-        # "Enrolled nowhere" stays a correlated NOT EXISTS: one index probe per person
-        # looked at, where NOT IN would hash all 150,000 enrolments for every page.
-        anywhere = aliased(Enrolment)
-        enrolled_nowhere = ~sa.exists().where(anywhere.person_id == person_id)
-        return sa.or_(person_id.in_(here), enrolled_nowhere)
-
+    cohorts = scope_cohort_ids(programme_ids)
     # A record merged into another is in scope when the record it was merged into is.
+    person_id = sa.func.coalesce(Person.merged_into_id, Person.id)
+    if scan:
+        enrolled_here = sa.select(Enrolment.person_id).where(Enrolment.cohort_id.in_(cohorts))
+        anywhere = aliased(Enrolment)
+        return sa.or_(
+            person_id.in_(sa.union(enrolled_here.correlate(None), _teaching_ids(cohorts))),
+            # NOT EXISTS, not NOT IN: hashed when that fits in memory, else probed per person.
+            ~sa.exists().where(anywhere.person_id == person_id),
+        )
+    own = aliased(Enrolment)
+    # 1 when an enrolment is in these programmes, 0 when all are elsewhere, NULL when none:
+    # an aggregate, so PostgreSQL probes the index per person instead of hashing the table.
+    enrolled_here_or_nowhere = (
+        sa.select(sa.func.max(sa.case((own.cohort_id.in_(cohorts), 1), else_=0)))
+        .where(own.person_id == person_id)
+        .scalar_subquery()
+    )
     return sa.or_(
-        sa.and_(Person.merged_into_id.is_(None), reachable(Person.id)),
-        sa.and_(Person.merged_into_id.is_not(None), reachable(Person.merged_into_id)),
+        sa.func.coalesce(enrolled_here_or_nowhere, 1) == 1,
+        person_id.in_(_teaching_ids(cohorts)),
     )
 
 

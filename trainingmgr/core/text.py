@@ -14,6 +14,18 @@ _ALTERNATES = str.maketrans(
 )
 
 
+# Invisible characters dropped from typed or imported names: byte order mark, zero width
+# space, word joiner, soft hyphen. The zero width non-joiner and joiner (U+200C, U+200D) are
+# kept: they are part of how Persian, Indic and other names are spelt (محمدی‌پور, ශ්‍රී).
+INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u2060\u00ad"), None)
+
+
+def clean_text(text: str | None) -> str:
+    """``text`` in NFC without the invisible characters above and without surrounding
+    spaces (as people's names are stored, typed in a form or imported)."""
+    return unicodedata.normalize("NFC", (text or "").translate(INVISIBLE)).strip()
+
+
 def fold(text: str | None) -> str:
     """Fold ``text`` for matching: "Əliyeva", "ALIYEVA" and "aliyeva" all fold alike.
 

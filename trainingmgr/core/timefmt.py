@@ -41,6 +41,11 @@ def _format_time(value: datetime, tz: str, locale: str) -> str:
     return format_time(local(value, tz), format="HH:mm", locale=locale)
 
 
+@lru_cache(maxsize=4096)
+def _format_date(value: date, fmt: str, locale: str) -> str:
+    return format_date(value, format=fmt, locale=locale)
+
+
 def fmt_datetime(value: datetime | None, tz: str, fmt: str = "medium") -> str:
     if value is None:
         return ""
@@ -58,7 +63,7 @@ def fmt_date(value: date | datetime | None, tz: str | None = None, fmt: str = "m
         return ""
     if isinstance(value, datetime):
         value = local(value, tz or "UTC").date()
-    return format_date(value, format=fmt, locale=_locale())
+    return _format_date(value, fmt, _locale())
 
 
 def fmt_day(value: datetime | None, tz: str) -> str:

@@ -21,6 +21,7 @@ from trainingmgr.cohorts.models import Cohort, Enrolment, EnrolmentStatus
 from trainingmgr.core.errors import DomainError, NotFound
 from trainingmgr.core.forms import FlaskForm
 from trainingmgr.core.labels import label_for
+from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import managed_programme_ids, people_outside_scope
 from trainingmgr.enrolments import services
@@ -91,6 +92,16 @@ def _perform(cohort_id: int, form: BackForm, work: Callable[[], str]) -> Respons
     return _back(cohort_id, form)
 
 
+def roster_page(cohort_id: int) -> services.Roster:
+    """The page of the cohort's roster the query string asks for (``roster_page``, and
+    ``who``: a name or e-mail to find on the roster)."""
+    page, per_page = page_args(
+        {"page": request.args.get("roster_page")}, default_per_page=services.ROSTER_PER_PAGE
+    )
+    who = request.args.get("who", "").strip()[:MAX_QUERY]
+    return services.roster(cohort_id, page=page, per_page=per_page, who=who)
+
+
 def _render_manage(
     cohort: Cohort,
     enrol_form: EnrolForm | None = None,
@@ -100,11 +111,13 @@ def _render_manage(
     query = request.values.get("q", "").strip()[:MAX_QUERY]
     enrol_form = enrol_form or EnrolForm(formdata=None, q=query)
     email_form = email_form or EnrolByEmailForm(formdata=None)
+    events = services.history(cohort.id)
     page = render_template(
         "enrolments/manage.html",
         cohort=cohort,
-        roster=services.roster(cohort.id),
-        events=services.history(cohort.id),
+        roster=roster_page(cohort.id),
+        events=events,
+        event_people=services.enrolment_people(ev.object_id for ev in events),
         query=query,
         results=(
             services.search_people(cohort.id, query, programme_ids=managed_programme_ids())

@@ -25,12 +25,12 @@ from trainingmgr.cohorts.models import (
     SessionStatus,
     session_trainers,
 )
-from trainingmgr.cohorts.services import enrolment_counts
 from trainingmgr.core.timefmt import is_valid_timezone
 from trainingmgr.core.types import utcnow
 from trainingmgr.evaluations.completion import required_survey_answered, survey_required_clause
 from trainingmgr.extensions import db
 from trainingmgr.programmes.models import Programme, ProgrammeStatus
+from trainingmgr.programmes.services import participant_counts
 
 
 @dataclass(frozen=True)
@@ -50,25 +50,20 @@ class CohortSummary:
 
 def programme_summaries(programme_ids: Collection[int] | None = None) -> list[ProgrammeSummary]:
     """Active programmes (only ``programme_ids`` unless None) with their number of cohorts
-    and of distinct participants."""
+    and of distinct participants (two queries)."""
     cohort_count = (
         sa.select(sa.func.count(Cohort.id))
         .where(Cohort.programme_id == Programme.id)
         .scalar_subquery()
     )
-    participant_count = (
-        sa.select(sa.func.count(sa.distinct(Enrolment.person_id)))
-        .join(Cohort, Cohort.id == Enrolment.cohort_id)
-        .where(Cohort.programme_id == Programme.id, Enrolment.status.in_(ACTIVE_ENROLMENT))
-        .scalar_subquery()
-    )
     rows = db.session.execute(
-        sa.select(Programme, cohort_count, participant_count)
+        sa.select(Programme, cohort_count)
         .where(Programme.status == ProgrammeStatus.ACTIVE)
         .where(_in(Programme.id, programme_ids))
         .order_by(Programme.code)
     ).all()
-    return [ProgrammeSummary(p, c or 0, n or 0) for p, c, n in rows]
+    participants = participant_counts([p.id for p, _c in rows])
+    return [ProgrammeSummary(p, c or 0, participants.get(p.id, 0)) for p, c in rows]
 
 
 def _in(column: Any, programme_ids: Collection[int] | None) -> sa.ColumnElement[bool]:
@@ -84,15 +79,25 @@ def current_cohorts(
     """Cohorts (of ``programme_ids`` unless None) that have not ended yet (and are not
     archived), soonest first."""
     today_date = (today or utcnow()).date()
-    counts = enrolment_counts()
     session_count = (
         sa.select(sa.func.count(Session.id))
         .where(Session.cohort_id == Cohort.id, Session.status == SessionStatus.SCHEDULED)
         .scalar_subquery()
     )
+    # Enrolments are counted for the cohorts listed only (correlated to the outer rows that
+    # the LIMIT keeps), not grouped for every cohort there is.
+    enrolled = (
+        sa.select(sa.func.count())
+        .where(Enrolment.cohort_id == Cohort.id, Enrolment.status.in_(ACTIVE_ENROLMENT))
+        .scalar_subquery()
+    )
+    waitlisted = (
+        sa.select(sa.func.count())
+        .where(Enrolment.cohort_id == Cohort.id, Enrolment.status == EnrolmentStatus.WAITLISTED)
+        .scalar_subquery()
+    )
     rows = db.session.execute(
-        sa.select(Cohort, counts.c.enrolled, counts.c.waitlisted, session_count)
-        .outerjoin(counts, counts.c.cohort_id == Cohort.id)
+        sa.select(Cohort, enrolled, waitlisted, session_count)
         .options(joinedload(Cohort.programme))
         .where(Cohort.end_date >= today_date - timedelta(days=7))
         .where(Cohort.status != CohortStatus.ARCHIVED)

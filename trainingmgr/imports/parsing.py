@@ -30,6 +30,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from trainingmgr.core.errors import DomainError
+from trainingmgr.core.text import INVISIBLE
 from trainingmgr.imports.mapping import recognised_count
 
 MAX_ROWS = 20_000
@@ -55,9 +56,6 @@ _SAMPLE_CHARS = 64_000
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary .xls (and .doc)
 _ZIP_MAGIC = b"PK\x03\x04"
-# Invisible characters dropped from cells. The zero width non-joiner and joiner (U+200C,
-# U+200D) are kept: they are part of how Persian, Indic and other names are spelt.
-_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u2060\u00ad"), None)
 
 
 class ImportFileError(DomainError):
@@ -421,7 +419,8 @@ def cell_text(value: Any) -> str:
         text = value.isoformat()
     else:
         text = str(value)
-    text = unicodedata.normalize("NFC", text.translate(_INVISIBLE))
+    # U+200C and U+200D are kept (core.text.INVISIBLE)
+    text = unicodedata.normalize("NFC", text.translate(INVISIBLE))
     return " ".join(text.split())
 
 

@@ -46,6 +46,7 @@ from flask import current_app
 
 from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
+from trainingmgr.mail import deferred
 from trainingmgr.mail.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -288,6 +289,7 @@ def _due(now: datetime) -> sa.Select[tuple[Any, ...]]:
         .where(
             OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.next_attempt_at <= now,
+            OutboxMessage.message.is_not(None),  # not yet written: see deferred.render_pending
         )
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(1)
@@ -395,6 +397,7 @@ def deliver_due(
     max_attempts = int(config.get("MAIL_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
     counts = DeliveryCounts()
     db.session.commit()  # start from a clean transaction: claims are committed one by one
+    deferred.render_pending(batch)  # messages of bulk changes, written now (committed)
     with backend or get_backend() as sender:
         for _ in range(batch):
             if should_stop is not None and should_stop():

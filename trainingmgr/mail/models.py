@@ -8,6 +8,7 @@ message is sent twice.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -35,8 +36,11 @@ class OutboxMessage(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(40))
     recipient: Mapped[str] = mapped_column(sa.String(254), index=True)
     subject: Mapped[str] = mapped_column(sa.String(300))
-    # The whole RFC 5322 message (both parts and attachments), built when queued.
-    message: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    # The whole RFC 5322 message (both parts and attachments), built when queued; or None
+    # until the worker writes it from ``render_args`` (messages of bulk changes, see
+    # ``trainingmgr.mail.deferred``).
+    message: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    render_args: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     status: Mapped[OutboxStatus] = mapped_column(
         str_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING
     )

@@ -9,7 +9,7 @@ fixed number of queries, whatever the number of recipients.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import force_locale
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import SessionTransaction
+from sqlalchemy.orm import SessionTransaction, joinedload
 
 from trainingmgr.accounts.models import User
 from trainingmgr.certificates.models import Certificate
@@ -34,8 +34,17 @@ from trainingmgr.core import timefmt
 from trainingmgr.core.types import utcnow
 from trainingmgr.core.urls import base_url, external_url, verification_url
 from trainingmgr.extensions import db
+from trainingmgr.mail import deferred
+from trainingmgr.mail import services as mail
 from trainingmgr.mail.models import OutboxMessage
-from trainingmgr.mail.services import Attachment, address, message_locale, send
+from trainingmgr.mail.services import (
+    Attachment,
+    address,
+    message_bytes,
+    message_locale,
+    render,
+    send,
+)
 from trainingmgr.organisation import services as organisation
 from trainingmgr.organisation.models import OrganisationSettings
 from trainingmgr.people.models import Person
@@ -183,6 +192,8 @@ def _send_to(
     context: dict[str, Any],
     locale: str,
     attachments: Sequence[Attachment] = (),
+    *,
+    add: bool = True,
 ) -> OutboxMessage:
     """Queue a message about ``cohort`` to one recipient (logged under its programme)."""
     person = recipient.person
@@ -195,6 +206,7 @@ def _send_to(
         user_id=recipient.user_id,
         programme_id=cohort.programme_id,
         cohort_id=cohort.id,
+        add=add,
     )
 
 
@@ -280,11 +292,20 @@ def enrolment_context(
     }
 
 
-def enrolment_confirmations(enrolments: Sequence[Enrolment]) -> list[OutboxMessage]:
-    """Queue "you are enrolled" for each enrolment, with the cohort's schedule attached as an
-    .ics file. The queries do not grow with the number of enrolments (per cohort: sessions,
-    calendar, accounts)."""
-    messages: list[OutboxMessage] = []
+@dataclass(frozen=True)
+class _Confirmation:
+    """One "you are enrolled" message, ready to render."""
+
+    enrolment: Enrolment
+    recipient: Recipient
+    context: dict[str, Any]
+    locale: str
+    calendar: Attachment
+
+
+def _confirmations(enrolments: Sequence[Enrolment]) -> Iterator[_Confirmation]:
+    """The confirmations of ``enrolments`` to people with an address. The queries do not
+    grow with the number of enrolments (per cohort: sessions, calendar, accounts, links)."""
     by_cohort: dict[int, list[Enrolment]] = {}
     for enrolment in enrolments:
         by_cohort.setdefault(enrolment.cohort_id, []).append(enrolment)
@@ -296,7 +317,8 @@ def enrolment_confirmations(enrolments: Sequence[Enrolment]) -> list[OutboxMessa
         accounts = accounts_by_person(p.id for p in people if p.email)
         recipients = {r.person.id: r for r in _recipients(people, cohort, accounts)}
         # "Your training page" signs the participant in (creating their account the first
-        # time) and opens it: most need nothing else to get in.
+        # time) and opens it: most need nothing else to get in. Made when the message is
+        # written (by the worker, for an import), so the link's 14 days start then.
         sign_in = access_urls(
             [r.person for r in recipients.values()], accounts=accounts, next_path=portal_path()
         )
@@ -314,10 +336,85 @@ def enrolment_confirmations(enrolments: Sequence[Enrolment]) -> list[OutboxMessa
                 organisation=organisation,
             )
             context["portal_url"] = sign_in.get(enrolment.person_id, context["portal_url"])
-            messages.append(
-                _send_to(ENROLMENT_CONFIRMATION, recipient, cohort, context, locale, [calendar])
+            yield _Confirmation(enrolment, recipient, context, locale, calendar)
+
+
+def enrolment_confirmations(enrolments: Sequence[Enrolment]) -> list[OutboxMessage]:
+    """Queue "you are enrolled" for each enrolment, with the cohort's schedule attached as an
+    .ics file. The queries do not grow with the number of enrolments (per cohort: sessions,
+    calendar, accounts)."""
+    return [
+        _send_to(
+            ENROLMENT_CONFIRMATION,
+            c.recipient,
+            c.enrolment.cohort,
+            c.context,
+            c.locale,
+            [c.calendar],
+        )
+        for c in _confirmations(enrolments)
+    ]
+
+
+def defer_enrolment_confirmations(enrolments: Sequence[Enrolment]) -> int:
+    """Queue "you are enrolled" for each enrolment, to be written by the worker after the
+    commit (``render_enrolment_confirmations``): an import enrolling thousands of people
+    spends its time on the database, not on rendering e-mails. Returns the number queued."""
+    rows = []
+    by_cohort: dict[int, list[Enrolment]] = {}
+    for enrolment in enrolments:
+        by_cohort.setdefault(enrolment.cohort_id, []).append(enrolment)
+    for group in by_cohort.values():
+        cohort = group[0].cohort
+        recipients = {r.person.id: r for r in _recipients((e.person for e in group), cohort)}
+        for enrolment in group:
+            recipient = recipients.get(enrolment.person_id)
+            if recipient is None:
+                continue
+            rows.append(
+                deferred.row(
+                    ENROLMENT_CONFIRMATION,
+                    recipient.person.email or "",
+                    {"enrolment_id": enrolment.id},
+                    user_id=recipient.user_id,
+                    programme_id=cohort.programme_id,
+                    cohort_id=cohort.id,
+                )
             )
-    return messages
+    deferred.queue(rows)
+    return len(rows)
+
+
+def render_enrolment_confirmations(rows: Sequence[OutboxMessage]) -> None:
+    """Write the messages queued by ``defer_enrolment_confirmations`` (the worker calls it):
+    the same message as ``enrolment_confirmations`` would have queued, rendered now."""
+    wanted = {row.id: (row.render_args or {}).get("enrolment_id") for row in rows}
+    found = {
+        e.id: e
+        for e in db.session.scalars(
+            sa.select(Enrolment)
+            .where(Enrolment.id.in_({i for i in wanted.values() if i is not None}))
+            .options(
+                joinedload(Enrolment.person),
+                joinedload(Enrolment.cohort).joinedload(Cohort.programme),
+            )
+        )
+    }
+    written = {c.enrolment.id: c for c in _confirmations(list(found.values()))}
+    for row in rows:
+        confirmation = written.get(wanted[row.id] or 0)
+        if confirmation is None:
+            deferred.give_up(row, "the enrolment or the person's address no longer exists")
+            continue
+        person = confirmation.recipient.person
+        rendered = render(ENROLMENT_CONFIRMATION, confirmation.context, locale=confirmation.locale)
+        to = address(person.full_name, person.email or "")
+        attachments = [confirmation.calendar]
+        data = message_bytes(to, rendered.subject, rendered.text, rendered.html, attachments)
+        deferred.written(row, rendered, data)
+
+
+deferred.RENDERERS[ENROLMENT_CONFIRMATION] = render_enrolment_confirmations
 
 
 def enrolment_confirmation(enrolment: Enrolment) -> OutboxMessage | None:
@@ -444,7 +541,9 @@ def certificate_issued(certificate: Certificate) -> OutboxMessage | None:
 
 def certificates_issued(certificates: Sequence[Certificate], cohort: Cohort) -> list[OutboxMessage]:
     """``certificate_issued`` for several certificates of ``cohort`` (issuing a whole cohort):
-    the queries do not grow with the number of certificates."""
+    the queries do not grow with the number of certificates. Several messages are written
+    in one INSERT (the rows returned are then not in the session)."""
+    single = len(certificates) == 1
     people = [db.session.get(Person, c.person_id) for c in certificates]
     recipients = {r.person.id: r for r in _recipients((p for p in people if p), cohort)}
     messages = []
@@ -454,5 +553,9 @@ def certificates_issued(certificates: Sequence[Certificate], cohort: Cohort) -> 
             continue
         context = certificate_context(certificate, recipient.person, cohort)
         locale = cohort_locale(cohort, recipient.user_locale)
-        messages.append(_send_to(CERTIFICATE_ISSUED, recipient, cohort, context, locale))
+        messages.append(
+            _send_to(CERTIFICATE_ISSUED, recipient, cohort, context, locale, add=single)
+        )
+    if not single:
+        mail.insert_all(messages)  # one INSERT for a cohort's messages
     return messages

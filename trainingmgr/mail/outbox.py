@@ -136,6 +136,13 @@ def redact(text: str) -> str:
 
 
 def parts(message: OutboxMessage) -> MessageParts:
+    if message.message is None:  # queued by a bulk change: the worker writes it (deferred)
+        return MessageParts(
+            headers=[("To", message.recipient)],
+            text=_("Not written yet: the mail worker writes this message just before sending it."),
+            html=None,
+            attachments=[],
+        )
     msg = delivery.parse(message.message)
     headers = [(name, str(value)) for name, value in msg.items()]
     text_part = msg.get_body(("plain",))

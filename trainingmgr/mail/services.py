@@ -19,10 +19,12 @@ from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, getaddresses, make_msgid
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app
 
+from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
-from trainingmgr.mail.models import OutboxMessage
+from trainingmgr.mail.models import OutboxMessage, OutboxStatus
 
 # Messages are stored as SMTP sends them: CRLF line ends, 7-bit only (bodies in base64,
 # non-ASCII header words in RFC 2047), so any server accepts them. The classic (compat32)
@@ -116,6 +118,17 @@ def build_message(
     return msg
 
 
+def message_bytes(
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    attachments: Sequence[Attachment] = (),
+) -> bytes:
+    """The message as the outbox keeps it and SMTP sends it (see ``WIRE_POLICY``)."""
+    return build_message(to, subject, text, html, attachments).as_bytes(policy=WIRE_POLICY)
+
+
 def queue(
     kind: str,
     to: str,
@@ -127,24 +140,48 @@ def queue(
     user_id: int | None = None,
     programme_id: int | None = None,
     cohort_id: int | None = None,
+    add: bool = True,
 ) -> OutboxMessage:
-    """Add a message to the outbox (the caller commits).
+    """Add a message to the outbox (the caller commits); ``add=False``: only make the row
+    (``insert_all`` writes many in one statement).
 
     ``to`` is an address or ``"Name <address>"`` (see ``address()``); the outbox row's
     ``recipient`` keeps the address alone.
     """
-    msg = build_message(to, subject, text, html, attachments)
     row = OutboxMessage(
         kind=kind,
         recipient=bare_address(to)[:254],
         subject=one_line(subject)[:300],
-        message=msg.as_bytes(policy=WIRE_POLICY),
+        message=message_bytes(to, subject, text, html, attachments),
         user_id=user_id,
         programme_id=programme_id,
         cohort_id=cohort_id,
     )
-    db.session.add(row)
+    if add:
+        db.session.add(row)
     return row
+
+
+def insert_all(rows: Sequence[OutboxMessage]) -> None:
+    """Write outbox rows made with ``add=False`` in one INSERT (the ORM would insert them one
+    by one on SQLite). The objects stay outside the session."""
+    if not rows:
+        return
+    now = utcnow()
+    columns = ("kind", "recipient", "subject", "message", "user_id", "programme_id", "cohort_id")
+    db.session.execute(
+        sa.insert(OutboxMessage),
+        [
+            {
+                **{name: getattr(row, name) for name in columns},
+                "created_at": now,
+                "next_attempt_at": now,
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+            }
+            for row in rows
+        ],
+    )
 
 
 # Line breaks and runs of ordinary spaces; no-break spaces (as in "2030\u202fг.") are kept.
@@ -185,6 +222,7 @@ def send(
     user_id: int | None = None,
     programme_id: int | None = None,
     cohort_id: int | None = None,
+    add: bool = True,
 ) -> OutboxMessage:
     """Render ``templates/mail/<kind>.subject.txt``, ``.txt`` and ``.html`` and queue them.
 
@@ -202,4 +240,5 @@ def send(
         user_id=user_id,
         programme_id=programme_id,
         cohort_id=cohort_id,
+        add=add,
     )

@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length
 
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.forms import FlaskForm, options
-from trainingmgr.organisation import images, services
+from trainingmgr.organisation import fonts, images, services
 from trainingmgr.programmes.models import CertificateLanguage
 
 
@@ -74,6 +74,14 @@ class SettingsForm(FlaskForm):
             two_factor_admins=bool(self.two_factor_admins.data),
             two_factor_coordinators=bool(self.two_factor_coordinators.data),
         )
+
+
+class FontForm(FlaskForm):
+    font = FileField(
+        _l("Font file"),
+        validators=[FileRequired(_l("Choose a font file."))],
+        render_kw={"accept": fonts.ACCEPT},
+    )
 
 
 class LogoForm(FlaskForm):

@@ -38,6 +38,11 @@ class OrganisationSettings(db.Model):
     # production) and for coordinators.
     two_factor_admins: Mapped[bool | None] = mapped_column()
     two_factor_coordinators: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # A TrueType font uploaded by an administrator, the certificates' last fallback for
+    # letters no shipped font has (Chinese, Japanese, Korean: too large to ship).
+    fallback_font: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    fallback_font_name: Mapped[str | None] = mapped_column(sa.String(250))
+    fallback_font_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

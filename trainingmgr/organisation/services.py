@@ -9,6 +9,7 @@ never commit.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from trainingmgr.audit import services as audit
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.timefmt import is_valid_timezone
 from trainingmgr.extensions import db
+from trainingmgr.organisation.fonts import CheckedFont
 from trainingmgr.organisation.models import OrganisationSettings, Signatory
 from trainingmgr.programmes.models import CertificateLanguage, Programme
 
@@ -213,6 +215,46 @@ def remove_logo(actor: Any, owner: LogoOwner) -> None:
         programme_id=_programme_id(owner),
         changes={"logo": [before, None]},
         summary=_summary(owner),
+    )
+
+
+# --------------------------------------------------------------------------- fallback font
+
+
+def set_fallback_font(actor: Any, font: CheckedFont) -> OrganisationSettings:
+    """Keep ``font`` (checked by ``organisation.fonts.validate_font``) as the certificates'
+    last fallback font, replacing any other. Certificates already issued keep their bytes."""
+    settings = get_settings()
+    before = settings.fallback_font_name
+    settings.fallback_font = font.data
+    settings.fallback_font_name = font.name
+    settings.fallback_font_sha256 = hashlib.sha256(font.data).hexdigest()
+    db.session.flush()
+    audit.record(
+        "organisation.font",
+        actor=actor,
+        obj=settings,
+        changes={"fallback_font": [before, f"{font.name}, {len(font.data)} bytes"]},
+        summary=font.name,
+    )
+    return settings
+
+
+def remove_fallback_font(actor: Any) -> None:
+    settings = get_settings()
+    if settings.fallback_font_sha256 is None:
+        raise DomainError(_("There is no certificate font to remove."))
+    before = settings.fallback_font_name
+    settings.fallback_font = None
+    settings.fallback_font_name = None
+    settings.fallback_font_sha256 = None
+    db.session.flush()
+    audit.record(
+        "organisation.font",
+        actor=actor,
+        obj=settings,
+        changes={"fallback_font": [before, None]},
+        summary=before or "",
     )
 
 

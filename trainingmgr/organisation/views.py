@@ -32,8 +32,14 @@ from trainingmgr.core.permissions import coordinator_only, public, roles_require
 from trainingmgr.core.scope import require_programme
 from trainingmgr.core.views import attempt, run_action, show_error
 from trainingmgr.extensions import db
-from trainingmgr.organisation import images, services
-from trainingmgr.organisation.forms import LogoForm, SettingsForm, SignatoryForm, uploaded_image
+from trainingmgr.organisation import fonts, images, services
+from trainingmgr.organisation.forms import (
+    FontForm,
+    LogoForm,
+    SettingsForm,
+    SignatoryForm,
+    uploaded_image,
+)
 from trainingmgr.organisation.models import OrganisationSettings, Signatory
 from trainingmgr.programmes.models import Programme
 
@@ -110,7 +116,7 @@ def image_version(data: bytes | None) -> str:
     return hashlib.sha256(data or b"").hexdigest()[:16]
 
 
-def _image_response(
+def image_response(
     data: bytes | None, mimetype: str | None, *, private: bool, immutable: bool = False
 ) -> Response:
     if not data or mimetype not in (images.PNG, images.JPEG):
@@ -159,8 +165,53 @@ def settings() -> str | Response:
         signatories=services.own_signatories(None),
         max_signatories=services.MAX_SIGNATORIES,
         image_limits=images.limits_text(),
+        font_limits=fonts.limits_text(),
+        font_form=FontForm(),
         zones=_zones(),
     )
+
+
+# --------------------------------------------------------------------------- fallback font
+
+
+@bp.route(ORG_PREFIX + "/font", methods=["POST"])
+@admin_only
+def font_upload() -> Response:
+    """Upload the certificates' fallback font (for scripts no shipped font has)."""
+    form = FontForm()
+    if not form.validate_on_submit():
+        for message in form.font.errors:
+            flash(str(message), "danger")
+        return _back(None, "certificate-font")
+    try:
+        font = fonts.validate_font(form.font.data, "font")
+        services.set_fallback_font(current_user, font)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return _back(None, "certificate-font")
+    db.session.commit()
+    covered = ", ".join(
+        _("%(script)s: %(n)d", script=script, n=n) for script, n in font.scripts.items()
+    )
+    flash(
+        _(
+            "Certificate font %(name)s uploaded (%(n)d characters%(scripts)s). Names with "
+            "letters it has can now be issued.",
+            name=font.name,
+            n=font.characters,
+            scripts=f"; {covered}" if covered else "",
+        ),
+        "success",
+    )
+    return _back(None, "certificate-font")
+
+
+@bp.route(ORG_PREFIX + "/font/remove", methods=["POST"])
+@admin_only
+def font_remove() -> Response:
+    run_action(lambda: services.remove_fallback_font(current_user), _("Certificate font removed."))
+    return _back(None, "certificate-font")
 
 
 # --------------------------------------------------------------------------- logos
@@ -182,7 +233,7 @@ def logo(programme_id: int | None, version: str) -> Response:
     current = image_version(owner.logo)
     if version != current:
         return redirect(owner_url("logo", programme_id, version=current))
-    return _image_response(
+    return image_response(
         owner.logo, owner.logo_mimetype, private=programme_id is not None, immutable=True
     )
 
@@ -301,4 +352,4 @@ def signature(programme_id: int | None, signatory_id: int) -> Response:
     """A signature image: the organisation's defaults for administrators, a programme's for
     its coordinators (never public)."""
     signatory = _signatory(programme_id, signatory_id)
-    return _image_response(signatory.signature, signatory.signature_mimetype, private=True)
+    return image_response(signatory.signature, signatory.signature_mimetype, private=True)

@@ -31,8 +31,8 @@ from trainingmgr.cohorts.models import (
 )
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.pagination import DEFAULT_PER_PAGE, Page, paginate
-from trainingmgr.core.scope import visible_people
-from trainingmgr.core.text import fold_query
+from trainingmgr.core.scope import scope_cohort_ids, visible_people
+from trainingmgr.core.text import clean_text, fold_query
 from trainingmgr.core.types import Choice
 from trainingmgr.extensions import db
 from trainingmgr.people.models import Person, Sex
@@ -156,28 +156,62 @@ class DirectoryRow:
     sessions: int
 
 
-def _scope_cohorts(programme_ids: Collection[int]) -> sa.Select[Any]:
-    return sa.select(Cohort.id).where(Cohort.programme_id.in_(sorted(programme_ids)))
-
-
-def _enrolment_count(programme_ids: Collection[int] | None = None) -> Any:
-    query = sa.select(sa.func.count(Enrolment.id)).where(Enrolment.person_id == Person.id)
-    if programme_ids is not None:
-        query = query.where(Enrolment.cohort_id.in_(_scope_cohorts(programme_ids)))
-    return query.scalar_subquery()
-
-
-def _taught_count(programme_ids: Collection[int] | None = None) -> Any:
-    query = (
-        sa.select(sa.func.count())
-        .select_from(session_trainers)
-        .where(session_trainers.c.person_id == Person.id)
+def _count_queries(programme_ids: Collection[int] | None) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """(person_id, n) of cohorts attended and of sessions taught, per person, counting only
+    the cohorts of ``programme_ids`` (all: None); ungrouped yet."""
+    enrolled = sa.select(Enrolment.person_id, sa.func.count().label("n"))
+    taught = sa.select(session_trainers.c.person_id, sa.func.count().label("n")).join(
+        Session, Session.id == session_trainers.c.session_id
     )
     if programme_ids is not None:
-        query = query.join(Session, Session.id == session_trainers.c.session_id).where(
-            Session.cohort_id.in_(_scope_cohorts(programme_ids))
+        cohorts = scope_cohort_ids(programme_ids)
+        enrolled = enrolled.where(Enrolment.cohort_id.in_(cohorts))
+        taught = taught.where(Session.cohort_id.in_(cohorts))
+    return enrolled, taught
+
+
+def directory_counts(
+    person_ids: Collection[int], programme_ids: Collection[int] | None = None
+) -> dict[int, tuple[int, int]]:
+    """{person id: (cohorts attended, sessions taught)} for these people (a page of the
+    directory), counting only the cohorts of ``programme_ids`` (all: None); two grouped
+    queries, whatever the number of people. People with neither are left out."""
+    ids = sorted(set(person_ids))
+    counts: dict[int, tuple[int, int]] = {}
+    if not ids:
+        return counts
+    enrolled, taught = _count_queries(programme_ids)
+    enrolled = enrolled.where(Enrolment.person_id.in_(ids)).group_by(Enrolment.person_id)
+    taught = taught.where(session_trainers.c.person_id.in_(ids)).group_by(
+        session_trainers.c.person_id
+    )
+    for person_id, n in db.session.execute(enrolled):
+        counts[person_id] = (n, 0)
+    for person_id, n in db.session.execute(taught):
+        counts[person_id] = (counts.get(person_id, (0, 0))[0], n)
+    return counts
+
+
+def directory_export_query(
+    filters: DirectoryFilter, columns: Collection[Any], programme_ids: Collection[int] | None
+) -> sa.Select[Any]:
+    """The directory (``directory_query``) as rows of ``columns`` of ``Person`` then
+    ``cohorts`` and ``sessions`` (counted as in ``directory_counts``): plain rows, no ORM
+    objects, the counts grouped once for everyone and joined (an export reads everyone)."""
+    enrolled, taught = _count_queries(programme_ids)
+    enrolled_n = enrolled.group_by(Enrolment.person_id).subquery()
+    taught_n = taught.group_by(session_trainers.c.person_id).subquery()
+    return (
+        directory_query(filters, programme_ids)
+        .with_only_columns(
+            *columns,
+            sa.func.coalesce(enrolled_n.c.n, 0).label("cohorts"),
+            sa.func.coalesce(taught_n.c.n, 0).label("sessions"),
+            maintain_column_froms=True,
         )
-    return query.scalar_subquery()
+        .outerjoin(enrolled_n, enrolled_n.c.person_id == Person.id)
+        .outerjoin(taught_n, taught_n.c.person_id == Person.id)
+    )
 
 
 def search_condition(q: str) -> Any:
@@ -192,6 +226,25 @@ def search_condition(q: str) -> Any:
     return sa.and_(sa.true(), *conditions)
 
 
+# Terms this long are found through the trigram index on PostgreSQL (pg_trgm needs three).
+INDEXED_TERM = 3
+
+
+def name_order(q: str = "") -> tuple[Any, ...]:
+    """``ORDER BY`` for people listed by name, matching ``q`` (a search; "" for none).
+
+    A search term of three letters or more is answered by the trigram index (PostgreSQL): the
+    people matching are then sorted, a few thousand at most. Ordering by the indexed name
+    columns would make PostgreSQL walk the name index instead, reading up to every person
+    until a page of matches turns up (600 ms for "петров" among 100,000 people), so the
+    sort keys are expressions the name index cannot give: same order, same results.
+    """
+    terms = fold_query(q)
+    if terms and all(len(original) >= INDEXED_TERM for original, _latin in terms):
+        return (Person.last_name + "", Person.first_name + "", Person.id)
+    return (Person.last_name, Person.first_name, Person.id)
+
+
 def directory_query(
     filters: DirectoryFilter, programme_ids: Collection[int] | None = None
 ) -> sa.Select[Any]:
@@ -201,14 +254,10 @@ def directory_query(
     With ``programme_ids`` (a coordinator's programmes; None: all), only the people in their
     scope (``core.scope.visible_people``), counting only those programmes' cohorts."""
     query = (
-        sa.select(
-            Person,
-            _enrolment_count(programme_ids).label("cohorts"),
-            _taught_count(programme_ids).label("sessions"),
-        )
+        sa.select(Person)
         .where(Person.merged_into_id.is_(None))
         .where(search_condition(filters.q))
-        .order_by(Person.last_name, Person.first_name, Person.id)
+        .order_by(*name_order(filters.q))
     )
     if programme_ids is not None:
         query = query.where(visible_people(programme_ids))
@@ -230,15 +279,13 @@ def directory(
     programme_ids: Collection[int] | None = None,
 ) -> Page[DirectoryRow]:
     """One page of the directory (of the scope of ``programme_ids``, see ``directory_query``):
-    two queries whatever the number of people."""
+    four queries whatever the number of people (count, page, and the page's counts: counted
+    for the page only, where columns of the page query were computed for every row skipped)."""
     result = paginate(
-        directory_query(filters, programme_ids),
-        page,
-        per_page,
-        scalars=False,
-        count_limit=DIRECTORY_COUNT_LIMIT,
+        directory_query(filters, programme_ids), page, per_page, count_limit=DIRECTORY_COUNT_LIMIT
     )
-    rows = [DirectoryRow(p, cohorts or 0, sessions or 0) for p, cohorts, sessions in result.items]
+    counts = directory_counts([p.id for p in result.items], programme_ids)
+    rows = [DirectoryRow(p, *counts.get(p.id, (0, 0))) for p in result.items]
     return Page(
         items=rows, page=result.page, per_page=result.per_page, total=result.total, more=result.more
     )
@@ -290,7 +337,7 @@ def directory_options(programme_ids: Collection[int] | None = None) -> Directory
 
 
 def _directory_options(programme_ids: Collection[int] | None) -> DirectoryOptions:
-    visible = sa.and_(Person.merged_into_id.is_(None), visible_people(programme_ids))
+    visible = sa.and_(Person.merged_into_id.is_(None), visible_people(programme_ids, scan=True))
     codes = db.session.scalars(
         sa.select(Person.country).where(visible, Person.country.is_not(None)).distinct()
     )
@@ -336,7 +383,9 @@ _MAX_LENGTH = {
 
 
 def _text(value: str | None) -> str:
-    return unicodedata.normalize("NFC", value or "").strip()
+    """Typed text as stored: NFC, invisible characters dropped (U+200C and U+200D kept, as
+    the import keeps them), no surrounding spaces."""
+    return clean_text(value)
 
 
 def normalise_email(value: str | None, field_name: str = "email") -> str | None:

@@ -182,15 +182,17 @@ def access_urls(
             for u in db.session.scalars(sa.select(User).where(User.person_id.in_(sorted(wanted))))
             if u.person_id is not None
         }
-    urls = {}
+    urls, rows = {}, []
     for person_id, person in wanted.items():
         user = users.get(person_id)
         if user is not None and not user.active:
             continue
-        holder = LinkHolder(user, person)
-        urls[person_id] = make_sign_in_url(
-            holder, lifetime, next_path=next_path, created_by=created_by
+        token, values = tokens.token_values(
+            TokenPurpose.SIGN_IN, lifetime, user=user, person=person, created_by=created_by
         )
+        rows.append(values)
+        urls[person_id] = sign_in_url(token, next_path)
+    tokens.insert_tokens(rows)  # one statement for every link, whatever the number
     return urls
 
 

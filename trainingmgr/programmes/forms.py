@@ -10,11 +10,21 @@ import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import TextInput
 
 from trainingmgr.core.forms import FlaskForm, options
+from trainingmgr.organisation import images
 from trainingmgr.programmes import services
 from trainingmgr.programmes.models import CertificateLanguage, PartnerRole, ProgrammeKind
 
@@ -145,10 +155,30 @@ class PartnerForm(FlaskForm):
         description=_l("Funders only; the shares of all funders add up to at most 100%."),
         render_kw={"inputmode": "decimal"},
     )
+    european_union = BooleanField(
+        _l("This funder is the European Union"),
+        description=_l(
+            "Certificates then print the EU emblem with “Funded by the European Union”, as "
+            "the EU's visibility rules require (no logo needed)."
+        ),
+    )
+    logo = FileField(_l("Logo printed on certificates"), render_kw={"accept": images.ACCEPT})
+    remove_logo = BooleanField(_l("Remove the logo"))
 
     def to_input(self) -> services.PartnerInput:
+        """What was entered; a chosen logo file is checked here (``DomainError`` on ``logo``
+        when it is not a usable image)."""
+        upload = self.logo.data
+        logo = None
+        if upload is not None and getattr(upload, "filename", ""):
+            logo = images.validate_image(upload, "logo")
         return services.PartnerInput(
-            name=self.name.data or "", role=self.role.data, funding_share=self.funding_share.data
+            name=self.name.data or "",
+            role=self.role.data,
+            funding_share=self.funding_share.data,
+            european_union=bool(self.european_union.data),
+            logo=logo,
+            remove_logo=bool(self.remove_logo.data),
         )
 
 

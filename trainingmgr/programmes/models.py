@@ -124,6 +124,12 @@ class ProgrammePartner(db.Model):
     role: Mapped[PartnerRole] = mapped_column(str_enum(PartnerRole, "partner_role"))
     funding_share: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
     position: Mapped[int] = mapped_column(default=0)
+    # A funder's logo, printed in the funders' band of certificates issued afterwards.
+    logo: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    logo_mimetype: Mapped[str | None] = mapped_column(sa.String(30))
+    # The funder is the European Union: certificates print the EU emblem with "Funded by the
+    # European Union" (the EU's visibility rules) instead of a logo.
+    european_union: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     programme: Mapped[Programme] = relationship(back_populates="partners")
 

@@ -81,6 +81,12 @@ class PartnerInput:
     name: str
     role: PartnerRole | str = PartnerRole.PARTNER
     funding_share: Decimal | None = None
+    # The funder is the European Union (certificates print the EU emblem).
+    european_union: bool = False
+    # A new logo (content, mimetype) checked by ``organisation.images.validate_image``, or
+    # ``remove_logo``; neither keeps the current one.
+    logo: tuple[bytes, str] | None = None
+    remove_logo: bool = False
 
 
 @dataclass
@@ -438,13 +444,22 @@ class ProgrammeRow:
     participants: int
 
 
-def _participant_count(programme_id: Any) -> sa.ScalarSelect[int]:
-    return (
-        sa.select(sa.func.count(sa.distinct(Enrolment.person_id)))
+def participant_counts(programme_ids: Collection[int]) -> dict[int, int]:
+    """{programme id: its distinct active participants} for these programmes (those with none
+    are left out), in one grouped query read from the index on enrolments (cohort_id,
+    status, person_id) alone."""
+    if not programme_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Cohort.programme_id, sa.func.count(sa.distinct(Enrolment.person_id)))
         .join(Cohort, Cohort.id == Enrolment.cohort_id)
-        .where(Cohort.programme_id == programme_id, Enrolment.status.in_(ACTIVE_ENROLMENT))
-        .scalar_subquery()
+        .where(
+            Cohort.programme_id.in_(sorted(programme_ids)),
+            Enrolment.status.in_(ACTIVE_ENROLMENT),
+        )
+        .group_by(Cohort.programme_id)
     )
+    return {row[0]: row[1] for row in rows}
 
 
 def list_programmes(
@@ -452,7 +467,7 @@ def list_programmes(
     programme_ids: Collection[int] | None = None,
 ) -> list[ProgrammeRow]:
     """Programmes (all when ``status`` is None; only ``programme_ids`` unless None) with
-    their counts, in one query."""
+    their counts, in two queries."""
     cohort_count = (
         sa.select(sa.func.count(Cohort.id))
         .where(Cohort.programme_id == Programme.id)
@@ -463,16 +478,14 @@ def list_programmes(
         .where(Module.programme_id == Programme.id, Module.retired.is_(False))
         .scalar_subquery()
     )
-    query = sa.select(
-        Programme, cohort_count, module_count, _participant_count(Programme.id)
-    ).order_by(Programme.code)
+    query = sa.select(Programme, cohort_count, module_count).order_by(Programme.code)
     if status is not None:
         query = query.where(Programme.status == status)
     if programme_ids is not None:
         query = query.where(Programme.id.in_(sorted(programme_ids)))
-    return [
-        ProgrammeRow(p, c or 0, m or 0, n or 0) for p, c, m, n in db.session.execute(query).all()
-    ]
+    rows = db.session.execute(query).all()
+    participants = participant_counts([p.id for p, _c, _m in rows])
+    return [ProgrammeRow(p, c or 0, m or 0, participants.get(p.id, 0)) for p, c, m in rows]
 
 
 @dataclass(frozen=True)
@@ -555,7 +568,7 @@ def programme_overview(programme_id: int) -> ProgrammeOverview | None:
             .order_by(Cohort.start_date, Cohort.name)
         ).all()
     ]
-    participants = db.session.scalar(sa.select(_participant_count(programme_id))) or 0
+    participants = participant_counts([programme_id]).get(programme_id, 0)
     return ProgrammeOverview(
         programme=programme,
         modules=modules,
@@ -632,6 +645,19 @@ def _partner_values(
     role = _choice(PartnerRole, data.role, "role")
     share = data.funding_share
     others = [p for p in programme.partners if p is not partner]
+    if data.european_union and role != PartnerRole.FUNDER:
+        raise DomainError(
+            _("Only a funder can be the European Union. Choose “Funder” or untick the box."),
+            "european_union",
+        )
+    has_logo = data.logo is not None or (
+        partner is not None and partner.logo is not None and not data.remove_logo
+    )
+    if has_logo and role != PartnerRole.FUNDER:
+        raise DomainError(
+            _("Certificates print the logos of funders only. Choose “Funder”, or remove the logo."),
+            "logo",
+        )
     if any(p.role == role and p.name.casefold() == name.casefold() for p in others):
         raise DomainError(
             _("%(name)s is already listed as a %(role)s.", name=name, role=str(role.label).lower()),
@@ -664,21 +690,53 @@ def _partner_values(
                 ),
                 "funding_share",
             )
-    return {"name": name, "role": role, "funding_share": share}
+    return {
+        "name": name,
+        "role": role,
+        "funding_share": share,
+        "european_union": bool(data.european_union),
+    }
+
+
+def _logo_text(content: bytes | None, mimetype: str | None) -> str | None:
+    """How the audit trail names a logo (never its bytes)."""
+    return None if content is None else f"{mimetype}, {len(content)} bytes"
+
+
+def _apply_logo(partner: ProgrammePartner, data: PartnerInput) -> dict[str, list[Any]]:
+    """Set or remove the partner's logo as ``data`` asks; ``{"logo": [old, new]}`` if changed."""
+    if data.logo is None and not data.remove_logo:
+        return {}
+    before = _logo_text(partner.logo, partner.logo_mimetype)
+    content, mimetype = data.logo if data.logo is not None else (None, None)
+    partner.logo, partner.logo_mimetype = content, mimetype
+    after = _logo_text(content, mimetype)
+    return {"logo": [before, after]} if before != after else {}
 
 
 def add_partner(actor: User | None, programme: Programme, data: PartnerInput) -> ProgrammePartner:
     values = _partner_values(programme, data, None)
     partners = _ordered(programme.partners)
     partner = ProgrammePartner(programme=programme, **values)
-    return _add_last(actor, "programme.partner_add", partners, partner, values)
+    logo = _apply_logo(partner, data)
+    if not values["european_union"]:
+        del values["european_union"]
+    _renumber(partners)
+    partner.position = len(partners)
+    db.session.add(partner)
+    db.session.flush()
+    _record("programme.partner_add", actor, partner, {**_created(values), **logo})
+    return partner
 
 
 def update_partner(
     actor: User | None, partner: ProgrammePartner, data: PartnerInput
 ) -> ProgrammePartner:
     values = _partner_values(partner.programme, data, partner)
-    _update(actor, partner, values, "programme.partner_update")
+    changes = {**_apply(partner, values), **_apply_logo(partner, data)}
+    if changes:
+        db.session.flush()
+        _record("programme.partner_update", actor, partner, changes)
     return partner
 
 

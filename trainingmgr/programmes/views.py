@@ -30,6 +30,7 @@ from trainingmgr.core.views import run_action, show_error
 from trainingmgr.extensions import db
 from trainingmgr.organisation import images
 from trainingmgr.organisation import services as organisation
+from trainingmgr.organisation import views as organisation_views
 from trainingmgr.programmes import services
 from trainingmgr.programmes.forms import ModuleForm, PartnerForm, ProgrammeForm
 from trainingmgr.programmes.models import Module, Programme, ProgrammePartner, ProgrammeStatus
@@ -259,6 +260,7 @@ def partner_new(programme_id: int) -> str | Response:
         "partners",
         programme=programme,
         partner=None,
+        image_limits=images.limits_text(),
     )
 
 
@@ -275,6 +277,29 @@ def partner_edit(programme_id: int, partner_id: int) -> str | Response:
         "partners",
         programme=partner.programme,
         partner=partner,
+        image_limits=images.limits_text(),
+    )
+
+
+@bp.route("/<int:programme_id>/partners/<int:partner_id>/logo/<version>")
+@coordinator_only
+def partner_logo(programme_id: int, partner_id: int, version: str) -> Response:
+    """A funder's logo (for the programme's coordinators); its URL names the image."""
+    partner = _partner(programme_id, partner_id)
+    if not partner.logo or partner.logo_mimetype not in (images.PNG, images.JPEG):
+        abort(404)
+    current = organisation_views.image_version(partner.logo)
+    if version != current:
+        return redirect(
+            url_for(
+                "programmes.partner_logo",
+                programme_id=programme_id,
+                partner_id=partner_id,
+                version=current,
+            )
+        )
+    return organisation_views.image_response(
+        partner.logo, partner.logo_mimetype, private=True, immutable=True
     )
 
 
