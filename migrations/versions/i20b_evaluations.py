@@ -5,7 +5,7 @@ evaluation_answers) are separate tables with no link between them, no counters a
 anonymous survey, no person and no time on the answers (docs/evaluations.md).
 
 Revision ID: i20b_evaluations
-Revises: i17_security
+Revises: i16c_search_and_list_indexes
 Create Date: 2026-12-06 05:23:39.648397
 
 """
@@ -18,7 +18,7 @@ import trainingmgr.core.types
 
 # revision identifiers, used by Alembic.
 revision = "i20b_evaluations"
-down_revision = "i17_security"
+down_revision = "i16c_search_and_list_indexes"
 branch_labels = None
 depends_on = None
 
