@@ -33,6 +33,8 @@ from trainingmgr.accounts.models import Role, User
 from trainingmgr.certificates import services as certificates
 from trainingmgr.cohorts.models import Cohort, Enrolment, EnrolmentStatus, Session
 from trainingmgr.core import scope
+from trainingmgr.evaluations import services as evaluations
+from trainingmgr.evaluations.models import EvaluationKind
 from trainingmgr.extensions import db
 from trainingmgr.imports import storage
 from trainingmgr.organisation.models import Signatory
@@ -59,6 +61,8 @@ NOT_IDS: dict[str, tuple[str, Callable[[], str] | None]] = {
     "key": ("the kind of an e-mail message, previewed with made-up data", _preview_key),
     "locale": ("a language", lambda: "en"),
     "version": ("the version (hash) of an image; outdated ones redirect", lambda: "0"),
+    "kind": ("the kind of a cohort's evaluation (survey, test)", lambda: "survey"),
+    "direction": ("where a question moves (up, down)", lambda: "down"),
 }
 
 
@@ -127,6 +131,7 @@ class Side:
     signatory_id: int
     token: str
     marker: str
+    question_id: int
 
     def argument(self, name: str) -> Any:
         values = {
@@ -140,6 +145,7 @@ class Side:
             "certificate_id": self.certificate_id,
             "signatory_id": self.signatory_id,
             "token": self.token,
+            "question_id": self.question_id,
         }
         if name in values:
             return values[name]
@@ -188,6 +194,8 @@ def _side(make: Any, code: str, marker: str, uploader: User) -> Side:
     upload = storage.save_upload(
         csv_file.encode(), f"{code}.csv", user_id=uploader.id, cohort_id=cohort.id
     )
+    survey = evaluations.create_evaluation(uploader, cohort, EvaluationKind.SURVEY, "en")
+    evaluations.create_evaluation(uploader, cohort, EvaluationKind.TEST)
     return Side(
         programme,
         partner.id,
@@ -201,6 +209,7 @@ def _side(make: Any, code: str, marker: str, uploader: User) -> Side:
         signatory.id,
         upload.token,
         marker,
+        survey.questions[0].id,
     )
 
 

@@ -29,6 +29,7 @@ from trainingmgr.audit import models as _audit_models  # noqa: F401  isort: skip
 from trainingmgr.organisation import models as _organisation_models  # noqa: F401  isort: skip
 from trainingmgr.mail import models as _mail_models  # noqa: F401  isort: skip
 from trainingmgr.imports import models as _imports_models  # noqa: F401  isort: skip
+from trainingmgr.evaluations import models as _evaluations_models  # noqa: F401  isort: skip
 
 
 # Domains whose ``views.bp`` blueprint is registered, in this order, when it exists.
@@ -42,6 +43,7 @@ DOMAINS = (
     "imports",
     "attendance",
     "certificates",
+    "evaluations",
     "verification",
     "portal",
     "mail",

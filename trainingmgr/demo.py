@@ -62,6 +62,7 @@ from trainingmgr.cohorts.models import (
     session_trainers,
 )
 from trainingmgr.core.types import utcnow
+from trainingmgr.evaluations import demo as evaluation_demo
 from trainingmgr.extensions import db
 from trainingmgr.mail.models import OutboxMessage, OutboxStatus
 from trainingmgr.organisation import services as organisation
@@ -1071,6 +1072,7 @@ class _Loader:
         self.programmes: dict[str, Programme] = {}
         self.modules: dict[str, Module] = {}
         self.cohort_ids: dict[str, int] = {}
+        self.new_cohorts: set[str] = set()  # keys of the cohorts this run created
 
     def run(self) -> None:
         self._people()
@@ -1085,6 +1087,9 @@ class _Loader:
                     coordinator.programmes.append(self.programmes[code])
         db.session.flush()
         self._certificates()
+        evaluation_demo.load(
+            {k: v for k, v in self.cohort_ids.items() if k in self.new_cohorts}, self.now
+        )
         _access_demo(self.users[PARTICIPANT_EMAIL])
 
     def _signatories(self, admin: User) -> None:
@@ -1300,6 +1305,7 @@ class _Loader:
         db.session.add_all(session_rows + enrolment_rows)
         db.session.flush()
         self.cohort_ids[cdef.key] = cohort.id
+        self.new_cohorts.add(cdef.key)
 
         trainer_rows = [
             {"session_id": row.id, "person_id": self.person_ids[email]}

@@ -118,6 +118,10 @@ ACTION_LABELS: dict[str, Any] = {
     "signatory.delete": _l("Signatory removed"),
     "signatory.move": _l("Signatories reordered"),
     "mail.retry": _l("Message sent again"),
+    "evaluation.create": _l("Evaluation added"),
+    "evaluation.update": _l("Evaluation settings changed"),
+    "evaluation.questions": _l("Evaluation questions changed"),
+    "evaluation.delete": _l("Evaluation removed"),
 }
 
 # Object types (the table an event's object lives in), in words.
@@ -136,6 +140,7 @@ OBJECT_TYPE_LABELS: dict[str, Any] = {
     "signatories": _l("Signatory"),
     "organisation_settings": _l("Organisation"),
     "outbox_messages": _l("Message"),
+    "evaluations": _l("Evaluation"),
 }
 
 SYSTEM = "system"  # typed in the "who" filter: events without an actor

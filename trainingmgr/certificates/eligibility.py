@@ -4,7 +4,8 @@ A cohort's rule (defaults copied from its programme when the cohort is created):
 
 - ``min_attendance_pct``: attendance rate (``attendance_summary``) at least this percentage;
 - ``min_hours``: hours attended (present or late) at least this many;
-- ``required_modules``: each attended (present or late) at least once.
+- ``required_modules``: each attended (present or late) at least once;
+- a required end-of-course survey (``evaluations``): answered.
 
 ``eligibility`` runs a bounded number of queries whatever the number of enrolments and gives,
 for each enrolment, the reasons in words when it is not eligible.
@@ -26,6 +27,7 @@ from trainingmgr.attendance.models import ATTENDED, AttendanceRecord
 from trainingmgr.attendance.services import Summary, attendance_summary
 from trainingmgr.cohorts.models import Cohort, Session, SessionStatus
 from trainingmgr.core.errors import NotFound
+from trainingmgr.evaluations.completion import required_survey_answered, survey_required_clause
 from trainingmgr.extensions import db
 
 
@@ -41,15 +43,16 @@ def fmt_hours(value: Decimal | int) -> str:
     return format_decimal(Decimal(value).normalize(), format="#,##0.##")
 
 
-def _load_cohort(cohort_id: int) -> Cohort:
-    cohort = db.session.scalars(
-        sa.select(Cohort)
+def _load_cohort(cohort_id: int) -> tuple[Cohort, bool]:
+    """The cohort with its required modules, and whether it requires its survey answered."""
+    row = db.session.execute(
+        sa.select(Cohort, survey_required_clause(Cohort.id))
         .where(Cohort.id == cohort_id)
         .options(selectinload(Cohort.required_modules))
     ).first()
-    if cohort is None:
+    if row is None:
         raise NotFound(_("There is no such cohort."))
-    return cohort
+    return row[0], bool(row[1])
 
 
 def _attended_modules(
@@ -107,14 +110,16 @@ def eligibility(
 ) -> dict[int, Eligibility]:
     """Whether each enrolment (default: the cohort's active ones) meets the completion rule.
 
-    At most six queries whatever the number of enrolments.
+    At most six queries whatever the number of enrolments (seven when the cohort requires
+    its survey to be answered).
     """
-    cohort = _load_cohort(cohort_id)
+    cohort, survey_required = _load_cohort(cohort_id)
     summaries = attendance_summary(
         cohort_id, list(enrolment_ids) if enrolment_ids is not None else None
     )
     required = sorted(cohort.required_modules, key=lambda m: (m.position, m.code))
     attended = _attended_modules(cohort_id, list(summaries), [m.id for m in required])
+    survey = required_survey_answered(list(summaries)) if survey_required else {}
     result: dict[int, Eligibility] = {}
     for enrolment_id, summary in summaries.items():
         reasons = [
@@ -130,5 +135,7 @@ def eligibility(
             for m in required
             if m.id not in attended[enrolment_id]
         ]
+        if survey.get(enrolment_id) is False:
+            reasons.append(_("the end-of-course survey is not answered"))
         result[enrolment_id] = Eligibility(not reasons, reasons, summary)
     return result

@@ -48,6 +48,7 @@ from trainingmgr.core.pagination import Page, page_args
 from trainingmgr.core.permissions import coordinator_only, signed_in
 from trainingmgr.core.scope import can_manage_programme, require_programme
 from trainingmgr.core.views import attempt
+from trainingmgr.evaluations.completion import survey_required
 from trainingmgr.extensions import db
 from trainingmgr.people.models import Person
 
@@ -319,6 +320,8 @@ def rule_in_words(cohort: Cohort) -> list[str]:
                 modules=", ".join(f"{m.code} ({m.title})" for m in modules),
             )
         )
+    if survey_required(cohort.id):
+        conditions.append(_("The end-of-course survey answered."))
     return conditions
 
 

@@ -204,6 +204,7 @@ def detail(cohort_id: int) -> str:
         "attendance": _optional_url("attendance.cohort_matrix", cohort_id=cohort.id)
         or _optional_url("attendance.matrix", cohort_id=cohort.id),
         "certificates": _optional_url("certificates.cohort", cohort_id=cohort.id),
+        "evaluations": _optional_url("evaluations.cohort", cohort_id=cohort.id),
     }
     return render_template(
         "cohorts/detail.html",

@@ -61,6 +61,14 @@ LABELS: dict[str, Any] = {
     "valid": _l("Valid"),
     "revoked": _l("Revoked"),
     "superseded": _l("Superseded"),
+    # evaluations
+    "survey": _l("End-of-course survey"),
+    "test": _l("Knowledge test"),
+    "pre": _l("Test before the course"),
+    "post": _l("Test after the course"),
+    "rating": _l("Rating from 1 to 5"),
+    "choice": _l("Multiple choice"),
+    "text": _l("Free text"),
 }
 
 

@@ -230,6 +230,16 @@ def _signatory_outside(signatory_id: int, ids: Collection[int]) -> sa.ColumnElem
     )
 
 
+def _question_outside(question_id: int, ids: Collection[int]) -> sa.ColumnElement[bool]:
+    from trainingmgr.evaluations.models import Evaluation, Question
+
+    return sa.exists().where(
+        Question.id == question_id,
+        Evaluation.id == Question.evaluation_id,
+        _cohort_outside(Evaluation.cohort_id, ids),
+    )
+
+
 def _person_outside(person_id: int, ids: Collection[int]) -> sa.ColumnElement[bool]:
     from trainingmgr.people.models import Person
 
@@ -246,6 +256,7 @@ SCOPED_ARGUMENTS: dict[str, Outside | None] = {
     "module_id": _module_outside,
     "signatory_id": _signatory_outside,
     "person_id": _person_outside,
+    "question_id": _question_outside,
 }
 
 

@@ -27,6 +27,7 @@ from trainingmgr.cohorts.models import (
 )
 from trainingmgr.core.timefmt import is_valid_timezone
 from trainingmgr.core.types import utcnow
+from trainingmgr.evaluations.completion import required_survey_answered, survey_required_clause
 from trainingmgr.extensions import db
 from trainingmgr.programmes.models import Programme, ProgrammeStatus
 from trainingmgr.programmes.services import participant_counts
@@ -256,7 +257,7 @@ class ParticipantOverview:
 
 
 def _requirements(
-    cohort: Cohort, summary: Summary, modules_attended: set[int]
+    cohort: Cohort, summary: Summary, modules_attended: set[int], survey: bool | None = None
 ) -> list[Requirement]:
     """The cohort's completion rule against the participant's attendance, in the participant's
     words. Met exactly when ``certificates.eligibility`` finds no reason."""
@@ -304,6 +305,15 @@ def _requirements(
                 done,
             )
         )
+    if survey is not None:  # the cohort requires its end-of-course survey to be answered
+        items.append(
+            Requirement(
+                _("The end-of-course survey must be answered: you have answered it.")
+                if survey
+                else _("The end-of-course survey must be answered: you have not answered it yet."),
+                survey,
+            )
+        )
     return items
 
 
@@ -320,12 +330,13 @@ def participant_overview(
     upcoming and past sessions, their attendance, their progress against the completion rule
     and their certificates. ``timezone``: the participant's own zone (default: each cohort's).
 
-    Seven queries whatever the number of cohorts and sessions.
+    Seven queries whatever the number of cohorts and sessions (eight when a cohort requires
+    its survey to be answered).
     """
     now = now or utcnow()
-    enrolments = list(
-        db.session.scalars(
-            sa.select(Enrolment)
+    rows = list(
+        db.session.execute(
+            sa.select(Enrolment, survey_required_clause(Cohort.id))
             .join(Cohort, Cohort.id == Enrolment.cohort_id)
             .where(Enrolment.person_id == person_id)
             .where(Enrolment.status != EnrolmentStatus.WITHDRAWN)
@@ -336,6 +347,11 @@ def participant_overview(
             .order_by(Cohort.start_date.desc(), Cohort.id.desc())
         ).unique()
     )
+    enrolments = [row[0] for row in rows]
+    # Cohorts whose completion rule requires the survey: whether it is answered (a query
+    # only when there is one).
+    requiring = [e.id for e, required in rows if required and e.status in ACTIVE_ENROLMENT]
+    surveys = required_survey_answered(requiring) if requiring else {}
     certificates = list(
         db.session.scalars(
             sa.select(Certificate)
@@ -407,7 +423,9 @@ def participant_overview(
             summary = summarise(
                 held, [enrolment.id], ((enrolment.id, sid, st) for sid, st in own.items())
             )[enrolment.id]
-            progress = Progress(summary, _requirements(cohort, summary, modules))
+            progress = Progress(
+                summary, _requirements(cohort, summary, modules, surveys.get(enrolment.id))
+            )
         zone, own_zone = _zone(timezone, cohort)
         result.append(
             ParticipantCohort(

@@ -11,6 +11,7 @@ from trainingmgr.certificates.eligibility import fmt_hours
 from trainingmgr.certificates.services import verification_url
 from trainingmgr.core.permissions import allowed, coordinator_only, public, roles_required
 from trainingmgr.core.scope import managed_programme_ids
+from trainingmgr.evaluations import services as evaluations
 from trainingmgr.home import services
 
 bp = Blueprint("home", __name__)
@@ -64,6 +65,7 @@ def participant() -> str:
     return render_template(
         "home/participant.html",
         overview=overview,
+        invitations=evaluations.participant_invitations(person_id) if person_id else {},
         download_url=_certificate_download_url,
         verification_url=verification_url,
         fmt_hours=fmt_hours,

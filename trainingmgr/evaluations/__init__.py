@@ -1,0 +1,1 @@
+"""Course evaluations: end-of-course surveys and knowledge tests taken before and after."""
