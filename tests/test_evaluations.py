@@ -9,6 +9,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
@@ -668,3 +669,22 @@ def _cohort_with_answers_in(make: Any, programme: Any) -> None:
     _open(test)
     _submit(test, first, Phase.POST, "0", "1")
     _submit(test, second, Phase.POST, "0", "1")
+
+
+def test_the_programme_dashboard_and_donor_report_show_the_evaluations(
+    client: Any, login: Any, make: Any
+) -> None:
+    cohort, _survey_, _test_, _people = _cohort_with_answers(make)
+    login(Role.COORDINATOR)
+
+    page = client.get("/reports/", query_string={"programme": cohort.programme_id})
+
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Evaluations by cohort" in text and "Baku ToT 2026" in text
+    assert "2 of 3 (66.7%)" in text  # survey responses
+    assert "+75" in text  # knowledge gained by the two people tested before and after
+    workbook = client.get("/reports/report.xlsx", query_string={"programme": cohort.programme_id})
+    assert workbook.status_code == 200
+    sheets = openpyxl.load_workbook(io.BytesIO(workbook.data)).sheetnames
+    assert any("Evaluations" in name for name in sheets)

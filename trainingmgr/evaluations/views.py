@@ -27,9 +27,11 @@ from trainingmgr.core.views import attempt, run_action
 from trainingmgr.evaluations import forms, services
 from trainingmgr.evaluations.defaults import template_language
 from trainingmgr.evaluations.models import Evaluation, EvaluationKind, Phase, Question
+from trainingmgr.evaluations.report_section import evaluation_section
 from trainingmgr.extensions import db
 from trainingmgr.imports import services as sheets
 from trainingmgr.portal.forms import ConfirmForm
+from trainingmgr.reports import sections
 
 bp = Blueprint("evaluations", __name__)
 
@@ -315,3 +317,6 @@ def answer(cohort_id: int, phase: str) -> str | Response:
         form=form,
         kinds=EvaluationKind,
     )
+
+
+sections.register(sections.Section("evaluations", evaluation_section, position=10))
