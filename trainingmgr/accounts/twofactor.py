@@ -93,9 +93,11 @@ def _accept_totp(user: User, code: str) -> bool:
     return False
 
 
-def confirm_setup(user: User, code: str, *, ip: str | None = None) -> list[str]:
+def confirm_setup(
+    user: User, code: str, *, sign_in: SignIn | None = None, ip: str | None = None
+) -> list[str]:
     """Turn two-factor sign-in on with the first code; returns the recovery codes (shown
-    once). The caller commits."""
+    once). ``sign_in`` (the one setting it up) is complete from now on. The caller commits."""
     if enabled(user):
         raise DomainError(_("Two-factor sign-in is already set up for this account."))
     if not _accept_totp(user, code):
@@ -107,6 +109,8 @@ def confirm_setup(user: User, code: str, *, ip: str | None = None) -> list[str]:
             "code",
         )
     user.totp_enabled_at = utcnow()
+    if sign_in is not None and sign_in.second_factor_at is None:
+        sign_in.second_factor_at = user.totp_enabled_at
     codes = new_recovery_codes(user)
     audit.record("auth.two_factor_enabled", actor=user, obj=user, ip=ip)
     return codes
@@ -166,7 +170,7 @@ def verify(user: User, code: str, sign_in: SignIn, *, ip: str | None = None) -> 
 
 def turn_off(user: User, *, actor: User, ip: str | None = None) -> None:
     """Remove ``user``'s second factor (themselves, when not required; or an administrator
-    resetting it). Their other sign-ins end. The caller commits."""
+    resetting it, which also ends every sign-in of theirs). The caller commits."""
     if actor.id == user.id and required(user):
         raise DomainError(
             _("Your organisation requires two-factor sign-in for your role: it stays on.")
@@ -175,5 +179,9 @@ def turn_off(user: User, *, actor: User, ip: str | None = None) -> None:
     user.totp_enabled_at = None
     user.totp_last_step = None
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    if actor.id != user.id:
+        from trainingmgr.accounts import sessions
+
+        sessions.end_all(user)
     action = "auth.two_factor_disabled" if actor.id == user.id else "auth.two_factor_reset"
     audit.record(action, actor=actor, obj=user, ip=ip)

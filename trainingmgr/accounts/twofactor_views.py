@@ -3,7 +3,7 @@ administrator's reset. Routes of the ``accounts`` blueprint (imported by its vie
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -12,7 +12,6 @@ from trainingmgr.accounts import sessions, twofactor
 from trainingmgr.accounts.forms import CodeForm
 from trainingmgr.accounts.models import Role, User
 from trainingmgr.accounts.views import bp  # imported at the end of accounts.views
-from trainingmgr.core.errors import DomainError
 from trainingmgr.core.forms import FlaskForm
 from trainingmgr.core.permissions import roles_required, signed_in
 from trainingmgr.core.qr import qr_svg
@@ -82,15 +81,12 @@ def two_factor_setup() -> str | Response:
     form = CodeForm()
     if form.validate_on_submit():
         done = attempt(
-            lambda: twofactor.confirm_setup(user, form.code.data, ip=request.remote_addr), form
+            lambda: twofactor.confirm_setup(
+                user, form.code.data, sign_in=sessions.current(), ip=request.remote_addr
+            ),
+            form,
         )
         if done is not None:
-            sign_in = sessions.current()
-            if sign_in is not None and sign_in.second_factor_at is None:
-                from trainingmgr.core.types import utcnow
-
-                sign_in.second_factor_at = utcnow()
-                db.session.commit()
             return render_template(
                 "accounts/recovery_codes.html", codes=done.value, next=_next(), first=True
             )
@@ -136,20 +132,12 @@ def two_factor_reset(user_id: int) -> Response:
     user = db.get_or_404(User, user_id)
     if not FlaskForm().validate():
         abort(400)
-    try:
-        twofactor.turn_off(user, actor=_me(), ip=request.remote_addr)
-    except DomainError as exc:  # an administrator resetting their own required factor
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        sessions.end_all(user)
-        db.session.commit()
-        flash(
-            _(
-                "%(email)s's second factor was removed and they were signed out: they set it "
-                "up again at their next sign-in if it is required.",
-                email=user.email,
-            ),
-            "success",
-        )
+    run_action(  # refused only for an administrator resetting their own required factor
+        lambda: twofactor.turn_off(user, actor=_me(), ip=request.remote_addr),
+        _(
+            "%(email)s's second factor was removed and they were signed out: they set it "
+            "up again at their next sign-in if it is required.",
+            email=user.email,
+        ),
+    )
     return redirect(url_for("admin.account", user_id=user.id))

@@ -61,8 +61,9 @@ class RetryingFlask(Flask):
 
 
 def _locale() -> str:
-    languages = ["en", "ru", "az"]
-    return request.accept_languages.best_match(languages) or "en"
+    """The browser's language (the signed-in user's own would need the database)."""
+    languages = current_app.config["LANGUAGES"]
+    return request.accept_languages.best_match(languages) or languages[0]
 
 
 def unavailable_response() -> tuple[Any, int, dict[str, str]]:
