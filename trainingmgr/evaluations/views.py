@@ -11,16 +11,15 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from trainingmgr.accounts.models import Role
 from trainingmgr.cohorts.models import Cohort
+from trainingmgr.cohorts.services import load_cohort
 from trainingmgr.core.errors import DomainError, NotFound
 from trainingmgr.core.permissions import coordinator_only, roles_required
 from trainingmgr.core.views import attempt, run_action
@@ -43,9 +42,7 @@ def _actor() -> Any:
 
 
 def _cohort(cohort_id: int) -> Cohort:
-    cohort = db.session.scalar(
-        sa.select(Cohort).where(Cohort.id == cohort_id).options(joinedload(Cohort.programme))
-    )
+    cohort = load_cohort(cohort_id)
     if cohort is None:
         abort(404)
     return cohort
