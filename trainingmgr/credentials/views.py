@@ -5,9 +5,10 @@ Badges credential, checking a pasted credential (public), and the signing keys p
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -79,15 +80,23 @@ def check() -> str | tuple[str, int]:
     return render_template("credentials/check.html", form=form, result=result), status
 
 
+def _per_request(name: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per request (pages list many certificates: bounded queries)."""
+    if name not in g:
+        setattr(g, name, compute())
+    return getattr(g, name)
+
+
 @bp.app_template_global()
 def linkedin_url(certificate: Any) -> str:
-    return services.linkedin_url(certificate)
+    organisation = _per_request("_credentials_org", lambda: get_settings().name)
+    return services.linkedin_url(certificate, organisation)
 
 
 @bp.app_template_global()
 def credential_available() -> bool:
     """Whether Open Badges credentials can be downloaded (a signing key is set up)."""
-    return keys.current_key() is not None
+    return _per_request("_credentials_key", lambda: keys.current_key() is not None)
 
 
 # --------------------------------------------------------------------------- signing keys
