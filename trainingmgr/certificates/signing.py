@@ -20,11 +20,14 @@ from typing import Any
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -82,6 +85,23 @@ def current_signer() -> Signer | None:
     return Signer(current.id, keys.pdf_key(current))
 
 
+class _LoadedKeySigner(signers.SimpleSigner):
+    """pyHanko's signer with the private key kept loaded: ``SimpleSigner`` parses it again
+    (with ``cryptography``'s costly RSA checks) for every signature, twice per PDF."""
+
+    def __init__(self, *args: Any, private_key: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._private_key = private_key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        if mechanism != "rsassa_pkcs1v15" or not isinstance(self._private_key, rsa.RSAPrivateKey):
+            return super().sign_raw(data, digest_algorithm)
+        return self._private_key.sign(
+            data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm)
+        )
+
+
 def _signer(key: PdfKey) -> signers.SimpleSigner:
     der_key = key.private_key.private_bytes(
         serialization.Encoding.DER,
@@ -94,7 +114,8 @@ def _signer(key: PdfKey) -> signers.SimpleSigner:
     ]
     store = SimpleCertificateStore()
     store.register_multiple(certs[1:])
-    return signers.SimpleSigner(
+    return _LoadedKeySigner(
+        private_key=key.private_key,
         signing_cert=certs[0],
         signing_key=asn1_keys.PrivateKeyInfo.load(der_key),
         cert_registry=store,
