@@ -244,3 +244,19 @@ def test_the_participants_links_cost_no_query_per_certificate(
         assert html.count("https://www.linkedin.com/profile/add") == (1 if n == 1 else 5)
         counts.append(q.count)
     assert counts[0] == counts[1], counts
+
+
+def test_an_unreadable_key_answers_503_with_the_reason(
+    app: Any, client: FlaskClient, make: Any, db_session: Any, monkeypatch: Any
+) -> None:
+    generate_key(make.user())
+    certificate = make.certificate()
+    monkeypatch.setitem(app.config, "SIGNING_KEY_SECRET", "a different secret")
+
+    for url in (
+        f"/verify/{certificate.verification_code}/credential.json",
+        "/credentials/status/0",
+    ):
+        response = client.get(url)
+        assert response.status_code == 503
+        assert "SIGNING_KEY_SECRET" in response.get_json()["error"]

@@ -11,7 +11,9 @@ are deterministic).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
@@ -152,5 +154,20 @@ def sign_pdf(data: bytes, key: PdfKey, signed_at: datetime) -> bytes:
         signing_time=signed_at,
     )
     out = BytesIO()
-    pdf_signer.sign_pdf(writer, output=out, appearance_text_params={"signer": key.subject})
+    _run(
+        pdf_signer.async_sign_pdf(
+            writer, output=out, appearance_text_params={"signer": key.subject}
+        )
+    )
     return out.getvalue()
+
+
+def _run(coroutine: Any) -> Any:
+    """Run pyHanko's coroutine; in a thread of its own when this thread already runs an event
+    loop (pyHanko's synchronous API calls ``asyncio.run``, which refuses to nest)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -41,6 +41,13 @@ def did_document() -> Response:
     return _json(services.did_document(), max_age=300)
 
 
+@bp.errorhandler(keys.KeyError_)
+def unreadable_key(exc: keys.KeyError_) -> tuple[Response, int]:
+    """The stored key cannot be decrypted (the secret changed): say so, not a 500."""
+    response = Response(json.dumps({"error": exc.message}), mimetype="application/json")
+    return response, 503
+
+
 @bp.route("/credentials/status/<int:number>")
 @public
 def status_list(number: int) -> Response:
