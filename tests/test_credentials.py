@@ -153,6 +153,19 @@ def test_changing_one_field_fails_verification(make: Any, db_session: Any, chang
     assert "the signature does not match the content" in result.message
 
 
+def test_a_field_added_is_refused(make: Any, db_session: Any) -> None:
+    """JSON-LD drops a property no context defines, so the proof cannot cover it: the check
+    refuses a credential with a property this organisation never issues."""
+    generate_key(make.user())
+    credential = services.credential(make.certificate())
+    assert credential is not None
+    credential["credentialSubject"]["grade"] = "A+"
+
+    result = services.check(json.dumps(credential))
+    assert not result.ok
+    assert "a field this organisation does not sign (grade)" in result.message
+
+
 def test_rotation_old_credentials_still_verify_and_did_lists_both_keys(
     make: Any, db_session: Any
 ) -> None:

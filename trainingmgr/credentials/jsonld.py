@@ -56,7 +56,8 @@ def canonize(document: dict[str, Any]) -> str:
     """The RDF Dataset Canonicalization (RDFC-1.0, URDNA2015) of ``document`` as N-Quads.
 
     Raises ``UnknownContext`` for a context that is not vendored and ``ValueError`` for a
-    document JSON-LD cannot process."""
+    document JSON-LD cannot process. Properties without a term are not dropped: VC 2.0's
+    context maps them to its ``issuer-dependent`` vocabulary, so they are signed too."""
     try:
         return jsonld.normalize(
             document,
@@ -64,7 +65,6 @@ def canonize(document: dict[str, Any]) -> str:
                 "algorithm": "URDNA2015",
                 "format": "application/n-quads",
                 "documentLoader": document_loader,
-                "safe": True,
             },
         )
     except jsonld.JsonLdError as exc:

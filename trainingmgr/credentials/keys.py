@@ -35,7 +35,7 @@ GENERATED_YEARS = 10
 RSA_BITS = 3072  # RSA PKCS#1 v1.5 signatures are deterministic: reproducible PDFs
 
 
-class KeyError_(DomainError):
+class UnreadableKey(DomainError):
     """A signing key cannot be read with the configured secret."""
 
 
@@ -59,7 +59,7 @@ def _decrypt(data: bytes) -> Any:
     try:
         return serialization.load_pem_private_key(bytes(data), password=_password())
     except (ValueError, TypeError) as exc:
-        raise KeyError_(
+        raise UnreadableKey(
             _(
                 "The signing key cannot be read: SIGNING_KEY_SECRET (or SECRET_KEY) changed "
                 "since it was stored. Restore the secret or set up a new key."

@@ -165,6 +165,61 @@ def _revoked(data: dict[str, Any]) -> bool | None:
     return number * statuslist.SIZE + index in set(revoked_ids(number))
 
 
+# Every property of the credentials this organisation issues. JSON-LD silently drops a
+# property no context defines (in the Open Badges scoped contexts), so such a property would
+# not be covered by the proof: a credential carrying one is refused rather than shown.
+SIGNED_PROPERTIES = frozenset(
+    [
+        "@context",
+        "id",
+        "type",
+        "name",
+        "description",
+        "issuer",
+        "url",
+        "validFrom",
+        "credentialSubject",
+        "identifier",
+        "identityType",
+        "hashed",
+        "identityHash",
+        "achievement",
+        "achievementType",
+        "humanCode",
+        "criteria",
+        "narrative",
+        "tag",
+        "activityStartDate",
+        "activityEndDate",
+        "credentialStatus",
+        "statusPurpose",
+        "statusListIndex",
+        "statusListCredential",
+        "proof",
+        "cryptosuite",
+        "created",
+        "verificationMethod",
+        "proofPurpose",
+        "proofValue",
+    ]
+)
+
+
+def _unsigned_property(value: Any) -> str | None:
+    """The first property (depth first) that this organisation's credentials never have."""
+    if isinstance(value, list):
+        return next((p for p in map(_unsigned_property, value) if p), None)
+    if not isinstance(value, dict):
+        return None
+    for key, item in value.items():
+        if key not in SIGNED_PROPERTIES:
+            return str(key)
+        found = _unsigned_property(item) if key != "@context" else None
+        if found:
+            return found
+    return None
+
+
 def check(text: str | bytes) -> Check:
     """Verify a credential (JSON text): issuer, proof (eddsa-rdfc-2022 with the issuer's key,
     current or retired), then revocation. A Check with a message for the verifier."""
@@ -180,6 +235,16 @@ def check(text: str | bytes) -> Check:
                 "This credential was not issued by this organisation (issuer %(issuer)s): "
                 "check it with its issuer.",
                 issuer=str(issuer_id)[:200],
+            ),
+        )
+    extra = _unsigned_property(data)
+    if extra is not None:
+        return Check(
+            False,
+            _(
+                "The credential has a field this organisation does not sign (%(field)s): it "
+                "was changed after it was issued.",
+                field=extra[:100],
             ),
         )
     try:

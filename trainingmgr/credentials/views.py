@@ -41,8 +41,8 @@ def did_document() -> Response:
     return _json(services.did_document(), max_age=300)
 
 
-@bp.errorhandler(keys.KeyError_)
-def unreadable_key(exc: keys.KeyError_) -> tuple[Response, int]:
+@bp.errorhandler(keys.UnreadableKey)
+def unreadable_key(exc: keys.UnreadableKey) -> tuple[Response, int]:
     """The stored key cannot be decrypted (the secret changed): say so, not a 500."""
     response = Response(json.dumps({"error": exc.message}), mimetype="application/json")
     return response, 503
