@@ -17,8 +17,10 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
 from tests.signing_helpers import generate_key
+from tests.test_certificates_services import P, attend, course
 from trainingmgr.certificates import services, signing
 from trainingmgr.credentials import keys
+from trainingmgr.extensions import db
 
 
 def _status(data: bytes, key: Any) -> Any:
@@ -123,3 +125,25 @@ def test_a_changed_secret_makes_the_key_unusable_with_a_message(
         assert "SIGNING_KEY_SECRET" in caught.value.message
     finally:
         app.config["SIGNING_KEY_SECRET"] = ""
+
+
+def test_issuing_a_cohort_signed_runs_a_bounded_number_of_queries(
+    make: Any, db_session: Any, count_queries: Any
+) -> None:
+    key = generate_key(make.user())
+    counts = []
+    for size in (3, 12):
+        actor = make.user()
+        cohort = course(make, n_sessions=2, code=f"S{size}")
+        for _ in range(size):
+            attend(make, cohort, [P, P])
+        db.session.expire_all()
+        cohort = db.session.get(type(cohort), cohort.id)
+        with count_queries() as q:
+            result = services.issue_all_eligible(actor, cohort)
+        assert len(result.issued) == size
+        assert {c.signing_key_id for c in result.issued} == {key.id}
+        inserts = [s for s in q.statements if s.lstrip().upper().startswith("INSERT")]
+        counts.append(q.count - len(inserts))
+    assert counts[0] == counts[1], counts
+    assert _status(services.render_pdf(result.issued[-1]), key).bottom_line
