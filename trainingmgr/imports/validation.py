@@ -336,10 +336,21 @@ class RowResult:
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     enrol: bool = False  # the row's person is to be enrolled into the cohort
     waitlisted: bool = False
+    # A possible duplicate: the people it may be, and what the coordinator chose ("skip",
+    # "new", or "p<id>" of one of them: ``services.resolve_duplicate``).
+    candidates: list[Candidate] = field(default_factory=list)
+    choice: str | None = None
 
     @property
     def importable(self) -> bool:
         return self.verdict in (Verdict.CREATE, Verdict.UPDATE, Verdict.ENROL)
+
+    @property
+    def writes(self) -> bool:
+        """Whether confirming writes something for this row (a resolved duplicate too)."""
+        if self.verdict is Verdict.DUPLICATE:
+            return self.choice not in (None, "skip")
+        return self.importable
 
 
 def _display(value: Any) -> str:
@@ -473,15 +484,14 @@ def _judge_new(
     )
     if matches:
         result.verdict = Verdict.DUPLICATE
-        for c in matches:
-            result.messages.append(
-                _(
-                    "Same name and country as %(name)s (%(email)s), already in the directory: "
-                    "tick the row to import it as a new person anyway.",
-                    name=c.full_name,
-                    email=c.email or _("no e-mail"),
-                )
+        result.candidates = matches
+        result.messages.append(
+            _(
+                "Same name and country as %(people)s, already in the directory with another "
+                "e-mail.",
+                people=", ".join(f"{c.full_name} ({c.email or _('no e-mail')})" for c in matches),
             )
+        )
     elif result.enrol:
         result.messages.append(_("New person: will be added to the directory and enrolled."))
     else:
