@@ -28,9 +28,9 @@ def upgrade():
         )
         batch_op.add_column(sa.Column("parsed", sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column("sheet", sa.String(length=255), nullable=True))
-        batch_op.add_column(
-            sa.Column("progress", sa.Integer(), server_default="0", nullable=False)
-        )
+        batch_op.add_column(sa.Column("cleaned", sa.LargeBinary(), nullable=True))
+        batch_op.add_column(sa.Column("cleaned_key", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("progress", sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("total", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("message", sa.Text(), nullable=True))
 
@@ -40,6 +40,8 @@ def downgrade():
         batch_op.drop_column("message")
         batch_op.drop_column("total")
         batch_op.drop_column("progress")
+        batch_op.drop_column("cleaned_key")
+        batch_op.drop_column("cleaned")
         batch_op.drop_column("sheet")
         batch_op.drop_column("parsed")
         batch_op.drop_column("state")

@@ -44,6 +44,10 @@ class PendingUpload(db.Model):
     # The table read from the file (``storage.pack_table``: compressed JSON), for ``sheet``.
     parsed: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     sheet: Mapped[str | None] = mapped_column(sa.String(255))
+    # The rows cleaned with the mapping of the last preview, and what they depend on
+    # (``services.cleaning_key``): the confirmation reuses them.
+    cleaned: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    cleaned_key: Mapped[str | None] = mapped_column(sa.String(64))
     # Rows read so far by the worker, of about ``total`` (None: not known yet).
     progress: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     total: Mapped[int | None] = mapped_column(sa.Integer)

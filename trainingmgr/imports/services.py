@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from trainingmgr.accounts.models import User
 from trainingmgr.audit import services as audit
@@ -54,16 +54,22 @@ from trainingmgr.imports.mapping import FIELDS, auto_mapping, mapping_problems
 from trainingmgr.imports.parsing import Table, read_table
 from trainingmgr.imports.validation import (
     Candidate,
+    CleanRow,
     NameIndex,
     RowResult,
     Verdict,
     clean_row,
     judge,
+    pack_clean_rows,
+    unpack_clean_rows,
 )
 from trainingmgr.people.models import Person, search_text_of
 from trainingmgr.people.services import (
     forget_directory_options,
 )
+
+# Cleaned rows kept with an upload: what they depend on (``cleaning_key``), and the rows.
+CleanedCache = tuple[str, list[list[Any]]]
 
 # Rows looked up per query (``IN (...)`` lists stay well under every database's limits).
 CHUNK = 500
@@ -89,6 +95,14 @@ class Preview:
     rows: list[RowResult] = field(default_factory=list)
     people: dict[int, Person] = field(default_factory=dict)
     verdicts_signature: str = ""
+    # The rows cleaned with ``mapping`` (kept with the upload for the confirmation to reuse),
+    # what they depend on, and whether they were cleaned now (not taken from the upload).
+    cleaned: list[CleanRow] = field(default_factory=list)
+    cleaned_key: str = ""
+    cleaned_now: bool = False
+
+    def packed_cleaned(self) -> CleanedCache:
+        return self.cleaned_key, pack_clean_rows(self.cleaned)
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for r in self.rows if r.verdict is verdict)
@@ -172,6 +186,7 @@ def build_preview(
     programme_ids: Collection[int] | None = None,
     choices: dict[int, str] | None = None,
     choice_for_all: str | None = None,
+    cleaned: CleanedCache | None = None,
 ) -> Preview:
     """Judge every row of ``source``: the table read from the file (or the file's bytes, read
     now). Raises ``ImportFileError`` for an unreadable file.
@@ -200,8 +215,27 @@ def build_preview(
             )
         )
     if not mapping_issues:
-        _judge_rows(preview, programme_ids, choices or {}, choice_for_all)
+        _judge_rows(preview, programme_ids, choices or {}, choice_for_all, cleaned)
     return preview
+
+
+def cleaning_key(mapping: list[str | None], sheet: str | None) -> str:
+    """What the cleaned rows of a table depend on: the mapping, the sheet, the language of
+    the messages."""
+    text = f"{mapping!r}|{sheet}|{get_locale()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _cleaned_rows(preview: Preview, cache: CleanedCache | None) -> list[CleanRow]:
+    """The table's rows cleaned with the preview's mapping: from ``cache`` when it was made
+    with the same mapping (the confirmation reuses the preview's), else cleaned now."""
+    preview.cleaned_key = cleaning_key(preview.mapping, preview.table.sheet)
+    if cache is not None and cache[0] == preview.cleaned_key:
+        preview.cleaned = unpack_clean_rows(cache[1], preview.table.rows)
+    else:
+        preview.cleaned = [clean_row(row, preview.mapping) for row in preview.table.rows]
+        preview.cleaned_now = True
+    return preview.cleaned
 
 
 def _judge_rows(
@@ -209,8 +243,9 @@ def _judge_rows(
     programme_ids: Collection[int] | None,
     choices: dict[int, str],
     choice_for_all: str | None,
+    cache: CleanedCache | None = None,
 ) -> None:
-    cleaned = [clean_row(row, preview.mapping) for row in preview.table.rows]
+    cleaned = _cleaned_rows(preview, cache)
     emails = sorted({r.values["email"] for r in cleaned if r.values.get("email")})
     existing = _people_by_email(emails)
     preview.people = {p.id: p for p in existing.values()}
@@ -421,6 +456,7 @@ def confirm_import(
     exclude_errors: bool = False,
     signature: str | None = None,
     programme_ids: Collection[int] | None = None,
+    cleaned: CleanedCache | None = None,
 ) -> ImportSummary:
     """Judge the table again and write every chosen row, all or nothing (callers commit).
 
@@ -438,6 +474,7 @@ def confirm_import(
         sheet=sheet,
         programme_ids=programme_ids,
         choices=choices,
+        cleaned=cleaned,
     )
     check_confirmable(preview, exclude_errors=exclude_errors, signature=signature)
     chosen = preview.chosen()

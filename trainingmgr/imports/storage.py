@@ -24,6 +24,7 @@ import secrets
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -51,6 +52,8 @@ class Upload:
     progress: int = 0
     total: int | None = None
     message: str | None = None  # why it could not be read, or what was imported
+    # The rows cleaned by the last preview, with what they depend on (``services``).
+    cleaned: tuple[str, list[list[Any]]] | None = None
 
     @property
     def waiting(self) -> bool:
@@ -80,11 +83,11 @@ def pack_table(table: Table) -> bytes:
         "sheet": table.sheet,
         "sheets": table.sheets,
     }
-    return zlib.compress(json.dumps(doc, ensure_ascii=False).encode(), 1)
+    return _pack(doc)
 
 
 def unpack_table(packed: bytes) -> Table:
-    doc = json.loads(zlib.decompress(packed))
+    doc = _unpack(packed)
     return Table(
         kind=doc["kind"],
         headers=doc["headers"],
@@ -189,6 +192,24 @@ def _upload(row: PendingUpload) -> Upload:
         row.progress or 0,
         row.total,
         row.message,
+        (row.cleaned_key or "", _unpack(row.cleaned)) if row.cleaned else None,
+    )
+
+
+def _pack(value: Any) -> bytes:
+    return zlib.compress(json.dumps(value, ensure_ascii=False).encode(), 1)
+
+
+def _unpack(packed: bytes) -> Any:
+    return json.loads(zlib.decompress(packed))
+
+
+def keep_cleaned(token: str, cleaned: tuple[str, list[list[Any]]]) -> None:
+    """Keep the rows cleaned by a preview (and what they depend on) for the confirmation."""
+    db.session.execute(
+        sa.update(PendingUpload)
+        .where(PendingUpload.token == token)
+        .values(cleaned_key=cleaned[0], cleaned=_pack(cleaned[1]))
     )
 
 
@@ -203,7 +224,13 @@ def keep_table(token: str, table: Table) -> None:
     db.session.execute(
         sa.update(PendingUpload)
         .where(PendingUpload.token == token)
-        .values(parsed=pack_table(table), sheet=table.sheet, state=UploadState.READY)
+        .values(
+            parsed=pack_table(table),
+            sheet=table.sheet,
+            state=UploadState.READY,
+            cleaned=None,
+            cleaned_key=None,
+        )
     )
 
 
@@ -212,7 +239,13 @@ def mark_imported(token: str, summary: str) -> None:
     db.session.execute(
         sa.update(PendingUpload)
         .where(PendingUpload.token == token)
-        .values(state=UploadState.IMPORTED, data=b"", parsed=None, message=summary[:2000])
+        .values(
+            state=UploadState.IMPORTED,
+            data=b"",
+            parsed=None,
+            cleaned=None,
+            message=summary[:2000],
+        )
     )
 
 

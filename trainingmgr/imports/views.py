@@ -193,10 +193,14 @@ def _render_preview(
             programme_ids=managed_programme_ids(),
             choices=chosen.duplicates,
             choice_for_all=chosen.for_all,
+            cleaned=upload.cleaned,
         )
     except DomainError as exc:
         flash(exc.message, "danger")
         return redirect(_upload_url(upload.cohort_id))
+    if preview.cleaned_now and not preview.problems:
+        storage.keep_cleaned(upload.token, preview.packed_cleaned())  # for the confirmation
+        db.session.commit()
     form.sheet.choices = options((name, name) for name in preview.table.sheets)
     form.sheet.data = preview.table.sheet
     form.mapped_sheet.data = preview.table.sheet or ""
@@ -271,6 +275,7 @@ def confirm(token: str) -> str | Response:
             exclude_errors=bool(form.exclude_errors.data),
             signature=form.signature.data or None,
             programme_ids=managed_programme_ids(),
+            cleaned=upload.cleaned,
         )
         storage.mark_imported(token, summary.message())  # same transaction as the import
         db.session.commit()
