@@ -9,10 +9,12 @@ from collections.abc import Collection
 import sqlalchemy as sa
 from anyascii import anyascii
 
+from trainingmgr.core.errors import DomainError
 from trainingmgr.core.scope import visible_people
-from trainingmgr.core.text import fold
+from trainingmgr.core.text import clean_text, fold
 from trainingmgr.extensions import db
 from trainingmgr.people.models import Person
+from trainingmgr.people.services import PersonData, normalise_country
 
 # At most this many existing records are offered.
 MAX_SHOWN = 10
@@ -56,3 +58,17 @@ def likely_duplicates(
     )
     found = [p for p in db.session.scalars(stmt) if name_keys(p.first_name, p.last_name) & keys]
     return found[:MAX_SHOWN]
+
+
+def likely_duplicates_of(
+    data: PersonData, programme_ids: Collection[int] | None = None
+) -> list[Person]:
+    """``likely_duplicates`` of a person about to be added (as typed in the form); none when
+    the country is not one we know (the form then says so)."""
+    try:
+        country = normalise_country(clean_text(data.country))
+    except DomainError:
+        return []
+    return likely_duplicates(
+        clean_text(data.first_name), clean_text(data.last_name), country, programme_ids
+    )
