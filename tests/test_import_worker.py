@@ -65,7 +65,9 @@ def test_a_file_is_read_once_for_the_upload_the_previews_and_the_confirmation(
     url = f"/cohorts/{cohort.id}/import"
     token = token_of(upload(client, url, read("participants_rtcm_rollout.csv"), "r.csv"))
     html = client.get(f"/import/{token}").text
-    html = client.post(f"/import/{token}", data=form_of(html)).text  # updated preview
+    html = client.post(
+        f"/import/{token}", data=form_of(html), follow_redirects=True
+    ).text  # updated preview
     response = client.post(f"/import/{token}/confirm", data=form_of(html), follow_redirects=True)
     assert "Import done: 35 people created" in response.text
     assert reads == ["r.csv"]
@@ -78,7 +80,7 @@ def test_a_new_mapping_cleans_the_rows_again(
     token = token_of(upload(client, "/people/import", read("participants_cp1251.csv"), "c.csv"))
     form = form_of(client.get(f"/import/{token}").text)
     form["map-6"] = ""  # the position is not imported after all
-    html = client.post(f"/import/{token}", data=form).text
+    html = client.post(f"/import/{token}", data=form, follow_redirects=True).text
     client.post(f"/import/{token}/confirm", data=form_of(html))
     assert db_session.scalars(sa.select(Person.position)).all() == [None] * 4
 

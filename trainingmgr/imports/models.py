@@ -48,6 +48,9 @@ class PendingUpload(db.Model):
     # (``services.cleaning_key``): the confirmation reuses them.
     cleaned: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     cleaned_key: Mapped[str | None] = mapped_column(sa.String(64))
+    # What the coordinator chose on the preview (columns, sheet, possible duplicates), as
+    # JSON: the preview is posted, kept, then shown again (Back and reload keep it).
+    choices: Mapped[str | None] = mapped_column(sa.Text)
     # Rows read so far by the worker, of about ``total`` (None: not known yet).
     progress: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     total: Mapped[int | None] = mapped_column(sa.Integer)

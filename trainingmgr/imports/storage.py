@@ -22,7 +22,7 @@ import json
 import re
 import secrets
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -54,6 +54,7 @@ class Upload:
     message: str | None = None  # why it could not be read, or what was imported
     # The rows cleaned by the last preview, with what they depend on (``services``).
     cleaned: tuple[str, list[list[Any]]] | None = None
+    choices: dict[str, Any] = field(default_factory=dict)  # the preview's (``keep_choices``)
 
     @property
     def waiting(self) -> bool:
@@ -193,6 +194,7 @@ def _upload(row: PendingUpload) -> Upload:
         row.total,
         row.message,
         (row.cleaned_key or "", _unpack(row.cleaned)) if row.cleaned else None,
+        json.loads(row.choices) if row.choices else {},
     )
 
 
@@ -202,6 +204,15 @@ def _pack(value: Any) -> bytes:
 
 def _unpack(packed: bytes) -> Any:
     return json.loads(zlib.decompress(packed))
+
+
+def keep_choices(token: str, choices: dict[str, Any]) -> None:
+    """Keep what the coordinator chose on the preview (shown again by the next preview)."""
+    db.session.execute(
+        sa.update(PendingUpload)
+        .where(PendingUpload.token == token)
+        .values(choices=json.dumps(choices, ensure_ascii=False))
+    )
 
 
 def keep_cleaned(token: str, cleaned: tuple[str, list[list[Any]]]) -> None:

@@ -149,10 +149,26 @@ class _Choices:
     duplicates: dict[int, str] = field(default_factory=dict)  # row number -> choice
     for_all: str | None = None  # "apply to all possible duplicates"
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "mapping": self.mapping,
+            "sheet": self.sheet,
+            "duplicates": {str(k): v for k, v in self.duplicates.items()},
+            "for_all": self.for_all,
+        }
+
+    @classmethod
+    def from_dict(cls, kept: dict[str, Any]) -> _Choices:
+        mapping = kept.get("mapping")
+        return cls(
+            mapping=[m if m in FIELDS else None for m in mapping] if mapping else None,
+            sheet=kept.get("sheet"),
+            duplicates={int(k): str(v) for k, v in (kept.get("duplicates") or {}).items()},
+            for_all=kept.get("for_all"),
+        )
+
 
 def _posted_choices() -> _Choices:
-    if request.method != "POST":
-        return _Choices()
     chosen = _Choices(sheet=request.form.get("sheet") or None)
     try:
         columns = min(int(request.form.get("columns", "0")), MAX_COLUMNS)
@@ -246,9 +262,25 @@ def preview(token: str) -> str | Response:
         upload, cohort = _load(token)
     except DomainError as exc:
         return _expired(exc)
-    return _not_ready(upload, cohort) or _render_preview(
-        upload, cohort, PreviewForm(), _posted_choices()
-    )
+    waiting = _not_ready(upload, cohort)
+    if waiting is not None:
+        return waiting
+    if request.method == "POST":
+        # Kept, then shown by a GET: Back and reload show the same choices, never a
+        # "resubmit the form?" prompt.
+        storage.keep_choices(token, _posted_choices().as_dict())
+        db.session.commit()
+        return redirect(url_for(".preview", token=token))
+    return _render_preview(upload, cohort, PreviewForm(), _Choices.from_dict(upload.choices))
+
+
+def _refused(token: str, chosen: _Choices, message: str) -> Response:
+    """Nothing imported: back to the preview (a GET, with the choices kept), saying why."""
+    db.session.rollback()
+    storage.keep_choices(token, chosen.as_dict())
+    db.session.commit()
+    flash(message, "danger")
+    return redirect(url_for(".preview", token=token))
 
 
 @bp.route("/import/<token>/confirm", methods=["POST"])
@@ -280,19 +312,16 @@ def confirm(token: str) -> str | Response:
         storage.mark_imported(token, summary.message())  # same transaction as the import
         db.session.commit()
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _render_preview(upload, cohort, form, chosen)
+        return _refused(token, chosen, exc.message)
     except IntegrityError:
-        db.session.rollback()
-        flash(
+        return _refused(
+            token,
+            chosen,
             _(
                 "Someone changed the same people while this import ran, so nothing was "
                 "imported. Check the preview again, then confirm."
             ),
-            "danger",
         )
-        return _render_preview(upload, cohort, form, chosen)
     flash(summary.message(), "info" if summary.nothing else "success")
     return redirect(_target_url(cohort))
 
