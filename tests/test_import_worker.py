@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -135,6 +136,10 @@ def test_the_progress_bar_shows_how_far_the_worker_is(
     html = client.get(f"/import/{token}").text
     assert "1000 rows read of about 2501" in html
     assert '<progress class="w-100" id="import-progress-bar" max="100" value="39">' in html
+    assert 'data-testid="import-stalled"' not in html
+    row.uploaded_at -= timedelta(minutes=6)  # no worker has read it for a while
+    db.session.commit()
+    assert "the background worker may not be running" in client.get(f"/import/{token}").text
     # A confirmation posted meanwhile (a second tab) imports nothing and shows the same page.
     assert "1000 rows read" in client.post(f"/import/{token}/confirm", data={}).text
     assert people(db_session) == 0

@@ -531,6 +531,7 @@ def test_when_every_row_is_refused_the_summary_says_so(
     html = client.get(f"/import/{token}").text
     assert "Nothing to import: every row has an error." in html
     assert "already there" not in html
+    assert 'id="exclude-errors"' not in html  # nothing else to import: no exclusion offered
     form = form_of(html)
     form["exclude_errors"] = "y"
     response = client.post(f"/import/{token}/confirm", data=form, follow_redirects=True)

@@ -36,6 +36,8 @@ from trainingmgr.imports.models import PendingUpload, UploadState
 from trainingmgr.imports.parsing import SourceRow, Table, read_table
 
 MAX_AGE = timedelta(days=1)
+# A file still waiting for the worker after this long: the page says the worker may be down.
+STALLED_AFTER = timedelta(minutes=5)
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
 
@@ -60,6 +62,11 @@ class Upload:
     def waiting(self) -> bool:
         """Whether the worker has yet to read the file."""
         return self.state in (UploadState.QUEUED, UploadState.PARSING)
+
+    @property
+    def stalled(self) -> bool:
+        """Whether the file has waited for the worker unusually long."""
+        return self.waiting and utcnow() - self.uploaded_at > STALLED_AFTER
 
     @property
     def percent(self) -> int | None:
