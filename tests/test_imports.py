@@ -505,9 +505,17 @@ def test_the_import_is_audited(ctx: Any, make: Any) -> None:
 
 
 def test_the_summary_message_names_what_was_done(ctx: Any) -> None:
-    summary = services.ImportSummary(created=2, enrolled=1, waitlisted=1, unchanged=3, skipped=1)
+    summary = services.ImportSummary(created=2, enrolled=1, waitlisted=1, unchanged=3, errors=1)
     assert summary.message() == (
-        "Import done: 2 people created, 1 enrolled, 1 waitlisted, 3 unchanged, 1 row skipped."
+        "Import done: 2 people created, 1 enrolled, 1 waitlisted, 3 unchanged, "
+        "1 row with errors skipped."
+    )
+    summary = services.ImportSummary(
+        created=3, enrolled=30, waitlisted=2, matched=29, skipped_duplicates=3, errors=4
+    )
+    assert summary.message() == (
+        "Import done: 3 people created, 29 possible duplicates taken as the existing people, "
+        "30 enrolled, 2 waitlisted, 3 possible duplicates skipped, 4 rows with errors skipped."
     )
     assert services.ImportSummary(unchanged=4).message().startswith("Nothing to import")
 
@@ -520,10 +528,14 @@ def test_when_every_row_is_refused_the_summary_says_so(
     token = token_of(
         upload(client, "/people/import", read("broken/formula_injection.csv"), "f.csv")
     )
-    form = form_of(client.get(f"/import/{token}").text)
+    html = client.get(f"/import/{token}").text
+    assert "Nothing to import: every row has an error." in html
+    assert "already there" not in html
+    assert 'id="exclude-errors"' not in html  # nothing else to import: no exclusion offered
+    form = form_of(html)
     form["exclude_errors"] = "y"
     response = client.post(f"/import/{token}/confirm", data=form, follow_redirects=True)
-    assert "Nothing was imported: 4 rows skipped" in response.text
+    assert "Nothing was imported: 4 rows with errors skipped." in response.text
     assert "already in the directory" not in response.text
 
 
@@ -599,6 +611,8 @@ def form_of(html: str) -> dict[str, Any]:
     for tag in re.findall(r"<input[^>]*>", html):
         attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', tag))
         if attrs.get("type") == "hidden" and "name" in attrs:
+            data[attrs["name"]] = attrs.get("value", "")
+        if attrs.get("type") == "radio" and re.search(r"\schecked[\s>]", tag):
             data[attrs["name"]] = attrs.get("value", "")
     for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
         options = re.findall(r"<option[^>]*>", body)
@@ -693,7 +707,7 @@ def test_the_mapping_can_be_corrected_on_the_page(
     assert 'id="confirm-button"' not in html
     form = form_of(html)
     form.update({"map-1": "last_name", "map-2": "email"})
-    html = client.post(f"/import/{token}", data=form).text
+    html = client.post(f"/import/{token}", data=form, follow_redirects=True).text
     assert 'data-testid="import-problems"' not in html
     assert 'data-testid="count-create">Will create: 1<' in html
     response = client.post(f"/import/{token}/confirm", data=form_of(html))
@@ -719,7 +733,7 @@ def test_the_mapping_of_a_workbook_can_be_corrected(
     form = form_of(html)
     assert form["sheet"] == form["mapped_sheet"] == "Participants"
     form["map-7"] = ""
-    html = client.post(f"/import/{token}", data=form).text
+    html = client.post(f"/import/{token}", data=form, follow_redirects=True).text
     assert '<option value="phone" selected>' not in html
     assert '<th scope="col">Phone</th>' not in html
     assert client.post(f"/import/{token}/confirm", data=form_of(html)).status_code == 302
@@ -755,8 +769,8 @@ def test_rows_with_errors_need_the_explicit_exclusion(
     assert "Unknown country “Atlantis”" in html
     form = form_of(html)
     refused = client.post(f"/import/{token}/confirm", data=form)
-    assert refused.status_code == 200
-    assert "5 rows have errors" in refused.text
+    assert refused.headers["Location"] == f"/import/{token}"  # the preview, with a message
+    assert "5 rows have errors" in client.get(refused.headers["Location"]).text
     assert people(db_session) == 0
     form["exclude_errors"] = "y"
     done = client.post(f"/import/{token}/confirm", data=form)
@@ -771,7 +785,7 @@ def test_broken_files_with_bad_rows_write_nothing_from_the_page(
     token = token_of(upload(client, "/people/import", read(f"broken/{name}"), name))
     html = client.get(f"/import/{token}").text
     assert 'class="table-danger"' in html
-    response = client.post(f"/import/{token}/confirm", data=form_of(html))
+    response = client.post(f"/import/{token}/confirm", data=form_of(html), follow_redirects=True)
     assert response.status_code == 200 and "have errors" in response.text
     assert people(db_session) == 0
 
@@ -784,8 +798,8 @@ def test_missing_column_file_from_the_page(
     )
     html = client.get(f"/import/{token}").text
     assert "No column is mapped to E-mail" in html
-    response = client.post(f"/import/{token}/confirm", data=form_of(html))
-    assert response.status_code == 200
+    response = client.post(f"/import/{token}/confirm", data=form_of(html), follow_redirects=True)
+    assert response.status_code == 200 and "No column is mapped to E-mail" in response.text
     assert people(db_session) == 0
 
 
@@ -832,7 +846,7 @@ def test_a_file_over_the_size_limit_gets_a_message_not_a_413(
         assert "larger than the upload limit of 1 MB" in page.text
 
 
-def test_possible_duplicates_are_ticked_on_the_page(
+def test_possible_duplicates_are_resolved_row_by_row_on_the_page(
     client: FlaskClient, coordinator: Any, make: Any, db_session: Any
 ) -> None:
     make.person(first_name="Ləman", last_name="Əliyeva", email="other@example.org", country="AZ")
@@ -841,16 +855,79 @@ def test_possible_duplicates_are_ticked_on_the_page(
     )
     token = token_of(upload(client, "/people/import", data, "x.csv"))
     html = client.get(f"/import/{token}").text
-    assert 'id="include-2"' in html
     assert 'data-testid="count-duplicate">Possible duplicate: 1<' in html
     form = form_of(html)
-    form["include"] = ["2"]
-    # Re-previewing keeps the tick.
-    html = client.post(f"/import/{token}", data=form).text
-    assert re.search(r'id="include-2" checked', html)
-    assert client.post(f"/import/{token}/confirm", data=form).status_code == 302
+    assert form["dup-2"] == "skip"  # skipped unless chosen
+    form["dup-2"] = "new"
+    # Re-previewing keeps the choice, and so do reload and Back (the preview is a GET).
+    html = client.post(f"/import/{token}", data=form, follow_redirects=True).text
+    assert form_of(html)["dup-2"] == "new"
+    assert form_of(client.get(f"/import/{token}").text)["dup-2"] == "new"
+    response = client.post(f"/import/{token}/confirm", data=form, follow_redirects=True)
+    assert "Import done: 2 people created." in response.text
     assert "new@example.org" in set(db_session.scalars(sa.select(Person.email)))
     assert people(db_session) == 3
+
+
+def duplicates_file(count: int) -> bytes:
+    return csv_file(*(row(f"Name{n}", "Same", f"new{n}@example.org") for n in range(count)))
+
+
+def test_enrol_the_existing_person_for_every_possible_duplicate_at_once(
+    client: FlaskClient, coordinator: Any, make: Any, db_session: Any
+) -> None:
+    cohort = make.cohort(capacity=3)
+    existing = [
+        make.person(first_name=f"Name{n}", last_name="Same", email=f"old{n}@x.org", country="AZ")
+        for n in range(4)
+    ]
+    data = duplicates_file(4) + b"Solo,New,solo@example.org,F,AZ\r\n"
+    token = token_of(upload(client, f"/cohorts/{cohort.id}/import", data, "d.csv"))
+    form = form_of(client.get(f"/import/{token}").text)
+    form.update(dup_all="existing", apply_all="1")
+    html = client.post(f"/import/{token}", data=form, follow_redirects=True).text
+    chosen = form_of(html)
+    for n, person in enumerate(existing):
+        assert chosen[f"dup-{n + 2}"] == f"p{person.id}"
+    assert "2 will join the waitlist: the cohort is full" in html  # the chosen take seats too
+    form = form_of(html)
+    response = client.post(f"/import/{token}/confirm", data=form, follow_redirects=True)
+    assert (
+        "Import done: 1 person created, 4 possible duplicates taken as the existing people, "
+        "3 enrolled, 2 waitlisted." in response.text
+    )
+    assert people(db_session) == 5  # nobody created twice
+    enrolled = {e.person_id for e in enrolments(db_session, cohort.id)}
+    assert {p.id for p in existing} <= enrolled
+
+
+def test_skip_all_possible_duplicates_and_create_some(
+    client: FlaskClient, coordinator: Any, make: Any, db_session: Any
+) -> None:
+    cohort = make.cohort()
+    for n in range(3):
+        make.person(first_name=f"Name{n}", last_name="Same", email=f"old{n}@x.org", country="AZ")
+    token = token_of(upload(client, f"/cohorts/{cohort.id}/import", duplicates_file(3), "d.csv"))
+    form = form_of(client.get(f"/import/{token}").text)
+    form.update(dup_all="skip", apply_all="1")
+    form = form_of(client.post(f"/import/{token}", data=form, follow_redirects=True).text)
+    form["dup-3"] = "new"
+    response = client.post(f"/import/{token}/confirm", data=form, follow_redirects=True)
+    assert (
+        "Import done: 1 person created, 1 enrolled, 2 possible duplicates skipped." in response.text
+    )
+
+
+def test_a_choice_of_someone_the_row_does_not_match_is_a_skip(ctx: Any, make: Any) -> None:
+    make.person(first_name="Ləman", last_name="Əliyeva", email="other@example.org", country="AZ")
+    stranger = make.person(first_name="Zaur", last_name="X", email="z@example.org", country="AZ")
+    cohort = make.cohort()
+    data = csv_file(row("Ləman", "Əliyeva", "leman.new@example.org"))
+    summary = services.confirm_import(
+        data, "x.csv", actor=None, cohort=cohort, choices={2: f"p{stranger.id}"}
+    )
+    assert (summary.created, summary.enrolled, summary.skipped_duplicates) == (0, 0, 1)
+    assert enrolments(ctx, cohort.id) == []
 
 
 def test_a_workbook_sheet_can_be_chosen(
@@ -875,7 +952,7 @@ def test_a_workbook_sheet_can_be_chosen(
     assert "Will create: 1<" in html
     form = form_of(html)
     form["sheet"] = "Course 2"
-    html = client.post(f"/import/{token}", data=form).text
+    html = client.post(f"/import/{token}", data=form, follow_redirects=True).text
     assert "Will create: 2<" in html and "Иван" in html
     form = form_of(html)
     form["sheet"] = "Course 2"
@@ -915,18 +992,30 @@ def test_an_upload_is_purged_after_a_day(db_session: Any, make: Any) -> None:
         storage.load_upload(kept.token, user.id)
 
 
-def test_a_confirmed_import_forgets_its_upload(
-    client: FlaskClient, coordinator: Any, db_session: Any
+def test_a_confirmed_import_forgets_its_file_and_back_or_reload_say_so(
+    client: FlaskClient, coordinator: Any, make: Any, db_session: Any
 ) -> None:
-    token = token_of(upload(client, "/people/import", read("participants_cp1251.csv"), "c.csv"))
-    assert pending_uploads() == 1
-    response = client.post(
-        f"/import/{token}/confirm", data=form_of(client.get(f"/import/{token}").text)
-    )
-    assert response.status_code == 302
-    assert pending_uploads() == 0
-    again = client.get(f"/import/{token}")  # Back, or a second tab: the file is gone
-    assert "expired or was already imported" in client.get(again.headers["Location"]).text
+    cohort = make.cohort(name="Baku roll-out")
+    data = read("participants_cp1251.csv")
+    token = token_of(upload(client, f"/cohorts/{cohort.id}/import", data, "c.csv"))
+    form = form_of(client.get(f"/import/{token}").text)
+    assert client.post(f"/import/{token}/confirm", data=form).status_code == 302
+    stored = db.session.get(PendingUpload, token)
+    assert (stored.state, stored.data, stored.parsed) == ("imported", b"", None)
+    created = people(db_session)
+    # Back (the preview again) and reload (the confirmation posted again): the cohort's page
+    # says the file was imported; nothing is imported twice.
+    for again in (
+        lambda: client.get(f"/import/{token}"),
+        lambda: client.post(f"/import/{token}/confirm", data=form),
+    ):
+        response = again()
+        assert response.status_code == 302
+        assert response.headers["Location"] == f"/cohorts/{cohort.id}"
+        page = client.get(response.headers["Location"]).text
+        assert "This file was already imported. Import done: 4 people created" in page
+        assert "expired" not in page
+    assert people(db_session) == created
 
 
 def pending_uploads() -> int:

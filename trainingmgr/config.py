@@ -132,6 +132,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8),
         "WORKER_POLL_SECONDS": _int("WORKER_POLL_SECONDS", 2),
         "MAIL_DELIVERY_IN_PROCESS": _bool(os.environ.get("MAIL_DELIVERY_IN_PROCESS")),
+        # Spreadsheets larger than this are read by the worker, the page showing its progress.
+        "IMPORT_WORKER_THRESHOLD_KB": _int("IMPORT_WORKER_THRESHOLD_KB", 512),
         # Logos and signatures (PNG or JPEG): largest file and largest side in pixels.
         "MAX_IMAGE_KB": _int("MAX_IMAGE_KB", 2048),
         "MAX_FONT_MB": _int("MAX_FONT_MB", 30),

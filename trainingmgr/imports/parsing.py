@@ -21,6 +21,7 @@ import re
 import unicodedata
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import PurePath
@@ -85,16 +86,24 @@ class Table:
     sheets: list[str] = field(default_factory=list)
 
 
-def read_table(data: bytes, filename: str = "", sheet: str | None = None) -> Table:
+# Told the number of rows read so far, every ``PROGRESS_EVERY`` rows (the worker's progress).
+Progress = Callable[[int], None]
+PROGRESS_EVERY = 1000
+
+
+def read_table(
+    data: bytes, filename: str = "", sheet: str | None = None, progress: Progress | None = None
+) -> Table:
     """Read ``data`` (the uploaded bytes) as a CSV or XLSX table; ``sheet`` picks an XLSX sheet.
 
     The kind is decided by the content (an XLSX file is a ZIP archive), not only the name.
+    ``progress``, when given, is told how many rows were read, now and then.
     """
     if not data or not data.strip():
         raise ImportFileError(_("The file is empty."))
     suffix = PurePath(filename or "").suffix.lower()
     if data.startswith(_ZIP_MAGIC):
-        return _read_xlsx(data, sheet)
+        return _read_xlsx(data, sheet, progress)
     if data.startswith(_OLE2_MAGIC):
         raise ImportFileError(
             _(
@@ -110,7 +119,7 @@ def read_table(data: bytes, filename: str = "", sheet: str | None = None) -> Tab
                 name=PurePath(filename).name,
             )
         )
-    return _read_csv(data)
+    return _read_csv(data, progress)
 
 
 # --- text files ---------------------------------------------------------------------------
@@ -289,7 +298,7 @@ def detect_delimiter(text: str) -> str:
     return chosen
 
 
-def _read_csv(data: bytes) -> Table:
+def _read_csv(data: bytes, progress: Progress | None = None) -> Table:
     text, encoding = decode_text(data)
     if not text.strip():
         raise ImportFileError(_("The file is empty."))
@@ -303,7 +312,7 @@ def _read_csv(data: bytes) -> Table:
     delimiter = detect_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        rows = _numbered(enumerate(reader, start=1))
+        rows = _numbered(enumerate(reader, start=1), progress)
     except csv.Error as exc:
         raise ImportFileError(
             _("The file could not be read as CSV (%(reason)s).", reason=str(exc))
@@ -356,7 +365,7 @@ def check_archive(data: bytes) -> None:
             raise too_big
 
 
-def _read_xlsx(data: bytes, sheet: str | None) -> Table:
+def _read_xlsx(data: bytes, sheet: str | None, progress: Progress | None = None) -> Table:
     import openpyxl
 
     check_archive(data)
@@ -381,7 +390,7 @@ def _read_xlsx(data: bytes, sheet: str | None) -> Table:
         last_error: ImportFileError | None = None
         for name in order:
             try:
-                table = _build_table("xlsx", _numbered(_sheet_rows(worksheets[name])))
+                table = _build_table("xlsx", _numbered(_sheet_rows(worksheets[name]), progress))
             except ImportFileError as exc:
                 last_error = exc
                 continue
@@ -424,7 +433,7 @@ def cell_text(value: Any) -> str:
     return " ".join(text.split())
 
 
-def _numbered(rows: Any) -> list[tuple[int, list[str]]]:
+def _numbered(rows: Any, progress: Progress | None = None) -> list[tuple[int, list[str]]]:
     """Non-blank rows as (row number, cells as text), trailing empty cells dropped.
 
     Reading stops after ``BLANK_RUN_LIMIT`` blank rows in a row (what follows is formatting,
@@ -435,6 +444,8 @@ def _numbered(rows: Any) -> list[tuple[int, list[str]]]:
     for scanned, (number, raw) in enumerate(rows, start=1):
         if scanned > MAX_SCANNED_ROWS:
             raise _too_many_rows()
+        if progress is not None and scanned % PROGRESS_EVERY == 0:
+            progress(scanned)
         if len(raw) > MAX_COLUMNS and any(v not in (None, "") for v in raw[MAX_COLUMNS:]):
             raise _too_many_columns(number)
         cells = [cell_text(v) for v in raw[:MAX_COLUMNS]]

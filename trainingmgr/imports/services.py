@@ -1,25 +1,27 @@
 """Importing people from a spreadsheet (preview, then confirm) and exporting them.
 
-``build_preview`` reads the file, maps its columns and gives every row a verdict, looking
-people up in bulk (a few queries whatever the number of rows). ``confirm_import`` does the
-same again inside the caller's transaction and writes every chosen row, or raises
+``build_preview`` maps the columns of a table (read from the file once, at the upload, and
+kept with it: ``storage``) and gives every row a verdict, looking people up in bulk (a few
+queries whatever the number of rows). ``confirm_import`` judges the same table again inside
+the caller's transaction (what can have changed since the preview: people created, updated
+or enrolled meanwhile, in the same few queries) and writes every chosen row, or raises
 ``DomainError`` and writes nothing. Callers commit.
+
+A possible duplicate (same name and country as someone in the directory, another e-mail) is
+resolved per row (``choices``): the existing person (enrolled into the cohort), a new person,
+or skipped (the default).
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from anyascii import anyascii
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from trainingmgr.accounts.models import User
 from trainingmgr.audit import services as audit
@@ -28,25 +30,46 @@ from trainingmgr.core.errors import DomainError
 from trainingmgr.core.scope import visible_people
 from trainingmgr.enrolments import services as enrolments
 from trainingmgr.extensions import db
-from trainingmgr.imports import xlsx
-from trainingmgr.imports.mapping import FIELDS, HEADERS, auto_mapping, mapping_problems
+
+# The exports lived here first: their names stay importable from this module.
+from trainingmgr.imports.exports import (  # noqa: E402, F401
+    CHUNK_WRITERS,
+    MIME_TYPES,
+    WRITERS,
+    Sheet,
+    csv_chunks,
+    download_name,
+    is_formula_like,
+    neutralise,
+    people_sheet,
+    render,
+    roster_sheet,
+    snapshot,
+    template_sheet,
+    to_csv,
+    to_xlsx,
+    xlsx_chunks,
+)
+from trainingmgr.imports.mapping import FIELDS, auto_mapping, mapping_problems
 from trainingmgr.imports.parsing import Table, read_table
 from trainingmgr.imports.validation import (
-    FORMULA_START,
     Candidate,
+    CleanRow,
     NameIndex,
     RowResult,
     Verdict,
     clean_row,
     judge,
+    pack_clean_rows,
+    unpack_clean_rows,
 )
-from trainingmgr.people.models import Person, Sex, search_text_of
+from trainingmgr.people.models import Person, search_text_of
 from trainingmgr.people.services import (
-    DirectoryFilter,
-    directory_export_query,
-    directory_query,
     forget_directory_options,
 )
+
+# Cleaned rows kept with an upload: what they depend on (``cleaning_key``), and the rows.
+CleanedCache = tuple[str, list[list[Any]]]
 
 # Rows looked up per query (``IN (...)`` lists stay well under every database's limits).
 CHUNK = 500
@@ -71,6 +94,15 @@ class Preview:
     problems: list[str] = field(default_factory=list)
     rows: list[RowResult] = field(default_factory=list)
     people: dict[int, Person] = field(default_factory=dict)
+    verdicts_signature: str = ""
+    # The rows cleaned with ``mapping`` (kept with the upload for the confirmation to reuse),
+    # what they depend on, and whether they were cleaned now (not taken from the upload).
+    cleaned: list[CleanRow] = field(default_factory=list)
+    cleaned_key: str = ""
+    cleaned_now: bool = False
+
+    def packed_cleaned(self) -> CleanedCache:
+        return self.cleaned_key, pack_clean_rows(self.cleaned)
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for r in self.rows if r.verdict is verdict)
@@ -113,38 +145,63 @@ class Preview:
     @property
     def signature(self) -> str:
         """Changes when any verdict would change: confirm refuses a stale preview."""
-        parts = [repr(self.mapping), self.table.sheet or ""]
-        parts += [f"{r.line}:{r.verdict}:{r.person_id}:{sorted(r.changes)}" for r in self.rows]
-        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
+        return self.verdicts_signature or _signature(self)
 
-    def chosen(self, include: Iterable[int]) -> list[RowResult]:
-        """The rows to write: the importable ones and the possible duplicates ticked."""
-        lines = set(include)
-        return [
-            r
-            for r in self.rows
-            if r.importable or (r.verdict is Verdict.DUPLICATE and r.line in lines)
-        ]
+    @property
+    def duplicates(self) -> list[RowResult]:
+        return [r for r in self.rows if r.verdict is Verdict.DUPLICATE]
+
+    def chosen(self) -> list[RowResult]:
+        """The rows to write: the importable ones and the possible duplicates resolved."""
+        return [r for r in self.rows if r.writes]
+
+    @property
+    def nothing_to_import_reason(self) -> str:
+        """Why there is nothing to confirm (the preview's words; never "already there" for
+        rows that have errors)."""
+        if self.errors == len(self.rows):
+            return _(
+                "Nothing to import: every row has an error. Correct the file and upload it again."
+            )
+        if self.errors:
+            return _(
+                "Nothing to import: the rows without errors are already there as they are. "
+                "Correct the others in the file and upload it again."
+            )
+        return _("Nothing to import: every row is already there as it is.")
+
+
+# How a possible duplicate is resolved: skipped, imported as a new person, or taken as the
+# existing person ("existing": the only one with that name; "p<id>": that one).
+SKIP, NEW, EXISTING = "skip", "new", "existing"
 
 
 def build_preview(
-    data: bytes,
+    source: bytes | Table,
     filename: str,
     *,
     cohort: Cohort | None = None,
     mapping: list[str | None] | None = None,
     sheet: str | None = None,
     programme_ids: Collection[int] | None = None,
+    choices: dict[int, str] | None = None,
+    choice_for_all: str | None = None,
+    cleaned: CleanedCache | None = None,
 ) -> Preview:
-    """Read the file and judge every row. Raises ``ImportFileError`` for an unreadable file.
+    """Judge every row of ``source``: the table read from the file (or the file's bytes, read
+    now). Raises ``ImportFileError`` for an unreadable file.
 
     ``mapping`` (one field or None per column) replaces the recognised one when it fits the
     file's columns. Problems with the mapping or the cohort are in ``preview.problems``.
     Possible duplicates (by name) are looked for among the people in the scope of
     ``programme_ids`` (a coordinator's programmes; None: everyone). People are matched by
     e-mail whoever they are: an address identifies one person.
+
+    ``choices`` resolves possible duplicates by row number (``SKIP``, ``NEW``, ``EXISTING``
+    or ``"p<id>"`` of one of the people it matches); ``choice_for_all`` applies to the rows
+    ``choices`` does not name. Seats are planned with the resolved rows.
     """
-    table = read_table(data, filename, sheet)
+    table = source if isinstance(source, Table) else read_table(source, filename, sheet)
     if mapping is None or len(mapping) != len(table.headers):
         mapping = auto_mapping(table.headers)
     mapping_issues = mapping_problems(mapping)
@@ -158,12 +215,37 @@ def build_preview(
             )
         )
     if not mapping_issues:
-        _judge_rows(preview, programme_ids)
+        _judge_rows(preview, programme_ids, choices or {}, choice_for_all, cleaned)
     return preview
 
 
-def _judge_rows(preview: Preview, programme_ids: Collection[int] | None = None) -> None:
-    cleaned = [clean_row(row, preview.mapping) for row in preview.table.rows]
+def cleaning_key(mapping: list[str | None], sheet: str | None) -> str:
+    """What the cleaned rows of a table depend on: the mapping, the sheet, the language of
+    the messages."""
+    text = f"{mapping!r}|{sheet}|{get_locale()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _cleaned_rows(preview: Preview, cache: CleanedCache | None) -> list[CleanRow]:
+    """The table's rows cleaned with the preview's mapping: from ``cache`` when it was made
+    with the same mapping (the confirmation reuses the preview's), else cleaned now."""
+    preview.cleaned_key = cleaning_key(preview.mapping, preview.table.sheet)
+    if cache is not None and cache[0] == preview.cleaned_key:
+        preview.cleaned = unpack_clean_rows(cache[1], preview.table.rows)
+    else:
+        preview.cleaned = [clean_row(row, preview.mapping) for row in preview.table.rows]
+        preview.cleaned_now = True
+    return preview.cleaned
+
+
+def _judge_rows(
+    preview: Preview,
+    programme_ids: Collection[int] | None,
+    choices: dict[int, str],
+    choice_for_all: str | None,
+    cache: CleanedCache | None = None,
+) -> None:
+    cleaned = _cleaned_rows(preview, cache)
     emails = sorted({r.values["email"] for r in cleaned if r.values.get("email")})
     existing = _people_by_email(emails)
     preview.people = {p.id: p for p in existing.values()}
@@ -171,8 +253,36 @@ def _judge_rows(preview: Preview, programme_ids: Collection[int] | None = None) 
     roster = enrolments.roster(preview.cohort.id) if preview.cohort is not None else None
     enrolled = {e.person_id: e.status for e in roster.enrolments} if roster else None
     preview.rows = judge(cleaned, existing, names, enrolled)
+    preview.verdicts_signature = _signature(preview)  # before the choices: they may change
+    for row in preview.rows:
+        if row.verdict is Verdict.DUPLICATE:
+            resolve_duplicate(row, choices.get(row.line, choice_for_all or SKIP), enrolled)
     if roster is not None:
         _plan_seats(roster, preview.rows)
+
+
+def resolve_duplicate(
+    row: RowResult, choice: str, enrolled: dict[int, enrolments.EnrolmentStatus] | None
+) -> None:
+    """Apply the coordinator's choice to a possible duplicate (an unknown choice: skip)."""
+    row.choice, row.person_id, row.enrol = SKIP, None, False
+    if choice == NEW:
+        row.choice, row.enrol = NEW, enrolled is not None
+        return
+    ids = [c.id for c in row.candidates]
+    if choice == EXISTING and len(ids) == 1:
+        choice = f"p{ids[0]}"
+    if choice.startswith("p") and choice[1:].isdigit() and int(choice[1:]) in ids:
+        row.choice, row.person_id = choice, int(choice[1:])
+        row.enrol = enrolled is not None and row.person_id not in enrolled
+
+
+def _signature(preview: Preview) -> str:
+    """The mapping and every row's verdict, as judged (before duplicates are resolved)."""
+    parts = [repr(preview.mapping), preview.table.sheet or ""]
+    parts += [f"{r.line}:{r.verdict}:{r.person_id}:{sorted(r.changes)}" for r in preview.rows]
+    parts += [f"{r.line}:{[c.id for c in r.candidates]}" for r in preview.rows if r.candidates]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 
 def _people_by_email(emails: Sequence[str]) -> dict[str, Person]:
@@ -224,7 +334,7 @@ def _plan_seats(roster: enrolments.Roster, rows: list[RowResult]) -> None:
     free = roster.seats_left or 0
     position = max((e.waitlist_position or 0 for e in roster.waitlist), default=0)
     for row in rows:
-        if not (row.enrol and row.importable):
+        if not (row.enrol and row.writes):
             continue
         if free > 0 and position == 0:
             free -= 1
@@ -241,12 +351,21 @@ def _plan_seats(roster: enrolments.Roster, rows: list[RowResult]) -> None:
 
 @dataclass
 class ImportSummary:
+    """What an import did, row by row (``message`` says it in words)."""
+
     created: int = 0
     updated: int = 0
     enrolled: int = 0
     waitlisted: int = 0
     unchanged: int = 0
-    skipped: int = 0  # rows with errors excluded, possible duplicates not ticked
+    matched: int = 0  # possible duplicates taken as the existing person
+    skipped_duplicates: int = 0  # possible duplicates left out
+    errors: int = 0  # rows with errors, left out
+    already_enrolled: int = 0  # existing people chosen who were already in the cohort
+
+    @property
+    def skipped(self) -> int:
+        return self.skipped_duplicates + self.errors
 
     @property
     def nothing(self) -> bool:
@@ -254,57 +373,54 @@ class ImportSummary:
 
     def message(self) -> str:
         """What really happened, in words: never "already there" for rows that were refused."""
-        if self.nothing and not self.skipped:
+        if self.nothing and not (self.skipped or self.matched or self.already_enrolled):
             return _("Nothing to import: every row is already in the directory as it is.")
+        n = self
         counts = [
+            (n.created, ngettext("%(num)d person created", "%(num)d people created", n.created)),
+            (n.updated, ngettext("%(num)d person updated", "%(num)d people updated", n.updated)),
             (
-                self.created,
-                ngettext("%(num)d person created", "%(num)d people created", self.created),
+                n.matched,
+                ngettext(
+                    "%(num)d possible duplicate taken as the existing person",
+                    "%(num)d possible duplicates taken as the existing people",
+                    n.matched,
+                ),
+            ),
+            (n.enrolled, ngettext("%(num)d enrolled", "%(num)d enrolled", n.enrolled)),
+            (n.waitlisted, ngettext("%(num)d waitlisted", "%(num)d waitlisted", n.waitlisted)),
+            (
+                n.already_enrolled,
+                ngettext(
+                    "%(num)d already enrolled", "%(num)d already enrolled", n.already_enrolled
+                ),
+            ),
+            (n.unchanged, ngettext("%(num)d unchanged", "%(num)d unchanged", n.unchanged)),
+            (
+                n.skipped_duplicates,
+                ngettext(
+                    "%(num)d possible duplicate skipped",
+                    "%(num)d possible duplicates skipped",
+                    n.skipped_duplicates,
+                ),
             ),
             (
-                self.updated,
-                ngettext("%(num)d person updated", "%(num)d people updated", self.updated),
+                n.errors,
+                ngettext(
+                    "%(num)d row with errors skipped", "%(num)d rows with errors skipped", n.errors
+                ),
             ),
-            (self.enrolled, ngettext("%(num)d enrolled", "%(num)d enrolled", self.enrolled)),
-            (
-                self.waitlisted,
-                ngettext("%(num)d waitlisted", "%(num)d waitlisted", self.waitlisted),
-            ),
-            (self.unchanged, ngettext("%(num)d unchanged", "%(num)d unchanged", self.unchanged)),
-            (self.skipped, ngettext("%(num)d row skipped", "%(num)d rows skipped", self.skipped)),
         ]
-        parts = [text for number, text in counts if number]
+        parts = ", ".join(text for number, text in counts if number)
         if self.nothing:
-            return _(
-                "Nothing was imported: %(parts)s. Rows with errors and possible duplicates "
-                "that were not ticked are skipped.",
-                parts=", ".join(parts),
-            )
-        return _("Import done: %(parts)s.", parts=", ".join(parts))
+            return _("Nothing was imported: %(parts)s.", parts=parts)
+        return _("Import done: %(parts)s.", parts=parts)
 
 
-def confirm_import(
-    data: bytes,
-    filename: str,
-    *,
-    actor: User | None,
-    cohort: Cohort | None = None,
-    mapping: list[str | None] | None = None,
-    sheet: str | None = None,
-    include: Iterable[int] = (),
-    exclude_errors: bool = False,
-    signature: str | None = None,
-    programme_ids: Collection[int] | None = None,
-) -> ImportSummary:
-    """Judge the file again and write every chosen row, all or nothing (callers commit).
-
-    Refused when the mapping or the cohort has a problem, when rows have errors and
-    ``exclude_errors`` is not set, or when ``signature`` (of the preview the coordinator saw)
-    no longer matches.
-    """
-    preview = build_preview(
-        data, filename, cohort=cohort, mapping=mapping, sheet=sheet, programme_ids=programme_ids
-    )
+def check_confirmable(
+    preview: Preview, *, exclude_errors: bool = False, signature: str | None = None
+) -> None:
+    """Raise ``DomainError`` when ``preview`` may not be imported as it is."""
     if preview.problems:
         raise DomainError(preview.problems[0], "mapping")
     if preview.errors and not exclude_errors:
@@ -325,47 +441,102 @@ def confirm_import(
                 "Check the preview again, then confirm."
             )
         )
-    chosen = preview.chosen(include)
-    unchanged = preview.count(Verdict.UNCHANGED)
-    summary = ImportSummary(
-        unchanged=unchanged, skipped=len(preview.rows) - len(chosen) - unchanged
+
+
+def confirm_import(
+    source: bytes | Table,
+    filename: str,
+    *,
+    actor: User | None,
+    cohort: Cohort | None = None,
+    mapping: list[str | None] | None = None,
+    sheet: str | None = None,
+    include: Iterable[int] = (),
+    choices: dict[int, str] | None = None,
+    exclude_errors: bool = False,
+    signature: str | None = None,
+    programme_ids: Collection[int] | None = None,
+    cleaned: CleanedCache | None = None,
+) -> ImportSummary:
+    """Judge the table again and write every chosen row, all or nothing (callers commit).
+
+    ``choices`` resolves possible duplicates (``build_preview``); ``include`` lists rows to
+    import as new people (the same as ``NEW`` choices). Refused when the mapping or the
+    cohort has a problem, when rows have errors and ``exclude_errors`` is not set, or when
+    ``signature`` (of the preview the coordinator saw) no longer matches.
+    """
+    choices = dict.fromkeys(include, NEW) | (choices or {})
+    preview = build_preview(
+        source,
+        filename,
+        cohort=cohort,
+        mapping=mapping,
+        sheet=sheet,
+        programme_ids=programme_ids,
+        choices=choices,
+        cleaned=cleaned,
     )
+    check_confirmable(preview, exclude_errors=exclude_errors, signature=signature)
+    chosen = preview.chosen()
+    duplicates = preview.duplicates
+    summary = ImportSummary(
+        unchanged=preview.count(Verdict.UNCHANGED),
+        errors=preview.errors,
+        matched=sum(1 for r in duplicates if r.person_id is not None),
+        skipped_duplicates=sum(1 for r in duplicates if not r.writes),
+    )
+    if cohort is not None:
+        summary.already_enrolled = sum(
+            1 for r in duplicates if r.person_id is not None and not r.enrol
+        )
     new_people = _create_people([r for r in chosen if r.person_id is None], actor)
     summary.created = len(new_people)
     summary.updated = _update_people(preview, chosen, actor)
     people_by_line = {r.line: person_id for r, person_id in new_people}
-    to_enrol = [
-        people_by_line[r.line] if r.person_id is None else r.person_id for r in chosen if r.enrol
-    ]
+    to_enrol = list(
+        dict.fromkeys(
+            people_by_line[r.line] if r.person_id is None else r.person_id
+            for r in chosen
+            if r.enrol
+        )
+    )
     if cohort is not None and to_enrol:
         for chunk in _chunks(to_enrol, enrolments.MAX_BULK):
             result = enrolments.enrol_people(cohort.id, chunk, actor=actor, defer_mail=True)
             summary.enrolled += len(result.enrolled)
             summary.waitlisted += len(result.waitlisted)
     if not summary.nothing:
-        audit.record(
-            "people.import",
-            actor=actor,
-            object_type="cohorts" if cohort is not None else "people",
-            object_id=cohort.id if cohort is not None else None,
-            programme_id=cohort.programme_id if cohort is not None else None,
-            changes={
-                "file": filename,
-                "created": [person_id for _r, person_id in new_people],
-                "updated": summary.updated,
-                "enrolled": summary.enrolled,
-                "waitlisted": summary.waitlisted,
-                "unchanged": summary.unchanged,
-                "skipped": summary.skipped,
-            },
-            summary=f"{filename}: {summary.created} created, {summary.updated} updated, "
-            f"{summary.enrolled} enrolled, {summary.waitlisted} waitlisted",
-        )
+        _audit_import(filename, cohort, actor, summary, [pid for _r, pid in new_people])
     return summary
 
 
-def _snapshot(value: Any) -> Any:
-    return value.value if isinstance(value, Sex) else value
+def _audit_import(
+    filename: str,
+    cohort: Cohort | None,
+    actor: User | None,
+    summary: ImportSummary,
+    created: list[int],
+) -> None:
+    audit.record(
+        "people.import",
+        actor=actor,
+        object_type="cohorts" if cohort is not None else "people",
+        object_id=cohort.id if cohort is not None else None,
+        programme_id=cohort.programme_id if cohort is not None else None,
+        changes={
+            "file": filename,
+            "created": created,
+            "updated": summary.updated,
+            "enrolled": summary.enrolled,
+            "waitlisted": summary.waitlisted,
+            "unchanged": summary.unchanged,
+            "matched": summary.matched,
+            "skipped": summary.skipped,
+            "errors": summary.errors,
+        },
+        summary=f"{filename}: {summary.created} created, {summary.updated} updated, "
+        f"{summary.enrolled} enrolled, {summary.waitlisted} waitlisted",
+    )
 
 
 def _create_people(rows: list[RowResult], actor: User | None) -> list[tuple[RowResult, int]]:
@@ -393,7 +564,7 @@ def _create_people(rows: list[RowResult], actor: User | None) -> list[tuple[RowR
         [
             {
                 "object_id": person_id,
-                "changes": {k: _snapshot(v) for k, v in row.values.items()} | {"source": "import"},
+                "changes": {k: snapshot(v) for k, v in row.values.items()} | {"source": "import"},
                 "summary": _full_name(v),
             }
             for row, person_id, v in zip(rows, ids, values, strict=True)
@@ -421,178 +592,9 @@ def _update_people(preview: Preview, rows: list[RowResult], actor: User | None) 
             "person.update",
             actor=actor,
             obj=person,
-            changes={k: [_snapshot(o), _snapshot(n)] for k, (o, n) in row.changes.items()},
+            changes={k: [snapshot(o), snapshot(n)] for k, (o, n) in row.changes.items()},
             summary=person.full_name,
         )
         updated += 1
     db.session.flush()
     return updated
-
-
-# --- export -------------------------------------------------------------------------------
-
-PERSON_EXPORT_FIELDS = tuple(FIELDS)
-
-
-@dataclass
-class Sheet:
-    """A table to download: its title, column headers and rows of values.
-
-    ``rows`` may be a generator read once, as the file is written (a people export of
-    100,000 rows is never held in memory); ``count`` is then the number of rows it gives.
-    """
-
-    title: str
-    headers: list[str]
-    rows: Iterable[list[Any]]
-    count: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.count is None:
-            self.count = len(self.rows)  # type: ignore[arg-type]
-
-
-def _person_cells(person: Any) -> list[Any]:
-    """The exported fields of a person (or of a row with the same names)."""
-    return [_snapshot(getattr(person, name)) for name in PERSON_EXPORT_FIELDS]
-
-
-def _person_headers() -> list[str]:
-    return [HEADERS[name] for name in PERSON_EXPORT_FIELDS]
-
-
-def roster_sheet(cohort: Cohort) -> Sheet:
-    """A cohort's roster: each enrolled person with their status (two queries)."""
-    roster = enrolments.roster(cohort.id)
-    rows = [
-        [*_person_cells(e.person), e.status.value, e.waitlist_position] for e in roster.enrolments
-    ]
-    return Sheet(cohort.name, [*_person_headers(), "Status", "Waitlist position"], rows)
-
-
-def people_sheet(filters: DirectoryFilter, programme_ids: Collection[int] | None = None) -> Sheet:
-    """The people directory with the same filters (and scope) as its page: counted now, its
-    rows read a thousand people at a time as the file is written (three queries each)."""
-    query = directory_query(filters, programme_ids)
-    count = db.session.scalar(
-        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-    )
-    return Sheet(
-        "People",
-        [*_person_headers(), "Cohorts", "Sessions taught"],
-        _people_rows(filters, programme_ids),
-        count=count or 0,
-    )
-
-
-EXPORT_BATCH = 1000
-
-
-def _people_rows(
-    filters: DirectoryFilter, programme_ids: Collection[int] | None
-) -> Iterator[list[Any]]:
-    """The rows of the people export, read a thousand at a time (plain columns: no ORM
-    objects to build and forget for 100,000 people)."""
-    columns = [getattr(Person, name) for name in PERSON_EXPORT_FIELDS]
-    query = directory_export_query(filters, columns, programme_ids)
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Rows are read through a cursor, for which PostgreSQL plans to read a tenth of them
-        # fast: nested loops that took 48 s for a coordinator's 30,000 people. All are read.
-        db.session.execute(sa.text("SET LOCAL cursor_tuple_fraction = 1.0"))
-    result = db.session.execute(query.execution_options(yield_per=EXPORT_BATCH))
-    for row in result:
-        yield [*_person_cells(row), row.cohorts, row.sessions]
-
-
-TEMPLATE_EXAMPLE = {
-    "first_name": "Ləman",
-    "last_name": "Əliyeva",
-    "email": "leman.aliyeva@example.org",
-    "sex": "F",
-    "country": "AZ",
-    "organisation": "State Migration Service",
-    "position": "Senior Specialist",
-    "phone": "(+994) 12 345 67 89",
-    "name_latin": "Leman Aliyeva",
-}
-
-
-def template_sheet() -> Sheet:
-    """The expected columns and one example row."""
-    return Sheet(
-        "Participants",
-        _person_headers(),
-        [[TEMPLATE_EXAMPLE[name] for name in PERSON_EXPORT_FIELDS]],
-    )
-
-
-def is_formula_like(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(FORMULA_START)
-
-
-def neutralise(value: Any) -> Any:
-    """A cell that a spreadsheet would run as a formula, made plain text with a leading "'"."""
-    return "'" + value if is_formula_like(value) else value
-
-
-# Rows of CSV sent at a time when streaming.
-CSV_CHUNK_ROWS = 500
-
-
-def csv_chunks(sheet: Sheet) -> Iterator[bytes]:
-    """The CSV file in pieces, as its rows are read: UTF-8 with a byte-order mark, so Excel
-    shows every script as it is."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    out.write("\ufeff")
-    writer.writerow(sheet.headers)
-    for n, row in enumerate(sheet.rows, start=1):
-        writer.writerow(["" if v is None else neutralise(v) for v in row])
-        if n % CSV_CHUNK_ROWS == 0:
-            yield out.getvalue().encode("utf-8")
-            out.seek(0)
-            out.truncate()
-    yield out.getvalue().encode("utf-8")
-
-
-def to_csv(sheet: Sheet) -> bytes:
-    """The whole CSV file (``csv_chunks``) at once."""
-    return b"".join(csv_chunks(sheet))
-
-
-def xlsx_chunks(sheet: Sheet) -> Iterator[bytes]:
-    """The .xlsx workbook in pieces, as its rows are read (``imports.xlsx``); text that looks
-    like a formula is stored as text, marked with a quote prefix, so Excel never runs it."""
-    return xlsx.workbook_chunks(
-        _sheet_title(sheet.title), sheet.headers, sheet.rows, is_formula_like
-    )
-
-
-def to_xlsx(sheet: Sheet) -> bytes:
-    """The whole .xlsx workbook (``xlsx_chunks``) at once."""
-    return b"".join(xlsx_chunks(sheet))
-
-
-def _sheet_title(title: str) -> str:
-    return re.sub(r"[\[\]:*?/\\]", " ", title).strip()[:31] or "Sheet"
-
-
-def download_name(title: str, extension: str) -> str:
-    """An ASCII file name from a title: "Roll-out Baku 2026" -> "roll-out-baku-2026.csv"."""
-    slug = re.sub(r"[^a-z0-9]+", "-", anyascii(title).casefold()).strip("-")[:60]
-    return f"{slug or 'export'}.{extension}"
-
-
-WRITERS = {"csv": to_csv, "xlsx": to_xlsx}
-# The same, in pieces: for downloads sent as they are written.
-CHUNK_WRITERS = {"csv": csv_chunks, "xlsx": xlsx_chunks}
-MIME_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-
-def render(sheet: Sheet, fmt: str) -> bytes:
-    if fmt not in WRITERS:
-        raise DomainError(_("Choose CSV or XLSX."), "format")
-    return WRITERS[fmt](sheet)

@@ -23,9 +23,9 @@ from flask_babel import lazy_gettext as _l
 from trainingmgr.cohorts.models import EnrolmentStatus
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.labels import label_for
-from trainingmgr.core.text import fold
 from trainingmgr.imports.mapping import FIELDS, REQUIRED
 from trainingmgr.imports.parsing import SourceRow
+from trainingmgr.people.duplicates import name_keys
 from trainingmgr.people.models import Sex
 from trainingmgr.people.services import normalise_country, normalise_email
 
@@ -225,6 +225,30 @@ class CleanRow:
     cells: tuple[str, ...]
     values: dict[str, Any]
     errors: list[str] = field(default_factory=list)
+    _keys: set[str] | None = field(default=None, repr=False, compare=False)
+
+    def name_keys(self) -> set[str]:
+        """``name_keys`` of the row's name (worked out once: it costs a transliteration)."""
+        if self._keys is None:
+            self._keys = name_keys(self.values.get("first_name"), self.values.get("last_name"))
+        return self._keys
+
+
+def pack_clean_rows(rows: list[CleanRow]) -> list[list[Any]]:
+    """Cleaned rows as JSON-ready lists (``unpack_clean_rows`` with the same table's rows)."""
+    return [
+        [{k: v.value if isinstance(v, Sex) else v for k, v in r.values.items()}, r.errors]
+        for r in rows
+    ]
+
+
+def unpack_clean_rows(packed: list[list[Any]], sources: list[SourceRow]) -> list[CleanRow]:
+    rows = []
+    for (values, errors), source in zip(packed, sources, strict=True):
+        if "sex" in values:
+            values["sex"] = Sex(values["sex"])
+        rows.append(CleanRow(source.line, source.cells, values, errors))
+    return rows
 
 
 def clean_row(source: SourceRow, mapping: list[str | None]) -> CleanRow:
@@ -279,15 +303,6 @@ def _problem(field_name: str, text: str) -> str | None:
 # --- judging rows -------------------------------------------------------------------------
 
 
-def name_keys(first_name: str | None, last_name: str | None) -> set[str]:
-    """Keys under which two spellings of a name count as the same: the folded name, and its
-    ASCII transliteration ("Иван Петров" and "Ivan Petrov" share "ivan petrov")."""
-    name = " ".join(p for p in (first_name, last_name) if p)
-    if not name:
-        return set()
-    return {fold(name), " ".join(anyascii(name).casefold().split())}
-
-
 @dataclass(frozen=True)
 class Candidate:
     """An existing person, as far as duplicate detection needs it."""
@@ -313,8 +328,11 @@ class NameIndex:
                 self._by_key[(key, c.country)].append(c)
 
     def find(self, first_name: str | None, last_name: str | None, country: str | None) -> list:
+        return self.find_keys(name_keys(first_name, last_name), country)
+
+    def find_keys(self, keys: set[str], country: str | None) -> list:
         found: dict[int, Candidate] = {}
-        for key in name_keys(first_name, last_name):
+        for key in keys:
             for c in self._by_key.get((key, country), ()):
                 found[c.id] = c
         return sorted(found.values(), key=lambda c: c.id)
@@ -336,10 +354,21 @@ class RowResult:
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     enrol: bool = False  # the row's person is to be enrolled into the cohort
     waitlisted: bool = False
+    # A possible duplicate: the people it may be, and what the coordinator chose ("skip",
+    # "new", or "p<id>" of one of them: ``services.resolve_duplicate``).
+    candidates: list[Candidate] = field(default_factory=list)
+    choice: str | None = None
 
     @property
     def importable(self) -> bool:
         return self.verdict in (Verdict.CREATE, Verdict.UPDATE, Verdict.ENROL)
+
+    @property
+    def writes(self) -> bool:
+        """Whether confirming writes something for this row (a resolved duplicate too)."""
+        if self.verdict is Verdict.DUPLICATE:
+            return self.choice not in (None, "skip")
+        return self.importable
 
 
 def _display(value: Any) -> str:
@@ -414,7 +443,7 @@ def _same_name_in_file(
     for row in rows:
         if problems[id(row)]:
             continue
-        for key in name_keys(row.values.get("first_name"), row.values.get("last_name")):
+        for key in row.name_keys():
             by_key[(key, row.values.get("country"))].append(row)
     found: dict[int, set[int]] = defaultdict(set)
     for group in by_key.values():
@@ -468,20 +497,17 @@ def _judge_new(
 ) -> RowResult:
     result = RowResult(row.line, row.cells, row.values, Verdict.CREATE)
     result.enrol = enrolled is not None
-    matches = names.find(
-        row.values.get("first_name"), row.values.get("last_name"), row.values.get("country")
-    )
+    matches = names.find_keys(row.name_keys(), row.values.get("country"))
     if matches:
         result.verdict = Verdict.DUPLICATE
-        for c in matches:
-            result.messages.append(
-                _(
-                    "Same name and country as %(name)s (%(email)s), already in the directory: "
-                    "tick the row to import it as a new person anyway.",
-                    name=c.full_name,
-                    email=c.email or _("no e-mail"),
-                )
+        result.candidates = matches
+        result.messages.append(
+            _(
+                "Same name and country as %(people)s, already in the directory with another "
+                "e-mail.",
+                people=", ".join(f"{c.full_name} ({c.email or _('no e-mail')})" for c in matches),
             )
+        )
     elif result.enrol:
         result.messages.append(_("New person: will be added to the directory and enrolled."))
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import (
@@ -29,10 +30,11 @@ from trainingmgr.core.forms import options
 from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import managed_programme_ids, require_programme
 from trainingmgr.extensions import db
-from trainingmgr.imports import services, storage
+from trainingmgr.imports import jobs, services, storage  # noqa: F401  (jobs: registered)
 from trainingmgr.imports.forms import PreviewForm, UploadForm
 from trainingmgr.imports.mapping import FIELDS
-from trainingmgr.imports.parsing import MAX_COLUMNS, read_table
+from trainingmgr.imports.models import UploadState
+from trainingmgr.imports.parsing import MAX_COLUMNS, Table, read_table
 from trainingmgr.imports.validation import Verdict
 from trainingmgr.people.services import DirectoryFilter
 
@@ -86,20 +88,21 @@ def _upload(cohort: Cohort | None) -> str | Response:
     elif form.validate_on_submit():
         file = form.file.data
         data = file.read(_max_bytes() + 1)
-        filename = file.filename or ""
         try:
             if len(data) > _max_bytes():
                 raise DomainError(_too_large(), "file")
-            read_table(data, filename)  # an unreadable file is refused here, before storing it
-        except DomainError as exc:
-            form.file.errors = [exc.message]
-        else:
-            upload = storage.save_upload(
+            # A small file is read now (refused here when unreadable); a large one by the worker.
+            upload = storage.accept_upload(
                 data,
-                filename,
+                file.filename or "",
                 user_id=current_user.id,
                 cohort_id=cohort.id if cohort is not None else None,
+                threshold=int(current_app.config["IMPORT_WORKER_THRESHOLD_KB"]) * 1024,
             )
+        except DomainError as exc:
+            db.session.rollback()
+            form.file.errors = [exc.message]
+        else:
             db.session.commit()
             return redirect(url_for(".preview", token=upload.token))
     return render_template(
@@ -137,43 +140,83 @@ def _load(token: str) -> tuple[storage.Upload, Cohort | None]:
     return upload, cohort
 
 
-def _posted_choices() -> tuple[list[str | None] | None, str | None, set[int]]:
-    """The column mapping (None: recognise it again), sheet and ticked rows of the form."""
-    sheet = request.form.get("sheet") or None
-    mapping: list[str | None] | None = None
+@dataclass
+class _Choices:
+    """What the coordinator chose on the preview form."""
+
+    mapping: list[str | None] | None = None  # None: recognise the columns again
+    sheet: str | None = None
+    duplicates: dict[int, str] = field(default_factory=dict)  # row number -> choice
+    for_all: str | None = None  # "apply to all possible duplicates"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "mapping": self.mapping,
+            "sheet": self.sheet,
+            "duplicates": {str(k): v for k, v in self.duplicates.items()},
+            "for_all": self.for_all,
+        }
+
+    @classmethod
+    def from_dict(cls, kept: dict[str, Any]) -> _Choices:
+        mapping = kept.get("mapping")
+        return cls(
+            mapping=[m if m in FIELDS else None for m in mapping] if mapping else None,
+            sheet=kept.get("sheet"),
+            duplicates={int(k): str(v) for k, v in (kept.get("duplicates") or {}).items()},
+            for_all=kept.get("for_all"),
+        )
+
+
+def _posted_choices() -> _Choices:
+    chosen = _Choices(sheet=request.form.get("sheet") or None)
     try:
         columns = min(int(request.form.get("columns", "0")), MAX_COLUMNS)
     except ValueError:
         columns = 0
-    if columns and (request.form.get("mapped_sheet") or None) == sheet:
-        mapping = [
+    if columns and (request.form.get("mapped_sheet") or None) == chosen.sheet:
+        chosen.mapping = [
             value if value in FIELDS else None
             for value in (request.form.get(f"map-{i}", "") for i in range(columns))
         ]
-    include = {int(v) for v in request.form.getlist("include") if v.isdigit()}
-    return mapping, sheet, include
+    for key, value in request.form.items():
+        if key.startswith("dup-") and key[4:].isdigit():
+            chosen.duplicates[int(key[4:])] = value
+    if request.form.get("apply_all"):
+        chosen.duplicates, chosen.for_all = {}, request.form.get("dup_all") or services.SKIP
+    return chosen
+
+
+def _table(upload: storage.Upload, sheet: str | None) -> Table:
+    """The table read at the upload, or the sheet asked for (read now, and kept)."""
+    table = upload.table
+    if table is None or (sheet and sheet != table.sheet):
+        table = read_table(upload.data, upload.filename, sheet)
+        storage.keep_table(upload.token, table)
+        db.session.commit()
+    return table
 
 
 def _render_preview(
-    upload: storage.Upload,
-    cohort: Cohort | None,
-    form: PreviewForm,
-    mapping: list[str | None] | None,
-    sheet: str | None,
-    include: set[int],
+    upload: storage.Upload, cohort: Cohort | None, form: PreviewForm, chosen: _Choices
 ) -> str | Response:
     try:
         preview = services.build_preview(
-            upload.data,
+            _table(upload, chosen.sheet),
             upload.filename,
             cohort=cohort,
-            mapping=mapping,
-            sheet=sheet,
+            mapping=chosen.mapping,
             programme_ids=managed_programme_ids(),
+            choices=chosen.duplicates,
+            choice_for_all=chosen.for_all,
+            cleaned=upload.cleaned,
         )
     except DomainError as exc:
         flash(exc.message, "danger")
         return redirect(_upload_url(upload.cohort_id))
+    if preview.cleaned_now and not preview.problems:
+        storage.keep_cleaned(upload.token, preview.packed_cleaned())  # for the confirmation
+        db.session.commit()
     form.sheet.choices = options((name, name) for name in preview.table.sheets)
     form.sheet.data = preview.table.sheet
     form.mapped_sheet.data = preview.table.sheet or ""
@@ -184,12 +227,32 @@ def _render_preview(
         preview=preview,
         upload=upload,
         cohort=cohort,
-        include=include,
         fields=FIELDS,
         Verdict=Verdict,
         upload_url=_upload_url(upload.cohort_id),
         back_url=_target_url(cohort),
     )
+
+
+def _not_ready(upload: storage.Upload, cohort: Cohort | None) -> str | Response | None:
+    """The page for an upload that cannot be previewed (being read, unreadable, imported)."""
+    if upload.waiting:
+        return render_template(
+            "imports/reading.html", upload=upload, cohort=cohort, back_url=_target_url(cohort)
+        )
+    if upload.state is UploadState.FAILED:
+        flash(upload.message or "", "danger")
+        return redirect(_upload_url(upload.cohort_id))
+    if upload.state is UploadState.IMPORTED:
+        # Back or reload after the import: say what was done, where it was done.
+        flash(_("This file was already imported. %(summary)s", summary=upload.message), "info")
+        return redirect(_target_url(cohort))
+    return None
+
+
+def _expired(exc: DomainError) -> Response:
+    flash(exc.message, "warning")
+    return redirect(url_for(".people_upload"))
 
 
 @bp.route("/import/<token>", methods=["GET", "POST"])
@@ -198,11 +261,26 @@ def preview(token: str) -> str | Response:
     try:
         upload, cohort = _load(token)
     except DomainError as exc:
-        flash(exc.message, "warning")
-        return redirect(url_for(".people_upload"))
-    form = PreviewForm()
-    mapping, sheet, include = _posted_choices() if request.method == "POST" else (None, None, set())
-    return _render_preview(upload, cohort, form, mapping, sheet, include)
+        return _expired(exc)
+    waiting = _not_ready(upload, cohort)
+    if waiting is not None:
+        return waiting
+    if request.method == "POST":
+        # Kept, then shown by a GET: Back and reload show the same choices, never a
+        # "resubmit the form?" prompt.
+        storage.keep_choices(token, _posted_choices().as_dict())
+        db.session.commit()
+        return redirect(url_for(".preview", token=token))
+    return _render_preview(upload, cohort, PreviewForm(), _Choices.from_dict(upload.choices))
+
+
+def _refused(token: str, chosen: _Choices, message: str) -> Response:
+    """Nothing imported: back to the preview (a GET, with the choices kept), saying why."""
+    db.session.rollback()
+    storage.keep_choices(token, chosen.as_dict())
+    db.session.commit()
+    flash(message, "danger")
+    return redirect(url_for(".preview", token=token))
 
 
 @bp.route("/import/<token>/confirm", methods=["POST"])
@@ -211,39 +289,39 @@ def confirm(token: str) -> str | Response:
     try:
         upload, cohort = _load(token)
     except DomainError as exc:
-        flash(exc.message, "warning")
-        return redirect(url_for(".people_upload"))
+        return _expired(exc)
+    waiting = _not_ready(upload, cohort)
+    if waiting is not None:
+        return waiting
     form = PreviewForm()
-    mapping, sheet, include = _posted_choices()
+    chosen = _posted_choices()
     try:
         summary = services.confirm_import(
-            upload.data,
+            _table(upload, chosen.sheet),
             upload.filename,
             actor=current_user,
             cohort=cohort,
-            mapping=mapping,
-            sheet=sheet,
-            include=include,
+            mapping=chosen.mapping,
+            choices=chosen.duplicates,
+            include=[int(v) for v in request.form.getlist("include") if v.isdigit()],
             exclude_errors=bool(form.exclude_errors.data),
             signature=form.signature.data or None,
             programme_ids=managed_programme_ids(),
+            cleaned=upload.cleaned,
         )
-        storage.delete_upload(token)  # used: gone with the import, in the same transaction
+        storage.mark_imported(token, summary.message())  # same transaction as the import
         db.session.commit()
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _render_preview(upload, cohort, form, mapping, sheet, include)
+        return _refused(token, chosen, exc.message)
     except IntegrityError:
-        db.session.rollback()
-        flash(
+        return _refused(
+            token,
+            chosen,
             _(
                 "Someone changed the same people while this import ran, so nothing was "
                 "imported. Check the preview again, then confirm."
             ),
-            "danger",
         )
-        return _render_preview(upload, cohort, form, mapping, sheet, include)
     flash(summary.message(), "info" if summary.nothing else "success")
     return redirect(_target_url(cohort))
 

@@ -1,6 +1,7 @@
 """The delivery worker: ``flask --app app worker`` in production, a thread under ``make run``.
 
-The loop sends what is due (``delivery.deliver_due``), then waits ``WORKER_POLL_SECONDS``
+The loop runs the background jobs (``core.jobs``: large uploads read, for one), sends what is
+due (``delivery.deliver_due``), then waits ``WORKER_POLL_SECONDS``
 (sooner when a batch was full). It stops between two messages when asked (SIGTERM or
 SIGINT for the command, ``stop()`` for the thread), never in the middle of one.
 
@@ -17,6 +18,7 @@ from collections.abc import Callable
 
 from flask import Flask
 
+from trainingmgr.core import jobs
 from trainingmgr.extensions import db
 from trainingmgr.mail.delivery import DeliveryCounts, deliver_due
 
@@ -28,9 +30,11 @@ EXTENSION_KEY = "trainingmgr.mail_worker"
 
 
 def deliver_once(app: Flask, should_stop: Callable[[], bool] | None = None) -> DeliveryCounts:
-    """One batch in a fresh application context (its own database session)."""
+    """The background jobs, then one batch of e-mail, in a fresh application context (its own
+    database session)."""
     with app.app_context():
         try:
+            jobs.run_all()
             return deliver_due(BATCH, should_stop=should_stop)
         finally:
             db.session.remove()

@@ -4,7 +4,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from trainingmgr.core.forms import FlaskForm, options
@@ -52,6 +60,11 @@ class PersonForm(FlaskForm):
     notes = TextAreaField(
         LABELS["notes"], validators=[Optional(), Length(max=5000)], render_kw={"rows": 3}
     )
+
+    # "Add a person" only: one token per form shown, so that the same form sent twice (Back,
+    # then Save again) adds one person; and the answer to the likely-duplicates warning.
+    form_token = HiddenField()
+    not_duplicate = BooleanField(_l("This is another person: add them anyway"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Sequence
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
@@ -18,6 +29,7 @@ from trainingmgr.core.scope import managed_programme_ids, person_in_scope
 from trainingmgr.core.views import show_error
 from trainingmgr.extensions import db
 from trainingmgr.people import services
+from trainingmgr.people.duplicates import likely_duplicates_of
 from trainingmgr.people.forms import LABELS, MergeForm, PersonForm
 from trainingmgr.people.models import Person
 
@@ -68,26 +80,60 @@ def index() -> str:
     )
 
 
-def _render_form(form: PersonForm, person: Person | None) -> str:
+def _render_form(form: PersonForm, person: Person | None, similar: Sequence[Person] = ()) -> str:
     return render_template(
-        "people/form.html", form=form, person=person, countries=services.country_choices()
+        "people/form.html",
+        form=form,
+        person=person,
+        similar=similar,
+        countries=services.country_choices(),
+        **_page_context(),
     )
+
+
+# The last forms that added someone: form token -> the person added (in the user's session).
+_ADDED = "people_added"
+_ADDED_KEPT = 20
+
+
+def _added_with(token: str | None) -> Person | None:
+    person_id = session.get(_ADDED, {}).get(token or "")
+    return db.session.get(Person, person_id) if person_id else None
+
+
+def _remember_added(token: str | None, person: Person) -> None:
+    if token:
+        added = dict(list(session.get(_ADDED, {}).items())[-(_ADDED_KEPT - 1) :])
+        added[token] = person.id
+        session[_ADDED] = added
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @coordinator_only
 def create() -> str | Response:
     form = PersonForm()
+    if request.method == "GET":
+        form.form_token.data = secrets.token_urlsafe(16)
+    earlier = _added_with(form.form_token.data) if request.method == "POST" else None
+    if earlier is not None:  # the same form sent again: Back, then Save
+        flash(_("%(name)s was already added with this form.", name=earlier.full_name), "info")
+        return redirect(url_for("people.detail", person_id=earlier.id))
+    similar: list[Person] = []
     if form.validate_on_submit():
-        try:
-            person = services.create_person(form.to_data(), current_user)
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("%(name)s was added.", name=person.full_name), "success")
-            return redirect(url_for("people.detail", person_id=person.id))
-    return _render_form(form, None)
+        data = form.to_data()
+        if not form.not_duplicate.data:
+            similar = likely_duplicates_of(data, managed_programme_ids())
+        if not similar:
+            try:
+                person = services.create_person(data, current_user)
+            except DomainError as error:
+                _show_error(form, error)
+            else:
+                db.session.commit()
+                _remember_added(form.form_token.data, person)
+                flash(_("%(name)s was added.", name=person.full_name), "success")
+                return redirect(url_for("people.detail", person_id=person.id))
+    return _render_form(form, None, similar)
 
 
 @bp.route("/<int:person_id>")
