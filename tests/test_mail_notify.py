@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from tests.mail_fixtures import course, first_day
 from trainingmgr.accounts.models import Role
 from trainingmgr.certificates.models import Certificate
-from trainingmgr.cohorts import services as cohorts
+from trainingmgr.cohorts import sessions as session_services
 from trainingmgr.cohorts.models import EnrolmentStatus, Session
 from trainingmgr.core.types import utcnow
 from trainingmgr.enrolments import services as enrolments
@@ -190,10 +190,10 @@ def test_moving_a_session_tells_every_active_participant_once(db_session: Any, m
     cohort = course(make)
     _participants(make, cohort)
     session = sessions_of(cohort)[0]
-    data = cohorts.session_input(session)
+    data = session_services.session_input(session)
     data.day, data.start_time, data.end_time = date(2030, 3, 8), time(14, 0), time(17, 30)
 
-    cohorts.update_session(session, data, actor=None)
+    session_services.update_session(session, data, actor=None)
 
     rows = outbox("session_changed")
     assert sorted(r.recipient for r in rows) == ["a@example.org", "done@example.org"]
@@ -224,7 +224,7 @@ def test_the_sessions_trainers_are_told_too(db_session: Any, make: Any) -> None:
     session.trainers.append(make.person(first_name="No", last_name="Address", email=None))
     db.session.flush()
 
-    cohorts.set_session_cancelled(session, True, actor=None)
+    session_services.set_session_cancelled(session, True, actor=None)
 
     rows = outbox("session_changed")
     assert sorted(r.recipient for r in rows) == [
@@ -239,10 +239,10 @@ def test_editing_a_session_without_moving_it_sends_nothing(db_session: Any, make
     cohort = course(make)
     _participants(make, cohort)
     session = sessions_of(cohort)[0]
-    data = cohorts.session_input(session)
+    data = session_services.session_input(session)
     data.title = "Opening"
 
-    cohorts.update_session(session, data, actor=None)
+    session_services.update_session(session, data, actor=None)
 
     assert outbox() == []
 
@@ -252,9 +252,9 @@ def test_cancelling_and_restoring_a_session_are_announced(db_session: Any, make:
     _participants(make, cohort)
     session = sessions_of(cohort)[1]
 
-    cohorts.set_session_cancelled(session, True, actor=None)
+    session_services.set_session_cancelled(session, True, actor=None)
     cancelled = outbox("session_changed")
-    cohorts.set_session_cancelled(session, False, actor=None)
+    session_services.set_session_cancelled(session, False, actor=None)
     restored = outbox("session_changed")[len(cancelled) :]
 
     assert len(cancelled) == len(restored) == 2

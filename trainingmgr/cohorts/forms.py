@@ -21,7 +21,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from trainingmgr.cohorts import services
+from trainingmgr.cohorts import schedule, services
 from trainingmgr.cohorts.models import CohortStatus, DeliveryMode
 from trainingmgr.core.forms import FlaskForm, options
 from trainingmgr.core.labels import label_for
@@ -151,8 +151,8 @@ class _SessionFieldsForm(FlaskForm):
 class SessionForm(_SessionFieldsForm):
     day = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date of the session."))])
 
-    def to_input(self) -> services.SessionInput:
-        return services.SessionInput(
+    def to_input(self) -> schedule.SessionInput:
+        return schedule.SessionInput(
             day=self.day.data,
             start_time=self.start_time.data,
             end_time=self.end_time.data,
@@ -180,8 +180,8 @@ class SeriesForm(_SessionFieldsForm):
         render_kw={"min": 1, "max": 52},
     )
 
-    def to_input(self) -> services.SeriesInput:
-        return services.SeriesInput(
+    def to_input(self) -> schedule.SeriesInput:
+        return schedule.SeriesInput(
             start_date=self.start_date.data,
             end_date=self.end_date.data,
             weekdays=list(self.weekdays.data or []),

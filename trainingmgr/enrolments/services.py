@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
+from flask import has_app_context
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, joinedload, lazyload
 
@@ -176,7 +176,7 @@ def roster(
     cohort = db.session.get(Cohort, cohort_id)
     if cohort is None:
         raise NotFound(_("There is no such cohort."))
-    links = has_app_context() and "people.detail" in current_app.view_functions
+    links = has_app_context()
     counts = dict.fromkeys(STATUS_ORDER, 0)
     if page is None:
         enrolments = list(db.session.scalars(_roster_query(cohort_id)))
