@@ -59,6 +59,12 @@ def small(make: Any, db_session: Any) -> Cohort:
     return make.cohort(capacity=2)
 
 
+@pytest.fixture()
+def by_hand(make: Any, db_session: Any) -> Cohort:
+    """A cohort with two seats whose coordinator promotes from the waitlist by hand."""
+    return make.cohort(capacity=2, auto_fill_waitlist=False)
+
+
 def enrol_four(cohort: Cohort, make: Any, actor: User) -> list[Person]:
     people = [make.person(first_name=n, last_name="Test") for n in ("Ana", "Ben", "Cem", "Dan")]
     for p in people:
@@ -87,29 +93,29 @@ def test_over_capacity_new_enrolments_join_the_waitlist_in_order(
 
 
 def test_withdrawal_offers_the_first_waitlisted_and_promotion_renumbers_the_rest(
-    small: Cohort, make: Any, coordinator: User, db_session: Any
+    by_hand: Cohort, make: Any, coordinator: User, db_session: Any
 ) -> None:
-    ana, ben, cem, dan = enrol_four(small, make, coordinator)
-    ana_enrolment = services.roster(small.id).enrolments[0]
+    ana, ben, cem, dan = enrol_four(by_hand, make, coordinator)
+    ana_enrolment = services.roster(by_hand.id).enrolments[0]
     assert ana_enrolment.person == ana
 
-    offer = services.withdraw(ana_enrolment, actor=coordinator)
+    offer = services.withdraw(ana_enrolment, actor=coordinator).offer
 
     assert offer is not None and offer.person == cem
-    assert services.roster(small.id).offer.person == cem
+    assert services.roster(by_hand.id).offer.person == cem
     # Promotion is the coordinator's decision: nothing moved yet.
-    assert statuses(small, db_session)[cem.id] == (S.WAITLISTED, 1)
+    assert statuses(by_hand, db_session)[cem.id] == (S.WAITLISTED, 1)
 
-    promoted = services.promote(small.id, actor=coordinator)
+    promoted = services.promote(by_hand.id, actor=coordinator)
 
     assert promoted.person == cem
-    assert statuses(small, db_session) == {
+    assert statuses(by_hand, db_session) == {
         ana.id: (S.WITHDRAWN, None),
         ben.id: (S.ENROLLED, None),
         cem.id: (S.ENROLLED, None),
         dan.id: (S.WAITLISTED, 1),
     }
-    assert services.roster(small.id).offer is None
+    assert services.roster(by_hand.id).offer is None
 
 
 def test_promoting_a_chosen_person_keeps_the_others_in_order(
@@ -150,15 +156,15 @@ def test_promoting_someone_not_on_the_waitlist_is_refused(
 
 
 def test_newcomers_queue_behind_the_waitlist_even_when_a_seat_is_free(
-    small: Cohort, make: Any, coordinator: User, db_session: Any
+    by_hand: Cohort, make: Any, coordinator: User, db_session: Any
 ) -> None:
-    ana, ben, cem, dan = enrol_four(small, make, coordinator)
-    services.withdraw(services.roster(small.id).enrolments[0], actor=coordinator)
+    ana, ben, cem, dan = enrol_four(by_hand, make, coordinator)
+    services.withdraw(services.roster(by_hand.id).enrolments[0], actor=coordinator)
 
-    eve = services.enrol(small.id, make.person(first_name="Eve").id, actor=coordinator)
+    eve = services.enrol(by_hand.id, make.person(first_name="Eve").id, actor=coordinator)
 
     assert (eve.status, eve.waitlist_position) == (S.WAITLISTED, 3)
-    assert services.roster(small.id).offer.person == cem
+    assert services.roster(by_hand.id).offer.person == cem
 
 
 def test_no_capacity_means_no_waitlist(make: Any, coordinator: User) -> None:
@@ -583,14 +589,16 @@ def test_enrol_by_unknown_email_writes_nothing(
 
 
 def test_withdraw_offers_the_next_on_the_waitlist_and_one_click_promotes(
-    client: FlaskClient, login: Any, small: Cohort, make: Any, coordinator: User, db_session: Any
+    client: FlaskClient, login: Any, by_hand: Cohort, make: Any, coordinator: User, db_session: Any
 ) -> None:
-    ana, ben, cem, dan = enrol_four(small, make, coordinator)
+    ana, ben, cem, dan = enrol_four(by_hand, make, coordinator)
     login(user=coordinator)
-    ana_id = services.roster(small.id).by_id
+    ana_id = services.roster(by_hand.id).by_id
     ana_enrolment = next(e for e in ana_id.values() if e.person == ana)
 
-    page = client.post(f"{base(small)}/{ana_enrolment.id}/withdraw", data={}, follow_redirects=True)
+    page = client.post(
+        f"{base(by_hand)}/{ana_enrolment.id}/withdraw", data={}, follow_redirects=True
+    )
 
     assert page.status_code == 200
     assert "Ana Test has withdrawn." in page.text
@@ -599,15 +607,15 @@ def test_withdraw_offers_the_next_on_the_waitlist_and_one_click_promotes(
     assert f'name="enrolment_id" value="{cem_enrolment.id}"' in page.text
 
     page = client.post(
-        f"{base(small)}/promote",
+        f"{base(by_hand)}/promote",
         data={"enrolment_id": cem_enrolment.id},
         follow_redirects=True,
     )
 
     assert "Cem Test is enrolled from the waitlist." in page.text
     assert "A seat is free" not in page.text
-    assert statuses(small, db_session)[cem.id] == (S.ENROLLED, None)
-    assert statuses(small, db_session)[dan.id] == (S.WAITLISTED, 1)
+    assert statuses(by_hand, db_session)[cem.id] == (S.ENROLLED, None)
+    assert statuses(by_hand, db_session)[dan.id] == (S.WAITLISTED, 1)
     [withdrawn, promoted] = events(db_session, "enrolment.status")
     assert withdrawn.changes["status"] == ["enrolled", "withdrawn"]
     assert promoted.changes["status"] == ["waitlisted", "enrolled"]
@@ -773,7 +781,7 @@ def long_roster(make: Any, coordinator: User, monkeypatch: pytest.MonkeyPatch) -
     """Seven people (pages of three): Ana..Gul Long enrolled, Hal and Ivo Wait on the
     waitlist (the cohort has 7 seats, one of them free once someone withdraws)."""
     monkeypatch.setattr(services, "ROSTER_PER_PAGE", 3)
-    cohort = make.cohort(capacity=7)
+    cohort = make.cohort(capacity=7, auto_fill_waitlist=False)
     for name in ("Ana", "Ben", "Cem", "Dan", "Eda", "Fil", "Gul", "Hal", "Ivo"):
         last = "Wait" if name in ("Hal", "Ivo") else "Long"
         services.enrol(

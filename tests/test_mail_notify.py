@@ -94,7 +94,11 @@ def test_only_people_who_get_a_seat_and_have_an_address_are_told(
     enrolments.enrol(cohort.id, applicant.id, actor=None, status=S.APPLIED)
 
     assert [e.person_id for e in result.waitlisted] == [waiting.id]
-    assert [r.recipient for r in outbox()] == ["seated@example.org"]
+    assert [r.recipient for r in outbox("enrolment_confirmation")] == ["seated@example.org"]
+    # The one waitlisted is told their place instead.
+    [place] = outbox("waitlist_place")
+    assert place.recipient == "waiting@example.org"
+    assert "You are on its waitlist, in place 1." in text_of(place)
 
 
 def test_a_promotion_from_the_waitlist_is_confirmed(db_session: Any, make: Any) -> None:
@@ -103,13 +107,35 @@ def test_a_promotion_from_the_waitlist_is_confirmed(db_session: Any, make: Any) 
     second = make.person(email="second@example.org")
     enrolments.enrol_people(cohort.id, [first.id, second.id], actor=None)
     first_enrolment = enrolments.roster(cohort.id).enrolments[0]
-    assert [r.recipient for r in outbox()] == ["first@example.org"]
+    assert [r.recipient for r in outbox("enrolment_confirmation")] == ["first@example.org"]
 
-    enrolments.withdraw(first_enrolment, actor=None)
+    # The cohort fills itself: the seat freed goes to the first on the waitlist.
+    withdrawal = enrolments.withdraw(first_enrolment, actor=None)
+
+    assert [e.person_id for e in withdrawal.filled] == [second.id]
+    assert [r.recipient for r in outbox("enrolment_confirmation")] == [
+        "first@example.org",
+        "second@example.org",
+    ]
+
+
+def test_a_promotion_by_hand_is_confirmed(db_session: Any, make: Any) -> None:
+    cohort = course(make, capacity=1)
+    cohort.auto_fill_waitlist = False
+    first = make.person(email="first@example.org")
+    second = make.person(email="second@example.org")
+    enrolments.enrol_people(cohort.id, [first.id, second.id], actor=None)
+    first_enrolment = enrolments.roster(cohort.id).enrolments[0]
+
+    assert enrolments.withdraw(first_enrolment, actor=None).filled == []
+    assert [r.recipient for r in outbox("enrolment_confirmation")] == ["first@example.org"]
     promoted = enrolments.promote(cohort.id, actor=None)
 
     assert promoted.person_id == second.id
-    assert [r.recipient for r in outbox()] == ["first@example.org", "second@example.org"]
+    assert [r.recipient for r in outbox("enrolment_confirmation")] == [
+        "first@example.org",
+        "second@example.org",
+    ]
 
 
 def test_an_accepted_application_is_confirmed_but_a_status_correction_is_not(

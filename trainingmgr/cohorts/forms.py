@@ -84,6 +84,7 @@ class CohortForm(FlaskForm):
     parent_cohort_id = SelectField(
         _l("Parent training of trainers"), coerce=int_or_none, choices=[], validate_choice=False
     )
+    auto_fill_waitlist = BooleanField(_l("Fill free seats from the waitlist automatically"))
 
     def to_input(self) -> services.CohortInput:
         return services.CohortInput(
@@ -104,6 +105,7 @@ class CohortForm(FlaskForm):
             required_module_ids=list(self.required_module_ids.data or []),
             late_grace_minutes=self.late_grace_minutes.data,
             parent_cohort_id=self.parent_cohort_id.data,
+            auto_fill_waitlist=bool(self.auto_fill_waitlist.data),
         )
 
 

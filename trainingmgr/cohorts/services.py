@@ -39,6 +39,7 @@ from trainingmgr.core import timefmt
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.timefmt import is_valid_timezone
 from trainingmgr.core.types import utcnow
+from trainingmgr.enrolments import services as enrolments
 from trainingmgr.extensions import db
 from trainingmgr.people.models import Person
 from trainingmgr.programmes.models import (
@@ -76,6 +77,7 @@ class CohortInput:
     required_module_ids: list[int] = field(default_factory=list)
     late_grace_minutes: int = 15
     parent_cohort_id: int | None = None
+    auto_fill_waitlist: bool = True
 
 
 # Columns copied as they are from a validated CohortInput onto a Cohort.
@@ -96,6 +98,7 @@ _COHORT_COLUMNS = (
     "min_hours",
     "late_grace_minutes",
     "parent_cohort_id",
+    "auto_fill_waitlist",
 )
 
 
@@ -306,11 +309,12 @@ def create_cohort(programme: Programme, data: CohortInput, *, actor: User | None
     return cohort
 
 
-def update_cohort(cohort: Cohort, data: CohortInput, *, actor: User | None) -> Cohort:
+def update_cohort(cohort: Cohort, data: CohortInput, *, actor: User | None) -> list[Enrolment]:
     """Change a cohort's settings; raises ``DomainError`` and changes nothing on bad input.
 
     A new time zone keeps the sessions at the same local times (a zone is changed to
-    correct it: "09:00" stays 09:00 in the new zone), so their UTC times move.
+    correct it: "09:00" stays 09:00 in the new zone), so their UTC times move. Seats added
+    (or the waitlist filling itself turned on) go to the waitlist: returns those promoted.
     """
     ensure_not_archived(cohort)
     modules = _validate_cohort(cohort.programme, data, cohort)
@@ -338,7 +342,7 @@ def update_cohort(cohort: Cohort, data: CohortInput, *, actor: User | None) -> C
         programme_id=cohort.programme_id,
         summary=f"Edited cohort {cohort.name}",
     )
-    return cohort
+    return enrolments.fill_waitlist(cohort.id, actor=actor)
 
 
 def _local_times_in(cohort: Cohort, zone: str) -> list[tuple[Session, datetime, datetime]]:

@@ -41,7 +41,7 @@ from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only, roles_required
 from trainingmgr.core.scope import managed_programme_ids, require_programme
 from trainingmgr.core.views import Done, attempt, run_action
-from trainingmgr.enrolments.views import roster_page
+from trainingmgr.enrolments.views import filled_message, roster_page
 from trainingmgr.extensions import db
 from trainingmgr.programmes.models import Programme
 
@@ -189,14 +189,17 @@ def edit(cohort_id: int) -> str | BaseResponse:
     cohort = services.cohort_or_404(cohort_id)
     programme = cohort.programme
     form = _cohort_form(programme, cohort)
-    if (
+    done = (
         form.validate_on_submit()
         and _offered(form)
         and attempt(
             lambda: services.update_cohort(cohort, form.to_input(), actor=current_user), form
         )
-    ):
-        flash(_("Cohort “%(name)s” saved.", name=cohort.name), "success")
+    )
+    if done:
+        saved = _("Cohort “%(name)s” saved.", name=cohort.name)
+        filled = [filled_message(done.value)] if done.value else []
+        flash(" ".join([saved, *filled]), "success")
         return redirect(url_for(".detail", cohort_id=cohort.id))
     return _render_cohort_form(form, programme, cohort)
 

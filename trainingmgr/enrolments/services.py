@@ -321,9 +321,15 @@ class _Seats:
         return self.cohort.capacity is not None and self.active >= self.cohort.capacity
 
     def queue(self) -> bool:
-        """Whether a newcomer joins the waitlist: no seat left, or others already waiting
-        (a freed seat is offered to them first)."""
-        return self.full() or (self.cohort.capacity is not None and self.last_position > 0)
+        """Whether a newcomer joins the waitlist: no seat left beyond those the people
+        already waiting are owed (a freed seat goes to them first)."""
+        capacity = self.cohort.capacity
+        return capacity is not None and self.active + self.last_position >= capacity
+
+    def free(self) -> int | None:
+        """Seats free (None: no limit)."""
+        capacity = self.cohort.capacity
+        return None if capacity is None else max(capacity - self.active, 0)
 
     def full_message(self) -> str:
         return _(
@@ -434,6 +440,8 @@ def enrol_people(
     seats = _lock(cohort_id)
     if seats.cohort.status == CohortStatus.CLOSED:
         raise DomainError(_("This cohort is closed: it takes no new enrolments."))
+    if fill_waitlist(cohort_id, actor=actor):  # those waiting take the free seats first
+        seats = _seats(cohort_id, lock=False)
     people = {
         p.id: p
         for p in db.session.scalars(
@@ -498,6 +506,7 @@ def enrol_people(
         notify.defer_enrolment_confirmations(result.enrolled)
     else:
         notify.enrolment_confirmations(result.enrolled)
+    notify.waitlist_places(result.waitlisted)
     return result
 
 
@@ -533,11 +542,13 @@ def change_status(
     *,
     actor: User | None,
     expect: EnrolmentStatus | None = None,
+    fill: bool = True,
 ) -> Enrolment:
     """Move an enrolment to ``new_status`` if ``TRANSITIONS`` allows it and a seat is free.
 
     Joining the waitlist puts the person at its end; leaving it closes the gap (1..n).
-    ``expect``: refuse unless the enrolment is (still) in that status.
+    ``expect``: refuse unless the enrolment is (still) in that status. A seat freed goes to
+    the waitlist (``fill_waitlist``) unless ``fill`` is False (the caller fills it).
     """
     try:
         new = S(new_status)
@@ -587,16 +598,79 @@ def change_status(
     )
     if new == S.ENROLLED and old in (S.APPLIED, S.WAITLISTED, S.WITHDRAWN):
         notify.enrolment_confirmation(enrolment)
+    if new == S.WAITLISTED:
+        notify.waitlist_places([enrolment])
+    if fill and old in ACTIVE_ENROLMENT and new not in ACTIVE_ENROLMENT:
+        fill_waitlist(enrolment.cohort_id, actor=actor)
     return enrolment
 
 
-def withdraw(enrolment: Enrolment, *, actor: User | None) -> Enrolment | None:
-    """Withdraw someone; returns the next person on the waitlist if a seat is now free for them.
+@dataclass(frozen=True)
+class Withdrawal:
+    """What a withdrawal did: ``filled``, those given the seat from the waitlist (when the
+    cohort fills itself); ``offer``, the next on the waitlist when a seat is still free for
+    them (the coordinator promotes them, or not)."""
 
-    Promotion is not automatic: the coordinator is offered the returned enrolment.
-    """
-    change_status(enrolment, S.WITHDRAWN, actor=actor)
-    return next_on_waitlist(enrolment.cohort_id)
+    filled: list[Enrolment]
+    offer: Enrolment | None
+
+
+def withdraw(enrolment: Enrolment, *, actor: User | None) -> Withdrawal:
+    """Withdraw someone; the seat goes to the waitlist by itself when the cohort fills itself
+    (``auto_fill_waitlist``), else the next person on the waitlist is offered it."""
+    change_status(enrolment, S.WITHDRAWN, actor=actor, fill=False)
+    filled = fill_waitlist(enrolment.cohort_id, actor=actor)
+    return Withdrawal(filled, next_on_waitlist(enrolment.cohort_id))
+
+
+FILL_ACTION = "enrolment.waitlist_fill"
+
+
+def fill_waitlist(cohort_id: int, *, actor: User | None) -> list[Enrolment]:
+    """Give the cohort's free seats to the waitlist, first come first served, when the
+    cohort fills itself (``Cohort.auto_fill_waitlist``, on unless the coordinator turned it
+    off) and is not archived. Each promotion is audited and the person is sent "you are
+    enrolled"; the rest of the waitlist moves up. Returns those promoted (a fixed number of
+    queries, whatever their number)."""
+    seats = _seats(cohort_id, lock=True)
+    cohort = seats.cohort
+    if not cohort.auto_fill_waitlist or cohort.status == CohortStatus.ARCHIVED:
+        return []
+    free = seats.free()
+    if free == 0 or seats.last_position == 0:
+        return []
+    query = (
+        sa.select(Enrolment)
+        .where(Enrolment.cohort_id == cohort_id, Enrolment.status == S.WAITLISTED)
+        .order_by(Enrolment.waitlist_position, Enrolment.id)
+        .options(joinedload(Enrolment.person))
+    )
+    promoted = list(db.session.scalars(query if free is None else query.limit(free)))
+    events = []
+    for enrolment in promoted:
+        events.append(
+            {
+                "object_id": enrolment.id,
+                "changes": {
+                    "status": [S.WAITLISTED.value, S.ENROLLED.value],
+                    "waitlist_position": [enrolment.waitlist_position, None],
+                },
+                "summary": f"{enrolment.person.full_name}: waitlisted -> enrolled (seat free)",
+            }
+        )
+        enrolment.status = S.ENROLLED
+        enrolment.waitlist_position = None
+    db.session.flush()
+    _renumber_waitlist(cohort_id)
+    audit.record_many(
+        events,
+        action=FILL_ACTION,
+        actor=actor,
+        object_type=Enrolment.__tablename__,
+        programme_id=cohort.programme_id,
+    )
+    notify.enrolment_confirmations(promoted)
+    return promoted
 
 
 def _first_waitlisted(cohort_id: int) -> Enrolment | None:

@@ -206,6 +206,16 @@ def change_status(cohort_id: int, enrolment_id: int) -> Response:
     return _perform(cohort_id, form, work)
 
 
+def filled_message(filled: list[Enrolment]) -> str:
+    """ "Ana Aliyeva took a free seat from the waitlist." (and the others promoted)."""
+    return ngettext(
+        "%(names)s took a free seat from the waitlist and was told by e-mail.",
+        "%(names)s took free seats from the waitlist and were told by e-mail.",
+        len(filled),
+        names=", ".join(e.person.full_name for e in filled),
+    )
+
+
 def _status_message(enrolment: Enrolment) -> str:
     if enrolment.status == EnrolmentStatus.WAITLISTED:
         return _added_message(enrolment)
@@ -223,9 +233,14 @@ def withdraw(cohort_id: int, enrolment_id: int) -> Response:
     form = BackForm()
 
     def work() -> str:
-        services.withdraw(enrolment, actor=current_user)
-        # The roster then offers the free seat to the next person on the waitlist.
-        return _("%(name)s has withdrawn.", name=enrolment.person.full_name)
+        done = services.withdraw(enrolment, actor=current_user)
+        # Without auto-fill, the roster then offers the free seat to the next on the waitlist.
+        return " ".join(
+            [
+                _("%(name)s has withdrawn.", name=enrolment.person.full_name),
+                *([filled_message(done.filled)] if done.filled else []),
+            ]
+        )
 
     return _perform(cohort_id, form, work)
 

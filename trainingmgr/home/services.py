@@ -6,6 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -323,12 +324,24 @@ def _zone(preferred: str | None, cohort: Cohort) -> tuple[str, bool]:
     return cohort.timezone, False
 
 
+def _cohort_order(cohort: Cohort, now: datetime) -> tuple[int, int]:
+    """Running now first, then the next to start (soonest first), then those over (the
+    latest first): today in the cohort's own time zone."""
+    today = now.astimezone(ZoneInfo(cohort.timezone)).date()
+    if cohort.start_date <= today <= cohort.end_date:
+        return (0, -cohort.start_date.toordinal())
+    if cohort.start_date > today:
+        return (1, cohort.start_date.toordinal())
+    return (2, -cohort.end_date.toordinal())
+
+
 def participant_overview(
     person_id: int, *, timezone: str | None = None, now: datetime | None = None
 ) -> ParticipantOverview:
-    """A participant's cohorts (withdrawn ones left out), each with its schedule split into
-    upcoming and past sessions, their attendance, their progress against the completion rule
-    and their certificates. ``timezone``: the participant's own zone (default: each cohort's).
+    """A participant's cohorts (withdrawn ones left out; the one running now first), each
+    with its schedule split into upcoming and past sessions, their attendance, their progress
+    against the completion rule and their certificates. ``timezone``: the participant's own
+    zone (default: each cohort's).
 
     Seven queries whatever the number of cohorts and sessions (eight when a cohort requires
     its survey to be answered).
@@ -347,6 +360,7 @@ def participant_overview(
             .order_by(Cohort.start_date.desc(), Cohort.id.desc())
         ).unique()
     )
+    rows.sort(key=lambda row: _cohort_order(row[0].cohort, now))
     enrolments = [row[0] for row in rows]
     # Cohorts whose completion rule requires the survey: whether it is answered (a query
     # only when there is one).

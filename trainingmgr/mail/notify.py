@@ -52,6 +52,7 @@ from trainingmgr.people.models import Person
 ENROLMENT_CONFIRMATION = "enrolment_confirmation"
 SESSION_CHANGED = "session_changed"
 CERTIFICATE_ISSUED = "certificate_issued"
+WAITLIST_PLACE = "waitlist_place"
 
 # What happened to a session (``session_changed``'s ``change``).
 MOVED = "moved"
@@ -421,6 +422,42 @@ def enrolment_confirmation(enrolment: Enrolment) -> OutboxMessage | None:
     """Queue "you are enrolled" to the enrolled person (None: they have no e-mail address)."""
     messages = enrolment_confirmations([enrolment])
     return messages[0] if messages else None
+
+
+def waitlist_context(
+    enrolment: Enrolment, *, place: int | None = None, organisation: str | None = None
+) -> dict[str, Any]:
+    """The template context of ``waitlist_place`` (previews use it too)."""
+    cohort = enrolment.cohort
+    return {
+        "person": enrolment.person,
+        "cohort": cohort,
+        "programme": cohort.programme,
+        "place": place or enrolment.waitlist_position or 1,
+        "portal_url": portal_url(),
+        "organisation_name": organisation_name() if organisation is None else organisation,
+    }
+
+
+def waitlist_places(enrolments: Sequence[Enrolment]) -> list[OutboxMessage]:
+    """Tell each person put on a waitlist their place in it (those with an e-mail address).
+    One query per cohort (their accounts, for bilingual cohorts), whatever their number."""
+    by_cohort: dict[int, list[Enrolment]] = {}
+    for enrolment in enrolments:
+        by_cohort.setdefault(enrolment.cohort_id, []).append(enrolment)
+    organisation = organisation_name() if by_cohort else ""
+    messages = []
+    for group in by_cohort.values():
+        cohort = group[0].cohort
+        recipients = {r.person.id: r for r in _recipients((e.person for e in group), cohort)}
+        for enrolment in group:
+            recipient = recipients.get(enrolment.person_id)
+            if recipient is None:
+                continue
+            locale = cohort_locale(cohort, recipient.user_locale)
+            context = waitlist_context(enrolment, organisation=organisation)
+            messages.append(_send_to(WAITLIST_PLACE, recipient, cohort, context, locale))
+    return messages
 
 
 # --------------------------------------------------------------------------- sessions
