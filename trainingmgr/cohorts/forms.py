@@ -152,6 +152,10 @@ class _SessionFieldsForm(FlaskForm):
 
 class SessionForm(_SessionFieldsForm):
     day = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date of the session."))])
+    # A move is saved once the coordinator has seen who will be told: ``notice_for`` holds
+    # the new times they saw the notice for.
+    notice_for = HiddenField()
+    tell = BooleanField(_l("Tell them by e-mail"), default=True)
 
     def to_input(self) -> schedule.SessionInput:
         return schedule.SessionInput(
@@ -160,6 +164,13 @@ class SessionForm(_SessionFieldsForm):
             end_time=self.end_time.data,
             **self.details(),
         )
+
+
+class CancelSessionForm(FlaskForm):
+    tell = BooleanField(_l("Tell them by e-mail"), default=True)
+    records_confirmed = BooleanField(
+        _l("Cancel it anyway: the attendance recorded is kept, and no longer counts.")
+    )
 
 
 class MultiCheckboxField(SelectMultipleField):

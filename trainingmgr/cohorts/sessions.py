@@ -4,11 +4,13 @@ Functions raise ``DomainError`` for bad input, record audit events and never com
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from trainingmgr.accounts.models import User
 from trainingmgr.attendance.models import AttendanceRecord
@@ -33,6 +35,8 @@ from trainingmgr.cohorts.services import ensure_not_archived
 from trainingmgr.core.errors import DomainError
 from trainingmgr.extensions import db
 from trainingmgr.mail import notify
+from trainingmgr.mail.services import Rendered
+from trainingmgr.people.models import Person
 
 
 def _session_from(cohort: Cohort, details: Details, starts: datetime, ends: datetime) -> Session:
@@ -134,10 +138,83 @@ def session_input(session: Session) -> SessionInput:
     )
 
 
+@dataclass(frozen=True)
+class ChangeNotice:
+    """Who would be told about a change of a session, and the message (as the first of them
+    would get it; None when nobody would be told)."""
+
+    people: list[Person]
+    preview: Rendered | None
+
+    @property
+    def count(self) -> int:
+        return len(self.people)
+
+
+def change_notice(
+    session: Session, change: str, *, starts: datetime | None = None, ends: datetime | None = None
+) -> ChangeNotice:
+    """Who would be told if ``session`` were moved to ``starts``-``ends`` (``change`` "moved")
+    or cancelled, and a preview of the message. Nothing is written: the new times are shown
+    on the session for the preview only, then forgotten."""
+    old_starts, old_ends = session.starts_at, session.ends_at
+    with db.session.no_autoflush:
+        if starts is not None and ends is not None:
+            session.starts_at, session.ends_at = starts, ends
+        try:
+            recipients = notify.session_change_recipients(session, old_ends)
+            preview = (
+                notify.session_change_preview(session, change, recipients[0], old_starts, old_ends)
+                if recipients
+                else None
+            )
+        finally:
+            db.session.expire(session, ["starts_at", "ends_at"])
+    return ChangeNotice([r.person for r in recipients], preview)
+
+
+def proposed_times(session: Session, data: SessionInput) -> tuple[datetime, datetime] | None:
+    """The UTC times the edit form asks for, when they differ from the session's (None: not
+    moved, or not valid times; saving says why)."""
+    if data.day is None:
+        return None
+    try:
+        starts, ends = session_times(session.cohort, data.day, data.start_time, data.end_time)
+    except DomainError:
+        return None
+    if (starts, ends) == (session.starts_at, session.ends_at):
+        return None
+    return starts, ends
+
+
+def attendance_count(session: Session) -> int:
+    """How many attendance records the session has."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AttendanceRecord)
+            .where(AttendanceRecord.session_id == session.id)
+        )
+        or 0
+    )
+
+
+@dataclass(frozen=True)
+class SessionSaved:
+    session: Session
+    told: int  # people told by e-mail about a move (0: not moved, or not told)
+
+
 def update_session(
-    session: Session, data: SessionInput, *, actor: User | None, acknowledged: str | None = None
-) -> Session:
-    """Edit or move a session. Raises ``NeedsConfirmation`` while warnings are unconfirmed."""
+    session: Session,
+    data: SessionInput,
+    *,
+    actor: User | None,
+    acknowledged: str | None = None,
+    tell: bool = True,
+) -> SessionSaved:
+    """Edit or move a session. Raises ``NeedsConfirmation`` while warnings are unconfirmed.
+    A move of a session to come is e-mailed to its people unless ``tell`` is False."""
     cohort = session.cohort
     ensure_not_archived(cohort)
     if data.day is None:
@@ -170,17 +247,41 @@ def update_session(
         summary=f"Edited a session of {cohort.name}",
     )
     moved = (before["starts_at"], before["ends_at"]) != (session.starts_at, session.ends_at)
-    if moved and session.status == SessionStatus.SCHEDULED:
-        notify.session_changed(session, notify.MOVED, before["starts_at"], before["ends_at"])
-    return session
+    told = 0
+    if tell and moved and session.status == SessionStatus.SCHEDULED:
+        told = len(
+            notify.session_changed(session, notify.MOVED, before["starts_at"], before["ends_at"])
+        )
+    return SessionSaved(session, told)
 
 
-def set_session_cancelled(session: Session, cancelled: bool, *, actor: User | None) -> None:
-    """Cancel a session (it is kept and shown struck through) or bring it back."""
+def set_session_cancelled(
+    session: Session,
+    cancelled: bool,
+    *,
+    actor: User | None,
+    tell: bool = True,
+    records_confirmed: bool = True,
+) -> int:
+    """Cancel a session (it is kept and shown struck through, with any attendance recorded)
+    or bring it back; its people are told by e-mail unless ``tell`` is False. Returns how
+    many were told. Cancelling a session with attendance recorded is refused unless
+    ``records_confirmed``."""
     ensure_not_archived(session.cohort)
     target = SessionStatus.CANCELLED if cancelled else SessionStatus.SCHEDULED
     if session.status == target:
-        return
+        return 0
+    if cancelled and not records_confirmed and (records := attendance_count(session)):
+        raise DomainError(
+            ngettext(
+                "Attendance is recorded for this session (%(num)d record): confirm that you "
+                "want to cancel it. The record is kept.",
+                "Attendance is recorded for this session (%(num)d records): confirm that you "
+                "want to cancel it. The records are kept.",
+                records,
+            ),
+            "records_confirmed",
+        )
     before = session.status
     session.status = target
     db.session.flush()
@@ -192,17 +293,15 @@ def set_session_cancelled(session: Session, cancelled: bool, *, actor: User | No
         changes={"status": [before.value, target.value]},
         summary=f"{'Cancelled' if cancelled else 'Restored'} a session of {session.cohort.name}",
     )
-    notify.session_changed(session, notify.CANCELLED if cancelled else notify.RESTORED)
+    if not tell:
+        return 0
+    return len(notify.session_changed(session, notify.CANCELLED if cancelled else notify.RESTORED))
 
 
 def delete_session(session: Session, *, actor: User | None) -> None:
     """Delete a session with no attendance recorded; refuse otherwise (cancel instead)."""
     ensure_not_archived(session.cohort)
-    records = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(AttendanceRecord)
-        .where(AttendanceRecord.session_id == session.id)
-    )
+    records = attendance_count(session)
     if records:
         raise DomainError(
             _(

@@ -19,7 +19,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
@@ -29,12 +29,13 @@ from trainingmgr.cohorts import calendar as ics
 from trainingmgr.cohorts import listing, schedule, services
 from trainingmgr.cohorts import sessions as session_services
 from trainingmgr.cohorts.forms import (
+    CancelSessionForm,
     CohortFilterForm,
     CohortForm,
     SeriesForm,
     SessionForm,
 )
-from trainingmgr.cohorts.models import Cohort
+from trainingmgr.cohorts.models import Cohort, Session
 from trainingmgr.core.errors import NotFound
 from trainingmgr.core.forms import grouped_options, options
 from trainingmgr.core.pagination import page_args
@@ -43,6 +44,7 @@ from trainingmgr.core.scope import managed_programme_ids, require_programme
 from trainingmgr.core.views import Done, attempt, run_action
 from trainingmgr.enrolments.views import filled_message, roster_page
 from trainingmgr.extensions import db
+from trainingmgr.mail import notify
 from trainingmgr.programmes.models import Programme
 
 bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
@@ -331,6 +333,33 @@ def session_series(cohort_id: int) -> str | BaseResponse:
     )
 
 
+def told_message(told: int) -> str:
+    if not told:
+        return _("Nobody was told by e-mail.")
+    return ngettext(
+        "%(num)d person was told by e-mail.", "%(num)d people were told by e-mail.", told
+    )
+
+
+def _move_notice(form: SessionForm, session: Session) -> session_services.ChangeNotice | None:
+    """When the form moves a session whose people would be told, and the coordinator has not
+    yet seen who and what for these times: the notice to show before saving."""
+    if request.method != "POST" or not form.validate() or not _offered(form):
+        return None
+    moved = session_services.proposed_times(session, form.to_input())
+    if moved is None:
+        return None
+    key = f"{moved[0].isoformat()}/{moved[1].isoformat()}"
+    if form.notice_for.data == key:
+        return None
+    notice = session_services.change_notice(session, notify.MOVED, starts=moved[0], ends=moved[1])
+    if not notice.count:
+        return None
+    form.notice_for.data = key
+    form.tell.data = True
+    return notice
+
+
 @bp.route("/<int:cohort_id>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 @coordinator_only
 def session_edit(cohort_id: int, session_id: int) -> str | BaseResponse:
@@ -344,39 +373,76 @@ def session_edit(cohort_id: int, session_id: int) -> str | BaseResponse:
         keep_module_id=session.module_id,
         keep_trainer_ids=[p.id for p in session.trainers],
     )
+    notice = _move_notice(form, session)
+    if notice is not None:
+        return render_template(
+            "cohorts/session_form.html",
+            form=form,
+            cohort=cohort,
+            warnings=[],
+            session=session,
+            notice=notice,
+        )
+    seen = bool(form.notice_for.data)
     return _session_form_view(
         form,
         cohort,
         "cohorts/session_form.html",
         lambda: session_services.update_session(
-            session, form.to_input(), actor=current_user, acknowledged=form.acknowledged_digest()
+            session,
+            form.to_input(),
+            actor=current_user,
+            acknowledged=form.acknowledged_digest(),
+            tell=form.tell.data if seen else True,
         ),
-        lambda _session: _("Session saved."),
+        lambda saved: " ".join(
+            [_("Session saved."), *([told_message(saved.told)] if seen else [])]
+        ),
         session=session,
     )
 
 
-@bp.route(
-    "/<int:cohort_id>/sessions/<int:session_id>/cancel",
-    methods=["POST"],
-    defaults={"cancelled": True},
-    endpoint="session_cancel",
-)
-@bp.route(
-    "/<int:cohort_id>/sessions/<int:session_id>/uncancel",
-    methods=["POST"],
-    defaults={"cancelled": False},
-    endpoint="session_uncancel",
-)
+@bp.route("/<int:cohort_id>/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
 @coordinator_only
-def session_set_cancelled(cohort_id: int, session_id: int, cancelled: bool) -> BaseResponse:
+def session_cancel(cohort_id: int, session_id: int) -> str | BaseResponse:
+    """Who will be told and what, the attendance already recorded, then cancel."""
+    cohort = services.cohort_or_404(cohort_id)
     session = session_services.session_or_404(cohort_id, session_id)
-    run_action(
-        lambda: session_services.set_session_cancelled(session, cancelled, actor=current_user),
-        _("Session cancelled: it stays in the schedule, struck through.")
-        if cancelled
-        else _("Session restored."),
+    form = CancelSessionForm()
+    if form.validate_on_submit():
+        done = attempt(
+            lambda: session_services.set_session_cancelled(
+                session,
+                True,
+                actor=current_user,
+                tell=form.tell.data,
+                records_confirmed=form.records_confirmed.data,
+            ),
+            form,
+        )
+        if done:
+            cancelled = _("Session cancelled: it stays in the schedule, struck through.")
+            flash(f"{cancelled} {told_message(done.value)}", "success")
+            return redirect(url_for(".detail", cohort_id=cohort_id) + "#schedule")
+    return render_template(
+        "cohorts/session_cancel.html",
+        form=form,
+        cohort=cohort,
+        session=session,
+        notice=session_services.change_notice(session, notify.CANCELLED),
+        records=session_services.attendance_count(session),
     )
+
+
+@bp.route("/<int:cohort_id>/sessions/<int:session_id>/uncancel", methods=["POST"])
+@coordinator_only
+def session_uncancel(cohort_id: int, session_id: int) -> BaseResponse:
+    session = session_services.session_or_404(cohort_id, session_id)
+    done = attempt(
+        lambda: session_services.set_session_cancelled(session, False, actor=current_user)
+    )
+    if done:
+        flash(f"{_('Session restored.')} {told_message(done.value)}", "success")
     return redirect(url_for(".detail", cohort_id=cohort_id) + "#schedule")
 
 

@@ -39,6 +39,7 @@ from trainingmgr.mail import services as mail
 from trainingmgr.mail.models import OutboxMessage
 from trainingmgr.mail.services import (
     Attachment,
+    Rendered,
     address,
     message_bytes,
     message_locale,
@@ -490,27 +491,16 @@ def session_context(
     }
 
 
-def session_changed(
-    session: Session,
-    change: str,
-    old_starts_at: datetime | None = None,
-    old_ends_at: datetime | None = None,
-) -> list[OutboxMessage]:
-    """Tell every active participant of the session's cohort (enrolled, completed or not
-    completed) and the session's trainers, those with an e-mail address, that the session was
-    moved, cancelled or restored.
-
-    ``change`` is "moved" (give the old times), "cancelled" or "restored". One message per
-    person, with the updated schedule attached (calendar apps update their copy). Nothing is
-    sent about a session that is over (before and after the change). A fixed number of
-    queries, whatever the number of participants.
-    """
-    if change not in CHANGES:
-        raise ValueError(f"change must be one of {', '.join(CHANGES)}, not {change!r}")
+def session_change_recipients(
+    session: Session, old_ends_at: datetime | None = None
+) -> list[Recipient]:
+    """Who is told about a change of ``session``: every active participant of its cohort
+    (enrolled, completed or not completed) and its trainers, those with an e-mail address,
+    in name order; nobody when the session is over (before and after the change). A fixed
+    number of queries, whatever the number of participants."""
     now = utcnow()
     if session.ends_at <= now and (old_ends_at is None or old_ends_at <= now):
         return []
-    cohort = session.cohort
     people = db.session.scalars(
         sa.select(Person)
         .join(Enrolment, Enrolment.person_id == Person.id)
@@ -528,7 +518,48 @@ def session_changed(
         for t in session.trainers
         if t.email and t.merged_into_id is None and t.id not in taking_part
     ]
-    recipients = _recipients([*people, *trainers], cohort)
+    return _recipients([*people, *trainers], session.cohort)
+
+
+def session_change_preview(
+    session: Session,
+    change: str,
+    recipient: Recipient,
+    old_starts_at: datetime | None = None,
+    old_ends_at: datetime | None = None,
+) -> Rendered:
+    """The message ``recipient`` would get about the change, rendered (nothing is queued)."""
+    cohort = session.cohort
+    locale = cohort_locale(cohort, recipient.user_locale)
+    context = session_context(
+        session,
+        recipient.person,
+        change,
+        old_starts_at,
+        old_ends_at,
+        calendar_filename=calendar_attachment(cohort, locale).filename,
+    )
+    return render(SESSION_CHANGED, context, locale=locale)
+
+
+def session_changed(
+    session: Session,
+    change: str,
+    old_starts_at: datetime | None = None,
+    old_ends_at: datetime | None = None,
+) -> list[OutboxMessage]:
+    """Tell the people ``session_change_recipients`` names that the session was moved,
+    cancelled or restored.
+
+    ``change`` is "moved" (give the old times), "cancelled" or "restored". One message per
+    person, with the updated schedule attached (calendar apps update their copy). Nothing is
+    sent about a session that is over (before and after the change). A fixed number of
+    queries, whatever the number of participants.
+    """
+    if change not in CHANGES:
+        raise ValueError(f"change must be one of {', '.join(CHANGES)}, not {change!r}")
+    cohort = session.cohort
+    recipients = session_change_recipients(session, old_ends_at)
     if not recipients:
         return []
     organisation = organisation_name()
