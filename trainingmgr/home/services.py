@@ -30,6 +30,7 @@ from trainingmgr.core.timefmt import is_valid_timezone
 from trainingmgr.core.types import utcnow
 from trainingmgr.evaluations.completion import required_survey_answered, survey_required_clause
 from trainingmgr.extensions import db
+from trainingmgr.home.todo import missing_attendance_clause
 from trainingmgr.programmes.models import Programme, ProgrammeStatus
 from trainingmgr.programmes.services import participant_counts
 
@@ -162,30 +163,24 @@ def trainer_sessions(
     if upcoming:
         query = query.where(Session.ends_at >= recent).order_by(Session.starts_at)
     else:
-        enrolled = (
-            sa.select(sa.func.count(Enrolment.id))
-            .where(Enrolment.cohort_id == Session.cohort_id)
-            .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
-            .correlate(Session)
-            .scalar_subquery()
-        )
-        recorded = (
-            sa.select(sa.func.count(AttendanceRecord.id))
-            .join(Enrolment, Enrolment.id == AttendanceRecord.enrolment_id)
-            .where(AttendanceRecord.session_id == Session.id)
-            .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
-            .correlate(Session)
-            .scalar_subquery()
-        )
         query = (
             query.where(Session.ends_at < now)
-            .where(recorded < enrolled)
+            .where(missing_attendance_clause())
             .order_by(Session.starts_at.desc())
         )
     sessions = db.session.scalars(query.limit(limit + 20)).unique()
     if upcoming:
         return [s for s in sessions if s.ends_at >= now or _is_today(s, now)][:limit]
     return [s for s in sessions if not _is_today(s, now)][:limit]
+
+
+def split_today(
+    sessions: list[Session], now: datetime | None = None
+) -> tuple[list[Session], list[Session]]:
+    """``sessions`` on today's date (in each cohort's zone), and the others."""
+    now = now or utcnow()
+    today = [s for s in sessions if _is_today(s, now)]
+    return today, [s for s in sessions if not _is_today(s, now)]
 
 
 # --------------------------------------------------------------------------- participant
