@@ -11,7 +11,8 @@ from icalendar import Calendar
 
 from trainingmgr.accounts.models import Role
 from trainingmgr.cohorts import calendar as ics
-from trainingmgr.cohorts import schedule, services
+from trainingmgr.cohorts import overview as cohort_overview
+from trainingmgr.cohorts import schedule
 from trainingmgr.cohorts import sessions as session_services
 from trainingmgr.cohorts.models import DeliveryMode, SessionStatus
 from trainingmgr.core.errors import NotFound
@@ -60,7 +61,7 @@ def amsterdam(make: Any) -> Any:
 
 def test_cohort_calendar_download(client: Any, login: Any, amsterdam: Any) -> None:
     cohort, trainer = amsterdam
-    sessions = services.cohort_sessions(cohort.id)
+    sessions = cohort_overview.cohort_sessions(cohort.id)
     session_services.set_session_cancelled(sessions[1], True, actor=None)
     login(Role.COORDINATOR)
     response = client.get(f"/cohorts/{cohort.id}/calendar.ics")

@@ -660,3 +660,36 @@ def test_list_is_paginated(client: Any, login: Any, make: Any) -> None:
     )
     assert "Week 1" in html and "Week 2" not in html
     assert "Showing 5–5 of 5" in html
+
+
+def test_every_error_of_the_cohort_form_is_shown_at_once(
+    client: Any, login: Any, make: Any
+) -> None:
+    login(Role.COORDINATOR)
+    programme = make.programme(code="RTCM")
+    before = count(Cohort)
+    form = {
+        **COHORT_FORM,
+        "start_date": "2026-10-06",
+        "end_date": "2026-10-05",  # before the start
+        "min_attendance_pct": "120",
+        "min_hours": "-1",
+        "country": "XX",
+        "late_grace_minutes": "",
+    }
+
+    response = client.post(f"/cohorts/new?programme_id={programme.id}", data=form)
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    summary = page.split('data-testid="form-errors"')[1].split("</div>")[0]
+    assert "Correct 5 fields, then save again:" in summary
+    for field_id, message in (
+        ("end_date", "The end date is before the start date"),
+        ("country", "is not an ISO country code"),
+        ("min_attendance_pct", "enter a number from 0 to 100"),
+        ("min_hours", "Minimum hours must be a number from 0 to 9999."),
+        ("late_grace_minutes", "Enter the late grace in minutes"),
+    ):
+        assert f'href="#{field_id}"' in summary and message in summary
+    assert count(Cohort) == before

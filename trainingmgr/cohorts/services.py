@@ -9,7 +9,7 @@ changes in ``sessions``.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pycountry
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from trainingmgr.accounts.models import User
 from trainingmgr.attendance.models import AttendanceRecord
@@ -30,9 +30,7 @@ from trainingmgr.cohorts.models import (
     CohortStatus,
     DeliveryMode,
     Enrolment,
-    EnrolmentStatus,
     Session,
-    SessionStatus,
 )
 from trainingmgr.cohorts.schedule import check_url, clean_text, local_to_utc, session_values
 from trainingmgr.core import timefmt
@@ -41,7 +39,6 @@ from trainingmgr.core.timefmt import is_valid_timezone
 from trainingmgr.core.types import utcnow
 from trainingmgr.enrolments import services as enrolments
 from trainingmgr.extensions import db
-from trainingmgr.people.models import Person
 from trainingmgr.programmes.models import (
     CertificateLanguage,
     Module,
@@ -146,10 +143,7 @@ def enrolled_count(cohort_id: int) -> int:
     )
 
 
-def _validate_cohort(
-    programme: Programme, data: CohortInput, cohort: Cohort | None = None
-) -> list[Module]:
-    """Check ``data`` and normalise it in place; returns the required modules."""
+def _check_name(programme: Programme, data: CohortInput, cohort: Cohort | None) -> None:
     data.name = clean_text(data.name)
     if not data.name:
         raise DomainError(_("Enter a name for the cohort."), "name")
@@ -168,11 +162,17 @@ def _validate_cohort(
             ),
             "name",
         )
+
+
+def _check_start(data: CohortInput) -> None:
     if data.start_date is None:
         raise DomainError(_("Enter the start date."), "start_date")
+
+
+def _check_end(data: CohortInput) -> None:
     if data.end_date is None:
         raise DomainError(_("Enter the end date."), "end_date")
-    if data.end_date < data.start_date:
+    if data.start_date is not None and data.end_date < data.start_date:
         raise DomainError(
             _(
                 "The end date is before the start date: choose an end date on or after %(d)s.",
@@ -180,6 +180,9 @@ def _validate_cohort(
             ),
             "end_date",
         )
+
+
+def _check_zone(data: CohortInput) -> None:
     data.timezone = clean_text(data.timezone)
     if not is_valid_timezone(data.timezone):
         raise DomainError(
@@ -190,6 +193,9 @@ def _validate_cohort(
             ),
             "timezone",
         )
+
+
+def _check_place(data: CohortInput) -> None:
     data.venue = clean_text(data.venue)
     data.city = clean_text(data.city)
     country = clean_text(data.country).upper()
@@ -202,41 +208,96 @@ def _validate_cohort(
             "country",
         )
     data.country = country or None
+
+
+def _check_online(data: CohortInput) -> None:
     data.delivery_mode = DeliveryMode(data.delivery_mode)
     data.online_url = check_url(data.online_url, "online_url")
-    if data.capacity is not None:
-        if data.capacity < 1:
+
+
+def _check_capacity(data: CohortInput, cohort: Cohort | None) -> None:
+    if data.capacity is None:
+        return
+    if data.capacity < 1:
+        raise DomainError(
+            _("Capacity must be at least 1 (leave it empty for no limit)."), "capacity"
+        )
+    if cohort is not None:
+        enrolled = enrolled_count(cohort.id)
+        if data.capacity < enrolled:
             raise DomainError(
-                _("Capacity must be at least 1 (leave it empty for no limit)."), "capacity"
+                _(
+                    "Capacity below current enrolment (%(n)d enrolled): enter %(n)d or "
+                    "more, or withdraw people first.",
+                    n=enrolled,
+                ),
+                "capacity",
             )
-        if cohort is not None:
-            enrolled = enrolled_count(cohort.id)
-            if data.capacity < enrolled:
-                raise DomainError(
-                    _(
-                        "Capacity below current enrolment (%(n)d enrolled): enter %(n)d or "
-                        "more, or withdraw people first.",
-                        n=enrolled,
-                    ),
-                    "capacity",
-                )
+
+
+def _check_language(data: CohortInput) -> None:
     if data.language not in LANGUAGES:
         raise DomainError(_("Choose a language from the list."), "language")
     data.certificate_language = CertificateLanguage(data.certificate_language)
+
+
+def _check_attendance(data: CohortInput) -> None:
     if data.min_attendance_pct is not None and not 0 <= data.min_attendance_pct <= 100:
         raise DomainError(
             _("Minimum attendance is a percentage: enter a number from 0 to 100."),
             "min_attendance_pct",
         )
+
+
+def _check_hours(data: CohortInput) -> None:
     if data.min_hours is not None and not Decimal(0) <= data.min_hours < Decimal(10000):
         raise DomainError(_("Minimum hours must be a number from 0 to 9999."), "min_hours")
+
+
+def _check_grace(data: CohortInput) -> None:
     if data.late_grace_minutes is None or not 0 <= data.late_grace_minutes <= 600:
         raise DomainError(
             _("Late grace must be a number of minutes from 0 to 600."), "late_grace_minutes"
         )
-    modules = _required_modules(programme, data.required_module_ids)
-    _check_parent(data.parent_cohort_id, cohort)
-    return modules
+
+
+def cohort_errors(
+    programme: Programme, data: CohortInput, cohort: Cohort | None = None
+) -> list[DomainError]:
+    """Every problem with ``data`` at once, one per field, in the form's order (``data`` is
+    normalised in place). Empty: ``create_cohort``/``update_cohort`` will accept it."""
+    checks: list[Callable[[], object]] = [
+        lambda: _check_name(programme, data, cohort),
+        lambda: _check_start(data),
+        lambda: _check_end(data),
+        lambda: _check_zone(data),
+        lambda: _check_place(data),
+        lambda: _check_online(data),
+        lambda: _check_capacity(data, cohort),
+        lambda: _check_language(data),
+        lambda: _check_attendance(data),
+        lambda: _check_hours(data),
+        lambda: _check_grace(data),
+        lambda: _required_modules(programme, data.required_module_ids),
+        lambda: _check_parent(data.parent_cohort_id, cohort),
+    ]
+    errors = []
+    for check in checks:
+        try:
+            check()
+        except DomainError as exc:
+            errors.append(exc)
+    return errors
+
+
+def _validate_cohort(
+    programme: Programme, data: CohortInput, cohort: Cohort | None = None
+) -> list[Module]:
+    """Check ``data`` and normalise it in place; returns the required modules."""
+    errors = cohort_errors(programme, data, cohort)
+    if errors:
+        raise errors[0]
+    return _required_modules(programme, data.required_module_ids)
 
 
 def _required_modules(programme: Programme, module_ids: list[int]) -> list[Module]:
@@ -461,31 +522,7 @@ def delete_cohort(cohort: Cohort, *, actor: User | None) -> None:
     db.session.flush()
 
 
-# --------------------------------------------------------------------------- cohort page
-
-
-@dataclass(frozen=True)
-class ScheduleDay:
-    day: date
-    sessions: list[Session]
-
-
-@dataclass(frozen=True)
-class TrainerLoad:
-    person: Person
-    sessions: int
-
-
-@dataclass(frozen=True)
-class CohortOverview:
-    cohort: Cohort
-    days: list[ScheduleDay]
-    trainers: list[TrainerLoad]
-    status_counts: dict[str, int]
-    enrolled: int
-    waitlisted: int
-    scheduled_sessions: int
-    scheduled_hours: Decimal
+# --------------------------------------------------------------------------- loading
 
 
 def _cohort_query(cohort_id: int) -> sa.Select[tuple[Cohort]]:
@@ -507,62 +544,3 @@ def cohort_or_404(cohort_id: int) -> Cohort:
     The programme scope of a coordinator is checked before the view runs, from the URL's
     ``cohort_id`` (``core.scope``)."""
     return db.one_or_404(_cohort_query(cohort_id))
-
-
-def cohort_sessions(cohort_id: int) -> list[Session]:
-    """A cohort's sessions with modules and trainers, in time order (two queries)."""
-    return list(
-        db.session.scalars(
-            sa.select(Session)
-            .where(Session.cohort_id == cohort_id)
-            .options(joinedload(Session.module), selectinload(Session.trainers))
-            .order_by(Session.starts_at, Session.id)
-        ).unique()
-    )
-
-
-def enrolment_status_counts(cohort_id: int) -> dict[str, int]:
-    rows = db.session.execute(
-        sa.select(Enrolment.status, sa.func.count())
-        .where(Enrolment.cohort_id == cohort_id)
-        .group_by(Enrolment.status)
-    ).all()
-    return {EnrolmentStatus(status).value: n for status, n in rows}
-
-
-def overview(cohort: Cohort) -> CohortOverview:
-    """Everything the cohort page shows besides the roster, in a fixed number of queries."""
-    sessions = cohort_sessions(cohort.id)
-    tz = ZoneInfo(cohort.timezone)
-    by_day: dict[date, list[Session]] = defaultdict(list)
-    loads: Counter[int] = Counter()
-    people: dict[int, Person] = {}
-    hours = Decimal(0)
-    scheduled = 0
-    for s in sessions:
-        by_day[s.starts_at.astimezone(tz).date()].append(s)
-        if s.status == SessionStatus.CANCELLED:
-            continue
-        scheduled += 1
-        hours += s.hours
-        for person in s.trainers:
-            loads[person.id] += 1
-            people[person.id] = person
-    trainers = sorted(
-        (TrainerLoad(people[pid], n) for pid, n in loads.items()),
-        key=lambda t: (t.person.last_name.casefold(), t.person.first_name.casefold()),
-    )
-    counts = enrolment_status_counts(cohort.id)
-    return CohortOverview(
-        cohort=cohort,
-        days=[ScheduleDay(d, items) for d, items in sorted(by_day.items())],
-        trainers=trainers,
-        status_counts=counts,
-        enrolled=sum(counts.get(s.value, 0) for s in ACTIVE_ENROLMENT),
-        waitlisted=counts.get(EnrolmentStatus.WAITLISTED.value, 0),
-        scheduled_sessions=scheduled,
-        scheduled_hours=hours,
-    )
-
-
-# --------------------------------------------------------------------------- sessions

@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from trainingmgr.accounts.models import Role
 from trainingmgr.cohorts import calendar as ics
 from trainingmgr.cohorts import listing, schedule, services
+from trainingmgr.cohorts import overview as cohort_overview
 from trainingmgr.cohorts import sessions as session_services
 from trainingmgr.cohorts.forms import (
     CancelSessionForm,
@@ -137,6 +138,27 @@ def _offered(form: Any) -> bool:
     return ok
 
 
+def _cohort_checked(form: CohortForm, programme: Programme, cohort: Cohort | None) -> bool:
+    """On submit: the form's own errors and every rule of the cohort it breaks, all at once,
+    each next to its field (the page lists them at the top). True when there are none."""
+    if not form.is_submitted():
+        return False
+    valid = form.validate()
+    offered = _offered(form)
+    try:
+        data = form.to_input()
+    except (ValueError, TypeError):  # a choice not offered: its field already says so
+        data = None
+    if data is not None:
+        for exc in services.cohort_errors(programme, data, cohort):
+            target = form[exc.field] if exc.field and exc.field in form else None
+            if target is None:
+                flash(exc.message, "danger")
+            elif not target.errors:
+                target.errors = [*target.errors, exc.message]
+    return valid and offered and not any(f.errors for f in form)
+
+
 def _render_cohort_form(form: CohortForm, programme: Programme, cohort: Cohort | None) -> str:
     return render_template(
         "cohorts/form.html", form=form, programme=programme, cohort=cohort, zones=time_zones()
@@ -157,7 +179,7 @@ def create() -> str | BaseResponse:
     require_programme(programme_id)
     programme = db.get_or_404(Programme, programme_id)
     form = _cohort_form(programme)
-    if form.validate_on_submit() and _offered(form):
+    if _cohort_checked(form, programme, None):
         done = attempt(
             lambda: services.create_cohort(programme, form.to_input(), actor=current_user), form
         )
@@ -171,7 +193,7 @@ def create() -> str | BaseResponse:
 @coordinator_only
 def detail(cohort_id: int) -> str:
     cohort = services.cohort_or_404(cohort_id)
-    overview = services.overview(cohort)
+    overview = cohort_overview.overview(cohort)
     return render_template(
         "cohorts/detail.html",
         cohort=cohort,
@@ -191,12 +213,8 @@ def edit(cohort_id: int) -> str | BaseResponse:
     cohort = services.cohort_or_404(cohort_id)
     programme = cohort.programme
     form = _cohort_form(programme, cohort)
-    done = (
-        form.validate_on_submit()
-        and _offered(form)
-        and attempt(
-            lambda: services.update_cohort(cohort, form.to_input(), actor=current_user), form
-        )
+    done = _cohort_checked(form, programme, cohort) and attempt(
+        lambda: services.update_cohort(cohort, form.to_input(), actor=current_user), form
     )
     if done:
         saved = _("Cohort “%(name)s” saved.", name=cohort.name)
