@@ -204,3 +204,18 @@ def test_a_coordinator_of_another_programme_cannot_open_the_cancel_page(
     cohort, session, _people = setup(make)
     login(Role.COORDINATOR, programmes=[make.programme()])
     assert client.get(f"/cohorts/{cohort.id}/sessions/{session.id}/cancel").status_code == 404
+
+
+def test_moving_a_cancelled_session_tells_nobody_and_asks_nothing(
+    client: FlaskClient, login: Any, make: Any, db_session: Any
+) -> None:
+    login(Role.COORDINATOR)
+    cohort, session, _people = setup(make)
+    session.status = SessionStatus.CANCELLED
+
+    response = client.post(
+        f"/cohorts/{cohort.id}/sessions/{session.id}/edit", data=edit_form(session)
+    )
+
+    assert response.status_code == 302
+    assert session.starts_at.date() == _future(12, 5).date() and told() == []

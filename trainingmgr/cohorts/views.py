@@ -36,7 +36,7 @@ from trainingmgr.cohorts.forms import (
     SeriesForm,
     SessionForm,
 )
-from trainingmgr.cohorts.models import Cohort, Session
+from trainingmgr.cohorts.models import Cohort, Session, SessionStatus
 from trainingmgr.core.errors import NotFound
 from trainingmgr.core.forms import grouped_options, options
 from trainingmgr.core.pagination import page_args
@@ -362,6 +362,8 @@ def told_message(told: int) -> str:
 def _move_notice(form: SessionForm, session: Session) -> session_services.ChangeNotice | None:
     """When the form moves a session whose people would be told, and the coordinator has not
     yet seen who and what for these times: the notice to show before saving."""
+    if session.status != SessionStatus.SCHEDULED:
+        return None  # a cancelled session's people are not told of a move
     if request.method != "POST" or not form.validate() or not _offered(form):
         return None
     moved = session_services.proposed_times(session, form.to_input())
