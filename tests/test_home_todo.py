@@ -144,3 +144,20 @@ def test_the_trainer_sees_missing_attendance_first_then_today_then_later(
         for t in ("past-sessions", "today-sessions", "upcoming-sessions")
     ]
     assert order == sorted(order)
+
+
+def test_the_dashboard_page_takes_the_same_queries_with_more_to_do(
+    client: FlaskClient, login: Any, make: Any, db_session: Any, count_queries: Any
+) -> None:
+    a_programme_with_work(make, "ONE")
+    login(Role.COORDINATOR)
+    client.get("/dashboard")  # warm up (sign-in bookkeeping)
+    with count_queries() as one:
+        assert client.get("/dashboard").status_code == 200
+    for n in range(4):
+        a_programme_with_work(make, f"MORE{n}")
+    with count_queries() as five:
+        page = client.get("/dashboard").text
+    assert _section(page, "todo-attendance").startswith("5 past sessions are missing attendance")
+    # Only the certificate check grows, with the (capped) number of ended cohorts.
+    assert five.count - one.count <= 4 * 8
