@@ -14,6 +14,7 @@ from trainingmgr.audit.models import AuditEvent
 from trainingmgr.cohorts.models import Cohort, CohortStatus, Enrolment, EnrolmentStatus
 from trainingmgr.core.errors import DomainError, NotFound
 from trainingmgr.enrolments import services
+from trainingmgr.enrolments import waitlist as enrolment_waitlist
 from trainingmgr.people.models import Person
 
 S = EnrolmentStatus
@@ -99,14 +100,14 @@ def test_withdrawal_offers_the_first_waitlisted_and_promotion_renumbers_the_rest
     ana_enrolment = services.roster(by_hand.id).enrolments[0]
     assert ana_enrolment.person == ana
 
-    offer = services.withdraw(ana_enrolment, actor=coordinator).offer
+    offer = enrolment_waitlist.withdraw(ana_enrolment, actor=coordinator).offer
 
     assert offer is not None and offer.person == cem
     assert services.roster(by_hand.id).offer.person == cem
     # Promotion is the coordinator's decision: nothing moved yet.
     assert statuses(by_hand, db_session)[cem.id] == (S.WAITLISTED, 1)
 
-    promoted = services.promote(by_hand.id, actor=coordinator)
+    promoted = enrolment_waitlist.promote(by_hand.id, actor=coordinator)
 
     assert promoted.person == cem
     assert statuses(by_hand, db_session) == {
@@ -128,7 +129,7 @@ def test_promoting_a_chosen_person_keeps_the_others_in_order(
     services.change_status(result.enrolled[0], S.COMPLETED, actor=coordinator)
     cohort.capacity = 2
 
-    services.promote(cohort.id, actor=coordinator, enrolment_id=result.waitlisted[1].id)
+    enrolment_waitlist.promote(cohort.id, actor=coordinator, enrolment_id=result.waitlisted[1].id)
 
     stored = statuses(cohort, db_session)
     assert stored[people[2].id] == (S.ENROLLED, None)
@@ -141,7 +142,7 @@ def test_promotion_is_refused_when_no_seat_is_free(
 ) -> None:
     enrol_four(small, make, coordinator)
     with pytest.raises(DomainError, match=r"The cohort is full \(2 of 2\)"):
-        services.promote(small.id, actor=coordinator)
+        enrolment_waitlist.promote(small.id, actor=coordinator)
     assert services.roster(small.id).counts[S.WAITLISTED] == 2
 
 
@@ -150,16 +151,16 @@ def test_promoting_someone_not_on_the_waitlist_is_refused(
 ) -> None:
     enrolment = services.enrol(small.id, make.person(first_name="Ana").id, actor=coordinator)
     with pytest.raises(DomainError, match="Ana .* no longer Waitlisted"):
-        services.promote(small.id, actor=coordinator, enrolment_id=enrolment.id)
+        enrolment_waitlist.promote(small.id, actor=coordinator, enrolment_id=enrolment.id)
     with pytest.raises(DomainError, match="Nobody is on the waitlist"):
-        services.promote(small.id, actor=coordinator)
+        enrolment_waitlist.promote(small.id, actor=coordinator)
 
 
 def test_newcomers_queue_behind_the_waitlist_even_when_a_seat_is_free(
     by_hand: Cohort, make: Any, coordinator: User, db_session: Any
 ) -> None:
     ana, ben, cem, dan = enrol_four(by_hand, make, coordinator)
-    services.withdraw(services.roster(by_hand.id).enrolments[0], actor=coordinator)
+    enrolment_waitlist.withdraw(services.roster(by_hand.id).enrolments[0], actor=coordinator)
 
     eve = services.enrol(by_hand.id, make.person(first_name="Eve").id, actor=coordinator)
 
@@ -326,7 +327,7 @@ def test_leaving_the_waitlist_closes_the_gap(make: Any, coordinator: User, db_se
     cohort = make.cohort(capacity=1)
     people = [make.person() for _ in range(5)]
     result = services.enrol_people(cohort.id, [p.id for p in people], actor=coordinator)
-    services.withdraw(result.waitlisted[1], actor=coordinator)
+    enrolment_waitlist.withdraw(result.waitlisted[1], actor=coordinator)
     assert [e.waitlist_position for e in services.roster(cohort.id).waitlist] == [1, 2, 3]
     assert [e.person for e in services.roster(cohort.id).waitlist] == [
         people[1],
@@ -365,9 +366,9 @@ def test_waitlist_reordering(make: Any, coordinator: User, db_session: Any) -> N
     result = services.enrol_people(cohort.id, [p.id for p in people], actor=coordinator)
     last = result.waitlisted[-1]
 
-    services.move_on_waitlist(last, -1, actor=coordinator)
-    services.move_on_waitlist(last, -1, actor=coordinator)
-    services.move_on_waitlist(last, -1, actor=coordinator)  # already first: stays
+    enrolment_waitlist.move_on_waitlist(last, -1, actor=coordinator)
+    enrolment_waitlist.move_on_waitlist(last, -1, actor=coordinator)
+    enrolment_waitlist.move_on_waitlist(last, -1, actor=coordinator)  # already first: stays
 
     waitlist = services.roster(cohort.id).waitlist
     assert [e.person for e in waitlist] == [people[3], people[1], people[2]]
@@ -376,7 +377,7 @@ def test_waitlist_reordering(make: Any, coordinator: User, db_session: Any) -> N
     assert first.changes == {"waitlist_position": [3, 2]}
     assert second.changes == {"waitlist_position": [2, 1]}
     with pytest.raises(DomainError, match="not on the waitlist"):
-        services.move_on_waitlist(result.enrolled[0], 1, actor=coordinator)
+        enrolment_waitlist.move_on_waitlist(result.enrolled[0], 1, actor=coordinator)
 
 
 def test_enrolments_of_another_cohort_are_not_found(
@@ -386,7 +387,7 @@ def test_enrolments_of_another_cohort_are_not_found(
     with pytest.raises(NotFound):
         services.get_enrolment(small.id, other.id)
     with pytest.raises(NotFound):
-        services.promote(small.id, actor=coordinator, enrolment_id=other.id)
+        enrolment_waitlist.promote(small.id, actor=coordinator, enrolment_id=other.id)
 
 
 # --------------------------------------------------------------------------- roster, search
@@ -737,7 +738,7 @@ def test_the_roster_page_runs_the_same_queries_for_3_and_150_enrolments(
         cohort = make.cohort(capacity=n - 1)
         people = [make.person(last_name="Mammadova") for _ in range(n)]
         result = services.enrol_people(cohort.id, [p.id for p in people], actor=actor)
-        services.withdraw(result.enrolled[0], actor=actor)
+        enrolment_waitlist.withdraw(result.enrolled[0], actor=actor)
         url = base(cohort)
         db_session.commit()
         db_session.expunge_all()

@@ -18,6 +18,7 @@ from trainingmgr.cohorts import sessions as session_services
 from trainingmgr.cohorts.models import EnrolmentStatus, Session
 from trainingmgr.core.types import utcnow
 from trainingmgr.enrolments import services as enrolments
+from trainingmgr.enrolments import waitlist as enrolment_waitlist
 from trainingmgr.extensions import db
 from trainingmgr.mail import deferred, delivery, notify
 from trainingmgr.mail.models import OutboxMessage
@@ -110,7 +111,7 @@ def test_a_promotion_from_the_waitlist_is_confirmed(db_session: Any, make: Any) 
     assert [r.recipient for r in outbox("enrolment_confirmation")] == ["first@example.org"]
 
     # The cohort fills itself: the seat freed goes to the first on the waitlist.
-    withdrawal = enrolments.withdraw(first_enrolment, actor=None)
+    withdrawal = enrolment_waitlist.withdraw(first_enrolment, actor=None)
 
     assert [e.person_id for e in withdrawal.filled] == [second.id]
     assert [r.recipient for r in outbox("enrolment_confirmation")] == [
@@ -127,9 +128,9 @@ def test_a_promotion_by_hand_is_confirmed(db_session: Any, make: Any) -> None:
     enrolments.enrol_people(cohort.id, [first.id, second.id], actor=None)
     first_enrolment = enrolments.roster(cohort.id).enrolments[0]
 
-    assert enrolments.withdraw(first_enrolment, actor=None).filled == []
+    assert enrolment_waitlist.withdraw(first_enrolment, actor=None).filled == []
     assert [r.recipient for r in outbox("enrolment_confirmation")] == ["first@example.org"]
-    promoted = enrolments.promote(cohort.id, actor=None)
+    promoted = enrolment_waitlist.promote(cohort.id, actor=None)
 
     assert promoted.person_id == second.id
     assert [r.recipient for r in outbox("enrolment_confirmation")] == [

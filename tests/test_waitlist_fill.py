@@ -15,7 +15,9 @@ from trainingmgr.audit.models import AuditEvent
 from trainingmgr.cohorts import services as cohorts
 from trainingmgr.cohorts.models import Cohort, Enrolment
 from trainingmgr.cohorts.models import EnrolmentStatus as S
+from trainingmgr.enrolments import seats as enrolment_seats
 from trainingmgr.enrolments import services
+from trainingmgr.enrolments import waitlist as enrolment_waitlist
 from trainingmgr.extensions import db
 from trainingmgr.mail.models import OutboxMessage
 
@@ -70,7 +72,7 @@ def test_raising_the_capacity_seats_the_whole_waitlist_in_order(
     ]
     events = db.session.scalars(
         sa.select(AuditEvent)
-        .where(AuditEvent.action == services.FILL_ACTION)
+        .where(AuditEvent.action == enrolment_seats.FILL_ACTION)
         .order_by(AuditEvent.id)
     ).all()
     assert [e.changes["waitlist_position"] for e in events] == [
@@ -102,7 +104,7 @@ def test_a_withdrawal_gives_the_seat_to_the_first_waiting(
     cohort = three_seated_four_waiting(make, coordinator)
     ana = next(e for e in services.roster(cohort.id).enrolments if e.person.first_name == "Ana")
 
-    done = services.withdraw(ana, actor=coordinator)
+    done = enrolment_waitlist.withdraw(ana, actor=coordinator)
 
     assert [e.person.first_name for e in done.filled] == ["Dan"]
     assert done.offer is None
@@ -134,7 +136,7 @@ def test_with_filling_turned_off_nothing_moves_and_the_coordinator_is_offered_th
     cohort = three_seated_four_waiting(make, coordinator, auto_fill_waitlist=False)
     ana = next(e for e in services.roster(cohort.id).enrolments if e.person.first_name == "Ana")
 
-    done = services.withdraw(ana, actor=coordinator)
+    done = enrolment_waitlist.withdraw(ana, actor=coordinator)
     data = cohorts.cohort_input(cohort)
     data.capacity = 4
     promoted = cohorts.update_cohort(cohort, data, actor=coordinator)
@@ -232,6 +234,6 @@ def test_filling_takes_a_fixed_number_of_queries(
         cohort.capacity = 100
         db.session.flush()
         with count_queries() as q:
-            services.fill_waitlist(cohort.id, actor=coordinator)
+            enrolment_seats.fill_waitlist(cohort.id, actor=coordinator)
         counts.append(q.count)
     assert counts[0] == counts[1]

@@ -37,7 +37,7 @@ from trainingmgr.core import timefmt
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.timefmt import is_valid_timezone
 from trainingmgr.core.types import utcnow
-from trainingmgr.enrolments import services as enrolments
+from trainingmgr.enrolments import seats as enrolment_seats
 from trainingmgr.extensions import db
 from trainingmgr.programmes.models import (
     CertificateLanguage,
@@ -403,7 +403,7 @@ def update_cohort(cohort: Cohort, data: CohortInput, *, actor: User | None) -> l
         programme_id=cohort.programme_id,
         summary=f"Edited cohort {cohort.name}",
     )
-    return enrolments.fill_waitlist(cohort.id, actor=actor)
+    return enrolment_seats.fill_waitlist(cohort.id, actor=actor)
 
 
 def _local_times_in(cohort: Cohort, zone: str) -> list[tuple[Session, datetime, datetime]]:

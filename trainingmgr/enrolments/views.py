@@ -24,6 +24,7 @@ from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import managed_programme_ids, people_outside_scope
 from trainingmgr.core.views import attempt
 from trainingmgr.enrolments import services
+from trainingmgr.enrolments import waitlist as enrolment_waitlist
 from trainingmgr.enrolments.forms import (
     BackForm,
     EnrolByEmailForm,
@@ -233,7 +234,7 @@ def withdraw(cohort_id: int, enrolment_id: int) -> Response:
     form = BackForm()
 
     def work() -> str:
-        done = services.withdraw(enrolment, actor=current_user)
+        done = enrolment_waitlist.withdraw(enrolment, actor=current_user)
         # Without auto-fill, the roster then offers the free seat to the next on the waitlist.
         return " ".join(
             [
@@ -255,7 +256,7 @@ def promote(cohort_id: int) -> Response:
         _enrolment_or_404(cohort_id, form.enrolment_id.data)
 
     def work() -> str:
-        enrolment = services.promote(
+        enrolment = enrolment_waitlist.promote(
             cohort_id, actor=current_user, enrolment_id=form.enrolment_id.data
         )
         return _("%(name)s is enrolled from the waitlist.", name=enrolment.person.full_name)
@@ -271,7 +272,7 @@ def move(cohort_id: int, enrolment_id: int) -> Response:
     form = MoveForm()
 
     def work() -> str:
-        services.move_on_waitlist(enrolment, form.step, actor=current_user)
+        enrolment_waitlist.move_on_waitlist(enrolment, form.step, actor=current_user)
         return _(
             "%(name)s is now at place %(n)s on the waitlist.",
             name=enrolment.person.full_name,
