@@ -11,7 +11,9 @@ from icalendar import Calendar
 
 from trainingmgr.accounts.models import Role
 from trainingmgr.cohorts import calendar as ics
-from trainingmgr.cohorts import services
+from trainingmgr.cohorts import overview as cohort_overview
+from trainingmgr.cohorts import schedule
+from trainingmgr.cohorts import sessions as session_services
 from trainingmgr.cohorts.models import DeliveryMode, SessionStatus
 from trainingmgr.core.errors import NotFound
 
@@ -41,9 +43,9 @@ def amsterdam(make: Any) -> Any:
         end_date=date(2026, 10, 30),
     )
     trainer = make.person(first_name="Ləman", last_name="Əliyeva")
-    services.add_series(
+    session_services.add_series(
         cohort,
-        services.SeriesInput(
+        schedule.SeriesInput(
             start_date=date(2026, 10, 19),
             end_date=date(2026, 10, 30),
             weekdays=[0, 2, 4],
@@ -52,15 +54,15 @@ def amsterdam(make: Any) -> Any:
             module_id=module.id,
             trainer_ids=[trainer.id],
         ),
-        None,
+        actor=None,
     )
     return cohort, trainer
 
 
 def test_cohort_calendar_download(client: Any, login: Any, amsterdam: Any) -> None:
     cohort, trainer = amsterdam
-    sessions = services.cohort_sessions(cohort.id)
-    services.set_session_cancelled(sessions[1], True, None)
+    sessions = cohort_overview.cohort_sessions(cohort.id)
+    session_services.set_session_cancelled(sessions[1], True, actor=None)
     login(Role.COORDINATOR)
     response = client.get(f"/cohorts/{cohort.id}/calendar.ics")
     assert response.status_code == 200
@@ -96,12 +98,12 @@ def test_cohort_calendar_download(client: Any, login: Any, amsterdam: Any) -> No
 
 def test_sequence_counts_changes(db_session: Any, make: Any, app: Any) -> None:
     cohort = make.cohort(timezone="Asia/Baku")
-    session = services.add_session(
+    session = session_services.add_session(
         cohort,
-        services.SessionInput(
+        schedule.SessionInput(
             day=date(2026, 3, 3), start_time=time(9), end_time=time(12), title="Readmission"
         ),
-        None,
+        actor=None,
     )
 
     def sequence() -> int:
@@ -110,11 +112,11 @@ def test_sequence_counts_changes(db_session: Any, make: Any, app: Any) -> None:
         return int(event["SEQUENCE"])
 
     assert sequence() == 0
-    data = services.session_input(session)
+    data = session_services.session_input(session)
     data.start_time = time(10)
-    services.update_session(session, data, None)
+    session_services.update_session(session, data, actor=None)
     assert sequence() == 1
-    services.set_session_cancelled(session, True, None)
+    session_services.set_session_cancelled(session, True, actor=None)
     assert sequence() == 2
 
 

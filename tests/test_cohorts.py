@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from trainingmgr.accounts.models import Role
 from trainingmgr.audit.models import AuditEvent
-from trainingmgr.cohorts import services
+from trainingmgr.cohorts import listing, schedule, services
+from trainingmgr.cohorts import sessions as session_services
 from trainingmgr.cohorts.models import (
     Cohort,
     CohortStatus,
@@ -63,7 +64,7 @@ def test_create_cohort_normalises_and_audits(db_session: Any, make: Any) -> None
     programme = make.programme(default_certificate_language=CertificateLanguage.EN_RU)
     module = make.module(programme)
     cohort = services.create_cohort(
-        programme, cohort_input(name="  MMDP 2026 ", required_module_ids=[module.id]), actor
+        programme, cohort_input(name="  MMDP 2026 ", required_module_ids=[module.id]), actor=actor
     )
     assert cohort.name == "MMDP 2026"
     assert cohort.country == "NL"
@@ -110,7 +111,7 @@ def test_create_cohort_refuses_bad_input(
 ) -> None:
     programme = make.programme()
     with pytest.raises(DomainError) as info:
-        services.create_cohort(programme, cohort_input(**changes), make.user())
+        services.create_cohort(programme, cohort_input(**changes), actor=make.user())
     assert info.value.field == field
     assert fragment in info.value.message
     assert count(Cohort) == 0
@@ -120,10 +121,10 @@ def test_name_is_unique_within_programme_only(db_session: Any, make: Any) -> Non
     programme = make.programme()
     make.cohort(programme, name="Baku 2026")
     with pytest.raises(DomainError) as info:
-        services.create_cohort(programme, cohort_input(name="baku 2026"), None)
+        services.create_cohort(programme, cohort_input(name="baku 2026"), actor=None)
     assert info.value.field == "name"
     assert "already has a cohort" in info.value.message
-    other = services.create_cohort(make.programme(), cohort_input(name="Baku 2026"), None)
+    other = services.create_cohort(make.programme(), cohort_input(name="Baku 2026"), actor=None)
     assert other.id is not None
 
 
@@ -131,7 +132,7 @@ def test_required_modules_must_belong_to_the_programme(db_session: Any, make: An
     foreign = make.module()
     with pytest.raises(DomainError) as info:
         services.create_cohort(
-            make.programme(), cohort_input(required_module_ids=[foreign.id]), None
+            make.programme(), cohort_input(required_module_ids=[foreign.id]), actor=None
         )
     assert info.value.field == "required_module_ids"
 
@@ -144,11 +145,11 @@ def test_capacity_below_current_enrolment_is_refused(db_session: Any, make: Any)
     data = services.cohort_input(cohort)
     data.capacity = 2
     with pytest.raises(DomainError) as info:
-        services.update_cohort(cohort, data, None)
+        services.update_cohort(cohort, data, actor=None)
     assert info.value.field == "capacity"
     assert "below current enrolment (3 enrolled)" in info.value.message
     data.capacity = 3
-    services.update_cohort(cohort, data, None)
+    services.update_cohort(cohort, data, actor=None)
     assert cohort.capacity == 3
 
 
@@ -156,7 +157,7 @@ def test_update_audits_only_what_changed(db_session: Any, make: Any) -> None:
     cohort = make.cohort(city="Baku")
     data = services.cohort_input(cohort)
     data.city = "Ganja"
-    services.update_cohort(cohort, data, make.user())
+    services.update_cohort(cohort, data, actor=make.user())
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "cohort.update"))
     assert event.changes == {"city": ["Baku", "Ganja"]}
 
@@ -169,37 +170,37 @@ def test_parent_cohort_rules(db_session: Any, make: Any) -> None:
     data = services.cohort_input(tot)
     data.parent_cohort_id = tot.id
     with pytest.raises(DomainError) as info:
-        services.update_cohort(tot, data, None)
+        services.update_cohort(tot, data, actor=None)
     assert info.value.field == "parent_cohort_id"
     # a loop through its own roll-outs
     data.parent_cohort_id = second.id
     with pytest.raises(DomainError) as info:
-        services.update_cohort(tot, data, None)
+        services.update_cohort(tot, data, actor=None)
     assert "loop" in info.value.message
     assert tot.parent_cohort_id is None
     # a cohort of another programme is fine
     other = make.cohort()
     data.parent_cohort_id = other.id
-    services.update_cohort(tot, data, None)
+    services.update_cohort(tot, data, actor=None)
     assert tot.parent_cohort_id == other.id
     # an unknown one is not
     data.parent_cohort_id = 999_999
     with pytest.raises(DomainError):
-        services.update_cohort(tot, data, None)
+        services.update_cohort(tot, data, actor=None)
 
 
 def test_status_changes(db_session: Any, make: Any) -> None:
     cohort = make.cohort(end_date=date(2026, 3, 13))
-    services.change_status(cohort, "close", None)
+    services.change_status(cohort, "close", actor=None)
     assert cohort.status == CohortStatus.CLOSED
-    services.change_status(cohort, "archive", None)
+    services.change_status(cohort, "archive", actor=None)
     assert cohort.status == CohortStatus.ARCHIVED
     with pytest.raises(DomainError):
-        services.change_status(cohort, "close", None)
+        services.change_status(cohort, "close", actor=None)
     with pytest.raises(DomainError) as info:
-        services.update_cohort(cohort, services.cohort_input(cohort), None)
+        services.update_cohort(cohort, services.cohort_input(cohort), actor=None)
     assert "archived" in info.value.message
-    services.change_status(cohort, "unarchive", None, today=date(2026, 6, 1))
+    services.change_status(cohort, "unarchive", actor=None, today=date(2026, 6, 1))
     assert cohort.status == CohortStatus.CLOSED
     assert audit_actions("cohorts", cohort.id) == [
         "cohort.close",
@@ -212,7 +213,7 @@ def test_delete_refused_with_enrolments(db_session: Any, make: Any) -> None:
     cohort = make.cohort()
     make.enrolment(cohort)
     with pytest.raises(DomainError) as info:
-        services.delete_cohort(cohort, None)
+        services.delete_cohort(cohort, actor=None)
     assert "Archive it instead" in info.value.message
     assert "1 enrolments" in info.value.message
     assert db.session.get(Cohort, cohort.id) is not None
@@ -224,7 +225,7 @@ def test_delete_removes_an_unused_cohort_and_its_sessions(db_session: Any, make:
     make.session(cohort, trainers=[make.person()])
     make.session(cohort)
     cohort_id = cohort.id
-    services.delete_cohort(cohort, make.user())
+    services.delete_cohort(cohort, actor=make.user())
     db.session.expire_all()
     assert db.session.get(Cohort, cohort_id) is None
     assert count(Session) == 0
@@ -241,7 +242,7 @@ def test_list_filters(db_session: Any, make: Any) -> None:
     archived = make.cohort(programme, status=CohortStatus.ARCHIVED)
 
     def names(**kw: Any) -> set[int]:
-        page = services.list_cohorts(services.CohortFilter(**kw), today=today)
+        page = listing.list_cohorts(listing.CohortFilter(**kw), today=today)
         return {row.cohort.id for row in page.items}
 
     assert names() == {past.id, current.id, upcoming.id}
@@ -264,7 +265,7 @@ def test_list_counts(db_session: Any, make: Any) -> None:
     make.enrolment(cohort, status=EnrolmentStatus.WAITLISTED, waitlist_position=1)
     make.session(cohort)
     make.session(cohort, status=SessionStatus.CANCELLED)
-    (row,) = services.list_cohorts(services.CohortFilter()).items
+    (row,) = listing.list_cohorts(listing.CohortFilter()).items
     assert (row.enrolled, row.waitlisted, row.sessions) == (2, 1, 1)
 
 
@@ -601,9 +602,9 @@ def test_changing_the_zone_keeps_local_times(db_session: Any, make: Any) -> None
     cohort = make.cohort(
         timezone="Europe/Amsterdam", start_date=date(2026, 10, 19), end_date=date(2026, 10, 30)
     )
-    created = services.add_series(
+    created = session_services.add_series(
         cohort,
-        services.SeriesInput(
+        schedule.SeriesInput(
             start_date=date(2026, 10, 23),
             end_date=date(2026, 10, 26),
             weekdays=[0, 4],
@@ -611,11 +612,11 @@ def test_changing_the_zone_keeps_local_times(db_session: Any, make: Any) -> None
             end_time=time(12, 0),
             title="Legal mobility",
         ),
-        None,
+        actor=None,
     )
     data = services.cohort_input(cohort)
     data.timezone = "Asia/Baku"
-    services.update_cohort(cohort, data, None)
+    services.update_cohort(cohort, data, actor=None)
     baku = ZoneInfo("Asia/Baku")
     assert [s.starts_at.astimezone(baku).time() for s in created] == [time(9), time(9)]
     assert [s.starts_at.hour for s in created] == [5, 5]
@@ -635,7 +636,7 @@ def test_changing_the_zone_refuses_a_time_that_does_not_exist(db_session: Any, m
     data = services.cohort_input(cohort)
     data.timezone = "Europe/Amsterdam"  # 02:30 is skipped there that night
     with pytest.raises(DomainError) as info:
-        services.update_cohort(cohort, data, None)
+        services.update_cohort(cohort, data, actor=None)
     assert info.value.field == "timezone"
     assert cohort.timezone == "Asia/Baku"
     assert session.starts_at == datetime(2026, 3, 28, 22, 30, tzinfo=UTC)
@@ -650,7 +651,7 @@ def test_list_is_paginated(client: Any, login: Any, make: Any) -> None:
             start_date=date(2026, 6, day),
             end_date=date(2026, 6, day + 4),
         )
-    page = services.list_cohorts(services.CohortFilter(), page=2, per_page=2)
+    page = listing.list_cohorts(listing.CohortFilter(), page=2, per_page=2)
     assert (page.total, page.pages, page.page) == (5, 3, 2)
     assert [row.cohort.name for row in page.items] == ["Week 3", "Week 2"]
     login(Role.COORDINATOR)
@@ -659,3 +660,36 @@ def test_list_is_paginated(client: Any, login: Any, make: Any) -> None:
     )
     assert "Week 1" in html and "Week 2" not in html
     assert "Showing 5–5 of 5" in html
+
+
+def test_every_error_of_the_cohort_form_is_shown_at_once(
+    client: Any, login: Any, make: Any
+) -> None:
+    login(Role.COORDINATOR)
+    programme = make.programme(code="RTCM")
+    before = count(Cohort)
+    form = {
+        **COHORT_FORM,
+        "start_date": "2026-10-06",
+        "end_date": "2026-10-05",  # before the start
+        "min_attendance_pct": "120",
+        "min_hours": "-1",
+        "country": "XX",
+        "late_grace_minutes": "",
+    }
+
+    response = client.post(f"/cohorts/new?programme_id={programme.id}", data=form)
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    summary = page.split('data-testid="form-errors"')[1].split("</div>")[0]
+    assert "Correct 5 fields, then save again:" in summary
+    for field_id, message in (
+        ("end_date", "The end date is before the start date"),
+        ("country", "is not an ISO country code"),
+        ("min_attendance_pct", "enter a number from 0 to 100"),
+        ("min_hours", "Minimum hours must be a number from 0 to 9999."),
+        ("late_grace_minutes", "Enter the late grace in minutes"),
+    ):
+        assert f'href="#{field_id}"' in summary and message in summary
+    assert count(Cohort) == before

@@ -14,6 +14,7 @@ from trainingmgr.audit.models import AuditEvent
 from trainingmgr.cohorts.models import Cohort, CohortStatus, Enrolment, EnrolmentStatus
 from trainingmgr.core.errors import DomainError, NotFound
 from trainingmgr.enrolments import services
+from trainingmgr.enrolments import waitlist as enrolment_waitlist
 from trainingmgr.people.models import Person
 
 S = EnrolmentStatus
@@ -59,6 +60,12 @@ def small(make: Any, db_session: Any) -> Cohort:
     return make.cohort(capacity=2)
 
 
+@pytest.fixture()
+def by_hand(make: Any, db_session: Any) -> Cohort:
+    """A cohort with two seats whose coordinator promotes from the waitlist by hand."""
+    return make.cohort(capacity=2, auto_fill_waitlist=False)
+
+
 def enrol_four(cohort: Cohort, make: Any, actor: User) -> list[Person]:
     people = [make.person(first_name=n, last_name="Test") for n in ("Ana", "Ben", "Cem", "Dan")]
     for p in people:
@@ -87,29 +94,29 @@ def test_over_capacity_new_enrolments_join_the_waitlist_in_order(
 
 
 def test_withdrawal_offers_the_first_waitlisted_and_promotion_renumbers_the_rest(
-    small: Cohort, make: Any, coordinator: User, db_session: Any
+    by_hand: Cohort, make: Any, coordinator: User, db_session: Any
 ) -> None:
-    ana, ben, cem, dan = enrol_four(small, make, coordinator)
-    ana_enrolment = services.roster(small.id).enrolments[0]
+    ana, ben, cem, dan = enrol_four(by_hand, make, coordinator)
+    ana_enrolment = services.roster(by_hand.id).enrolments[0]
     assert ana_enrolment.person == ana
 
-    offer = services.withdraw(ana_enrolment, actor=coordinator)
+    offer = enrolment_waitlist.withdraw(ana_enrolment, actor=coordinator).offer
 
     assert offer is not None and offer.person == cem
-    assert services.roster(small.id).offer.person == cem
+    assert services.roster(by_hand.id).offer.person == cem
     # Promotion is the coordinator's decision: nothing moved yet.
-    assert statuses(small, db_session)[cem.id] == (S.WAITLISTED, 1)
+    assert statuses(by_hand, db_session)[cem.id] == (S.WAITLISTED, 1)
 
-    promoted = services.promote(small.id, actor=coordinator)
+    promoted = enrolment_waitlist.promote(by_hand.id, actor=coordinator)
 
     assert promoted.person == cem
-    assert statuses(small, db_session) == {
+    assert statuses(by_hand, db_session) == {
         ana.id: (S.WITHDRAWN, None),
         ben.id: (S.ENROLLED, None),
         cem.id: (S.ENROLLED, None),
         dan.id: (S.WAITLISTED, 1),
     }
-    assert services.roster(small.id).offer is None
+    assert services.roster(by_hand.id).offer is None
 
 
 def test_promoting_a_chosen_person_keeps_the_others_in_order(
@@ -122,7 +129,7 @@ def test_promoting_a_chosen_person_keeps_the_others_in_order(
     services.change_status(result.enrolled[0], S.COMPLETED, actor=coordinator)
     cohort.capacity = 2
 
-    services.promote(cohort.id, actor=coordinator, enrolment_id=result.waitlisted[1].id)
+    enrolment_waitlist.promote(cohort.id, actor=coordinator, enrolment_id=result.waitlisted[1].id)
 
     stored = statuses(cohort, db_session)
     assert stored[people[2].id] == (S.ENROLLED, None)
@@ -135,7 +142,7 @@ def test_promotion_is_refused_when_no_seat_is_free(
 ) -> None:
     enrol_four(small, make, coordinator)
     with pytest.raises(DomainError, match=r"The cohort is full \(2 of 2\)"):
-        services.promote(small.id, actor=coordinator)
+        enrolment_waitlist.promote(small.id, actor=coordinator)
     assert services.roster(small.id).counts[S.WAITLISTED] == 2
 
 
@@ -144,21 +151,21 @@ def test_promoting_someone_not_on_the_waitlist_is_refused(
 ) -> None:
     enrolment = services.enrol(small.id, make.person(first_name="Ana").id, actor=coordinator)
     with pytest.raises(DomainError, match="Ana .* no longer Waitlisted"):
-        services.promote(small.id, actor=coordinator, enrolment_id=enrolment.id)
+        enrolment_waitlist.promote(small.id, actor=coordinator, enrolment_id=enrolment.id)
     with pytest.raises(DomainError, match="Nobody is on the waitlist"):
-        services.promote(small.id, actor=coordinator)
+        enrolment_waitlist.promote(small.id, actor=coordinator)
 
 
 def test_newcomers_queue_behind_the_waitlist_even_when_a_seat_is_free(
-    small: Cohort, make: Any, coordinator: User, db_session: Any
+    by_hand: Cohort, make: Any, coordinator: User, db_session: Any
 ) -> None:
-    ana, ben, cem, dan = enrol_four(small, make, coordinator)
-    services.withdraw(services.roster(small.id).enrolments[0], actor=coordinator)
+    ana, ben, cem, dan = enrol_four(by_hand, make, coordinator)
+    enrolment_waitlist.withdraw(services.roster(by_hand.id).enrolments[0], actor=coordinator)
 
-    eve = services.enrol(small.id, make.person(first_name="Eve").id, actor=coordinator)
+    eve = services.enrol(by_hand.id, make.person(first_name="Eve").id, actor=coordinator)
 
     assert (eve.status, eve.waitlist_position) == (S.WAITLISTED, 3)
-    assert services.roster(small.id).offer.person == cem
+    assert services.roster(by_hand.id).offer.person == cem
 
 
 def test_no_capacity_means_no_waitlist(make: Any, coordinator: User) -> None:
@@ -320,7 +327,7 @@ def test_leaving_the_waitlist_closes_the_gap(make: Any, coordinator: User, db_se
     cohort = make.cohort(capacity=1)
     people = [make.person() for _ in range(5)]
     result = services.enrol_people(cohort.id, [p.id for p in people], actor=coordinator)
-    services.withdraw(result.waitlisted[1], actor=coordinator)
+    enrolment_waitlist.withdraw(result.waitlisted[1], actor=coordinator)
     assert [e.waitlist_position for e in services.roster(cohort.id).waitlist] == [1, 2, 3]
     assert [e.person for e in services.roster(cohort.id).waitlist] == [
         people[1],
@@ -359,9 +366,9 @@ def test_waitlist_reordering(make: Any, coordinator: User, db_session: Any) -> N
     result = services.enrol_people(cohort.id, [p.id for p in people], actor=coordinator)
     last = result.waitlisted[-1]
 
-    services.move_on_waitlist(last, -1, actor=coordinator)
-    services.move_on_waitlist(last, -1, actor=coordinator)
-    services.move_on_waitlist(last, -1, actor=coordinator)  # already first: stays
+    enrolment_waitlist.move_on_waitlist(last, -1, actor=coordinator)
+    enrolment_waitlist.move_on_waitlist(last, -1, actor=coordinator)
+    enrolment_waitlist.move_on_waitlist(last, -1, actor=coordinator)  # already first: stays
 
     waitlist = services.roster(cohort.id).waitlist
     assert [e.person for e in waitlist] == [people[3], people[1], people[2]]
@@ -370,7 +377,7 @@ def test_waitlist_reordering(make: Any, coordinator: User, db_session: Any) -> N
     assert first.changes == {"waitlist_position": [3, 2]}
     assert second.changes == {"waitlist_position": [2, 1]}
     with pytest.raises(DomainError, match="not on the waitlist"):
-        services.move_on_waitlist(result.enrolled[0], 1, actor=coordinator)
+        enrolment_waitlist.move_on_waitlist(result.enrolled[0], 1, actor=coordinator)
 
 
 def test_enrolments_of_another_cohort_are_not_found(
@@ -380,7 +387,7 @@ def test_enrolments_of_another_cohort_are_not_found(
     with pytest.raises(NotFound):
         services.get_enrolment(small.id, other.id)
     with pytest.raises(NotFound):
-        services.promote(small.id, actor=coordinator, enrolment_id=other.id)
+        enrolment_waitlist.promote(small.id, actor=coordinator, enrolment_id=other.id)
 
 
 # --------------------------------------------------------------------------- roster, search
@@ -583,14 +590,16 @@ def test_enrol_by_unknown_email_writes_nothing(
 
 
 def test_withdraw_offers_the_next_on_the_waitlist_and_one_click_promotes(
-    client: FlaskClient, login: Any, small: Cohort, make: Any, coordinator: User, db_session: Any
+    client: FlaskClient, login: Any, by_hand: Cohort, make: Any, coordinator: User, db_session: Any
 ) -> None:
-    ana, ben, cem, dan = enrol_four(small, make, coordinator)
+    ana, ben, cem, dan = enrol_four(by_hand, make, coordinator)
     login(user=coordinator)
-    ana_id = services.roster(small.id).by_id
+    ana_id = services.roster(by_hand.id).by_id
     ana_enrolment = next(e for e in ana_id.values() if e.person == ana)
 
-    page = client.post(f"{base(small)}/{ana_enrolment.id}/withdraw", data={}, follow_redirects=True)
+    page = client.post(
+        f"{base(by_hand)}/{ana_enrolment.id}/withdraw", data={}, follow_redirects=True
+    )
 
     assert page.status_code == 200
     assert "Ana Test has withdrawn." in page.text
@@ -599,15 +608,15 @@ def test_withdraw_offers_the_next_on_the_waitlist_and_one_click_promotes(
     assert f'name="enrolment_id" value="{cem_enrolment.id}"' in page.text
 
     page = client.post(
-        f"{base(small)}/promote",
+        f"{base(by_hand)}/promote",
         data={"enrolment_id": cem_enrolment.id},
         follow_redirects=True,
     )
 
     assert "Cem Test is enrolled from the waitlist." in page.text
     assert "A seat is free" not in page.text
-    assert statuses(small, db_session)[cem.id] == (S.ENROLLED, None)
-    assert statuses(small, db_session)[dan.id] == (S.WAITLISTED, 1)
+    assert statuses(by_hand, db_session)[cem.id] == (S.ENROLLED, None)
+    assert statuses(by_hand, db_session)[dan.id] == (S.WAITLISTED, 1)
     [withdrawn, promoted] = events(db_session, "enrolment.status")
     assert withdrawn.changes["status"] == ["enrolled", "withdrawn"]
     assert promoted.changes["status"] == ["waitlisted", "enrolled"]
@@ -729,7 +738,7 @@ def test_the_roster_page_runs_the_same_queries_for_3_and_150_enrolments(
         cohort = make.cohort(capacity=n - 1)
         people = [make.person(last_name="Mammadova") for _ in range(n)]
         result = services.enrol_people(cohort.id, [p.id for p in people], actor=actor)
-        services.withdraw(result.enrolled[0], actor=actor)
+        enrolment_waitlist.withdraw(result.enrolled[0], actor=actor)
         url = base(cohort)
         db_session.commit()
         db_session.expunge_all()
@@ -773,7 +782,7 @@ def long_roster(make: Any, coordinator: User, monkeypatch: pytest.MonkeyPatch) -
     """Seven people (pages of three): Ana..Gul Long enrolled, Hal and Ivo Wait on the
     waitlist (the cohort has 7 seats, one of them free once someone withdraws)."""
     monkeypatch.setattr(services, "ROSTER_PER_PAGE", 3)
-    cohort = make.cohort(capacity=7)
+    cohort = make.cohort(capacity=7, auto_fill_waitlist=False)
     for name in ("Ana", "Ben", "Cem", "Dan", "Eda", "Fil", "Gul", "Hal", "Ivo"):
         last = "Wait" if name in ("Hal", "Ivo") else "Long"
         services.enrol(

@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from tests.mail_fixtures import course, first_day
 from trainingmgr.accounts.models import Role
 from trainingmgr.certificates.models import Certificate
-from trainingmgr.cohorts import services as cohorts
+from trainingmgr.cohorts import sessions as session_services
 from trainingmgr.cohorts.models import EnrolmentStatus, Session
 from trainingmgr.core.types import utcnow
 from trainingmgr.enrolments import services as enrolments
+from trainingmgr.enrolments import waitlist as enrolment_waitlist
 from trainingmgr.extensions import db
 from trainingmgr.mail import deferred, delivery, notify
 from trainingmgr.mail.models import OutboxMessage
@@ -94,7 +95,11 @@ def test_only_people_who_get_a_seat_and_have_an_address_are_told(
     enrolments.enrol(cohort.id, applicant.id, actor=None, status=S.APPLIED)
 
     assert [e.person_id for e in result.waitlisted] == [waiting.id]
-    assert [r.recipient for r in outbox()] == ["seated@example.org"]
+    assert [r.recipient for r in outbox("enrolment_confirmation")] == ["seated@example.org"]
+    # The one waitlisted is told their place instead.
+    [place] = outbox("waitlist_place")
+    assert place.recipient == "waiting@example.org"
+    assert "You are on its waitlist, in place 1." in text_of(place)
 
 
 def test_a_promotion_from_the_waitlist_is_confirmed(db_session: Any, make: Any) -> None:
@@ -103,13 +108,35 @@ def test_a_promotion_from_the_waitlist_is_confirmed(db_session: Any, make: Any) 
     second = make.person(email="second@example.org")
     enrolments.enrol_people(cohort.id, [first.id, second.id], actor=None)
     first_enrolment = enrolments.roster(cohort.id).enrolments[0]
-    assert [r.recipient for r in outbox()] == ["first@example.org"]
+    assert [r.recipient for r in outbox("enrolment_confirmation")] == ["first@example.org"]
 
-    enrolments.withdraw(first_enrolment, actor=None)
-    promoted = enrolments.promote(cohort.id, actor=None)
+    # The cohort fills itself: the seat freed goes to the first on the waitlist.
+    withdrawal = enrolment_waitlist.withdraw(first_enrolment, actor=None)
+
+    assert [e.person_id for e in withdrawal.filled] == [second.id]
+    assert [r.recipient for r in outbox("enrolment_confirmation")] == [
+        "first@example.org",
+        "second@example.org",
+    ]
+
+
+def test_a_promotion_by_hand_is_confirmed(db_session: Any, make: Any) -> None:
+    cohort = course(make, capacity=1)
+    cohort.auto_fill_waitlist = False
+    first = make.person(email="first@example.org")
+    second = make.person(email="second@example.org")
+    enrolments.enrol_people(cohort.id, [first.id, second.id], actor=None)
+    first_enrolment = enrolments.roster(cohort.id).enrolments[0]
+
+    assert enrolment_waitlist.withdraw(first_enrolment, actor=None).filled == []
+    assert [r.recipient for r in outbox("enrolment_confirmation")] == ["first@example.org"]
+    promoted = enrolment_waitlist.promote(cohort.id, actor=None)
 
     assert promoted.person_id == second.id
-    assert [r.recipient for r in outbox()] == ["first@example.org", "second@example.org"]
+    assert [r.recipient for r in outbox("enrolment_confirmation")] == [
+        "first@example.org",
+        "second@example.org",
+    ]
 
 
 def test_an_accepted_application_is_confirmed_but_a_status_correction_is_not(
@@ -190,10 +217,10 @@ def test_moving_a_session_tells_every_active_participant_once(db_session: Any, m
     cohort = course(make)
     _participants(make, cohort)
     session = sessions_of(cohort)[0]
-    data = cohorts.session_input(session)
+    data = session_services.session_input(session)
     data.day, data.start_time, data.end_time = date(2030, 3, 8), time(14, 0), time(17, 30)
 
-    cohorts.update_session(session, data, actor=None)
+    session_services.update_session(session, data, actor=None)
 
     rows = outbox("session_changed")
     assert sorted(r.recipient for r in rows) == ["a@example.org", "done@example.org"]
@@ -224,7 +251,7 @@ def test_the_sessions_trainers_are_told_too(db_session: Any, make: Any) -> None:
     session.trainers.append(make.person(first_name="No", last_name="Address", email=None))
     db.session.flush()
 
-    cohorts.set_session_cancelled(session, True, actor=None)
+    session_services.set_session_cancelled(session, True, actor=None)
 
     rows = outbox("session_changed")
     assert sorted(r.recipient for r in rows) == [
@@ -239,10 +266,10 @@ def test_editing_a_session_without_moving_it_sends_nothing(db_session: Any, make
     cohort = course(make)
     _participants(make, cohort)
     session = sessions_of(cohort)[0]
-    data = cohorts.session_input(session)
+    data = session_services.session_input(session)
     data.title = "Opening"
 
-    cohorts.update_session(session, data, actor=None)
+    session_services.update_session(session, data, actor=None)
 
     assert outbox() == []
 
@@ -252,9 +279,9 @@ def test_cancelling_and_restoring_a_session_are_announced(db_session: Any, make:
     _participants(make, cohort)
     session = sessions_of(cohort)[1]
 
-    cohorts.set_session_cancelled(session, True, actor=None)
+    session_services.set_session_cancelled(session, True, actor=None)
     cancelled = outbox("session_changed")
-    cohorts.set_session_cancelled(session, False, actor=None)
+    session_services.set_session_cancelled(session, False, actor=None)
     restored = outbox("session_changed")[len(cancelled) :]
 
     assert len(cancelled) == len(restored) == 2

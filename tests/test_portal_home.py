@@ -422,3 +422,18 @@ def test_progress_agrees_with_the_attendance_summary_and_eligibility(
     assert item.progress is not None
     assert item.progress.summary == attendance_summary(cohort.id, [enrolment.id])[enrolment.id]
     assert item.progress.met == eligibility(cohort.id, [enrolment.id])[enrolment.id].eligible
+
+
+def test_the_cohort_running_now_comes_first(client: FlaskClient, login: Any, make: Any) -> None:
+    me = login(Role.PARTICIPANT)
+    later = make.cohort(name="March 2027", start_date=_today(100), end_date=_today(104))
+    soon = make.cohort(name="Next month", start_date=_today(30), end_date=_today(34))
+    now = make.cohort(name="Running today", start_date=_today(-2), end_date=_today(2))
+    over = make.cohort(name="Last year", start_date=_today(-300), end_date=_today(-296))
+    for cohort in (later, soon, now, over):
+        make.enrolment(cohort=cohort, person=me.person)
+
+    html = client.get("/me").text
+
+    positions = [html.index(f'data-testid="cohort-{c.id}"') for c in (now, soon, later, over)]
+    assert positions == sorted(positions)

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from trainingmgr.accounts.models import Role
 from trainingmgr.audit.models import AuditEvent
-from trainingmgr.cohorts import services
+from trainingmgr.cohorts import schedule
+from trainingmgr.cohorts import sessions as session_services
 from trainingmgr.cohorts.models import CohortStatus, DeliveryMode, Session, SessionStatus
 from trainingmgr.core.errors import DomainError
 from trainingmgr.extensions import db
@@ -27,7 +28,7 @@ def sessions_of(cohort: Any) -> list[Session]:
     )
 
 
-def series(**kw: Any) -> services.SeriesInput:
+def series(**kw: Any) -> schedule.SeriesInput:
     values: dict[str, Any] = {
         "start_date": date(2026, 3, 2),
         "end_date": date(2026, 3, 13),
@@ -37,19 +38,19 @@ def series(**kw: Any) -> services.SeriesInput:
         "title": "Morning lecture",
     }
     values.update(kw)
-    return services.SeriesInput(**values)
+    return schedule.SeriesInput(**values)
 
 
-def one(day: date, start: time, end: time, **kw: Any) -> services.SessionInput:
+def one(day: date, start: time, end: time, **kw: Any) -> schedule.SessionInput:
     kw.setdefault("title", "Workshop")
-    return services.SessionInput(day=day, start_time=start, end_time=end, **kw)
+    return schedule.SessionInput(day=day, start_time=start, end_time=end, **kw)
 
 
 def confirmed(call: Any) -> Any:
     """Call a service, confirm the warnings it raises (as a user would) and call it again."""
     try:
         return call(None)
-    except services.NeedsConfirmation as exc:
+    except schedule.NeedsConfirmation as exc:
         return call(exc.digest)
 
 
@@ -60,7 +61,7 @@ def test_weekdays_for_two_weeks_make_ten_sessions(db_session: Any, make: Any) ->
     cohort = make.cohort(
         timezone="Asia/Baku", start_date=date(2026, 3, 2), end_date=date(2026, 3, 13)
     )
-    created = services.add_series(cohort, series(), make.user())
+    created = session_services.add_series(cohort, series(), actor=make.user())
     assert len(created) == 10
     stored = sessions_of(cohort)
     assert len(stored) == 10
@@ -75,17 +76,17 @@ def test_weekdays_for_two_weeks_make_ten_sessions(db_session: Any, make: Any) ->
 
 def test_every_monday_for_twelve_weeks(db_session: Any, make: Any) -> None:
     cohort = make.cohort(start_date=date(2026, 9, 7), end_date=date(2026, 11, 27))
-    created = services.add_series(
+    created = session_services.add_series(
         cohort,
         series(start_date=date(2026, 9, 7), end_date=date(2026, 11, 29), weekdays=[0]),
-        None,
+        actor=None,
     )
     assert len(created) == 12
     assert {s.starts_at.astimezone(cohort.tz).weekday() for s in created} == {0}
 
 
 def test_every_other_week() -> None:
-    days = services.series_dates(date(2026, 9, 2), date(2026, 10, 31), [2], interval_weeks=2)
+    days = schedule.series_dates(date(2026, 9, 2), date(2026, 10, 31), [2], interval_weeks=2)
     assert days == [date(2026, 9, 2), date(2026, 9, 16), date(2026, 9, 30), date(2026, 10, 14),
                     date(2026, 10, 28)]  # fmt: skip
 
@@ -94,10 +95,10 @@ def test_series_across_dst_keeps_local_time(db_session: Any, make: Any) -> None:
     cohort = make.cohort(
         timezone="Europe/Amsterdam", start_date=date(2026, 10, 19), end_date=date(2026, 10, 30)
     )
-    created = services.add_series(
+    created = session_services.add_series(
         cohort,
         series(start_date=date(2026, 10, 19), end_date=date(2026, 10, 30), end_time=time(12, 0)),
-        None,
+        actor=None,
     )
     assert len(created) == 10
     for s in created:
@@ -120,10 +121,14 @@ def test_nonexistent_local_time_is_refused_and_ambiguous_one_is_first(
         timezone="Europe/Amsterdam", start_date=date(2026, 3, 23), end_date=date(2026, 11, 1)
     )
     with pytest.raises(DomainError) as info:
-        services.add_session(cohort, one(date(2026, 3, 29), time(2, 30), time(4, 0)), None)
+        session_services.add_session(
+            cohort, one(date(2026, 3, 29), time(2, 30), time(4, 0)), actor=None
+        )
     assert info.value.field == "start_time"
     assert "does not exist in Europe/Amsterdam" in info.value.message
-    session = services.add_session(cohort, one(date(2026, 10, 25), time(2, 30), time(4, 0)), None)
+    session = session_services.add_session(
+        cohort, one(date(2026, 10, 25), time(2, 30), time(4, 0)), actor=None
+    )
     # 02:30 happens twice that night; the first one (still summer time, UTC+2) is used.
     assert session.starts_at == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
     assert session.ends_at == datetime(2026, 10, 25, 3, 0, tzinfo=UTC)
@@ -149,7 +154,7 @@ def test_series_bad_input_writes_nothing(
 ) -> None:
     cohort = make.cohort()
     with pytest.raises(DomainError) as info:
-        services.add_series(cohort, series(**changes), None)
+        session_services.add_series(cohort, series(**changes), actor=None)
     assert info.value.field == field
     assert sessions_of(cohort) == []
 
@@ -160,15 +165,15 @@ def test_modules_must_be_the_programmes_and_not_retired(db_session: Any, make: A
     retired = make.module(cohort.programme, retired=True)
     for module in (foreign, retired):
         with pytest.raises(DomainError) as info:
-            services.add_session(
-                cohort, one(date(2026, 3, 2), time(9), time(10), module_id=module.id), None
+            session_services.add_session(
+                cohort, one(date(2026, 3, 2), time(9), time(10), module_id=module.id), actor=None
             )
         assert info.value.field == "module_id"
     # A session that already uses a retired module keeps it when edited.
     session = make.session(cohort, module=retired)
-    data = services.session_input(session)
+    data = session_services.session_input(session)
     data.title = "Renamed"
-    services.update_session(session, data, None)
+    session_services.update_session(session, data, actor=None)
     assert session.module_id == retired.id
 
 
@@ -187,13 +192,13 @@ def test_trainer_booked_in_two_cohorts_at_once(db_session: Any, make: Any) -> No
     )
     online = make.cohort(name="MMPAF week 1", timezone="Europe/Amsterdam")
     proposed = [
-        services.ProposedSession(
+        schedule.ProposedSession(
             datetime(2026, 3, 3, 7, 0, tzinfo=UTC),
             datetime(2026, 3, 3, 9, 0, tzinfo=UTC),
             (trainer.id,),
         )
     ]
-    warnings = services.schedule_warnings(online, proposed)
+    warnings = schedule.schedule_warnings(online, proposed)
     assert len(warnings) == 2
     assert "Иван Петров is already booked" in warnings[0]
     assert "Readmission" in warnings[0]
@@ -201,15 +206,15 @@ def test_trainer_booked_in_two_cohorts_at_once(db_session: Any, make: Any) -> No
     assert "Europe/Amsterdam" in warnings[-1]
     # another trainer, or a cancelled booking, is no conflict
     assert (
-        services.schedule_warnings(
-            online, [services.ProposedSession(proposed[0].starts_at, proposed[0].ends_at, ())]
+        schedule.schedule_warnings(
+            online, [schedule.ProposedSession(proposed[0].starts_at, proposed[0].ends_at, ())]
         )
         == []
     )
     for s in sessions_of(baku):
         s.status = SessionStatus.CANCELLED
     db.session.flush()
-    assert services.schedule_warnings(online, proposed) == []
+    assert schedule.schedule_warnings(online, proposed) == []
 
 
 def test_overlapping_sessions_in_one_cohort(db_session: Any, make: Any) -> None:
@@ -221,21 +226,21 @@ def test_overlapping_sessions_in_one_cohort(db_session: Any, make: Any) -> None:
         ends_at=datetime(2026, 3, 4, 8, 0, tzinfo=UTC),
     )
     proposed = [
-        services.ProposedSession(
+        schedule.ProposedSession(
             datetime(2026, 3, 4, 7, 30, tzinfo=UTC), datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
         )
     ]
-    (warning, _zone) = services.schedule_warnings(cohort, proposed)
+    (warning, _zone) = schedule.schedule_warnings(cohort, proposed)
     assert "overlaps “Legal mobility”" in warning
     assert "09:00–12:00" in warning  # shown in Baku time
     # back to back is fine, and a session does not clash with itself when edited
     touching = [
-        services.ProposedSession(
+        schedule.ProposedSession(
             datetime(2026, 3, 4, 8, 0, tzinfo=UTC), datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
         )
     ]
-    assert services.schedule_warnings(cohort, touching) == []
-    assert services.schedule_warnings(cohort, proposed, exclude_session_id=existing.id) == []
+    assert schedule.schedule_warnings(cohort, touching) == []
+    assert schedule.schedule_warnings(cohort, proposed, exclude_session_id=existing.id) == []
 
 
 def test_session_outside_cohort_dates(db_session: Any, make: Any) -> None:
@@ -243,14 +248,14 @@ def test_session_outside_cohort_dates(db_session: Any, make: Any) -> None:
         timezone="Asia/Baku", start_date=date(2026, 3, 2), end_date=date(2026, 3, 13)
     )
     # 21:00 UTC on 1 March is 01:00 on 2 March in Baku: inside.
-    inside = services.ProposedSession(
+    inside = schedule.ProposedSession(
         datetime(2026, 3, 1, 21, 0, tzinfo=UTC), datetime(2026, 3, 1, 22, 0, tzinfo=UTC)
     )
-    assert services.schedule_warnings(cohort, [inside]) == []
-    outside = services.ProposedSession(
+    assert schedule.schedule_warnings(cohort, [inside]) == []
+    outside = schedule.ProposedSession(
         datetime(2026, 3, 14, 5, 0, tzinfo=UTC), datetime(2026, 3, 14, 8, 0, tzinfo=UTC)
     )
-    warnings = services.schedule_warnings(cohort, [outside])
+    warnings = schedule.schedule_warnings(cohort, [outside])
     assert "outside the cohort's dates" in warnings[0]
 
 
@@ -272,30 +277,34 @@ def test_series_warns_about_every_clash_with_bounded_queries(
         weekdays=[1],
         trainer_ids=[trainer.id],
     )
-    short = services.propose_series(cohort, series(weekdays=[1], trainer_ids=[trainer.id]))
-    long = services.propose_series(cohort, data)
+    short = session_services.propose_series(cohort, series(weekdays=[1], trainer_ids=[trainer.id]))
+    long = session_services.propose_series(cohort, data)
     with count_queries() as q_short:
-        services.schedule_warnings(cohort, short)
+        schedule.schedule_warnings(cohort, short)
     with count_queries() as q_long:
-        warnings = services.schedule_warnings(cohort, long)
+        warnings = schedule.schedule_warnings(cohort, long)
     assert q_short.count == q_long.count <= 2
     assert len(warnings) == 3  # the trainer on 10 March, 17 March outside, the zone note
-    with pytest.raises(services.NeedsConfirmation):
-        services.add_series(cohort, data, None)
+    with pytest.raises(schedule.NeedsConfirmation):
+        session_services.add_series(cohort, data, actor=None)
     assert sessions_of(cohort) == []
-    created = confirmed(lambda ack: services.add_series(cohort, data, None, ack))
+    created = confirmed(
+        lambda ack: session_services.add_series(cohort, data, actor=None, acknowledged=ack)
+    )
     assert len(created) == 3
 
 
 def test_confirmation_must_match_the_warnings(db_session: Any, make: Any) -> None:
     cohort = make.cohort(start_date=date(2026, 3, 2), end_date=date(2026, 3, 13))
     outside = one(date(2026, 4, 1), time(9), time(10))
-    with pytest.raises(services.NeedsConfirmation) as info:
-        services.add_session(cohort, outside, None)
+    with pytest.raises(schedule.NeedsConfirmation) as info:
+        session_services.add_session(cohort, outside, actor=None)
     assert sessions_of(cohort) == []
-    with pytest.raises(services.NeedsConfirmation):
-        services.add_session(cohort, outside, None, acknowledged="some-other-digest")
-    session = services.add_session(cohort, outside, None, acknowledged=info.value.digest)
+    with pytest.raises(schedule.NeedsConfirmation):
+        session_services.add_session(cohort, outside, actor=None, acknowledged="some-other-digest")
+    session = session_services.add_session(
+        cohort, outside, actor=None, acknowledged=info.value.digest
+    )
     assert session.id is not None
 
 
@@ -306,10 +315,10 @@ def test_move_cancel_restore_and_delete(db_session: Any, make: Any) -> None:
     actor = make.user()
     cohort = make.cohort(timezone="Asia/Baku")
     trainer = make.person()
-    session = services.add_session(
-        cohort, one(date(2026, 3, 3), time(9), time(12), trainer_ids=[trainer.id]), actor
+    session = session_services.add_session(
+        cohort, one(date(2026, 3, 3), time(9), time(12), trainer_ids=[trainer.id]), actor=actor
     )
-    data = services.session_input(session)
+    data = session_services.session_input(session)
     assert (data.day, data.start_time, data.end_time) == (date(2026, 3, 3), time(9), time(12))
     assert data.trainer_ids == [trainer.id]
     data.day = date(2026, 3, 4)
@@ -317,14 +326,14 @@ def test_move_cancel_restore_and_delete(db_session: Any, make: Any) -> None:
     data.end_time = time(17)
     data.mode = DeliveryMode.ONLINE
     data.online_url = "https://meet.example.org/x"
-    services.update_session(session, data, actor)
+    session_services.update_session(session, data, actor=actor)
     assert session.starts_at == datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
-    services.set_session_cancelled(session, True, actor)
+    session_services.set_session_cancelled(session, True, actor=actor)
     assert session.status == SessionStatus.CANCELLED
-    services.set_session_cancelled(session, False, actor)
+    session_services.set_session_cancelled(session, False, actor=actor)
     assert session.status == SessionStatus.SCHEDULED
     session_id = session.id
-    services.delete_session(session, actor)
+    session_services.delete_session(session, actor=actor)
     assert db.session.get(Session, session_id) is None
     actions = list(
         db.session.scalars(
@@ -346,7 +355,7 @@ def test_delete_refused_with_attendance(db_session: Any, make: Any) -> None:
     session = make.session()
     make.attendance(session, make.enrolment(session.cohort))
     with pytest.raises(DomainError) as info:
-        services.delete_session(session, None)
+        session_services.delete_session(session, actor=None)
     assert "Cancel it instead" in info.value.message
     assert db.session.get(Session, session.id) is not None
 
@@ -354,7 +363,7 @@ def test_delete_refused_with_attendance(db_session: Any, make: Any) -> None:
 def test_archived_cohort_schedule_is_frozen(db_session: Any, make: Any) -> None:
     cohort = make.cohort(status=CohortStatus.ARCHIVED)
     with pytest.raises(DomainError) as info:
-        services.add_session(cohort, one(date(2026, 3, 3), time(9), time(12)), None)
+        session_services.add_session(cohort, one(date(2026, 3, 3), time(9), time(12)), actor=None)
     assert "archived" in info.value.message
 
 
@@ -428,11 +437,11 @@ def test_warnings_need_confirmation_in_the_form(client: Any, login: Any, make: A
     assert "overlaps “Global Compact”" in html
     assert "Save anyway" in html
     assert len(sessions_of(cohort)) == 1
-    digest = services.warnings_digest(
-        services.schedule_warnings(
+    digest = schedule.warnings_digest(
+        schedule.schedule_warnings(
             cohort,
             [
-                services.ProposedSession(
+                schedule.ProposedSession(
                     datetime(2026, 3, 3, 5, 0, tzinfo=UTC), datetime(2026, 3, 3, 8, 30, tzinfo=UTC)
                 )
             ],
@@ -502,8 +511,8 @@ def test_series_times_are_stored_per_day(db_session: Any, make: Any) -> None:
     cohort = make.cohort(
         timezone="Europe/Amsterdam", start_date=date(2026, 3, 23), end_date=date(2026, 4, 3)
     )
-    created = services.add_series(
-        cohort, series(start_date=date(2026, 3, 23), end_date=date(2026, 4, 3)), None
+    created = session_services.add_series(
+        cohort, series(start_date=date(2026, 3, 23), end_date=date(2026, 4, 3)), actor=None
     )
     offsets = {s.starts_at.astimezone(AMS).utcoffset() for s in created}
     assert offsets == {timedelta(hours=1), timedelta(hours=2)}

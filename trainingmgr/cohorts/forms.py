@@ -21,7 +21,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from trainingmgr.cohorts import services
+from trainingmgr.cohorts import schedule, services
 from trainingmgr.cohorts.models import CohortStatus, DeliveryMode
 from trainingmgr.core.forms import FlaskForm, options
 from trainingmgr.core.labels import label_for
@@ -84,6 +84,7 @@ class CohortForm(FlaskForm):
     parent_cohort_id = SelectField(
         _l("Parent training of trainers"), coerce=int_or_none, choices=[], validate_choice=False
     )
+    auto_fill_waitlist = BooleanField(_l("Fill free seats from the waitlist automatically"))
 
     def to_input(self) -> services.CohortInput:
         return services.CohortInput(
@@ -104,6 +105,7 @@ class CohortForm(FlaskForm):
             required_module_ids=list(self.required_module_ids.data or []),
             late_grace_minutes=self.late_grace_minutes.data,
             parent_cohort_id=self.parent_cohort_id.data,
+            auto_fill_waitlist=bool(self.auto_fill_waitlist.data),
         )
 
 
@@ -150,14 +152,25 @@ class _SessionFieldsForm(FlaskForm):
 
 class SessionForm(_SessionFieldsForm):
     day = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date of the session."))])
+    # A move is saved once the coordinator has seen who will be told: ``notice_for`` holds
+    # the new times they saw the notice for.
+    notice_for = HiddenField()
+    tell = BooleanField(_l("Tell them by e-mail"), default=True)
 
-    def to_input(self) -> services.SessionInput:
-        return services.SessionInput(
+    def to_input(self) -> schedule.SessionInput:
+        return schedule.SessionInput(
             day=self.day.data,
             start_time=self.start_time.data,
             end_time=self.end_time.data,
             **self.details(),
         )
+
+
+class CancelSessionForm(FlaskForm):
+    tell = BooleanField(_l("Tell them by e-mail"), default=True)
+    records_confirmed = BooleanField(
+        _l("Cancel it anyway: the attendance recorded is kept, and no longer counts.")
+    )
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -180,8 +193,8 @@ class SeriesForm(_SessionFieldsForm):
         render_kw={"min": 1, "max": 52},
     )
 
-    def to_input(self) -> services.SeriesInput:
-        return services.SeriesInput(
+    def to_input(self) -> schedule.SeriesInput:
+        return schedule.SeriesInput(
             start_date=self.start_date.data,
             end_date=self.end_date.data,
             weekdays=list(self.weekdays.data or []),

@@ -114,6 +114,8 @@ class Cohort(db.Model):
     min_attendance_pct: Mapped[int | None] = mapped_column(default=80)
     min_hours: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2))
     late_grace_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
+    # Seats that free up (or are added) go to the waitlist, in order, without a click.
+    auto_fill_waitlist: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # A national roll-out points at the training of trainers its trainers graduated from.
     parent_cohort_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("cohorts.id", ondelete="SET NULL"), index=True

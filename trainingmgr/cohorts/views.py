@@ -13,37 +13,39 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response as BaseResponse
 
-from trainingmgr.accounts.models import Role, User
+from trainingmgr.accounts.models import Role
 from trainingmgr.cohorts import calendar as ics
-from trainingmgr.cohorts import services
+from trainingmgr.cohorts import listing, schedule, services
+from trainingmgr.cohorts import overview as cohort_overview
+from trainingmgr.cohorts import sessions as session_services
 from trainingmgr.cohorts.forms import (
+    CancelSessionForm,
     CohortFilterForm,
     CohortForm,
     SeriesForm,
     SessionForm,
 )
-from trainingmgr.cohorts.models import Cohort, Session
-from trainingmgr.core.errors import DomainError, NotFound
+from trainingmgr.cohorts.models import Cohort, Session, SessionStatus
+from trainingmgr.core.errors import NotFound
 from trainingmgr.core.forms import grouped_options, options
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only, roles_required
 from trainingmgr.core.scope import managed_programme_ids, require_programme
-from trainingmgr.core.views import run_action, show_error
-from trainingmgr.enrolments.views import roster_page
+from trainingmgr.core.views import Done, attempt, run_action
+from trainingmgr.enrolments.views import filled_message, roster_page
 from trainingmgr.extensions import db
+from trainingmgr.mail import notify
 from trainingmgr.programmes.models import Programme
 
 bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
@@ -60,52 +62,24 @@ def time_zones() -> list[str]:
     )
 
 
-def _actor() -> User:
-    return current_user._get_current_object()
+def _attempt_confirmed(form: Any, action: Callable[[], Any]) -> tuple[Done[Any] | None, list[str]]:
+    """``attempt`` for a change of the schedule: when the service wants its warnings
+    confirmed (``NeedsConfirmation``), nothing is written and the warnings come back, with
+    the form set up to confirm exactly these."""
 
+    def guarded() -> Any:
+        try:
+            return action()
+        except schedule.NeedsConfirmation as exc:
+            db.session.rollback()
+            return exc
 
-def _cohort_or_404(cohort_id: int) -> Cohort:
-    cohort = services.load_cohort(cohort_id)
-    if cohort is None:
-        abort(404)
-    return cohort
-
-
-def _session_or_404(cohort_id: int, session_id: int) -> Session:
-    session = db.session.get(Session, session_id)
-    if session is None or session.cohort_id != cohort_id:
-        abort(404)
-    return session
-
-
-def _run(form: Any, action: Callable[[], Any]) -> tuple[bool, Any, list[str]]:
-    """Call a service and commit; on refusal roll back and show why.
-
-    Returns (saved, result, warnings): warnings are schedule warnings to confirm.
-    """
-    try:
-        result = action()
-    except services.NeedsConfirmation as exc:
-        db.session.rollback()
-        form.acknowledged.data = exc.digest
+    done = attempt(guarded, form)
+    if done is not None and isinstance(done.value, schedule.NeedsConfirmation):
+        form.acknowledged.data = done.value.digest
         form.confirm.data = False
-        return False, None, exc.warnings
-    except DomainError as exc:
-        db.session.rollback()
-        show_error(form, exc)
-        return False, None, []
-    db.session.commit()
-    return True, result, []
-
-
-def _optional_url(endpoint: str, **values: Any) -> str | None:
-    """A link to a page another feature provides, if that page exists."""
-    if endpoint not in current_app.view_functions:
-        return None
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
+        return None, done.value.warnings
+    return done, []
 
 
 # --------------------------------------------------------------------------- cohorts
@@ -116,14 +90,14 @@ def _optional_url(endpoint: str, **values: Any) -> str | None:
 def index() -> str:
     form = CohortFilterForm(request.args)
     scope = managed_programme_ids()
-    programmes = services.programme_choices(programme_ids=scope)
+    programmes = listing.programme_choices(programme_ids=scope)
     form.programme_id.choices = options(
         [("", _("All programmes")), *((p.id, f"{p.code} — {p.title}") for p in programmes)]
     )
     form.validate()
     status = form.status.data if not form.status.errors else ""
     period = form.period.data if not form.period.errors else ""
-    filters = services.CohortFilter(
+    filters = listing.CohortFilter(
         programme_id=form.programme_id.data,
         status=status or "",
         period=period or "",
@@ -132,7 +106,7 @@ def index() -> str:
         programme_ids=None if scope is None else frozenset(scope),
     )
     page, per_page = page_args(request.args)
-    result = services.list_cohorts(filters, page, per_page)
+    result = listing.list_cohorts(filters, page, per_page)
     return render_template("cohorts/index.html", form=form, result=result)
 
 
@@ -143,7 +117,7 @@ def _cohort_form(programme: Programme, cohort: Cohort | None = None) -> CohortFo
     form.required_module_ids.choices = options(
         (m.id, f"{m.code} — {m.title}") for m in programme.modules if not m.retired or m.id in keep
     )
-    parents = services.parent_choices(cohort, managed_programme_ids())
+    parents = listing.parent_choices(cohort, managed_programme_ids())
     form.parent_cohort_id.choices = options([("", _("None")), *parents])
     form.offered_parent_ids = {cid for cid, _label in parents}
     return form
@@ -164,6 +138,27 @@ def _offered(form: Any) -> bool:
     return ok
 
 
+def _cohort_checked(form: CohortForm, programme: Programme, cohort: Cohort | None) -> bool:
+    """On submit: the form's own errors and every rule of the cohort it breaks, all at once,
+    each next to its field (the page lists them at the top). True when there are none."""
+    if not form.is_submitted():
+        return False
+    valid = form.validate()
+    offered = _offered(form)
+    try:
+        data = form.to_input()
+    except (ValueError, TypeError):  # a choice not offered: its field already says so
+        data = None
+    if data is not None:
+        for exc in services.cohort_errors(programme, data, cohort):
+            target = form[exc.field] if exc.field and exc.field in form else None
+            if target is None:
+                flash(exc.message, "danger")
+            elif not target.errors:
+                target.errors = [*target.errors, exc.message]
+    return valid and offered and not any(f.errors for f in form)
+
+
 def _render_cohort_form(form: CohortForm, programme: Programme, cohort: Cohort | None) -> str:
     return render_template(
         "cohorts/form.html", form=form, programme=programme, cohort=cohort, zones=time_zones()
@@ -177,42 +172,33 @@ def create() -> str | BaseResponse:
     if programme_id is None:
         return render_template(
             "cohorts/choose_programme.html",
-            programmes=services.programme_choices(
+            programmes=listing.programme_choices(
                 include_archived=False, programme_ids=managed_programme_ids()
             ),
         )
     require_programme(programme_id)
     programme = db.get_or_404(Programme, programme_id)
     form = _cohort_form(programme)
-    if form.validate_on_submit() and _offered(form):
-        saved, cohort, _w = _run(
-            form, lambda: services.create_cohort(programme, form.to_input(), _actor())
+    if _cohort_checked(form, programme, None):
+        done = attempt(
+            lambda: services.create_cohort(programme, form.to_input(), actor=current_user), form
         )
-        if saved:
-            flash(_("Cohort “%(name)s” created.", name=cohort.name), "success")
-            return redirect(url_for(".detail", cohort_id=cohort.id))
+        if done:
+            flash(_("Cohort “%(name)s” created.", name=done.value.name), "success")
+            return redirect(url_for(".detail", cohort_id=done.value.id))
     return _render_cohort_form(form, programme, None)
 
 
 @bp.route("/<int:cohort_id>")
 @coordinator_only
 def detail(cohort_id: int) -> str:
-    cohort = _cohort_or_404(cohort_id)
-    overview = services.overview(cohort)
-    links = {
-        "programme": _optional_url("programmes.detail", programme_id=cohort.programme_id),
-        "attendance": _optional_url("attendance.cohort_matrix", cohort_id=cohort.id)
-        or _optional_url("attendance.matrix", cohort_id=cohort.id),
-        "certificates": _optional_url("certificates.cohort", cohort_id=cohort.id),
-        "evaluations": _optional_url("evaluations.cohort", cohort_id=cohort.id),
-    }
+    cohort = services.cohort_or_404(cohort_id)
+    overview = cohort_overview.overview(cohort)
     return render_template(
         "cohorts/detail.html",
         cohort=cohort,
         overview=overview,
         roster=roster_page(cohort.id),
-        links=links,
-        session_attendance="attendance.roster" in current_app.view_functions,
         status_actions=[
             action
             for action, (_target, allowed_from) in services.STATUS_ACTIONS.items()
@@ -224,23 +210,24 @@ def detail(cohort_id: int) -> str:
 @bp.route("/<int:cohort_id>/edit", methods=["GET", "POST"])
 @coordinator_only
 def edit(cohort_id: int) -> str | BaseResponse:
-    cohort = _cohort_or_404(cohort_id)
+    cohort = services.cohort_or_404(cohort_id)
     programme = cohort.programme
     form = _cohort_form(programme, cohort)
-    if form.validate_on_submit() and _offered(form):
-        saved, _c, _w = _run(
-            form, lambda: services.update_cohort(cohort, form.to_input(), _actor())
-        )
-        if saved:
-            flash(_("Cohort “%(name)s” saved.", name=cohort.name), "success")
-            return redirect(url_for(".detail", cohort_id=cohort.id))
+    done = _cohort_checked(form, programme, cohort) and attempt(
+        lambda: services.update_cohort(cohort, form.to_input(), actor=current_user), form
+    )
+    if done:
+        saved = _("Cohort “%(name)s” saved.", name=cohort.name)
+        filled = [filled_message(done.value)] if done.value else []
+        flash(" ".join([saved, *filled]), "success")
+        return redirect(url_for(".detail", cohort_id=cohort.id))
     return _render_cohort_form(form, programme, cohort)
 
 
 @bp.route("/<int:cohort_id>/status", methods=["POST"])
 @coordinator_only
 def change_status(cohort_id: int) -> BaseResponse:
-    cohort = _cohort_or_404(cohort_id)
+    cohort = services.cohort_or_404(cohort_id)
     action = request.form.get("action", "")
     messages = {
         "open": _("The cohort is open."),
@@ -249,7 +236,7 @@ def change_status(cohort_id: int) -> BaseResponse:
         "unarchive": _("The cohort is no longer archived."),
     }
     run_action(
-        lambda: services.change_status(cohort, action, _actor()),
+        lambda: services.change_status(cohort, action, actor=current_user),
         messages.get(action, ""),
     )
     return redirect(url_for(".detail", cohort_id=cohort_id))
@@ -258,10 +245,10 @@ def change_status(cohort_id: int) -> BaseResponse:
 @bp.route("/<int:cohort_id>/delete", methods=["POST"])
 @coordinator_only
 def delete(cohort_id: int) -> BaseResponse:
-    cohort = _cohort_or_404(cohort_id)
+    cohort = services.cohort_or_404(cohort_id)
     name = cohort.name
     if run_action(
-        lambda: services.delete_cohort(cohort, _actor()),
+        lambda: services.delete_cohort(cohort, actor=current_user),
         _("Cohort “%(name)s” deleted.", name=name),
     ):
         return redirect(url_for(".index"))
@@ -277,7 +264,7 @@ def _session_choices(
     keep_module_id: int | None = None,
     keep_trainer_ids: Collection[int] = (),
 ) -> None:
-    modules = services.module_choices(cohort.programme_id, keep_module_id)
+    modules = listing.module_choices(cohort.programme_id, keep_module_id)
     form.module_id.choices = options(
         [
             ("", _("No module")),
@@ -287,7 +274,7 @@ def _session_choices(
             ),
         ]
     )
-    trainers = services.trainer_choices(managed_programme_ids(), keep=keep_trainer_ids)
+    trainers = listing.trainer_choices(managed_programme_ids(), keep=keep_trainer_ids)
     form.trainer_ids.choices = grouped_options(trainers)
     form.offered_trainer_ids = {row[0] for group in trainers.values() for row in group}
 
@@ -312,9 +299,9 @@ def _session_form_view(
     confirm), then back to the cohort's schedule with ``message(result)``."""
     warnings: list[str] = []
     if form.validate_on_submit() and _offered(form):
-        saved, result, warnings = _run(form, save)
-        if saved:
-            flash(message(result), "success")
+        done, warnings = _attempt_confirmed(form, save)
+        if done:
+            flash(message(done.value), "success")
             return redirect(url_for(".detail", cohort_id=cohort.id) + "#schedule")
     return render_template(template, form=form, cohort=cohort, warnings=warnings, **context)
 
@@ -322,7 +309,7 @@ def _session_form_view(
 @bp.route("/<int:cohort_id>/sessions/new", methods=["GET", "POST"])
 @coordinator_only
 def session_new(cohort_id: int) -> str | BaseResponse:
-    cohort = _cohort_or_404(cohort_id)
+    cohort = services.cohort_or_404(cohort_id)
     defaults = {**_session_defaults(cohort), "day": cohort.start_date}
     form = SessionForm(data=defaults if request.method == "GET" else None)
     _session_choices(form, cohort)
@@ -330,7 +317,9 @@ def session_new(cohort_id: int) -> str | BaseResponse:
         form,
         cohort,
         "cohorts/session_form.html",
-        lambda: services.add_session(cohort, form.to_input(), _actor(), form.acknowledged_digest()),
+        lambda: session_services.add_session(
+            cohort, form.to_input(), actor=current_user, acknowledged=form.acknowledged_digest()
+        ),
         lambda _session: _("Session added."),
         session=None,
     )
@@ -339,7 +328,7 @@ def session_new(cohort_id: int) -> str | BaseResponse:
 @bp.route("/<int:cohort_id>/sessions/series", methods=["GET", "POST"])
 @coordinator_only
 def session_series(cohort_id: int) -> str | BaseResponse:
-    cohort = _cohort_or_404(cohort_id)
+    cohort = services.cohort_or_404(cohort_id)
     defaults = {
         **_session_defaults(cohort),
         "start_date": cohort.start_date,
@@ -355,17 +344,48 @@ def session_series(cohort_id: int) -> str | BaseResponse:
         form,
         cohort,
         "cohorts/series_form.html",
-        lambda: services.add_series(cohort, form.to_input(), _actor(), form.acknowledged_digest()),
+        lambda: session_services.add_series(
+            cohort, form.to_input(), actor=current_user, acknowledged=form.acknowledged_digest()
+        ),
         lambda sessions: _("%(n)d sessions added.", n=len(sessions)),
     )
+
+
+def told_message(told: int) -> str:
+    if not told:
+        return _("Nobody was told by e-mail.")
+    return ngettext(
+        "%(num)d person was told by e-mail.", "%(num)d people were told by e-mail.", told
+    )
+
+
+def _move_notice(form: SessionForm, session: Session) -> session_services.ChangeNotice | None:
+    """When the form moves a session whose people would be told, and the coordinator has not
+    yet seen who and what for these times: the notice to show before saving."""
+    if session.status != SessionStatus.SCHEDULED:
+        return None  # a cancelled session's people are not told of a move
+    if request.method != "POST" or not form.validate() or not _offered(form):
+        return None
+    moved = session_services.proposed_times(session, form.to_input())
+    if moved is None:
+        return None
+    key = f"{moved[0].isoformat()}/{moved[1].isoformat()}"
+    if form.notice_for.data == key:
+        return None
+    notice = session_services.change_notice(session, notify.MOVED, starts=moved[0], ends=moved[1])
+    if not notice.count:
+        return None
+    form.notice_for.data = key
+    form.tell.data = True
+    return notice
 
 
 @bp.route("/<int:cohort_id>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 @coordinator_only
 def session_edit(cohort_id: int, session_id: int) -> str | BaseResponse:
-    cohort = _cohort_or_404(cohort_id)
-    session = _session_or_404(cohort_id, session_id)
-    data = asdict(services.session_input(session)) if request.method == "GET" else None
+    cohort = services.cohort_or_404(cohort_id)
+    session = session_services.session_or_404(cohort_id, session_id)
+    data = asdict(session_services.session_input(session)) if request.method == "GET" else None
     form = SessionForm(data=data)
     _session_choices(
         form,
@@ -373,47 +393,86 @@ def session_edit(cohort_id: int, session_id: int) -> str | BaseResponse:
         keep_module_id=session.module_id,
         keep_trainer_ids=[p.id for p in session.trainers],
     )
+    notice = _move_notice(form, session)
+    if notice is not None:
+        return render_template(
+            "cohorts/session_form.html",
+            form=form,
+            cohort=cohort,
+            warnings=[],
+            session=session,
+            notice=notice,
+        )
+    seen = bool(form.notice_for.data)
     return _session_form_view(
         form,
         cohort,
         "cohorts/session_form.html",
-        lambda: services.update_session(
-            session, form.to_input(), _actor(), form.acknowledged_digest()
+        lambda: session_services.update_session(
+            session,
+            form.to_input(),
+            actor=current_user,
+            acknowledged=form.acknowledged_digest(),
+            tell=form.tell.data if seen else True,
         ),
-        lambda _session: _("Session saved."),
+        lambda saved: " ".join(
+            [_("Session saved."), *([told_message(saved.told)] if seen else [])]
+        ),
         session=session,
     )
 
 
-@bp.route(
-    "/<int:cohort_id>/sessions/<int:session_id>/cancel",
-    methods=["POST"],
-    defaults={"cancelled": True},
-    endpoint="session_cancel",
-)
-@bp.route(
-    "/<int:cohort_id>/sessions/<int:session_id>/uncancel",
-    methods=["POST"],
-    defaults={"cancelled": False},
-    endpoint="session_uncancel",
-)
+@bp.route("/<int:cohort_id>/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
 @coordinator_only
-def session_set_cancelled(cohort_id: int, session_id: int, cancelled: bool) -> BaseResponse:
-    session = _session_or_404(cohort_id, session_id)
-    run_action(
-        lambda: services.set_session_cancelled(session, cancelled, _actor()),
-        _("Session cancelled: it stays in the schedule, struck through.")
-        if cancelled
-        else _("Session restored."),
+def session_cancel(cohort_id: int, session_id: int) -> str | BaseResponse:
+    """Who will be told and what, the attendance already recorded, then cancel."""
+    cohort = services.cohort_or_404(cohort_id)
+    session = session_services.session_or_404(cohort_id, session_id)
+    form = CancelSessionForm()
+    if form.validate_on_submit():
+        done = attempt(
+            lambda: session_services.set_session_cancelled(
+                session,
+                True,
+                actor=current_user,
+                tell=form.tell.data,
+                records_confirmed=form.records_confirmed.data,
+            ),
+            form,
+        )
+        if done:
+            cancelled = _("Session cancelled: it stays in the schedule, struck through.")
+            flash(f"{cancelled} {told_message(done.value)}", "success")
+            return redirect(url_for(".detail", cohort_id=cohort_id) + "#schedule")
+    return render_template(
+        "cohorts/session_cancel.html",
+        form=form,
+        cohort=cohort,
+        session=session,
+        notice=session_services.change_notice(session, notify.CANCELLED),
+        records=session_services.attendance_count(session),
     )
+
+
+@bp.route("/<int:cohort_id>/sessions/<int:session_id>/uncancel", methods=["POST"])
+@coordinator_only
+def session_uncancel(cohort_id: int, session_id: int) -> BaseResponse:
+    session = session_services.session_or_404(cohort_id, session_id)
+    done = attempt(
+        lambda: session_services.set_session_cancelled(session, False, actor=current_user)
+    )
+    if done:
+        flash(f"{_('Session restored.')} {told_message(done.value)}", "success")
     return redirect(url_for(".detail", cohort_id=cohort_id) + "#schedule")
 
 
 @bp.route("/<int:cohort_id>/sessions/<int:session_id>/delete", methods=["POST"])
 @coordinator_only
 def session_delete(cohort_id: int, session_id: int) -> BaseResponse:
-    session = _session_or_404(cohort_id, session_id)
-    run_action(lambda: services.delete_session(session, _actor()), _("Session deleted."))
+    session = session_services.session_or_404(cohort_id, session_id)
+    run_action(
+        lambda: session_services.delete_session(session, actor=current_user), _("Session deleted.")
+    )
     return redirect(url_for(".detail", cohort_id=cohort_id) + "#schedule")
 
 
@@ -430,14 +489,14 @@ def _ics_response(file: ics.CalendarFile) -> Response:
 @bp.route("/<int:cohort_id>/calendar.ics")
 @coordinator_only
 def calendar(cohort_id: int) -> Response:
-    return _ics_response(ics.cohort_calendar(_cohort_or_404(cohort_id)))
+    return _ics_response(ics.cohort_calendar(services.cohort_or_404(cohort_id)))
 
 
 @bp.route("/trainers/<int:person_id>/calendar.ics")
 @roles_required(Role.COORDINATOR, Role.TRAINER)
 def trainer_calendar(person_id: int) -> Response:
     try:
-        file = ics.trainer_calendar(person_id, _actor())
+        file = ics.trainer_calendar(person_id, current_user)
     except NotFound:
         abort(404)
     return _ics_response(file)

@@ -10,12 +10,12 @@ waitlist position.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
+from flask import has_app_context
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, joinedload, lazyload
 
@@ -34,6 +34,7 @@ from trainingmgr.core.labels import label_for
 from trainingmgr.core.pagination import Page, paginate
 from trainingmgr.core.scope import visible_people
 from trainingmgr.core.text import fold_query
+from trainingmgr.enrolments.seats import fill_waitlist, lock_cohort, renumber_waitlist, seats_of
 from trainingmgr.extensions import db
 from trainingmgr.mail import notify
 from trainingmgr.people import services as people
@@ -63,7 +64,6 @@ HISTORY_LIMIT = 50
 
 CREATE_ACTION = "enrolment.create"
 STATUS_ACTION = "enrolment.status"
-WAITLIST_ACTION = "enrolment.waitlist"
 
 
 # --------------------------------------------------------------------------- reading
@@ -176,7 +176,7 @@ def roster(
     cohort = db.session.get(Cohort, cohort_id)
     if cohort is None:
         raise NotFound(_("There is no such cohort."))
-    links = has_app_context() and "people.detail" in current_app.view_functions
+    links = has_app_context()
     counts = dict.fromkeys(STATUS_ORDER, 0)
     if page is None:
         enrolments = list(db.session.scalars(_roster_query(cohort_id)))
@@ -306,71 +306,6 @@ def person_by_email(email: str) -> Person:
     return person
 
 
-# --------------------------------------------------------------------------- seats
-
-
-@dataclass
-class _Seats:
-    """Seats taken and the end of the waitlist of a locked cohort, kept current as we go."""
-
-    cohort: Cohort
-    active: int
-    last_position: int
-
-    def full(self) -> bool:
-        return self.cohort.capacity is not None and self.active >= self.cohort.capacity
-
-    def queue(self) -> bool:
-        """Whether a newcomer joins the waitlist: no seat left, or others already waiting
-        (a freed seat is offered to them first)."""
-        return self.full() or (self.cohort.capacity is not None and self.last_position > 0)
-
-    def full_message(self) -> str:
-        return _(
-            "The cohort is full (%(taken)s of %(capacity)s): "
-            "put them on the waitlist or raise the capacity.",
-            taken=self.active,
-            capacity=self.cohort.capacity,
-        )
-
-
-def _seats(cohort_id: int, *, lock: bool) -> _Seats:
-    """The cohort (its row locked when ``lock``) with its seats taken and waitlist end."""
-    query = sa.select(Cohort).where(Cohort.id == cohort_id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    cohort = db.session.scalar(query)
-    if cohort is None:
-        raise NotFound(_("There is no such cohort."))
-    active, last = db.session.execute(
-        sa.select(
-            sa.func.count().filter(Enrolment.status.in_(ACTIVE_ENROLMENT)),
-            sa.func.max(Enrolment.waitlist_position),
-        ).where(Enrolment.cohort_id == cohort_id)
-    ).one()
-    return _Seats(cohort, active or 0, last or 0)
-
-
-def _lock(cohort_id: int) -> _Seats:
-    """Lock the cohort's row for a change of its roster; refused when it is archived."""
-    seats = _seats(cohort_id, lock=True)
-    if seats.cohort.status == CohortStatus.ARCHIVED:
-        raise DomainError(_("This cohort is archived: its roster can no longer be changed."))
-    return seats
-
-
-def _renumber_waitlist(cohort_id: int) -> None:
-    """Number the waitlist 1..n in its current order."""
-    waiting = db.session.scalars(
-        sa.select(Enrolment)
-        .where(Enrolment.cohort_id == cohort_id, Enrolment.status == S.WAITLISTED)
-        .order_by(Enrolment.waitlist_position, Enrolment.id)
-    )
-    for position, enrolment in enumerate(waiting, start=1):
-        if enrolment.waitlist_position != position:
-            enrolment.waitlist_position = position
-
-
 def _status_summary(enrolment: Enrolment, old: EnrolmentStatus | None) -> str:
     # Stored in the audit trail, so it stays in one language (the values, not their labels).
     new = enrolment.status.value
@@ -431,9 +366,11 @@ def enrol_people(
         raise DomainError(_("Pick at least one person to enrol."), "person_ids")
     if len(ids) > MAX_BULK:
         raise DomainError(_("Enrol at most %(n)s people at a time.", n=MAX_BULK), "person_ids")
-    seats = _lock(cohort_id)
+    seats = lock_cohort(cohort_id)
     if seats.cohort.status == CohortStatus.CLOSED:
         raise DomainError(_("This cohort is closed: it takes no new enrolments."))
+    if fill_waitlist(cohort_id, actor=actor):  # those waiting take the free seats first
+        seats = seats_of(cohort_id, lock=False)
     people = {
         p.id: p
         for p in db.session.scalars(
@@ -498,6 +435,7 @@ def enrol_people(
         notify.defer_enrolment_confirmations(result.enrolled)
     else:
         notify.enrolment_confirmations(result.enrolled)
+    notify.waitlist_places(result.waitlisted)
     return result
 
 
@@ -533,17 +471,19 @@ def change_status(
     *,
     actor: User | None,
     expect: EnrolmentStatus | None = None,
+    fill: bool = True,
 ) -> Enrolment:
     """Move an enrolment to ``new_status`` if ``TRANSITIONS`` allows it and a seat is free.
 
     Joining the waitlist puts the person at its end; leaving it closes the gap (1..n).
-    ``expect``: refuse unless the enrolment is (still) in that status.
+    ``expect``: refuse unless the enrolment is (still) in that status. A seat freed goes to
+    the waitlist (``fill_waitlist``) unless ``fill`` is False (the caller fills it).
     """
     try:
         new = S(new_status)
     except ValueError:
         raise DomainError(_("Choose one of the options offered."), "status") from None
-    seats = _lock(enrolment.cohort_id)
+    seats = lock_cohort(enrolment.cohort_id)
     db.session.refresh(enrolment)
     old = enrolment.status
     name = enrolment.person.full_name
@@ -573,7 +513,7 @@ def change_status(
     enrolment.waitlist_position = seats.last_position + 1 if new == S.WAITLISTED else None
     db.session.flush()
     if old == S.WAITLISTED:
-        _renumber_waitlist(enrolment.cohort_id)
+        renumber_waitlist(enrolment.cohort_id)
     changes: dict[str, Any] = {"status": [old.value, new.value]}
     if old_position != enrolment.waitlist_position:
         changes["waitlist_position"] = [old_position, enrolment.waitlist_position]
@@ -587,76 +527,8 @@ def change_status(
     )
     if new == S.ENROLLED and old in (S.APPLIED, S.WAITLISTED, S.WITHDRAWN):
         notify.enrolment_confirmation(enrolment)
-    return enrolment
-
-
-def withdraw(enrolment: Enrolment, *, actor: User | None) -> Enrolment | None:
-    """Withdraw someone; returns the next person on the waitlist if a seat is now free for them.
-
-    Promotion is not automatic: the coordinator is offered the returned enrolment.
-    """
-    change_status(enrolment, S.WITHDRAWN, actor=actor)
-    return next_on_waitlist(enrolment.cohort_id)
-
-
-def _first_waitlisted(cohort_id: int) -> Enrolment | None:
-    return db.session.scalar(
-        sa.select(Enrolment)
-        .where(Enrolment.cohort_id == cohort_id, Enrolment.status == S.WAITLISTED)
-        .order_by(Enrolment.waitlist_position)
-        .options(joinedload(Enrolment.person))
-        .limit(1)
-    )
-
-
-def next_on_waitlist(cohort_id: int) -> Enrolment | None:
-    """The first person on the waitlist, if a seat is free for them."""
-    if _seats(cohort_id, lock=False).full():
-        return None
-    return _first_waitlisted(cohort_id)
-
-
-def promote(cohort_id: int, *, actor: User | None, enrolment_id: int | None = None) -> Enrolment:
-    """Give a free seat to the first on the waitlist (or to ``enrolment_id``).
-
-    The rest of the waitlist moves up (1..n). Refused when the cohort is full.
-    """
-    _lock(cohort_id)
-    if enrolment_id is None:
-        enrolment = _first_waitlisted(cohort_id)
-        if enrolment is None:
-            raise DomainError(_("Nobody is on the waitlist."))
-    else:
-        enrolment = get_enrolment(cohort_id, enrolment_id)
-    return change_status(enrolment, S.ENROLLED, actor=actor, expect=S.WAITLISTED)
-
-
-def move_on_waitlist(enrolment: Enrolment, step: int, *, actor: User | None) -> Enrolment:
-    """Move a waitlisted person ``step`` places (negative: towards the front)."""
-    seats = _lock(enrolment.cohort_id)
-    db.session.refresh(enrolment)
-    if enrolment.status != S.WAITLISTED:
-        raise DomainError(_("%(name)s is not on the waitlist.", name=enrolment.person.full_name))
-    _renumber_waitlist(enrolment.cohort_id)
-    waiting: Sequence[Enrolment] = db.session.scalars(
-        sa.select(Enrolment)
-        .where(Enrolment.cohort_id == enrolment.cohort_id, Enrolment.status == S.WAITLISTED)
-        .order_by(Enrolment.waitlist_position)
-    ).all()
-    old = waiting.index(enrolment)
-    new = min(max(old + step, 0), len(waiting) - 1)
-    if new == old:
-        return enrolment
-    order = list(waiting)
-    order.insert(new, order.pop(old))
-    for position, e in enumerate(order, start=1):
-        e.waitlist_position = position
-    audit.record(
-        WAITLIST_ACTION,
-        actor=actor,
-        obj=enrolment,
-        programme_id=seats.cohort.programme_id,
-        changes={"waitlist_position": [old + 1, new + 1]},
-        summary=f"{enrolment.person.full_name}: waitlist {old + 1} -> {new + 1}",
-    )
+    if new == S.WAITLISTED:
+        notify.waitlist_places([enrolment])
+    if fill and old in ACTIVE_ENROLMENT and new not in ACTIVE_ENROLMENT:
+        fill_waitlist(enrolment.cohort_id, actor=actor)
     return enrolment

@@ -9,22 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from trainingmgr.cohorts.models import Cohort, Enrolment, EnrolmentStatus
+from trainingmgr.cohorts.services import cohort_or_404
 from trainingmgr.core.errors import DomainError, NotFound
-from trainingmgr.core.forms import FlaskForm
 from trainingmgr.core.labels import label_for
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import managed_programme_ids, people_outside_scope
+from trainingmgr.core.views import attempt
 from trainingmgr.enrolments import services
+from trainingmgr.enrolments import waitlist as enrolment_waitlist
 from trainingmgr.enrolments.forms import (
     BackForm,
     EnrolByEmailForm,
@@ -34,20 +34,10 @@ from trainingmgr.enrolments.forms import (
     StatusForm,
     first_error,
 )
-from trainingmgr.extensions import db
 
 bp = Blueprint("enrolments", __name__)
 
 MAX_QUERY = 200
-
-
-def _cohort_or_404(cohort_id: int) -> Cohort:
-    cohort = db.session.scalar(
-        sa.select(Cohort).where(Cohort.id == cohort_id).options(joinedload(Cohort.programme))
-    )
-    if cohort is None:
-        abort(404)
-    return cohort
 
 
 def _enrolment_or_404(cohort_id: int, enrolment_id: int) -> Enrolment:
@@ -55,10 +45,6 @@ def _enrolment_or_404(cohort_id: int, enrolment_id: int) -> Enrolment:
         return services.get_enrolment(cohort_id, enrolment_id)
     except NotFound:
         abort(404)
-
-
-def _actor() -> object:
-    return current_user._get_current_object()
 
 
 def _back(cohort_id: int, form: BackForm) -> Response:
@@ -71,24 +57,12 @@ def _back(cohort_id: int, form: BackForm) -> Response:
 
 
 def _perform(cohort_id: int, form: BackForm, work: Callable[[], str]) -> Response:
-    """Validate ``form``, run ``work`` (a service call returning the success message), commit.
-
-    Refusals roll back, so nothing is half-written, and come back as a flash.
-    """
+    """Validate ``form``, then ``attempt`` ``work`` (a service call returning the success
+    message): refusals roll back and come back as a flash. Back to ``next`` either way."""
     if not form.validate_on_submit():
         flash(first_error(form), "danger")
-        return _back(cohort_id, form)
-    try:
-        message = work()
-    except NotFound:
-        db.session.rollback()
-        abort(404)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _back(cohort_id, form)
-    db.session.commit()
-    flash(message, "success")
+    elif done := attempt(work):
+        flash(done.value, "success")
     return _back(cohort_id, form)
 
 
@@ -127,11 +101,6 @@ def _render_manage(
         enrol_form=enrol_form,
         email_form=email_form,
         picked=set(enrol_form.person_ids.data or []),
-        hub_url=(
-            url_for("cohorts.detail", cohort_id=cohort.id)
-            if "cohorts.detail" in current_app.view_functions
-            else None
-        ),
     )
     return page, status
 
@@ -139,7 +108,7 @@ def _render_manage(
 @bp.get("/cohorts/<int:cohort_id>/enrolments")
 @coordinator_only
 def manage(cohort_id: int) -> tuple[str, int]:
-    return _render_manage(_cohort_or_404(cohort_id))
+    return _render_manage(cohort_or_404(cohort_id))
 
 
 def _enrolled_message(result: services.EnrolResult) -> str:
@@ -168,34 +137,29 @@ def _enrolled_message(result: services.EnrolResult) -> str:
     return " ".join(parts)
 
 
+def _enrol_picked(cohort_id: int, form: EnrolForm) -> services.EnrolResult:
+    ids = form.person_ids.data
+    if people_outside_scope(ids):  # ids not offered by the search: same as missing
+        raise DomainError(
+            _("Some of the people picked are no longer in the directory. Search again."),
+            "person_ids",
+        )
+    # One person already on the roster is refused; in a group, reported.
+    return services.enrol_people(
+        cohort_id, ids, actor=current_user, status=form.status.data, refuse_already=len(ids) == 1
+    )
+
+
 @bp.post("/cohorts/<int:cohort_id>/enrolments")
 @coordinator_only
 def enrol(cohort_id: int) -> Response | tuple[str, int]:
     """Enrol the people ticked in the search results, in one transaction."""
-    cohort = _cohort_or_404(cohort_id)
+    cohort = cohort_or_404(cohort_id)
     form = EnrolForm()
     if form.validate_on_submit():
-        try:
-            ids = form.person_ids.data
-            if people_outside_scope(ids):  # ids not offered by the search: same as missing
-                raise DomainError(
-                    _("Some of the people picked are no longer in the directory. Search again."),
-                    "person_ids",
-                )
-            # One person already on the roster is refused; in a group, reported.
-            result = services.enrol_people(
-                cohort.id,
-                ids,
-                actor=_actor(),
-                status=form.status.data,
-                refuse_already=len(ids) == 1,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "person_ids")
-        else:
-            db.session.commit()
-            flash(_enrolled_message(result), "success" if result.created else "warning")
+        done = attempt(lambda: _enrol_picked(cohort.id, form), form)
+        if done:
+            flash(_enrolled_message(done.value), "success" if done.value.created else "warning")
             return redirect(
                 url_for("enrolments.manage", cohort_id=cohort.id, q=form.q.data or None)
             )
@@ -206,30 +170,19 @@ def enrol(cohort_id: int) -> Response | tuple[str, int]:
 @coordinator_only
 def enrol_by_email(cohort_id: int) -> Response | tuple[str, int]:
     """Enrol one person given by e-mail."""
-    cohort = _cohort_or_404(cohort_id)
+    cohort = cohort_or_404(cohort_id)
     form = EnrolByEmailForm()
     if form.validate_on_submit():
-        try:
-            person = services.person_by_email(form.email.data)
-            created = services.enrol(
-                cohort.id, person.id, actor=_actor(), status=form.as_status.data
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "email", {"status": "as_status", "person_ids": "email"})
-        else:
-            db.session.commit()
-            flash(_added_message(created), "success")
+        done = attempt(lambda: _enrol_by_email(cohort.id, form), form)
+        if done:
+            flash(_added_message(done.value), "success")
             return redirect(url_for("enrolments.manage", cohort_id=cohort.id))
     return _render_manage(cohort, email_form=form, status=400)
 
 
-def _field_error(
-    form: FlaskForm, exc: DomainError, default: str, rename: dict[str, str] | None = None
-) -> None:
-    name = (rename or {}).get(exc.field or "", exc.field) or default
-    target = form[name] if name in form else form[default]
-    target.errors = [*target.errors, exc.message]
+def _enrol_by_email(cohort_id: int, form: EnrolByEmailForm) -> Enrolment:
+    person = services.person_by_email(form.email.data)
+    return services.enrol(cohort_id, person.id, actor=current_user, status=form.as_status.data)
 
 
 def _added_message(enrolment: Enrolment) -> str:
@@ -248,10 +201,20 @@ def change_status(cohort_id: int, enrolment_id: int) -> Response:
     form = StatusForm()
 
     def work() -> str:
-        services.change_status(enrolment, form.status.data, actor=_actor())
+        services.change_status(enrolment, form.status.data, actor=current_user)
         return _status_message(enrolment)
 
     return _perform(cohort_id, form, work)
+
+
+def filled_message(filled: list[Enrolment]) -> str:
+    """ "Ana Aliyeva took a free seat from the waitlist." (and the others promoted)."""
+    return ngettext(
+        "%(names)s took a free seat from the waitlist and was told by e-mail.",
+        "%(names)s took free seats from the waitlist and were told by e-mail.",
+        len(filled),
+        names=", ".join(e.person.full_name for e in filled),
+    )
 
 
 def _status_message(enrolment: Enrolment) -> str:
@@ -271,9 +234,14 @@ def withdraw(cohort_id: int, enrolment_id: int) -> Response:
     form = BackForm()
 
     def work() -> str:
-        services.withdraw(enrolment, actor=_actor())
-        # The roster then offers the free seat to the next person on the waitlist.
-        return _("%(name)s has withdrawn.", name=enrolment.person.full_name)
+        done = enrolment_waitlist.withdraw(enrolment, actor=current_user)
+        # Without auto-fill, the roster then offers the free seat to the next on the waitlist.
+        return " ".join(
+            [
+                _("%(name)s has withdrawn.", name=enrolment.person.full_name),
+                *([filled_message(done.filled)] if done.filled else []),
+            ]
+        )
 
     return _perform(cohort_id, form, work)
 
@@ -282,11 +250,15 @@ def withdraw(cohort_id: int, enrolment_id: int) -> Response:
 @coordinator_only
 def promote(cohort_id: int) -> Response:
     """Give a free seat to the first on the waitlist, or to the one chosen."""
-    _cohort_or_404(cohort_id)
+    cohort_or_404(cohort_id)
     form = PromoteForm()
+    if form.enrolment_id.data is not None:  # someone else's enrolment: 404
+        _enrolment_or_404(cohort_id, form.enrolment_id.data)
 
     def work() -> str:
-        enrolment = services.promote(cohort_id, actor=_actor(), enrolment_id=form.enrolment_id.data)
+        enrolment = enrolment_waitlist.promote(
+            cohort_id, actor=current_user, enrolment_id=form.enrolment_id.data
+        )
         return _("%(name)s is enrolled from the waitlist.", name=enrolment.person.full_name)
 
     return _perform(cohort_id, form, work)
@@ -300,7 +272,7 @@ def move(cohort_id: int, enrolment_id: int) -> Response:
     form = MoveForm()
 
     def work() -> str:
-        services.move_on_waitlist(enrolment, form.step, actor=_actor())
+        enrolment_waitlist.move_on_waitlist(enrolment, form.step, actor=current_user)
         return _(
             "%(name)s is now at place %(n)s on the waitlist.",
             name=enrolment.person.full_name,

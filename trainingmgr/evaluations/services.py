@@ -28,7 +28,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from trainingmgr.audit import services as audit
 from trainingmgr.cohorts.models import Cohort, Enrolment, EnrolmentStatus
-from trainingmgr.cohorts.services import local_to_utc
+from trainingmgr.cohorts.schedule import local_to_utc
 from trainingmgr.core import timefmt
 from trainingmgr.core.errors import DomainError, Forbidden, NotFound
 from trainingmgr.core.types import utcnow

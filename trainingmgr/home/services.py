@@ -6,6 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -29,6 +30,7 @@ from trainingmgr.core.timefmt import is_valid_timezone
 from trainingmgr.core.types import utcnow
 from trainingmgr.evaluations.completion import required_survey_answered, survey_required_clause
 from trainingmgr.extensions import db
+from trainingmgr.home.todo import missing_attendance_clause
 from trainingmgr.programmes.models import Programme, ProgrammeStatus
 from trainingmgr.programmes.services import participant_counts
 
@@ -161,30 +163,24 @@ def trainer_sessions(
     if upcoming:
         query = query.where(Session.ends_at >= recent).order_by(Session.starts_at)
     else:
-        enrolled = (
-            sa.select(sa.func.count(Enrolment.id))
-            .where(Enrolment.cohort_id == Session.cohort_id)
-            .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
-            .correlate(Session)
-            .scalar_subquery()
-        )
-        recorded = (
-            sa.select(sa.func.count(AttendanceRecord.id))
-            .join(Enrolment, Enrolment.id == AttendanceRecord.enrolment_id)
-            .where(AttendanceRecord.session_id == Session.id)
-            .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
-            .correlate(Session)
-            .scalar_subquery()
-        )
         query = (
             query.where(Session.ends_at < now)
-            .where(recorded < enrolled)
+            .where(missing_attendance_clause())
             .order_by(Session.starts_at.desc())
         )
     sessions = db.session.scalars(query.limit(limit + 20)).unique()
     if upcoming:
         return [s for s in sessions if s.ends_at >= now or _is_today(s, now)][:limit]
     return [s for s in sessions if not _is_today(s, now)][:limit]
+
+
+def split_today(
+    sessions: list[Session], now: datetime | None = None
+) -> tuple[list[Session], list[Session]]:
+    """``sessions`` on today's date (in each cohort's zone), and the others."""
+    now = now or utcnow()
+    today = [s for s in sessions if _is_today(s, now)]
+    return today, [s for s in sessions if not _is_today(s, now)]
 
 
 # --------------------------------------------------------------------------- participant
@@ -323,12 +319,24 @@ def _zone(preferred: str | None, cohort: Cohort) -> tuple[str, bool]:
     return cohort.timezone, False
 
 
+def _cohort_order(cohort: Cohort, now: datetime) -> tuple[int, int]:
+    """Running now first, then the next to start (soonest first), then those over (the
+    latest first): today in the cohort's own time zone."""
+    today = now.astimezone(ZoneInfo(cohort.timezone)).date()
+    if cohort.start_date <= today <= cohort.end_date:
+        return (0, -cohort.start_date.toordinal())
+    if cohort.start_date > today:
+        return (1, cohort.start_date.toordinal())
+    return (2, -cohort.end_date.toordinal())
+
+
 def participant_overview(
     person_id: int, *, timezone: str | None = None, now: datetime | None = None
 ) -> ParticipantOverview:
-    """A participant's cohorts (withdrawn ones left out), each with its schedule split into
-    upcoming and past sessions, their attendance, their progress against the completion rule
-    and their certificates. ``timezone``: the participant's own zone (default: each cohort's).
+    """A participant's cohorts (withdrawn ones left out; the one running now first), each
+    with its schedule split into upcoming and past sessions, their attendance, their progress
+    against the completion rule and their certificates. ``timezone``: the participant's own
+    zone (default: each cohort's).
 
     Seven queries whatever the number of cohorts and sessions (eight when a cohort requires
     its survey to be answered).
@@ -347,6 +355,7 @@ def participant_overview(
             .order_by(Cohort.start_date.desc(), Cohort.id.desc())
         ).unique()
     )
+    rows.sort(key=lambda row: _cohort_order(row[0].cohort, now))
     enrolments = [row[0] for row in rows]
     # Cohorts whose completion rule requires the survey: whether it is answered (a query
     # only when there is one).

@@ -12,7 +12,7 @@ from trainingmgr.certificates.services import verification_url
 from trainingmgr.core.permissions import allowed, coordinator_only, public, roles_required
 from trainingmgr.core.scope import managed_programme_ids
 from trainingmgr.evaluations import services as evaluations
-from trainingmgr.home import services
+from trainingmgr.home import services, todo
 
 bp = Blueprint("home", __name__)
 
@@ -38,6 +38,7 @@ def dashboard() -> str:
         programmes=services.programme_summaries(scope),
         cohorts=services.current_cohorts(programme_ids=scope),
         sessions=services.upcoming_sessions(programme_ids=scope),
+        todo=todo.coordinator_todo(scope),
         scoped=scope is not None,
     )
 
@@ -45,10 +46,12 @@ def dashboard() -> str:
 @bp.route("/trainer")
 @roles_required(Role.TRAINER)
 def trainer() -> str:
+    """Past sessions missing attendance first, then today's, then the next ones."""
     person_id = current_user.person_id
     upcoming = services.trainer_sessions(person_id) if person_id else []
     past = services.trainer_sessions(person_id, upcoming=False, limit=10) if person_id else []
-    return render_template("home/trainer.html", upcoming=upcoming, past=past)
+    today, later = services.split_today(upcoming)
+    return render_template("home/trainer.html", today=today, upcoming=later, past=past)
 
 
 @bp.route("/me")

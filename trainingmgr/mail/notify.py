@@ -39,6 +39,7 @@ from trainingmgr.mail import services as mail
 from trainingmgr.mail.models import OutboxMessage
 from trainingmgr.mail.services import (
     Attachment,
+    Rendered,
     address,
     message_bytes,
     message_locale,
@@ -52,6 +53,7 @@ from trainingmgr.people.models import Person
 ENROLMENT_CONFIRMATION = "enrolment_confirmation"
 SESSION_CHANGED = "session_changed"
 CERTIFICATE_ISSUED = "certificate_issued"
+WAITLIST_PLACE = "waitlist_place"
 
 # What happened to a session (``session_changed``'s ``change``).
 MOVED = "moved"
@@ -423,6 +425,42 @@ def enrolment_confirmation(enrolment: Enrolment) -> OutboxMessage | None:
     return messages[0] if messages else None
 
 
+def waitlist_context(
+    enrolment: Enrolment, *, place: int | None = None, organisation: str | None = None
+) -> dict[str, Any]:
+    """The template context of ``waitlist_place`` (previews use it too)."""
+    cohort = enrolment.cohort
+    return {
+        "person": enrolment.person,
+        "cohort": cohort,
+        "programme": cohort.programme,
+        "place": place or enrolment.waitlist_position or 1,
+        "portal_url": portal_url(),
+        "organisation_name": organisation_name() if organisation is None else organisation,
+    }
+
+
+def waitlist_places(enrolments: Sequence[Enrolment]) -> list[OutboxMessage]:
+    """Tell each person put on a waitlist their place in it (those with an e-mail address).
+    One query per cohort (their accounts, for bilingual cohorts), whatever their number."""
+    by_cohort: dict[int, list[Enrolment]] = {}
+    for enrolment in enrolments:
+        by_cohort.setdefault(enrolment.cohort_id, []).append(enrolment)
+    organisation = organisation_name() if by_cohort else ""
+    messages = []
+    for group in by_cohort.values():
+        cohort = group[0].cohort
+        recipients = {r.person.id: r for r in _recipients((e.person for e in group), cohort)}
+        for enrolment in group:
+            recipient = recipients.get(enrolment.person_id)
+            if recipient is None:
+                continue
+            locale = cohort_locale(cohort, recipient.user_locale)
+            context = waitlist_context(enrolment, organisation=organisation)
+            messages.append(_send_to(WAITLIST_PLACE, recipient, cohort, context, locale))
+    return messages
+
+
 # --------------------------------------------------------------------------- sessions
 
 
@@ -453,27 +491,16 @@ def session_context(
     }
 
 
-def session_changed(
-    session: Session,
-    change: str,
-    old_starts_at: datetime | None = None,
-    old_ends_at: datetime | None = None,
-) -> list[OutboxMessage]:
-    """Tell every active participant of the session's cohort (enrolled, completed or not
-    completed) and the session's trainers, those with an e-mail address, that the session was
-    moved, cancelled or restored.
-
-    ``change`` is "moved" (give the old times), "cancelled" or "restored". One message per
-    person, with the updated schedule attached (calendar apps update their copy). Nothing is
-    sent about a session that is over (before and after the change). A fixed number of
-    queries, whatever the number of participants.
-    """
-    if change not in CHANGES:
-        raise ValueError(f"change must be one of {', '.join(CHANGES)}, not {change!r}")
+def session_change_recipients(
+    session: Session, old_ends_at: datetime | None = None
+) -> list[Recipient]:
+    """Who is told about a change of ``session``: every active participant of its cohort
+    (enrolled, completed or not completed) and its trainers, those with an e-mail address,
+    in name order; nobody when the session is over (before and after the change). A fixed
+    number of queries, whatever the number of participants."""
     now = utcnow()
     if session.ends_at <= now and (old_ends_at is None or old_ends_at <= now):
         return []
-    cohort = session.cohort
     people = db.session.scalars(
         sa.select(Person)
         .join(Enrolment, Enrolment.person_id == Person.id)
@@ -491,7 +518,48 @@ def session_changed(
         for t in session.trainers
         if t.email and t.merged_into_id is None and t.id not in taking_part
     ]
-    recipients = _recipients([*people, *trainers], cohort)
+    return _recipients([*people, *trainers], session.cohort)
+
+
+def session_change_preview(
+    session: Session,
+    change: str,
+    recipient: Recipient,
+    old_starts_at: datetime | None = None,
+    old_ends_at: datetime | None = None,
+) -> Rendered:
+    """The message ``recipient`` would get about the change, rendered (nothing is queued)."""
+    cohort = session.cohort
+    locale = cohort_locale(cohort, recipient.user_locale)
+    context = session_context(
+        session,
+        recipient.person,
+        change,
+        old_starts_at,
+        old_ends_at,
+        calendar_filename=calendar_attachment(cohort, locale).filename,
+    )
+    return render(SESSION_CHANGED, context, locale=locale)
+
+
+def session_changed(
+    session: Session,
+    change: str,
+    old_starts_at: datetime | None = None,
+    old_ends_at: datetime | None = None,
+) -> list[OutboxMessage]:
+    """Tell the people ``session_change_recipients`` names that the session was moved,
+    cancelled or restored.
+
+    ``change`` is "moved" (give the old times), "cancelled" or "restored". One message per
+    person, with the updated schedule attached (calendar apps update their copy). Nothing is
+    sent about a session that is over (before and after the change). A fixed number of
+    queries, whatever the number of participants.
+    """
+    if change not in CHANGES:
+        raise ValueError(f"change must be one of {', '.join(CHANGES)}, not {change!r}")
+    cohort = session.cohort
+    recipients = session_change_recipients(session, old_ends_at)
     if not recipients:
         return []
     organisation = organisation_name()

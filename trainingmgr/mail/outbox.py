@@ -25,6 +25,7 @@ KIND_LABELS: dict[str, Any] = {
     "invitation": _l("Invitation"),
     "password_reset": _l("Password reset"),
     "enrolment_confirmation": _l("Enrolment confirmation"),
+    "waitlist_place": _l("Place on the waitlist"),
     "session_changed": _l("Session changed"),
     "certificate_issued": _l("Certificate issued"),
 }

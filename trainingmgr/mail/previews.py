@@ -48,6 +48,7 @@ PREVIEWS: dict[str, Preview] = {
     p.key: p
     for p in (
         Preview("enrolment_confirmation", "enrolment_confirmation", _l("Enrolment confirmation")),
+        Preview("waitlist_place", "waitlist_place", _l("Place on the waitlist")),
         Preview("session_moved", "session_changed", _l("Session moved"), notify.MOVED),
         Preview("session_cancelled", "session_changed", _l("Session cancelled"), notify.CANCELLED),
         Preview("session_restored", "session_changed", _l("Session restored"), notify.RESTORED),
@@ -237,6 +238,9 @@ def preview_context(preview: Preview, locale: str, user: Any) -> tuple[dict[str,
     ids = managed_programme_ids(user)
     if preview.kind == notify.ENROLMENT_CONFIRMATION:
         return _enrolment_context(locale, ids)
+    if preview.kind == notify.WAITLIST_PLACE:
+        context, real = _enrolment_context(locale, ids)
+        return notify.waitlist_context(context["enrolment"], place=3), real
     if preview.kind == notify.SESSION_CHANGED:
         return _session_context(locale, ids, preview.change or notify.MOVED)
     if preview.kind == notify.CERTIFICATE_ISSUED:

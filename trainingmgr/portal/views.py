@@ -236,11 +236,7 @@ def profile() -> str | BaseResponse:
         form=form,
         action_form=ConfirmForm(),
         feed_url=services.feed_url(user),
-        password_url=(
-            url_for("accounts.change_password")
-            if "accounts.change_password" in current_app.view_functions
-            else None
-        ),
+        password_url=url_for("accounts.change_password"),
     )
 
 

@@ -1,0 +1,109 @@
+"""The cohort page's overview: its schedule by day, trainers' loads and enrolment counts,
+in a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from trainingmgr.cohorts.models import (
+    ACTIVE_ENROLMENT,
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    Session,
+    SessionStatus,
+)
+from trainingmgr.extensions import db
+from trainingmgr.people.models import Person
+
+# --------------------------------------------------------------------------- cohort page
+
+
+@dataclass(frozen=True)
+class ScheduleDay:
+    day: date
+    sessions: list[Session]
+
+
+@dataclass(frozen=True)
+class TrainerLoad:
+    person: Person
+    sessions: int
+
+
+@dataclass(frozen=True)
+class CohortOverview:
+    cohort: Cohort
+    days: list[ScheduleDay]
+    trainers: list[TrainerLoad]
+    status_counts: dict[str, int]
+    enrolled: int
+    waitlisted: int
+    scheduled_sessions: int
+    scheduled_hours: Decimal
+
+
+def cohort_sessions(cohort_id: int) -> list[Session]:
+    """A cohort's sessions with modules and trainers, in time order (two queries)."""
+    return list(
+        db.session.scalars(
+            sa.select(Session)
+            .where(Session.cohort_id == cohort_id)
+            .options(joinedload(Session.module), selectinload(Session.trainers))
+            .order_by(Session.starts_at, Session.id)
+        ).unique()
+    )
+
+
+def enrolment_status_counts(cohort_id: int) -> dict[str, int]:
+    rows = db.session.execute(
+        sa.select(Enrolment.status, sa.func.count())
+        .where(Enrolment.cohort_id == cohort_id)
+        .group_by(Enrolment.status)
+    ).all()
+    return {EnrolmentStatus(status).value: n for status, n in rows}
+
+
+def overview(cohort: Cohort) -> CohortOverview:
+    """Everything the cohort page shows besides the roster, in a fixed number of queries."""
+    sessions = cohort_sessions(cohort.id)
+    tz = ZoneInfo(cohort.timezone)
+    by_day: dict[date, list[Session]] = defaultdict(list)
+    loads: Counter[int] = Counter()
+    people: dict[int, Person] = {}
+    hours = Decimal(0)
+    scheduled = 0
+    for s in sessions:
+        by_day[s.starts_at.astimezone(tz).date()].append(s)
+        if s.status == SessionStatus.CANCELLED:
+            continue
+        scheduled += 1
+        hours += s.hours
+        for person in s.trainers:
+            loads[person.id] += 1
+            people[person.id] = person
+    trainers = sorted(
+        (TrainerLoad(people[pid], n) for pid, n in loads.items()),
+        key=lambda t: (t.person.last_name.casefold(), t.person.first_name.casefold()),
+    )
+    counts = enrolment_status_counts(cohort.id)
+    return CohortOverview(
+        cohort=cohort,
+        days=[ScheduleDay(d, items) for d, items in sorted(by_day.items())],
+        trainers=trainers,
+        status_counts=counts,
+        enrolled=sum(counts.get(s.value, 0) for s in ACTIVE_ENROLMENT),
+        waitlisted=counts.get(EnrolmentStatus.WAITLISTED.value, 0),
+        scheduled_sessions=scheduled,
+        scheduled_hours=hours,
+    )
+
+
+# --------------------------------------------------------------------------- sessions

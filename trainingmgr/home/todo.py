@@ -1,0 +1,225 @@
+"""What needs doing, for the coordinator's dashboard: sessions missing attendance, people
+eligible for a certificate that is not issued, free seats with people waiting, e-mails that
+failed and people with no e-mail address, each with a count and where to act.
+
+Everything is limited to the coordinator's programmes (``programme_ids``; None: every
+programme, for administrators) and runs a bounded number of queries whatever the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from trainingmgr.attendance.models import AttendanceRecord
+from trainingmgr.certificates.eligibility import eligibility
+from trainingmgr.certificates.models import Certificate, CertificateStatus
+from trainingmgr.cohorts.models import (
+    ACTIVE_ENROLMENT,
+    Cohort,
+    CohortStatus,
+    Enrolment,
+    EnrolmentStatus,
+    Session,
+    SessionStatus,
+)
+from trainingmgr.core.types import utcnow
+from trainingmgr.extensions import db
+from trainingmgr.mail.models import OutboxMessage, OutboxStatus
+from trainingmgr.people.models import Person
+
+SHOWN = 5  # items listed under each count
+# Certificates: the cohorts that ended most recently are checked (eligibility is a few
+# queries per cohort), so the dashboard stays quick.
+ENDED_COHORTS_CHECKED = 8
+
+
+@dataclass(frozen=True)
+class CohortCount:
+    cohort: Cohort
+    count: int
+
+
+@dataclass(frozen=True)
+class Todo:
+    missing_attendance: int
+    missing_sessions: list[Session]
+    not_issued: list[CohortCount]  # eligible people without a certificate, per cohort
+    seats_and_waitlist: list[CohortCount]  # free seats, per cohort with people waiting
+    failed_mail: int
+    without_email: list[CohortCount]  # people on the roster with no address, per cohort
+    items: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        counts = (
+            self.missing_attendance,
+            sum(c.count for c in self.not_issued),
+            len(self.seats_and_waitlist),
+            self.failed_mail,
+            sum(c.count for c in self.without_email),
+        )
+        object.__setattr__(self, "items", sum(1 for n in counts if n))
+
+
+def _in(column: Any, programme_ids: Collection[int] | None) -> sa.ColumnElement[bool]:
+    return sa.true() if programme_ids is None else column.in_(sorted(programme_ids))
+
+
+def _live_cohorts(programme_ids: Collection[int] | None) -> sa.Select[Any]:
+    return sa.select(Cohort.id).where(
+        Cohort.status != CohortStatus.ARCHIVED, _in(Cohort.programme_id, programme_ids)
+    )
+
+
+def missing_attendance_clause() -> sa.ColumnElement[bool]:
+    """A session (correlated) with fewer attendance records than active participants."""
+    enrolled = (
+        sa.select(sa.func.count(Enrolment.id))
+        .where(Enrolment.cohort_id == Session.cohort_id)
+        .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
+        .correlate(Session)
+        .scalar_subquery()
+    )
+    recorded = (
+        sa.select(sa.func.count(AttendanceRecord.id))
+        .join(Enrolment, Enrolment.id == AttendanceRecord.enrolment_id)
+        .where(AttendanceRecord.session_id == Session.id)
+        .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
+        .correlate(Session)
+        .scalar_subquery()
+    )
+    return recorded < enrolled
+
+
+def _missing_attendance(
+    programme_ids: Collection[int] | None, now: datetime
+) -> tuple[int, list[Session]]:
+    where = (
+        Session.status == SessionStatus.SCHEDULED,
+        Session.ends_at < now,
+        Session.cohort_id.in_(_live_cohorts(programme_ids)),
+        missing_attendance_clause(),
+    )
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(Session).where(*where))
+    shown = db.session.scalars(
+        sa.select(Session)
+        .where(*where)
+        .options(joinedload(Session.cohort))
+        .order_by(Session.starts_at.desc())
+        .limit(SHOWN)
+    )
+    return count or 0, list(shown)
+
+
+def _not_issued(programme_ids: Collection[int] | None, today: date) -> list[CohortCount]:
+    """Per cohort that has ended (the latest few): active participants who meet the
+    completion rule and have no valid certificate."""
+    has_certificate = (
+        sa.select(Certificate.id)
+        .where(
+            Certificate.enrolment_id == Enrolment.id,
+            Certificate.status == CertificateStatus.VALID,
+        )
+        .exists()
+    )
+    rows = db.session.execute(
+        sa.select(Enrolment.cohort_id, Enrolment.id)
+        .join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .where(
+            Cohort.end_date < today,
+            Cohort.id.in_(_live_cohorts(programme_ids)),
+            Enrolment.status.in_((EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)),
+            ~has_certificate,
+        )
+    ).all()
+    waiting: dict[int, list[int]] = {}
+    for cohort_id, enrolment_id in rows:
+        waiting.setdefault(cohort_id, []).append(enrolment_id)
+    if not waiting:
+        return []
+    cohorts = db.session.scalars(
+        sa.select(Cohort)
+        .where(Cohort.id.in_(list(waiting)))
+        .order_by(Cohort.end_date.desc(), Cohort.id.desc())
+        .limit(ENDED_COHORTS_CHECKED)
+    ).all()
+    result = []
+    for cohort in cohorts:
+        checked = eligibility(cohort.id, waiting[cohort.id])
+        count = sum(1 for e in checked.values() if e.eligible)
+        if count:
+            result.append(CohortCount(cohort, count))
+    return result
+
+
+def _seats_and_waitlist(programme_ids: Collection[int] | None) -> list[CohortCount]:
+    active = sa.func.count().filter(Enrolment.status.in_(ACTIVE_ENROLMENT))
+    waiting = sa.func.count().filter(Enrolment.status == EnrolmentStatus.WAITLISTED)
+    rows = db.session.execute(
+        sa.select(Cohort, Cohort.capacity - active)
+        .join(Enrolment, Enrolment.cohort_id == Cohort.id)
+        .where(
+            Cohort.id.in_(_live_cohorts(programme_ids)),
+            Cohort.capacity.is_not(None),
+            Cohort.status != CohortStatus.CLOSED,
+        )
+        .group_by(Cohort.id)
+        .having(waiting > 0, active < Cohort.capacity)
+        .order_by(Cohort.start_date, Cohort.id)
+    ).all()
+    return [CohortCount(cohort, free) for cohort, free in rows]
+
+
+def _failed_mail(programme_ids: Collection[int] | None) -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.FAILED,
+                _in(OutboxMessage.programme_id, programme_ids),
+            )
+        )
+        or 0
+    )
+
+
+def _without_email(programme_ids: Collection[int] | None, today: date) -> list[CohortCount]:
+    """Per cohort not over yet: people on its roster (or waiting) with no e-mail address."""
+    rows = db.session.execute(
+        sa.select(Cohort, sa.func.count(sa.distinct(Person.id)))
+        .join(Enrolment, Enrolment.cohort_id == Cohort.id)
+        .join(Person, Person.id == Enrolment.person_id)
+        .where(
+            Cohort.id.in_(_live_cohorts(programme_ids)),
+            Cohort.end_date >= today,
+            Enrolment.status.in_((*ACTIVE_ENROLMENT, EnrolmentStatus.WAITLISTED)),
+            Person.email.is_(None),
+            Person.merged_into_id.is_(None),
+        )
+        .group_by(Cohort.id)
+        .order_by(Cohort.start_date, Cohort.id)
+    ).all()
+    return [CohortCount(cohort, n) for cohort, n in rows]
+
+
+def coordinator_todo(programme_ids: Collection[int] | None, now: datetime | None = None) -> Todo:
+    """What needs doing in these programmes. At most 6 queries plus eligibility for the
+    ``ENDED_COHORTS_CHECKED`` cohorts that ended last, whatever the number of cohorts,
+    sessions and people."""
+    now = now or utcnow()
+    today = now.date()
+    count, sessions = _missing_attendance(programme_ids, now)
+    return Todo(
+        missing_attendance=count,
+        missing_sessions=sessions,
+        not_issued=_not_issued(programme_ids, today),
+        seats_and_waitlist=_seats_and_waitlist(programme_ids),
+        failed_mail=_failed_mail(programme_ids),
+        without_email=_without_email(programme_ids, today),
+    )
