@@ -192,6 +192,28 @@ def test_existing_people_are_enrolled_and_the_waitlist_keeps_its_order(ctx: Any,
     assert len(queue) == 3
 
 
+def test_preview_gives_newcomers_the_seats_beyond_those_owed_to_the_waitlist(
+    ctx: Any, make: Any
+) -> None:
+    # 5 seats, 1 taken, 2 people waiting (owed 2 seats): 2 seats are free for newcomers.
+    cohort = make.cohort(capacity=5, auto_fill_waitlist=False)
+    make.enrolment(cohort, make.person())
+    for position in (1, 2):
+        make.enrolment(
+            cohort, make.person(), status=EnrolmentStatus.WAITLISTED, waitlist_position=position
+        )
+    data = csv_file(
+        row("Aida", "Karimova", "a@example.org"),
+        row("Bakhyt", "Omarov", "b@example.org"),
+        row("Chynara", "Sadykova", "c@example.org"),
+    )
+    preview = services.build_preview(data, "x.csv", cohort=cohort)
+    assert [r.waitlisted for r in preview.rows] == [False, False, True]
+    assert "waitlist (#3)" in preview.rows[2].messages[-1]
+    summary = services.confirm_import(data, "x.csv", actor=None, cohort=cohort)
+    assert (summary.enrolled, summary.waitlisted) == (2, 1)
+
+
 def test_unchanged_existing_person_gets_the_will_enrol_verdict(ctx: Any, make: Any) -> None:
     cohort = make.cohort()
     person = make.person(first_name="Иван", last_name="Петров", email="ivan@example.org")

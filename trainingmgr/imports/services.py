@@ -328,15 +328,15 @@ def _name_candidates(
 
 def _plan_seats(roster: enrolments.Roster, rows: list[RowResult]) -> None:
     """Say which new enrolments will go to the waitlist (the enrolment rule: people take free
-    seats in file order; once the cohort is full, or while others wait, they queue)."""
+    seats in file order, beyond the seats owed to the people already waiting; then they queue)."""
     if roster.capacity is None:
         return
-    free = roster.seats_left or 0
     position = max((e.waitlist_position or 0 for e in roster.waitlist), default=0)
+    free = max((roster.seats_left or 0) - position, 0)
     for row in rows:
         if not (row.enrol and row.writes):
             continue
-        if free > 0 and position == 0:
+        if free > 0:
             free -= 1
             continue
         position += 1
