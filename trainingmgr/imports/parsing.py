@@ -144,10 +144,14 @@ def decode_text(data: bytes) -> tuple[str, str]:
             )
         ) from exc
     try:
-        return data.decode("utf-8"), "utf-8"
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        pass
-    _refuse_mixed_unicode(data)
+        _refuse_mixed_unicode(data)
+    else:
+        if _is_utf8(data):
+            return text, "utf-8"
+        # Valid UTF-8 by chance: "ВЁ" saved in cp1251 reads "¨" as UTF-8. Only a code page
+        # in which every character beyond ASCII is a letter is preferred to it.
     best: tuple[float, int, str, str] | None = None
     for rank, encoding in enumerate(LEGACY_ENCODINGS):
         try:
@@ -161,6 +165,23 @@ def decode_text(data: bytes) -> tuple[str, str]:
         return data.decode("latin-1"), "latin-1"
     _refuse_mixed_code_pages(data, best[3])
     return best[2], best[3]
+
+
+def _letters_beyond_ascii(text: str) -> bool:
+    """Whether every character beyond ASCII is a letter or a combining mark (names are)."""
+    return all(ch.isalpha() or unicodedata.category(ch) == "Mn" for ch in text if ch > "\x7f")
+
+
+def _legacy_reads_letters(data: bytes) -> bool:
+    """Whether some legacy code page reads every byte beyond ASCII as a letter."""
+    for encoding in LEGACY_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _letters_beyond_ascii(text):
+            return True
+    return False
 
 
 def _mixed_encodings(rows: list[int]) -> ImportFileError:
@@ -188,11 +209,13 @@ def _non_ascii_lines(data: bytes) -> list[tuple[int, bytes]]:
 
 
 def _is_utf8(line: bytes) -> bool:
+    """Whether a line is written in UTF-8: it decodes, and not only by chance (a cp1251
+    "ВЁ" is valid UTF-8 but reads "¨", where cp1251 reads letters)."""
     try:
-        line.decode("utf-8")
+        text = line.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    return True
+    return _letters_beyond_ascii(text) or not _legacy_reads_letters(line)
 
 
 def _refuse_mixed_unicode(data: bytes) -> None:
