@@ -46,7 +46,9 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = timefmt.fmt_time
     app.jinja_env.filters["local_date"] = timefmt.fmt_date
     app.jinja_env.filters["local_day"] = timefmt.fmt_day
+    app.jinja_env.filters["local_short_day"] = timefmt.fmt_short_day
     app.jinja_env.filters["zone_name"] = timefmt.fmt_zone
+    app.jinja_env.filters["zone_note"] = timefmt.zone_note
     app.jinja_env.globals["date_range"] = timefmt.fmt_date_range
 
     @app.context_processor

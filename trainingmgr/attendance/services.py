@@ -611,7 +611,7 @@ def checkin_target(
         raise DomainError(
             _(
                 "Check-in for this session opens at %(time)s.",
-                time=fmt_datetime(session.starts_at - CHECKIN_OPENS_BEFORE, tz, "short"),
+                time=fmt_datetime(session.starts_at - CHECKIN_OPENS_BEFORE, tz),
             )
         )
     enrolment = None
