@@ -6,7 +6,6 @@ from collections.abc import Callable, Collection
 from dataclasses import asdict
 from functools import cache
 from typing import Any
-from zoneinfo import available_timezones
 
 from babel.dates import get_day_names
 from flask import (
@@ -41,6 +40,7 @@ from trainingmgr.core.forms import grouped_options, options
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only, roles_required
 from trainingmgr.core.scope import managed_programme_ids, require_programme
+from trainingmgr.core.timefmt import current_timezones
 from trainingmgr.core.views import run_action, show_error
 from trainingmgr.enrolments.views import roster_page
 from trainingmgr.extensions import db
@@ -55,9 +55,7 @@ bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
 @cache
 def time_zones() -> list[str]:
     """IANA zone names offered in the time zone field."""
-    return sorted(
-        z for z in available_timezones() if not z.startswith(("posix", "right", "SystemV"))
-    )
+    return list(current_timezones())
 
 
 def _actor() -> User:

@@ -470,9 +470,7 @@ def answer_sheet(
     if now < opens:
         raise Forbidden(_("This opens on %(when)s.", when=timefmt.fmt_datetime(opens, tz)))
     if now >= closes:
-        raise Forbidden(
-            _("This closed on %(when)s.", when=timefmt.fmt_datetime(closes, tz))
-        )
+        raise Forbidden(_("This closed on %(when)s.", when=timefmt.fmt_datetime(closes, tz)))
     return AnswerSheet(enrolment.cohort, evaluation, phase, enrolment)
 
 
