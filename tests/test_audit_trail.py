@@ -7,11 +7,9 @@ import io
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from babel.dates import format_datetime
 
 from trainingmgr.accounts.models import Role
 from trainingmgr.audit import queries

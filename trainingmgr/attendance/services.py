@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from trainingmgr.accounts.models import Role, User
@@ -1168,3 +1169,21 @@ def export_xlsx(matrix: Matrix) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def conflicts_message(saved: int, conflicts: int) -> str:
+    """What a save with conflicts did, in words: how many changes were saved (if any) and
+    how many were not because someone else changed the same people meanwhile."""
+    parts = []
+    if saved:
+        parts.append(ngettext("Saved %(num)d change.", "Saved %(num)d changes.", saved))
+    parts.append(
+        ngettext(
+            "%(num)d change was not saved because someone else changed the same person "
+            "meanwhile: see below.",
+            "%(num)d changes were not saved because someone else changed the same people "
+            "meanwhile: see below.",
+            conflicts,
+        )
+    )
+    return " ".join(parts)
