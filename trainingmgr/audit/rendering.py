@@ -18,7 +18,6 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
-from babel import Locale
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -28,7 +27,7 @@ from trainingmgr.accounts.models import User
 from trainingmgr.certificates.models import Certificate
 from trainingmgr.cohorts.models import Cohort, Enrolment, Session
 from trainingmgr.core import timefmt
-from trainingmgr.core.labels import label_for
+from trainingmgr.core.labels import country_label, label_for
 from trainingmgr.evaluations.models import Evaluation
 from trainingmgr.extensions import db
 from trainingmgr.organisation.models import Signatory
@@ -379,7 +378,7 @@ def value_text(key: str, value: Any, ctx: Context) -> str:
     if key in ENUM_KEYS and isinstance(value, str):
         return str(label_for(value))
     if key == "country" and isinstance(value, str) and len(value) == 2:
-        return _territory(value, ctx.locale)
+        return country_label(value)
     if isinstance(value, str):
         return _time_text(value, ctx) or value
     return str(value)
@@ -392,13 +391,6 @@ def _reference(table: str, item: Any, ctx: Context) -> str:
             return name
         return _("%(what)s no. %(id)s", what=object_type_label(table), id=item)
     return str(item)
-
-
-def _territory(code: str, locale: str) -> str:
-    try:
-        return Locale.parse(locale).territories.get(code.upper(), code)
-    except (ValueError, TypeError):
-        return code
 
 
 def _time_text(value: str, ctx: Context) -> str | None:

@@ -30,6 +30,7 @@ from trainingmgr.cohorts.models import (
     session_trainers,
 )
 from trainingmgr.core.errors import DomainError
+from trainingmgr.core.labels import country_label
 from trainingmgr.core.pagination import DEFAULT_PER_PAGE, Page, paginate
 from trainingmgr.core.scope import scope_cohort_ids, visible_people
 from trainingmgr.core.text import clean_text, fold_query
@@ -347,7 +348,7 @@ def _directory_options(programme_ids: Collection[int] | None) -> DirectoryOption
         .distinct()
         .order_by(Person.organisation)
     )
-    countries = sorted(((c, country_name(c)) for c in codes), key=lambda i: _country_key(i[1]))
+    countries = sorted(((c, country_label(c)) for c in codes), key=lambda i: _country_key(i[1]))
     return DirectoryOptions(countries=countries, organisations=list(organisations))
 
 
