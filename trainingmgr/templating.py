@@ -52,6 +52,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["zone_note"] = timefmt.zone_note
     app.jinja_env.globals["date_range"] = timefmt.fmt_date_range
     app.jinja_env.globals["js_plural"] = js_plural
+    app.jinja_env.globals["viewer_timezone"] = timefmt.viewer_timezone
 
     @app.context_processor
     def inject() -> dict[str, Any]:
