@@ -67,6 +67,19 @@ def test_ids_times_and_values_are_shown_in_words(client: Any, make: Any, login: 
     assert "Edited a session of Baku ToT" in html
 
 
+def test_weekdays_and_countries_are_named(client: Any, make: Any, login: Any) -> None:
+    admin = login("admin", locale="ru")
+    person = make.person(first_name="Elvin", last_name="Quliyev")
+    audit.record("session.series", actor=admin, obj=person, changes={"weekdays": [0, 2]})
+    audit.record("person.update", actor=admin, obj=person, changes={"country": ["GE", "AZ"]})
+    db.session.flush()
+
+    html = _page(client)
+
+    assert "пн, ср" in html  # Monday and Wednesday, not "0, 2"
+    assert "Грузия</span>" in html and "Азербайджан</span>" in html
+
+
 def test_an_account_is_named_not_numbered(client: Any, make: Any, login: Any) -> None:
     admin = login("admin", display_name="Ada Admin")
     other = make.user(display_name="Rəna Məmmədova")

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
+from babel.dates import get_day_names
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -377,6 +378,8 @@ def value_text(key: str, value: Any, ctx: Context) -> str:
         )
     if key in ENUM_KEYS and isinstance(value, str):
         return str(label_for(value))
+    if key == "weekdays" and isinstance(value, int) and 0 <= value <= 6:
+        return str(get_day_names("abbreviated", locale=ctx.locale)[value])
     if key == "country" and isinstance(value, str) and len(value) == 2:
         return country_label(value)
     if isinstance(value, str):
