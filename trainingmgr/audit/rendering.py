@@ -122,6 +122,11 @@ FIELD_LABELS: dict[str, Any] = {
     "programmes": _l("Programmes"),
     "sign_ins": _l("Sign-ins"),
     "details": _l("Details"),
+    "template": _l("Template"),
+    "added": _l("Added"),
+    "changed": _l("Changed"),
+    "moved": _l("Moved"),
+    "removed": _l("Removed"),
     # ids, shown by name
     "module_id": _l("Module"),
     "required_module_ids": _l("Required modules"),
@@ -176,6 +181,7 @@ ENUM_KEYS = frozenset(
         "role",
         "roles",
         "phase",
+        "template",
     }
 )
 
