@@ -138,23 +138,23 @@ def viewer_timezone(user: object = None) -> str:
     else the ``DEFAULT_TIMEZONE`` setting, else UTC."""
     from flask import current_app, has_app_context
 
-    from trainingmgr.extensions import db
-    from trainingmgr.organisation.models import OrganisationSettings
-
     if user is None and has_app_context():
         from flask_login import current_user
 
         user = current_user
-    candidates = [getattr(user, "timezone", None)]
+    own = getattr(user, "timezone", None)
+    if own and is_valid_timezone(str(own)):
+        return current_name(str(own))
     if has_app_context():
-        settings = db.session.get(OrganisationSettings, 1)
-        candidates += [
+        from trainingmgr.organisation.services import settings_for_reading
+
+        settings = settings_for_reading()
+        for name in (
             getattr(settings, "default_timezone", None),
             current_app.config.get("DEFAULT_TIMEZONE"),
-        ]
-    for name in candidates:
-        if name and is_valid_timezone(str(name)):
-            return current_name(str(name))
+        ):
+            if name and is_valid_timezone(str(name)):
+                return current_name(str(name))
     return "UTC"
 
 
