@@ -634,3 +634,19 @@ def test_a_cohort_with_no_one_eligible_says_so(client: FlaskClient, login: Any, 
     assert 'data-testid="none-eligible"' in html
     assert "No participant is eligible for a certificate yet" in html
     assert "Every eligible participant has a certificate" not in html
+
+
+def test_the_time_of_issue_names_the_cohorts_zone_when_it_is_not_the_readers(
+    client: FlaskClient, login: Any, make: Any, db_session: Any
+) -> None:
+    c = course(make)
+    user = coordinator_of(login, c.cohort)
+    client.post(f"{c.url}/issue-all")
+
+    user.timezone = "Asia/Baku"  # the cohort's own zone: nothing to say
+    db_session.flush()
+    assert "(Azerbaijan Time)" not in client.get(c.url).text
+
+    user.timezone = "Europe/Amsterdam"
+    db_session.flush()
+    assert "(Azerbaijan Time)" in client.get(c.url).text
