@@ -235,6 +235,17 @@ def test_the_directorys_countries_are_in_the_readers_language(
     assert ">Georgia<" not in page
 
 
+def test_the_country_filter_follows_each_readers_language(
+    client: FlaskClient, login: Any, roles_data: dict[str, Person]
+) -> None:
+    login(Role.COORDINATOR)
+    russian = client.get("/people/", headers={"Accept-Language": "ru"}).text
+    assert '<option value="GE">Грузия</option>' in russian
+    # The same options, cached, read by someone else in another language.
+    page = client.get("/people/", headers={"Accept-Language": "az"}).text
+    assert '<option value="GE">Gürcüstan</option>' in page and "Грузия" not in page
+
+
 def test_directory_page_search_in_another_script(
     client: FlaskClient, login: Any, many_scripts: None
 ) -> None:

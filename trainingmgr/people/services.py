@@ -294,8 +294,15 @@ def directory(
 
 @dataclass(frozen=True)
 class DirectoryOptions:
-    countries: list[tuple[str, str]]
+    country_codes: list[str]
     organisations: list[str]
+
+    @property
+    def countries(self) -> list[tuple[str, str]]:
+        """(code, name in the reader's language), sorted by name (named when read: the
+        options are cached for readers of every language)."""
+        named = ((code, country_label(code)) for code in self.country_codes)
+        return sorted(named, key=lambda item: _country_key(item[1]))
 
 
 # The directory counts its results up to this many ("more than 1,000"): an exact count of
@@ -348,8 +355,7 @@ def _directory_options(programme_ids: Collection[int] | None) -> DirectoryOption
         .distinct()
         .order_by(Person.organisation)
     )
-    countries = sorted(((c, country_label(c)) for c in codes), key=lambda i: _country_key(i[1]))
-    return DirectoryOptions(countries=countries, organisations=list(organisations))
+    return DirectoryOptions(country_codes=sorted(codes), organisations=list(organisations))
 
 
 # --- create and edit -------------------------------------------------------------------
