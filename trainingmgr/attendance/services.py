@@ -1107,9 +1107,8 @@ def matrix_table(matrix: Matrix) -> list[list[Any]]:
     ]
     for col in matrix.columns:
         s = col.session
-        local = s.starts_at.astimezone(ZoneInfo(tz))
         title = s.display_title or (s.module.code if s.module else "")
-        header.append(f"{local:%Y-%m-%d %H:%M} {title}".strip())
+        header.append(f"{fmt_datetime(s.starts_at, tz)} {title}".strip())
     header += [
         _("Sessions held"),
         _("Attended"),
