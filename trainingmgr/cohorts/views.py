@@ -19,7 +19,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
@@ -354,7 +354,9 @@ def session_series(cohort_id: int) -> str | BaseResponse:
         cohort,
         "cohorts/series_form.html",
         lambda: services.add_series(cohort, form.to_input(), _actor(), form.acknowledged_digest()),
-        lambda sessions: _("%(n)d sessions added.", n=len(sessions)),
+        lambda sessions: ngettext(
+            "%(num)d session added.", "%(num)d sessions added.", len(sessions)
+        ),
     )
 
 
