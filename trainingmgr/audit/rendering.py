@@ -437,6 +437,7 @@ OBJECT_TYPE_LABELS: dict[str, Any] = {
     "organisation_settings": _l("Organisation"),
     "outbox_messages": _l("Message"),
     "evaluations": _l("Evaluation"),
+    "signing_keys": _l("Signing key"),
 }
 
 
