@@ -311,7 +311,7 @@ def test_csv_export(client: Any, login: Any, make: Any, db_session: Any) -> None
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     header, aliyeva, petrov, turnout = rows
     assert header[:5] == ["Last name", "First name", "E-mail", "Country", "Organisation"]
-    assert header[5] == "2026-03-02 09:00 Day 1"
+    assert header[5] == "Mar 2, 2026, 09:00 Day 1"
     assert header[-6:] == [
         "Sessions held",
         "Attended",
@@ -353,4 +353,4 @@ def test_export_respects_filters(client: Any, login: Any, make: Any, db_session:
     login(Role.COORDINATOR)
     body = client.get(f"/cohorts/{c.cohort.id}/attendance.csv?start=2026-03-03").get_data()
     header = next(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert header[5] == "2026-03-03 09:00 Day 2" and len(header) == 5 + 1 + 6
+    assert header[5] == "Mar 3, 2026, 09:00 Day 2" and len(header) == 5 + 1 + 6

@@ -7,11 +7,9 @@ import io
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from babel.dates import format_datetime
 
 from trainingmgr.accounts.models import Role
 from trainingmgr.audit import queries
@@ -84,15 +82,15 @@ def test_an_admin_sees_every_event_newest_first_in_words(
     assert "mail.bounced" in html  # an action with no label is shown as recorded
     assert "Ada Admin" in html and ">system<" in html
     assert "Baku A" in html and "Baku B" in html and "→" in html
-    assert "reason:</span> Mistake" in html
-    assert "code: 550, reasons: no such user, blocked" in html  # a dict in words
+    assert "Reason:</span> Mistake" in html
+    assert "Valid</span>" in html and "Revoked</span>" in html  # enum values as labels
+    assert "Details:</span> Code: 550, reasons: no such user, blocked" in html  # a dict in words
     assert "192.0.2.7" in html and "Cohort renamed" in html
     assert f'href="/cohorts/{cohort.id}"' in html
     assert f'href="/people/{person.id}"' in html
     assert f'href="/verify/{cert.verification_code}"' in html
     # When: in the reader's time zone (12:00 UTC is 16:00 in Baku).
-    assert format_datetime(T0, "short", tzinfo=ZoneInfo("Asia/Baku"), locale="en") in html
-    assert "4:00" in format_datetime(T0, "short", tzinfo=ZoneInfo("Asia/Baku"), locale="en")
+    assert "Mar 1, 2026, 16:00" in html
 
 
 def test_a_deleted_object_is_not_linked(client: Any, make: Any, login: Any) -> None:
@@ -105,7 +103,7 @@ def test_a_deleted_object_is_not_linked(client: Any, make: Any, login: Any) -> N
     _status, html = get(client)
 
     assert str(gone.id) in rows(html)
-    assert "Cohort 987654" in html and 'href="/cohorts/987654"' not in html
+    assert "Cohort no. 987654" in html and 'href="/cohorts/987654"' not in html
 
 
 def test_a_coordinator_sees_only_the_events_of_their_programmes(
@@ -245,7 +243,7 @@ def test_csv_export_is_filtered_streamed_and_safe(client: Any, make: Any, login:
     assert table[0][:5] == ["When (UTC)", "When (UTC, ISO 8601)", "Who", "Who (e-mail)", "Action"]
     [row] = table[1:]
     assert row[2] == "Ada Admin" and row[4] == "Person changed" and row[5] == "person.update"
-    assert row[9] == "organisation: UN → +SUM(A1:A9)"  # not at a cell's start: left alone
+    assert row[9] == "Organisation: UN → +SUM(A1:A9)"  # not at a cell's start: left alone
     assert row[11] == '\'=HYPERLINK("http://evil.example","click")'
     assert row[12] == "192.0.2.9"
     assert "not exported" not in text

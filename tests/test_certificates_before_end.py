@@ -46,7 +46,8 @@ def count() -> int:
 
 
 def long_date(day: date) -> str:
-    return f"{day:%B} {day.day}, {day.year}"
+    """A date as every page writes it in English ("Nov 26, 2026", core.timefmt)."""
+    return f"{day:%b} {day.day}, {day.year}"
 
 
 def test_the_services_ask_for_the_confirmation_and_name_the_dates(

@@ -618,3 +618,35 @@ def test_a_large_cohort_is_shown_a_page_at_a_time_with_the_whole_cohorts_counts(
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"{c.url}?page=2#enrolment-{c.ivan.id}")
     assert re.search(r'data-testid="count-issued">1<', client.get(c.url).text)
+
+
+def test_a_cohort_with_no_one_eligible_says_so(client: FlaskClient, login: Any, make: Any) -> None:
+    programme = make.programme(code="GMB")
+    cohort = make.cohort(programme, name="Banjul 2026", min_attendance_pct=80)
+    session = make.session(cohort=cohort)
+    for first in ("Awa", "Lamin"):
+        enrolment = make.enrolment(cohort=cohort, person=make.person(first_name=first))
+        make.attendance(session, enrolment, A)
+    coordinator_of(login, cohort)
+
+    html = client.get(f"/cohorts/{cohort.id}/certificates").get_data(as_text=True)
+
+    assert 'data-testid="none-eligible"' in html
+    assert "No participant is eligible for a certificate yet" in html
+    assert "Every eligible participant has a certificate" not in html
+
+
+def test_the_time_of_issue_names_the_cohorts_zone_when_it_is_not_the_readers(
+    client: FlaskClient, login: Any, make: Any, db_session: Any
+) -> None:
+    c = course(make)
+    user = coordinator_of(login, c.cohort)
+    client.post(f"{c.url}/issue-all")
+
+    user.timezone = "Asia/Baku"  # the cohort's own zone: nothing to say
+    db_session.flush()
+    assert "(Azerbaijan Time)" not in client.get(c.url).text
+
+    user.timezone = "Europe/Amsterdam"
+    db_session.flush()
+    assert "(Azerbaijan Time)" in client.get(c.url).text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -501,6 +502,25 @@ def test_coordinator_sees_roster_counts_and_history(
     assert "place 2" in text
     assert "Ana Test" in text and "Dan Test" in text
     assert "added as Waitlisted" in text  # the history
+
+
+def test_the_history_is_in_the_readers_time_zone_and_says_so(
+    client: FlaskClient, login: Any, small: Cohort, make: Any, coordinator: User, db_session: Any
+) -> None:
+    enrol_four(small, make, coordinator)
+    coordinator.timezone = "America/Adak"  # not the cohort's zone
+    db_session.flush()
+    login(user=coordinator)
+
+    text = client.get(base(small)).text.replace("\u00a0", " ")
+
+    assert 'data-testid="history-zone"' in text
+    zone = text.split('data-testid="history-zone">')[1].split("<")[0]
+    assert zone.startswith("Times are in ") and "Hawaii" in zone  # Hawaii-Aleutian Time
+    latest = db_session.scalars(
+        sa.select(AuditEvent.at).where(AuditEvent.action == "enrolment.create")
+    ).first()
+    assert latest.astimezone(ZoneInfo("America/Adak")).strftime("%H:%M") in text
 
 
 def test_search_then_enrol_the_people_ticked(

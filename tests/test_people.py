@@ -215,6 +215,37 @@ def test_directory_page_shows_filters_with_country_names(
     assert client.get("/people/?role=boss&country=Narnia&page=x&per_page=-3").status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("locale", "georgia", "azerbaijan"),
+    [("ru", "Грузия", "Азербайджан"), ("az", "Gürcüstan", "Azərbaycan")],
+)
+def test_the_directorys_countries_are_in_the_readers_language(
+    client: FlaskClient,
+    login: Any,
+    roles_data: dict[str, Person],
+    locale: str,
+    georgia: str,
+    azerbaijan: str,
+) -> None:
+    login(Role.COORDINATOR, locale=locale)
+    page = client.get("/people/?country=GE").text
+    assert f'<option value="GE" selected>{georgia}</option>' in page  # the filter
+    assert f'<option value="AZ">{azerbaijan}</option>' in page
+    assert f'<td class="small">{georgia}</td>' in page  # the table
+    assert ">Georgia<" not in page
+
+
+def test_the_country_filter_follows_each_readers_language(
+    client: FlaskClient, login: Any, roles_data: dict[str, Person]
+) -> None:
+    login(Role.COORDINATOR)
+    russian = client.get("/people/", headers={"Accept-Language": "ru"}).text
+    assert '<option value="GE">Грузия</option>' in russian
+    # The same options, cached, read by someone else in another language.
+    page = client.get("/people/", headers={"Accept-Language": "az"}).text
+    assert '<option value="GE">Gürcüstan</option>' in page and "Грузия" not in page
+
+
 def test_directory_page_search_in_another_script(
     client: FlaskClient, login: Any, many_scripts: None
 ) -> None:

@@ -186,7 +186,7 @@ def test_progress_counts_excused_sessions_out_and_says_when_the_rule_is_met(
 
     assert "So far you meet what is needed to complete this training." in progress
     assert (
-        "Met You have attended 3 of 4 sessions (75%) (1 excused session(s) not counted); "
+        "Met You have attended 3 of 4 sessions (75%) (1 excused session not counted); "
         "75% is needed." in progress
     )
     assert "Hours attended: 9." in progress

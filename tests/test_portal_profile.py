@@ -14,6 +14,7 @@ from icalendar import Calendar
 from trainingmgr.accounts.models import Role
 from trainingmgr.audit.models import AuditEvent
 from trainingmgr.cohorts.models import EnrolmentStatus, SessionStatus
+from trainingmgr.portal import services
 
 BASE = "https://training.example.org"
 FEED = re.compile(r'value="(https://training\.example\.org/calendar/([A-Za-z0-9_\-]+)\.ics)"')
@@ -85,6 +86,34 @@ def test_saving_a_zone_and_a_language(
     client.post("/me/profile", data={"timezone": "", "locale": ""})
     db_session.refresh(user)
     assert (user.timezone, user.locale) == (None, None)
+
+
+def test_the_zone_list_offers_current_names_only(client: FlaskClient, login: Any) -> None:
+    login(Role.PARTICIPANT)
+    select = re.search(
+        r'<select[^>]*name="timezone".*?</select>', client.get("/me/profile").text, re.S
+    ).group(0)
+    assert 'value="Africa/Asmara"' in select and 'value="America/Adak"' in select
+    assert 'value="Asia/Kolkata"' in select and 'value="Europe/Kyiv"' in select
+    for deprecated in ("Africa/Asmera", "America/Atka", "Asia/Calcutta", "Europe/Kiev"):
+        assert f'value="{deprecated}"' not in select
+    assert 'value="US/Eastern"' not in select and 'value="Etc/GMT+3"' not in select
+
+
+def test_a_stored_deprecated_zone_is_shown_and_kept_by_its_current_name(
+    client: FlaskClient, login: Any, db_session: Any
+) -> None:
+    user = login(Role.PARTICIPANT, timezone="Africa/Asmera")
+    html = client.get("/me/profile").text
+    assert re.search(r'<option[^>]*selected[^>]*value="Africa/Asmara"', html)
+
+    client.post("/me/profile", data={"timezone": "Africa/Asmara", "locale": ""})
+    db_session.refresh(user)
+    assert user.timezone == "Africa/Asmara"
+
+    # The service (behind the form, the CLI and JSON) stores a deprecated name as current.
+    services.update_profile(user, timezone="America/Atka", locale=None)
+    assert user.timezone == "America/Adak"
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_skeleton
 from reportlab.lib.colors import Color
 
 from trainingmgr.attendance.models import AttendanceStatus
@@ -112,7 +112,7 @@ def test_a_revoked_certificate_says_when_and_only_the_public_note(client: Any, m
     assert 'data-status="revoked"' in html
     assert "genuine and valid" not in html
     assert (
-        f"This certificate was revoked on {format_date(local_day, 'long', locale='en')} "
+        f"This certificate was revoked on {format_skeleton('yMMMd', local_day, locale='en')} "
         "and is no longer valid."
     ) in html
     assert "Revoked at the issuer&#39;s request." in html

@@ -13,6 +13,7 @@ from trainingmgr.accounts.models import Role
 from trainingmgr.core import timefmt
 from trainingmgr.core.labels import label_for
 from trainingmgr.core.permissions import allowed
+from trainingmgr.core.plurals import js_plural
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,12 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = timefmt.fmt_time
     app.jinja_env.filters["local_date"] = timefmt.fmt_date
     app.jinja_env.filters["local_day"] = timefmt.fmt_day
+    app.jinja_env.filters["local_short_day"] = timefmt.fmt_short_day
     app.jinja_env.filters["zone_name"] = timefmt.fmt_zone
+    app.jinja_env.filters["zone_note"] = timefmt.zone_note
     app.jinja_env.globals["date_range"] = timefmt.fmt_date_range
+    app.jinja_env.globals["js_plural"] = js_plural
+    app.jinja_env.globals["viewer_timezone"] = timefmt.viewer_timezone
 
     @app.context_processor
     def inject() -> dict[str, Any]:

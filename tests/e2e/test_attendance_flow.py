@@ -102,7 +102,7 @@ def test_trainer_records_todays_roster_on_a_phone_and_the_matrix_shows_the_rates
         expect(group.get_by_label("Present", exact=True)).to_be_checked()
     for name in ABSENT:
         page.get_by_role("group", name=name).get_by_label("Absent", exact=True).check()
-    expect(page.get_by_test_id("roster-message")).to_have_text("4 unsaved change(s).")
+    expect(page.get_by_test_id("roster-message")).to_have_text("4 unsaved changes.")
     page.wait_for_timeout(300)  # let the buttons' colour transition end before the picture
     screenshot(page, "e2e-roster-before-save-360")
     assert overflow_px(page) == 0, "the roster scrolls sideways at 360 px"

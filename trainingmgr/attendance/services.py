@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from trainingmgr.accounts.models import Role, User
@@ -611,7 +612,7 @@ def checkin_target(
         raise DomainError(
             _(
                 "Check-in for this session opens at %(time)s.",
-                time=fmt_datetime(session.starts_at - CHECKIN_OPENS_BEFORE, tz, "short"),
+                time=fmt_datetime(session.starts_at - CHECKIN_OPENS_BEFORE, tz),
             )
         )
     enrolment = None
@@ -1106,9 +1107,8 @@ def matrix_table(matrix: Matrix) -> list[list[Any]]:
     ]
     for col in matrix.columns:
         s = col.session
-        local = s.starts_at.astimezone(ZoneInfo(tz))
         title = s.display_title or (s.module.code if s.module else "")
-        header.append(f"{local:%Y-%m-%d %H:%M} {title}".strip())
+        header.append(f"{fmt_datetime(s.starts_at, tz)} {title}".strip())
     header += [
         _("Sessions held"),
         _("Attended"),
@@ -1168,3 +1168,21 @@ def export_xlsx(matrix: Matrix) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def conflicts_message(saved: int, conflicts: int) -> str:
+    """What a save with conflicts did, in words: how many changes were saved (if any) and
+    how many were not because someone else changed the same people meanwhile."""
+    parts = []
+    if saved:
+        parts.append(ngettext("Saved %(num)d change.", "Saved %(num)d changes.", saved))
+    parts.append(
+        ngettext(
+            "%(num)d change was not saved because someone else changed the same person "
+            "meanwhile: see below.",
+            "%(num)d changes were not saved because someone else changed the same people "
+            "meanwhile: see below.",
+            conflicts,
+        )
+    )
+    return " ".join(parts)

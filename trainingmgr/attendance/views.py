@@ -132,15 +132,7 @@ def roster(session_id: int) -> Any:
         return _render_roster(data, form.inputs(data), status=400)
 
     if result.conflicts:
-        flash(
-            _(
-                "Saved %(saved)s change(s). %(n)s change(s) were not saved because someone "
-                "else changed the same people meanwhile: see below.",
-                saved=result.saved,
-                n=len(result.conflicts),
-            ),
-            "warning",
-        )
+        flash(services.conflicts_message(result.saved, len(result.conflicts)), "warning")
         data = services.load_roster(current_user, session_id)
         return _render_roster(data, roster_inputs(data), conflicts=result.conflicts)
     if result.saved:

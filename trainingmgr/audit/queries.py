@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -23,20 +22,26 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from trainingmgr.accounts.models import User
 from trainingmgr.audit.models import AuditEvent
-from trainingmgr.certificates.models import Certificate
-from trainingmgr.cohorts.models import Cohort, Enrolment, Session
+from trainingmgr.audit.rendering import (
+    OBJECT_TYPE_LABELS,
+    Change,
+    Context,
+    changes_text,
+    describe_changes,
+    load_names,
+    object_text,
+    object_type_label,
+    summary_text,
+)
 from trainingmgr.core.scope import managed_programme_ids
-from trainingmgr.core.timefmt import fmt_datetime, is_valid_timezone
+from trainingmgr.core.timefmt import fmt_datetime, locale_name, viewer_timezone
 from trainingmgr.extensions import db
 from trainingmgr.imports.services import neutralise
-from trainingmgr.organisation.models import OrganisationSettings
-from trainingmgr.people.models import Person
 from trainingmgr.programmes.models import Programme
 
 # What the recorded actions mean, in words. Actions not listed are shown as recorded.
@@ -125,37 +130,12 @@ ACTION_LABELS: dict[str, Any] = {
     "evaluation.delete": _l("Evaluation removed"),
 }
 
-# Object types (the table an event's object lives in), in words.
-OBJECT_TYPE_LABELS: dict[str, Any] = {
-    "programmes": _l("Programme"),
-    "programme_partners": _l("Partner"),
-    "modules": _l("Module"),
-    "cohorts": _l("Cohort"),
-    "sessions": _l("Session"),
-    "enrolments": _l("Enrolment"),
-    "attendance_records": _l("Attendance"),
-    "people": _l("Person"),
-    "users": _l("Account"),
-    "certificates": _l("Certificate"),
-    "audit_events": _l("Audit trail"),
-    "signatories": _l("Signatory"),
-    "organisation_settings": _l("Organisation"),
-    "outbox_messages": _l("Message"),
-    "evaluations": _l("Evaluation"),
-    "signing_keys": _l("Signing key"),
-}
-
 SYSTEM = "system"  # typed in the "who" filter: events without an actor
 
 
 def action_label(action: str) -> str:
     label = ACTION_LABELS.get(action)
     return str(label) if label is not None else action
-
-
-def object_type_label(object_type: str) -> str:
-    label = OBJECT_TYPE_LABELS.get(object_type)
-    return str(label) if label is not None else object_type
 
 
 # --- Filters --------------------------------------------------------------------------------
@@ -234,14 +214,7 @@ class AuditFilter:
 
 def reader_timezone(user: Any) -> str:
     """The zone the reader's dates are in: their account's, the organisation's, or UTC."""
-    for name in (
-        getattr(user, "timezone", None),
-        getattr(db.session.get(OrganisationSettings, 1), "default_timezone", None),
-        current_app.config.get("DEFAULT_TIMEZONE"),
-    ):
-        if name and is_valid_timezone(name):
-            return str(name)
-    return "UTC"
+    return viewer_timezone(user)
 
 
 # The page counts events up to this many ("more than 1,000"): an exact count of 200,000
@@ -325,71 +298,6 @@ def object_type_options() -> list[tuple[str, str]]:
     )
 
 
-# --- Changes in words -----------------------------------------------------------------------
-
-# Keys whose value is a list of things, not an [old, new] pair.
-_LIST_KEY = re.compile(r"(_ids|_moved|_dropped|_merged|^created|^weekdays|^corrections)$")
-
-
-@dataclass(frozen=True)
-class Change:
-    """One entry of an event's ``changes``: a field's old and new value, or a detail."""
-
-    name: str
-    old: str | None = None
-    new: str | None = None
-    value: str | None = None
-
-    @property
-    def is_pair(self) -> bool:
-        return self.value is None
-
-
-def readable(value: Any) -> str:
-    """A stored value written for people: lists joined, mappings as "key: value"."""
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, list | tuple):
-        if not value:
-            return "—"
-        separator = "; " if any(isinstance(v, dict | list) for v in value) else ", "
-        return separator.join(readable(v) for v in value)
-    if isinstance(value, dict):
-        if not value:
-            return "—"
-        return ", ".join(f"{_field_name(k)}: {readable(v)}" for k, v in value.items())
-    return str(value)
-
-
-def _field_name(key: Any) -> str:
-    return str(key).replace("_", " ")
-
-
-def describe_changes(changes: Any) -> list[Change]:
-    """``changes`` as a list: ``{"status": ["valid", "revoked"]}`` gives an old -> new pair;
-    other values (a reason, a count, a list of ids) are details shown as they are."""
-    if not isinstance(changes, dict):
-        return [Change(name="", value=readable(changes))] if changes else []
-    result = []
-    for key, value in changes.items():
-        if isinstance(value, list) and len(value) == 2 and not _LIST_KEY.search(str(key)):
-            result.append(Change(_field_name(key), old=readable(value[0]), new=readable(value[1])))
-        else:
-            result.append(Change(_field_name(key), value=readable(value)))
-    return result
-
-
-def changes_text(changes: Any) -> str:
-    """The changes on one line (the CSV export): "status: valid → revoked; reason: …"."""
-    parts = []
-    for change in describe_changes(changes):
-        text = f"{change.old} → {change.new}" if change.is_pair else change.value
-        parts.append(f"{change.name}: {text}" if change.name else str(text))
-    return "; ".join(parts)
-
-
 # --- One page of events ---------------------------------------------------------------------
 
 
@@ -402,75 +310,38 @@ class EventRow:
     object_label: str
     object_url: str | None
     programme_code: str | None
+    summary: str  # in the reader's language
     changes: list[Change]
 
 
-def actor_name(event: AuditEvent, display_name: str | None, email: str | None) -> str:
-    if event.actor_id is None:
-        return _("system")
-    return display_name or email or _("account %(id)s", id=event.actor_id)
-
-
-def _existing(model: Any, ids: set[int], *columns: Any) -> dict[int, Any]:
-    """{id: row} of the rows of ``model`` among ``ids`` that still exist (one query)."""
-    if not ids:
-        return {}
-    rows = db.session.execute(sa.select(model.id, *columns).where(model.id.in_(ids)))
-    return {row[0]: row for row in rows}
-
-
-def _object_urls(events: list[AuditEvent]) -> dict[tuple[str, int], str]:
-    """Links to the pages of the events' objects that have one and still exist (at most one
-    query per kind of object, whatever the number of events)."""
-    views = current_app.view_functions
-    ids: dict[str, set[int]] = {}
-    for event in events:
-        if event.object_id is not None:
-            ids.setdefault(event.object_type, set()).add(event.object_id)
-    urls: dict[tuple[str, int], str] = {}
-    if "cohorts.detail" in views:
-        for cid in _existing(Cohort, ids.get("cohorts", set())):
-            urls["cohorts", cid] = url_for("cohorts.detail", cohort_id=cid)
-        for table, model in (("sessions", Session), ("enrolments", Enrolment)):
-            for oid, row in _existing(model, ids.get(table, set()), model.cohort_id).items():
-                urls[table, oid] = url_for("cohorts.detail", cohort_id=row[1])
-    if "programmes.detail" in views:
-        for pid in _existing(Programme, ids.get("programmes", set())):
-            urls["programmes", pid] = url_for("programmes.detail", programme_id=pid)
-    if "people.detail" in views:
-        for pid in _existing(Person, ids.get("people", set())):
-            urls["people", pid] = url_for("people.detail", person_id=pid)
-    if "verification.certificate" in views:
-        found = _existing(
-            Certificate, ids.get("certificates", set()), Certificate.verification_code
-        )
-        for cid, row in found.items():
-            urls["certificates", cid] = url_for("verification.certificate", code=row[1])
-    return urls
-
-
-def event_rows(rows: Iterable[Any]) -> list[EventRow]:
-    """The rows of ``events_query`` (one page) ready to show, with links to their objects."""
+def event_rows(rows: Iterable[Any], tz: str) -> list[EventRow]:
+    """The rows of ``events_query`` (one page) in words, with links to their objects: names
+    of every record they mention loaded in at most one query per kind of record."""
     rows = list(rows)
-    urls = _object_urls([row[0] for row in rows])
+    names = load_names([row[0] for row in rows], tz)
+    ctx = Context(tz=tz, names=names, locale=locale_name())
     result = []
     for event, display_name, email, programme_code in rows:
-        label = object_type_label(event.object_type) if event.object_type else ""
-        if event.object_id is not None:
-            label = f"{label} {event.object_id}".strip()
         result.append(
             EventRow(
                 event=event,
                 actor=actor_name(event, display_name, email),
                 actor_email=email,
                 action=action_label(event.action),
-                object_label=label,
-                object_url=urls.get((event.object_type, event.object_id or 0)),
+                object_label=object_text(event.object_type, event.object_id, names),
+                object_url=names.urls.get((event.object_type, event.object_id or 0)),
                 programme_code=programme_code,
-                changes=describe_changes(event.changes),
+                summary=summary_text(event.action, event.summary),
+                changes=describe_changes(event.changes, ctx),
             )
         )
     return result
+
+
+def actor_name(event: AuditEvent, display_name: str | None, email: str | None) -> str:
+    if event.actor_id is None:
+        return _("system")
+    return display_name or email or _("Account no. %(id)s", id=event.actor_id)
 
 
 # --- CSV export -----------------------------------------------------------------------------
@@ -510,20 +381,21 @@ def csv_lines(query: sa.Select[Any], tz: str) -> Iterator[str]:
     yield "\ufeff" + flush()
     result = db.session.execute(query.execution_options(yield_per=EXPORT_CHUNK))
     for chunk in result.partitions():
+        ctx = Context(tz=tz, names=load_names([row[0] for row in chunk], tz), locale=locale_name())
         for event, display_name, email, programme_code in chunk:
             cells = [
-                fmt_datetime(event.at, tz, "yyyy-MM-dd HH:mm:ss"),
+                fmt_datetime(event.at, tz),
                 event.at.isoformat(),
                 actor_name(event, display_name, email),
                 email or "",
                 action_label(event.action),
                 event.action,
-                object_type_label(event.object_type) if event.object_type else "",
+                object_text(event.object_type, event.object_id, ctx.names),
                 event.object_id if event.object_id is not None else "",
                 programme_code or "",
-                changes_text(event.changes),
+                changes_text(event.changes, ctx),
                 json.dumps(event.changes or {}, ensure_ascii=False, sort_keys=True),
-                event.summary or "",
+                summary_text(event.action, event.summary),
                 event.ip or "",
             ]
             writer.writerow([neutralise(c) for c in cells])

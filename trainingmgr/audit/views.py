@@ -35,7 +35,7 @@ def index() -> str:
         "audit/index.html",
         filters=flt,
         result=result,
-        rows=queries.event_rows(result.items),
+        rows=queries.event_rows(result.items, tz),
         tz=tz,
         zone=fmt_zone(tz),
         programmes=queries.programme_options(current_user),

@@ -34,7 +34,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from babel import Locale
-from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
@@ -53,6 +52,7 @@ from trainingmgr.certificates.models import (
 from trainingmgr.cohorts.models import ACTIVE_ENROLMENT, Cohort, Enrolment, EnrolmentStatus
 from trainingmgr.core import urls
 from trainingmgr.core.errors import DomainError
+from trainingmgr.core.timefmt import fmt_date
 from trainingmgr.core.types import utcnow
 from trainingmgr.enrolments.services import STATUS_ACTION
 from trainingmgr.extensions import db
@@ -401,9 +401,9 @@ def before_end(cohort: Cohort) -> str | None:
         "%(cohort)s runs from %(start)s to %(end)s and today is %(today)s: a certificate "
         "issued now says its holder completed a cohort that has not ended yet.",
         cohort=cohort.name,
-        start=format_date(cohort.start_date, "long"),
-        end=format_date(cohort.end_date, "long"),
-        today=format_date(today, "long"),
+        start=fmt_date(cohort.start_date),
+        end=fmt_date(cohort.end_date),
+        today=fmt_date(today),
     )
 
 

@@ -242,7 +242,7 @@ def series_days(data: SeriesInput) -> list[date]:
 
 
 def _when(value: datetime, zone: str) -> str:
-    return f"{timefmt.fmt_date(value, zone)} {timefmt.fmt_time(value, zone)}"
+    return timefmt.fmt_datetime(value, zone)
 
 
 def schedule_warnings(

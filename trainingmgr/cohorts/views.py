@@ -6,7 +6,6 @@ from collections.abc import Callable, Collection
 from dataclasses import asdict
 from functools import cache
 from typing import Any
-from zoneinfo import available_timezones
 
 from babel.dates import get_day_names
 from flask import (
@@ -42,6 +41,7 @@ from trainingmgr.core.forms import grouped_options, options
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only, roles_required
 from trainingmgr.core.scope import managed_programme_ids, require_programme
+from trainingmgr.core.timefmt import current_timezones
 from trainingmgr.core.views import Done, attempt, run_action
 from trainingmgr.enrolments.views import filled_message, roster_page
 from trainingmgr.extensions import db
@@ -57,9 +57,7 @@ bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
 @cache
 def time_zones() -> list[str]:
     """IANA zone names offered in the time zone field."""
-    return sorted(
-        z for z in available_timezones() if not z.startswith(("posix", "right", "SystemV"))
-    )
+    return list(current_timezones())
 
 
 def _attempt_confirmed(form: Any, action: Callable[[], Any]) -> tuple[Done[Any] | None, list[str]]:
@@ -347,7 +345,9 @@ def session_series(cohort_id: int) -> str | BaseResponse:
         lambda: session_services.add_series(
             cohort, form.to_input(), actor=current_user, acknowledged=form.acknowledged_digest()
         ),
-        lambda sessions: _("%(n)d sessions added.", n=len(sessions)),
+        lambda sessions: ngettext(
+            "%(num)d session added.", "%(num)d sessions added.", len(sessions)
+        ),
     )
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import enum
 from typing import Any
 
+import pycountry
+from babel import Locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 LABELS: dict[str, Any] = {
@@ -78,3 +81,25 @@ def label_for(value: enum.Enum | str | None) -> Any:
         return ""
     key = value.value if isinstance(value, enum.Enum) else str(value)
     return LABELS.get(key, key)
+
+
+def country_label(code: str | None) -> str:
+    """The name of an ISO 3166 alpha-2 country code in the reader's language (Babel's
+    territory names: "AZ" is "Azerbaijan", "Азербайджан", "Azərbaycan"); the English name
+    or the code itself when Babel has none."""
+    if not code:
+        return ""
+    code = code.upper()
+    locale = _current_locale()
+    name = locale.territories.get(code) if locale is not None else None
+    if name:
+        return str(name)
+    country = pycountry.countries.get(alpha_2=code)
+    return str(getattr(country, "common_name", None) or getattr(country, "name", code))
+
+
+def _current_locale() -> Locale | None:
+    try:
+        return get_locale() or Locale("en")
+    except RuntimeError:  # outside a request
+        return Locale("en")

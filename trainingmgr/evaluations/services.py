@@ -468,11 +468,9 @@ def answer_sheet(
     if opens is None or closes is None:
         raise Forbidden(_("This is not open yet."))
     if now < opens:
-        raise Forbidden(_("This opens on %(when)s.", when=timefmt.fmt_datetime(opens, tz, "short")))
+        raise Forbidden(_("This opens on %(when)s.", when=timefmt.fmt_datetime(opens, tz)))
     if now >= closes:
-        raise Forbidden(
-            _("This closed on %(when)s.", when=timefmt.fmt_datetime(closes, tz, "short"))
-        )
+        raise Forbidden(_("This closed on %(when)s.", when=timefmt.fmt_datetime(closes, tz)))
     return AnswerSheet(enrolment.cohort, evaluation, phase, enrolment)
 
 

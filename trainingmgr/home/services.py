@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import joinedload, selectinload
 
 from trainingmgr.attendance.models import ATTENDED, AttendanceRecord, AttendanceStatus
@@ -269,7 +270,11 @@ def _requirements(
     else:
         attended = _("No attendance has been recorded for you yet")
     if summary.excused:
-        attended += " " + _("(%(n)s excused session(s) not counted)", n=summary.excused)
+        attended += " " + ngettext(
+            "(%(num)d excused session not counted)",
+            "(%(num)d excused sessions not counted)",
+            summary.excused,
+        )
     if pct:
         items.append(
             Requirement(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
 
 from trainingmgr.audit import services as audit
@@ -286,10 +286,21 @@ def own_and_default_signatories(programme_id: int) -> tuple[list[Signatory], lis
     return own, [s for s in rows if s.programme_id is None]
 
 
+def settings_for_reading() -> OrganisationSettings | None:
+    """The settings row if there is one, read without writing, once per request (the footer
+    shows the name, times fall back to the default zone: one query between them, even when
+    there is no row yet)."""
+    if not has_request_context():
+        return db.session.get(OrganisationSettings, 1)
+    if "organisation_settings" not in g:
+        g.organisation_settings = db.session.get(OrganisationSettings, 1)
+    return g.organisation_settings
+
+
 def organisation_name() -> str:
     """The organisation's name, read without writing (pages show it; the settings row is
     created only when something needs to change it)."""
-    settings = db.session.get(OrganisationSettings, 1)
+    settings = settings_for_reading()
     return settings.name if settings is not None else current_app.config["ORGANISATION_NAME"]
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import available_timezones
 
 from flask import (
     Blueprint,
@@ -30,6 +29,7 @@ from trainingmgr.accounts.models import Role
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.permissions import coordinator_only, public, roles_required
 from trainingmgr.core.scope import require_programme
+from trainingmgr.core.timefmt import current_timezones
 from trainingmgr.core.views import attempt, run_action, show_error
 from trainingmgr.extensions import db
 from trainingmgr.organisation import fonts, images, services
@@ -136,9 +136,7 @@ def image_response(
 
 
 def _zones() -> list[str]:
-    return sorted(
-        z for z in available_timezones() if not z.startswith(("posix", "right", "SystemV"))
-    )
+    return list(current_timezones())
 
 
 # --------------------------------------------------------------------------- settings

@@ -30,6 +30,7 @@ from trainingmgr.cohorts.models import (
     session_trainers,
 )
 from trainingmgr.core.errors import DomainError
+from trainingmgr.core.labels import country_label
 from trainingmgr.core.pagination import DEFAULT_PER_PAGE, Page, paginate
 from trainingmgr.core.scope import scope_cohort_ids, visible_people
 from trainingmgr.core.text import clean_text, fold_query
@@ -293,8 +294,15 @@ def directory(
 
 @dataclass(frozen=True)
 class DirectoryOptions:
-    countries: list[tuple[str, str]]
+    country_codes: list[str]
     organisations: list[str]
+
+    @property
+    def countries(self) -> list[tuple[str, str]]:
+        """(code, name in the reader's language), sorted by name (named when read: the
+        options are cached for readers of every language)."""
+        named = ((code, country_label(code)) for code in self.country_codes)
+        return sorted(named, key=lambda item: _country_key(item[1]))
 
 
 # The directory counts its results up to this many ("more than 1,000"): an exact count of
@@ -347,8 +355,7 @@ def _directory_options(programme_ids: Collection[int] | None) -> DirectoryOption
         .distinct()
         .order_by(Person.organisation)
     )
-    countries = sorted(((c, country_name(c)) for c in codes), key=lambda i: _country_key(i[1]))
-    return DirectoryOptions(countries=countries, organisations=list(organisations))
+    return DirectoryOptions(country_codes=sorted(codes), organisations=list(organisations))
 
 
 # --- create and edit -------------------------------------------------------------------

@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.forms import FlaskForm
+from trainingmgr.core.labels import country_label
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import managed_programme_ids, person_in_scope
@@ -61,7 +62,7 @@ def _cohort_url() -> Callable[[int], str] | None:
 
 
 def _page_context() -> dict[str, object]:
-    return {"country_name": services.country_name}
+    return {"country_name": country_label}
 
 
 @bp.route("/")

@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from zoneinfo import available_timezones
 
 import sqlalchemy as sa
 from flask import current_app
@@ -37,7 +36,7 @@ from trainingmgr.cohorts.models import (
     session_trainers,
 )
 from trainingmgr.core.errors import DomainError, NotFound
-from trainingmgr.core.timefmt import is_valid_timezone
+from trainingmgr.core.timefmt import current_name, current_timezones, is_valid_timezone
 from trainingmgr.core.types import utcnow
 from trainingmgr.core.urls import external_url, safe_next
 from trainingmgr.extensions import db
@@ -336,7 +335,7 @@ def sign_in_with_link(token: str, *, ip: str | None = None) -> User:
 def zone_groups() -> dict[str, list[tuple[str, str, str]]]:
     """IANA time zones by region for a select: {region: [(name, city label, search text)]}."""
     groups: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-    for name in sorted(available_timezones()):
+    for name in current_timezones():
         region, _sep, place = name.partition("/")
         if region in ZONE_REGIONS and place:
             label = place.replace("_", " ").replace("/", " / ")
@@ -352,6 +351,8 @@ def update_profile(user: User, *, timezone: str | None, locale: str | None) -> N
     locale = locale or None
     if timezone is not None and not is_valid_timezone(timezone):
         raise DomainError(_("Choose a time zone from the list."), "timezone")
+    if timezone is not None:
+        timezone = current_name(timezone)  # "Asia/Calcutta" is kept as "Asia/Kolkata"
     if locale is not None and locale not in current_app.config["LANGUAGES"]:
         raise DomainError(_("Choose a language from the list."), "locale")
     before = {"timezone": user.timezone, "locale": user.locale}

@@ -29,6 +29,7 @@ from trainingmgr.accounts.services import normalise_email
 from trainingmgr.cohorts.models import Cohort
 from trainingmgr.core.errors import DomainError, NotFound
 from trainingmgr.core.permissions import coordinator_only, public, signed_in
+from trainingmgr.core.timefmt import current_name
 from trainingmgr.core.timing import at_least
 from trainingmgr.core.urls import safe_next
 from trainingmgr.core.views import attempt, run_action
@@ -221,7 +222,7 @@ def cohort_access(cohort_id: int) -> str | BaseResponse:
 def profile() -> str | BaseResponse:
     user = current_user._get_current_object()
     form = ProfileForm(
-        data={"timezone": user.timezone or "", "locale": user.locale or ""},
+        data={"timezone": current_name(user.timezone or ""), "locale": user.locale or ""},
         zones=services.zone_groups(),
         languages=services.LANGUAGE_NAMES,
     )

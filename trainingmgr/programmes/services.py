@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from anyascii import anyascii
 from babel import Locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import selectinload
 
 from trainingmgr.accounts.models import Role, User
@@ -401,11 +402,13 @@ def delete_programme(actor: User | None, programme: Programme) -> None:
     )
     if cohorts:
         raise DomainError(
-            _(
-                "%(code)s has %(n)d cohort(s), so it cannot be deleted: their enrolments, "
+            ngettext(
+                "%(code)s has %(num)d cohort, so it cannot be deleted: its enrolments, "
                 "attendance and certificates would be lost. Archive the programme instead.",
+                "%(code)s has %(num)d cohorts, so it cannot be deleted: their enrolments, "
+                "attendance and certificates would be lost. Archive the programme instead.",
+                cohorts,
                 code=programme.code,
-                n=cohorts,
             )
         )
     counters = db.session.scalar(
@@ -859,20 +862,24 @@ def delete_module(actor: User | None, module: Module) -> None:
     sessions, cohorts = module_usage(module)
     if sessions:
         raise DomainError(
-            _(
-                "%(code)s is used by %(n)d session(s), so it cannot be deleted. "
+            ngettext(
+                "%(code)s is used by %(num)d session, so it cannot be deleted. "
                 "Retire it instead: it stays on past sessions and is offered no more.",
+                "%(code)s is used by %(num)d sessions, so it cannot be deleted. "
+                "Retire it instead: it stays on past sessions and is offered no more.",
+                sessions,
                 code=module.code,
-                n=sessions,
             )
         )
     if cohorts:
         raise DomainError(
-            _(
-                "%(code)s is required by %(n)d cohort(s), so it cannot be deleted. "
+            ngettext(
+                "%(code)s is required by %(num)d cohort, so it cannot be deleted. "
+                "Retire it instead, or remove it from that cohort's completion rules.",
+                "%(code)s is required by %(num)d cohorts, so it cannot be deleted. "
                 "Retire it instead, or remove it from those cohorts' completion rules.",
+                cohorts,
                 code=module.code,
-                n=cohorts,
             )
         )
     programme_id = module.programme_id

@@ -17,13 +17,14 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_currency, format_decimal, get_locale
+from flask_babel import format_currency, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.forms import FlaskForm
+from trainingmgr.core.labels import country_label
 from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import can_manage_programme, managed_programme_ids
 from trainingmgr.core.views import run_action, show_error
@@ -51,12 +52,7 @@ def _formatting() -> dict[str, Any]:
             return ""
         return format_currency(amount, currency) if currency else format_decimal(amount)
 
-    def country_name(code: str) -> str:
-        locale = get_locale()
-        name = locale.territories.get(code) if locale else None
-        return name or getattr(pycountry.countries.get(alpha_2=code), "name", code)
-
-    return {"money": money, "number": format_decimal, "country_name": country_name}
+    return {"money": money, "number": format_decimal, "country_name": country_label}
 
 
 # --------------------------------------------------------------------------- helpers

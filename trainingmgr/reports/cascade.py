@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from anyascii import anyascii
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup, escape
 
 from trainingmgr.certificates.models import Certificate, CertificateStatus
@@ -406,10 +407,12 @@ def tree_svg(result: Cascade) -> Markup:
     for node in result.nodes:
         x, y = positions[node.cohort_id]
         name = node.name if len(node.name) <= 32 else node.name[:31] + "…"
+        graduates = ngettext("%(num)d graduate", "%(num)d graduates", node.graduates)
         if node.level == 0:
-            line = _("%(n)s graduates", n=node.graduates)
+            line = graduates
         else:
-            line = _("%(n)s reached · %(g)s graduates", n=node.reached, g=node.graduates)
+            reached = ngettext("%(num)d reached", "%(num)d reached", node.reached)
+            line = f"{reached} · {graduates}"
         parts.append(
             f'<g class="cascade-node cascade-level-{min(node.level, 3)}">'
             f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6"/>'

@@ -42,7 +42,7 @@ from trainingmgr.cohorts.models import (
     SessionStatus,
 )
 from trainingmgr.core.labels import label_for
-from trainingmgr.core.timefmt import fmt_date
+from trainingmgr.core.timefmt import fmt_short_day
 from trainingmgr.extensions import db
 from trainingmgr.people.models import Person, Sex
 from trainingmgr.programmes.models import (
@@ -552,7 +552,7 @@ def _session_turnout(
     result = []
     for sid, cid, starts_at, _ends, title in sessions:
         cohort = cohorts[cid]
-        label = f"{fmt_date(starts_at, cohort.timezone, 'short')} {title}".strip()
+        label = f"{fmt_short_day(starts_at, cohort.timezone)} {title}".strip()
         if several:
             label = f"{cohort.name}: {label}"
         result.append(

@@ -22,6 +22,15 @@
       return status !== loaded || (note !== null && note.value.trim() !== value(row, "loaded_note"));
     }
 
+    // A count in words: the message's form for the number's plural category in the page's
+    // language (the forms come from the translation catalogue, see core/plurals.py).
+    function plural(name, n) {
+      var forms = JSON.parse(form.getAttribute(name));
+      var category = "other";
+      try { category = new Intl.PluralRules(document.documentElement.lang).select(n); } catch (e) {}
+      return (forms[category] || forms.other).replace("{n}", n);
+    }
+
     function say(text) {
       if (message) { message.textContent = text; }
     }
@@ -29,7 +38,7 @@
     function update() {
       var count = 0;
       rows().forEach(function (row) { if (changed(row)) { count += 1; } });
-      say(count ? form.getAttribute("data-msg-unsaved").replace("{n}", count) : "");
+      say(count ? plural("data-msg-unsaved", count) : "");
     }
 
     form.addEventListener("change", update);
@@ -48,7 +57,7 @@
           }
         });
         update();
-        say(form.getAttribute("data-msg-marked").replace("{n}", marked));
+        say(plural("data-msg-marked", marked));
       });
     }
 
