@@ -57,11 +57,7 @@ def register(app: Flask) -> None:
             return allowed(current_user, frozenset(Role(r) for r in roles))
 
         def nav_items() -> list[NavItem]:
-            return [
-                item
-                for item in NAVIGATION
-                if item.endpoint in app.view_functions and allowed(current_user, item.roles)
-            ]
+            return [item for item in NAVIGATION if allowed(current_user, item.roles)]
 
         return {
             "can": can,

@@ -59,9 +59,7 @@ def _sign_in_link_url() -> str:
     """Where to ask for an e-mailed sign-in link (the portal's page), with the page the user
     was going to (it survives the link sign-in)."""
     target = safe_next(request.args.get("next"))
-    if "portal.request_link" in current_app.view_functions:
-        return url_for("portal.request_link", next=target)
-    return "/login/link"
+    return url_for("portal.request_link", next=target)
 
 
 def _private(response: Response) -> Response:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
 from trainingmgr.core.errors import DomainError
@@ -28,24 +25,6 @@ def _show_error(form: FlaskForm, error: DomainError) -> None:
     """Roll back and show ``error`` next to its field (or as a message)."""
     db.session.rollback()
     show_error(form, error)
-
-
-def _cohort_url() -> Callable[[int], str] | None:
-    """Links to cohort pages, once that page exists (it takes the cohort id)."""
-    if "cohorts.detail" not in current_app.view_functions:
-        return None
-    rules = list(current_app.url_map.iter_rules("cohorts.detail"))
-    arguments = sorted(rules[0].arguments) if rules else []
-    if len(arguments) != 1:
-        return None
-
-    def build(cohort_id: int) -> str:
-        try:
-            return url_for("cohorts.detail", **{arguments[0]: cohort_id})
-        except BuildError:
-            return ""
-
-    return build
 
 
 def _page_context() -> dict[str, object]:
@@ -97,7 +76,6 @@ def detail(person_id: int) -> str:
     return render_template(
         "people/detail.html",
         detail=services.person_detail(person, managed_programme_ids()),
-        cohort_url=_cohort_url(),
         **_page_context(),
     )
 

@@ -10,7 +10,6 @@ import pycountry
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -183,7 +182,6 @@ def detail(programme_id: int) -> str:
         "programmes/detail.html",
         o=overview,
         programme=overview.programme,
-        cohort_links="cohorts.detail" in current_app.view_functions,
         **certificate,
     )
 
