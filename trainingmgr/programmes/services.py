@@ -32,7 +32,7 @@ from trainingmgr.cohorts.models import (
     SessionStatus,
     cohort_required_modules,
 )
-from trainingmgr.core.errors import DomainError
+from trainingmgr.core.errors import Checks, DomainError
 from trainingmgr.core.scope import assign
 from trainingmgr.extensions import db
 from trainingmgr.programmes.models import (
@@ -297,9 +297,9 @@ def _number(
 # --------------------------------------------------------------------------- programmes
 
 
-def _programme_values(data: ProgrammeInput, programme: Programme | None) -> dict[str, Any]:
-    """Validate ``data``; return the column values to store."""
-    code = normalise_code(data.code)
+def _programme_code(code: str | None, programme: Programme | None) -> str:
+    """A valid code that no other programme uses."""
+    code = normalise_code(code)
     clash = sa.select(Programme.id).where(sa.func.upper(Programme.code) == code)
     if programme is not None:
         clash = clash.where(Programme.id != programme.id)
@@ -308,31 +308,34 @@ def _programme_values(data: ProgrammeInput, programme: Programme | None) -> dict
             _("Another programme already uses the code %(code)s. Choose another code.", code=code),
             "code",
         )
-    title = _max_length(_required(data.title, "title", _("Enter a title.")), 250, "title")
+    return code
+
+
+def _programme_rules(data: ProgrammeInput, checks: Checks) -> dict[str, Any]:
+    """The period, budget and completion-rule values, every refusal recorded in ``checks``."""
     if data.start_date and data.end_date and data.end_date < data.start_date:
-        raise DomainError(
+        checks.add(
             _("The end date is before the start date. Enter an end date on or after it."),
             "end_date",
         )
-    budget = _number(
+    budget = checks.run(
+        _number,
         data.budget,
         "budget",
         _("Enter a budget of 0 or more (at most %(max)s).", max=MAX_BUDGET),
         maximum=MAX_BUDGET,
     )
-    currency = normalise_currency(data.currency)
-    if budget is not None and currency is None:
-        raise DomainError(
-            _("Enter the currency of the budget, for example EUR."),
-            "currency",
-        )
+    currency = checks.run(normalise_currency, data.currency)
+    if budget is not None and currency is None and not checks.failed("currency"):
+        checks.add(_("Enter the currency of the budget, for example EUR."), "currency")
     pct = data.default_min_attendance_pct
     if pct is not None and not 0 <= pct <= 100:
-        raise DomainError(
+        checks.add(
             _("The minimum attendance is a percentage: enter a number from 0 to 100."),
             "default_min_attendance_pct",
         )
-    min_hours = _number(
+    min_hours = checks.run(
+        _number,
         data.default_min_hours,
         "default_min_hours",
         _(
@@ -342,22 +345,49 @@ def _programme_values(data: ProgrammeInput, programme: Programme | None) -> dict
         maximum=MAX_HOURS,
     )
     return {
-        "code": code,
-        "title": title,
-        "kind": _choice(ProgrammeKind, data.kind, "kind"),
-        "description": _text(data.description),
         "start_date": data.start_date,
         "end_date": data.end_date,
         "budget": budget,
         "currency": currency,
-        "target_countries": ",".join(normalise_countries(data.target_countries)),
-        "target_regions": _max_length(_text(data.target_regions), 500, "target_regions"),
         "default_min_attendance_pct": pct,
         "default_min_hours": min_hours,
-        "default_certificate_language": _choice(
-            CertificateLanguage, data.default_certificate_language, "default_certificate_language"
-        ),
     }
+
+
+def _programme_values(data: ProgrammeInput, programme: Programme | None) -> dict[str, Any]:
+    """Validate every field of ``data`` (``FieldErrors`` lists every refusal at once);
+    return the column values to store."""
+    checks = Checks()
+    code = checks.run(_programme_code, data.code, programme)
+    title = checks.run(
+        lambda: _max_length(_required(data.title, "title", _("Enter a title.")), 250, "title")
+    )
+    kind = checks.run(_choice, ProgrammeKind, data.kind, "kind")
+    rules = _programme_rules(data, checks)
+    countries = checks.run(normalise_countries, data.target_countries)
+    regions = checks.run(_max_length, _text(data.target_regions), 500, "target_regions")
+    language = checks.run(
+        _choice,
+        CertificateLanguage,
+        data.default_certificate_language,
+        "default_certificate_language",
+    )
+    checks.done()
+    return {
+        "code": code,
+        "title": title,
+        "kind": kind,
+        "description": _text(data.description),
+        **rules,
+        "target_countries": ",".join(countries or []),
+        "target_regions": regions,
+        "default_certificate_language": language,
+    }
+
+
+def check_programme(data: ProgrammeInput, programme: Programme | None = None) -> None:
+    """Validate ``data`` as a programme's new values, writing nothing (``FieldErrors``)."""
+    _programme_values(data, programme)
 
 
 def create_programme(actor: User | None, data: ProgrammeInput) -> Programme:

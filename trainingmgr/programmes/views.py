@@ -10,7 +10,6 @@ import pycountry
 from flask import (
     Blueprint,
     abort,
-    flash,
     redirect,
     render_template,
     request,
@@ -21,11 +20,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from trainingmgr.core.errors import DomainError
 from trainingmgr.core.forms import FlaskForm
 from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import can_manage_programme, managed_programme_ids
-from trainingmgr.core.views import run_action, show_error
+from trainingmgr.core.views import run_action, submit
 from trainingmgr.extensions import db
 from trainingmgr.organisation import images
 from trainingmgr.organisation import services as organisation
@@ -83,25 +81,6 @@ def _to_detail(programme_id: int, anchor: str | None = None) -> Response:
     return redirect(url_for("programmes.detail", programme_id=programme_id, _anchor=anchor))
 
 
-def _save_form(form: FlaskForm, action: Callable[[], Any], success: str) -> Any | None:
-    """Run ``action`` for a submitted, valid ``form`` and commit.
-
-    Returns what ``action`` returned, or None when the form was not submitted or was
-    refused (the message then sits next to its field, or is flashed, and nothing is written).
-    """
-    if not form.validate_on_submit():
-        return None
-    try:
-        result = action()
-    except DomainError as exc:
-        db.session.rollback()
-        show_error(form, exc)
-        return None
-    db.session.commit()
-    flash(success, "success")
-    return result
-
-
 def _item_form(
     form: FlaskForm,
     action: Callable[[], Any],
@@ -118,7 +97,7 @@ def _item_form(
     Once saved, back to ``anchor`` on the programme's page, or to ``another`` blank form
     when the coordinator asked for one; otherwise the form again, with its errors.
     """
-    if _save_form(form, action, success) is not None:
+    if submit(form, action, success):
         if another and request.form.get("next") == "another":
             return redirect(url_for(another, programme_id=programme.id))
         return _to_detail(programme.id, anchor)
@@ -151,13 +130,14 @@ def create() -> str | Response:
     form = ProgrammeForm()
     if request.method == "GET":
         form.default_certificate_language.data = organisation.default_certificate_language()
-    programme = _save_form(
+    created = submit(
         form,
         lambda: services.create_programme(current_user, form.to_input()),
         _("Programme created. Add its curriculum modules and partners next."),
+        check=lambda: services.check_programme(form.to_input()),
     )
-    if programme is not None:
-        return _to_detail(programme.id)
+    if created:
+        return _to_detail(created.value.id)
     return render_template(
         "programmes/form.html", form=form, programme=None, currencies=_currencies()
     )
@@ -193,10 +173,11 @@ def edit(programme_id: int) -> str | Response:
     form = ProgrammeForm()
     if request.method == "GET":
         form.fill(programme)
-    if _save_form(
+    if submit(
         form,
         lambda: services.update_programme(current_user, programme, form.to_input()),
         _("Programme saved."),
+        check=lambda: services.check_programme(form.to_input(), programme),
     ):
         return _to_detail(programme.id)
     return render_template(
