@@ -85,7 +85,7 @@ def _flash_success(success: Success, value: Any) -> None:
         flash(text, category)
 
 
-def _refused(exc: DomainError, form: Any, http_errors: bool) -> Refused:
+def _refused(exc: DomainError, form: Any, http_errors: bool, show: bool = True) -> Refused:
     db.session.rollback()
     if http_errors and isinstance(exc, NotFound):
         abort(404)
@@ -97,7 +97,8 @@ def _refused(exc: DomainError, form: Any, http_errors: bool) -> Refused:
         if form is not None and "confirm" in form:
             form.confirm.data = False
         return Refused(exc, list(exc.warnings))
-    show_error(form, exc)
+    if show:
+        show_error(form, exc)
     return Refused(exc)
 
 
@@ -107,18 +108,20 @@ def run_action(
     *,
     form: Any = None,
     http_errors: bool = False,
+    show: bool = True,
 ) -> Done[T] | Refused:
     """Call a service and commit: ``Done(result)`` (true), after flashing ``success``.
 
     On refusal (``DomainError``) roll back and return ``Refused`` (false): the message goes next
     to ``form``'s field (``DomainError.field``) or is flashed; with ``http_errors`` a
     ``NotFound`` answers 404 and a ``Forbidden`` 403 instead; a ``NeedsConfirmation`` puts its
-    digest in the form's ``acknowledged`` field and returns its warnings, unflashed.
+    digest in the form's ``acknowledged`` field and returns its warnings, unflashed. With
+    ``show=False`` the view shows ``Refused.error`` itself.
     """
     try:
         value = action()
     except DomainError as exc:
-        return _refused(exc, form, http_errors)
+        return _refused(exc, form, http_errors, show)
     db.session.commit()
     _flash_success(success, value)
     return Done(value)
@@ -159,6 +162,15 @@ def _check_remaining_fields(form: Any, check: Callable[[], Any]) -> None:
                 form[error.field].errors = [error.message]
     finally:
         db.session.rollback()
+
+
+def outcome(call: Callable[[], T]) -> Done[T] | Refused:
+    """Call a service that reads (a link's check, a lookup): ``Done(result)``, or ``Refused``
+    with the ``DomainError`` for the view to show as it sees fit. No commit, no flash."""
+    try:
+        return Done(call())
+    except DomainError as exc:
+        return Refused(exc)
 
 
 def attempt(action: Callable[[], T], form: Any = None) -> Done[T] | None:

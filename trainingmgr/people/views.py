@@ -7,24 +7,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from trainingmgr.core.errors import DomainError
-from trainingmgr.core.forms import FlaskForm
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import managed_programme_ids, person_in_scope
-from trainingmgr.core.views import show_error
+from trainingmgr.core.views import run_action, submit
 from trainingmgr.extensions import db
 from trainingmgr.people import services
 from trainingmgr.people.forms import LABELS, MergeForm, PersonForm
 from trainingmgr.people.models import Person
 
 bp = Blueprint("people", __name__, url_prefix="/people")
-
-
-def _show_error(form: FlaskForm, error: DomainError) -> None:
-    """Roll back and show ``error`` next to its field (or as a message)."""
-    db.session.rollback()
-    show_error(form, error)
 
 
 def _page_context() -> dict[str, object]:
@@ -57,15 +49,13 @@ def _render_form(form: PersonForm, person: Person | None) -> str:
 @coordinator_only
 def create() -> str | Response:
     form = PersonForm()
-    if form.validate_on_submit():
-        try:
-            person = services.create_person(form.to_data(), current_user)
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("%(name)s was added.", name=person.full_name), "success")
-            return redirect(url_for("people.detail", person_id=person.id))
+    created = submit(
+        form,
+        lambda: services.create_person(form.to_data(), current_user),
+        lambda person: _("%(name)s was added.", name=person.full_name),
+    )
+    if created:
+        return redirect(url_for("people.detail", person_id=created.value.id))
     return _render_form(form, None)
 
 
@@ -90,18 +80,16 @@ def edit(person_id: int) -> str | Response:
     form = PersonForm(obj=person)
     if request.method == "GET":
         form.country.data = services.country_name(person.country)
-    if form.validate_on_submit():
-        try:
-            changes = services.update_person(person, form.to_data(), current_user)
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            if changes:
-                flash(_("The changes to %(name)s were saved.", name=person.full_name), "success")
-            else:
-                flash(_("Nothing was changed."), "info")
-            return redirect(url_for("people.detail", person_id=person.id))
+    if submit(
+        form,
+        lambda: services.update_person(person, form.to_data(), current_user),
+        lambda changes: (
+            _("The changes to %(name)s were saved.", name=person.full_name)
+            if changes
+            else (_("Nothing was changed."), "info")
+        ),
+    ):
+        return redirect(url_for("people.detail", person_id=person.id))
     return _render_form(form, person)
 
 
@@ -134,22 +122,20 @@ def merge() -> str | Response:
     scope = managed_programme_ids()
     plan = None
     if keep is not None and duplicate is not None:
-        try:
-            if posted:
-                services.merge_people(keep, duplicate, current_user, scope)
-                db.session.commit()
-                flash(
-                    _(
-                        "Record #%(dup)s was merged into %(name)s.",
-                        dup=duplicate.id,
-                        name=keep.full_name,
-                    ),
-                    "success",
-                )
+        if posted:
+            if run_action(
+                lambda: services.merge_people(keep, duplicate, current_user, scope),
+                _(
+                    "Record #%(dup)s was merged into %(name)s.",
+                    dup=duplicate.id,
+                    name=keep.full_name,
+                ),
+                form=form,
+            ):
                 return redirect(url_for("people.detail", person_id=keep.id))
-            plan = services.plan_merge(keep, duplicate, scope)
-        except DomainError as error:
-            _show_error(form, error)
+        else:
+            planned = run_action(lambda: services.plan_merge(keep, duplicate, scope), form=form)
+            plan = planned.value if planned else None
     elif posted:
         abort(404)
     q = (request.args.get("q") or "").strip()
