@@ -9,10 +9,10 @@ from flask import Flask
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from trainingmgr.accounts.models import Role
 from trainingmgr.core import timefmt
 from trainingmgr.core.labels import label_for
 from trainingmgr.core.permissions import allowed
+from trainingmgr.core.roles import Role
 
 
 @dataclass(frozen=True)

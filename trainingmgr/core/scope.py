@@ -34,8 +34,8 @@ from flask import abort, current_app, request
 from flask_login import current_user
 from sqlalchemy.orm import aliased
 
-from trainingmgr.accounts.models import Role
 from trainingmgr.core.permissions import ANY_SIGNED_IN
+from trainingmgr.core.roles import Role
 from trainingmgr.extensions import db
 
 
