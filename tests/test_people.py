@@ -544,7 +544,7 @@ def test_merge_moves_enrolments_attendance_and_fills_empty_fields(
     make.attendance(s2, enrolment, AttendanceStatus.EXCUSED)
     own = make.enrolment(person=keep)
 
-    services.merge_people(keep, dup, actor)
+    services.merge_people(keep, dup, actor=actor)
     db.session.flush()
 
     assert enrolment.person_id == keep.id and own.person_id == keep.id
@@ -584,7 +584,7 @@ def test_merge_keeps_the_better_enrolment_and_moves_attendance_onto_it(
     cert = certificate(ours)  # a certificate on the enrolment that goes away
     ours_id = ours.id
 
-    plan = services.merge_people(keep, dup, None)
+    plan = services.merge_people(keep, dup, actor=None)
     db.session.flush()
 
     assert [(c.kept.id, c.dropped.id) for c in plan.conflicts] == [(theirs.id, ours_id)]
@@ -621,7 +621,7 @@ def test_merge_conflict_moves_the_duplicates_records_where_the_kept_has_none(
     make.attendance(s1, theirs, AttendanceStatus.ABSENT)
     make.attendance(s2, theirs, AttendanceStatus.PRESENT)
 
-    services.merge_people(keep, dup, None)
+    services.merge_people(keep, dup, actor=None)
     db.session.flush()
 
     assert db.session.get(Enrolment, theirs.id) is None
@@ -645,7 +645,7 @@ def test_merge_moves_sessions_taught_certificates_and_the_account(
     cert = certificate(make.enrolment(person=dup, status=EnrolmentStatus.COMPLETED))
     earlier = make.person(merged_into_id=dup.id, email=None)
 
-    services.merge_people(keep, dup, None)
+    services.merge_people(keep, dup, actor=None)
     db.session.flush()
 
     rows = db.session.execute(
@@ -690,11 +690,11 @@ def test_merge_into_itself_or_into_a_merged_record_is_refused(
     keep, dup = pair
     gone = make.person(merged_into_id=keep.id, email=None)
     with pytest.raises(DomainError, match="cannot be merged into itself"):
-        services.merge_people(keep, keep, None)
+        services.merge_people(keep, keep, actor=None)
     with pytest.raises(DomainError, match="already merged into another record"):
-        services.merge_people(gone, dup, None)
+        services.merge_people(gone, dup, actor=None)
     with pytest.raises(DomainError, match="already merged into another record"):
-        services.merge_people(keep, gone, None)
+        services.merge_people(keep, gone, actor=None)
 
 
 def test_merge_pages_preview_then_confirm(

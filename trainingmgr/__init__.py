@@ -31,6 +31,23 @@ from trainingmgr.mail import models as _mail_models  # noqa: F401  isort: skip
 from trainingmgr.imports import models as _imports_models  # noqa: F401  isort: skip
 from trainingmgr.evaluations import models as _evaluations_models  # noqa: F401  isort: skip
 
+# Domains whose ``hooks`` module registers with core (the URL arguments and rules of the scope
+# check, receivers of other domains' signals such as a merge of two people). Imported here,
+# with the models, so that every use of the package has them; a missing one is an error.
+HOOKS = (
+    "accounts",
+    "people",
+    "programmes",
+    "cohorts",
+    "enrolments",
+    "attendance",
+    "certificates",
+    "organisation",
+    "evaluations",
+)
+for _domain in HOOKS:
+    importlib.import_module(f"trainingmgr.{_domain}.hooks")
+
 
 # Domains whose ``views.bp`` blueprint is registered, in this order. Every one must exist:
 # a missing module or a module without ``bp`` stops the application from starting.

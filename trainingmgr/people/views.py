@@ -124,7 +124,9 @@ def merge() -> str | Response:
     if keep is not None and duplicate is not None:
         if posted:
             if run_action(
-                lambda: services.merge_people(keep, duplicate, current_user, scope),
+                lambda: services.merge_people(
+                    keep, duplicate, actor=current_user, programme_ids=scope
+                ),
                 _(
                     "Record #%(dup)s was merged into %(name)s.",
                     dup=duplicate.id,
