@@ -142,7 +142,7 @@ def test_merged_records_are_hidden_from_the_directory(db_session: Any, make: Any
 
 def test_search_text_follows_edits(db_session: Any, make: Any) -> None:
     person = make.person(first_name="Anna", last_name="Old")
-    services.update_person(person, PersonData(first_name="Anna", last_name="Гусейнова"), None)
+    services.update_person(person, PersonData(first_name="Anna", last_name="Гусейнова"), actor=None)
     db.session.flush()
     assert search("guseynova") == ["Anna Гусейнова"]
     assert search("old") == []
@@ -417,7 +417,7 @@ def test_duplicate_email_names_the_existing_person(
 def test_service_refuses_duplicate_email_without_a_request(db_session: Any, make: Any) -> None:
     make.person(email="taken@example.org")
     with pytest.raises(DomainError) as info:
-        services.create_person(PersonData(first_name="A", email="Taken@Example.org"), None)
+        services.create_person(PersonData(first_name="A", email="Taken@Example.org"), actor=None)
     assert info.value.field == "email"
 
 
@@ -464,7 +464,7 @@ def test_merged_record_cannot_be_edited(client: FlaskClient, login: Any, make: A
     assert response.status_code == 302
     assert response.headers["Location"] == f"/people/{kept.id}"
     with pytest.raises(DomainError):
-        services.update_person(merged, PersonData(first_name="X"), None)
+        services.update_person(merged, PersonData(first_name="X"), actor=None)
 
 
 # ---------------------------------------------------------------------------------------

@@ -115,7 +115,7 @@ def create(cohort_id: int, kind: str) -> Response:
         return redirect(url_for(".cohort", cohort_id=cohort.id))
     template = (form.template.data or None) if kind == EvaluationKind.SURVEY else None
     done = run_action(
-        lambda: services.create_evaluation(actor(), cohort, EvaluationKind(kind), template),
+        lambda: services.create_evaluation(cohort, EvaluationKind(kind), template, actor=actor()),
         _("The survey was added.") if kind == "survey" else _("The test was added."),
     )
     if not done:
@@ -134,7 +134,7 @@ def edit(cohort_id: int, kind: str) -> str | Response:
     if request.method == "POST":
         form = forms.SettingsForm(test=evaluation.kind == EvaluationKind.TEST)
         if form.validate() and run_action(
-            lambda: services.update_settings(actor(), evaluation, form.to_input()),
+            lambda: services.update_settings(evaluation, form.to_input(), actor=actor()),
             _("The settings were saved."),
             form=form,
         ):
@@ -148,7 +148,7 @@ def delete(cohort_id: int, kind: str) -> Response:
     cohort = _cohort(cohort_id)
     evaluation = _evaluation(cohort, kind)
     run_action(
-        lambda: services.delete_evaluation(actor(), evaluation),
+        lambda: services.delete_evaluation(evaluation, actor=actor()),
         _("The survey was removed.") if kind == "survey" else _("The test was removed."),
     )
     return redirect(url_for(".cohort", cohort_id=cohort.id))
@@ -161,7 +161,7 @@ def add_question(cohort_id: int, kind: str) -> str | Response:
     evaluation = _evaluation(cohort, kind)
     form = forms.QuestionForm(test=evaluation.kind == EvaluationKind.TEST)
     if form.validate() and run_action(
-        lambda: services.add_question(actor(), evaluation, form.to_input()),
+        lambda: services.add_question(evaluation, form.to_input(), actor=actor()),
         _("The question was added."),
         form=form,
     ):
@@ -179,7 +179,7 @@ def edit_question(question_id: int) -> str | Response:
     if request.method == "POST":
         form = forms.QuestionForm(test=is_test)
         if form.validate() and run_action(
-            lambda: services.update_question(actor(), question, form.to_input()),
+            lambda: services.update_question(question, form.to_input(), actor=actor()),
             _("The question was saved."),
             form=form,
         ):
@@ -203,7 +203,7 @@ def edit_question(question_id: int) -> str | Response:
 def move_question(question_id: int, direction: str) -> Response:
     question = _question(question_id)
     run_action(
-        lambda: services.move_question(actor(), question, -1 if direction == "up" else 1), ""
+        lambda: services.move_question(question, -1 if direction == "up" else 1, actor=actor()), ""
     )
     return _editor(question.evaluation)
 
@@ -213,7 +213,9 @@ def move_question(question_id: int, direction: str) -> Response:
 def delete_question(question_id: int) -> Response:
     question = _question(question_id)
     evaluation = question.evaluation
-    run_action(lambda: services.delete_question(actor(), question), _("The question was removed."))
+    run_action(
+        lambda: services.delete_question(question, actor=actor()), _("The question was removed.")
+    )
     return _editor(evaluation)
 
 

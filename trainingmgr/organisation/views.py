@@ -154,7 +154,7 @@ def settings() -> str | Response:
         )
     if submit(
         form,
-        lambda: services.update_settings(current_user, form.to_input()),
+        lambda: services.update_settings(form.to_input(), actor=current_user),
         _("Organisation settings saved."),
     ):
         return redirect(url_for("organisation.settings"))
@@ -199,7 +199,7 @@ def font_upload() -> Response:
 
     def upload() -> fonts.CheckedFont:
         font = fonts.validate_font(form.font.data, "font")
-        services.set_fallback_font(current_user, font)
+        services.set_fallback_font(font, actor=current_user)
         return font
 
     run_action(upload, _font_uploaded)
@@ -209,7 +209,9 @@ def font_upload() -> Response:
 @bp.route(ORG_PREFIX + "/font/remove", methods=["POST"])
 @admin_only
 def font_remove() -> Response:
-    run_action(lambda: services.remove_fallback_font(current_user), _("Certificate font removed."))
+    run_action(
+        lambda: services.remove_fallback_font(actor=current_user), _("Certificate font removed.")
+    )
     return _back(None, "certificate-font")
 
 
@@ -247,7 +249,7 @@ def logo_upload(programme_id: int | None) -> Response:
 
     def upload() -> None:
         content, mimetype = images.validate_image(form.logo.data, "logo")
-        services.set_logo(current_user, services.logo_owner(programme_id), content, mimetype)
+        services.set_logo(services.logo_owner(programme_id), content, mimetype, actor=current_user)
 
     ok = run_action(upload, _("Logo uploaded."))
     return _back(programme_id, "logo" if ok else None)
@@ -256,7 +258,7 @@ def logo_upload(programme_id: int | None) -> Response:
 @owner_route("/logo/remove", methods=("POST",))
 def logo_remove(programme_id: int | None) -> Response:
     ok = run_action(
-        lambda: services.remove_logo(current_user, services.logo_owner(programme_id)),
+        lambda: services.remove_logo(services.logo_owner(programme_id), actor=current_user),
         _("Logo removed."),
     )
     return _back(programme_id, "logo" if ok else None)
@@ -290,18 +292,24 @@ def _save_signatory(
     programme_id: int | None, form: SignatoryForm, signatory: Signatory | None
 ) -> str | Response:
     if signatory is None:
-        action = lambda: services.add_signatory(  # noqa: E731
-            current_user, programme_id, form.to_input(), uploaded_image(form.signature)
-        )
+
+        def action() -> Any:
+            return services.add_signatory(
+                programme_id, form.to_input(), uploaded_image(form.signature), actor=current_user
+            )
+
         message = _("%(name)s added.", name=(form.name.data or "").strip())
     else:
-        action = lambda: services.update_signatory(  # noqa: E731
-            current_user,
-            signatory,
-            form.to_input(),
-            uploaded_image(form.signature),
-            form.remove_signature.data,
-        )
+
+        def action() -> Any:
+            return services.update_signatory(
+                signatory,
+                form.to_input(),
+                uploaded_image(form.signature),
+                form.remove_signature.data,
+                actor=current_user,
+            )
+
         message = _("Signatory saved.")
     if submit(form, action, message):
         return _back(programme_id, "signatories")
@@ -323,7 +331,9 @@ def signatory_edit(programme_id: int | None, signatory_id: int) -> str | Respons
 def signatory_move(programme_id: int | None, signatory_id: int) -> Response:
     signatory = _signatory(programme_id, signatory_id)
     ok = run_action(
-        lambda: services.move_signatory(current_user, signatory, request.form.get("direction", "")),
+        lambda: services.move_signatory(
+            signatory, request.form.get("direction", ""), actor=current_user
+        ),
         "",
     )
     return _back(programme_id, "signatories" if ok else None)
@@ -334,7 +344,7 @@ def signatory_delete(programme_id: int | None, signatory_id: int) -> Response:
     signatory = _signatory(programme_id, signatory_id)
     name = signatory.name
     ok = run_action(
-        lambda: services.remove_signatory(current_user, signatory),
+        lambda: services.remove_signatory(signatory, actor=current_user),
         _("%(name)s removed.", name=name),
     )
     return _back(programme_id, "signatories" if ok else None)

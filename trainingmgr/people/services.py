@@ -433,7 +433,7 @@ def _snapshot(value: Any) -> Any:
     return value.value if isinstance(value, Sex) else value
 
 
-def create_person(data: PersonData, actor: User | None) -> Person:
+def create_person(data: PersonData, *, actor: User | None) -> Person:
     """A new person from ``data`` (validated, names kept as typed)."""
     values = _clean(data, None)
     person = Person(**values)
@@ -449,7 +449,7 @@ def create_person(data: PersonData, actor: User | None) -> Person:
     return person
 
 
-def update_person(person: Person, data: PersonData, actor: User | None) -> dict[str, list[Any]]:
+def update_person(person: Person, data: PersonData, *, actor: User | None) -> dict[str, list[Any]]:
     """Apply ``data`` to ``person``; returns the changes ``{field: [old, new]}`` (audited)."""
     if person.merged_into_id is not None:
         raise DomainError(_("This record was merged into another one and cannot be edited."))

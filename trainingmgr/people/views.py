@@ -51,7 +51,7 @@ def create() -> str | Response:
     form = PersonForm()
     created = submit(
         form,
-        lambda: services.create_person(form.to_data(), current_user),
+        lambda: services.create_person(form.to_data(), actor=current_user),
         lambda person: _("%(name)s was added.", name=person.full_name),
     )
     if created:
@@ -82,7 +82,7 @@ def edit(person_id: int) -> str | Response:
         form.country.data = services.country_name(person.country)
     if submit(
         form,
-        lambda: services.update_person(person, form.to_data(), current_user),
+        lambda: services.update_person(person, form.to_data(), actor=current_user),
         lambda changes: (
             _("The changes to %(name)s were saved.", name=person.full_name)
             if changes

@@ -390,7 +390,7 @@ def check_programme(data: ProgrammeInput, programme: Programme | None = None) ->
     _programme_values(data, programme)
 
 
-def create_programme(actor: User | None, data: ProgrammeInput) -> Programme:
+def create_programme(data: ProgrammeInput, *, actor: User | None) -> Programme:
     values = _programme_values(data, None)
     programme = Programme(status=ProgrammeStatus.ACTIVE, **values)
     db.session.add(programme)
@@ -401,12 +401,14 @@ def create_programme(actor: User | None, data: ProgrammeInput) -> Programme:
     return programme
 
 
-def update_programme(actor: User | None, programme: Programme, data: ProgrammeInput) -> Programme:
+def update_programme(
+    programme: Programme, data: ProgrammeInput, *, actor: User | None
+) -> Programme:
     _update(actor, programme, _programme_values(data, programme), "programme.update")
     return programme
 
 
-def set_archived(actor: User | None, programme: Programme, archived: bool) -> Programme:
+def set_archived(programme: Programme, archived: bool, *, actor: User | None) -> Programme:
     """Archive a programme (it leaves the active lists) or bring it back."""
     status = ProgrammeStatus.ARCHIVED if archived else ProgrammeStatus.ACTIVE
     if programme.status == status:
@@ -424,7 +426,7 @@ def set_archived(actor: User | None, programme: Programme, archived: bool) -> Pr
     return programme
 
 
-def delete_programme(actor: User | None, programme: Programme) -> None:
+def delete_programme(programme: Programme, *, actor: User | None) -> None:
     """Delete a programme that never had cohorts; otherwise explain that it can be archived."""
     cohorts = db.session.scalar(
         sa.select(sa.func.count(Cohort.id)).where(Cohort.programme_id == programme.id)
@@ -744,7 +746,9 @@ def _apply_logo(partner: ProgrammePartner, data: PartnerInput) -> dict[str, list
     return {"logo": [before, after]} if before != after else {}
 
 
-def add_partner(actor: User | None, programme: Programme, data: PartnerInput) -> ProgrammePartner:
+def add_partner(
+    programme: Programme, data: PartnerInput, *, actor: User | None
+) -> ProgrammePartner:
     values = _partner_values(programme, data, None)
     partners = _ordered(programme.partners)
     partner = ProgrammePartner(programme=programme, **values)
@@ -760,7 +764,7 @@ def add_partner(actor: User | None, programme: Programme, data: PartnerInput) ->
 
 
 def update_partner(
-    actor: User | None, partner: ProgrammePartner, data: PartnerInput
+    partner: ProgrammePartner, data: PartnerInput, *, actor: User | None
 ) -> ProgrammePartner:
     values = _partner_values(partner.programme, data, partner)
     changes = {**_apply(partner, values), **_apply_logo(partner, data)}
@@ -770,7 +774,7 @@ def update_partner(
     return partner
 
 
-def remove_partner(actor: User | None, partner: ProgrammePartner) -> None:
+def remove_partner(partner: ProgrammePartner, *, actor: User | None) -> None:
     programme = partner.programme
     _record(
         "programme.partner_remove",
@@ -787,7 +791,7 @@ def remove_partner(actor: User | None, partner: ProgrammePartner) -> None:
     _renumber(_ordered(programme.partners))
 
 
-def move_partner(actor: User | None, partner: ProgrammePartner, direction: str | int) -> None:
+def move_partner(partner: ProgrammePartner, direction: str | int, *, actor: User | None) -> None:
     """Move a partner one place up or down the list (nothing happens at either end)."""
     items = _ordered(partner.programme.partners)
     _move_audited(actor, "programme.partner_move", items, partner, direction)
@@ -841,24 +845,24 @@ def curriculum(programme_id: int) -> list[Module]:
     )
 
 
-def add_module(actor: User | None, programme: Programme, data: ModuleInput) -> Module:
+def add_module(programme: Programme, data: ModuleInput, *, actor: User | None) -> Module:
     """Add a module at the end of the curriculum."""
     values = _module_values(programme, data, None)
     modules = curriculum(programme.id)  # before the new module joins the session
     return _add_last(actor, "module.create", modules, Module(programme=programme, **values), values)
 
 
-def update_module(actor: User | None, module: Module, data: ModuleInput) -> Module:
+def update_module(module: Module, data: ModuleInput, *, actor: User | None) -> Module:
     _update(actor, module, _module_values(module.programme, data, module), "module.update")
     return module
 
 
-def move_module(actor: User | None, module: Module, direction: str | int) -> None:
+def move_module(module: Module, direction: str | int, *, actor: User | None) -> None:
     """Move a module one place up or down the curriculum (nothing happens at either end)."""
     _move_audited(actor, "module.move", curriculum(module.programme_id), module, direction)
 
 
-def set_retired(actor: User | None, module: Module, retired: bool) -> Module:
+def set_retired(module: Module, retired: bool, *, actor: User | None) -> Module:
     """Retire a module (kept for past sessions, offered no more) or bring it back."""
     if module.retired == retired:
         raise DomainError(
@@ -884,7 +888,7 @@ def module_usage(module: Module) -> tuple[int, int]:
     return sessions or 0, cohorts or 0
 
 
-def delete_module(actor: User | None, module: Module) -> None:
+def delete_module(module: Module, *, actor: User | None) -> None:
     """Delete a module no session uses and no cohort requires; otherwise it can be retired."""
     sessions, cohorts = module_usage(module)
     if sessions:

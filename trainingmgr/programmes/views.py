@@ -132,7 +132,7 @@ def create() -> str | Response:
         form.default_certificate_language.data = organisation.default_certificate_language()
     created = submit(
         form,
-        lambda: services.create_programme(current_user, form.to_input()),
+        lambda: services.create_programme(form.to_input(), actor=current_user),
         _("Programme created. Add its curriculum modules and partners next."),
         check=lambda: services.check_programme(form.to_input()),
     )
@@ -175,7 +175,7 @@ def edit(programme_id: int) -> str | Response:
         form.fill(programme)
     if submit(
         form,
-        lambda: services.update_programme(current_user, programme, form.to_input()),
+        lambda: services.update_programme(programme, form.to_input(), actor=current_user),
         _("Programme saved."),
         check=lambda: services.check_programme(form.to_input(), programme),
     ):
@@ -190,7 +190,7 @@ def edit(programme_id: int) -> str | Response:
 def archive(programme_id: int) -> Response:
     programme = _programme(programme_id)
     run_action(
-        lambda: services.set_archived(current_user, programme, True),
+        lambda: services.set_archived(programme, True, actor=current_user),
         _(
             "%(code)s is archived. It no longer appears among the active programmes.",
             code=programme.code,
@@ -204,7 +204,7 @@ def archive(programme_id: int) -> Response:
 def unarchive(programme_id: int) -> Response:
     programme = _programme(programme_id)
     run_action(
-        lambda: services.set_archived(current_user, programme, False),
+        lambda: services.set_archived(programme, False, actor=current_user),
         _("%(code)s is active again.", code=programme.code),
     )
     return _to_detail(programme.id)
@@ -216,7 +216,7 @@ def delete(programme_id: int) -> Response:
     programme = _programme(programme_id)
     code = programme.code
     if run_action(
-        lambda: services.delete_programme(current_user, programme),
+        lambda: services.delete_programme(programme, actor=current_user),
         _("%(code)s was deleted.", code=code),
     ):
         return redirect(url_for("programmes.index"))
@@ -233,7 +233,7 @@ def partner_new(programme_id: int) -> str | Response:
     form = PartnerForm()
     return _item_form(
         form,
-        lambda: services.add_partner(current_user, programme, form.to_input()),
+        lambda: services.add_partner(programme, form.to_input(), actor=current_user),
         _("%(name)s added.", name=(form.name.data or "").strip()),
         "programmes/partner_form.html",
         "partners",
@@ -250,7 +250,7 @@ def partner_edit(programme_id: int, partner_id: int) -> str | Response:
     form = PartnerForm(obj=partner)
     return _item_form(
         form,
-        lambda: services.update_partner(current_user, partner, form.to_input()),
+        lambda: services.update_partner(partner, form.to_input(), actor=current_user),
         _("Partner saved."),
         "programmes/partner_form.html",
         "partners",
@@ -288,7 +288,7 @@ def partner_delete(programme_id: int, partner_id: int) -> Response:
     partner = _partner(programme_id, partner_id)
     name = partner.name
     ok = run_action(
-        lambda: services.remove_partner(current_user, partner),
+        lambda: services.remove_partner(partner, actor=current_user),
         _("%(name)s removed.", name=name),
     )
     return _to_detail(programme_id, "partners" if ok else None)
@@ -299,7 +299,10 @@ def partner_delete(programme_id: int, partner_id: int) -> Response:
 def partner_move(programme_id: int, partner_id: int) -> Response:
     partner = _partner(programme_id, partner_id)
     ok = run_action(
-        lambda: services.move_partner(current_user, partner, request.form.get("direction", "")), ""
+        lambda: services.move_partner(
+            partner, request.form.get("direction", ""), actor=current_user
+        ),
+        "",
     )
     return _to_detail(programme_id, "partners" if ok else None)
 
@@ -314,7 +317,7 @@ def module_new(programme_id: int) -> str | Response:
     form = ModuleForm()
     return _item_form(
         form,
-        lambda: services.add_module(current_user, programme, form.to_input()),
+        lambda: services.add_module(programme, form.to_input(), actor=current_user),
         _("Module %(code)s added.", code=(form.code.data or "").strip().upper()),
         "programmes/module_form.html",
         "curriculum",
@@ -331,7 +334,7 @@ def module_edit(programme_id: int, module_id: int) -> str | Response:
     form = ModuleForm(obj=module)
     return _item_form(
         form,
-        lambda: services.update_module(current_user, module, form.to_input()),
+        lambda: services.update_module(module, form.to_input(), actor=current_user),
         _("Module saved."),
         "programmes/module_form.html",
         "curriculum",
@@ -345,7 +348,8 @@ def module_edit(programme_id: int, module_id: int) -> str | Response:
 def module_move(programme_id: int, module_id: int) -> Response:
     module = _module(programme_id, module_id)
     ok = run_action(
-        lambda: services.move_module(current_user, module, request.form.get("direction", "")), ""
+        lambda: services.move_module(module, request.form.get("direction", ""), actor=current_user),
+        "",
     )
     return _to_detail(programme_id, "curriculum" if ok else None)
 
@@ -355,7 +359,7 @@ def module_move(programme_id: int, module_id: int) -> Response:
 def module_retire(programme_id: int, module_id: int) -> Response:
     module = _module(programme_id, module_id)
     ok = run_action(
-        lambda: services.set_retired(current_user, module, True),
+        lambda: services.set_retired(module, True, actor=current_user),
         _(
             "%(code)s is retired: it stays on past sessions and is offered no more.",
             code=module.code,
@@ -369,7 +373,7 @@ def module_retire(programme_id: int, module_id: int) -> Response:
 def module_unretire(programme_id: int, module_id: int) -> Response:
     module = _module(programme_id, module_id)
     ok = run_action(
-        lambda: services.set_retired(current_user, module, False),
+        lambda: services.set_retired(module, False, actor=current_user),
         _("%(code)s is back in the curriculum.", code=module.code),
     )
     return _to_detail(programme_id, "curriculum" if ok else None)
@@ -381,7 +385,7 @@ def module_delete(programme_id: int, module_id: int) -> Response:
     module = _module(programme_id, module_id)
     code = module.code
     ok = run_action(
-        lambda: services.delete_module(current_user, module),
+        lambda: services.delete_module(module, actor=current_user),
         _("Module %(code)s deleted.", code=code),
     )
     return _to_detail(programme_id, "curriculum" if ok else None)
