@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import pycountry
 from flask import (
@@ -33,6 +33,8 @@ from trainingmgr.programmes.forms import ModuleForm, PartnerForm, ProgrammeForm
 from trainingmgr.programmes.models import Module, Programme, ProgrammePartner, ProgrammeStatus
 
 bp = Blueprint("programmes", __name__, url_prefix="/programmes")
+
+T = TypeVar("T")
 
 STATUS_FILTERS = {
     "active": ProgrammeStatus.ACTIVE,
@@ -63,22 +65,32 @@ def _programme(programme_id: int) -> Programme:
     return db.get_or_404(Programme, programme_id)
 
 
-def _partner(programme_id: int, partner_id: int) -> ProgrammePartner:
-    partner = db.get_or_404(ProgrammePartner, partner_id)
-    if partner.programme_id != programme_id:
+def _owned(model: type[T], programme_id: int, item_id: int) -> T:
+    """A partner or module of the programme named in the URL; 404 for another's."""
+    item = db.get_or_404(model, item_id)
+    if item.programme_id != programme_id:  # type: ignore[attr-defined]
         abort(404)
-    return partner
+    return item
+
+
+def _partner(programme_id: int, partner_id: int) -> ProgrammePartner:
+    return _owned(ProgrammePartner, programme_id, partner_id)
 
 
 def _module(programme_id: int, module_id: int) -> Module:
-    module = db.get_or_404(Module, module_id)
-    if module.programme_id != programme_id:
-        abort(404)
-    return module
+    return _owned(Module, programme_id, module_id)
 
 
 def _to_detail(programme_id: int, anchor: str | None = None) -> Response:
     return redirect(url_for("programmes.detail", programme_id=programme_id, _anchor=anchor))
+
+
+def _item_action(
+    programme_id: int, anchor: str, action: Callable[[], Any], success: str = ""
+) -> Response:
+    """A partner's or a module's POST action (move, retire, delete...): back to ``anchor`` on
+    the programme's page once done, to its top with the message when refused."""
+    return _to_detail(programme_id, anchor if run_action(action, success) else None)
 
 
 def _item_form(
@@ -287,24 +299,26 @@ def partner_logo(programme_id: int, partner_id: int, version: str) -> Response:
 def partner_delete(programme_id: int, partner_id: int) -> Response:
     partner = _partner(programme_id, partner_id)
     name = partner.name
-    ok = run_action(
+    return _item_action(
+        programme_id,
+        "partners",
         lambda: services.remove_partner(partner, actor=current_user),
         _("%(name)s removed.", name=name),
     )
-    return _to_detail(programme_id, "partners" if ok else None)
 
 
 @bp.route("/<int:programme_id>/partners/<int:partner_id>/move", methods=["POST"])
 @coordinator_only
 def partner_move(programme_id: int, partner_id: int) -> Response:
     partner = _partner(programme_id, partner_id)
-    ok = run_action(
+    return _item_action(
+        programme_id,
+        "partners",
         lambda: services.move_partner(
             partner, request.form.get("direction", ""), actor=current_user
         ),
         "",
     )
-    return _to_detail(programme_id, "partners" if ok else None)
 
 
 # --------------------------------------------------------------------------- modules
@@ -347,36 +361,39 @@ def module_edit(programme_id: int, module_id: int) -> str | Response:
 @coordinator_only
 def module_move(programme_id: int, module_id: int) -> Response:
     module = _module(programme_id, module_id)
-    ok = run_action(
+    return _item_action(
+        programme_id,
+        "curriculum",
         lambda: services.move_module(module, request.form.get("direction", ""), actor=current_user),
         "",
     )
-    return _to_detail(programme_id, "curriculum" if ok else None)
 
 
 @bp.route("/<int:programme_id>/modules/<int:module_id>/retire", methods=["POST"])
 @coordinator_only
 def module_retire(programme_id: int, module_id: int) -> Response:
     module = _module(programme_id, module_id)
-    ok = run_action(
+    return _item_action(
+        programme_id,
+        "curriculum",
         lambda: services.set_retired(module, True, actor=current_user),
         _(
             "%(code)s is retired: it stays on past sessions and is offered no more.",
             code=module.code,
         ),
     )
-    return _to_detail(programme_id, "curriculum" if ok else None)
 
 
 @bp.route("/<int:programme_id>/modules/<int:module_id>/unretire", methods=["POST"])
 @coordinator_only
 def module_unretire(programme_id: int, module_id: int) -> Response:
     module = _module(programme_id, module_id)
-    ok = run_action(
+    return _item_action(
+        programme_id,
+        "curriculum",
         lambda: services.set_retired(module, False, actor=current_user),
         _("%(code)s is back in the curriculum.", code=module.code),
     )
-    return _to_detail(programme_id, "curriculum" if ok else None)
 
 
 @bp.route("/<int:programme_id>/modules/<int:module_id>/delete", methods=["POST"])
@@ -384,8 +401,9 @@ def module_unretire(programme_id: int, module_id: int) -> Response:
 def module_delete(programme_id: int, module_id: int) -> Response:
     module = _module(programme_id, module_id)
     code = module.code
-    ok = run_action(
+    return _item_action(
+        programme_id,
+        "curriculum",
         lambda: services.delete_module(module, actor=current_user),
         _("Module %(code)s deleted.", code=code),
     )
-    return _to_detail(programme_id, "curriculum" if ok else None)
