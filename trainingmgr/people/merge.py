@@ -137,6 +137,112 @@ def _elsewhere(person_id: int, programme_ids: Collection[int]) -> bool:
     return bool(db.session.scalar(sa.select(sa.or_(enrolled, teaches))))
 
 
+def _accounts(keep: Person, duplicate: Person) -> dict[int, User]:
+    """{person id: user account} of the two records; refused when both have one."""
+    users = {
+        u.person_id: u
+        for u in db.session.scalars(
+            sa.select(User).where(User.person_id.in_([keep.id, duplicate.id]))
+        )
+    }
+    if keep.id in users and duplicate.id in users:
+        raise DomainError(
+            _(
+                "Both records have a user account (%(kept)s and %(other)s). A person has one "
+                "account: deactivate or unlink one of them first, then merge.",
+                kept=users[keep.id].email,
+                other=users[duplicate.id].email,
+            )
+        )
+    return users
+
+
+def _attendance_rows(enrolment_ids: list[int]) -> dict[int, list[AttendanceRow]]:
+    """{enrolment id: its attendance records} (one query)."""
+    rows: dict[int, list[AttendanceRow]] = defaultdict(list)
+    if not enrolment_ids:
+        return rows
+    for row in db.session.execute(
+        sa.select(
+            AttendanceRecord.id,
+            AttendanceRecord.enrolment_id,
+            AttendanceRecord.session_id,
+            AttendanceRecord.status,
+        )
+        .where(AttendanceRecord.enrolment_id.in_(enrolment_ids))
+        .order_by(AttendanceRecord.id)
+    ):
+        rows[row.enrolment_id].append(AttendanceRow(*row))
+    return rows
+
+
+def _enrolments(
+    keep: Person, duplicate: Person
+) -> tuple[list[Enrolment], int, list[EnrolmentConflict]]:
+    """The duplicate's enrolments that move, how many attendance records move with them, and
+    the cohorts both are enrolled in (the higher-ranked enrolment stays)."""
+    enrolments = list(
+        db.session.scalars(
+            sa.select(Enrolment)
+            .where(Enrolment.person_id.in_([keep.id, duplicate.id]))
+            .options(joinedload(Enrolment.cohort).joinedload(Cohort.programme))
+            .order_by(Enrolment.id)
+        )
+    )
+    kept_by_cohort = {e.cohort_id: e for e in enrolments if e.person_id == keep.id}
+    theirs = [e for e in enrolments if e.person_id == duplicate.id]
+    records = _attendance_rows(
+        [e.id for e in theirs]
+        + [kept_by_cohort[e.cohort_id].id for e in theirs if e.cohort_id in kept_by_cohort]
+    )
+    moved: list[Enrolment] = []
+    conflicts: list[EnrolmentConflict] = []
+    attendance_moved = 0
+    for theirs_e in theirs:
+        ours = kept_by_cohort.get(theirs_e.cohort_id)
+        if ours is None:
+            moved.append(theirs_e)
+            attendance_moved += len(records[theirs_e.id])
+            continue
+        better_theirs = STATUS_RANK[theirs_e.status] > STATUS_RANK[ours.status]
+        kept, dropped = (theirs_e, ours) if better_theirs else (ours, theirs_e)
+        conflict = EnrolmentConflict(theirs_e.cohort, kept, dropped)
+        covered = {r.session_id for r in records[kept.id]}
+        for record in records[dropped.id]:
+            if record.session_id in covered:
+                conflict.attendance_dropped.append(record)
+            else:
+                conflict.attendance_moved.append(record)
+        conflicts.append(conflict)
+    return moved, attendance_moved, conflicts
+
+
+def _taught(keep: Person, duplicate: Person) -> dict[int, set[int]]:
+    """{person id: ids of the sessions they teach} of the two records."""
+    taught: dict[int, set[int]] = defaultdict(set)
+    for session_id, person_id in db.session.execute(
+        sa.select(session_trainers.c.session_id, session_trainers.c.person_id).where(
+            session_trainers.c.person_id.in_([keep.id, duplicate.id])
+        )
+    ):
+        taught[person_id].add(session_id)
+    return taught
+
+
+def _fields_filled(keep: Person, duplicate: Person) -> tuple[dict[str, Any], bool]:
+    """The kept record's empty fields that the duplicate fills, and whether the duplicate's
+    notes are appended to the kept record's."""
+    filled = {
+        name: getattr(duplicate, name)
+        for name in FILLABLE
+        if not getattr(keep, name) and getattr(duplicate, name)
+    }
+    appended = bool(duplicate.notes and keep.notes and duplicate.notes != keep.notes)
+    if duplicate.notes and not keep.notes:
+        filled["notes"] = duplicate.notes
+    return filled, appended
+
+
 def plan_merge(
     keep: Person, duplicate: Person, programme_ids: Collection[int] | None = None
 ) -> MergePlan:
@@ -156,76 +262,9 @@ def plan_merge(
             ),
             "duplicate",
         )
-    users = {
-        u.person_id: u
-        for u in db.session.scalars(
-            sa.select(User).where(User.person_id.in_([keep.id, duplicate.id]))
-        )
-    }
-    if keep.id in users and duplicate.id in users:
-        raise DomainError(
-            _(
-                "Both records have a user account (%(kept)s and %(other)s). A person has one "
-                "account: deactivate or unlink one of them first, then merge.",
-                kept=users[keep.id].email,
-                other=users[duplicate.id].email,
-            )
-        )
-
-    enrolments = list(
-        db.session.scalars(
-            sa.select(Enrolment)
-            .where(Enrolment.person_id.in_([keep.id, duplicate.id]))
-            .options(joinedload(Enrolment.cohort).joinedload(Cohort.programme))
-            .order_by(Enrolment.id)
-        )
-    )
-    kept_by_cohort = {e.cohort_id: e for e in enrolments if e.person_id == keep.id}
-    theirs = [e for e in enrolments if e.person_id == duplicate.id]
-    records_by_enrolment: dict[int, list[AttendanceRow]] = defaultdict(list)
-    if theirs:
-        involved = [e.id for e in theirs] + [
-            kept_by_cohort[e.cohort_id].id for e in theirs if e.cohort_id in kept_by_cohort
-        ]
-        for row in db.session.execute(
-            sa.select(
-                AttendanceRecord.id,
-                AttendanceRecord.enrolment_id,
-                AttendanceRecord.session_id,
-                AttendanceRecord.status,
-            )
-            .where(AttendanceRecord.enrolment_id.in_(involved))
-            .order_by(AttendanceRecord.id)
-        ):
-            records_by_enrolment[row.enrolment_id].append(AttendanceRow(*row))
-
-    moved: list[Enrolment] = []
-    conflicts: list[EnrolmentConflict] = []
-    attendance_moved = 0
-    for theirs_e in theirs:
-        ours = kept_by_cohort.get(theirs_e.cohort_id)
-        if ours is None:
-            moved.append(theirs_e)
-            attendance_moved += len(records_by_enrolment[theirs_e.id])
-            continue
-        better_theirs = STATUS_RANK[theirs_e.status] > STATUS_RANK[ours.status]
-        kept, dropped = (theirs_e, ours) if better_theirs else (ours, theirs_e)
-        conflict = EnrolmentConflict(theirs_e.cohort, kept, dropped)
-        covered = {r.session_id for r in records_by_enrolment[kept.id]}
-        for record in records_by_enrolment[dropped.id]:
-            if record.session_id in covered:
-                conflict.attendance_dropped.append(record)
-            else:
-                conflict.attendance_moved.append(record)
-        conflicts.append(conflict)
-
-    taught = defaultdict(set)
-    for session_id, person_id in db.session.execute(
-        sa.select(session_trainers.c.session_id, session_trainers.c.person_id).where(
-            session_trainers.c.person_id.in_([keep.id, duplicate.id])
-        )
-    ):
-        taught[person_id].add(session_id)
+    users = _accounts(keep, duplicate)
+    moved, attendance_moved, conflicts = _enrolments(keep, duplicate)
+    taught = _taught(keep, duplicate)
     certificates = list(
         db.session.scalars(
             sa.select(Certificate.id)
@@ -233,14 +272,7 @@ def plan_merge(
             .order_by(Certificate.id)
         )
     )
-    fields_filled = {
-        name: getattr(duplicate, name)
-        for name in FILLABLE
-        if not getattr(keep, name) and getattr(duplicate, name)
-    }
-    notes_appended = bool(duplicate.notes and keep.notes and duplicate.notes != keep.notes)
-    if duplicate.notes and not keep.notes:
-        fields_filled["notes"] = duplicate.notes
+    fields_filled, notes_appended = _fields_filled(keep, duplicate)
     return MergePlan(
         keep=keep,
         duplicate=duplicate,
