@@ -96,3 +96,25 @@ def test_editing_reports_every_error_and_keeps_the_stored_values(
     assert "2 problems to fix" in _summary(html)
     db_session.refresh(programme)
     assert programme.default_min_attendance_pct == 75
+
+
+def test_an_invitation_reports_the_role_the_programme_and_the_address_at_once(
+    client: FlaskClient, login: Any, db_session: Any, make: Any
+) -> None:
+    from trainingmgr.accounts.models import User
+
+    mine = make.programme(code="MINE")
+    make.user(Role.PARTICIPANT, email="already@example.org")
+    coordinator = login(Role.COORDINATOR)
+    coordinator.programmes.append(mine)
+    users_before = db_session.scalar(sa.select(sa.func.count(User.id)))
+
+    html = client.post(
+        "/admin/invite",
+        data={"email": "already@example.org", "roles": ["coordinator"], "programmes": []},
+    ).text
+
+    assert "You may not give the role “Coordinator”." in _error_of(html, "roles")
+    assert "Choose the programme the trainer is invited for." in _error_of(html, "programmes")
+    assert "already has an account" in _error_of(html, "email")
+    assert db_session.scalar(sa.select(sa.func.count(User.id))) == users_before
