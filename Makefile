@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run install install-dev migrate demo test lint format bench bench-scale bench-serve clean translations lock
+.PHONY: run install install-dev migrate demo test coverage lint format bench bench-scale bench-serve clean translations lock
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "trainingmgr needs Python 3.11 or newer (set PYTHON=python3.x)")'
@@ -64,6 +64,12 @@ test: install-dev
 	else \
 		echo "TEST_DATABASE_URL is not set: skipped the PostgreSQL run (.ci/run sets it)."; \
 	fi
+
+# Line and branch coverage of trainingmgr/ by the SQLite suite (pytest-cov): a table of the
+# files with their missed lines and branches, and htmlcov/index.html.
+coverage: install-dev
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider --cov=trainingmgr \
+		--cov-branch --cov-report=term:skip-covered --cov-report=html $(ARGS)
 
 # Re-extract the texts to translate, merge them into the Russian and Azerbaijani catalogues
 # (new texts are untranslated, or "fuzzy" guesses that compile ignores until reviewed) and

@@ -102,13 +102,13 @@ def build(db: Any) -> dict[str, Any]:
         enrolment_ids = db.session.scalars(
             sa.select(Enrolment.id).where(Enrolment.cohort_id == cohort.id)
         ).all()
-        survey = services.create_evaluation(None, cohort, EvaluationKind.SURVEY, "en")
-        test = services.create_evaluation(None, cohort, EvaluationKind.TEST)
+        survey = services.create_evaluation(cohort, EvaluationKind.SURVEY, "en", actor=None)
+        test = services.create_evaluation(cohort, EvaluationKind.TEST, actor=None)
         for q in range(TEST_QUESTIONS):
             services.add_question(
-                None,
                 test,
                 services.QuestionInput(QuestionKind.CHOICE, f"Q{q}?", ["A", "B", "C"], 1 + q % 3),
+                actor=None,
             )
         submissions, responses, answers = [], [], []
         for n, enrolment_id in enumerate(enrolment_ids):

@@ -47,9 +47,9 @@ def source(app: Flask, committed_db: Any) -> Flask:
     settings.logo, settings.logo_mimetype = png(), "image/png"
     organisation.add_signatory(
         None,
-        None,
         organisation.SignatoryInput("Dr. Anna Petrova", "Director"),
         (png(), "image/png"),
+        actor=None,
     )
     db.session.commit()
     db.session.remove()

@@ -122,7 +122,7 @@ def test_a_chinese_name_is_issued_end_to_end_with_the_uploaded_font(
         refused.value.message
     )
 
-    organisation.set_fallback_font(admin, fonts.validate_font(CJK))
+    organisation.set_fallback_font(fonts.validate_font(CJK), actor=admin)
     certificate = services.issue(make.user(), enrolment)
 
     data = services.render_pdf(certificate)
@@ -130,7 +130,7 @@ def test_a_chinese_name_is_issued_end_to_end_with_the_uploaded_font(
     assert "小明王" in text.replace(" ", "")
     assert b"+DroidSansFallback" in data
     # Removing the font changes nothing issued: the bytes are stored.
-    organisation.remove_fallback_font(admin)
+    organisation.remove_fallback_font(actor=admin)
     assert services.render_pdf(certificate) == data
     assert services.unprintable_letters(enrolment.person) == []  # this process still has it
     services.use_fallback_font()
@@ -149,7 +149,7 @@ def test_issue_to_all_warns_and_then_issues_with_the_font(
     assert 'data-testid="unprintable"' in page.text
     assert "ask an administrator to upload a font" in page.text
 
-    organisation.set_fallback_font(None, fonts.validate_font(CJK))
+    organisation.set_fallback_font(fonts.validate_font(CJK), actor=None)
     page = client.get(f"/cohorts/{cohort.id}/certificates")
     assert 'data-testid="unprintable"' not in page.text
     done = client.post(f"/cohorts/{cohort.id}/certificates/issue-all", follow_redirects=True)

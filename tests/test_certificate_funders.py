@@ -95,7 +95,7 @@ def test_another_programmes_funder_logo_is_404(
 ) -> None:
     mine, theirs = make.programme(), make.programme()
     partner = programmes.add_partner(
-        None, theirs, programmes.PartnerInput("X", "funder", logo=(png("red"), "image/png"))
+        theirs, programmes.PartnerInput("X", "funder", logo=(png("red"), "image/png")), actor=None
     )
     login(Role.COORDINATOR, programmes=[mine])
 
@@ -109,12 +109,18 @@ def test_issued_certificates_print_the_band_and_keep_it(make: Any, db_session: A
     cohort = course(make)
     programme = cohort.programme
     eu = programmes.add_partner(
-        None, programme, programmes.PartnerInput("European Union", "funder", european_union=True)
+        programme,
+        programmes.PartnerInput("European Union", "funder", european_union=True),
+        actor=None,
     )
     sdc = programmes.add_partner(
-        None, programme, programmes.PartnerInput("SDC", "funder", logo=(png("red"), "image/png"))
+        programme,
+        programmes.PartnerInput("SDC", "funder", logo=(png("red"), "image/png")),
+        actor=None,
     )
-    programmes.add_partner(None, programme, programmes.PartnerInput("ICMPD", PartnerRole.PARTNER))
+    programmes.add_partner(
+        programme, programmes.PartnerInput("ICMPD", PartnerRole.PARTNER), actor=None
+    )
     enrolment = attend(make, cohort, [P, P, P, P], first_name="Anna", last_name="Smith")
 
     certificate = services.issue(make.user(), enrolment)
@@ -131,9 +137,9 @@ def test_issued_certificates_print_the_band_and_keep_it(make: Any, db_session: A
 
     # A new logo, the EU flag taken off: only certificates issued afterwards change.
     programmes.update_partner(
-        None, sdc, programmes.PartnerInput("SDC", "funder", logo=(png("green"), "image/png"))
+        sdc, programmes.PartnerInput("SDC", "funder", logo=(png("green"), "image/png")), actor=None
     )
-    programmes.update_partner(None, eu, programmes.PartnerInput("European Union", "funder"))
+    programmes.update_partner(eu, programmes.PartnerInput("European Union", "funder"), actor=None)
     db.session.flush()
     assert services.pdf_sha256(certificate) == before
     assert hashlib.sha256(services.render_pdf(certificate)).hexdigest() == before

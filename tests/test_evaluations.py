@@ -77,19 +77,19 @@ def _participant(make: Any, cohort: Cohort, **kw: Any) -> tuple[User, Enrolment]
 
 def _survey(make: Any, cohort: Cohort | None = None, anonymous: bool = False) -> Evaluation:
     cohort = cohort or make.cohort()
-    survey = services.create_evaluation(None, cohort, EvaluationKind.SURVEY, "en")
+    survey = services.create_evaluation(cohort, EvaluationKind.SURVEY, "en", actor=None)
     survey.anonymous = anonymous
     return _open(survey)
 
 
 def _test(make: Any, cohort: Cohort) -> Evaluation:
-    test = services.create_evaluation(None, cohort, EvaluationKind.TEST)
+    test = services.create_evaluation(cohort, EvaluationKind.TEST, actor=None)
     for text, options, correct in (
         ("Which body adopted the 1951 Convention?", ["UN", "EU", "OSCE"], 1),
         ("What does readmission concern?", ["Visas", "Return of nationals"], 2),
     ):
         services.add_question(
-            None, test, services.QuestionInput(QuestionKind.CHOICE, text, options, correct)
+            test, services.QuestionInput(QuestionKind.CHOICE, text, options, correct), actor=None
         )
     return test
 
@@ -210,7 +210,7 @@ def test_bad_questions_get_a_message_and_write_nothing(
 ) -> None:
     login()
     cohort = make.cohort()
-    services.create_evaluation(None, cohort, EvaluationKind(kind))
+    services.create_evaluation(cohort, EvaluationKind(kind), actor=None)
     before = _rows()
     response = client.post(f"/cohorts/{cohort.id}/evaluations/{kind}/questions", data=data)
     assert response.status_code == 200
@@ -223,7 +223,7 @@ def test_windows_are_entered_in_the_cohorts_time_zone(
 ) -> None:
     login()
     cohort = make.cohort(timezone="Asia/Baku")  # UTC+4
-    test = services.create_evaluation(None, cohort, EvaluationKind.TEST)
+    test = services.create_evaluation(cohort, EvaluationKind.TEST, actor=None)
     url = f"/cohorts/{cohort.id}/evaluations/test"
     response = client.post(
         url,
@@ -264,9 +264,9 @@ def test_windows_are_entered_in_the_cohorts_time_zone(
 
 
 def test_a_test_cannot_be_anonymous_or_required(make: Any) -> None:
-    test = services.create_evaluation(None, make.cohort(), EvaluationKind.TEST)
+    test = services.create_evaluation(make.cohort(), EvaluationKind.TEST, actor=None)
     with pytest.raises(DomainError, match="Only the survey"):
-        services.update_settings(None, test, services.SettingsInput(anonymous=True))
+        services.update_settings(test, services.SettingsInput(anonymous=True), actor=None)
 
 
 # --------------------------------------------------------------------------- answering
@@ -577,7 +577,7 @@ def test_the_requirement_is_set_on_the_survey_settings(
 ) -> None:
     login()
     cohort = make.cohort()
-    survey = services.create_evaluation(None, cohort, EvaluationKind.SURVEY, "en")
+    survey = services.create_evaluation(cohort, EvaluationKind.SURVEY, "en", actor=None)
     client.post(f"/cohorts/{cohort.id}/evaluations/survey", data={"required": "y"})
     assert survey.required is True
     page = client.get(f"/cohorts/{cohort.id}/evaluations").text

@@ -267,10 +267,10 @@ def test_new_programmes_and_cohorts_take_the_organisation_defaults(
     form = client.get("/programmes/new").get_data(as_text=True)
     assert '<option selected value="en">' in form
     organisation.update_settings(
-        None,
         organisation.SettingsInput(
             name="RTCM", default_certificate_language="ru", default_timezone="Africa/Banjul"
         ),
+        actor=None,
     )
     db_session.commit()
     form = client.get("/programmes/new").get_data(as_text=True)
@@ -481,7 +481,7 @@ def test_signatory_pages_of_an_unknown_or_other_owner_are_not_found(
 ) -> None:
     login(Role.ADMIN)
     programme = make.programme()
-    own = organisation.add_signatory(None, programme.id, organisation.SignatoryInput("P Own"))
+    own = organisation.add_signatory(programme.id, organisation.SignatoryInput("P Own"), actor=None)
     db_session.commit()
     # A programme's signatory is not one of the organisation's.
     assert client.get(f"/admin/organisation/signatories/{own.id}/edit").status_code == 404
@@ -493,9 +493,9 @@ def test_signatory_pages_of_an_unknown_or_other_owner_are_not_found(
 
 def test_signatories_for_falls_back_to_the_defaults(app: Flask, db_session: Any, make: Any) -> None:
     programme = make.programme()
-    organisation.add_signatory(None, None, organisation.SignatoryInput("Default", "Director"))
+    organisation.add_signatory(None, organisation.SignatoryInput("Default", "Director"), actor=None)
     assert [s.name for s in organisation.signatories_for(programme.id)] == ["Default"]
-    organisation.add_signatory(None, programme.id, organisation.SignatoryInput("Own"))
+    organisation.add_signatory(programme.id, organisation.SignatoryInput("Own"), actor=None)
     assert [s.name for s in organisation.signatories_for(programme.id)] == ["Own"]
     assert [s.name for s in organisation.signatories_for(None)] == ["Default"]
 
@@ -509,7 +509,7 @@ def test_settings_page_queries_do_not_grow_with_signatories(
         assert client.get("/admin/organisation").status_code == 200
     for n in range(3):
         organisation.add_signatory(
-            None, None, organisation.SignatoryInput(f"Signer {n}"), (png(), "image/png")
+            None, organisation.SignatoryInput(f"Signer {n}"), (png(), "image/png"), actor=None
         )
     db.session.commit()
     client.get("/admin/organisation")  # the same warm-up as before the first count

@@ -142,7 +142,7 @@ def test_merged_records_are_hidden_from_the_directory(db_session: Any, make: Any
 
 def test_search_text_follows_edits(db_session: Any, make: Any) -> None:
     person = make.person(first_name="Anna", last_name="Old")
-    services.update_person(person, PersonData(first_name="Anna", last_name="Гусейнова"), None)
+    services.update_person(person, PersonData(first_name="Anna", last_name="Гусейнова"), actor=None)
     db.session.flush()
     assert search("guseynova") == ["Anna Гусейнова"]
     assert search("old") == []
@@ -448,7 +448,7 @@ def test_duplicate_email_names_the_existing_person(
 def test_service_refuses_duplicate_email_without_a_request(db_session: Any, make: Any) -> None:
     make.person(email="taken@example.org")
     with pytest.raises(DomainError) as info:
-        services.create_person(PersonData(first_name="A", email="Taken@Example.org"), None)
+        services.create_person(PersonData(first_name="A", email="Taken@Example.org"), actor=None)
     assert info.value.field == "email"
 
 
@@ -495,7 +495,7 @@ def test_merged_record_cannot_be_edited(client: FlaskClient, login: Any, make: A
     assert response.status_code == 302
     assert response.headers["Location"] == f"/people/{kept.id}"
     with pytest.raises(DomainError):
-        services.update_person(merged, PersonData(first_name="X"), None)
+        services.update_person(merged, PersonData(first_name="X"), actor=None)
 
 
 # ---------------------------------------------------------------------------------------
@@ -575,7 +575,7 @@ def test_merge_moves_enrolments_attendance_and_fills_empty_fields(
     make.attendance(s2, enrolment, AttendanceStatus.EXCUSED)
     own = make.enrolment(person=keep)
 
-    services.merge_people(keep, dup, actor)
+    services.merge_people(keep, dup, actor=actor)
     db.session.flush()
 
     assert enrolment.person_id == keep.id and own.person_id == keep.id
@@ -615,7 +615,7 @@ def test_merge_keeps_the_better_enrolment_and_moves_attendance_onto_it(
     cert = certificate(ours)  # a certificate on the enrolment that goes away
     ours_id = ours.id
 
-    plan = services.merge_people(keep, dup, None)
+    plan = services.merge_people(keep, dup, actor=None)
     db.session.flush()
 
     assert [(c.kept.id, c.dropped.id) for c in plan.conflicts] == [(theirs.id, ours_id)]
@@ -652,7 +652,7 @@ def test_merge_conflict_moves_the_duplicates_records_where_the_kept_has_none(
     make.attendance(s1, theirs, AttendanceStatus.ABSENT)
     make.attendance(s2, theirs, AttendanceStatus.PRESENT)
 
-    services.merge_people(keep, dup, None)
+    services.merge_people(keep, dup, actor=None)
     db.session.flush()
 
     assert db.session.get(Enrolment, theirs.id) is None
@@ -676,7 +676,7 @@ def test_merge_moves_sessions_taught_certificates_and_the_account(
     cert = certificate(make.enrolment(person=dup, status=EnrolmentStatus.COMPLETED))
     earlier = make.person(merged_into_id=dup.id, email=None)
 
-    services.merge_people(keep, dup, None)
+    services.merge_people(keep, dup, actor=None)
     db.session.flush()
 
     rows = db.session.execute(
@@ -721,11 +721,11 @@ def test_merge_into_itself_or_into_a_merged_record_is_refused(
     keep, dup = pair
     gone = make.person(merged_into_id=keep.id, email=None)
     with pytest.raises(DomainError, match="cannot be merged into itself"):
-        services.merge_people(keep, keep, None)
+        services.merge_people(keep, keep, actor=None)
     with pytest.raises(DomainError, match="already merged into another record"):
-        services.merge_people(gone, dup, None)
+        services.merge_people(gone, dup, actor=None)
     with pytest.raises(DomainError, match="already merged into another record"):
-        services.merge_people(keep, gone, None)
+        services.merge_people(keep, gone, actor=None)
 
 
 def test_merge_pages_preview_then_confirm(

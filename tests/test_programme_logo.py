@@ -92,7 +92,9 @@ def test_programme_signatories_replace_the_defaults(
     client: FlaskClient, login: Any, make: Any, db_session: Any
 ) -> None:
     programme = make.programme(code="MMDP")
-    organisation.add_signatory(None, None, organisation.SignatoryInput("Org Director", "Director"))
+    organisation.add_signatory(
+        None, organisation.SignatoryInput("Org Director", "Director"), actor=None
+    )
     login(Role.COORDINATOR, programmes=[programme])
     page = client.get(f"/programmes/{programme.id}").get_data(as_text=True)
     assert "no signatories of its own" in page and "Org Director" in page
@@ -158,7 +160,7 @@ def test_coordinator_of_another_programme_gets_404_and_nothing_is_written(
     mine = make.programme(code="MINE")
     theirs = make.programme(code="THEIRS", logo=png(), logo_mimetype="image/png")
     signer = organisation.add_signatory(
-        None, theirs.id, organisation.SignatoryInput("Their Signer"), (png(), "image/png")
+        theirs.id, organisation.SignatoryInput("Their Signer"), (png(), "image/png"), actor=None
     )
     login(Role.COORDINATOR, programmes=[mine])
     base = f"/programmes/{theirs.id}"
@@ -193,7 +195,7 @@ def test_coordinator_of_another_programme_gets_404_and_nothing_is_written(
     )
     # Nor do they see the organisation's default signatures (administrators manage those).
     default = organisation.add_signatory(
-        None, None, organisation.SignatoryInput("Default"), (png(), "image/png")
+        None, organisation.SignatoryInput("Default"), (png(), "image/png"), actor=None
     )
     db.session.commit()
     response = client.get(f"/admin/organisation/signatories/{default.id}/signature")
@@ -205,7 +207,7 @@ def test_administrators_manage_any_programme_and_unknown_ids_are_not_found(
 ) -> None:
     programme = make.programme()
     other = make.programme()
-    signer = organisation.add_signatory(None, other.id, organisation.SignatoryInput("Other"))
+    signer = organisation.add_signatory(other.id, organisation.SignatoryInput("Other"), actor=None)
     login(Role.ADMIN)
     assert post_logo(client, programme.id, png()).status_code == 302
     assert post_logo(client, 987654321, png()).status_code == 404
@@ -239,7 +241,10 @@ def test_programme_page_queries_do_not_grow_with_signatories(
         assert client.get(f"/programmes/{programme.id}").status_code == 200
     for n in range(3):
         organisation.add_signatory(
-            None, programme.id, organisation.SignatoryInput(f"Signer {n}"), (png(), "image/png")
+            programme.id,
+            organisation.SignatoryInput(f"Signer {n}"),
+            (png(), "image/png"),
+            actor=None,
         )
     db.session.commit()
     client.get(f"/programmes/{programme.id}")  # the same warm-up as before the first count

@@ -64,7 +64,6 @@ def refused(call: Any, field: str | None = None) -> DomainError:
 def test_create_programme_normalises_and_audits(db_session: Any, make: Any) -> None:
     actor = make.user()
     programme = services.create_programme(
-        actor,
         programme_input(
             code=" mmdp-2026 ",
             budget=Decimal("1319151.36"),
@@ -74,6 +73,7 @@ def test_create_programme_normalises_and_audits(db_session: Any, make: Any) -> N
             end_date=date(2026, 4, 10),
             default_min_hours=Decimal("120"),
         ),
+        actor=actor,
     )
     assert programme.code == "MMDP-2026"
     assert programme.currency == "EUR"
@@ -88,35 +88,41 @@ def test_create_programme_normalises_and_audits(db_session: Any, make: Any) -> N
 
 @pytest.mark.parametrize("code", ["MMDP 2026", "MM_DP", "-MMDP", "MMDP-", "A--B", "MMDP/1", "ÇAĞ"])
 def test_programme_code_format(db_session: Any, code: str) -> None:
-    error = refused(lambda: services.create_programme(None, programme_input(code=code)), "code")
+    error = refused(
+        lambda: services.create_programme(programme_input(code=code), actor=None), "code"
+    )
     assert "letters A-Z, digits and single dashes" in error.message
 
 
 def test_programme_code_required_and_short(db_session: Any) -> None:
-    refused(lambda: services.create_programme(None, programme_input(code="  ")), "code")
-    error = refused(lambda: services.create_programme(None, programme_input(code="A" * 21)), "code")
+    refused(lambda: services.create_programme(programme_input(code="  "), actor=None), "code")
+    error = refused(
+        lambda: services.create_programme(programme_input(code="A" * 21), actor=None), "code"
+    )
     assert "at most 20 characters" in error.message
 
 
 def test_programme_code_is_unique_whatever_the_case(db_session: Any, make: Any) -> None:
     existing = make.programme(code="MMDP")
-    error = refused(lambda: services.create_programme(None, programme_input(code="mmdp")), "code")
+    error = refused(
+        lambda: services.create_programme(programme_input(code="mmdp"), actor=None), "code"
+    )
     assert "already uses the code MMDP" in error.message
     # Keeping its own code is fine.
-    services.update_programme(None, existing, programme_input(code="MMDP", title="Renamed"))
+    services.update_programme(existing, programme_input(code="MMDP", title="Renamed"), actor=None)
     assert existing.title == "Renamed"
 
 
 def test_programme_dates_in_order(db_session: Any) -> None:
     error = refused(
         lambda: services.create_programme(
-            None, programme_input(start_date=date(2026, 5, 1), end_date=date(2026, 4, 30))
+            programme_input(start_date=date(2026, 5, 1), end_date=date(2026, 4, 30)), actor=None
         ),
         "end_date",
     )
     assert "before the start date" in error.message
     one_day = services.create_programme(
-        None, programme_input(start_date=date(2026, 5, 1), end_date=date(2026, 5, 1))
+        programme_input(start_date=date(2026, 5, 1), end_date=date(2026, 5, 1)), actor=None
     )
     assert one_day.end_date == one_day.start_date
 
@@ -139,19 +145,19 @@ def test_programme_dates_in_order(db_session: Any) -> None:
     ],
 )
 def test_programme_values_are_checked(db_session: Any, kw: dict[str, Any], field: str) -> None:
-    refused(lambda: services.create_programme(None, programme_input(**kw)), field)
+    refused(lambda: services.create_programme(programme_input(**kw), actor=None), field)
     assert db_session.scalar(sa.select(sa.func.count(Programme.id))) == 0
 
 
 def test_currency_must_be_iso_4217(db_session: Any) -> None:
     error = refused(
         lambda: services.create_programme(
-            None, programme_input(budget=Decimal("5"), currency="XYZ")
+            programme_input(budget=Decimal("5"), currency="XYZ"), actor=None
         ),
         "currency",
     )
     assert "ISO 4217" in error.message and "XYZ" in error.message
-    programme = services.create_programme(None, programme_input(budget=0, currency="azn"))
+    programme = services.create_programme(programme_input(budget=0, currency="azn"), actor=None)
     assert (programme.budget, programme.currency) == (0, "AZN")
 
 
@@ -169,7 +175,7 @@ def test_countries_normalised_from_codes_and_names() -> None:
 def test_unknown_country_is_named(db_session: Any) -> None:
     error = refused(
         lambda: services.create_programme(
-            None, programme_input(target_countries="AZ, Atlantis, QQ")
+            programme_input(target_countries="AZ, Atlantis, QQ"), actor=None
         ),
         "target_countries",
     )
@@ -178,9 +184,9 @@ def test_unknown_country_is_named(db_session: Any) -> None:
 
 def test_update_programme_audits_only_what_changed(db_session: Any, make: Any) -> None:
     actor = make.user()
-    programme = services.create_programme(actor, programme_input(target_countries="AZ"))
+    programme = services.create_programme(programme_input(target_countries="AZ"), actor=actor)
     services.update_programme(
-        actor, programme, programme_input(title="MMDP", target_countries="AZ, GE")
+        programme, programme_input(title="MMDP", target_countries="AZ, GE"), actor=actor
     )
     (event,) = events("programme.update")
     assert event.changes == {
@@ -188,7 +194,7 @@ def test_update_programme_audits_only_what_changed(db_session: Any, make: Any) -
         "target_countries": ["AZ", "AZ,GE"],
     }
     services.update_programme(
-        actor, programme, programme_input(title="MMDP", target_countries="az,ge")
+        programme, programme_input(title="MMDP", target_countries="az,ge"), actor=actor
     )
     assert len(events("programme.update")) == 1
 
@@ -196,12 +202,13 @@ def test_update_programme_audits_only_what_changed(db_session: Any, make: Any) -
 def test_archive_and_unarchive(db_session: Any, make: Any) -> None:
     actor = make.user()
     programme = make.programme()
-    services.set_archived(actor, programme, True)
+    services.set_archived(programme, True, actor=actor)
     assert programme.status == ProgrammeStatus.ARCHIVED
     assert (
-        "already archived" in refused(lambda: services.set_archived(actor, programme, True)).message
+        "already archived"
+        in refused(lambda: services.set_archived(programme, True, actor=actor)).message
     )
-    services.set_archived(actor, programme, False)
+    services.set_archived(programme, False, actor=actor)
     assert programme.status == ProgrammeStatus.ACTIVE
     archived, unarchived = events("programme.archive"), events("programme.unarchive")
     assert archived[0].changes == {"status": ["active", "archived"]}
@@ -211,7 +218,7 @@ def test_archive_and_unarchive(db_session: Any, make: Any) -> None:
 def test_programme_with_cohorts_cannot_be_deleted(db_session: Any, make: Any) -> None:
     programme = make.programme(code="RTCM")
     make.cohort(programme)
-    error = refused(lambda: services.delete_programme(None, programme))
+    error = refused(lambda: services.delete_programme(programme, actor=None))
     assert "RTCM has 1 cohort," in error.message and "Archive" in error.message
     assert db_session.get(Programme, programme.id) is not None
     assert events("programme.delete") == []
@@ -223,9 +230,9 @@ def test_programme_without_cohorts_is_deleted_with_its_curriculum(
     actor = make.user()
     programme = make.programme(code="GONE")
     module = make.module(programme)
-    partner = services.add_partner(actor, programme, PartnerInput("UNU-MERIT"))
+    partner = services.add_partner(programme, PartnerInput("UNU-MERIT"), actor=actor)
     ids = (programme.id, module.id, partner.id)
-    services.delete_programme(actor, programme)
+    services.delete_programme(programme, actor=actor)
     assert db_session.get(Programme, ids[0]) is None
     assert db_session.get(Module, ids[1]) is None
     assert db_session.get(ProgrammePartner, ids[2]) is None
@@ -239,32 +246,36 @@ def test_programme_without_cohorts_is_deleted_with_its_curriculum(
 
 def test_funding_shares_may_not_exceed_100(db_session: Any, make: Any) -> None:
     programme = make.programme()
-    eu = services.add_partner(None, programme, PartnerInput("EU AMIF", "funder", Decimal("94.91")))
-    services.add_partner(None, programme, PartnerInput("ICMPD", "funder", Decimal("5.09")))
+    eu = services.add_partner(
+        programme, PartnerInput("EU AMIF", "funder", Decimal("94.91")), actor=None
+    )
+    services.add_partner(programme, PartnerInput("ICMPD", "funder", Decimal("5.09")), actor=None)
     error = refused(
         lambda: services.add_partner(
-            None, programme, PartnerInput("Donor", "funder", Decimal("0.01"))
+            programme, PartnerInput("Donor", "funder", Decimal("0.01")), actor=None
         ),
         "funding_share",
     )
     assert "100.01%" in error.message
     # Editing a funder counts its new share, not its old one.
     error = refused(
-        lambda: services.update_partner(None, eu, PartnerInput("EU AMIF", "funder", Decimal(95))),
+        lambda: services.update_partner(
+            eu, PartnerInput("EU AMIF", "funder", Decimal(95)), actor=None
+        ),
         "funding_share",
     )
     assert "100.09%" in error.message and "at most 94.91%" in error.message
-    services.update_partner(None, eu, PartnerInput("EU AMIF", "funder", Decimal("90")))
+    services.update_partner(eu, PartnerInput("EU AMIF", "funder", Decimal("90")), actor=None)
     assert eu.funding_share == Decimal("90")
     # A funder without a stated share is fine.
-    services.add_partner(None, programme, PartnerInput("Anonymous donor", "funder"))
+    services.add_partner(programme, PartnerInput("Anonymous donor", "funder"), actor=None)
 
 
 @pytest.mark.parametrize("share", [Decimal("0"), Decimal("-5"), Decimal("100.5"), Decimal("1.234")])
 def test_funding_share_range(db_session: Any, make: Any, share: Decimal) -> None:
     programme = make.programme()
     refused(
-        lambda: services.add_partner(None, programme, PartnerInput("EU", "funder", share)),
+        lambda: services.add_partner(programme, PartnerInput("EU", "funder", share), actor=None),
         "funding_share",
     )
 
@@ -272,30 +283,32 @@ def test_funding_share_range(db_session: Any, make: Any, share: Decimal) -> None
 def test_partner_rules(db_session: Any, make: Any) -> None:
     programme = make.programme()
     error = refused(
-        lambda: services.add_partner(None, programme, PartnerInput("UNU", "partner", Decimal(10))),
+        lambda: services.add_partner(
+            programme, PartnerInput("UNU", "partner", Decimal(10)), actor=None
+        ),
         "funding_share",
     )
     assert "Only funders" in error.message
-    refused(lambda: services.add_partner(None, programme, PartnerInput(" ")), "name")
-    services.add_partner(None, programme, PartnerInput("Maastricht University"))
+    refused(lambda: services.add_partner(programme, PartnerInput(" "), actor=None), "name")
+    services.add_partner(programme, PartnerInput("Maastricht University"), actor=None)
     error = refused(
-        lambda: services.add_partner(None, programme, PartnerInput("maastricht university")),
+        lambda: services.add_partner(programme, PartnerInput("maastricht university"), actor=None),
         "name",
     )
     assert "already listed" in error.message
     # The same organisation may be a partner and a funder.
-    services.add_partner(None, programme, PartnerInput("Maastricht University", "funder"))
+    services.add_partner(programme, PartnerInput("Maastricht University", "funder"), actor=None)
 
 
 def test_partners_are_ordered_and_audited(db_session: Any, make: Any) -> None:
     actor = make.user()
     programme = make.programme()
-    a, b, c = (services.add_partner(actor, programme, PartnerInput(n)) for n in "ABC")
+    a, b, c = (services.add_partner(programme, PartnerInput(n), actor=actor) for n in "ABC")
     assert [p.position for p in (a, b, c)] == [0, 1, 2]
-    services.move_partner(actor, c, "up")
+    services.move_partner(c, "up", actor=actor)
     assert [p.name for p in sorted(programme.partners, key=lambda p: p.position)] == list("ACB")
-    services.move_partner(actor, a, "up")  # already first: nothing happens
-    services.remove_partner(actor, a)
+    services.move_partner(a, "up", actor=actor)  # already first: nothing happens
+    services.remove_partner(a, actor=actor)
     assert sorted((p.position, p.name) for p in programme.partners) == [(0, "C"), (1, "B")]
     assert len(events("programme.partner_add")) == 3
     assert [e.changes for e in events("programme.partner_move")] == [{"position": [2, 1]}]
@@ -309,33 +322,39 @@ def test_partners_are_ordered_and_audited(db_session: Any, make: Any) -> None:
 
 def test_module_code_unique_within_programme(db_session: Any, make: Any) -> None:
     programme, other = make.programme(code="MMDP"), make.programme()
-    services.add_module(None, programme, ModuleInput("IML", "International migration law"))
+    services.add_module(programme, ModuleInput("IML", "International migration law"), actor=None)
     error = refused(
-        lambda: services.add_module(None, programme, ModuleInput("iml", "Again")), "code"
+        lambda: services.add_module(programme, ModuleInput("iml", "Again"), actor=None), "code"
     )
     assert "Another module of MMDP already uses the code IML" in error.message
-    services.add_module(None, other, ModuleInput("IML", "Same code elsewhere"))
-    refused(lambda: services.add_module(None, programme, ModuleInput("I M L", "Bad")), "code")
+    services.add_module(other, ModuleInput("IML", "Same code elsewhere"), actor=None)
+    refused(lambda: services.add_module(programme, ModuleInput("I M L", "Bad"), actor=None), "code")
 
 
 def test_module_hours(db_session: Any, make: Any) -> None:
     programme = make.programme()
     refused(
-        lambda: services.add_module(None, programme, ModuleInput("A", "A", hours=Decimal(-1))),
+        lambda: services.add_module(
+            programme, ModuleInput("A", "A", hours=Decimal(-1)), actor=None
+        ),
         "hours",
     )
     refused(
-        lambda: services.add_module(None, programme, ModuleInput("A", "A", hours=Decimal(10**5))),
+        lambda: services.add_module(
+            programme, ModuleInput("A", "A", hours=Decimal(10**5)), actor=None
+        ),
         "hours",
     )
-    module = services.add_module(None, programme, ModuleInput("A", "A", hours=None))
+    module = services.add_module(programme, ModuleInput("A", "A", hours=None), actor=None)
     assert module.hours == 0
 
 
 def test_update_module_audits_changes(db_session: Any, make: Any) -> None:
     module = make.module(code="GCM", title="Global Compact", hours=Decimal("3"))
     services.update_module(
-        None, module, ModuleInput("GCM", "Global Compact for Migration", hours=Decimal("3.00"))
+        module,
+        ModuleInput("GCM", "Global Compact for Migration", hours=Decimal("3.00")),
+        actor=None,
     )
     (event,) = events("module.update")
     assert event.changes == {"title": ["Global Compact", "Global Compact for Migration"]}
@@ -345,25 +364,25 @@ def test_modules_reorder_with_contiguous_positions(db_session: Any, make: Any) -
     programme = make.programme()
     # Modules made elsewhere may all sit at position 0: moving still works.
     a, b, c = (make.module(programme, code=code) for code in "ABC")
-    d = services.add_module(None, programme, ModuleInput("D", "D"))
+    d = services.add_module(programme, ModuleInput("D", "D"), actor=None)
     assert d.position == 3
 
     def order() -> list[str]:
         return [m.code for m in services.curriculum(programme.id)]
 
-    services.move_module(None, a, "down")
+    services.move_module(a, "down", actor=None)
     assert order() == ["B", "A", "C", "D"]
-    services.move_module(None, d, "up")
+    services.move_module(d, "up", actor=None)
     assert order() == ["B", "A", "D", "C"]
-    services.move_module(None, c, "down")  # already last
+    services.move_module(c, "down", actor=None)  # already last
     assert order() == ["B", "A", "D", "C"]
-    services.delete_module(None, a)
+    services.delete_module(a, actor=None)
     assert [(m.code, m.position) for m in services.curriculum(programme.id)] == [
         ("B", 0),
         ("D", 1),
         ("C", 2),
     ]
-    refused(lambda: services.move_module(None, b, "sideways"))
+    refused(lambda: services.move_module(b, "sideways", actor=None))
     assert [e.changes for e in events("module.move")] == [
         {"position": [0, 1]},
         {"position": [3, 2]},
@@ -372,10 +391,10 @@ def test_modules_reorder_with_contiguous_positions(db_session: Any, make: Any) -
 
 def test_retire_and_unretire(db_session: Any, make: Any) -> None:
     module = make.module()
-    services.set_retired(None, module, True)
+    services.set_retired(module, True, actor=None)
     assert module.retired
-    refused(lambda: services.set_retired(None, module, True))
-    services.set_retired(None, module, False)
+    refused(lambda: services.set_retired(module, True, actor=None))
+    services.set_retired(module, False, actor=None)
     assert not module.retired
     assert events("module.retire")[0].changes == {"retired": [False, True]}
     assert events("module.unretire")[0].changes == {"retired": [True, False]}
@@ -385,10 +404,10 @@ def test_module_used_by_a_session_cannot_be_deleted(db_session: Any, make: Any) 
     programme = make.programme()
     module = make.module(programme, code="SMUG")
     make.session(make.cohort(programme), module=module)
-    error = refused(lambda: services.delete_module(None, module))
+    error = refused(lambda: services.delete_module(module, actor=None))
     assert "SMUG is used by 1 session," in error.message and "Retire" in error.message
     assert db_session.get(Module, module.id) is not None
-    services.set_retired(None, module, True)  # retiring is the way out
+    services.set_retired(module, True, actor=None)  # retiring is the way out
 
 
 def test_module_required_by_a_cohort_cannot_be_deleted(db_session: Any, make: Any) -> None:
@@ -398,7 +417,7 @@ def test_module_required_by_a_cohort_cannot_be_deleted(db_session: Any, make: An
     db_session.execute(
         sa.insert(cohort_required_modules).values(cohort_id=cohort.id, module_id=module.id)
     )
-    error = refused(lambda: services.delete_module(None, module))
+    error = refused(lambda: services.delete_module(module, actor=None))
     assert "required by 1 cohort," in error.message
 
 
@@ -406,7 +425,7 @@ def test_unused_module_is_deleted_and_audited(db_session: Any, make: Any) -> Non
     actor = make.user()
     module = make.module(code="OLD")
     module_id, programme_id = module.id, module.programme_id
-    services.delete_module(actor, module)
+    services.delete_module(module, actor=actor)
     assert db_session.get(Module, module_id) is None
     (event,) = events("module.delete")
     assert (event.object_id, event.programme_id, event.actor_id) == (
@@ -564,8 +583,8 @@ def test_programme_page_shows_everything(
     client: FlaskClient, login: Any, db_session: Any, make: Any
 ) -> None:
     programme = make.programme(code="MMDP", budget=Decimal("1000"), currency="AZN")
-    services.add_partner(None, programme, PartnerInput("EU AMIF", "funder", Decimal("94.91")))
-    services.add_partner(None, programme, PartnerInput("UNU-MERIT"))
+    services.add_partner(programme, PartnerInput("EU AMIF", "funder", Decimal("94.91")), actor=None)
+    services.add_partner(programme, PartnerInput("UNU-MERIT"), actor=None)
     make.module(programme, code="OLD", retired=True)
     make.module(programme, code="IML", title="International migration law")
     cohort = make.cohort(
@@ -622,7 +641,7 @@ def test_delete_programme_page(client: FlaskClient, login: Any, db_session: Any,
 
 def test_partner_pages(client: FlaskClient, login: Any, db_session: Any, make: Any) -> None:
     programme = make.programme()
-    services.add_partner(None, programme, PartnerInput("EU", "funder", Decimal("80")))
+    services.add_partner(programme, PartnerInput("EU", "funder", Decimal("80")), actor=None)
     login(Role.COORDINATOR)
     base = f"/programmes/{programme.id}/partners"
     assert client.get(f"{base}/new").status_code == 200
@@ -690,7 +709,7 @@ def test_module_pages(client: FlaskClient, login: Any, db_session: Any, make: An
 
 def routes(make: Any) -> list[tuple[str, str]]:
     programme = make.programme()
-    partner = services.add_partner(None, programme, PartnerInput("UNU"))
+    partner = services.add_partner(programme, PartnerInput("UNU"), actor=None)
     module = make.module(programme)
     p, pp, m = (
         programme.id,
@@ -799,8 +818,8 @@ def test_pages_run_a_fixed_number_of_queries(
 ) -> None:
     login(Role.COORDINATOR)
     programme = make.programme(code="BIG")
-    services.add_partner(None, programme, PartnerInput("EU", "funder", Decimal("50")))
-    services.add_partner(None, programme, PartnerInput("UNU-MERIT"))
+    services.add_partner(programme, PartnerInput("EU", "funder", Decimal("50")), actor=None)
+    services.add_partner(programme, PartnerInput("UNU-MERIT"), actor=None)
     counts = {}
     done = 0
     for n in (3, 40):

@@ -65,7 +65,9 @@ def small(make: Any, db_session: Any) -> SimpleNamespace:
     count.
     """
     prog = make.programme(code="AMIFP", title="Funded programme")
-    programmes.add_partner(None, prog, programmes.PartnerInput("AMIF", role=PartnerRole.FUNDER))
+    programmes.add_partner(
+        prog, programmes.PartnerInput("AMIF", role=PartnerRole.FUNDER), actor=None
+    )
     other = make.programme(code="OTHER", title="Other programme")
     a = make.cohort(
         prog,

@@ -168,9 +168,9 @@ def _side(make: Any, code: str, marker: str, uploader: User) -> Side:
         code=code, title=f"{marker} programme", logo=PNG, logo_mimetype="image/png"
     )
     partner = programmes.add_partner(
-        None,
         programme,
         programmes.PartnerInput(f"{marker} Univ", "funder", logo=(PNG, "image/png")),
+        actor=None,
     )
     module = make.module(programme, title=f"{marker} module")
     cohort = make.cohort(programme, name=f"{marker} cohort", start_date=date(2026, 3, 2))
@@ -194,8 +194,8 @@ def _side(make: Any, code: str, marker: str, uploader: User) -> Side:
     upload = storage.save_upload(
         csv_file.encode(), f"{code}.csv", user_id=uploader.id, cohort_id=cohort.id
     )
-    survey = evaluations.create_evaluation(uploader, cohort, EvaluationKind.SURVEY, "en")
-    evaluations.create_evaluation(uploader, cohort, EvaluationKind.TEST)
+    survey = evaluations.create_evaluation(cohort, EvaluationKind.SURVEY, "en", actor=uploader)
+    evaluations.create_evaluation(cohort, EvaluationKind.TEST, actor=uploader)
     return Side(
         programme,
         partner.id,

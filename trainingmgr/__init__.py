@@ -32,8 +32,26 @@ from trainingmgr.imports import models as _imports_models  # noqa: F401  isort: 
 from trainingmgr.evaluations import models as _evaluations_models  # noqa: F401  isort: skip
 from trainingmgr.credentials import models as _credentials_models  # noqa: F401  isort: skip
 
+# Domains whose ``hooks`` module registers with core (the URL arguments and rules of the scope
+# check, receivers of other domains' signals such as a merge of two people). Imported here,
+# with the models, so that every use of the package has them; a missing one is an error.
+HOOKS = (
+    "accounts",
+    "people",
+    "programmes",
+    "cohorts",
+    "enrolments",
+    "attendance",
+    "certificates",
+    "organisation",
+    "evaluations",
+)
+for _domain in HOOKS:
+    importlib.import_module(f"trainingmgr.{_domain}.hooks")
 
-# Domains whose ``views.bp`` blueprint is registered, in this order, when it exists.
+
+# Domains whose ``views.bp`` blueprint is registered, in this order. Every one must exist:
+# a missing module or a module without ``bp`` stops the application from starting.
 DOMAINS = (
     "accounts",
     "home",
@@ -77,6 +95,17 @@ def _select_locale() -> str | None:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def _register_blueprints(app: Flask) -> None:
+    """Register ``trainingmgr.<name>.views.bp`` for every name in ``DOMAINS``; a missing
+    module or blueprint is an error at start-up, never a silently absent feature."""
+    for name in DOMAINS:
+        views = importlib.import_module(f"trainingmgr.{name}.views")
+        blueprint = getattr(views, "bp", None)
+        if blueprint is None:
+            raise RuntimeError(f"trainingmgr.{name}.views defines no blueprint `bp`")
+        app.register_blueprint(blueprint)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application. ``config`` overrides settings read from the environment."""
     settings = load_config(config)
@@ -105,14 +134,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     auth.init_login(app)
 
-    for name in DOMAINS:
-        try:
-            views = importlib.import_module(f"trainingmgr.{name}.views")
-        except ModuleNotFoundError as exc:
-            if exc.name not in (f"trainingmgr.{name}", f"trainingmgr.{name}.views"):
-                raise
-            continue
-        app.register_blueprint(views.bp)
+    _register_blueprints(app)
 
     from trainingmgr.core.scope import check_request_scope
 

@@ -1096,11 +1096,11 @@ class _Loader:
         """The organisation's default signatories and logo, printed on the certificates."""
         settings = organisation.get_settings()
         if settings.logo is None:
-            organisation.set_logo(admin, settings, _demo_logo(), "image/png")
+            organisation.set_logo(settings, _demo_logo(), "image/png", actor=admin)
         if organisation.own_signatories(None):
             return
         for name, title in DEMO_SIGNATORIES:
-            organisation.add_signatory(admin, None, organisation.SignatoryInput(name, title))
+            organisation.add_signatory(None, organisation.SignatoryInput(name, title), actor=admin)
 
     def _certificates(self) -> None:
         """Certificates for everyone eligible in the cohorts that are over, as a coordinator

@@ -9,11 +9,11 @@ from flask import Flask
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from trainingmgr.accounts.models import Role
 from trainingmgr.core import timefmt
 from trainingmgr.core.labels import label_for
 from trainingmgr.core.permissions import allowed
 from trainingmgr.core.plurals import js_plural
+from trainingmgr.core.roles import Role
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,7 @@ def register(app: Flask) -> None:
             return allowed(current_user, frozenset(Role(r) for r in roles))
 
         def nav_items() -> list[NavItem]:
-            return [
-                item
-                for item in NAVIGATION
-                if item.endpoint in app.view_functions and allowed(current_user, item.roles)
-            ]
+            return [item for item in NAVIGATION if allowed(current_user, item.roles)]
 
         return {
             "can": can,

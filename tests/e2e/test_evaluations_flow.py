@@ -39,10 +39,10 @@ def course(committed_db: Any, make: Any, account: Any) -> Course:
         start_date=(now - timedelta(days=4)).date(),
         end_date=now.date(),
     )
-    survey = services.create_evaluation(None, cohort, EvaluationKind.SURVEY, "en")
+    survey = services.create_evaluation(cohort, EvaluationKind.SURVEY, "en", actor=None)
     survey.anonymous = True
     survey.opens_at, survey.closes_at = now - timedelta(hours=2), now + timedelta(days=7)
-    test = services.create_evaluation(None, cohort, EvaluationKind.TEST)
+    test = services.create_evaluation(cohort, EvaluationKind.TEST, actor=None)
     for text, options, correct in (
         (
             "Which instrument defines who is a refugee?",
@@ -52,7 +52,7 @@ def course(committed_db: Any, make: Any, account: Any) -> Course:
         ("Readmission agreements concern…", ["Visa fees", "The return of irregular migrants"], 2),
     ):
         services.add_question(
-            None, test, services.QuestionInput(QuestionKind.CHOICE, text, options, correct)
+            test, services.QuestionInput(QuestionKind.CHOICE, text, options, correct), actor=None
         )
     test.pre_opens_at, test.pre_closes_at = now - timedelta(days=5), now - timedelta(days=4)
     test.opens_at, test.closes_at = now - timedelta(hours=1), now + timedelta(days=7)

@@ -9,19 +9,13 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from trainingmgr.core.roles import Role
 from trainingmgr.core.types import Choice, UTCDateTime, str_enum, utcnow
 from trainingmgr.extensions import db
 
 if TYPE_CHECKING:
     from trainingmgr.people.models import Person
     from trainingmgr.programmes.models import Programme
-
-
-class Role(Choice):
-    ADMIN = "admin"
-    COORDINATOR = "coordinator"
-    TRAINER = "trainer"
-    PARTICIPANT = "participant"
 
 
 class UserRole(db.Model):

@@ -16,7 +16,7 @@ from trainingmgr.core.forms import FlaskForm
 from trainingmgr.core.permissions import roles_required, signed_in
 from trainingmgr.core.qr import qr_svg
 from trainingmgr.core.urls import safe_next
-from trainingmgr.core.views import attempt, run_action
+from trainingmgr.core.views import run_action, submit
 from trainingmgr.extensions import db, limiter
 
 CODE_LIMIT_PER_ACCOUNT = "5/minute"
@@ -79,17 +79,16 @@ def two_factor_setup() -> str | Response:
     setup = twofactor.begin_setup(user, organisation_name())
     db.session.commit()
     form = CodeForm()
-    if form.validate_on_submit():
-        done = attempt(
-            lambda: twofactor.confirm_setup(
-                user, form.code.data, sign_in=sessions.current(), ip=request.remote_addr
-            ),
-            form,
+    done = submit(
+        form,
+        lambda: twofactor.confirm_setup(
+            user, form.code.data, sign_in=sessions.current(), ip=request.remote_addr
+        ),
+    )
+    if done:
+        return render_template(
+            "accounts/recovery_codes.html", codes=done.value, next=_next(), first=True
         )
-        if done is not None:
-            return render_template(
-                "accounts/recovery_codes.html", codes=done.value, next=_next(), first=True
-            )
     return render_template(
         "accounts/two_factor_setup.html",
         form=form,

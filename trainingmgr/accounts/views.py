@@ -30,11 +30,10 @@ from trainingmgr.accounts.forms import (
 from trainingmgr.accounts.models import TokenPurpose, User
 from trainingmgr.accounts.tokens import peek
 from trainingmgr.audit import services as audit
-from trainingmgr.core.errors import DomainError
 from trainingmgr.core.permissions import public, signed_in
 from trainingmgr.core.timing import at_least
 from trainingmgr.core.urls import safe_next
-from trainingmgr.core.views import attempt
+from trainingmgr.core.views import outcome, run_action, submit
 from trainingmgr.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
@@ -59,9 +58,7 @@ def _sign_in_link_url() -> str:
     """Where to ask for an e-mailed sign-in link (the portal's page), with the page the user
     was going to (it survives the link sign-in)."""
     target = safe_next(request.args.get("next"))
-    if "portal.request_link" in current_app.view_functions:
-        return url_for("portal.request_link", next=target)
-    return "/login/link"
+    return url_for("portal.request_link", next=target)
 
 
 def _private(response: Response) -> Response:
@@ -136,8 +133,8 @@ def _sign_in_with_new_password(
 ) -> Response | None:
     """Set the password by ``action`` (a one-time link's service), sign in and go home; or
     show why not next to the field (nothing written) and return None."""
-    done = attempt(lambda: action(form.password.data), form)
-    if done is None:
+    done = run_action(lambda: action(form.password.data), form=form)
+    if not done:
         return None
     user = done.value
     login_user(user)
@@ -149,10 +146,10 @@ def _sign_in_with_new_password(
 @limiter.limit(LINK_LIMIT_PER_IP, methods=["POST"])
 @public
 def accept_invitation(token: str) -> Response:
-    try:
-        invitation = services.invitation_for(token)
-    except DomainError as exc:
-        return _link_problem(exc.message, _("This invitation cannot be used"))
+    found = outcome(lambda: services.invitation_for(token))
+    if not found:
+        return _link_problem(found.error.message, _("This invitation cannot be used"))
+    invitation = found.value
     form = NewPasswordForm()
     if form.validate_on_submit():
         done = _sign_in_with_new_password(
@@ -207,10 +204,10 @@ def password_reset_request() -> str | Response:
 @limiter.limit(LINK_LIMIT_PER_IP, methods=["POST"])
 @public
 def password_reset(token: str) -> Response:
-    try:
-        row = peek(token, TokenPurpose.PASSWORD_RESET)
-    except DomainError as exc:
-        return _link_problem(exc.message, _("This link cannot be used"))
+    found = outcome(lambda: peek(token, TokenPurpose.PASSWORD_RESET))
+    if not found:
+        return _link_problem(found.error.message, _("This link cannot be used"))
+    row = found.value
     form = NewPasswordForm()
     if form.validate_on_submit():
         done = _sign_in_with_new_password(
@@ -237,11 +234,11 @@ def password_reset(token: str) -> Response:
 def change_password() -> str | Response:
     form = ChangePasswordForm()
     user = current_user._get_current_object()
-    if form.validate_on_submit() and attempt(
+    if submit(
+        form,
         lambda: services.change_password(
             user, form.current_password.data, form.password.data, ip=request.remote_addr
         ),
-        form,
     ):
         # The new auth version ended every other session; this one goes on.
         login_user(user, fresh=True)

@@ -40,7 +40,7 @@ from trainingmgr.accounts.roles import (
 from trainingmgr.audit import services as audit
 from trainingmgr.audit.models import AuditEvent
 from trainingmgr.cohorts.models import Cohort, Session, session_trainers
-from trainingmgr.core.errors import DomainError
+from trainingmgr.core.errors import Checks, DomainError
 from trainingmgr.core.pagination import DEFAULT_PER_PAGE, Page, paginate
 from trainingmgr.core.scope import managed_programme_ids
 from trainingmgr.core.text import fold_query
@@ -570,20 +570,19 @@ def _send_invitation(user: User, inviter: User, programmes: list[Programme]) -> 
     )
 
 
-def invite(inviter: User, data: InvitationData, *, ip: str | None = None) -> User:
-    """Create the account (no password yet), its invitation link, and queue the e-mail.
-
-    Everything is checked before anything is written: a role the inviter may not give, a
-    programme outside their scope, or an address that already has an account is refused.
-    """
-    roles = _roles(data.roles)
+def _invited_roles(inviter: User, wanted: list[str]) -> set[Role]:
+    roles = _roles(wanted)
     if not roles:
         raise DomainError(_("Choose the role of the new account."), "roles")
     allowed = grantable_roles(inviter)
     for role in sorted(roles):
         if role not in allowed:
             raise DomainError(_("You may not give the role “%(role)s”.", role=role.label), "roles")
-    programmes = _programmes(data.programme_ids)
+    return roles
+
+
+def _invited_programmes(inviter: User, programme_ids: list[int]) -> list[Programme]:
+    programmes = _programmes(programme_ids)
     managed = managed_programme_ids(inviter)
     if managed is not None:
         if not programmes:
@@ -593,7 +592,11 @@ def invite(inviter: User, data: InvitationData, *, ip: str | None = None) -> Use
                 _("You can invite trainers only for the programmes you coordinate."),
                 "programmes",
             )
-    email = accounts.normalise_email(data.email)
+    return programmes
+
+
+def _new_address(value: str) -> str:
+    email = accounts.normalise_email(value)
     if accounts.get_user_by_email(email) is not None:
         raise DomainError(
             _(
@@ -603,15 +606,62 @@ def invite(inviter: User, data: InvitationData, *, ip: str | None = None) -> Use
             ),
             "email",
         )
-    # A person record with this address (a past participant, say) becomes the account's,
-    # so someone who trained here and now teaches keeps one identity.
+    return email
+
+
+def _person_without_account(email: str) -> Person | None:
+    """A person record with this address (a past participant, say) becomes the account's,
+    so someone who trained here and now teaches keeps one identity."""
     person = db.session.scalar(
         sa.select(Person).where(Person.email == email, Person.merged_into_id.is_(None))
     )
     if person is not None and db.session.scalar(
         sa.select(User.id).where(User.person_id == person.id)
     ):
-        person = None
+        return None
+    return person
+
+
+def _audit_invitation(
+    user: User, inviter: User, roles: set[Role], programmes: list[Programme], ip: str | None
+) -> None:
+    audit.record(
+        "user.invited",
+        actor=inviter,
+        obj=user,
+        programme_id=programmes[0].id if programmes else None,
+        changes={
+            "roles": [None, sorted(r.value for r in roles)],
+            "programmes": [None, [p.id for p in programmes]],
+        },
+        summary=user.email,
+        ip=ip,
+    )
+    for programme in programmes if Role.COORDINATOR in roles else []:
+        audit.record(
+            "user.programme_assigned",
+            actor=inviter,
+            obj=user,
+            programme_id=programme.id,
+            summary=f"{user.email}: {programme.code}",
+            ip=ip,
+        )
+
+
+def invite(inviter: User, data: InvitationData, *, ip: str | None = None) -> User:
+    """Create the account (no password yet), its invitation link, and queue the e-mail.
+
+    Everything is checked before anything is written, and every refusal is reported at once
+    (``FieldErrors``): a role the inviter may not give, a programme outside their scope, an
+    address that already has an account.
+    """
+    checks = Checks()
+    roles = checks.run(_invited_roles, inviter, data.roles)
+    programmes = checks.run(_invited_programmes, inviter, data.programme_ids)
+    email = checks.run(_new_address, data.email)
+    checks.done()
+    assert roles is not None and programmes is not None and email is not None
+    person = _person_without_account(email)
     user = accounts.create_user(
         email,
         roles,
@@ -625,27 +675,7 @@ def invite(inviter: User, data: InvitationData, *, ip: str | None = None) -> Use
     # The e-mail names the programmes the person will coordinate or teach in.
     teaches = roles & {Role.COORDINATOR, Role.TRAINER}
     _send_invitation(user, inviter, programmes if teaches else [])
-    audit.record(
-        "user.invited",
-        actor=inviter,
-        obj=user,
-        programme_id=programmes[0].id if programmes else None,
-        changes={
-            "roles": [None, sorted(r.value for r in roles)],
-            "programmes": [None, [p.id for p in programmes]],
-        },
-        summary=email,
-        ip=ip,
-    )
-    for programme in programmes if Role.COORDINATOR in roles else []:
-        audit.record(
-            "user.programme_assigned",
-            actor=inviter,
-            obj=user,
-            programme_id=programme.id,
-            summary=f"{email}: {programme.code}",
-            ip=ip,
-        )
+    _audit_invitation(user, inviter, roles, programmes, ip)
     db.session.flush()
     return user
 

@@ -3,7 +3,7 @@ coordinators)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -20,11 +20,9 @@ from trainingmgr.admin.forms import (
     programme_options,
     role_options,
 )
-from trainingmgr.core.errors import DomainError
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only, roles_required
-from trainingmgr.core.views import run_action, show_error
-from trainingmgr.extensions import db
+from trainingmgr.core.views import run_action, submit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -92,29 +90,38 @@ def _account_form(user: User, posted: bool = False) -> AccountForm:
 def account(user_id: int) -> str | Response:
     user = _account(user_id)
     form = _account_form(user, posted=request.method == "POST")
-    if form.validate_on_submit():
-        try:
-            changed = services.update_account(
-                user,
-                form.roles.data or [],
-                form.programmes.data or [],
-                actor=_me(),
-                ip=request.remote_addr,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            user = _account(user_id)
-            show_error(form, exc)
-        else:
-            db.session.commit()
-            if changed:
-                flash(_("The account %(email)s was saved.", email=user.email), "success")
-            else:
-                flash(_("Nothing was changed."), "info")
-            if not _me().has_role(Role.ADMIN):  # an administrator who stepped down
-                return redirect(url_for("home.index"))
-            return redirect(url_for("admin.account", user_id=user.id))
+    saved = submit(
+        form,
+        lambda: services.update_account(
+            user,
+            form.roles.data or [],
+            form.programmes.data or [],
+            actor=_me(),
+            ip=request.remote_addr,
+        ),
+        lambda changed: (
+            _("The account %(email)s was saved.", email=user.email)
+            if changed
+            else (_("Nothing was changed."), "info")
+        ),
+    )
+    if saved:
+        if not _me().has_role(Role.ADMIN):  # an administrator who stepped down
+            return redirect(url_for("home.index"))
+        return redirect(url_for("admin.account", user_id=user.id))
+    if saved is not None:  # refused: show the account as stored
+        user = _account(user_id)
     return _account_page(user, form, PersonLinkForm(formdata=None, obj=user))
+
+
+def _linked_message(user: User, changed: bool) -> str | tuple[str, str]:
+    if changed and user.person is not None:
+        return _(
+            "%(email)s is now linked to %(name)s.", email=user.email, name=user.person.full_name
+        )
+    if changed:
+        return _("%(email)s is no longer linked to a person record.", email=user.email)
+    return _("Nothing was changed."), "info"
 
 
 @bp.route("/accounts/<int:user_id>/person", methods=["POST"])
@@ -125,23 +132,13 @@ def account_person(user_id: int) -> str | Response:
     if not link_form.validate():
         return _account_page(user, _account_form(user), link_form)
     person_id = link_form.person_id.data if request.form.get("action") != "unlink" else None
-    try:
-        changed = services.link_person(user, person_id, actor=_me(), ip=request.remote_addr)
-    except DomainError as exc:
-        db.session.rollback()
+    if not run_action(
+        lambda: services.link_person(user, person_id, actor=_me(), ip=request.remote_addr),
+        lambda changed: _linked_message(user, changed),
+        form=link_form,
+    ):
         user = _account(user_id)
-        show_error(link_form, exc)
         return _account_page(user, _account_form(user), link_form)
-    db.session.commit()
-    if changed and user.person is not None:
-        flash(
-            _("%(email)s is now linked to %(name)s.", email=user.email, name=user.person.full_name),
-            "success",
-        )
-    elif changed:
-        flash(_("%(email)s is no longer linked to a person record.", email=user.email), "success")
-    else:
-        flash(_("Nothing was changed."), "info")
     return redirect(url_for("admin.account", user_id=user.id))
 
 
@@ -202,23 +199,18 @@ def invite() -> str | Response:
             programme_ids=form.programmes.data or [],
             display_name=form.display_name.data or "",
         )
-        try:
-            user = services.invite(me, data, ip=request.remote_addr)
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc)
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "The invitation was e-mailed to %(email)s. The link works for %(days)s days.",
-                    email=user.email,
-                    days=services.INVITATION_LIFETIME.days,
-                ),
-                "success",
-            )
+        invited = run_action(
+            lambda: services.invite(me, data, ip=request.remote_addr),
+            lambda user: _(
+                "The invitation was e-mailed to %(email)s. The link works for %(days)s days.",
+                email=user.email,
+                days=services.INVITATION_LIFETIME.days,
+            ),
+            form=form,
+        )
+        if invited:
             if me.has_role(Role.ADMIN):
-                return redirect(url_for("admin.account", user_id=user.id))
+                return redirect(url_for("admin.account", user_id=invited.value.id))
             return redirect(url_for("admin.invite"))
     return render_template(
         "admin/invite.html",

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from flask import Flask, abort
 from flask_login import current_user
 
-from trainingmgr.accounts.models import Role
+from trainingmgr.core.roles import Role
 from trainingmgr.extensions import login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -105,7 +105,7 @@ def load(cohort_ids: Mapping[str, int], now: datetime) -> int:
         rng = random.Random(f"evaluations-{key}")
         finished = cohort.end_date < today
         lang = template_language(cohort.language)
-        survey = services.create_evaluation(None, cohort, EvaluationKind.SURVEY, lang)
+        survey = services.create_evaluation(cohort, EvaluationKind.SURVEY, lang, actor=None)
         survey.anonymous = True
         end = _local(cohort, cohort.end_date, 12)
         survey.opens_at = now - timedelta(hours=1) if key == OPEN_NOW_KEY else end
@@ -125,12 +125,12 @@ def load(cohort_ids: Mapping[str, int], now: datetime) -> int:
         )
         test = None
         if key == TOT_KEY:
-            test = services.create_evaluation(None, cohort, EvaluationKind.TEST)
+            test = services.create_evaluation(cohort, EvaluationKind.TEST, actor=None)
             for text, options, right in TEST_QUESTIONS:
                 services.add_question(
-                    None,
                     test,
                     services.QuestionInput(QuestionKind.CHOICE, text, list(options), right),
+                    actor=None,
                 )
             test.pre_opens_at = _local(cohort, cohort.start_date, 8) - timedelta(days=3)
             test.pre_closes_at = _local(cohort, cohort.start_date, 12)

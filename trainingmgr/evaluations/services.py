@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from anyascii import anyascii
@@ -47,6 +47,9 @@ from trainingmgr.evaluations.models import (
 from trainingmgr.extensions import db
 from trainingmgr.imports.services import Sheet
 from trainingmgr.people.models import Person
+
+if TYPE_CHECKING:
+    from trainingmgr.accounts.models import User
 
 # Who may answer: people on the cohort's roster, and those who have completed it.
 MAY_ANSWER = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)
@@ -145,7 +148,7 @@ def _record(
 
 
 def create_evaluation(
-    actor: Any, cohort: Cohort, kind: EvaluationKind, template: str | None = None
+    cohort: Cohort, kind: EvaluationKind, template: str | None = None, *, actor: User
 ) -> Evaluation:
     """Attach a survey or a test to the cohort; a survey may start as a copy of the default
     template in ``template`` ("en", "ru", "az"), or empty (None)."""
@@ -173,7 +176,7 @@ def create_evaluation(
     return evaluation
 
 
-def delete_evaluation(actor: Any, evaluation: Evaluation) -> None:
+def delete_evaluation(evaluation: Evaluation, *, actor: User) -> None:
     if is_answered(evaluation):
         raise DomainError(
             _(
@@ -216,7 +219,7 @@ def _window(
     return start, end
 
 
-def update_settings(actor: Any, evaluation: Evaluation, data: SettingsInput) -> None:
+def update_settings(evaluation: Evaluation, data: SettingsInput, *, actor: User) -> None:
     """When each phase may be answered, anonymity and whether completion requires it."""
     cohort = db.session.get(Cohort, evaluation.cohort_id)
     assert cohort is not None
@@ -310,7 +313,7 @@ def _clean_question(evaluation: Evaluation, data: QuestionInput) -> dict[str, An
     }
 
 
-def add_question(actor: Any, evaluation: Evaluation, data: QuestionInput) -> Question:
+def add_question(evaluation: Evaluation, data: QuestionInput, *, actor: User) -> Question:
     _unlocked(evaluation)
     if len(evaluation.questions) >= MAX_QUESTIONS:
         raise DomainError(_("An evaluation has at most %(n)s questions.", n=MAX_QUESTIONS))
@@ -323,7 +326,7 @@ def add_question(actor: Any, evaluation: Evaluation, data: QuestionInput) -> Que
     return question
 
 
-def update_question(actor: Any, question: Question, data: QuestionInput) -> None:
+def update_question(question: Question, data: QuestionInput, *, actor: User) -> None:
     evaluation = question.evaluation
     _unlocked(evaluation)
     values = _clean_question(evaluation, data)
@@ -334,7 +337,7 @@ def update_question(actor: Any, question: Question, data: QuestionInput) -> None
     _record("evaluation.questions", actor, evaluation, changed=[before, values["text"]])
 
 
-def move_question(actor: Any, question: Question, step: int) -> None:
+def move_question(question: Question, step: int, *, actor: User) -> None:
     """Move the question one place up (``step`` -1) or down (+1)."""
     evaluation = question.evaluation
     _unlocked(evaluation)
@@ -350,7 +353,7 @@ def move_question(actor: Any, question: Question, step: int) -> None:
     _record("evaluation.questions", actor, evaluation, moved=question.text)
 
 
-def delete_question(actor: Any, question: Question) -> None:
+def delete_question(question: Question, *, actor: User) -> None:
     evaluation = question.evaluation
     _unlocked(evaluation)
     text = question.text

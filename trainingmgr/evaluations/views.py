@@ -9,7 +9,6 @@ looks for the signed-in person's own enrolment there and answers 404 when there 
 from __future__ import annotations
 
 import io
-from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import format_decimal
@@ -20,14 +19,13 @@ from werkzeug.wrappers import Response
 from trainingmgr.accounts.models import Role
 from trainingmgr.cohorts.models import Cohort
 from trainingmgr.cohorts.services import load_cohort
-from trainingmgr.core.errors import DomainError, NotFound
+from trainingmgr.core.errors import NotFound
 from trainingmgr.core.permissions import coordinator_only, roles_required
-from trainingmgr.core.views import attempt, run_action
+from trainingmgr.core.views import actor, load_or_404, outcome, run_action
 from trainingmgr.evaluations import forms, services
 from trainingmgr.evaluations.defaults import template_language
 from trainingmgr.evaluations.models import Evaluation, EvaluationKind, Phase, Question
 from trainingmgr.evaluations.report_section import evaluation_section
-from trainingmgr.extensions import db
 from trainingmgr.imports import services as sheets
 from trainingmgr.portal.forms import ConfirmForm
 from trainingmgr.reports import sections
@@ -37,29 +35,16 @@ bp = Blueprint("evaluations", __name__)
 KINDS = "any(survey, test)"
 
 
-def _actor() -> Any:
-    return current_user._get_current_object()
-
-
 def _cohort(cohort_id: int) -> Cohort:
-    cohort = load_cohort(cohort_id)
-    if cohort is None:
-        abort(404)
-    return cohort
+    return load_or_404(load_cohort, cohort_id)
 
 
 def _evaluation(cohort: Cohort, kind: str) -> Evaluation:
-    try:
-        return services.get_evaluation(cohort.id, EvaluationKind(kind))
-    except NotFound:
-        abort(404)
+    return load_or_404(services.get_evaluation, cohort.id, EvaluationKind(kind))
 
 
 def _question(question_id: int) -> Question:
-    try:
-        return services.get_question(question_id)
-    except NotFound:
-        abort(404)
+    return load_or_404(services.get_question, question_id)
 
 
 def _editor(evaluation: Evaluation) -> Response:
@@ -129,12 +114,12 @@ def create(cohort_id: int, kind: str) -> Response:
         flash(_("Choose one of the templates offered."), "danger")
         return redirect(url_for(".cohort", cohort_id=cohort.id))
     template = (form.template.data or None) if kind == EvaluationKind.SURVEY else None
-    done = attempt(
-        lambda: services.create_evaluation(_actor(), cohort, EvaluationKind(kind), template)
+    done = run_action(
+        lambda: services.create_evaluation(cohort, EvaluationKind(kind), template, actor=actor()),
+        _("The survey was added.") if kind == "survey" else _("The test was added."),
     )
-    if done is None:
+    if not done:
         return redirect(url_for(".cohort", cohort_id=cohort.id))
-    flash(_("The survey was added.") if kind == "survey" else _("The test was added."), "success")
     return _editor(done.value)
 
 
@@ -148,10 +133,11 @@ def edit(cohort_id: int, kind: str) -> str | Response:
     form = _settings_form(cohort, evaluation)
     if request.method == "POST":
         form = forms.SettingsForm(test=evaluation.kind == EvaluationKind.TEST)
-        if form.validate() and attempt(
-            lambda: services.update_settings(_actor(), evaluation, form.to_input()), form
+        if form.validate() and run_action(
+            lambda: services.update_settings(evaluation, form.to_input(), actor=actor()),
+            _("The settings were saved."),
+            form=form,
         ):
-            flash(_("The settings were saved."), "success")
             return redirect(url_for(".edit", cohort_id=cohort.id, kind=kind))
     return _editor_page(cohort, evaluation, settings_form=form)
 
@@ -162,7 +148,7 @@ def delete(cohort_id: int, kind: str) -> Response:
     cohort = _cohort(cohort_id)
     evaluation = _evaluation(cohort, kind)
     run_action(
-        lambda: services.delete_evaluation(_actor(), evaluation),
+        lambda: services.delete_evaluation(evaluation, actor=actor()),
         _("The survey was removed.") if kind == "survey" else _("The test was removed."),
     )
     return redirect(url_for(".cohort", cohort_id=cohort.id))
@@ -174,10 +160,11 @@ def add_question(cohort_id: int, kind: str) -> str | Response:
     cohort = _cohort(cohort_id)
     evaluation = _evaluation(cohort, kind)
     form = forms.QuestionForm(test=evaluation.kind == EvaluationKind.TEST)
-    if form.validate() and attempt(
-        lambda: services.add_question(_actor(), evaluation, form.to_input()), form
+    if form.validate() and run_action(
+        lambda: services.add_question(evaluation, form.to_input(), actor=actor()),
+        _("The question was added."),
+        form=form,
     ):
-        flash(_("The question was added."), "success")
         return _editor(evaluation)
     return _editor_page(cohort, evaluation, question_form=form)
 
@@ -191,10 +178,11 @@ def edit_question(question_id: int) -> str | Response:
     is_test = evaluation.kind == EvaluationKind.TEST
     if request.method == "POST":
         form = forms.QuestionForm(test=is_test)
-        if form.validate() and attempt(
-            lambda: services.update_question(_actor(), question, form.to_input()), form
+        if form.validate() and run_action(
+            lambda: services.update_question(question, form.to_input(), actor=actor()),
+            _("The question was saved."),
+            form=form,
         ):
-            flash(_("The question was saved."), "success")
             return _editor(evaluation)
     else:
         form = forms.QuestionForm.for_question(question, test=is_test)
@@ -215,7 +203,7 @@ def edit_question(question_id: int) -> str | Response:
 def move_question(question_id: int, direction: str) -> Response:
     question = _question(question_id)
     run_action(
-        lambda: services.move_question(_actor(), question, -1 if direction == "up" else 1), ""
+        lambda: services.move_question(question, -1 if direction == "up" else 1, actor=actor()), ""
     )
     return _editor(question.evaluation)
 
@@ -225,7 +213,9 @@ def move_question(question_id: int, direction: str) -> Response:
 def delete_question(question_id: int) -> Response:
     question = _question(question_id)
     evaluation = question.evaluation
-    run_action(lambda: services.delete_question(_actor(), question), _("The question was removed."))
+    run_action(
+        lambda: services.delete_question(question, actor=actor()), _("The question was removed.")
+    )
     return _editor(evaluation)
 
 
@@ -277,34 +267,31 @@ def export(cohort_id: int, kind: str, fmt: str) -> Response:
 @roles_required(Role.PARTICIPANT)
 def answer(cohort_id: int, phase: str) -> str | Response:
     """The participant answers their cohort's survey or test, once, while it is open."""
-    try:
-        sheet = services.answer_sheet(current_user.person_id, cohort_id, Phase(phase))
-    except NotFound:
-        abort(404)
-    except DomainError as exc:
-        flash(exc.message, "info")
+    found = outcome(lambda: services.answer_sheet(current_user.person_id, cohort_id, Phase(phase)))
+    if not found:
+        if isinstance(found.error, NotFound):
+            abort(404)
+        flash(found.error.message, "info")  # answered already, or not open
         return redirect(url_for("home.participant"))
+    sheet = found.value
     questions = sheet.evaluation.questions
     form = forms.answer_form(questions)
     if request.method == "POST" and not form.validate():
         flash(_("The form has expired: please send your answers again."), "danger")
     elif request.method == "POST":
         values = {name: request.form.get(name) for name in (f"q{q.id}" for q in questions)}
-        try:
-            services.submit(sheet, values)
-        except services.AnswerProblems as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-            for name, message in exc.problems.items():
-                form[name].errors = [*form[name].errors, message]
-        except DomainError as exc:  # answered meanwhile (another tab)
-            db.session.rollback()
-            flash(exc.message, "info")
+        done = run_action(
+            lambda: services.submit(sheet, values),
+            _("Thank you: your answers were recorded."),
+            show=False,
+        )
+        if done or not isinstance(done.error, services.AnswerProblems):
+            if not done:  # answered meanwhile (another tab)
+                flash(done.error.message, "info")
             return redirect(url_for("home.participant"))
-        else:
-            db.session.commit()
-            flash(_("Thank you: your answers were recorded."), "success")
-            return redirect(url_for("home.participant"))
+        flash(done.error.message, "danger")
+        for name, message in done.error.problems.items():
+            form[name].errors = [*form[name].errors, message]
     return render_template(
         "evaluations/answer.html",
         sheet=sheet,

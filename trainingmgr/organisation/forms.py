@@ -13,7 +13,6 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from trainingmgr.core.errors import DomainError
 from trainingmgr.core.forms import FlaskForm, options
 from trainingmgr.organisation import fonts, images, services
 from trainingmgr.programmes.models import CertificateLanguage
@@ -27,16 +26,12 @@ def _file_field(label: Any, required: bool) -> FileField:
 def uploaded_image(field: FileField) -> tuple[bytes, str] | None:
     """The checked image of a file field, None when no file was chosen.
 
-    A bad file puts its message on the field and raises ``DomainError``.
+    A bad file raises ``DomainError`` on the field (``run_action`` shows it there).
     """
     upload = field.data
     if upload is None or not getattr(upload, "filename", ""):
         return None
-    try:
-        return images.validate_image(upload, field.name)
-    except DomainError as exc:
-        field.errors = [*field.errors, exc.message]
-        raise
+    return images.validate_image(upload, field.name)
 
 
 class SettingsForm(FlaskForm):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context
@@ -25,6 +25,9 @@ from trainingmgr.extensions import db
 from trainingmgr.organisation.fonts import CheckedFont
 from trainingmgr.organisation.models import OrganisationSettings, Signatory
 from trainingmgr.programmes.models import CertificateLanguage, Programme
+
+if TYPE_CHECKING:
+    from trainingmgr.accounts.models import User
 
 # A certificate has room for this many signatures.
 MAX_SIGNATORIES = 3
@@ -122,7 +125,7 @@ def _apply(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
     return changes
 
 
-def update_settings(actor: Any, data: SettingsInput) -> OrganisationSettings:
+def update_settings(data: SettingsInput, *, actor: User) -> OrganisationSettings:
     """Save the organisation's name, default certificate language and time zone."""
     name = _bounded(data.name, NAME_MAX, "name", _("Enter the organisation's name."))
     try:
@@ -185,7 +188,7 @@ def _summary(owner: LogoOwner) -> str:
     return owner.code if isinstance(owner, Programme) else owner.name
 
 
-def set_logo(actor: Any, owner: LogoOwner, content: bytes, mimetype: str) -> None:
+def set_logo(owner: LogoOwner, content: bytes, mimetype: str, *, actor: User) -> None:
     """Replace ``owner``'s logo with an image checked by ``images.validate_image``."""
     before = "none" if owner.logo is None else owner.logo_mimetype
     owner.logo = content
@@ -201,7 +204,7 @@ def set_logo(actor: Any, owner: LogoOwner, content: bytes, mimetype: str) -> Non
     )
 
 
-def remove_logo(actor: Any, owner: LogoOwner) -> None:
+def remove_logo(owner: LogoOwner, *, actor: User) -> None:
     if owner.logo is None:
         raise DomainError(_("There is no logo to remove."))
     before = owner.logo_mimetype
@@ -221,7 +224,7 @@ def remove_logo(actor: Any, owner: LogoOwner) -> None:
 # --------------------------------------------------------------------------- fallback font
 
 
-def set_fallback_font(actor: Any, font: CheckedFont) -> OrganisationSettings:
+def set_fallback_font(font: CheckedFont, *, actor: User) -> OrganisationSettings:
     """Keep ``font`` (checked by ``organisation.fonts.validate_font``) as the certificates'
     last fallback font, replacing any other. Certificates already issued keep their bytes."""
     settings = get_settings()
@@ -240,7 +243,7 @@ def set_fallback_font(actor: Any, font: CheckedFont) -> OrganisationSettings:
     return settings
 
 
-def remove_fallback_font(actor: Any) -> None:
+def remove_fallback_font(*, actor: User) -> None:
     settings = get_settings()
     if settings.fallback_font_sha256 is None:
         raise DomainError(_("There is no certificate font to remove."))
@@ -343,10 +346,11 @@ def _renumber(items: Sequence[Signatory]) -> None:
 
 
 def add_signatory(
-    actor: Any,
     programme_id: int | None,
     data: SignatoryInput,
     signature: tuple[bytes, str] | None = None,
+    *,
+    actor: User,
 ) -> Signatory:
     """Add a signatory after the owner's others (at most ``MAX_SIGNATORIES``)."""
     values = _signatory_values(data)
@@ -373,11 +377,12 @@ def add_signatory(
 
 
 def update_signatory(
-    actor: Any,
     signatory: Signatory,
     data: SignatoryInput,
     signature: tuple[bytes, str] | None = None,
     remove_signature: bool = False,
+    *,
+    actor: User,
 ) -> Signatory:
     """Change a signatory's name and title; replace or remove the signature image."""
     changes = _apply(signatory, _signatory_values(data))
@@ -395,7 +400,7 @@ def update_signatory(
     return signatory
 
 
-def move_signatory(actor: Any, signatory: Signatory, direction: str) -> None:
+def move_signatory(signatory: Signatory, direction: str, *, actor: User) -> None:
     """Move a signatory one place up or down (nothing happens at either end)."""
     if direction not in ("up", "down"):
         raise DomainError(_("Move a row up or down."))
@@ -411,7 +416,7 @@ def move_signatory(actor: Any, signatory: Signatory, direction: str) -> None:
     _record_signatory("signatory.move", actor, signatory, {"position": [old, new]})
 
 
-def remove_signatory(actor: Any, signatory: Signatory) -> None:
+def remove_signatory(signatory: Signatory, *, actor: User) -> None:
     programme_id = signatory.programme_id
     _record_signatory(
         "signatory.delete",

@@ -26,11 +26,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from trainingmgr.accounts.models import Role
-from trainingmgr.core.errors import DomainError
 from trainingmgr.core.permissions import coordinator_only, public, roles_required
 from trainingmgr.core.scope import require_programme
 from trainingmgr.core.timefmt import current_timezones
-from trainingmgr.core.views import attempt, run_action, show_error
+from trainingmgr.core.views import run_action, submit
 from trainingmgr.extensions import db
 from trainingmgr.organisation import fonts, images, services
 from trainingmgr.organisation.forms import (
@@ -151,10 +150,11 @@ def settings() -> str | Response:
         form.two_factor_admins.data, form.two_factor_coordinators.data = (
             services.two_factor_policy()
         )
-    if form.validate_on_submit() and attempt(
-        lambda: services.update_settings(current_user, form.to_input()), form
+    if submit(
+        form,
+        lambda: services.update_settings(form.to_input(), actor=current_user),
+        _("Organisation settings saved."),
     ):
-        flash(_("Organisation settings saved."), "success")
         return redirect(url_for("organisation.settings"))
     return render_template(
         "organisation/settings.html",
@@ -172,6 +172,19 @@ def settings() -> str | Response:
 # --------------------------------------------------------------------------- fallback font
 
 
+def _font_uploaded(font: fonts.CheckedFont) -> str:
+    covered = ", ".join(
+        _("%(script)s: %(n)d", script=script, n=n) for script, n in font.scripts.items()
+    )
+    return _(
+        "Certificate font %(name)s uploaded (%(n)d characters%(scripts)s). Names with "
+        "letters it has can now be issued.",
+        name=font.name,
+        n=font.characters,
+        scripts=f"; {covered}" if covered else "",
+    )
+
+
 @bp.route(ORG_PREFIX + "/font", methods=["POST"])
 @admin_only
 def font_upload() -> Response:
@@ -181,34 +194,22 @@ def font_upload() -> Response:
         for message in form.font.errors:
             flash(str(message), "danger")
         return _back(None, "certificate-font")
-    try:
+
+    def upload() -> fonts.CheckedFont:
         font = fonts.validate_font(form.font.data, "font")
-        services.set_fallback_font(current_user, font)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _back(None, "certificate-font")
-    db.session.commit()
-    covered = ", ".join(
-        _("%(script)s: %(n)d", script=script, n=n) for script, n in font.scripts.items()
-    )
-    flash(
-        _(
-            "Certificate font %(name)s uploaded (%(n)d characters%(scripts)s). Names with "
-            "letters it has can now be issued.",
-            name=font.name,
-            n=font.characters,
-            scripts=f"; {covered}" if covered else "",
-        ),
-        "success",
-    )
+        services.set_fallback_font(font, actor=current_user)
+        return font
+
+    run_action(upload, _font_uploaded)
     return _back(None, "certificate-font")
 
 
 @bp.route(ORG_PREFIX + "/font/remove", methods=["POST"])
 @admin_only
 def font_remove() -> Response:
-    run_action(lambda: services.remove_fallback_font(current_user), _("Certificate font removed."))
+    run_action(
+        lambda: services.remove_fallback_font(actor=current_user), _("Certificate font removed.")
+    )
     return _back(None, "certificate-font")
 
 
@@ -243,22 +244,19 @@ def logo_upload(programme_id: int | None) -> Response:
         for message in form.logo.errors:
             flash(str(message), "danger")
         return _back(programme_id, None)
-    try:
+
+    def upload() -> None:
         content, mimetype = images.validate_image(form.logo.data, "logo")
-        services.set_logo(current_user, services.logo_owner(programme_id), content, mimetype)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _back(programme_id, None)
-    db.session.commit()
-    flash(_("Logo uploaded."), "success")
-    return _back(programme_id, "logo")
+        services.set_logo(services.logo_owner(programme_id), content, mimetype, actor=current_user)
+
+    ok = run_action(upload, _("Logo uploaded."))
+    return _back(programme_id, "logo" if ok else None)
 
 
 @owner_route("/logo/remove", methods=("POST",))
 def logo_remove(programme_id: int | None) -> Response:
     ok = run_action(
-        lambda: services.remove_logo(current_user, services.logo_owner(programme_id)),
+        lambda: services.remove_logo(services.logo_owner(programme_id), actor=current_user),
         _("Logo removed."),
     )
     return _back(programme_id, "logo" if ok else None)
@@ -291,25 +289,28 @@ def _signatory_page(
 def _save_signatory(
     programme_id: int | None, form: SignatoryForm, signatory: Signatory | None
 ) -> str | Response:
-    if form.validate_on_submit():
-        try:
-            image = uploaded_image(form.signature)
-            if signatory is None:
-                services.add_signatory(current_user, programme_id, form.to_input(), image)
-                message = _("%(name)s added.", name=form.name.data.strip())
-            else:
-                services.update_signatory(
-                    current_user, signatory, form.to_input(), image, form.remove_signature.data
-                )
-                message = _("Signatory saved.")
-        except DomainError as exc:
-            db.session.rollback()
-            if exc.field != "signature":  # a bad image is already on its field
-                show_error(form, exc)
-        else:
-            db.session.commit()
-            flash(message, "success")
-            return _back(programme_id, "signatories")
+    if signatory is None:
+
+        def action() -> Any:
+            return services.add_signatory(
+                programme_id, form.to_input(), uploaded_image(form.signature), actor=current_user
+            )
+
+        message = _("%(name)s added.", name=(form.name.data or "").strip())
+    else:
+
+        def action() -> Any:
+            return services.update_signatory(
+                signatory,
+                form.to_input(),
+                uploaded_image(form.signature),
+                form.remove_signature.data,
+                actor=current_user,
+            )
+
+        message = _("Signatory saved.")
+    if submit(form, action, message):
+        return _back(programme_id, "signatories")
     return _signatory_page(programme_id, form, signatory)
 
 
@@ -328,7 +329,9 @@ def signatory_edit(programme_id: int | None, signatory_id: int) -> str | Respons
 def signatory_move(programme_id: int | None, signatory_id: int) -> Response:
     signatory = _signatory(programme_id, signatory_id)
     ok = run_action(
-        lambda: services.move_signatory(current_user, signatory, request.form.get("direction", "")),
+        lambda: services.move_signatory(
+            signatory, request.form.get("direction", ""), actor=current_user
+        ),
         "",
     )
     return _back(programme_id, "signatories" if ok else None)
@@ -339,7 +342,7 @@ def signatory_delete(programme_id: int | None, signatory_id: int) -> Response:
     signatory = _signatory(programme_id, signatory_id)
     name = signatory.name
     ok = run_action(
-        lambda: services.remove_signatory(current_user, signatory),
+        lambda: services.remove_signatory(signatory, actor=current_user),
         _("%(name)s removed.", name=name),
     )
     return _back(programme_id, "signatories" if ok else None)

@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
-from trainingmgr.core.errors import DomainError
-from trainingmgr.core.forms import FlaskForm
 from trainingmgr.core.labels import country_label
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import managed_programme_ids, person_in_scope
-from trainingmgr.core.views import show_error
+from trainingmgr.core.views import run_action, submit
 from trainingmgr.extensions import db
 from trainingmgr.people import services
 from trainingmgr.people.duplicates import likely_duplicates_of
@@ -35,30 +22,6 @@ from trainingmgr.people.forms import LABELS, MergeForm, PersonForm
 from trainingmgr.people.models import Person
 
 bp = Blueprint("people", __name__, url_prefix="/people")
-
-
-def _show_error(form: FlaskForm, error: DomainError) -> None:
-    """Roll back and show ``error`` next to its field (or as a message)."""
-    db.session.rollback()
-    show_error(form, error)
-
-
-def _cohort_url() -> Callable[[int], str] | None:
-    """Links to cohort pages, once that page exists (it takes the cohort id)."""
-    if "cohorts.detail" not in current_app.view_functions:
-        return None
-    rules = list(current_app.url_map.iter_rules("cohorts.detail"))
-    arguments = sorted(rules[0].arguments) if rules else []
-    if len(arguments) != 1:
-        return None
-
-    def build(cohort_id: int) -> str:
-        try:
-            return url_for("cohorts.detail", **{arguments[0]: cohort_id})
-        except BuildError:
-            return ""
-
-    return build
 
 
 def _page_context() -> dict[str, object]:
@@ -120,20 +83,17 @@ def create() -> str | Response:
         flash(_("%(name)s was already added with this form.", name=earlier.full_name), "info")
         return redirect(url_for("people.detail", person_id=earlier.id))
     similar: list[Person] = []
-    if form.validate_on_submit():
-        data = form.to_data()
-        if not form.not_duplicate.data:
-            similar = likely_duplicates_of(data, managed_programme_ids())
-        if not similar:
-            try:
-                person = services.create_person(data, current_user)
-            except DomainError as error:
-                _show_error(form, error)
-            else:
-                db.session.commit()
-                _remember_added(form.form_token.data, person)
-                flash(_("%(name)s was added.", name=person.full_name), "success")
-                return redirect(url_for("people.detail", person_id=person.id))
+    if form.is_submitted() and form.validate() and not form.not_duplicate.data:
+        similar = likely_duplicates_of(form.to_data(), managed_programme_ids())
+    if not similar:
+        created = submit(
+            form,
+            lambda: services.create_person(form.to_data(), actor=current_user),
+            lambda person: _("%(name)s was added.", name=person.full_name),
+        )
+        if created:
+            _remember_added(form.form_token.data, created.value)
+            return redirect(url_for("people.detail", person_id=created.value.id))
     return _render_form(form, None, similar)
 
 
@@ -144,7 +104,6 @@ def detail(person_id: int) -> str:
     return render_template(
         "people/detail.html",
         detail=services.person_detail(person, managed_programme_ids()),
-        cohort_url=_cohort_url(),
         **_page_context(),
     )
 
@@ -159,18 +118,16 @@ def edit(person_id: int) -> str | Response:
     form = PersonForm(obj=person)
     if request.method == "GET":
         form.country.data = services.country_name(person.country)
-    if form.validate_on_submit():
-        try:
-            changes = services.update_person(person, form.to_data(), current_user)
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            if changes:
-                flash(_("The changes to %(name)s were saved.", name=person.full_name), "success")
-            else:
-                flash(_("Nothing was changed."), "info")
-            return redirect(url_for("people.detail", person_id=person.id))
+    if submit(
+        form,
+        lambda: services.update_person(person, form.to_data(), actor=current_user),
+        lambda changes: (
+            _("The changes to %(name)s were saved.", name=person.full_name)
+            if changes
+            else (_("Nothing was changed."), "info")
+        ),
+    ):
+        return redirect(url_for("people.detail", person_id=person.id))
     return _render_form(form, person)
 
 
@@ -203,22 +160,22 @@ def merge() -> str | Response:
     scope = managed_programme_ids()
     plan = None
     if keep is not None and duplicate is not None:
-        try:
-            if posted:
-                services.merge_people(keep, duplicate, current_user, scope)
-                db.session.commit()
-                flash(
-                    _(
-                        "Record #%(dup)s was merged into %(name)s.",
-                        dup=duplicate.id,
-                        name=keep.full_name,
-                    ),
-                    "success",
-                )
+        if posted:
+            if run_action(
+                lambda: services.merge_people(
+                    keep, duplicate, actor=current_user, programme_ids=scope
+                ),
+                _(
+                    "Record #%(dup)s was merged into %(name)s.",
+                    dup=duplicate.id,
+                    name=keep.full_name,
+                ),
+                form=form,
+            ):
                 return redirect(url_for("people.detail", person_id=keep.id))
-            plan = services.plan_merge(keep, duplicate, scope)
-        except DomainError as error:
-            _show_error(form, error)
+        else:
+            planned = run_action(lambda: services.plan_merge(keep, duplicate, scope), form=form)
+            plan = planned.value if planned else None
     elif posted:
         abort(404)
     q = (request.args.get("q") or "").strip()

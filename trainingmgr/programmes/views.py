@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import pycountry
 from flask import (
     Blueprint,
     abort,
-    current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -22,12 +20,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from trainingmgr.core.errors import DomainError
 from trainingmgr.core.forms import FlaskForm
 from trainingmgr.core.labels import country_label
 from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import can_manage_programme, managed_programme_ids
-from trainingmgr.core.views import run_action, show_error
+from trainingmgr.core.views import run_action, submit
 from trainingmgr.extensions import db
 from trainingmgr.organisation import images
 from trainingmgr.organisation import services as organisation
@@ -37,6 +34,8 @@ from trainingmgr.programmes.forms import ModuleForm, PartnerForm, ProgrammeForm
 from trainingmgr.programmes.models import Module, Programme, ProgrammePartner, ProgrammeStatus
 
 bp = Blueprint("programmes", __name__, url_prefix="/programmes")
+
+T = TypeVar("T")
 
 STATUS_FILTERS = {
     "active": ProgrammeStatus.ACTIVE,
@@ -62,41 +61,32 @@ def _programme(programme_id: int) -> Programme:
     return db.get_or_404(Programme, programme_id)
 
 
-def _partner(programme_id: int, partner_id: int) -> ProgrammePartner:
-    partner = db.get_or_404(ProgrammePartner, partner_id)
-    if partner.programme_id != programme_id:
+def _owned(model: type[T], programme_id: int, item_id: int) -> T:
+    """A partner or module of the programme named in the URL; 404 for another's."""
+    item = db.get_or_404(model, item_id)
+    if item.programme_id != programme_id:  # type: ignore[attr-defined]
         abort(404)
-    return partner
+    return item
+
+
+def _partner(programme_id: int, partner_id: int) -> ProgrammePartner:
+    return _owned(ProgrammePartner, programme_id, partner_id)
 
 
 def _module(programme_id: int, module_id: int) -> Module:
-    module = db.get_or_404(Module, module_id)
-    if module.programme_id != programme_id:
-        abort(404)
-    return module
+    return _owned(Module, programme_id, module_id)
 
 
 def _to_detail(programme_id: int, anchor: str | None = None) -> Response:
     return redirect(url_for("programmes.detail", programme_id=programme_id, _anchor=anchor))
 
 
-def _save_form(form: FlaskForm, action: Callable[[], Any], success: str) -> Any | None:
-    """Run ``action`` for a submitted, valid ``form`` and commit.
-
-    Returns what ``action`` returned, or None when the form was not submitted or was
-    refused (the message then sits next to its field, or is flashed, and nothing is written).
-    """
-    if not form.validate_on_submit():
-        return None
-    try:
-        result = action()
-    except DomainError as exc:
-        db.session.rollback()
-        show_error(form, exc)
-        return None
-    db.session.commit()
-    flash(success, "success")
-    return result
+def _item_action(
+    programme_id: int, anchor: str, action: Callable[[], Any], success: str = ""
+) -> Response:
+    """A partner's or a module's POST action (move, retire, delete...): back to ``anchor`` on
+    the programme's page once done, to its top with the message when refused."""
+    return _to_detail(programme_id, anchor if run_action(action, success) else None)
 
 
 def _item_form(
@@ -115,7 +105,7 @@ def _item_form(
     Once saved, back to ``anchor`` on the programme's page, or to ``another`` blank form
     when the coordinator asked for one; otherwise the form again, with its errors.
     """
-    if _save_form(form, action, success) is not None:
+    if submit(form, action, success):
         if another and request.form.get("next") == "another":
             return redirect(url_for(another, programme_id=programme.id))
         return _to_detail(programme.id, anchor)
@@ -148,13 +138,14 @@ def create() -> str | Response:
     form = ProgrammeForm()
     if request.method == "GET":
         form.default_certificate_language.data = organisation.default_certificate_language()
-    programme = _save_form(
+    created = submit(
         form,
-        lambda: services.create_programme(current_user, form.to_input()),
+        lambda: services.create_programme(form.to_input(), actor=current_user),
         _("Programme created. Add its curriculum modules and partners next."),
+        check=lambda: services.check_programme(form.to_input()),
     )
-    if programme is not None:
-        return _to_detail(programme.id)
+    if created:
+        return _to_detail(created.value.id)
     return render_template(
         "programmes/form.html", form=form, programme=None, currencies=_currencies()
     )
@@ -179,7 +170,6 @@ def detail(programme_id: int) -> str:
         "programmes/detail.html",
         o=overview,
         programme=overview.programme,
-        cohort_links="cohorts.detail" in current_app.view_functions,
         **certificate,
     )
 
@@ -191,10 +181,11 @@ def edit(programme_id: int) -> str | Response:
     form = ProgrammeForm()
     if request.method == "GET":
         form.fill(programme)
-    if _save_form(
+    if submit(
         form,
-        lambda: services.update_programme(current_user, programme, form.to_input()),
+        lambda: services.update_programme(programme, form.to_input(), actor=current_user),
         _("Programme saved."),
+        check=lambda: services.check_programme(form.to_input(), programme),
     ):
         return _to_detail(programme.id)
     return render_template(
@@ -207,7 +198,7 @@ def edit(programme_id: int) -> str | Response:
 def archive(programme_id: int) -> Response:
     programme = _programme(programme_id)
     run_action(
-        lambda: services.set_archived(current_user, programme, True),
+        lambda: services.set_archived(programme, True, actor=current_user),
         _(
             "%(code)s is archived. It no longer appears among the active programmes.",
             code=programme.code,
@@ -221,7 +212,7 @@ def archive(programme_id: int) -> Response:
 def unarchive(programme_id: int) -> Response:
     programme = _programme(programme_id)
     run_action(
-        lambda: services.set_archived(current_user, programme, False),
+        lambda: services.set_archived(programme, False, actor=current_user),
         _("%(code)s is active again.", code=programme.code),
     )
     return _to_detail(programme.id)
@@ -233,7 +224,7 @@ def delete(programme_id: int) -> Response:
     programme = _programme(programme_id)
     code = programme.code
     if run_action(
-        lambda: services.delete_programme(current_user, programme),
+        lambda: services.delete_programme(programme, actor=current_user),
         _("%(code)s was deleted.", code=code),
     ):
         return redirect(url_for("programmes.index"))
@@ -250,7 +241,7 @@ def partner_new(programme_id: int) -> str | Response:
     form = PartnerForm()
     return _item_form(
         form,
-        lambda: services.add_partner(current_user, programme, form.to_input()),
+        lambda: services.add_partner(programme, form.to_input(), actor=current_user),
         _("%(name)s added.", name=(form.name.data or "").strip()),
         "programmes/partner_form.html",
         "partners",
@@ -267,7 +258,7 @@ def partner_edit(programme_id: int, partner_id: int) -> str | Response:
     form = PartnerForm(obj=partner)
     return _item_form(
         form,
-        lambda: services.update_partner(current_user, partner, form.to_input()),
+        lambda: services.update_partner(partner, form.to_input(), actor=current_user),
         _("Partner saved."),
         "programmes/partner_form.html",
         "partners",
@@ -304,21 +295,26 @@ def partner_logo(programme_id: int, partner_id: int, version: str) -> Response:
 def partner_delete(programme_id: int, partner_id: int) -> Response:
     partner = _partner(programme_id, partner_id)
     name = partner.name
-    ok = run_action(
-        lambda: services.remove_partner(current_user, partner),
+    return _item_action(
+        programme_id,
+        "partners",
+        lambda: services.remove_partner(partner, actor=current_user),
         _("%(name)s removed.", name=name),
     )
-    return _to_detail(programme_id, "partners" if ok else None)
 
 
 @bp.route("/<int:programme_id>/partners/<int:partner_id>/move", methods=["POST"])
 @coordinator_only
 def partner_move(programme_id: int, partner_id: int) -> Response:
     partner = _partner(programme_id, partner_id)
-    ok = run_action(
-        lambda: services.move_partner(current_user, partner, request.form.get("direction", "")), ""
+    return _item_action(
+        programme_id,
+        "partners",
+        lambda: services.move_partner(
+            partner, request.form.get("direction", ""), actor=current_user
+        ),
+        "",
     )
-    return _to_detail(programme_id, "partners" if ok else None)
 
 
 # --------------------------------------------------------------------------- modules
@@ -331,7 +327,7 @@ def module_new(programme_id: int) -> str | Response:
     form = ModuleForm()
     return _item_form(
         form,
-        lambda: services.add_module(current_user, programme, form.to_input()),
+        lambda: services.add_module(programme, form.to_input(), actor=current_user),
         _("Module %(code)s added.", code=(form.code.data or "").strip().upper()),
         "programmes/module_form.html",
         "curriculum",
@@ -348,7 +344,7 @@ def module_edit(programme_id: int, module_id: int) -> str | Response:
     form = ModuleForm(obj=module)
     return _item_form(
         form,
-        lambda: services.update_module(current_user, module, form.to_input()),
+        lambda: services.update_module(module, form.to_input(), actor=current_user),
         _("Module saved."),
         "programmes/module_form.html",
         "curriculum",
@@ -361,35 +357,39 @@ def module_edit(programme_id: int, module_id: int) -> str | Response:
 @coordinator_only
 def module_move(programme_id: int, module_id: int) -> Response:
     module = _module(programme_id, module_id)
-    ok = run_action(
-        lambda: services.move_module(current_user, module, request.form.get("direction", "")), ""
+    return _item_action(
+        programme_id,
+        "curriculum",
+        lambda: services.move_module(module, request.form.get("direction", ""), actor=current_user),
+        "",
     )
-    return _to_detail(programme_id, "curriculum" if ok else None)
 
 
 @bp.route("/<int:programme_id>/modules/<int:module_id>/retire", methods=["POST"])
 @coordinator_only
 def module_retire(programme_id: int, module_id: int) -> Response:
     module = _module(programme_id, module_id)
-    ok = run_action(
-        lambda: services.set_retired(current_user, module, True),
+    return _item_action(
+        programme_id,
+        "curriculum",
+        lambda: services.set_retired(module, True, actor=current_user),
         _(
             "%(code)s is retired: it stays on past sessions and is offered no more.",
             code=module.code,
         ),
     )
-    return _to_detail(programme_id, "curriculum" if ok else None)
 
 
 @bp.route("/<int:programme_id>/modules/<int:module_id>/unretire", methods=["POST"])
 @coordinator_only
 def module_unretire(programme_id: int, module_id: int) -> Response:
     module = _module(programme_id, module_id)
-    ok = run_action(
-        lambda: services.set_retired(current_user, module, False),
+    return _item_action(
+        programme_id,
+        "curriculum",
+        lambda: services.set_retired(module, False, actor=current_user),
         _("%(code)s is back in the curriculum.", code=module.code),
     )
-    return _to_detail(programme_id, "curriculum" if ok else None)
 
 
 @bp.route("/<int:programme_id>/modules/<int:module_id>/delete", methods=["POST"])
@@ -397,8 +397,9 @@ def module_unretire(programme_id: int, module_id: int) -> Response:
 def module_delete(programme_id: int, module_id: int) -> Response:
     module = _module(programme_id, module_id)
     code = module.code
-    ok = run_action(
-        lambda: services.delete_module(current_user, module),
+    return _item_action(
+        programme_id,
+        "curriculum",
+        lambda: services.delete_module(module, actor=current_user),
         _("Module %(code)s deleted.", code=code),
     )
-    return _to_detail(programme_id, "curriculum" if ok else None)

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, render_template, request
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from trainingmgr.certificates.export import content_disposition
-from trainingmgr.core.errors import NotFound
 from trainingmgr.core.forms import options
 from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import managed_programme_ids, require_programme
+from trainingmgr.core.views import load_or_404
 from trainingmgr.reports import cascade as cascades
 from trainingmgr.reports import charts, export, sections, services
 from trainingmgr.reports.forms import REPORT_LANGUAGES, ReportFilterForm
@@ -133,8 +133,5 @@ def report_pdf() -> Response:
 @bp.route("/cohorts/<int:cohort_id>/cascade")
 @coordinator_only
 def cascade(cohort_id: int) -> Any:
-    try:
-        result = cascades.cascade(cohort_id, managed_programme_ids())
-    except NotFound:
-        abort(404)
+    result = load_or_404(cascades.cascade, cohort_id, managed_programme_ids())
     return render_template("reports/cascade.html", result=result, tree=cascades.tree_svg(result))

@@ -1,0 +1,228 @@
+"""The programmes domain's validation and audit helpers, shared by programmes
+(``services``) and their partners and modules (``curriculum``): codes, currencies, countries,
+numbers, and recording what changed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+import pycountry
+from anyascii import anyascii
+from babel import Locale
+from flask_babel import gettext as _
+
+from trainingmgr.accounts.models import User
+from trainingmgr.audit import services as audit
+from trainingmgr.core.errors import DomainError
+from trainingmgr.extensions import db
+from trainingmgr.programmes.models import (
+    Programme,
+    ProgrammePartner,
+)
+
+CODE_MAX = 20
+CODE_RE = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
+HUNDRED = Decimal(100)
+CENT = Decimal("0.01")
+MAX_BUDGET = Decimal("999999999999.99")  # Numeric(14, 2)
+MAX_HOURS = Decimal("9999.99")  # Numeric(6, 2)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def apply_values(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
+    """Set ``values`` on ``obj``; return ``{field: [old, new]}`` for those that changed."""
+    changes: dict[str, list[Any]] = {}
+    for name, new in values.items():
+        old = getattr(obj, name)
+        if old != new:
+            changes[name] = [audit.jsonable(old), audit.jsonable(new)]
+            setattr(obj, name, new)
+    return changes
+
+
+def created_values(values: dict[str, Any]) -> dict[str, list[Any]]:
+    return {name: [None, audit.jsonable(v)] for name, v in values.items() if v not in (None, "")}
+
+
+def record_change(action: str, actor: User | None, obj: Any, changes: dict[str, list[Any]]) -> None:
+    """Audit a change to a programme, a partner or a module (named by its code or name)."""
+    audit.record(
+        action,
+        actor=actor,
+        obj=obj,
+        programme_id=obj.id if isinstance(obj, Programme) else obj.programme_id,
+        changes=changes,
+        summary=obj.name if isinstance(obj, ProgrammePartner) else obj.code,
+    )
+
+
+def update_audited(actor: User | None, obj: Any, values: dict[str, Any], action: str) -> None:
+    """Set ``values`` on ``obj`` and audit what changed (nothing is recorded if nothing did)."""
+    changes = apply_values(obj, values)
+    if changes:
+        db.session.flush()
+        record_change(action, actor, obj, changes)
+
+
+def clean(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def required(value: str | None, field_name: str, message: str) -> str:
+    value = clean(value)
+    if not value:
+        raise DomainError(message, field_name)
+    return value
+
+
+def max_length(value: str, limit: int, field_name: str) -> str:
+    if len(value) > limit:
+        raise DomainError(
+            _("Use at most %(n)d characters (this has %(len)d).", n=limit, len=len(value)),
+            field_name,
+        )
+    return value
+
+
+def normalise_code(value: str | None, field_name: str = "code") -> str:
+    """An upper-case code of letters, digits and dashes ("mmdp-2026" -> "MMDP-2026")."""
+    code = required(value, field_name, _("Enter a code, for example MMDP-2026.")).upper()
+    if not CODE_RE.fullmatch(code):
+        raise DomainError(
+            _(
+                "A code may contain only letters A-Z, digits and single dashes between "
+                "them, for example MMDP-2026."
+            ),
+            field_name,
+        )
+    return max_length(code, CODE_MAX, field_name)
+
+
+def normalise_currency(value: str | None) -> str | None:
+    """An ISO 4217 currency code ("eur" -> "EUR"), or None when left empty."""
+    code = clean(value).upper()
+    if not code:
+        return None
+    if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
+        raise DomainError(
+            _(
+                "“%(code)s” is not an ISO 4217 currency code. Use three letters such as "
+                "EUR, USD or AZN.",
+                code=clean(value),
+            ),
+            "currency",
+        )
+    return code
+
+
+def _country_key(text: str) -> str:
+    key = re.sub(r"[^a-z0-9]+", " ", anyascii(text).casefold()).strip()
+    return key.removeprefix("the ")
+
+
+# Common names that neither ISO 3166 nor the CLDR use.
+_COUNTRY_ALIASES = {
+    "turkey": "TR",
+    "uk": "GB",
+    "great britain": "GB",
+    "england": "GB",
+    "usa": "US",
+    "ivory coast": "CI",
+    "holland": "NL",
+    "kirghizia": "KG",
+}
+
+
+@cache
+def _country_names() -> dict[str, str]:
+    """Folded country names (ISO 3166 and CLDR, in the app's languages) -> alpha-2 code."""
+    names: dict[str, str] = {}
+    codes = set()
+    for country in pycountry.countries:
+        codes.add(country.alpha_2)
+        for attr in ("name", "official_name", "common_name"):
+            if hasattr(country, attr):
+                names.setdefault(_country_key(getattr(country, attr)), country.alpha_2)
+    for language in ("en", "ru", "az"):
+        for code, name in Locale.parse(language).territories.items():
+            if code in codes:
+                names.setdefault(_country_key(name), code)
+    for alias, code in _COUNTRY_ALIASES.items():
+        names.setdefault(alias, code)
+    return names
+
+
+def _country_code(token: str) -> str | None:
+    if len(token) == 2 and token.isalpha():
+        country = pycountry.countries.get(alpha_2=token.upper())
+        if country is not None:
+            return country.alpha_2
+    if len(token) == 3 and token.isalpha():
+        country = pycountry.countries.get(alpha_3=token.upper())
+        if country is not None:
+            return country.alpha_2
+    return _country_names().get(_country_key(token))
+
+
+def normalise_countries(value: Sequence[str] | str | None) -> list[str]:
+    """ISO 3166 alpha-2 codes, in the order given and without repeats.
+
+    Accepts codes ("az", "AZE") and names in English, Russian or Azerbaijani ("Georgia",
+    "Турция", "Türkiye"), as a list or as text separated by commas, semicolons or lines.
+    """
+    if value is None:
+        return []
+    tokens = re.split(r"[,;\n]+", value) if isinstance(value, str) else list(value)
+    codes: list[str] = []
+    unknown: list[str] = []
+    for raw in tokens:
+        token = raw.strip()
+        if not token:
+            continue
+        code = _country_code(token)
+        if code is None:
+            unknown.append(token)
+        elif code not in codes:
+            codes.append(code)
+    if unknown:
+        raise DomainError(
+            _(
+                "Unknown country: %(names)s. Enter ISO 3166 codes (AZ, GE) or country "
+                "names, separated by commas.",
+                names=", ".join(unknown),
+            ),
+            "target_countries",
+        )
+    return codes
+
+
+def choice(enum_cls: type[Any], value: Any, field_name: str) -> Any:
+    try:
+        return enum_cls(value)
+    except ValueError:
+        raise DomainError(_("Choose one of the options offered."), field_name) from None
+
+
+def number(
+    value: Decimal | None,
+    field_name: str,
+    message: str,
+    *,
+    maximum: Decimal,
+    above_zero: bool = False,
+) -> Decimal | None:
+    """``value`` if it lies in [0, maximum] (or (0, maximum]) with at most two decimals."""
+    if value is None:
+        return None
+    value = Decimal(value)
+    if not value.is_finite() or value < 0 or (above_zero and value == 0) or value > maximum:
+        raise DomainError(message, field_name)
+    if value != value.quantize(CENT):
+        raise DomainError(_("Use at most two decimal places."), field_name)
+    return value
