@@ -22,7 +22,7 @@ from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Option
 from wtforms.widgets import HiddenInput
 
 from trainingmgr.attendance.models import AttendanceStatus
-from trainingmgr.attendance.services import NOTE_MAX, Roster, RosterRow, RowChange
+from trainingmgr.attendance.roster import NOTE_MAX, Roster, RosterRow, RowChange
 from trainingmgr.core.forms import FlaskForm, options
 from trainingmgr.programmes.models import Module
 
