@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
 from wtforms import (
     DateField,
     Form,
@@ -66,7 +65,7 @@ def row_data(row: RosterRow, mark_present: bool = False) -> dict[str, Any]:
 
 @dataclass
 class RowInputs:
-    """What the roster page prints for one row's inputs (``templates/attendance/_roster.html``).
+    """What the roster page prints for one row's inputs (``roster_html.roster_rows``).
 
     Rendered by plain Jinja macros: 120 rows through WTForms' widgets cost most of the page's
     time. WTForms still reads and validates what comes back (``RosterForm``); names and ids
@@ -86,57 +85,6 @@ class RowInputs:
 def status_choices() -> list[tuple[str, str]]:
     """The roster's status options, labels translated once per page."""
     return [(str(value), str(label)) for value, label in AttendanceStatus.choices()]
-
-
-_HIDDEN = (
-    '<input id="{p}enrolment_id" name="{p}enrolment_id" type="hidden" value="{eid}">'
-    '<input id="{p}loaded_status" name="{p}loaded_status" type="hidden" value="{ls}">'
-    '<input id="{p}loaded_note" name="{p}loaded_note" type="hidden" value="{ln}">'
-    '<input id="{p}loaded_version" name="{p}loaded_version" type="hidden" value="{lv}">'
-)
-_RADIO = (
-    '<span class="st-opt"><input autocomplete="off"{{checked}} class="st-input" '
-    'data-testid="status-{{eid}}-{value}" id="{{p}}status-{n}" name="{{p}}status" type="radio" '
-    'value="{value}"><label class="btn btn-st btn-st-{value}" for="{{p}}status-{n}">{text}</label>'
-    "</span>\n"
-)
-
-
-def _braces(text: Markup) -> str:
-    return str(text).replace("{", "{{").replace("}", "}}")
-
-
-def roster_row_html(
-    inputs: dict[int, RowInputs], choices: list[tuple[str, str]]
-) -> dict[int, tuple[Markup, Markup]]:
-    """Each row's hidden inputs and status radios as HTML, by enrolment id.
-
-    120 rows of 4 radios and 4 hidden inputs are some 6,000 escaped values through Jinja:
-    most of the roster's time. Each radio is escaped once per page here, and the rows only
-    fill in their prefix, id and checked flag. Names and ids are those ``RosterForm`` reads.
-    """
-    radios = [
-        (value, _RADIO.format(value=_braces(escape(value)), n=n, text=_braces(escape(text))))
-        for n, (value, text) in enumerate(choices)
-    ]
-    result = {}
-    for eid, f in inputs.items():
-        p = escape(f.prefix)
-        hidden = _HIDDEN.format(
-            p=p,
-            eid=escape(f.enrolment_id),
-            ls=escape(f.loaded_status),
-            ln=escape(f.loaded_note),
-            lv=escape(f.loaded_version),
-        )
-        status = "".join(
-            [
-                r.format(checked=" checked" if f.status == value else "", eid=eid, p=p)
-                for value, r in radios
-            ]
-        )
-        result[eid] = (Markup(hidden), Markup(status))
-    return result
 
 
 _ROW_KEY = re.compile(r"rows-(\d+)-")

@@ -33,10 +33,10 @@ from trainingmgr.attendance.forms import (
     RosterForm,
     RowInputs,
     roster_inputs,
-    roster_row_html,
     status_choices,
 )
 from trainingmgr.attendance.models import AttendanceStatus
+from trainingmgr.attendance.roster_html import roster_rows
 from trainingmgr.core.errors import DomainError, Forbidden, NotFound
 from trainingmgr.core.permissions import roles_required, signed_in
 from trainingmgr.core.types import utcnow
@@ -74,7 +74,6 @@ def _render_roster(
     conflicts: list[rosters.Conflict] | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
-    conflict_by_id = {c.enrolment_id: c for c in conflicts or []}
     choices = status_choices()
     return (
         render_template(
@@ -82,11 +81,8 @@ def _render_roster(
             roster=roster,
             session=roster.session,
             cohort=roster.session.cohort,
-            form_rows=inputs,
-            row_html=roster_row_html(inputs, choices),
-            choices=choices,
+            rows_html=roster_rows(roster, inputs, choices, conflicts or ()),
             conflicts=conflicts or [],
-            conflict_by_id=conflict_by_id,
             statuses=list(AttendanceStatus),
         ),
         status,
