@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from trainingmgr.accounts.models import Role
 from trainingmgr.cohorts.models import (
@@ -40,9 +40,23 @@ def coordinates(user: Any, programme_id: int) -> bool:
 
 
 def teaches(user: Any, session: Session) -> bool:
-    """Whether ``user``'s person is one of the session's trainers (trainers must be loaded)."""
+    """Whether ``user``'s person is one of the session's trainers (from the trainers if they
+    are loaded, otherwise one small query: loading them cost every roster a query)."""
     person_id = getattr(user, "person_id", None)
-    return person_id is not None and any(p.id == person_id for p in session.trainers)
+    if person_id is None:
+        return False
+    if "trainers" in sa.inspect(session).dict:
+        return any(p.id == person_id for p in session.trainers)
+    return bool(
+        db.session.scalar(
+            sa.select(
+                sa.exists().where(
+                    session_trainers.c.session_id == session.id,
+                    session_trainers.c.person_id == person_id,
+                )
+            )
+        )
+    )
 
 
 def can_record(user: Any, session: Session) -> bool:
@@ -84,7 +98,6 @@ def load_session(session_id: int) -> Session:
         .options(
             joinedload(Session.cohort).joinedload(Cohort.programme),
             joinedload(Session.module),
-            selectinload(Session.trainers),
         )
     ).first()
     if session is None:

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -103,17 +104,14 @@ _STATUS_OF = {s.value: s for s in AttendanceStatus}
 _SOURCE_OF = {s.value: s for s in AttendanceSource}
 
 
-def load_roster(user: Any, session_id: int, now: datetime | None = None) -> Roster:
-    """A session's roster: every active enrolment with its record and who recorded it.
-
-    Runs a fixed number of queries whatever the number of participants, and loads plain
-    rows (no ORM objects: they cost most of the time of a 120-person roster).
-    """
-    session = session_for_recording(user, session_id)
+@cache
+def _roster_statement() -> sa.Select[Any]:
+    """The roster's one query, built once (``session_id`` and ``cohort_id`` bound per call):
+    building it cost a 120-person roster as much as running it."""
     recorder = aliased(User)
     recorder_person = aliased(Person)
     rec = AttendanceRecord
-    rows = db.session.execute(
+    return (
         sa.select(
             Enrolment.id,
             Person.first_name,
@@ -130,21 +128,41 @@ def load_roster(user: Any, session_id: int, now: datetime | None = None) -> Rost
             recorder_person.last_name,
         )
         .join(Person, Person.id == Enrolment.person_id)
-        .outerjoin(rec, sa.and_(rec.enrolment_id == Enrolment.id, rec.session_id == session.id))
+        .outerjoin(
+            rec,
+            sa.and_(rec.enrolment_id == Enrolment.id, rec.session_id == sa.bindparam("session_id")),
+        )
         .outerjoin(recorder, recorder.id == rec.recorded_by_id)
         .outerjoin(recorder_person, recorder_person.id == recorder.person_id)
-        .where(Enrolment.cohort_id == session.cohort_id)
+        .where(Enrolment.cohort_id == sa.bindparam("cohort_id"))
         .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
         .order_by(Person.last_name, Person.first_name, Enrolment.id)
-    ).all()
+    )
+
+
+def load_roster(user: Any, session_id: int, now: datetime | None = None) -> Roster:
+    """A session's roster: every active enrolment with its record and who recorded it.
+
+    Runs a fixed number of queries whatever the number of participants, and loads plain
+    rows through the session's connection (no ORM objects: they cost most of the time of a
+    120-person roster).
+    """
+    session = session_for_recording(user, session_id)
+    rows = db.session.connection().execute(
+        _roster_statement(), {"session_id": session.id, "cohort_id": session.cohort_id}
+    )
     result = []
-    for eid, first, last, rid, status, note, version, source, at, d, m, f, la in rows:
+    names: dict[tuple[Any, ...], str] = {}  # the same few people recorded most rows
+    for eid, first, last, rid, status, note, version, source, at, *by in rows:
         enrolment = RosterEnrolment(eid, RosterPerson(first, last))
         if rid is None:
             result.append(RosterRow(enrolment, None))
             continue
         record = RosterRecord(rid, _STATUS_OF[status], note, version, _SOURCE_OF[source], at)
-        result.append(RosterRow(enrolment, record, _user_name(d, m, f, la)))
+        key = tuple(by)
+        if key not in names:
+            names[key] = _user_name(*by)
+        result.append(RosterRow(enrolment, record, names[key]))
     return Roster(session=session, rows=result, refusal=recording_refusal(session, now))
 
 

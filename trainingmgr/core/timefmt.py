@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -44,6 +45,12 @@ def _format_time(value: datetime, tz: str, locale: str) -> str:
 @lru_cache(maxsize=4096)
 def _format_date(value: date, fmt: str, locale: str) -> str:
     return format_date(value, format=fmt, locale=locale)
+
+
+def datetime_formatter(tz: str, fmt: str = "medium") -> Callable[[datetime], str]:
+    """``fmt_datetime`` for many values of one page: the locale is looked up once."""
+    locale = _locale()
+    return lambda value: _format_datetime(value, tz, fmt, locale)
 
 
 def fmt_datetime(value: datetime | None, tz: str, fmt: str = "medium") -> str:
