@@ -4,6 +4,7 @@ turnout, loaded with a bounded number of queries (each record once)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,11 +13,17 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from trainingmgr.attendance.access import can_view_cohort
 from trainingmgr.attendance.models import (
-    ATTENDED,
     AttendanceRecord,
     AttendanceStatus,
 )
-from trainingmgr.attendance.summary import SessionFilter, Summary, session_hours, summarise
+from trainingmgr.attendance.summary import (
+    ATTENDED_SLOTS,
+    SLOT,
+    SessionFilter,
+    Summary,
+    from_slots,
+    session_hours,
+)
 from trainingmgr.cohorts.models import (
     ACTIVE_ENROLMENT,
     Cohort,
@@ -28,6 +35,8 @@ from trainingmgr.core.errors import Forbidden, NotFound
 from trainingmgr.extensions import db
 from trainingmgr.people.models import Person
 from trainingmgr.programmes.models import Module
+
+_ZERO = Decimal("0.00")
 
 
 @dataclass
@@ -92,16 +101,8 @@ def cohort_modules(cohort: Cohort) -> list[Module]:
     )
 
 
-def attendance_matrix(cohort: Cohort, sessions: SessionFilter | None = None) -> Matrix:
-    """Participants by sessions with statuses, rates, hours and turnout (bounded queries).
-
-    ``cohort`` comes from ``cohort_for_matrix``, which checks who may see it. The records
-    are loaded once, as plain (enrolment, session, status) tuples: the cells, the turnout
-    and the summaries (``summarise``, the one rule) all come from that one list.
-    """
-    cohort_id = cohort.id
-    flt = sessions or SessionFilter()
-    session_list = list(
+def _matrix_sessions(cohort_id: int, flt: SessionFilter) -> list[Session]:
+    return list(
         db.session.scalars(
             flt.apply(
                 sa.select(Session)
@@ -111,7 +112,10 @@ def attendance_matrix(cohort: Cohort, sessions: SessionFilter | None = None) -> 
             )
         )
     )
-    enrolments = list(
+
+
+def _matrix_enrolments(cohort_id: int) -> list[Enrolment]:
+    return list(
         db.session.scalars(
             sa.select(Enrolment)
             .join(Enrolment.person)
@@ -120,62 +124,92 @@ def attendance_matrix(cohort: Cohort, sessions: SessionFilter | None = None) -> 
             .order_by(Person.last_name, Person.first_name, Enrolment.id)
         )
     )
-    columns = [MatrixColumn(s) for s in session_list]
-    # One row per enrolment, its records packed as "session id:status,...": a 120 x 60
-    # matrix is 120 short rows to fetch instead of 7,200 (most of the page's time).
-    position = {str(s.id): i for i, s in enumerate(session_list)}
-    cells: dict[int, list[AttendanceStatus | None]] = {
-        e.id: [None] * len(session_list) for e in enrolments
-    }
-    records: list[tuple[int, int, str]] = []  # (enrolment, column, status) of those shown
-    if session_list:
-        statuses = {s.value: s for s in AttendanceStatus}
-        attended = frozenset(s.value for s in ATTENDED)
-        recorded = [0] * len(columns)
-        turnout = [0] * len(columns)
-        packed = sa.func.aggregate_strings(
-            sa.cast(AttendanceRecord.session_id, sa.String)
-            + ":"
-            + sa.type_coerce(AttendanceRecord.status, sa.String),
-            ",",
+
+
+def _packed_records(cohort_id: int, sessions: list[Session]) -> Any:
+    """(enrolment id, "session id:status,...") per enrolment with records in ``sessions``:
+    a 120 x 60 matrix is 120 short rows to fetch instead of 7,200 (most of the page's time)."""
+    packed = sa.func.aggregate_strings(
+        sa.cast(AttendanceRecord.session_id, sa.String)
+        + ":"
+        + sa.type_coerce(AttendanceRecord.status, sa.String),
+        ",",
+    )
+    return db.session.execute(
+        sa.select(AttendanceRecord.enrolment_id, packed)
+        .where(
+            AttendanceRecord.cohort_id == cohort_id,
+            AttendanceRecord.session_id.in_([s.id for s in sessions]),
         )
-        for eid, items in db.session.execute(
-            sa.select(AttendanceRecord.enrolment_id, packed)
-            .where(
-                AttendanceRecord.cohort_id == cohort_id,
-                AttendanceRecord.session_id.in_([s.id for s in session_list]),
-            )
-            .group_by(AttendanceRecord.enrolment_id)
-        ):
-            row = cells.get(eid)  # None: withdrawn since (the sessions still count as held)
+        .group_by(AttendanceRecord.enrolment_id)
+    )
+
+
+@dataclass
+class _Tally:
+    """The cells, per-enrolment counts (by ``summary.SLOT``) and hours, and per-column counts,
+    filled in one pass over the packed records."""
+
+    columns: list[MatrixColumn]
+    cells: dict[int, list[AttendanceStatus | None]]
+    slots: dict[int, list[int]]
+    hours: dict[int, Decimal]
+
+    def read(self, packed: Any) -> None:
+        hours_of = [session_hours(c.session.starts_at, c.session.ends_at) for c in self.columns]
+        # Every "session id:status" item a record can be, with what it means: one dict
+        # look-up per record.
+        item_of = {
+            f"{c.session.id}:{st.value}": (i, st, SLOT[st], hours_of[i])
+            for i, c in enumerate(self.columns)
+            for st in AttendanceStatus
+        }
+        recorded = [0] * len(self.columns)
+        turnout = [0] * len(self.columns)
+        for eid, items in packed:
+            row = self.cells.get(eid)  # None: withdrawn since (the sessions still count as held)
+            slots = self.slots.get(eid)
+            hours = _ZERO
             for item in items.split(","):
-                sid, _sep, raw = item.partition(":")
-                i = position[sid]
+                i, st, slot, session_hours_ = item_of[item]
                 recorded[i] += 1
-                if row is not None:
-                    row[i] = statuses[raw]
-                    records.append((eid, i, raw))
-                    if raw in attended:
-                        turnout[i] += 1
-        for column, n, a in zip(columns, recorded, turnout, strict=True):
+                if row is None:
+                    continue
+                row[i] = st
+                slots[slot] += 1  # type: ignore[index]
+                if slot < ATTENDED_SLOTS:
+                    turnout[i] += 1
+                    hours += session_hours_
+            if row is not None:
+                self.hours[eid] = hours
+        for column, n, a in zip(self.columns, recorded, turnout, strict=True):
             column.recorded, column.attended = n, a
-    held = {
-        i: session_hours(c.session.starts_at, c.session.ends_at)
-        for i, c in enumerate(columns)
-        if c.held
-    }
-    summaries = summarise(held, cells, records)  # held and records by column
+
+
+def attendance_matrix(cohort: Cohort, sessions: SessionFilter | None = None) -> Matrix:
+    """Participants by sessions with statuses, rates, hours and turnout (four queries).
+
+    ``cohort`` comes from ``cohort_for_matrix``, which checks who may see it. The records
+    are loaded once, packed per enrolment, and one pass gives the cells, the turnout and each
+    enrolment's counts, from which ``summary.from_slots`` (the one rule) makes its summary.
+    A session with any record (of anyone, withdrawn people included) is held.
+    """
+    flt = sessions or SessionFilter()
+    session_list = _matrix_sessions(cohort.id, flt)
+    enrolments = _matrix_enrolments(cohort.id)
+    width = len(session_list)
+    tally = _Tally(
+        columns=[MatrixColumn(s) for s in session_list],
+        cells={e.id: [None] * width for e in enrolments},
+        slots={e.id: [0, 0, 0, 0] for e in enrolments},
+        hours={},
+    )
+    if session_list:
+        tally.read(_packed_records(cohort.id, session_list))
+    n_held = sum(1 for c in tally.columns if c.held)
     min_pct = cohort.min_attendance_pct
-    rows = [
-        MatrixRow(
-            enrolment=e,
-            summary=summaries[e.id],
-            below=summaries[e.id].below(min_pct),
-            cells=cells[e.id],
-        )
-        for e in enrolments
-    ]
-    return Matrix(cohort, columns, rows, flt)
-
-
-# --------------------------------------------------------------------------- exports
+    rows = []
+    for e in enrolments:
+        summary = from_slots(n_held, tally.slots[e.id], tally.hours.get(e.id, _ZERO))
+        rows.append(MatrixRow(e, summary, summary.below(min_pct), tally.cells[e.id]))
+    return Matrix(cohort, tally.columns, rows, flt)

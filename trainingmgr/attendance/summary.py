@@ -180,8 +180,15 @@ _SLOTS = (
     AttendanceStatus.EXCUSED,
     AttendanceStatus.ABSENT,
 )
-_SLOT: dict[str, int] = {st: i for i, st in enumerate(_SLOTS)}
-_ATTENDED_SLOTS = 2  # present and late come first
+SLOT: dict[str, int] = {st: i for i, st in enumerate(_SLOTS)}
+ATTENDED_SLOTS = 2  # present and late come first: a slot below this one counts its hours
+
+
+def from_slots(held: int, slots: list[int], hours: Decimal) -> Summary:
+    """A summary from the records of one enrolment counted by ``SLOT`` (and the hours of
+    those attended), over ``held`` sessions held."""
+    present, late, excused, absent = slots
+    return Summary(held, present, late, excused, absent, hours)
 
 
 def summarise(
@@ -192,8 +199,8 @@ def summarise(
     """The rule itself, without SQL: ``held`` maps the sessions held (not cancelled, attendance
     taken) to their hours; ``records`` are (enrolment id, session id, status), the status as a
     member or its stored string. Records of sessions not in ``held`` are ignored. Used by
-    ``attendance_summary``, the matrix and pages that load several cohorts at once (the
-    participant's home)."""
+    ``attendance_summary`` and pages that load several cohorts at once (the participant's
+    home); the matrix counts with ``SLOT`` and ``from_slots`` as it reads the records."""
     ids = list(enrolment_ids)
     counts: dict[int, list[int]] = {eid: [0, 0, 0, 0] for eid in ids}
     hours: dict[int, Decimal] = dict.fromkeys(ids, _ZERO_HOURS)
@@ -202,22 +209,9 @@ def summarise(
         row = counts.get(eid)
         if session_hours_ is None or row is None:
             continue
-        slot = _SLOT[status]
+        slot = SLOT[status]
         row[slot] += 1
-        if slot < _ATTENDED_SLOTS:
+        if slot < ATTENDED_SLOTS:
             hours[eid] += session_hours_
     n_held = len(held)
-    return {
-        eid: Summary(
-            held=n_held,
-            present=counts[eid][0],
-            late=counts[eid][1],
-            excused=counts[eid][2],
-            absent=counts[eid][3],
-            hours=hours[eid],
-        )
-        for eid in ids
-    }
-
-
-# --------------------------------------------------------------------------- matrix
+    return {eid: from_slots(n_held, counts[eid], hours[eid]) for eid in ids}

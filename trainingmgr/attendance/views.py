@@ -21,10 +21,9 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
 
 from trainingmgr.accounts.models import Role
-from trainingmgr.attendance import access, exports, self_checkin, summary
+from trainingmgr.attendance import access, exports, matrix_html, self_checkin, summary
 from trainingmgr.attendance import checkin as tokens
 from trainingmgr.attendance import matrix as matrices
 from trainingmgr.attendance import roster as rosters
@@ -263,29 +262,6 @@ def _matrix_from_request(cohort_id: int) -> tuple[matrices.Matrix, MatrixFilterF
     return matrix, form
 
 
-def _matrix_cells(
-    matrix: matrices.Matrix, letters: dict[AttendanceStatus, tuple[str, str]]
-) -> dict[int, Markup]:
-    """Each row's status cells as one piece of HTML, by enrolment id.
-
-    A 120 x 60 matrix has 7,200 cells of only six kinds (four statuses, not recorded, not
-    held): each kind is rendered and escaped once, and the rows join them.
-    """
-    by_status = {
-        st: Markup('<td class="att att-{}" title="{}">{}</td>').format(st.value, label, letter)
-        for st, (letter, label) in letters.items()
-    }
-    not_recorded = Markup('<td class="att att-none" title="{}"></td>').format(_("not recorded"))
-    not_held = Markup('<td class="att att-notheld"></td>')
-    empty = [not_recorded if c.held else not_held for c in matrix.columns]
-    return {
-        row.enrolment.id: Markup(
-            "".join([by_status[st] if st else empty[i] for i, st in enumerate(row.cells)])
-        )
-        for row in matrix.rows
-    }
-
-
 @bp.route("/cohorts/<int:cohort_id>/attendance")
 @roles_required(*RECORDERS)
 def matrix(cohort_id: int) -> str:
@@ -299,7 +275,9 @@ def matrix(cohort_id: int) -> str:
         form=form,
         query=query if not form.errors else {},
         letters=letters,
-        row_cells=_matrix_cells(data, letters),
+        head_cells=matrix_html.matrix_head(data),
+        body_rows=matrix_html.matrix_rows(data, letters),
+        turnout_cells=matrix_html.matrix_turnout(data),
     )
 
 

@@ -53,6 +53,18 @@ def datetime_formatter(tz: str, fmt: str = "medium") -> Callable[[datetime], str
     return lambda value: _format_datetime(value, tz, fmt, locale)
 
 
+def date_formatter(tz: str, fmt: str = "medium") -> Callable[[datetime], str]:
+    """``fmt_date`` of datetimes for many values of one page (the locale looked up once)."""
+    locale = _locale()
+    return lambda value: _format_date(local(value, tz).date(), fmt, locale)
+
+
+def time_formatter(tz: str) -> Callable[[datetime], str]:
+    """``fmt_time`` for many values of one page (the locale looked up once)."""
+    locale = _locale()
+    return lambda value: _format_time(value, tz, locale)
+
+
 def fmt_datetime(value: datetime | None, tz: str, fmt: str = "medium") -> str:
     if value is None:
         return ""
