@@ -542,6 +542,72 @@ def test_bad_input_writes_nothing(client: Any, login: Any, make: Any, db_session
     assert records(s.session.id) == {}
 
 
+_ROW_CASES = [
+    {"enrolment_id": "7", "status": "present", "loaded_status": "", "loaded_version": "0"},
+    {"enrolment_id": "7", "status": "", "note": "  late bus ", "loaded_status": "absent"},
+    {"enrolment_id": "7", "loaded_status": "late", "loaded_note": "x", "loaded_version": "3"},
+    {"enrolment_id": "7", "status": "asleep", "loaded_status": ""},
+    {"enrolment_id": "7", "status": "present", "note": "x" * 501, "loaded_status": ""},
+    {"enrolment_id": "7", "status": "present", "note": " " + "x" * 500 + " ", "loaded_status": ""},
+    {"enrolment_id": "7", "status": "present", "loaded_status": "gone"},
+    {"enrolment_id": "7", "status": "present"},  # no loaded status: refused by AnyOf
+    {"enrolment_id": "7", "status": "present", "loaded_status": "", "loaded_version": "-1"},
+    {"enrolment_id": "7", "status": "present", "loaded_status": "", "loaded_version": "x"},
+    {"enrolment_id": "seven", "status": "present", "loaded_status": ""},
+    {"enrolment_id": "", "status": "present", "loaded_status": ""},
+    {"enrolment_id": "٧", "status": "present", "loaded_status": ""},  # Arabic-Indic 7
+]
+
+
+@pytest.mark.parametrize("fields", _ROW_CASES)
+def test_a_row_read_without_wtforms_is_one_wtforms_accepts_and_reads_alike(
+    app: Any, fields: dict[str, str]
+) -> None:
+    """The roster save reads plainly valid rows without WTForms (its speed); every other row
+    goes through ``RosterRowForm`` and its messages. Both must agree on what they accept."""
+    from werkzeug.datastructures import MultiDict
+
+    from trainingmgr.attendance.forms import RosterRowForm, _RowData, plainly_valid_row
+
+    formdata = MultiDict({f"rows-0-{k}": v for k, v in fields.items()})
+    fast = plainly_valid_row(formdata, "rows-0-")
+    with app.test_request_context():
+        form = RosterRowForm()
+        form.process(_RowData(formdata, "rows-0-"))
+        accepted = form.validate()
+        if fast is None:
+            return  # WTForms reads it, with its messages if something is wrong
+        assert accepted, form.errors
+        assert fast == RowChange(
+            enrolment_id=form.enrolment_id.data,
+            status=AttendanceStatus(form.status.data) if form.status.data else None,
+            note=form.note.data or "",
+            loaded_status=AttendanceStatus(form.loaded_status.data)
+            if form.loaded_status.data
+            else None,
+            loaded_note=form.loaded_note.data or "",
+            loaded_version=form.loaded_version.data or 0,
+        )
+
+
+def test_rows_refused_show_wtforms_messages(
+    client: Any, login: Any, make: Any, db_session: Any
+) -> None:
+    s = roster_setup(make, starts_at=utcnow() - timedelta(hours=1))
+    e1, e2, _ = s.enrolments
+    login(user=s.trainer)
+    data = form_data(
+        [
+            {"enrolment_id": e1.id, "status": "present", "note": "x" * 501},
+            {"enrolment_id": e2.id, "status": "asleep"},
+        ]
+    )
+    page = client.post(f"/sessions/{s.session.id}/attendance", data=data).get_data(as_text=True)
+    assert "Field cannot be longer than 500 characters." in page
+    assert "Not a valid choice." in page
+    assert records(s.session.id) == {}
+
+
 def test_cancelled_session_roster_is_read_only(
     client: Any, login: Any, make: Any, db_session: Any
 ) -> None:

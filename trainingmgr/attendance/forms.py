@@ -110,10 +110,44 @@ class _RowData:
         return self.formdata.getlist(self.prefix + key)
 
 
+_STATUS_OF = {s.value: s for s in AttendanceStatus}
+_LOADED_STATUSES = frozenset(["", *_STATUS_VALUES])
+
+
+def _whole_number(raw: str | None) -> bool:
+    return raw is not None and raw.isascii() and raw.isdigit()
+
+
+def plainly_valid_row(formdata: Any, prefix: str) -> RowChange | None:
+    """One posted row read without WTForms when every field is plainly valid (as nearly all
+    are: they come from the page's own inputs), else None: ``RosterRowForm`` then reads it and
+    gives its messages. Accepts exactly what ``RosterRowForm`` accepts without an error, and
+    reads it the same way (first value of each field, the note stripped)."""
+    get = formdata.get
+    eid, version = get(prefix + "enrolment_id"), get(prefix + "loaded_version")
+    status, loaded = get(prefix + "status") or "", get(prefix + "loaded_status")
+    note = (get(prefix + "note") or "").strip()
+    if not _whole_number(eid) or not (version is None or _whole_number(version)):
+        return None
+    if (status and status not in _STATUS_OF) or loaded not in _LOADED_STATUSES:
+        return None
+    if len(note) > NOTE_MAX:
+        return None
+    return RowChange(
+        enrolment_id=int(eid),  # type: ignore[arg-type]
+        status=_STATUS_OF[status] if status else None,
+        note=note,
+        loaded_status=_STATUS_OF[loaded] if loaded else None,
+        loaded_note=get(prefix + "loaded_note") or "",
+        loaded_version=int(version) if version is not None else 0,
+    )
+
+
 class RosterForm(FlaskForm):
-    """The posted roster. Flask-WTF checks the CSRF token; each row is read and validated by
-    one ``RosterRowForm`` processed again for every row (building 120 subforms, as a
-    ``FieldList`` does, cost more than the rest of the save)."""
+    """The posted roster. Flask-WTF checks the CSRF token; each row is read by
+    ``plainly_valid_row`` or, when something in it is wrong, by one ``RosterRowForm``
+    processed again for every such row, which gives WTForms' messages (120 WTForms subforms,
+    as a ``FieldList`` builds, cost more than the rest of the save)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -132,44 +166,60 @@ class RosterForm(FlaskForm):
         f = RosterRowForm()
         for i in indices:
             prefix = f"rows-{i}-"
-            f.process(_RowData(formdata, prefix))
-            if not f.validate():
-                valid = False
-            errors = [
-                str(e)
-                for e in f.status.errors
-                + f.note.errors
-                + f.loaded_status.errors
-                + f.loaded_version.errors
-            ]
-            eid = f.enrolment_id.data
-            if eid is not None:
-                self._rows[eid] = RowInputs(
+            change = plainly_valid_row(formdata, prefix)
+            if change is not None:
+                self._changes.append(change)
+                self._rows[change.enrolment_id] = RowInputs(
                     prefix=prefix,
-                    enrolment_id=eid,
-                    status=f.status.data or None,
-                    note=f.note.data or "",
-                    loaded_status=f.loaded_status.data or "",
-                    loaded_note=f.loaded_note.data or "",
-                    loaded_version=f.loaded_version.raw_data[0]
-                    if f.loaded_version.raw_data
-                    else (f.loaded_version.data or 0),
-                    errors=errors,
+                    enrolment_id=change.enrolment_id,
+                    status=change.status.value if change.status else None,
+                    note=change.note,
+                    loaded_status=change.loaded_status.value if change.loaded_status else "",
+                    loaded_note=change.loaded_note,
+                    loaded_version=formdata.get(prefix + "loaded_version") or 0,
                 )
-            if eid is not None and not errors:
-                self._changes.append(
-                    RowChange(
-                        enrolment_id=eid,
-                        status=AttendanceStatus(f.status.data) if f.status.data else None,
-                        note=f.note.data or "",
-                        loaded_status=(
-                            AttendanceStatus(f.loaded_status.data) if f.loaded_status.data else None
-                        ),
-                        loaded_note=f.loaded_note.data or "",
-                        loaded_version=f.loaded_version.data or 0,
-                    )
-                )
+            elif not self._read_with_wtforms(f, formdata, prefix):
+                valid = False
         self._next_index = indices[-1] + 1 if indices else 0
+        return valid
+
+    def _read_with_wtforms(self, f: RosterRowForm, formdata: Any, prefix: str) -> bool:
+        f.process(_RowData(formdata, prefix))
+        valid = f.validate()
+        errors = [
+            str(e)
+            for e in f.status.errors
+            + f.note.errors
+            + f.loaded_status.errors
+            + f.loaded_version.errors
+        ]
+        eid = f.enrolment_id.data
+        if eid is not None:
+            self._rows[eid] = RowInputs(
+                prefix=prefix,
+                enrolment_id=eid,
+                status=f.status.data or None,
+                note=f.note.data or "",
+                loaded_status=f.loaded_status.data or "",
+                loaded_note=f.loaded_note.data or "",
+                loaded_version=f.loaded_version.raw_data[0]
+                if f.loaded_version.raw_data
+                else (f.loaded_version.data or 0),
+                errors=errors,
+            )
+        if eid is not None and not errors:
+            self._changes.append(
+                RowChange(
+                    enrolment_id=eid,
+                    status=AttendanceStatus(f.status.data) if f.status.data else None,
+                    note=f.note.data or "",
+                    loaded_status=(
+                        AttendanceStatus(f.loaded_status.data) if f.loaded_status.data else None
+                    ),
+                    loaded_note=f.loaded_note.data or "",
+                    loaded_version=f.loaded_version.data or 0,
+                )
+            )
         return valid
 
     def include(self, roster: Roster) -> dict[int, RowInputs]:

@@ -294,6 +294,137 @@ def _audit_corrections(
     )
 
 
+@cache
+def _current_statement() -> sa.Select[Any]:
+    """The changed people's enrolments on the roster, each with its record for the session
+    (if any) and who recorded it: one query checks who is still enrolled and reads what is
+    there now (built once; ``ids``, ``session_id`` and ``cohort_id`` bound per call)."""
+    recorder = aliased(User)
+    recorder_person = aliased(Person)
+    rec = AttendanceRecord
+    return (
+        sa.select(
+            Enrolment.id.label("enrolment_id"),
+            rec.id,
+            rec.status,
+            rec.note,
+            rec.version,
+            rec.recorded_at,
+            Person.first_name,
+            Person.last_name,
+            recorder.display_name.label("by_display"),
+            recorder.email.label("by_email"),
+            recorder_person.first_name.label("by_first"),
+            recorder_person.last_name.label("by_last"),
+        )
+        .join(Person, Person.id == Enrolment.person_id)
+        .outerjoin(
+            rec,
+            sa.and_(rec.enrolment_id == Enrolment.id, rec.session_id == sa.bindparam("session_id")),
+        )
+        .outerjoin(recorder, recorder.id == rec.recorded_by_id)
+        .outerjoin(recorder_person, recorder_person.id == recorder.person_id)
+        .where(Enrolment.id.in_(sa.bindparam("ids", expanding=True)))
+        .where(Enrolment.cohort_id == sa.bindparam("cohort_id"))
+        .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
+    )
+
+
+def _current_records(session: Session, ids: list[int]) -> dict[int, Any]:
+    """What is recorded now for each of ``ids``, by enrolment id (no entry: no record).
+    DomainError when one of them is no longer on the roster."""
+    rows = db.session.execute(
+        _current_statement(), {"ids": ids, "session_id": session.id, "cohort_id": session.cohort_id}
+    ).all()
+    if len(rows) != len(ids):
+        raise DomainError(
+            _("Someone on this roster is no longer enrolled in the cohort. Reload the page.")
+        )
+    return {row.enrolment_id: row for row in rows if row.id is not None}
+
+
+@dataclass
+class _Plan:
+    """The statements a save will run, and the conflicts it found."""
+
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    corrections: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+def _insert(user: Any, session: Session, row: RowChange, now: datetime) -> dict[str, Any]:
+    return {
+        "session_id": session.id,
+        "enrolment_id": row.enrolment_id,
+        "cohort_id": session.cohort_id,
+        "status": row.status,
+        "note": row.note,
+        "source": AttendanceSource.ROSTER,
+        "recorded_by_id": user.id,
+        "recorded_at": now,
+        "version": 1,
+    }
+
+
+def _conflict(row: RowChange, cur: Any) -> Conflict:
+    return Conflict(
+        enrolment_id=row.enrolment_id,
+        person_name=_person_name(cur.first_name, cur.last_name),
+        your_status=row.status or row.loaded_status,  # type: ignore[arg-type]
+        your_note=row.note,
+        their_status=AttendanceStatus(cur.status),
+        their_note=cur.note,
+        by=_user_name(cur.by_display, cur.by_email, cur.by_first, cur.by_last),
+        at=cur.recorded_at,
+    )
+
+
+def _correct(plan: _Plan, user: Any, row: RowChange, cur: Any, merged: Any, now: datetime) -> None:
+    """Plan the update of an existing record to ``merged`` (status, note), and its audit."""
+    status, note = merged
+    if (status, note) == (cur.status, cur.note):
+        return  # already so
+    plan.updates.append(
+        {
+            "b_id": cur.id,
+            "b_status": status.value,
+            "b_note": note,
+            "b_source": AttendanceSource.ROSTER.value,
+            "b_version": cur.version + 1,
+            "b_by": user.id,
+            "b_at": now,
+        }
+    )
+    correction: dict[str, Any] = {
+        "record_id": cur.id,
+        "enrolment_id": row.enrolment_id,
+        "person": _person_name(cur.first_name, cur.last_name),
+    }
+    if status != cur.status:
+        correction["status"] = [str(cur.status), str(status)]
+    if note != cur.note:
+        correction["note"] = [cur.note, note]
+    plan.corrections.append(correction)
+
+
+def _plan(
+    user: Any, session: Session, changed: list[RowChange], current: dict[int, Any], now: datetime
+) -> _Plan:
+    plan = _Plan()
+    for row in changed:
+        cur = current.get(row.enrolment_id)
+        if cur is None:
+            plan.inserts.append(_insert(user, session, row, now))
+            continue
+        merged = _merge(row, cur)
+        if merged is None:
+            plan.conflicts.append(_conflict(row, cur))
+        else:
+            _correct(plan, user, row, cur, merged, now)
+    return plan
+
+
 def save_roster(
     user: Any,
     session_id: int,
@@ -315,117 +446,17 @@ def save_roster(
     if refusal:
         raise DomainError(refusal)
     changed = _check_changes(rows)
-    result = SaveResult()
     if not changed:
-        return result
-    ids = [r.enrolment_id for r in changed]
-    on_roster = set(
-        db.session.scalars(
-            sa.select(Enrolment.id)
-            .where(Enrolment.id.in_(ids), Enrolment.cohort_id == session.cohort_id)
-            .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
-        )
-    )
-    if len(on_roster) != len(ids):
-        raise DomainError(
-            _("Someone on this roster is no longer enrolled in the cohort. Reload the page.")
-        )
-    recorder = aliased(User)
-    recorder_person = aliased(Person)
-    current = {
-        row.enrolment_id: row
-        for row in db.session.execute(
-            sa.select(
-                AttendanceRecord.id,
-                AttendanceRecord.enrolment_id,
-                AttendanceRecord.status,
-                AttendanceRecord.note,
-                AttendanceRecord.version,
-                AttendanceRecord.recorded_at,
-                Person.first_name,
-                Person.last_name,
-                recorder.display_name.label("by_display"),
-                recorder.email.label("by_email"),
-                recorder_person.first_name.label("by_first"),
-                recorder_person.last_name.label("by_last"),
-            )
-            .join(Enrolment, Enrolment.id == AttendanceRecord.enrolment_id)
-            .join(Person, Person.id == Enrolment.person_id)
-            .outerjoin(recorder, recorder.id == AttendanceRecord.recorded_by_id)
-            .outerjoin(recorder_person, recorder_person.id == recorder.person_id)
-            .where(AttendanceRecord.session_id == session.id)
-            .where(AttendanceRecord.enrolment_id.in_(ids))
-        )
-    }
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    corrections: list[dict[str, Any]] = []
-    for row in changed:
-        cur = current.get(row.enrolment_id)
-        if cur is None:
-            inserts.append(
-                {
-                    "session_id": session.id,
-                    "enrolment_id": row.enrolment_id,
-                    "cohort_id": session.cohort_id,
-                    "status": row.status,
-                    "note": row.note,
-                    "source": AttendanceSource.ROSTER,
-                    "recorded_by_id": user.id,
-                    "recorded_at": now,
-                    "version": 1,
-                }
-            )
-            continue
-        merged = _merge(row, cur)
-        if merged is None:
-            result.conflicts.append(
-                Conflict(
-                    enrolment_id=row.enrolment_id,
-                    person_name=_person_name(cur.first_name, cur.last_name),
-                    your_status=row.status or row.loaded_status,  # type: ignore[arg-type]
-                    your_note=row.note,
-                    their_status=AttendanceStatus(cur.status),
-                    their_note=cur.note,
-                    by=_user_name(cur.by_display, cur.by_email, cur.by_first, cur.by_last),
-                    at=cur.recorded_at,
-                )
-            )
-            continue
-        status, note = merged
-        if (status, note) == (cur.status, cur.note):
-            continue  # already so
-        updates.append(
-            {
-                "b_id": cur.id,
-                "b_status": status.value,
-                "b_note": note,
-                "b_source": AttendanceSource.ROSTER.value,
-                "b_version": cur.version + 1,
-                "b_by": user.id,
-                "b_at": now,
-            }
-        )
-        correction: dict[str, Any] = {
-            "record_id": cur.id,
-            "enrolment_id": row.enrolment_id,
-            "person": _person_name(cur.first_name, cur.last_name),
-        }
-        if status != cur.status:
-            correction["status"] = [str(cur.status), str(status)]
-        if note != cur.note:
-            correction["note"] = [cur.note, note]
-        corrections.append(correction)
-    if corrections:
-        _audit_corrections(user, session, corrections, ip)
-    if inserts:
-        db.session.execute(_record_table.insert(), inserts)  # Core: no ORM bulk overhead
-    if updates:
-        db.session.execute(_UPDATE_RECORD, updates)
+        return SaveResult()
+    current = _current_records(session, [r.enrolment_id for r in changed])
+    plan = _plan(user, session, changed, current, now)
+    if plan.corrections:
+        _audit_corrections(user, session, plan.corrections, ip)
+    if plan.inserts:
+        db.session.execute(_record_table.insert(), plan.inserts)  # Core: no ORM bulk overhead
+    if plan.updates:
+        db.session.execute(_UPDATE_RECORD, plan.updates)
     db.session.flush()
-    result.recorded = len(inserts)
-    result.corrected = len(updates)
-    return result
-
-
-# --------------------------------------------------------------------------- self check-in
+    return SaveResult(
+        recorded=len(plan.inserts), corrected=len(plan.updates), conflicts=plan.conflicts
+    )
