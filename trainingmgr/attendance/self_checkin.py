@@ -59,37 +59,26 @@ def checkin_status(session: Session, at: datetime) -> AttendanceStatus:
     return AttendanceStatus.LATE if at > session.starts_at + grace else AttendanceStatus.PRESENT
 
 
-def checkin_target(
-    user: Any,
-    session_id: int,
-    token: str,
-    *,
-    ticket: str | None = None,
-    now: datetime | None = None,
-) -> CheckInTarget:
-    """Check everything about a self check-in without writing; DomainError says what is wrong.
+def _check_token(session_id: int, token: str, now: datetime) -> None:
+    check = tokens.check_token(session_id, token, now)
+    if check is tokens.TokenCheck.EXPIRED:
+        raise DomainError(
+            _(
+                "This check-in code has expired. Scan the code on the screen again: "
+                "it changes every 30 seconds."
+            )
+        )
+    if check is tokens.TokenCheck.INVALID:
+        raise DomainError(
+            _(
+                "This check-in code is not valid for this session. "
+                "Scan the code on the screen again."
+            )
+        )
 
-    The participant is always ``user``'s own person: nobody can check in someone else.
-    ``ticket`` (from the confirmation page) stands in for a token that rotated meanwhile.
-    """
-    now = now or utcnow()
-    session = load_session(session_id)
-    if not tokens.ticket_valid(ticket, session.id, user.id):
-        check = tokens.check_token(session.id, token, now)
-        if check is tokens.TokenCheck.EXPIRED:
-            raise DomainError(
-                _(
-                    "This check-in code has expired. Scan the code on the screen again: "
-                    "it changes every 30 seconds."
-                )
-            )
-        if check is tokens.TokenCheck.INVALID:
-            raise DomainError(
-                _(
-                    "This check-in code is not valid for this session. "
-                    "Scan the code on the screen again."
-                )
-            )
+
+def _check_open(session: Session, now: datetime) -> None:
+    """DomainError unless check-in to ``session`` is open at ``now``."""
     tz = session.cohort.timezone
     if session.status == SessionStatus.CANCELLED:
         raise DomainError(_("This session was cancelled: there is nothing to check in to."))
@@ -108,6 +97,10 @@ def checkin_target(
                 time=fmt_datetime(session.starts_at - CHECKIN_OPENS_BEFORE, tz, "short"),
             )
         )
+
+
+def _own_enrolment(user: Any, session: Session) -> Enrolment:
+    """``user``'s own active enrolment in the session's cohort (DomainError if none)."""
     enrolment = None
     if user.person_id is not None:
         enrolment = db.session.scalars(
@@ -123,6 +116,28 @@ def checkin_target(
                 "If you think you should be, ask the coordinator."
             )
         )
+    return enrolment
+
+
+def checkin_target(
+    user: Any,
+    session_id: int,
+    token: str,
+    *,
+    ticket: str | None = None,
+    now: datetime | None = None,
+) -> CheckInTarget:
+    """Check everything about a self check-in without writing; DomainError says what is wrong.
+
+    The participant is always ``user``'s own person: nobody can check in someone else.
+    ``ticket`` (from the confirmation page) stands in for a token that rotated meanwhile.
+    """
+    now = now or utcnow()
+    session = load_session(session_id)
+    if not tokens.ticket_valid(ticket, session.id, user.id):
+        _check_token(session.id, token, now)
+    _check_open(session, now)
+    enrolment = _own_enrolment(user, session)
     record = db.session.scalars(
         sa.select(AttendanceRecord).where(
             AttendanceRecord.session_id == session.id,

@@ -116,18 +116,27 @@ def roster(session_id: int) -> Any:
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
-        data = _or_abort(lambda: rosters.load_roster(current_user, session_id))
-        rows = form.include(data)
-        row = None
-        if exc.field and exc.field.startswith("enrolment-"):
-            row = rows.get(int(exc.field.removeprefix("enrolment-")))
-        if row is not None:
-            row.errors.append(exc.message)
-            flash(_("A row needs your attention: see below. Nothing was saved."), "danger")
-        else:
-            flash(exc.message + " " + _("Nothing was saved."), "danger")
-        return _render_roster(data, form.inputs(data), status=400)
+        return _refused(session_id, form, exc)
+    return _saved(session_id, result)
 
+
+def _refused(session_id: int, form: RosterForm, exc: DomainError) -> tuple[str, int]:
+    """The roster again as posted, with why the save was refused (on its row if it is one)."""
+    data = _or_abort(lambda: rosters.load_roster(current_user, session_id))
+    rows = form.include(data)
+    row = None
+    if exc.field and exc.field.startswith("enrolment-"):
+        row = rows.get(int(exc.field.removeprefix("enrolment-")))
+    if row is not None:
+        row.errors.append(exc.message)
+        flash(_("A row needs your attention: see below. Nothing was saved."), "danger")
+    else:
+        flash(exc.message + " " + _("Nothing was saved."), "danger")
+    return _render_roster(data, form.inputs(data), status=400)
+
+
+def _saved(session_id: int, result: rosters.SaveResult) -> Any:
+    """After a save: the roster with the conflicts, or back to it with what was saved."""
     if result.conflicts:
         flash(
             _(
