@@ -15,9 +15,10 @@ import sqlalchemy as sa
 
 from tests.conftest import on_postgres
 from trainingmgr.accounts.models import Role, User
-from trainingmgr.attendance import services
+from trainingmgr.attendance import access
+from trainingmgr.attendance import roster as rosters
 from trainingmgr.attendance.models import AttendanceRecord, AttendanceSource, AttendanceStatus
-from trainingmgr.attendance.services import RowChange
+from trainingmgr.attendance.roster import RowChange
 from trainingmgr.audit.models import AuditEvent
 from trainingmgr.cohorts.models import EnrolmentStatus, SessionStatus
 from trainingmgr.core.errors import DomainError, Forbidden
@@ -60,7 +61,7 @@ def change(enrolment_id: int, status: AttendanceStatus | None, **loaded: Any) ->
     return RowChange(enrolment_id=enrolment_id, status=status, **loaded)
 
 
-def as_loaded(roster: services.Roster) -> dict[int, dict[str, Any]]:
+def as_loaded(roster: rosters.Roster) -> dict[int, dict[str, Any]]:
     """What a roster page carries for each row: the loaded status, note and version."""
     return {
         r.enrolment.id: {
@@ -104,15 +105,15 @@ def test_can_record_only_own_sessions_unless_coordinator(make: Any, db_session: 
     participant = make.user(role=Role.PARTICIPANT, person=s.enrolments[0].person)
     coordinator = make.user(role=Role.COORDINATOR, programmes=[s.session.cohort.programme])
     admin = make.user(role=Role.ADMIN)
-    session = services._load_session(s.session.id)
+    session = access.load_session(s.session.id)
 
-    assert services.can_record(s.trainer, session)
-    assert services.can_record(coordinator, session)
-    assert services.can_record(admin, session)
-    assert not services.can_record(other_trainer, session)
-    assert not services.can_record(participant, session)
+    assert access.can_record(s.trainer, session)
+    assert access.can_record(coordinator, session)
+    assert access.can_record(admin, session)
+    assert not access.can_record(other_trainer, session)
+    assert not access.can_record(participant, session)
     with pytest.raises(Forbidden):
-        services.save_roster(other_trainer, s.session.id, [change(s.enrolments[0].id, P)], now=NOW)
+        rosters.save_roster(other_trainer, s.session.id, [change(s.enrolments[0].id, P)], now=NOW)
     assert records(s.session.id) == {}
 
 
@@ -169,7 +170,7 @@ def test_save_roster_records_statuses_notes_and_who(make: Any, db_session: Any) 
     s = roster_setup(make)
     e1, e2, e3 = s.enrolments
 
-    result = services.save_roster(
+    result = rosters.save_roster(
         s.trainer,
         s.session.id,
         [change(e1.id, P), change(e2.id, A, note="ill"), change(e3.id, None)],
@@ -192,9 +193,9 @@ def test_unchanged_rows_are_not_written(make: Any, db_session: Any) -> None:
     earlier = NOW - timedelta(minutes=30)
     other = make.user(role=Role.COORDINATOR)
     make.attendance(s.session, e1, P, recorded_by_id=other.id, recorded_at=earlier)
-    loaded = as_loaded(services.load_roster(s.trainer, s.session.id, now=NOW))
+    loaded = as_loaded(rosters.load_roster(s.trainer, s.session.id, now=NOW))
 
-    result = services.save_roster(
+    result = rosters.save_roster(
         s.trainer, s.session.id, [change(e1.id, P, **loaded[e1.id]), change(e2.id, L)], now=NOW
     )
 
@@ -206,7 +207,7 @@ def test_unchanged_rows_are_not_written(make: Any, db_session: Any) -> None:
 def test_note_without_status_is_refused(make: Any, db_session: Any) -> None:
     s = roster_setup(make)
     with pytest.raises(DomainError) as err:
-        services.save_roster(
+        rosters.save_roster(
             s.trainer, s.session.id, [change(s.enrolments[0].id, None, note="x")], now=NOW
         )
     assert err.value.field == f"enrolment-{s.enrolments[0].id}"
@@ -221,25 +222,25 @@ def test_cancelled_and_future_sessions_cannot_be_recorded(make: Any, db_session:
 
     for session in (s.session, future):
         with pytest.raises(DomainError):
-            services.save_roster(s.trainer, session.id, [change(s.enrolments[0].id, P)], now=NOW)
-    assert services.load_roster(s.trainer, future.id, now=NOW).refusal is not None
+            rosters.save_roster(s.trainer, session.id, [change(s.enrolments[0].id, P)], now=NOW)
+    assert rosters.load_roster(s.trainer, future.id, now=NOW).refusal is not None
     assert records(s.session.id) == {} and records(future.id) == {}
 
 
 def test_later_the_same_day_is_recordable(make: Any, db_session: Any) -> None:
     """A trainer may open today's roster before the session starts (cohort's day)."""
     s = roster_setup(make, starts_at=NOW + timedelta(hours=3))  # Baku: 13:00 -> 16:00
-    assert services.load_roster(s.trainer, s.session.id, now=NOW).refusal is None
+    assert rosters.load_roster(s.trainer, s.session.id, now=NOW).refusal is None
 
 
 def test_correction_is_audited_with_old_and_new_values(make: Any, db_session: Any) -> None:
     s = roster_setup(make)
     e1, e2, _ = s.enrolments
-    services.save_roster(s.trainer, s.session.id, [change(e1.id, P), change(e2.id, P)], now=NOW)
-    loaded = as_loaded(services.load_roster(s.trainer, s.session.id, now=NOW))
+    rosters.save_roster(s.trainer, s.session.id, [change(e1.id, P), change(e2.id, P)], now=NOW)
+    loaded = as_loaded(rosters.load_roster(s.trainer, s.session.id, now=NOW))
     coordinator = make.user(role=Role.COORDINATOR, programmes=[s.session.cohort.programme])
 
-    result = services.save_roster(
+    result = rosters.save_roster(
         coordinator,
         s.session.id,
         [change(e1.id, E, note="doctor", **loaded[e1.id]), change(e2.id, P, **loaded[e2.id])],
@@ -288,15 +289,15 @@ def test_second_save_of_same_loaded_roster_reports_conflict_and_merges_others(
         programmes=[s.session.cohort.programme],
         display_name="Coordinator Kim",
     )
-    loaded = as_loaded(services.load_roster(s.trainer, s.session.id, now=NOW))
+    loaded = as_loaded(rosters.load_roster(s.trainer, s.session.id, now=NOW))
 
-    first = services.save_roster(
+    first = rosters.save_roster(
         s.trainer,
         s.session.id,
         [change(e1.id, A, **loaded[e1.id]), change(e2.id, L, **loaded[e2.id])],
         now=NOW,
     )
-    second = services.save_roster(
+    second = rosters.save_roster(
         coordinator,
         s.session.id,
         [
@@ -323,11 +324,11 @@ def test_changes_to_different_fields_of_one_person_are_merged(make: Any, db_sess
     s = roster_setup(make)
     e1 = s.enrolments[0]
     make.attendance(s.session, e1, P)
-    loaded = as_loaded(services.load_roster(s.trainer, s.session.id, now=NOW))[e1.id]
+    loaded = as_loaded(rosters.load_roster(s.trainer, s.session.id, now=NOW))[e1.id]
     coordinator = make.user(role=Role.COORDINATOR, programmes=[s.session.cohort.programme])
 
-    services.save_roster(s.trainer, s.session.id, [change(e1.id, P, note="left early", **loaded)])
-    result = services.save_roster(coordinator, s.session.id, [change(e1.id, L, **loaded)], now=NOW)
+    rosters.save_roster(s.trainer, s.session.id, [change(e1.id, P, note="left early", **loaded)])
+    result = rosters.save_roster(coordinator, s.session.id, [change(e1.id, L, **loaded)], now=NOW)
 
     assert result.conflicts == []
     rec = records(s.session.id)[e1.id]
@@ -344,7 +345,7 @@ def test_roster_page_shows_conflict_to_second_user(
         programmes=[s.session.cohort.programme],
         display_name="Nigar Coordinator",
     )
-    services.save_roster(first_user, s.session.id, [change(e1.id, A, note="no show")])
+    rosters.save_roster(first_user, s.session.id, [change(e1.id, A, note="no show")])
     login(user=s.trainer)
     # The trainer's page was loaded before that save: no record, version 0.
     rows = [
@@ -374,7 +375,7 @@ def _save_in_thread(
             user = db.session.get(User, user_id)
             if barrier is not None:
                 barrier.wait(timeout=10)
-            result = services.save_roster(user, session_id, rows)
+            result = rosters.save_roster(user, session_id, rows)
             db.session.commit()
             out.append(result)
         except Exception as exc:  # reported to the test thread
@@ -429,13 +430,13 @@ def test_two_people_saving_the_same_roster_at_once(app: Any, committed_db: Any, 
 def _big_roster_counts(make: Any, count_queries: Any, n: int) -> tuple[int, int]:
     s = roster_setup(make, n=n)
     with count_queries() as first:
-        result = services.save_roster(
+        result = rosters.save_roster(
             s.trainer, s.session.id, [change(e.id, P) for e in s.enrolments], now=NOW
         )
     assert result.recorded == n
-    loaded = as_loaded(services.load_roster(s.trainer, s.session.id, now=NOW))
+    loaded = as_loaded(rosters.load_roster(s.trainer, s.session.id, now=NOW))
     with count_queries() as correction:
-        result = services.save_roster(
+        result = rosters.save_roster(
             s.trainer,
             s.session.id,
             [change(e.id, A, **loaded[e.id]) for e in s.enrolments],
@@ -541,6 +542,72 @@ def test_bad_input_writes_nothing(client: Any, login: Any, make: Any, db_session
     assert records(s.session.id) == {}
 
 
+_ROW_CASES = [
+    {"enrolment_id": "7", "status": "present", "loaded_status": "", "loaded_version": "0"},
+    {"enrolment_id": "7", "status": "", "note": "  late bus ", "loaded_status": "absent"},
+    {"enrolment_id": "7", "loaded_status": "late", "loaded_note": "x", "loaded_version": "3"},
+    {"enrolment_id": "7", "status": "asleep", "loaded_status": ""},
+    {"enrolment_id": "7", "status": "present", "note": "x" * 501, "loaded_status": ""},
+    {"enrolment_id": "7", "status": "present", "note": " " + "x" * 500 + " ", "loaded_status": ""},
+    {"enrolment_id": "7", "status": "present", "loaded_status": "gone"},
+    {"enrolment_id": "7", "status": "present"},  # no loaded status: refused by AnyOf
+    {"enrolment_id": "7", "status": "present", "loaded_status": "", "loaded_version": "-1"},
+    {"enrolment_id": "7", "status": "present", "loaded_status": "", "loaded_version": "x"},
+    {"enrolment_id": "seven", "status": "present", "loaded_status": ""},
+    {"enrolment_id": "", "status": "present", "loaded_status": ""},
+    {"enrolment_id": "٧", "status": "present", "loaded_status": ""},  # Arabic-Indic 7
+]
+
+
+@pytest.mark.parametrize("fields", _ROW_CASES)
+def test_a_row_read_without_wtforms_is_one_wtforms_accepts_and_reads_alike(
+    app: Any, fields: dict[str, str]
+) -> None:
+    """The roster save reads plainly valid rows without WTForms (its speed); every other row
+    goes through ``RosterRowForm`` and its messages. Both must agree on what they accept."""
+    from werkzeug.datastructures import MultiDict
+
+    from trainingmgr.attendance.forms import RosterRowForm, _RowData, plainly_valid_row
+
+    formdata = MultiDict({f"rows-0-{k}": v for k, v in fields.items()})
+    fast = plainly_valid_row(formdata, "rows-0-")
+    with app.test_request_context():
+        form = RosterRowForm()
+        form.process(_RowData(formdata, "rows-0-"))
+        accepted = form.validate()
+        if fast is None:
+            return  # WTForms reads it, with its messages if something is wrong
+        assert accepted, form.errors
+        assert fast == RowChange(
+            enrolment_id=form.enrolment_id.data,
+            status=AttendanceStatus(form.status.data) if form.status.data else None,
+            note=form.note.data or "",
+            loaded_status=AttendanceStatus(form.loaded_status.data)
+            if form.loaded_status.data
+            else None,
+            loaded_note=form.loaded_note.data or "",
+            loaded_version=form.loaded_version.data or 0,
+        )
+
+
+def test_rows_refused_show_wtforms_messages(
+    client: Any, login: Any, make: Any, db_session: Any
+) -> None:
+    s = roster_setup(make, starts_at=utcnow() - timedelta(hours=1))
+    e1, e2, _ = s.enrolments
+    login(user=s.trainer)
+    data = form_data(
+        [
+            {"enrolment_id": e1.id, "status": "present", "note": "x" * 501},
+            {"enrolment_id": e2.id, "status": "asleep"},
+        ]
+    )
+    page = client.post(f"/sessions/{s.session.id}/attendance", data=data).get_data(as_text=True)
+    assert "Field cannot be longer than 500 characters." in page
+    assert "Not a valid choice." in page
+    assert records(s.session.id) == {}
+
+
 def test_cancelled_session_roster_is_read_only(
     client: Any, login: Any, make: Any, db_session: Any
 ) -> None:
@@ -579,6 +646,10 @@ def test_roster_page_query_count_does_not_grow(
     small = _roster_page_queries(client, login, make, count_queries, 3)
     big = _roster_page_queries(client, login, make, count_queries, 120)
     assert small == big
+    # The sign-in with the user's person and roles, the session, "teaches it?", the rows,
+    # the organisation's name, and the test's own sign-in bookkeeping: no per-row query, and
+    # none of the three the roster used to add (stored roles, derived roles, trainers).
+    assert big <= 6
 
 
 # --------------------------------------------------------------------------- my sessions

@@ -13,9 +13,9 @@ from typing import Any
 from openpyxl import load_workbook
 
 from trainingmgr.accounts.models import Role
-from trainingmgr.attendance import services
+from trainingmgr.attendance import matrix as matrices
 from trainingmgr.attendance.models import AttendanceStatus
-from trainingmgr.attendance.services import SessionFilter, Summary
+from trainingmgr.attendance.summary import SessionFilter, Summary, attendance_summary
 from trainingmgr.cohorts.models import EnrolmentStatus, SessionStatus
 from trainingmgr.extensions import db
 
@@ -66,7 +66,7 @@ def test_rate_counts_present_and_late_over_held_minus_excused(make: Any, db_sess
     c = cohort_with(make, people=3, sessions=5)
     mark(make, c, ["PLEA.", "PPPP.", "EEEE."])  # session 5 not held: nothing recorded
 
-    summary = services.attendance_summary(c.cohort.id)
+    summary = attendance_summary(c.cohort.id)
 
     s1, s2, s3 = (summary[e.id] for e in c.enrolments)
     assert (s1.held, s1.present, s1.late, s1.excused, s1.absent) == (4, 1, 1, 1, 1)
@@ -80,7 +80,7 @@ def test_unrecorded_person_in_a_held_session_counts_as_missed(make: Any, db_sess
     c = cohort_with(make, people=2, sessions=2)
     mark(make, c, ["PP", "P."])
 
-    summary = services.attendance_summary(c.cohort.id)
+    summary = attendance_summary(c.cohort.id)
 
     assert summary[c.enrolments[1].id].held == 2
     assert summary[c.enrolments[1].id].not_recorded == 1
@@ -89,7 +89,7 @@ def test_unrecorded_person_in_a_held_session_counts_as_missed(make: Any, db_sess
 
 def test_nothing_held_gives_no_rate(make: Any, db_session: Any) -> None:
     c = cohort_with(make, people=2, sessions=3)
-    summary = services.attendance_summary(c.cohort.id)
+    summary = attendance_summary(c.cohort.id)
     assert summary[c.enrolments[0].id] == Summary(held=0)
     assert summary[c.enrolments[0].id].rate is None
     assert not summary[c.enrolments[0].id].below(80)
@@ -101,7 +101,7 @@ def test_cancelled_sessions_never_count(make: Any, db_session: Any) -> None:
     c.sessions[1].status = SessionStatus.CANCELLED
     db.session.flush()
 
-    s = services.attendance_summary(c.cohort.id)[c.enrolments[0].id]
+    s = attendance_summary(c.cohort.id)[c.enrolments[0].id]
 
     assert (s.held, s.absent, s.rate_pct) == (2, 1, 50)
 
@@ -120,7 +120,7 @@ def test_hours_use_each_sessions_length(make: Any, db_session: Any) -> None:
     make.attendance(absent, enrolment, A)
     db.session.flush()
 
-    s = services.attendance_summary(cohort.id)[enrolment.id]
+    s = attendance_summary(cohort.id)[enrolment.id]
 
     assert s.hours == Decimal("4.25")
 
@@ -142,13 +142,11 @@ def test_summary_for_chosen_enrolments_and_filtered_sessions(make: Any, db_sessi
     withdrawn.status = EnrolmentStatus.WITHDRAWN
     db.session.flush()
 
-    default = services.attendance_summary(c.cohort.id)
-    chosen = services.attendance_summary(c.cohort.id, [withdrawn.id])
-    by_module = services.attendance_summary(
-        c.cohort.id, sessions=SessionFilter(module_id=module.id)
-    )
+    default = attendance_summary(c.cohort.id)
+    chosen = attendance_summary(c.cohort.id, [withdrawn.id])
+    by_module = attendance_summary(c.cohort.id, sessions=SessionFilter(module_id=module.id))
     period = SessionFilter.from_local("Asia/Baku", None, date(2026, 3, 4), date(2026, 3, 5))
-    by_period = services.attendance_summary(c.cohort.id, sessions=period)
+    by_period = attendance_summary(c.cohort.id, sessions=period)
 
     assert list(default) == [c.enrolments[0].id]  # active enrolments only
     assert chosen[withdrawn.id].rate_pct == 50
@@ -169,11 +167,11 @@ def test_matrix_agrees_with_the_one_summary_rule(make: Any, db_session: Any) -> 
     db.session.flush()
 
     for flt in (None, SessionFilter(module_id=module.id)):
-        matrix = services.attendance_matrix(c.cohort, flt)
-        expected = services.attendance_summary(c.cohort.id, sessions=flt)
+        matrix = matrices.attendance_matrix(c.cohort, flt)
+        expected = attendance_summary(c.cohort.id, sessions=flt)
         assert {r.enrolment.id: r.summary for r in matrix.rows} == expected
         assert [r.enrolment.id for r in matrix.rows] == [e.id for e in c.enrolments[:3]]
-    matrix = services.attendance_matrix(c.cohort)
+    matrix = matrices.attendance_matrix(c.cohort)
     assert [col.held for col in matrix.columns] == [True, True, True, True, True]
     assert [col.attended for col in matrix.columns] == [1, 2, 1, 0, 0]
     assert matrix.rows[0].cells == [P, L, E, A, None]

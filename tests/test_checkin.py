@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from trainingmgr.accounts.models import Role
 from trainingmgr.attendance import checkin as tokens
-from trainingmgr.attendance import services
+from trainingmgr.attendance import self_checkin
 from trainingmgr.attendance.models import AttendanceRecord, AttendanceSource, AttendanceStatus
 from trainingmgr.audit.models import AuditEvent
 from trainingmgr.cohorts.models import EnrolmentStatus, SessionStatus
@@ -49,7 +49,7 @@ def records(session_id: int) -> list[AttendanceRecord]:
 
 def refused(s: SimpleNamespace, token: str, at: datetime, user: Any = None) -> str:
     with pytest.raises(DomainError) as err:
-        services.check_in(user or s.user, s.session.id, token, now=at)
+        self_checkin.check_in(user or s.user, s.session.id, token, now=at)
     assert records(s.session.id) == []
     return err.value.message
 
@@ -91,7 +91,9 @@ def test_check_in_on_time_is_present(make: Any, db_session: Any) -> None:
     s = setup(make)
     at = START + timedelta(minutes=15)  # exactly the grace period
 
-    result = services.check_in(s.user, s.session.id, tokens.current_token(s.session.id, at), now=at)
+    result = self_checkin.check_in(
+        s.user, s.session.id, tokens.current_token(s.session.id, at), now=at
+    )
 
     assert (result.status, result.already) == (AttendanceStatus.PRESENT, False)
     [record] = records(s.session.id)
@@ -103,7 +105,9 @@ def test_check_in_after_grace_is_late(make: Any, db_session: Any) -> None:
     s = setup(make, grace=10)
     at = START + timedelta(minutes=10, seconds=1)
 
-    result = services.check_in(s.user, s.session.id, tokens.current_token(s.session.id, at), now=at)
+    result = self_checkin.check_in(
+        s.user, s.session.id, tokens.current_token(s.session.id, at), now=at
+    )
 
     assert result.status == AttendanceStatus.LATE
     assert records(s.session.id)[0].status == AttendanceStatus.LATE
@@ -114,7 +118,7 @@ def test_scan_just_before_rotation_still_works(make: Any, db_session: Any) -> No
     shown = START + timedelta(seconds=29)
     token = tokens.current_token(s.session.id, shown)
 
-    result = services.check_in(s.user, s.session.id, token, now=shown + timedelta(seconds=25))
+    result = self_checkin.check_in(s.user, s.session.id, token, now=shown + timedelta(seconds=25))
 
     assert result.status == AttendanceStatus.PRESENT
 
@@ -137,9 +141,9 @@ def test_forged_token_and_token_of_another_session_are_refused(make: Any, db_ses
 def test_replayed_check_in_changes_nothing(make: Any, db_session: Any) -> None:
     s = setup(make)
     token = tokens.current_token(s.session.id, START)
-    services.check_in(s.user, s.session.id, token, now=START)
+    self_checkin.check_in(s.user, s.session.id, token, now=START)
 
-    again = services.check_in(s.user, s.session.id, token, now=START + timedelta(seconds=20))
+    again = self_checkin.check_in(s.user, s.session.id, token, now=START + timedelta(seconds=20))
 
     assert again.already and again.status == AttendanceStatus.PRESENT
     [record] = records(s.session.id)
@@ -171,7 +175,7 @@ def test_session_over_not_open_or_cancelled_is_refused(make: Any, db_session: An
     early = START - timedelta(minutes=31)
     assert "opens at" in refused(s, token(early), early)
     opening = START - timedelta(minutes=30)
-    assert services.check_in(s.user, s.session.id, token(opening), now=opening).status == (
+    assert self_checkin.check_in(s.user, s.session.id, token(opening), now=opening).status == (
         AttendanceStatus.PRESENT
     )
     s2 = setup(make)
@@ -187,7 +191,9 @@ def test_check_in_after_being_marked_absent_becomes_late_and_is_audited(
     make.attendance(s.session, s.enrolment, AttendanceStatus.ABSENT, recorded_by_id=s.trainer.id)
     at = START + timedelta(minutes=40)
 
-    result = services.check_in(s.user, s.session.id, tokens.current_token(s.session.id, at), now=at)
+    result = self_checkin.check_in(
+        s.user, s.session.id, tokens.current_token(s.session.id, at), now=at
+    )
 
     assert result.status == AttendanceStatus.LATE
     [record] = records(s.session.id)
@@ -210,16 +216,16 @@ def test_confirmation_ticket_is_bound_to_user_and_session(make: Any, db_session:
     ticket = tokens.confirmation_ticket(s.session.id, s.user.id)
 
     with pytest.raises(DomainError):  # someone else's ticket
-        services.check_in(other, s.session.id, expired_token, ticket=ticket, now=START)
+        self_checkin.check_in(other, s.session.id, expired_token, ticket=ticket, now=START)
     with pytest.raises(DomainError):  # a ticket of another session
-        services.check_in(
+        self_checkin.check_in(
             s.user,
             s.session.id,
             expired_token,
             ticket=tokens.confirmation_ticket(s.session.id + 1, s.user.id),
             now=START,
         )
-    result = services.check_in(s.user, s.session.id, expired_token, ticket=ticket, now=START)
+    result = self_checkin.check_in(s.user, s.session.id, expired_token, ticket=ticket, now=START)
     assert result.status == AttendanceStatus.PRESENT
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from trainingmgr.attendance.services import conflicts_message
+from trainingmgr.attendance.roster import conflicts_message
 from trainingmgr.core.plurals import plural_forms
 
 

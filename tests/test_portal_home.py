@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from trainingmgr.accounts.models import Role
 from trainingmgr.attendance.models import AttendanceStatus
-from trainingmgr.attendance.services import attendance_summary
+from trainingmgr.attendance.summary import attendance_summary
 from trainingmgr.certificates import services as certificates
 from trainingmgr.certificates.eligibility import eligibility
 from trainingmgr.cohorts.models import DeliveryMode, EnrolmentStatus, SessionStatus

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from trainingmgr.accounts.models import Role
-from trainingmgr.attendance import services as attendance
+from trainingmgr.attendance import matrix as matrices
 from trainingmgr.attendance.models import AttendanceStatus
 from trainingmgr.cohorts.models import DeliveryMode, EnrolmentStatus, SessionStatus
 from trainingmgr.extensions import db
@@ -131,7 +131,7 @@ def matrix_totals(cohorts: list[Any]) -> dict[str, Any]:
         "people": set(),
     }
     for cohort in cohorts:
-        matrix = attendance.attendance_matrix(cohort)
+        matrix = matrices.attendance_matrix(cohort)
         totals["enrolments"] += matrix.enrolled
         for row in matrix.rows:
             totals["people"].add(row.enrolment.person_id)
@@ -187,7 +187,7 @@ def test_breakdowns_add_up_and_count_people_once(small: SimpleNamespace) -> None
 
 def test_attendance_by_session_matches_the_matrix_turnout(small: SimpleNamespace) -> None:
     data = services.dashboard(Filters(cohort_id=small.a.id), None)
-    matrix = attendance.attendance_matrix(small.a)
+    matrix = matrices.attendance_matrix(small.a)
     expected = [matrix.turnout_pct(c) for c in matrix.columns if c.held]
     assert [s.turnout_pct for s in data.sessions or []] == expected == [66, 33, 33, 0]
     chart = charts.by_session(data)

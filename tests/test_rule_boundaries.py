@@ -13,7 +13,7 @@ import pytest
 from trainingmgr.accounts import tokens
 from trainingmgr.accounts.models import Role, TokenPurpose
 from trainingmgr.attendance.models import AttendanceStatus
-from trainingmgr.attendance.services import checkin_status
+from trainingmgr.attendance.self_checkin import checkin_status
 from trainingmgr.certificates.eligibility import eligibility
 from trainingmgr.cohorts.models import EnrolmentStatus
 from trainingmgr.core.errors import DomainError

@@ -650,12 +650,12 @@ def test_a_trainer_calendar_lists_only_the_coordinators_sessions(
 
 
 def test_attendance_services_follow_the_scope(world: World, make: Any) -> None:
-    from trainingmgr.attendance import services as attendance
+    from trainingmgr.attendance import access
 
-    assert attendance.can_record(world.coordinator, world.alpha.session)
-    assert not attendance.can_record(world.coordinator, world.bravo.session)
-    assert attendance.can_view_cohort(world.coordinator, world.alpha.cohort)
-    assert not attendance.can_view_cohort(world.coordinator, world.bravo.cohort)
+    assert access.can_record(world.coordinator, world.alpha.session)
+    assert not access.can_record(world.coordinator, world.bravo.session)
+    assert access.can_view_cohort(world.coordinator, world.alpha.cohort)
+    assert not access.can_view_cohort(world.coordinator, world.bravo.cohort)
 
 
 # --------------------------------------------------------------------------- demo

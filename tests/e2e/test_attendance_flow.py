@@ -17,6 +17,7 @@ from tests.e2e import overflow_px, screenshot, sign_in
 from tests.factories import PASSWORD
 from trainingmgr.accounts.models import Role, User
 from trainingmgr.cohorts.models import Enrolment, Session
+from trainingmgr.extensions import limiter
 
 pytestmark = pytest.mark.e2e
 
@@ -178,3 +179,48 @@ def test_participant_checks_in_with_the_link_of_the_qr_code(
     expect(phone.get_by_test_id("checkin-done")).to_contain_text(
         "You are already recorded for this session."
     )
+
+
+# Labels of the four statuses as the roster's buttons show them (issue 19: at 360 px the
+# Azerbaijani "İştirak edib" and "İştirak etməyib" were both cut to "İştirak …").
+STATUS_LABELS = {
+    "en": ["Present", "Late", "Excused", "Absent"],
+    "ru": ["Присутствовал(а)", "Опоздал(а)", "По уважительной причине", "Отсутствовал(а)"],
+    "az": ["İştirak edib", "Gecikib", "Üzrlü səbəbdən", "İştirak etməyib"],
+}
+
+_CUT_LABELS = """() => Array.from(document.querySelectorAll('.roster-status .btn-st'))
+  .filter(el => el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1
+                || el.getBoundingClientRect().right > document.documentElement.clientWidth)
+  .map(el => el.textContent)"""
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_roster_status_buttons_show_their_full_labels_in_every_language(
+    chromium: Any, live_server: Any, today: Today, width: int
+) -> None:
+    session_id, email = today.session.id, today.trainer.email
+    first = next(iter(today.enrolments.values())).id
+    for language, labels in STATUS_LABELS.items():  # the browser's language picks the page's
+        context = chromium.new_context(
+            base_url=live_server.url, locale=language, viewport={"width": width, "height": 800}
+        )
+        page = context.new_page()
+        try:
+            limiter.reset()  # three sign-ins from one address in a few seconds
+            page.goto("/login")  # the form's labels are in the browser's language
+            page.locator("input[name=email]").fill(email)
+            page.locator("input[name=password]").fill(PASSWORD)
+            with page.expect_navigation():
+                page.locator("form button[type=submit]").last.click()
+            page.goto(f"/sessions/{session_id}/attendance")
+            status = page.get_by_test_id(f"status-{first}")
+            shown = [t.strip() for t in status.locator(".btn-st").all_inner_texts()]
+            assert shown == labels
+            for label in labels:  # a screen reader names each button by its whole label
+                expect(status.get_by_label(label, exact=True)).to_have_count(1)
+            assert page.evaluate(_CUT_LABELS) == [], f"labels cut off in {language} at {width} px"
+            assert overflow_px(page) == 0
+            screenshot(page, f"e2e-roster-labels-{language}-{width}")
+        finally:
+            context.close()

@@ -101,6 +101,13 @@ def _roles(participant: bool, trainer: bool) -> frozenset[Role]:
     )
 
 
+def remember(person_id: int | None, participant: bool, trainer: bool) -> None:
+    """Cache what a query that also asked ``participant_condition`` and ``trainer_condition``
+    found (the sign-in's user: ``accounts.sessions.resolve``)."""
+    if person_id is not None:
+        _cache()[person_id] = _roles(participant, trainer)
+
+
 def person_roles(person_id: int | None) -> frozenset[Role]:
     """The roles that follow from the person's enrolments and teaching (one query, cached)."""
     if person_id is None:

@@ -22,8 +22,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_login import user_logged_in
+from sqlalchemy.orm import joinedload
 
-from trainingmgr.accounts import twofactor
+from trainingmgr.accounts import roles, twofactor
 from trainingmgr.accounts.models import SignIn, User
 from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
@@ -82,26 +83,38 @@ def _parse(session_id: str | None) -> tuple[int, int, str] | None:
 
 
 def resolve(session_id: str) -> User | None:
-    """The user of a cookie's id, if that sign-in is still open (one query)."""
+    """The user of a cookie's id, if that sign-in is still open (one query, which also loads
+    what nearly every page then asks: the user's person, stored roles and derived roles)."""
     parsed = _parse(session_id)
     if parsed is None or not parsed[2]:
         return None
     user_id, version, secret = parsed
-    row = db.session.execute(
-        sa.select(User, SignIn)
-        .join(SignIn, SignIn.user_id == User.id)
-        .where(
-            User.id == user_id,
-            SignIn.secret_hash == _hash(secret),
-            SignIn.ended_at.is_(None),
-            SignIn.expires_at > utcnow(),
+    row = (
+        db.session.execute(
+            sa.select(
+                User,
+                SignIn,
+                roles.participant_condition(User.person_id),
+                roles.trainer_condition(User.person_id),
+            )
+            .join(SignIn, SignIn.user_id == User.id)
+            .options(joinedload(User.person), joinedload(User.role_rows))
+            .where(
+                User.id == user_id,
+                SignIn.secret_hash == _hash(secret),
+                SignIn.ended_at.is_(None),
+                SignIn.expires_at > utcnow(),
+            )
         )
-    ).first()
+        .unique()
+        .one_or_none()
+    )  # all of the user's role rows (one row per role)
     if row is None:
         return None
-    user, sign_in = row
+    user, sign_in, participant, trainer = row
     if user.auth_version != version or not user.active:
         return None
+    roles.remember(user.person_id, bool(participant), bool(trainer))
     g.sign_in = sign_in  # for the two-factor gate (accounts.auth)
     return user
 

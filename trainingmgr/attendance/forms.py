@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
 from wtforms import (
     DateField,
     Form,
@@ -22,7 +21,7 @@ from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Option
 from wtforms.widgets import HiddenInput
 
 from trainingmgr.attendance.models import AttendanceStatus
-from trainingmgr.attendance.services import NOTE_MAX, Roster, RosterRow, RowChange
+from trainingmgr.attendance.roster import NOTE_MAX, Roster, RosterRow, RowChange
 from trainingmgr.core.forms import FlaskForm, options
 from trainingmgr.programmes.models import Module
 
@@ -66,7 +65,7 @@ def row_data(row: RosterRow, mark_present: bool = False) -> dict[str, Any]:
 
 @dataclass
 class RowInputs:
-    """What the roster page prints for one row's inputs (``templates/attendance/_roster.html``).
+    """What the roster page prints for one row's inputs (``roster_html.roster_rows``).
 
     Rendered by plain Jinja macros: 120 rows through WTForms' widgets cost most of the page's
     time. WTForms still reads and validates what comes back (``RosterForm``); names and ids
@@ -86,57 +85,6 @@ class RowInputs:
 def status_choices() -> list[tuple[str, str]]:
     """The roster's status options, labels translated once per page."""
     return [(str(value), str(label)) for value, label in AttendanceStatus.choices()]
-
-
-_HIDDEN = (
-    '<input id="{p}enrolment_id" name="{p}enrolment_id" type="hidden" value="{eid}">'
-    '<input id="{p}loaded_status" name="{p}loaded_status" type="hidden" value="{ls}">'
-    '<input id="{p}loaded_note" name="{p}loaded_note" type="hidden" value="{ln}">'
-    '<input id="{p}loaded_version" name="{p}loaded_version" type="hidden" value="{lv}">'
-)
-_RADIO = (
-    '<span class="st-opt"><input autocomplete="off"{{checked}} class="st-input" '
-    'data-testid="status-{{eid}}-{value}" id="{{p}}status-{n}" name="{{p}}status" type="radio" '
-    'value="{value}"><label class="btn btn-st btn-st-{value}" for="{{p}}status-{n}">{text}</label>'
-    "</span>\n"
-)
-
-
-def _braces(text: Markup) -> str:
-    return str(text).replace("{", "{{").replace("}", "}}")
-
-
-def roster_row_html(
-    inputs: dict[int, RowInputs], choices: list[tuple[str, str]]
-) -> dict[int, tuple[Markup, Markup]]:
-    """Each row's hidden inputs and status radios as HTML, by enrolment id.
-
-    120 rows of 4 radios and 4 hidden inputs are some 6,000 escaped values through Jinja:
-    most of the roster's time. Each radio is escaped once per page here, and the rows only
-    fill in their prefix, id and checked flag. Names and ids are those ``RosterForm`` reads.
-    """
-    radios = [
-        (value, _RADIO.format(value=_braces(escape(value)), n=n, text=_braces(escape(text))))
-        for n, (value, text) in enumerate(choices)
-    ]
-    result = {}
-    for eid, f in inputs.items():
-        p = escape(f.prefix)
-        hidden = _HIDDEN.format(
-            p=p,
-            eid=escape(f.enrolment_id),
-            ls=escape(f.loaded_status),
-            ln=escape(f.loaded_note),
-            lv=escape(f.loaded_version),
-        )
-        status = "".join(
-            [
-                r.format(checked=" checked" if f.status == value else "", eid=eid, p=p)
-                for value, r in radios
-            ]
-        )
-        result[eid] = (Markup(hidden), Markup(status))
-    return result
 
 
 _ROW_KEY = re.compile(r"rows-(\d+)-")
@@ -162,10 +110,44 @@ class _RowData:
         return self.formdata.getlist(self.prefix + key)
 
 
+_STATUS_OF = {s.value: s for s in AttendanceStatus}
+_LOADED_STATUSES = frozenset(["", *_STATUS_VALUES])
+
+
+def _whole_number(raw: str | None) -> bool:
+    return raw is not None and raw.isascii() and raw.isdigit()
+
+
+def plainly_valid_row(formdata: Any, prefix: str) -> RowChange | None:
+    """One posted row read without WTForms when every field is plainly valid (as nearly all
+    are: they come from the page's own inputs), else None: ``RosterRowForm`` then reads it and
+    gives its messages. Accepts exactly what ``RosterRowForm`` accepts without an error, and
+    reads it the same way (first value of each field, the note stripped)."""
+    get = formdata.get
+    eid, version = get(prefix + "enrolment_id"), get(prefix + "loaded_version")
+    status, loaded = get(prefix + "status") or "", get(prefix + "loaded_status")
+    note = (get(prefix + "note") or "").strip()
+    if not _whole_number(eid) or not (version is None or _whole_number(version)):
+        return None
+    if (status and status not in _STATUS_OF) or loaded not in _LOADED_STATUSES:
+        return None
+    if len(note) > NOTE_MAX:
+        return None
+    return RowChange(
+        enrolment_id=int(eid),  # type: ignore[arg-type]
+        status=_STATUS_OF[status] if status else None,
+        note=note,
+        loaded_status=_STATUS_OF[loaded] if loaded else None,
+        loaded_note=get(prefix + "loaded_note") or "",
+        loaded_version=int(version) if version is not None else 0,
+    )
+
+
 class RosterForm(FlaskForm):
-    """The posted roster. Flask-WTF checks the CSRF token; each row is read and validated by
-    one ``RosterRowForm`` processed again for every row (building 120 subforms, as a
-    ``FieldList`` does, cost more than the rest of the save)."""
+    """The posted roster. Flask-WTF checks the CSRF token; each row is read by
+    ``plainly_valid_row`` or, when something in it is wrong, by one ``RosterRowForm``
+    processed again for every such row, which gives WTForms' messages (120 WTForms subforms,
+    as a ``FieldList`` builds, cost more than the rest of the save)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -184,44 +166,60 @@ class RosterForm(FlaskForm):
         f = RosterRowForm()
         for i in indices:
             prefix = f"rows-{i}-"
-            f.process(_RowData(formdata, prefix))
-            if not f.validate():
-                valid = False
-            errors = [
-                str(e)
-                for e in f.status.errors
-                + f.note.errors
-                + f.loaded_status.errors
-                + f.loaded_version.errors
-            ]
-            eid = f.enrolment_id.data
-            if eid is not None:
-                self._rows[eid] = RowInputs(
+            change = plainly_valid_row(formdata, prefix)
+            if change is not None:
+                self._changes.append(change)
+                self._rows[change.enrolment_id] = RowInputs(
                     prefix=prefix,
-                    enrolment_id=eid,
-                    status=f.status.data or None,
-                    note=f.note.data or "",
-                    loaded_status=f.loaded_status.data or "",
-                    loaded_note=f.loaded_note.data or "",
-                    loaded_version=f.loaded_version.raw_data[0]
-                    if f.loaded_version.raw_data
-                    else (f.loaded_version.data or 0),
-                    errors=errors,
+                    enrolment_id=change.enrolment_id,
+                    status=change.status.value if change.status else None,
+                    note=change.note,
+                    loaded_status=change.loaded_status.value if change.loaded_status else "",
+                    loaded_note=change.loaded_note,
+                    loaded_version=formdata.get(prefix + "loaded_version") or 0,
                 )
-            if eid is not None and not errors:
-                self._changes.append(
-                    RowChange(
-                        enrolment_id=eid,
-                        status=AttendanceStatus(f.status.data) if f.status.data else None,
-                        note=f.note.data or "",
-                        loaded_status=(
-                            AttendanceStatus(f.loaded_status.data) if f.loaded_status.data else None
-                        ),
-                        loaded_note=f.loaded_note.data or "",
-                        loaded_version=f.loaded_version.data or 0,
-                    )
-                )
+            elif not self._read_with_wtforms(f, formdata, prefix):
+                valid = False
         self._next_index = indices[-1] + 1 if indices else 0
+        return valid
+
+    def _read_with_wtforms(self, f: RosterRowForm, formdata: Any, prefix: str) -> bool:
+        f.process(_RowData(formdata, prefix))
+        valid = f.validate()
+        errors = [
+            str(e)
+            for e in f.status.errors
+            + f.note.errors
+            + f.loaded_status.errors
+            + f.loaded_version.errors
+        ]
+        eid = f.enrolment_id.data
+        if eid is not None:
+            self._rows[eid] = RowInputs(
+                prefix=prefix,
+                enrolment_id=eid,
+                status=f.status.data or None,
+                note=f.note.data or "",
+                loaded_status=f.loaded_status.data or "",
+                loaded_note=f.loaded_note.data or "",
+                loaded_version=f.loaded_version.raw_data[0]
+                if f.loaded_version.raw_data
+                else (f.loaded_version.data or 0),
+                errors=errors,
+            )
+        if eid is not None and not errors:
+            self._changes.append(
+                RowChange(
+                    enrolment_id=eid,
+                    status=AttendanceStatus(f.status.data) if f.status.data else None,
+                    note=f.note.data or "",
+                    loaded_status=(
+                        AttendanceStatus(f.loaded_status.data) if f.loaded_status.data else None
+                    ),
+                    loaded_note=f.loaded_note.data or "",
+                    loaded_version=f.loaded_version.data or 0,
+                )
+            )
         return valid
 
     def include(self, roster: Roster) -> dict[int, RowInputs]:

@@ -21,20 +21,21 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
 
 from trainingmgr.accounts.models import Role
+from trainingmgr.attendance import access, exports, matrix_html, self_checkin, summary
 from trainingmgr.attendance import checkin as tokens
-from trainingmgr.attendance import services
+from trainingmgr.attendance import matrix as matrices
+from trainingmgr.attendance import roster as rosters
 from trainingmgr.attendance.forms import (
     MatrixFilterForm,
     RosterForm,
     RowInputs,
     roster_inputs,
-    roster_row_html,
     status_choices,
 )
 from trainingmgr.attendance.models import AttendanceStatus
+from trainingmgr.attendance.roster_html import roster_rows
 from trainingmgr.core.errors import DomainError, Forbidden, NotFound
 from trainingmgr.core.permissions import roles_required, signed_in
 from trainingmgr.core.types import utcnow
@@ -67,12 +68,11 @@ def _or_abort(call: Callable[[], T]) -> T:
 
 
 def _render_roster(
-    roster: services.Roster,
+    roster: rosters.Roster,
     inputs: dict[int, RowInputs],
-    conflicts: list[services.Conflict] | None = None,
+    conflicts: list[rosters.Conflict] | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
-    conflict_by_id = {c.enrolment_id: c for c in conflicts or []}
     choices = status_choices()
     return (
         render_template(
@@ -80,11 +80,8 @@ def _render_roster(
             roster=roster,
             session=roster.session,
             cohort=roster.session.cohort,
-            form_rows=inputs,
-            row_html=roster_row_html(inputs, choices),
-            choices=choices,
+            rows_html=roster_rows(roster, inputs, choices, conflicts or ()),
             conflicts=conflicts or [],
-            conflict_by_id=conflict_by_id,
             statuses=list(AttendanceStatus),
         ),
         status,
@@ -95,7 +92,7 @@ def _render_roster(
 @roles_required(*RECORDERS)
 def roster(session_id: int) -> Any:
     if request.method == "GET":
-        data = _or_abort(lambda: services.load_roster(current_user, session_id))
+        data = _or_abort(lambda: rosters.load_roster(current_user, session_id))
         mark = request.args.get("mark") == "present" and data.refusal is None
         if mark:
             flash(_("Everyone not yet recorded is marked present: fix the exceptions, then save."))
@@ -105,35 +102,44 @@ def roster(session_id: int) -> Any:
     form = RosterForm()
     if not form.validate():
         db.session.rollback()
-        data = _or_abort(lambda: services.load_roster(current_user, session_id))
+        data = _or_abort(lambda: rosters.load_roster(current_user, session_id))
         flash(
             _("Some rows could not be read: see the messages below. Nothing was saved."), "danger"
         )
         return _render_roster(data, form.inputs(data), status=400)
     try:
         result = _or_abort(
-            lambda: services.save_roster(
+            lambda: rosters.save_roster(
                 current_user, session_id, form.changes(), ip=request.remote_addr
             )
         )
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
-        data = _or_abort(lambda: services.load_roster(current_user, session_id))
-        rows = form.include(data)
-        row = None
-        if exc.field and exc.field.startswith("enrolment-"):
-            row = rows.get(int(exc.field.removeprefix("enrolment-")))
-        if row is not None:
-            row.errors.append(exc.message)
-            flash(_("A row needs your attention: see below. Nothing was saved."), "danger")
-        else:
-            flash(exc.message + " " + _("Nothing was saved."), "danger")
-        return _render_roster(data, form.inputs(data), status=400)
+        return _refused(session_id, form, exc)
+    return _saved(session_id, result)
 
+
+def _refused(session_id: int, form: RosterForm, exc: DomainError) -> tuple[str, int]:
+    """The roster again as posted, with why the save was refused (on its row if it is one)."""
+    data = _or_abort(lambda: rosters.load_roster(current_user, session_id))
+    rows = form.include(data)
+    row = None
+    if exc.field and exc.field.startswith("enrolment-"):
+        row = rows.get(int(exc.field.removeprefix("enrolment-")))
+    if row is not None:
+        row.errors.append(exc.message)
+        flash(_("A row needs your attention: see below. Nothing was saved."), "danger")
+    else:
+        flash(exc.message + " " + _("Nothing was saved."), "danger")
+    return _render_roster(data, form.inputs(data), status=400)
+
+
+def _saved(session_id: int, result: rosters.SaveResult) -> Any:
+    """After a save: the roster with the conflicts, or back to it with what was saved."""
     if result.conflicts:
-        flash(services.conflicts_message(result.saved, len(result.conflicts)), "warning")
-        data = services.load_roster(current_user, session_id)
+        flash(rosters.conflicts_message(result.saved, len(result.conflicts)), "warning")
+        data = rosters.load_roster(current_user, session_id)
         return _render_roster(data, roster_inputs(data), conflicts=result.conflicts)
     if result.saved:
         flash(
@@ -159,15 +165,15 @@ def _code_payload(session_id: int, cohort_id: int) -> dict[str, Any]:
         "url": url,
         "svg": tokens.qr_svg(url, title=_("Check-in code")),
         "expires_in": tokens.seconds_left(now),
-        "checked_in": services.checked_in_count(session_id),
-        "enrolled": services.enrolled_count(cohort_id),
+        "checked_in": self_checkin.checked_in_count(session_id),
+        "enrolled": self_checkin.enrolled_count(cohort_id),
     }
 
 
 @bp.route("/sessions/<int:session_id>/checkin-screen")
 @roles_required(*RECORDERS)
 def checkin_screen(session_id: int) -> str:
-    session = _or_abort(lambda: services.session_for_recording(current_user, session_id))
+    session = _or_abort(lambda: access.session_for_recording(current_user, session_id))
     return render_template(
         "attendance/checkin_screen.html",
         session=session,
@@ -180,7 +186,7 @@ def checkin_screen(session_id: int) -> str:
 @bp.route("/sessions/<int:session_id>/checkin-code.json")
 @roles_required(*RECORDERS)
 def checkin_code(session_id: int) -> Response:
-    session = _or_abort(lambda: services.session_for_recording(current_user, session_id))
+    session = _or_abort(lambda: access.session_for_recording(current_user, session_id))
     response = jsonify(_code_payload(session.id, session.cohort_id))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -194,7 +200,7 @@ def checkin(session_id: int, token: str) -> Any:
     try:
         if request.method == "POST":
             result = _or_abort(
-                lambda: services.check_in(
+                lambda: self_checkin.check_in(
                     current_user, session_id, token, ticket=ticket, ip=request.remote_addr
                 )
             )
@@ -206,7 +212,7 @@ def checkin(session_id: int, token: str) -> Any:
                     already=int(result.already),
                 )
             )
-        target = _or_abort(lambda: services.checkin_target(current_user, session_id, token))
+        target = _or_abort(lambda: self_checkin.checkin_target(current_user, session_id, token))
     except DomainError as exc:
         db.session.rollback()
         return render_template("attendance/checkin_refused.html", message=exc.message), 400
@@ -223,7 +229,7 @@ def checkin(session_id: int, token: str) -> Any:
         session=target.session,
         cohort=target.session.cohort,
         ticket=tokens.confirmation_ticket(session_id, current_user.id),
-        expected=services.checkin_status(target.session, utcnow()),
+        expected=self_checkin.checkin_status(target.session, utcnow()),
     )
 
 
@@ -231,7 +237,7 @@ def checkin(session_id: int, token: str) -> Any:
 @signed_in
 def checked_in(session_id: int) -> str:
     """After a check-in: what was recorded (read from the database, for this user only)."""
-    data = _or_abort(lambda: services.my_checkin(current_user, session_id))
+    data = _or_abort(lambda: self_checkin.my_checkin(current_user, session_id))
     return render_template(
         "attendance/checkin_done.html",
         session=data.session,
@@ -244,40 +250,17 @@ def checked_in(session_id: int) -> str:
 # --------------------------------------------------------------------------- matrix
 
 
-def _matrix_from_request(cohort_id: int) -> tuple[services.Matrix, MatrixFilterForm]:
-    cohort = _or_abort(lambda: services.cohort_for_matrix(current_user, cohort_id))
+def _matrix_from_request(cohort_id: int) -> tuple[matrices.Matrix, MatrixFilterForm]:
+    cohort = _or_abort(lambda: matrices.cohort_for_matrix(current_user, cohort_id))
     form = MatrixFilterForm(formdata=request.args)
-    form.set_modules(services.cohort_modules(cohort))
+    form.set_modules(matrices.cohort_modules(cohort))
     flt = None
     if form.validate():
-        flt = services.SessionFilter.from_local(
+        flt = summary.SessionFilter.from_local(
             cohort.timezone, form.module_id, form.start.data, form.end.data
         )
-    matrix = services.attendance_matrix(cohort, flt)
+    matrix = matrices.attendance_matrix(cohort, flt)
     return matrix, form
-
-
-def _matrix_cells(
-    matrix: services.Matrix, letters: dict[AttendanceStatus, tuple[str, str]]
-) -> dict[int, Markup]:
-    """Each row's status cells as one piece of HTML, by enrolment id.
-
-    A 120 x 60 matrix has 7,200 cells of only six kinds (four statuses, not recorded, not
-    held): each kind is rendered and escaped once, and the rows join them.
-    """
-    by_status = {
-        st: Markup('<td class="att att-{}" title="{}">{}</td>').format(st.value, label, letter)
-        for st, (letter, label) in letters.items()
-    }
-    not_recorded = Markup('<td class="att att-none" title="{}"></td>').format(_("not recorded"))
-    not_held = Markup('<td class="att att-notheld"></td>')
-    empty = [not_recorded if c.held else not_held for c in matrix.columns]
-    return {
-        row.enrolment.id: Markup(
-            "".join([by_status[st] if st else empty[i] for i, st in enumerate(row.cells)])
-        )
-        for row in matrix.rows
-    }
 
 
 @bp.route("/cohorts/<int:cohort_id>/attendance")
@@ -293,7 +276,9 @@ def matrix(cohort_id: int) -> str:
         form=form,
         query=query if not form.errors else {},
         letters=letters,
-        row_cells=_matrix_cells(data, letters),
+        head_cells=matrix_html.matrix_head(data),
+        body_rows=matrix_html.matrix_rows(data, letters),
+        turnout_cells=matrix_html.matrix_turnout(data),
     )
 
 
@@ -307,7 +292,7 @@ def _filename(cohort_name: str, ext: str) -> str:
 def matrix_csv(cohort_id: int) -> Response:
     data, _form = _matrix_from_request(cohort_id)
     return Response(
-        services.export_csv(data),
+        exports.export_csv(data),
         mimetype="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="{_filename(data.cohort.name, "csv")}"'
@@ -320,7 +305,7 @@ def matrix_csv(cohort_id: int) -> Response:
 def matrix_xlsx(cohort_id: int) -> Response:
     data, _form = _matrix_from_request(cohort_id)
     return Response(
-        services.export_xlsx(data),
+        exports.export_xlsx(data),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={
             "Content-Disposition": f'attachment; filename="{_filename(data.cohort.name, "xlsx")}"'

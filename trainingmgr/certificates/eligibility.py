@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from trainingmgr.attendance.models import ATTENDED, AttendanceRecord
-from trainingmgr.attendance.services import Summary, attendance_summary
+from trainingmgr.attendance.summary import Summary, attendance_summary
 from trainingmgr.cohorts.models import Cohort, Session, SessionStatus
 from trainingmgr.core.errors import NotFound
 from trainingmgr.evaluations.completion import required_survey_answered, survey_required_clause

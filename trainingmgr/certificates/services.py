@@ -39,7 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from trainingmgr.accounts.models import Role
-from trainingmgr.attendance.services import Summary
+from trainingmgr.attendance.summary import Summary
 from trainingmgr.audit import services as audit
 from trainingmgr.certificates import codes, pdf, signing
 from trainingmgr.certificates.eligibility import Eligibility, _attended_modules, eligibility

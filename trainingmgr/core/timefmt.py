@@ -16,6 +16,7 @@ them as the filters ``local_date``, ``local_day``, ``local_datetime``, ``local_t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from difflib import get_close_matches
 from functools import cache, lru_cache
@@ -80,6 +81,24 @@ def _day_of(value: date | datetime, tz: str | None) -> date:
     if isinstance(value, datetime):
         return local(value, tz or "UTC").date()
     return value
+
+
+def datetime_formatter(tz: str) -> Callable[[datetime], str]:
+    """``fmt_datetime`` for many values of one page: the locale is looked up once."""
+    locale = _locale()
+    return lambda value: _format_datetime(value, tz, locale)
+
+
+def short_day_formatter(tz: str) -> Callable[[datetime], str]:
+    """``fmt_short_day`` of datetimes for many values of one page (the locale looked up once)."""
+    locale = _locale()
+    return lambda value: _format_day(local(value, tz).date(), SHORT_DAY_SKELETON, locale)
+
+
+def time_formatter(tz: str) -> Callable[[datetime], str]:
+    """``fmt_time`` for many values of one page (the locale looked up once)."""
+    locale = _locale()
+    return lambda value: _format_time(value, tz, locale)
 
 
 def fmt_datetime(value: datetime | None, tz: str) -> str:

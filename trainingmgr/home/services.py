@@ -14,7 +14,7 @@ from flask_babel import ngettext
 from sqlalchemy.orm import joinedload, selectinload
 
 from trainingmgr.attendance.models import ATTENDED, AttendanceRecord, AttendanceStatus
-from trainingmgr.attendance.services import Summary, session_hours, summarise
+from trainingmgr.attendance.summary import Summary, session_hours, summarise
 from trainingmgr.certificates.eligibility import fmt_hours
 from trainingmgr.certificates.models import Certificate
 from trainingmgr.cohorts.models import (

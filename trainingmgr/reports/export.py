@@ -4,7 +4,7 @@ Both are built from ``services.dashboard`` (the same figures as the page) in the
 in force (the view sets it). The workbook has a summary sheet, one sheet per breakdown, the
 sessions, one sheet per table of the extra sections (``reports.sections``) and the raw rows
 (one per enrolment, without names or contact details); text that a spreadsheet would run as
-a formula is neutralised (``attendance.services.safe_cell``). The PDF (A4, ReportLab) has
+a formula is neutralised (``attendance.exports.safe_cell``). The PDF (A4, ReportLab) has
 the programme's logo, its funders, the key figures, the charts and the tables; its text is
 set in the certificate fonts, so names in every script print.
 """
@@ -20,7 +20,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from trainingmgr.attendance.services import safe_cell
+from trainingmgr.attendance.exports import safe_cell
 from trainingmgr.core.labels import label_for
 from trainingmgr.core.timefmt import fmt_date
 from trainingmgr.core.types import utcnow

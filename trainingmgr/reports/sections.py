@@ -22,7 +22,7 @@ the viewer's programme scope) inside the request or the report's language, and r
 to show or None (nothing to show for this selection). The dashboard shows each section's
 figures, tables and charts under its title; the XLSX report gives each table its own sheet;
 the PDF report prints the figures, charts and tables. Texts are plain: escaped on pages,
-neutralised in spreadsheets (``attendance.services.safe_cell``).
+neutralised in spreadsheets (``attendance.exports.safe_cell``).
 """
 
 from __future__ import annotations

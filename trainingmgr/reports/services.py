@@ -4,7 +4,7 @@ queries whatever the number of enrolments.
 The selection is the cohorts of the programmes in the viewer's scope, narrowed by programme,
 cohort, funder and period (a cohort is in a period when its start date is). The figures
 (defined in docs/reports.md, and on the dashboard) follow the one attendance computation of
-``attendance.services`` (``Summary``): a session is *held* once any attendance is recorded
+``attendance.summary`` (``Summary``): a session is *held* once any attendance is recorded
 for it and is not cancelled; an enrolment's sessions counted are those held less those it was
 excused from; attended means present or late.
 
@@ -30,7 +30,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from trainingmgr.attendance.models import ATTENDED, AttendanceRecord, AttendanceStatus
-from trainingmgr.attendance.services import session_hours
+from trainingmgr.attendance.summary import session_hours
 from trainingmgr.certificates.models import Certificate, CertificateStatus
 from trainingmgr.cohorts.models import (
     ACTIVE_ENROLMENT,
@@ -167,7 +167,7 @@ class CohortInfo:
 
 @dataclass(frozen=True, slots=True)
 class EnrolmentRow:
-    """One enrolment on a roster, with its attendance (``attendance.services.Summary``):
+    """One enrolment on a roster, with its attendance (``attendance.summary.Summary``):
     the raw rows of the donor report."""
 
     enrolment_id: int

@@ -1,0 +1,140 @@
+"""Who may see and record attendance: the one rule for recording a session (administrators,
+the programme's coordinators, the session's trainers), who sees a cohort's matrix, and when a
+session's roster can be recorded. Functions here never commit."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
+
+from trainingmgr.accounts.models import Role
+from trainingmgr.cohorts.models import (
+    Cohort,
+    Session,
+    SessionStatus,
+    session_trainers,
+)
+from trainingmgr.core.errors import Forbidden, NotFound
+from trainingmgr.core.permissions import allowed
+from trainingmgr.core.scope import can_manage_programme
+from trainingmgr.core.timefmt import fmt_date
+from trainingmgr.core.types import utcnow
+from trainingmgr.extensions import db
+
+_COORDINATOR = frozenset({Role.COORDINATOR})
+
+
+def is_coordinator(user: Any) -> bool:
+    """Coordinators and administrators (who record attendance in their programmes)."""
+    return allowed(user, _COORDINATOR)
+
+
+def coordinates(user: Any, programme_id: int) -> bool:
+    """Whether ``user`` is an administrator or a coordinator of the programme."""
+    return is_coordinator(user) and can_manage_programme(programme_id, user)
+
+
+def teaches(user: Any, session: Session) -> bool:
+    """Whether ``user``'s person is one of the session's trainers (from the trainers if they
+    are loaded, otherwise one small query: loading them cost every roster a query)."""
+    person_id = getattr(user, "person_id", None)
+    if person_id is None:
+        return False
+    if "trainers" in sa.inspect(session).dict:
+        return any(p.id == person_id for p in session.trainers)
+    return bool(
+        db.session.scalar(
+            sa.select(
+                sa.exists().where(
+                    session_trainers.c.session_id == session.id,
+                    session_trainers.c.person_id == person_id,
+                )
+            )
+        )
+    )
+
+
+def can_record(user: Any, session: Session) -> bool:
+    """The one rule for recording a session's attendance and showing its check-in code:
+    administrators for any session, coordinators for their programmes' sessions, trainers for
+    the sessions they teach (the cohort must be loaded)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if coordinates(user, session.cohort.programme_id):
+        return True
+    return user.has_role(Role.TRAINER) and teaches(user, session)
+
+
+def can_view_cohort(user: Any, cohort: Cohort) -> bool:
+    """Administrators see every cohort's attendance, coordinators their programmes' cohorts,
+    trainers the cohorts they teach in."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if coordinates(user, cohort.programme_id):
+        return True
+    if not user.has_role(Role.TRAINER) or user.person_id is None:
+        return False
+    return bool(
+        db.session.scalar(
+            sa.select(
+                sa.exists()
+                .where(session_trainers.c.session_id == Session.id)
+                .where(Session.cohort_id == cohort.id)
+                .where(session_trainers.c.person_id == user.person_id)
+            )
+        )
+    )
+
+
+def load_session(session_id: int) -> Session:
+    session = db.session.scalars(
+        sa.select(Session)
+        .where(Session.id == session_id)
+        .options(
+            joinedload(Session.cohort).joinedload(Cohort.programme),
+            joinedload(Session.module),
+        )
+    ).first()
+    if session is None:
+        raise NotFound(_("There is no such session."))
+    return session
+
+
+def session_for_recording(user: Any, session_id: int) -> Session:
+    """The session, if ``user`` may record its attendance (NotFound / Forbidden otherwise)."""
+    session = load_session(session_id)
+    if not can_record(user, session):
+        raise Forbidden(_("You can record attendance only for the sessions you teach."))
+    return session
+
+
+def lock_session(session_id: int) -> None:
+    """Serialise writes to one session's attendance (row lock on PostgreSQL).
+
+    Two people saving the same roster, or a roster save and a check-in, then run one after
+    the other, each seeing what the other committed. SQLite serialises writers anyway.
+    """
+    db.session.execute(sa.select(Session.id).where(Session.id == session_id).with_for_update())
+
+
+def local_day(at: datetime, tz: str) -> date:
+    return at.astimezone(ZoneInfo(tz)).date()
+
+
+def recording_refusal(session: Session, now: datetime | None = None) -> str | None:
+    """Why the roster of ``session`` cannot be recorded now, or None when it can."""
+    now = now or utcnow()
+    if session.status == SessionStatus.CANCELLED:
+        return _("This session was cancelled: there is no attendance to record.")
+    tz = session.cohort.timezone
+    if local_day(session.starts_at, tz) > local_day(now, tz):
+        return _(
+            "Attendance can be recorded from the day of the session (%(day)s).",
+            day=fmt_date(session.starts_at, tz),
+        )
+    return None

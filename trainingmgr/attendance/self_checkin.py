@@ -1,0 +1,253 @@
+"""Self check-in with the rotating QR code: what a participant may check in to, recording it
+(present, or late after the cohort's grace minutes), and the counts on the QR screen.
+Functions here never commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from trainingmgr.attendance import checkin as tokens
+from trainingmgr.attendance.access import can_record, load_session, lock_session
+from trainingmgr.attendance.models import (
+    ATTENDED,
+    AttendanceRecord,
+    AttendanceSource,
+    AttendanceStatus,
+)
+from trainingmgr.audit import services as audit
+from trainingmgr.cohorts.models import (
+    ACTIVE_ENROLMENT,
+    Enrolment,
+    Session,
+    SessionStatus,
+)
+from trainingmgr.core.errors import DomainError, NotFound
+from trainingmgr.core.timefmt import fmt_datetime, fmt_time
+from trainingmgr.core.types import utcnow
+from trainingmgr.extensions import db
+
+# Participants may check in from this long before a session starts until it ends.
+CHECKIN_OPENS_BEFORE = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class CheckInTarget:
+    session: Session
+    enrolment: Enrolment
+    record: AttendanceRecord | None  # what is recorded for them already, if anything
+
+    @property
+    def already_in(self) -> bool:
+        return self.record is not None and self.record.status in ATTENDED
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    status: AttendanceStatus
+    already: bool  # they had already checked in (nothing changed)
+    at: datetime
+
+
+def checkin_status(session: Session, at: datetime) -> AttendanceStatus:
+    """Present up to the start plus the cohort's grace minutes, late after."""
+    grace = timedelta(minutes=session.cohort.late_grace_minutes or 0)
+    return AttendanceStatus.LATE if at > session.starts_at + grace else AttendanceStatus.PRESENT
+
+
+def _check_token(session_id: int, token: str, now: datetime) -> None:
+    check = tokens.check_token(session_id, token, now)
+    if check is tokens.TokenCheck.EXPIRED:
+        raise DomainError(
+            _(
+                "This check-in code has expired. Scan the code on the screen again: "
+                "it changes every 30 seconds."
+            )
+        )
+    if check is tokens.TokenCheck.INVALID:
+        raise DomainError(
+            _(
+                "This check-in code is not valid for this session. "
+                "Scan the code on the screen again."
+            )
+        )
+
+
+def _check_open(session: Session, now: datetime) -> None:
+    """DomainError unless check-in to ``session`` is open at ``now``."""
+    tz = session.cohort.timezone
+    if session.status == SessionStatus.CANCELLED:
+        raise DomainError(_("This session was cancelled: there is nothing to check in to."))
+    if now > session.ends_at:
+        raise DomainError(
+            _(
+                "This session is over (it ended at %(time)s): check-in is closed. "
+                "Ask your trainer to record your attendance.",
+                time=fmt_time(session.ends_at, tz),
+            )
+        )
+    if now < session.starts_at - CHECKIN_OPENS_BEFORE:
+        raise DomainError(
+            _(
+                "Check-in for this session opens at %(time)s.",
+                time=fmt_datetime(session.starts_at - CHECKIN_OPENS_BEFORE, tz),
+            )
+        )
+
+
+def _own_enrolment(user: Any, session: Session) -> Enrolment:
+    """``user``'s own active enrolment in the session's cohort (DomainError if none)."""
+    enrolment = None
+    if user.person_id is not None:
+        enrolment = db.session.scalars(
+            sa.select(Enrolment)
+            .where(Enrolment.cohort_id == session.cohort_id)
+            .where(Enrolment.person_id == user.person_id)
+            .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
+        ).first()
+    if enrolment is None:
+        raise DomainError(
+            _(
+                "You are not enrolled in this cohort, so you cannot check in to this session. "
+                "If you think you should be, ask the coordinator."
+            )
+        )
+    return enrolment
+
+
+def checkin_target(
+    user: Any,
+    session_id: int,
+    token: str,
+    *,
+    ticket: str | None = None,
+    now: datetime | None = None,
+) -> CheckInTarget:
+    """Check everything about a self check-in without writing; DomainError says what is wrong.
+
+    The participant is always ``user``'s own person: nobody can check in someone else.
+    ``ticket`` (from the confirmation page) stands in for a token that rotated meanwhile.
+    """
+    now = now or utcnow()
+    session = load_session(session_id)
+    if not tokens.ticket_valid(ticket, session.id, user.id):
+        _check_token(session.id, token, now)
+    _check_open(session, now)
+    enrolment = _own_enrolment(user, session)
+    record = db.session.scalars(
+        sa.select(AttendanceRecord).where(
+            AttendanceRecord.session_id == session.id,
+            AttendanceRecord.enrolment_id == enrolment.id,
+        )
+    ).first()
+    return CheckInTarget(session, enrolment, record)
+
+
+def check_in(
+    user: Any,
+    session_id: int,
+    token: str,
+    *,
+    ticket: str | None = None,
+    now: datetime | None = None,
+    ip: str | None = None,
+) -> CheckInResult:
+    """Mark the signed-in participant present (or late after the grace minutes)."""
+    now = now or utcnow()
+    lock_session(session_id)
+    target = checkin_target(user, session_id, token, ticket=ticket, now=now)
+    session, enrolment, record = target.session, target.enrolment, target.record
+    if record is not None and target.already_in:
+        return CheckInResult(record.status, already=True, at=record.recorded_at)
+    status = checkin_status(session, now)
+    if record is None:
+        db.session.add(
+            AttendanceRecord(
+                session_id=session.id,
+                enrolment_id=enrolment.id,
+                cohort_id=session.cohort_id,
+                status=status,
+                source=AttendanceSource.CHECK_IN,
+                recorded_by_id=user.id,
+                recorded_at=now,
+            )
+        )
+    else:  # recorded absent or excused, then they came after all
+        audit.record(
+            "attendance.correct",
+            actor=user,
+            obj=record,
+            programme_id=session.cohort.programme_id,
+            changes={
+                "session_id": session.id,
+                "enrolment_id": enrolment.id,
+                "status": [str(record.status), str(status)],
+                "source": "check_in",
+            },
+            summary=f"self check-in: {record.status} -> {status}",
+            ip=ip,
+        )
+        record.status = status
+        record.source = AttendanceSource.CHECK_IN
+        record.recorded_by_id = user.id
+        record.recorded_at = now
+        record.version += 1
+    db.session.flush()
+    return CheckInResult(status, already=False, at=now)
+
+
+@dataclass(frozen=True)
+class MyCheckIn:
+    session: Session
+    record: AttendanceRecord | None
+
+
+def my_checkin(user: Any, session_id: int) -> MyCheckIn:
+    """The signed-in user's own record for a session (after checking in).
+
+    Only for someone recorded in the session, or who may record it (its trainers, its
+    programme's coordinators): to anyone else the session does not exist (NotFound), so its
+    title, cohort and time are not shown to other cohorts or programmes.
+    """
+    session = load_session(session_id)
+    record = None
+    if user.person_id is not None:
+        record = db.session.scalars(
+            sa.select(AttendanceRecord)
+            .join(Enrolment, Enrolment.id == AttendanceRecord.enrolment_id)
+            .where(AttendanceRecord.session_id == session.id)
+            .where(Enrolment.person_id == user.person_id)
+        ).first()
+    if record is None and not can_record(user, session):
+        raise NotFound(_("There is no check-in of yours for this session."))
+    return MyCheckIn(session, record)
+
+
+def checked_in_count(session_id: int) -> int:
+    """How many participants are recorded present or late for the session (the QR screen)."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(AttendanceRecord.id)).where(
+                AttendanceRecord.session_id == session_id, AttendanceRecord.status.in_(ATTENDED)
+            )
+        )
+        or 0
+    )
+
+
+def enrolled_count(cohort_id: int) -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(Enrolment.id)).where(
+                Enrolment.cohort_id == cohort_id, Enrolment.status.in_(ACTIVE_ENROLMENT)
+            )
+        )
+        or 0
+    )
+
+
+# --------------------------------------------------------------------------- rates and hours
