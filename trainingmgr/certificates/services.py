@@ -40,10 +40,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from trainingmgr.accounts.models import Role
+from trainingmgr.attendance.bulk import attended_modules
 from trainingmgr.attendance.services import Summary
 from trainingmgr.audit import services as audit
 from trainingmgr.certificates import codes, pdf
-from trainingmgr.certificates.eligibility import Eligibility, _attended_modules, eligibility
+from trainingmgr.certificates.eligibility import Eligibility, eligibility
 from trainingmgr.certificates.models import (
     Certificate,
     CertificateAsset,
@@ -282,7 +283,7 @@ def build_snapshot(
     if summary is None:
         summary = eligibility(cohort.id, [enrolment.id])[enrolment.id].summary
     if attended_module_ids is None:
-        attended_module_ids = _attended_modules(
+        attended_module_ids = attended_modules(
             cohort.id, [enrolment.id], [m.id for m in programme.modules]
         )[enrolment.id]
     language = cohort.certificate_language.value
@@ -623,7 +624,7 @@ def issue(
     if result.eligible:
         reason = None
     _check_ended(cohort, confirm_before_end)
-    attended = _attended_modules(cohort.id, [enrolment.id], _module_ids(cohort.programme))
+    attended = attended_modules(cohort.id, [enrolment.id], _module_ids(cohort.programme))
     return _new_certificates(
         actor, [(enrolment, result.summary, attended[enrolment.id], reason)], cohort
     )[0]
@@ -652,7 +653,7 @@ def issue_all_eligible(
     ids = [e.id for e in enrolments]
     existing = _valid_certificates(ids)
     revoked = _revoked_enrolment_ids([i for i in ids if i not in existing])
-    results = eligibility(cohort.id, ids) if ids else {}
+    results = eligibility(cohort.id) if ids else {}  # the active ones: those locked
     candidates = [
         e
         for e in enrolments
@@ -663,7 +664,7 @@ def issue_all_eligible(
     to_issue = [e for e in candidates if not missing[e.id]]
     if to_issue:
         _check_ended(cohort, confirm_before_end)
-    attended = _attended_modules(cohort.id, [e.id for e in to_issue], _module_ids(programme))
+    attended = attended_modules(cohort.id, [e.id for e in to_issue], _module_ids(programme))
     outcome = IssueResult(
         already=[existing[e.id] for e in enrolments if e.id in existing],
         not_eligible=[
@@ -731,7 +732,7 @@ def reissue(actor: Any, certificate: Certificate, *, reason: str) -> Certificate
     _lock_enrolments(Enrolment.id == enrolment.id)
     cohort = enrolment.cohort
     summary = eligibility(cohort.id, [enrolment.id])[enrolment.id].summary
-    attended = _attended_modules(cohort.id, [enrolment.id], _module_ids(cohort.programme))
+    attended = attended_modules(cohort.id, [enrolment.id], _module_ids(cohort.programme))
     new = _new_certificates(
         actor,
         [(enrolment, summary, attended[enrolment.id], certificate.override_reason)],

@@ -207,7 +207,7 @@ def _overview(cohort: Cohort, page: int = 1, per_page: int | None = None) -> Ove
         key=lambda n: (*export.name_order(n), n.enrolment_id),
     )
     ids = [n.enrolment_id for n in names]
-    results = eligibility(cohort.id, ids) if ids else {}
+    results = eligibility(cohort.id) if ids else {}  # the active ones, counted in SQL
     services.use_fallback_font()  # so the page warns only about names no font can print
     statuses: dict[int, set[CertificateStatus]] = defaultdict(set)
     serials: dict[int, str] = {}
