@@ -435,14 +435,18 @@ def _new_certificates(
     actor: Any,
     items: list[tuple[Enrolment, Summary, set[int], str | None]],
     cohort: Cohort,
+    *,
+    printable_checked: bool = False,
 ) -> list[Certificate]:
     """Certificates for ``items`` (enrolment, summary, attended module ids, override reason),
-    added and flushed, each with its ``certificate.issue`` audit event."""
+    added and flushed, each with its ``certificate.issue`` audit event (``printable_checked``:
+    the caller already left out the names no font can print)."""
     if not items:
         return []
     programme = cohort.programme
-    use_fallback_font()
-    _check_printable([enrolment.person for enrolment, *_rest in items], actor)
+    if not printable_checked:
+        use_fallback_font()
+        _check_printable([enrolment.person for enrolment, *_rest in items], actor)
     issued_on = _issued_on(cohort)
     serials = _allocate_serials(programme, issued_on.year, len(items))
     head = letterhead(programme)
@@ -497,8 +501,12 @@ def _new_certificates(
     )
     _mark_completed(actor, [enrolment for enrolment, *_rest in items], certificates, programme)
     db.session.flush()
-    # Queued in this transaction: sent by the worker after the commit, never holding it up.
-    notify.certificates_issued(certificates, cohort)
+    # Queued in this transaction: sent by the worker after the commit, never holding it up
+    # (a cohort's messages are also written by the worker).
+    if len(certificates) == 1:
+        notify.certificates_issued(certificates, cohort)
+    else:
+        notify.defer_certificates_issued(certificates, cohort)
     return certificates
 
 
@@ -676,7 +684,10 @@ def issue_all_eligible(
         unprintable=[(e, missing[e.id]) for e in candidates if missing[e.id]],
     )
     outcome.issued = _new_certificates(
-        actor, [(e, results[e.id].summary, attended[e.id], None) for e in to_issue], cohort
+        actor,
+        [(e, results[e.id].summary, attended[e.id], None) for e in to_issue],
+        cohort,
+        printable_checked=True,
     )
     return outcome
 
