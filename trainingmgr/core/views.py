@@ -7,9 +7,16 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from flask import flash
+from flask_login import current_user
 
 from trainingmgr.core.errors import DomainError
 from trainingmgr.extensions import db
+
+
+def acting_user() -> Any:
+    """The signed-in user as a plain object: what services take as their ``actor`` (the
+    proxy itself must not be stored, audited or compared)."""
+    return current_user._get_current_object()
 
 
 def show_error(form: Any, exc: DomainError) -> None:
