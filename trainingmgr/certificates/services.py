@@ -270,7 +270,7 @@ def build_snapshot(
     serial: str = "",
     issued_on: date | None = None,
 ) -> dict[str, Any]:
-    """Everything a certificate prints for ``enrolment`` (the format of ``pdf.py``).
+    """Everything a certificate prints for ``enrolment`` (the format of the ``pdf`` package).
 
     ``head`` (``letterhead()``), ``summary`` and ``attended_module_ids`` are computed when not
     given (issuing a batch passes them, computed once for the whole batch).
