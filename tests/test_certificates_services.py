@@ -21,7 +21,7 @@ from pypdf import PdfReader
 from tests.conftest import on_postgres
 from trainingmgr.attendance.models import AttendanceStatus
 from trainingmgr.audit.models import AuditEvent
-from trainingmgr.certificates import services
+from trainingmgr.certificates import issuing, services
 from trainingmgr.certificates.models import Certificate, CertificateAsset, CertificateStatus
 from trainingmgr.cohorts.models import EnrolmentStatus
 from trainingmgr.core.errors import DomainError
@@ -78,7 +78,7 @@ def test_issue_to_an_eligible_participant(make: Any, db_session: Any) -> None:
 
     certificate = services.issue(actor, enrolment)
 
-    year = services._issued_on(cohort).year
+    year = issuing._issued_on(cohort).year
     assert certificate.serial == f"RTCM-{year}-0001"
     assert re.fullmatch(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){3}", certificate.verification_code)
     assert certificate.status == CertificateStatus.VALID
