@@ -159,27 +159,17 @@ def _allocate_serials(programme: Programme, year: int, count: int) -> list[str]:
     return [codes.format_serial(programme.code, year, first + i) for i in range(count)]
 
 
-def new_certificates(
+def _certificate_rows(
     actor: Any,
     items: list[tuple[Enrolment, Summary, set[int], str | None]],
     cohort: Cohort,
-    *,
-    printable_checked: bool = False,
-) -> list[Certificate]:
-    """Certificates for ``items`` (enrolment, summary, attended module ids, override reason),
-    added and flushed, each with its ``certificate.issue`` audit event (``printable_checked``:
-    the caller already left out the names no font can print)."""
-    if not items:
-        return []
-    programme = cohort.programme
-    if not printable_checked:
-        use_fallback_font()
-        _check_printable([enrolment.person for enrolment, *_rest in items], actor)
-    issued_on = _issued_on(cohort)
-    serials = _allocate_serials(programme, issued_on.year, len(items))
-    head = letterhead(programme)
+    serials: list[str],
+    issued_on: date,
+) -> list[dict[str, Any]]:
+    """The rows to insert: each with its snapshot (the letterhead read once for the batch)."""
+    head = letterhead(cohort.programme)
     now = utcnow()
-    rows = [
+    return [
         {
             "serial": serial,
             "verification_code": codes.new_verification_code(),
@@ -201,22 +191,22 @@ def new_certificates(
         }
         for (enrolment, summary, module_ids, reason), serial in zip(items, serials, strict=True)
     ]
-    _freeze(rows)
-    # One INSERT for the batch (the ORM would insert row by row on SQLite), then the rows
-    # read back as objects (without their PDF bytes, which stay deferred).
-    db.session.execute(sa.insert(Certificate), rows)
-    by_serial = {
-        c.serial: c
-        for c in db.session.scalars(sa.select(Certificate).where(Certificate.serial.in_(serials)))
-    }
-    certificates = [by_serial[serial] for serial in serials]
+
+
+def _audit_issued(
+    actor: Any,
+    items: list[tuple[Enrolment, Summary, set[int], str | None]],
+    certificates: list[Certificate],
+    programme_id: int,
+) -> None:
+    """One ``certificate.issue`` event per certificate, in one INSERT."""
     audit.record_many(
         [
             {
                 "action": "certificate.issue",
                 "actor": actor,
                 "obj": certificate,
-                "programme_id": programme.id,
+                "programme_id": programme_id,
                 "changes": {
                     "serial": certificate.serial,
                     "enrolment_id": enrolment.id,
@@ -227,6 +217,37 @@ def new_certificates(
             for certificate, (enrolment, _s, _m, reason) in zip(certificates, items, strict=True)
         ]
     )
+
+
+def new_certificates(
+    actor: Any,
+    items: list[tuple[Enrolment, Summary, set[int], str | None]],
+    cohort: Cohort,
+    *,
+    printable_checked: bool = False,
+) -> list[Certificate]:
+    """Certificates for ``items`` (enrolment, summary, attended module ids, override reason),
+    added and flushed, each with its ``certificate.issue`` audit event (``printable_checked``:
+    the caller already left out the names no font can print)."""
+    if not items:
+        return []
+    programme = cohort.programme
+    if not printable_checked:
+        use_fallback_font()
+        _check_printable([enrolment.person for enrolment, *_rest in items], actor)
+    issued_on = _issued_on(cohort)
+    serials = _allocate_serials(programme, issued_on.year, len(items))
+    rows = _certificate_rows(actor, items, cohort, serials, issued_on)
+    _freeze(rows)
+    # One INSERT for the batch (the ORM would insert row by row on SQLite), then the rows
+    # read back as objects (without their PDF bytes, which stay deferred).
+    db.session.execute(sa.insert(Certificate), rows)
+    by_serial = {
+        c.serial: c
+        for c in db.session.scalars(sa.select(Certificate).where(Certificate.serial.in_(serials)))
+    }
+    certificates = [by_serial[serial] for serial in serials]
+    _audit_issued(actor, items, certificates, programme.id)
     _mark_completed(actor, [enrolment for enrolment, *_rest in items], certificates, programme)
     db.session.flush()
     # Queued in this transaction: sent by the worker after the commit, never holding it up
