@@ -98,6 +98,51 @@ def _logo_items(
     return items
 
 
+def _band_label(
+    c: Canvas,
+    funding: list[dict[str, Any]],
+    langs: list[str],
+    images: Mapping[str, bytes],
+    width: float,
+) -> float:
+    """ "Funded by:" with the names of the funders without a logo, when any funder other than
+    the EU is shown; the top of the row of logos below it."""
+    names = [
+        str(f.get("name"))
+        for f in funding
+        if not f.get("eu") and f.get("name") and _image(f.get("logo"), images) is None
+    ]
+    logos_shown = any(not f.get("eu") and _image(f.get("logo"), images) for f in funding)
+    if not (names or logos_shown):
+        return BAND_TOP + 12
+    text = f"{label(langs, 'funders')}:"
+    if names:
+        text = f"{text} {_names(names)}"
+    centred(c, BAND_LABEL_Y, text, REGULAR, 8, MUTED, width=width, minimum=5)
+    return BAND_TOP
+
+
+def _draw_eu(c: Canvas, item: _BandItem, x: float, middle_y: float) -> None:
+    """The EU emblem and "Funded by the European Union" beside it."""
+    h = item.height
+    draw_eu_emblem(c, x, middle_y - h / 2, h)
+    pitch = item.size * 1.2
+    first = middle_y + pitch * (len(item.text) - 1) / 2 - item.size * 0.3
+    black = Color(0, 0, 0)
+    for i, line in enumerate(item.text):
+        draw_text(
+            c,
+            x + h * 1.75,
+            first - pitch * i,
+            line,
+            REGULAR,
+            item.size,
+            black,
+            align="left",
+            minimum=1,
+        )
+
+
 def draw_funders_band(
     c: Canvas,
     funding: list[dict[str, Any]],
@@ -115,20 +160,7 @@ def draw_funders_band(
     is too wide, while the emblem keeps its size).
     """
     eu = any(f.get("eu") for f in funding)
-    names = [
-        str(f.get("name"))
-        for f in funding
-        if not f.get("eu") and f.get("name") and _image(f.get("logo"), images) is None
-    ]
-    logos_shown = any(not f.get("eu") and _image(f.get("logo"), images) for f in funding)
-    if names or logos_shown:
-        text = f"{label(langs, 'funders')}:"
-        if names:
-            text = f"{text} {_names(names)}"
-        centred(c, BAND_LABEL_Y, text, REGULAR, 8, MUTED, width=width, minimum=5)
-        top = BAND_TOP
-    else:
-        top = BAND_TOP + 12
+    top = _band_label(c, funding, langs, images, width)
     for height in _BAND_HEIGHTS:
         logos = _logo_items(funding, images, height)
         items = ([_eu_item(langs, height)] if eu else []) + logos
@@ -142,25 +174,9 @@ def draw_funders_band(
     total = fixed + logo_w * scale
     middle_y = (BAND_BOTTOM + top) / 2
     cursor = x + max(0.0, (width - total) / 2)
-    black = Color(0, 0, 0)
     for item in items:
         if item.kind == "eu":
-            h = item.height
-            draw_eu_emblem(c, cursor, middle_y - h / 2, h)
-            pitch = item.size * 1.2
-            first = middle_y + pitch * (len(item.text) - 1) / 2 - item.size * 0.3
-            for i, line in enumerate(item.text):
-                draw_text(
-                    c,
-                    cursor + h * 1.75,
-                    first - pitch * i,
-                    line,
-                    REGULAR,
-                    item.size,
-                    black,
-                    align="left",
-                    minimum=1,
-                )
+            _draw_eu(c, item, cursor, middle_y)
             cursor += item.width + BAND_GAP
         elif item.image is not None:
             w, h = item.width * scale, item.height * scale
