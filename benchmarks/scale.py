@@ -151,8 +151,11 @@ def prepare(app: Any, reuse: bool) -> scale_data.Ids:
         started = time.perf_counter()
         upgrade(directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
         with db.engine.begin() as conn:
+            # Loading 1.5 million rows takes longer than the app's statement timeout.
+            conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
             ids = scale_data.generate(conn)
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("SET statement_timeout = 0"))
             conn.execute(sa.text("VACUUM ANALYZE"))
         print(f"   generated the data with COPY in {time.perf_counter() - started:.1f} s")
         db.engine.dispose()

@@ -30,6 +30,7 @@ from trainingmgr.organisation import models as _organisation_models  # noqa: F40
 from trainingmgr.mail import models as _mail_models  # noqa: F401  isort: skip
 from trainingmgr.imports import models as _imports_models  # noqa: F401  isort: skip
 from trainingmgr.evaluations import models as _evaluations_models  # noqa: F401  isort: skip
+from trainingmgr.credentials import models as _credentials_models  # noqa: F401  isort: skip
 
 
 # Domains whose ``views.bp`` blueprint is registered, in this order, when it exists.
@@ -44,6 +45,7 @@ DOMAINS = (
     "attendance",
     "certificates",
     "evaluations",
+    "credentials",
     "verification",
     "portal",
     "mail",

@@ -89,6 +89,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "DATABASE_STATEMENT_TIMEOUT": _int("DATABASE_STATEMENT_TIMEOUT", 30),
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "MAX_UPLOAD_MB": _int("MAX_UPLOAD_MB", 10),
+        # Encrypts the stored signing keys (docs/certificates.md); empty: SECRET_KEY.
+        "SIGNING_KEY_SECRET": os.environ.get("SIGNING_KEY_SECRET", ""),
         # A form's security token lasts a working day (a roster left open all morning), and
         # is replaced at every sign-in (accounts.sessions).
         "WTF_CSRF_TIME_LIMIT": _int("CSRF_HOURS", 12) * 3600,

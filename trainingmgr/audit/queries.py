@@ -91,6 +91,7 @@ ACTION_LABELS: dict[str, Any] = {
     "certificate.issue": _l("Certificate issued"),
     "certificate.revoke": _l("Certificate revoked"),
     "certificate.reissue": _l("Certificate reissued"),
+    "signing_key.create": _l("Signing key set up"),
     "audit.export": _l("Audit trail exported"),
     "auth.sign_in_link": _l("Sign-in link requested"),
     "user.created_by_link": _l("Account created at first sign-in"),
@@ -141,6 +142,7 @@ OBJECT_TYPE_LABELS: dict[str, Any] = {
     "organisation_settings": _l("Organisation"),
     "outbox_messages": _l("Message"),
     "evaluations": _l("Evaluation"),
+    "signing_keys": _l("Signing key"),
 }
 
 SYSTEM = "system"  # typed in the "who" filter: events without an actor

@@ -19,7 +19,7 @@ from trainingmgr.accounts.models import Role
 from trainingmgr.attendance.bulk import attended_modules
 from trainingmgr.attendance.services import Summary
 from trainingmgr.audit import services as audit
-from trainingmgr.certificates import codes, pdf
+from trainingmgr.certificates import codes, pdf, signing
 from trainingmgr.certificates.eligibility import Eligibility, eligibility
 from trainingmgr.certificates.models import (
     Certificate,
@@ -450,9 +450,13 @@ def _freeze(rows: Sequence[dict[str, Any]]) -> None:
     prepared yet)."""
     keys = {key for row in rows for key in pdf.image_keys(row["snapshot"] or {})}
     images = load_assets(sorted(key for key in keys if not pdf.has_image(key)))
+    signer = signing.current_signer()  # PAdES signature at issue (issue 21); None: unsigned
     for row in rows:
         url = urls.verification_url(row["verification_code"])
         data = pdf.render_certificate(row["snapshot"] or {}, url, images)
+        if signer is not None:
+            data = signing.sign_pdf(data, signer.key, row["issued_at"])
+        row["signing_key_id"] = signer.key_id if signer is not None else None
         row["layout"] = pdf.LAYOUT
         row["pdf_url"] = url
         row["pdf"] = data

@@ -76,6 +76,10 @@ class Certificate(db.Model):
     pdf_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     pdf_url: Mapped[str | None] = mapped_column(sa.String(500))
     pdf: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    # The organisation's key that signed the PDF (PAdES) at issue; None: issued unsigned.
+    signing_key_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("signing_keys.id", ondelete="RESTRICT"), index=True
+    )
 
     enrolment: Mapped[Enrolment] = relationship()
     issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])

@@ -21,6 +21,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from trainingmgr.core.permissions import public
+from trainingmgr.credentials import services as credentials
 from trainingmgr.extensions import limiter
 from trainingmgr.verification import services
 from trainingmgr.verification.forms import VerifyForm
@@ -85,9 +86,10 @@ def certificate(code: str) -> Response:
     item = services.lookup(canonical)
     if item is None:
         return _not_found(code)
-    return _cache(
-        make_response(render_template("verification/certificate.html", item=item)), found=True
-    )
+    # Issue 21: how the PDF is signed and whether an Open Badges credential is offered.
+    signed = credentials.signature(canonical)
+    page = render_template("verification/certificate.html", item=item, signed=signed)
+    return _cache(make_response(page), found=True)
 
 
 @bp.route("/verify/<code>.json")
