@@ -235,7 +235,13 @@ def main() -> None:
     shutil.rmtree(tmp, ignore_errors=True)
 
     per_core = PEOPLE / (bulk_cpu_ms / 1000)
+    from reportlab.lib import rl_accel
+
+    accelerated = (
+        "C" if type(rl_accel.fp_str).__name__ == "builtin_function_or_method" else "Python"
+    )
     print(f"   database: {url.split(':', 1)[0]}; {PEOPLE} certificates, en+az, logo, 2 signatures")
+    print(f"   ReportLab's accelerator (rl-accel): {accelerated}")
     print(f"   first render in the process (fonts, images):  {first_ms:8.1f} ms")
     print(
         f"   one certificate, rendered again (median of {RUNS}): {single_ms:6.2f} ms "

@@ -21,11 +21,12 @@ from pypdf import PdfReader
 from tests.conftest import on_postgres
 from trainingmgr.attendance.models import AttendanceStatus
 from trainingmgr.audit.models import AuditEvent
-from trainingmgr.certificates import services
+from trainingmgr.certificates import issuing, services
 from trainingmgr.certificates.models import Certificate, CertificateAsset, CertificateStatus
 from trainingmgr.cohorts.models import EnrolmentStatus
 from trainingmgr.core.errors import DomainError
 from trainingmgr.extensions import db
+from trainingmgr.mail import deferred
 from trainingmgr.mail.models import OutboxMessage, OutboxStatus
 from trainingmgr.organisation.models import Signatory
 from trainingmgr.organisation.services import get_settings
@@ -77,7 +78,7 @@ def test_issue_to_an_eligible_participant(make: Any, db_session: Any) -> None:
 
     certificate = services.issue(actor, enrolment)
 
-    year = services._issued_on(cohort).year
+    year = issuing._issued_on(cohort).year
     assert certificate.serial == f"RTCM-{year}-0001"
     assert re.fullmatch(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){3}", certificate.verification_code)
     assert certificate.status == CertificateStatus.VALID
@@ -597,10 +598,18 @@ def test_issuing_queues_the_certificate_issued_mail_for_each_holder(
     people[2].person.email = None
 
     result = services.issue_all_eligible(actor, cohort)
+    db.session.commit()
+    queued = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.kind == "certificate_issued")
+    ).all()
+    assert [r.message for r in queued] == [None, None]  # written by the worker, after the commit
+    assert deferred.render_pending() == 2
 
     rows = db.session.scalars(
         sa.select(OutboxMessage).where(OutboxMessage.kind == "certificate_issued")
     ).all()
+    for row in rows:
+        db.session.refresh(row)
     assert len(result.issued) == 3
     assert sorted(r.recipient for r in rows) == sorted(p.person.email for p in people[:2])
     assert all(r.status == OutboxStatus.PENDING and r.cohort_id == cohort.id for r in rows)

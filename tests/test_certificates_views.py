@@ -591,9 +591,9 @@ def test_the_page_warns_of_unprintable_names_and_issue_all_issues_the_others(
 def test_a_large_cohort_is_shown_a_page_at_a_time_with_the_whole_cohorts_counts(
     client: FlaskClient, login: Any, make: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from trainingmgr.certificates import views
+    from trainingmgr.certificates import queries
 
-    monkeypatch.setattr(views, "CERTIFICATES_PER_PAGE", 2)
+    monkeypatch.setattr(queries, "CERTIFICATES_PER_PAGE", 2)
     c = course(make)
     coordinator_of(login, c.cohort)
     rows = re.compile(r'<tr id="enrolment-(\d+)"')

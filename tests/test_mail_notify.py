@@ -383,6 +383,37 @@ def test_no_certificate_mail_for_someone_without_an_address(db_session: Any, mak
     assert outbox() == []
 
 
+def test_a_cohort_s_certificate_mails_written_by_the_worker_are_the_same_messages(
+    db_session: Any, make: Any
+) -> None:
+    person = make.person(first_name="ნინო", last_name="", email="nino@example.org")
+    certificate = _certificate(make, person)
+    other = make.enrolment(certificate.enrolment.cohort, make.person(email=None))
+    unreachable = Certificate(
+        serial="MMDP-2030-0008",
+        verification_code="K7Q2M9XE",
+        enrolment_id=other.id,
+        cohort_id=other.cohort_id,
+        person_id=other.person_id,
+        snapshot={},
+    )
+    db.session.add(unreachable)
+    db.session.flush()
+    at_once = notify.certificate_issued(certificate)
+    db.session.expunge(at_once)  # kept to compare, not sent
+    cohort = certificate.enrolment.cohort
+
+    assert notify.defer_certificates_issued([certificate, unreachable], cohort) == 1
+    db_session.commit()
+    assert deferred.render_pending() == 1
+
+    [row] = outbox("certificate_issued")
+    db_session.refresh(row)
+    assert (row.recipient, row.subject) == (at_once.recipient, at_once.subject)
+    assert text_of(row) == text_of(at_once) and html_of(row) == html_of(at_once)
+    assert row.status.value == "pending"
+
+
 # --------------------------------------------------------------------------- written by the worker
 
 

@@ -147,7 +147,7 @@ def test_an_issued_certificate_never_changes(client: Any, make: Any, app: Any, m
 
     monkeypatch.setitem(app.config, "BASE_URL", "https://moved.example.net")
     monkeypatch.setattr(pdf, "LAYOUT", pdf.LAYOUT + 1)
-    monkeypatch.setattr(pdf, "INK", Color(1, 0, 0))  # a "new layout": red text
+    monkeypatch.setattr(pdf.layout, "INK", Color(1, 0, 0))  # a "new layout": red text
     db.session.expire_all()
 
     assert certificates.render_pdf(cert) == stored

@@ -2,7 +2,8 @@
 
 A cohort's rule (defaults copied from its programme when the cohort is created):
 
-- ``min_attendance_pct``: attendance rate (``attendance_summary``) at least this percentage;
+- ``min_attendance_pct``: attendance rate (``attendance_summary``, counted in SQL by
+  ``attendance.bulk.attendance_summaries``) at least this percentage;
 - ``min_hours``: hours attended (present or late) at least this many;
 - ``required_modules``: each attended (present or late) at least once;
 - a required end-of-course survey (``evaluations``): answered.
@@ -13,19 +14,19 @@ for each enrolment, the reasons in words when it is not eligible.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 import sqlalchemy as sa
-from flask_babel import format_decimal
+from flask_babel import force_locale, format_decimal, get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from trainingmgr.attendance.models import ATTENDED, AttendanceRecord
-from trainingmgr.attendance.summary import Summary, attendance_summary
-from trainingmgr.cohorts.models import Cohort, Session, SessionStatus
+from trainingmgr.attendance.bulk import attendance_summaries, attended_modules
+from trainingmgr.attendance.summary import Summary
+from trainingmgr.cohorts.models import Cohort
 from trainingmgr.core.errors import NotFound
 from trainingmgr.evaluations.completion import required_survey_answered, survey_required_clause
 from trainingmgr.extensions import db
@@ -33,9 +34,39 @@ from trainingmgr.extensions import db
 
 @dataclass(frozen=True)
 class Eligibility:
+    """One enrolment measured against its cohort's rule. ``reasons`` (why it is not eligible,
+    in words) are written when asked for: a page counts 1,725 participants and explains 100."""
+
     eligible: bool
-    reasons: list[str] = field(default_factory=list)
     summary: Summary = field(default_factory=Summary)
+    min_pct: int | None = None
+    min_hours: Decimal | None = None
+    missing_modules: tuple[str, ...] = ()  # codes of required modules not attended
+    survey_missing: bool = False
+    # The language the reasons are written in: the one current when the rule was applied.
+    locale: str | None = field(default=None, compare=False)
+
+    @cached_property
+    def reasons(self) -> list[str]:
+        current = get_locale()
+        if self.locale is None or (current is not None and str(current) == self.locale):
+            return self._reasons()
+        with force_locale(self.locale):
+            return self._reasons()
+
+    def _reasons(self) -> list[str]:
+        reasons = [
+            r
+            for r in (
+                _rate_reason(self.summary, self.min_pct),
+                _hours_reason(self.summary, self.min_hours),
+            )
+            if r
+        ]
+        reasons += [_("module %(code)s not attended", code=code) for code in self.missing_modules]
+        if self.survey_missing:
+            reasons.append(_("the end-of-course survey is not answered"))
+        return reasons
 
 
 def fmt_hours(value: Decimal | int) -> str:
@@ -55,48 +86,32 @@ def _load_cohort(cohort_id: int) -> tuple[Cohort, bool]:
     return row[0], bool(row[1])
 
 
-def _attended_modules(
-    cohort_id: int, enrolment_ids: list[int], module_ids: list[int]
-) -> dict[int, set[int]]:
-    """{enrolment id: ids of the given modules it attended (present or late) at least once}."""
-    attended: dict[int, set[int]] = defaultdict(set)
-    if not enrolment_ids or not module_ids:
-        return attended
-    rows = db.session.execute(
-        sa.select(AttendanceRecord.enrolment_id, Session.module_id)
-        .join(Session, Session.id == AttendanceRecord.session_id)
-        .where(
-            AttendanceRecord.cohort_id == cohort_id,
-            AttendanceRecord.enrolment_id.in_(enrolment_ids),
-            AttendanceRecord.status.in_(ATTENDED),
-            Session.status == SessionStatus.SCHEDULED,
-            Session.module_id.in_(module_ids),
-        )
-        .distinct()
-    )
-    for enrolment_id, module_id in rows:
-        attended[enrolment_id].add(module_id)
-    return attended
+def _rate_short(summary: Summary, min_pct: int | None) -> bool:
+    if min_pct is None or min_pct <= 0:
+        return False
+    return summary.counted <= 0 or summary.below(min_pct)
+
+
+def _hours_short(summary: Summary, min_hours: Decimal | None) -> bool:
+    return min_hours is not None and summary.hours < min_hours
 
 
 def _rate_reason(summary: Summary, min_pct: int | None) -> str | None:
-    if min_pct is None or min_pct <= 0:
+    if not _rate_short(summary, min_pct):
         return None
     if summary.counted <= 0:
         return _("no session attended yet (minimum %(min)s%%)", min=min_pct)
-    if summary.below(min_pct):
-        return _(
-            "%(attended)s of %(counted)s sessions, %(pct)s%% is below %(min)s%%",
-            attended=summary.attended,
-            counted=summary.counted,
-            pct=summary.rate_pct,
-            min=min_pct,
-        )
-    return None
+    return _(
+        "%(attended)s of %(counted)s sessions, %(pct)s%% is below %(min)s%%",
+        attended=summary.attended,
+        counted=summary.counted,
+        pct=summary.rate_pct,
+        min=min_pct,
+    )
 
 
 def _hours_reason(summary: Summary, min_hours: Decimal | None) -> str | None:
-    if min_hours is None or summary.hours >= min_hours:
+    if min_hours is None or not _hours_short(summary, min_hours):
         return None
     return _(
         "%(hours)s hours, below the minimum of %(min)s",
@@ -111,31 +126,29 @@ def eligibility(
     """Whether each enrolment (default: the cohort's active ones) meets the completion rule.
 
     At most six queries whatever the number of enrolments (seven when the cohort requires
-    its survey to be answered).
+    its survey to be answered). The attendance is counted by the database
+    (``attendance.bulk``): pass no ``enrolment_ids`` for all the active ones.
     """
     cohort, survey_required = _load_cohort(cohort_id)
-    summaries = attendance_summary(
-        cohort_id, list(enrolment_ids) if enrolment_ids is not None else None
-    )
+    ids = list(enrolment_ids) if enrolment_ids is not None else None
+    summaries = attendance_summaries(cohort_id, ids)
     required = sorted(cohort.required_modules, key=lambda m: (m.position, m.code))
-    attended = _attended_modules(cohort_id, list(summaries), [m.id for m in required])
+    attended = attended_modules(cohort_id, ids, [m.id for m in required])
     survey = required_survey_answered(list(summaries)) if survey_required else {}
+    min_pct, min_hours = cohort.min_attendance_pct, cohort.min_hours
+    locale = get_locale()
+    language = str(locale) if locale is not None else None
     result: dict[int, Eligibility] = {}
     for enrolment_id, summary in summaries.items():
-        reasons = [
-            r
-            for r in (
-                _rate_reason(summary, cohort.min_attendance_pct),
-                _hours_reason(summary, cohort.min_hours),
-            )
-            if r
-        ]
-        reasons += [
-            _("module %(code)s not attended", code=m.code)
-            for m in required
-            if m.id not in attended[enrolment_id]
-        ]
-        if survey.get(enrolment_id) is False:
-            reasons.append(_("the end-of-course survey is not answered"))
-        result[enrolment_id] = Eligibility(not reasons, reasons, summary)
+        missing = tuple(m.code for m in required if m.id not in attended[enrolment_id])
+        no_survey = survey.get(enrolment_id) is False
+        eligible = not (
+            _rate_short(summary, min_pct)
+            or _hours_short(summary, min_hours)
+            or missing
+            or no_survey
+        )
+        result[enrolment_id] = Eligibility(
+            eligible, summary, min_pct, min_hours, missing, no_survey, language
+        )
     return result

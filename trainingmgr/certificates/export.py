@@ -20,6 +20,7 @@ import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from functools import lru_cache
 from typing import IO, cast
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -52,7 +53,13 @@ def name_order(person: Person) -> tuple[str, ...]:
     name, compared in a Latin spelling (Beridze (ბერიძე), Əliyeva, Petrov (Петров), Yılmaz),
     then as written."""
     last, first = person.last_name or "", person.first_name or ""
-    return (anyascii(last).casefold(), anyascii(first).casefold(), last, first)
+    return (_latin(last), _latin(first), last, first)
+
+
+@lru_cache(maxsize=8192)
+def _latin(name: str) -> str:
+    """A name in a Latin spelling, case-folded (names repeat: cached per process)."""
+    return anyascii(name).casefold()
 
 
 def cohort_certificates(cohort_id: int) -> list[Certificate]:
