@@ -287,7 +287,9 @@ def _session_choices(
             ),
         ]
     )
-    trainers = services.trainer_choices(managed_programme_ids(), keep=keep_trainer_ids)
+    trainers = services.trainer_choices(
+        managed_programme_ids(), keep=keep_trainer_ids, programme_id=cohort.programme_id
+    )
     form.trainer_ids.choices = grouped_options(trainers)
     form.offered_trainer_ids = {row[0] for group in trainers.values() for row in group}
 

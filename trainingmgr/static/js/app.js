@@ -34,3 +34,48 @@ document.addEventListener("submit", function (event) {
     enhance();
   }
 })();
+
+// Checkbox pickers (macros.html checkbox_picker): a search box narrows the list; groups
+// marked data-picker-more (people who are not trainers, say) show only when searched for.
+(function () {
+  function fold(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
+      .replace(/ı/g, "i").replace(/ə/g, "e");
+  }
+  function filter(picker, input) {
+    var query = fold(input.value.trim());
+    var any = false;
+    picker.querySelectorAll(".picker-group").forEach(function (group) {
+      var more = group.hasAttribute("data-picker-more");
+      var shown = 0;
+      group.querySelectorAll(".picker-option").forEach(function (option) {
+        var box = option.querySelector("input");
+        var text = fold(option.textContent + " " + (option.getAttribute("data-search") || ""));
+        var match = query ? text.indexOf(query) !== -1 : !more;
+        var show = box.checked || match;
+        option.hidden = !show;
+        if (show) shown += 1;
+      });
+      group.hidden = shown === 0;
+      if (shown) any = true;
+    });
+    picker.querySelector(".picker-none").hidden = any;
+  }
+  function enhance(picker) {
+    var input = picker.querySelector(".picker-search");
+    input.hidden = false;
+    var hint = picker.querySelector(".picker-more-hint");
+    if (hint && picker.querySelector("[data-picker-more]")) hint.hidden = false;
+    input.addEventListener("input", function () { filter(picker, input); });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") event.preventDefault(); // Enter in the search box does not submit
+    });
+    filter(picker, input);
+  }
+  function init() { document.querySelectorAll("[data-picker]").forEach(enhance); }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
