@@ -25,12 +25,14 @@ pytestmark = pytest.mark.e2e
 
 CSV = DATA / "participants_semicolon_bom.csv"
 MAX_TABS = 250
-# Whether the focused element (or, for Bootstrap's visually hidden .btn-check inputs, the
-# label drawn as its button) shows a focus indicator: an outline or a box shadow.
+# Whether the focused element (or, for an invisible input drawn by the label after it, such
+# as Bootstrap's .btn-check and the roster's statuses, that label) shows a focus indicator:
+# an outline or a box shadow.
 FOCUS_VISIBLE = """() => {
   let el = document.activeElement;
   if (!el || el === document.body) return false;
-  if (el.classList.contains('btn-check') && el.nextElementSibling) el = el.nextElementSibling;
+  const hidden = el.classList.contains('btn-check') || getComputedStyle(el).opacity === '0';
+  if (hidden && el.nextElementSibling) el = el.nextElementSibling;
   const style = getComputedStyle(el);
   const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
   return outline || (style.boxShadow && style.boxShadow !== 'none');
