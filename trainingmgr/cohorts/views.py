@@ -292,6 +292,7 @@ def _session_choices(
     )
     form.trainer_ids.choices = grouped_options(trainers)
     form.offered_trainer_ids = {row[0] for group in trainers.values() for row in group}
+    form.trainer_ids.search_only = list(trainers)[-1:]  # everyone else: shown when searched for
 
 
 def _session_defaults(cohort: Cohort) -> dict[str, Any]:
