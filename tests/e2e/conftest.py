@@ -108,10 +108,12 @@ def chromium() -> Iterator[Any]:
         playwright.stop()
 
 
-def _open_page(browser: Any, server: LiveServer, **context_args: Any) -> Iterator[Any]:
+def _open_page(
+    browser: Any, server: LiveServer, locale: str = "en-GB", **context_args: Any
+) -> Iterator[Any]:
     """A page in a fresh context (no cookies); fails the test if the page raised JS errors."""
     limiter.reset()  # sign-in rate limits count per test, as with the test client
-    context = browser.new_context(base_url=server.url, locale="en-GB", **context_args)
+    context = browser.new_context(base_url=server.url, locale=locale, **context_args)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     js_errors: list[str] = []

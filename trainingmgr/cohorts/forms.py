@@ -126,11 +126,6 @@ class _SessionFieldsForm(FlaskForm):
         coerce=int,
         choices=[],
         validate_choice=False,
-        render_kw={
-            "size": 8,
-            "data-filterable": "true",
-            "data-filter-placeholder": _l("Type a name to narrow the list"),
-        },
     )
     # The fingerprint of the warnings shown, and the "Save anyway" button that confirms them.
     acknowledged = HiddenField()

@@ -177,12 +177,15 @@ def module_choices(programme_id: int, keep_id: int | None = None) -> list[Module
 
 
 def trainer_choices(
-    programme_ids: Collection[int] | None = None, keep: Collection[int] = ()
+    programme_ids: Collection[int] | None = None,
+    keep: Collection[int] = (),
+    programme_id: int | None = None,
 ) -> dict[str, list[tuple[int, str, str]]]:
-    """People to pick trainers from, as (id, label, search text): those who are trainers
-    somewhere first (trainers are shared by every programme), then everyone else in the scope
-    of ``programme_ids`` (everyone: None). Merged records are left out; ``keep`` (the
-    session's current trainers) are always in."""
+    """People to pick trainers from, as (id, label, search text): those who teach in
+    ``programme_id`` first, then those who are trainers elsewhere (trainers are shared by
+    every programme), then everyone else in the scope of ``programme_ids`` (everyone:
+    None). Merged records are left out; ``keep`` (the session's current trainers) are
+    always in."""
     trainer_ids = set(
         db.session.scalars(
             sa.union(
@@ -205,12 +208,35 @@ def trainer_choices(
         .where(Person.merged_into_id.is_(None))
         .order_by(Person.last_name, Person.first_name, Person.id)
     ).all()
+    own_ids = _programme_trainer_ids(programme_id) if programme_id is not None else set()
+    own: list[tuple[int, str, str]] = []
     trainers: list[tuple[int, str, str]] = []
     others: list[tuple[int, str, str]] = []
     for pid, first, last, email, search, visible in rows:
         label = " ".join(p for p in (first, last) if p) + (f" ({email})" if email else "")
-        if pid in trainer_ids:
+        if pid in own_ids:
+            own.append((pid, label, search))
+        elif pid in trainer_ids:
             trainers.append((pid, label, search))
         elif visible or pid in keep:
             others.append((pid, label, search))
-    return {str(_("Trainers")): trainers, str(_("Other people")): others}
+    if programme_id is None:
+        return {str(_("Trainers")): trainers, str(_("Other people")): others}
+    return {
+        str(_("Trainers of this programme")): own,
+        str(_("Other trainers")): trainers,
+        str(_("Other people")): others,
+    }
+
+
+def _programme_trainer_ids(programme_id: int) -> set[int]:
+    """Who teaches (or taught) a session of one of the programme's cohorts."""
+    return set(
+        db.session.scalars(
+            sa.select(session_trainers.c.person_id)
+            .join(Session, Session.id == session_trainers.c.session_id)
+            .join(Cohort, Cohort.id == Session.cohort_id)
+            .where(Cohort.programme_id == programme_id)
+            .distinct()
+        )
+    )

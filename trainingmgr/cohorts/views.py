@@ -272,9 +272,12 @@ def _session_choices(
             ),
         ]
     )
-    trainers = listing.trainer_choices(managed_programme_ids(), keep=keep_trainer_ids)
+    trainers = listing.trainer_choices(
+        managed_programme_ids(), keep=keep_trainer_ids, programme_id=cohort.programme_id
+    )
     form.trainer_ids.choices = grouped_options(trainers)
     form.offered_trainer_ids = {row[0] for group in trainers.values() for row in group}
+    form.trainer_ids.search_only = list(trainers)[-1:]  # everyone else: shown when searched for
 
 
 def _session_defaults(cohort: Cohort) -> dict[str, Any]:
