@@ -12,7 +12,7 @@ from typing import Any
 from trainingmgr.audit import services as audit
 from trainingmgr.audit.rendering import summary_text
 from trainingmgr.cohorts.models import DeliveryMode
-from trainingmgr.cohorts.services import _session_values
+from trainingmgr.cohorts.schedule import session_values
 from trainingmgr.extensions import db
 
 T0 = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
@@ -25,7 +25,7 @@ def _session_event(make: Any, actor: Any) -> tuple[Any, Any]:
     module = make.module(programme, code="M4", title="Readmission")
     trainer = make.person(first_name="İlkin", last_name="Xudiyev")
     session = make.session(cohort, title="", starts_at=T0, ends_at=T0 + timedelta(hours=3))
-    before = _session_values(session)
+    before = session_values(session)
     session.module = module
     session.mode = DeliveryMode.ONLINE
     session.starts_at = T0 + timedelta(days=1)
@@ -37,7 +37,7 @@ def _session_event(make: Any, actor: Any) -> tuple[Any, Any]:
         actor=actor,
         obj=session,
         programme_id=programme.id,
-        changes=audit.changed_fields(before, _session_values(session)),
+        changes=audit.changed_fields(before, session_values(session)),
         summary=f"Edited a session of {cohort.name}",
     )
     db.session.flush()
