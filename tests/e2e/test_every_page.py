@@ -73,6 +73,9 @@ NOT_LINKED = {
     "certificates.cohort_zip",  # a file
     "portal.feed",  # a calendar feed
     "verification.certificate_json",
+    "credentials.credential",  # JSON documents: a signed credential, did.json, a status list
+    "credentials.did_document",
+    "credentials.status_list",
     "ops.healthz",
     # Not linked from the demo's data: a programme signatory, an issued certificate's
     # revoke and reissue pages are opened by the walk only when the demo has them.

@@ -152,6 +152,18 @@ def fmt_zone(tz: str) -> str:
         return tz
 
 
+# The organisation's default zone, when it has set one: registered by the organisation
+# domain (``organisation/hooks.py``), so that core imports no domain.
+_organisation_zone: Callable[[], str | None] = lambda: None  # noqa: E731
+
+
+def organisation_zone(provider: Callable[[], str | None]) -> Callable[[], str | None]:
+    """Register the function that gives the organisation's default zone (a decorator)."""
+    global _organisation_zone
+    _organisation_zone = provider
+    return provider
+
+
 def viewer_timezone(user: object = None) -> str:
     """The zone a viewer reads times in: their account's, else the organisation's default,
     else the ``DEFAULT_TIMEZONE`` setting, else UTC."""
@@ -165,13 +177,7 @@ def viewer_timezone(user: object = None) -> str:
     if own and is_valid_timezone(str(own)):
         return current_name(str(own))
     if has_app_context():
-        from trainingmgr.organisation.services import settings_for_reading
-
-        settings = settings_for_reading()
-        for name in (
-            getattr(settings, "default_timezone", None),
-            current_app.config.get("DEFAULT_TIMEZONE"),
-        ):
+        for name in (_organisation_zone(), current_app.config.get("DEFAULT_TIMEZONE")):
             if name and is_valid_timezone(str(name)):
                 return current_name(str(name))
     return "UTC"

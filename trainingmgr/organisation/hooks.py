@@ -1,6 +1,6 @@
-"""What the organisation domain registers with core's scope check: a programme's
-signatories belong to it; the organisation's default signatories (no programme) are no
-coordinator's."""
+"""What the organisation domain registers with core: for the scope check, a programme's
+signatories belong to it and the organisation's default signatories (no programme) are no
+coordinator's; for times, the organisation's default zone."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Collection
 
 import sqlalchemy as sa
 
-from trainingmgr.core import scope
+from trainingmgr.core import scope, timefmt
 from trainingmgr.organisation.models import Signatory
 
 
@@ -18,3 +18,10 @@ def signatory_outside(signatory_id: int, ids: Collection[int]) -> sa.ColumnEleme
         Signatory.id == signatory_id,
         sa.or_(Signatory.programme_id.is_(None), Signatory.programme_id.not_in(sorted(ids))),
     )
+
+
+@timefmt.organisation_zone
+def default_zone() -> str | None:
+    from trainingmgr.organisation.services import settings_for_reading
+
+    return getattr(settings_for_reading(), "default_timezone", None)
