@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -247,6 +247,75 @@ def test_scan_when_signed_out_goes_to_sign_in_and_back(
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
     assert path in unquote(response.headers["Location"])
+
+
+def _scan_signed_out(client: Any, path: str) -> str:
+    """Open a check-in link signed out: the address the sign-in comes back to."""
+    response = client.get(path)
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/login"
+    [back] = parse_qs(location.query)["next"]
+    assert back.startswith(path + "?scan=")
+    return back
+
+
+def test_a_sign_in_of_minutes_after_scanning_does_not_expire_the_code(
+    client: Any, login: Any, make: Any, db_session: Any, monkeypatch: Any
+) -> None:
+    s = live_setup(make)  # started 5 minutes ago, 15 minutes of grace
+    path = f"/checkin/{s.session.id}/{tokens.current_token(s.session.id, utcnow())}"
+    back = _scan_signed_out(client, path)
+    ten_minutes_later = utcnow() + timedelta(minutes=10)
+    monkeypatch.setattr(self_checkin, "utcnow", lambda: ten_minutes_later)
+    login(user=s.user)
+
+    # The code itself has expired meanwhile: without the scan ticket it is refused.
+    expired = client.get(path)
+    assert expired.status_code == 400 and "expired" in expired.get_data(as_text=True)
+
+    page = client.get(back)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'data-testid="check-me-in"' in html
+    assert 'data-testid="checkin-will-be-late"' not in html  # judged by the scan's time
+    response = client.post(back)
+    assert response.status_code == 302
+    [record] = records(s.session.id)
+    assert record.enrolment_id == s.enrolment.id
+    assert record.status is AttendanceStatus.PRESENT  # scanned within the grace minutes
+
+
+def test_a_scan_ticket_is_bound_to_its_session_unforgeable_and_expires(
+    client: Any, login: Any, make: Any, db_session: Any, monkeypatch: Any
+) -> None:
+    s = live_setup(make)
+    other = make.session(cohort=s.cohort, starts_at=s.session.starts_at + timedelta(hours=3))
+    path = f"/checkin/{s.session.id}/{tokens.current_token(s.session.id, utcnow())}"
+    back = _scan_signed_out(client, path)
+    scan = back.split("?scan=", 1)[1]
+    later = utcnow() + timedelta(minutes=10)
+    monkeypatch.setattr(self_checkin, "utcnow", lambda: later)
+    login(user=s.user)
+    stale = tokens.current_token(other.id, utcnow())
+    for refused_path in (
+        f"/checkin/{other.id}/{stale}?scan={scan}",  # another session's code
+        f"{path}?scan={scan[:-2]}xx",  # tampered
+    ):
+        assert client.get(refused_path).status_code == 400
+    monkeypatch.setattr(tokens, "SCAN_SECONDS", -1)  # older than it may be
+    assert client.get(back).status_code == 400
+    assert records(s.session.id) == []
+
+
+def test_an_expired_code_scanned_signed_out_says_so_without_sign_in(
+    client: Any, make: Any, db_session: Any
+) -> None:
+    s = live_setup(make)
+    token = tokens.current_token(s.session.id, utcnow() - timedelta(minutes=3))
+    response = client.get(f"/checkin/{s.session.id}/{token}")
+    assert response.status_code == 400
+    assert "expired" in response.get_data(as_text=True)
 
 
 def test_get_shows_confirmation_and_writes_nothing_then_post_checks_in(

@@ -162,7 +162,8 @@ def test_participant_checks_in_with_the_link_of_the_qr_code(
     phone.get_by_label("Password", exact=True).fill(PASSWORD)
     with phone.expect_navigation():
         phone.get_by_role("button", name="Sign in").click()
-    expect(phone).to_have_url(re.compile(rf"{re.escape(path)}$"))
+    # Back to the same code, with the scan ticket that outlives the code's 30 seconds.
+    expect(phone).to_have_url(re.compile(rf"{re.escape(path)}\?scan=[\w.-]+$"))
     expect(phone.get_by_text("You are checking in as")).to_be_visible()
     with phone.expect_navigation():
         phone.get_by_test_id("check-me-in").click()

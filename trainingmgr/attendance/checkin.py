@@ -26,6 +26,9 @@ WINDOW_SECONDS = 30
 RECOGNISE_EXPIRED_SECONDS = 6 * 3600
 # A participant who opened a valid link has this long to press "Check me in".
 CONFIRM_SECONDS = 300
+# Someone who scanned a valid code before signing in has this long to sign in (a password,
+# a second factor or a sign-in link by e-mail) and come back to check in.
+SCAN_SECONDS = 15 * 60
 TOKEN_BYTES = 12  # 16 characters of URL-safe base64
 
 
@@ -96,3 +99,28 @@ def ticket_valid(ticket: str | None, session_id: int, user_id: int) -> bool:
     except BadSignature:  # includes SignatureExpired
         return False
     return isinstance(data, dict) and data.get("s") == session_id and data.get("u") == user_id
+
+
+# A valid code scanned by someone not signed in yet: a ticket naming the session and the
+# moment of the scan, carried through the sign-in in the address it returns to. It proves,
+# like the code, that its holder saw the screen, and lasts long enough to sign in.
+def _scan_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(_secret(), salt="attendance-checkin-scan")
+
+
+def scan_ticket(session_id: int) -> str:
+    return _scan_serializer().dumps({"s": session_id})
+
+
+def scanned_at(ticket: str | None, session_id: int) -> datetime | None:
+    """When the code of ``session_id`` was scanned, if ``ticket`` is a valid scan ticket of
+    that session from the last ``SCAN_SECONDS``; else None."""
+    if not ticket or len(ticket) > 200:
+        return None
+    try:
+        data, at = _scan_serializer().loads(ticket, max_age=SCAN_SECONDS, return_timestamp=True)
+    except BadSignature:  # includes SignatureExpired
+        return None
+    if not isinstance(data, dict) or data.get("s") != session_id:
+        return None
+    return at

@@ -119,22 +119,35 @@ def _own_enrolment(user: Any, session: Session) -> Enrolment:
     return enrolment
 
 
+def check_scan(session_id: int, token: str, now: datetime | None = None) -> str:
+    """A code scanned by someone not signed in yet: DomainError if it is expired or not
+    valid, else the scan ticket that lets them check in after signing in."""
+    now = now or utcnow()
+    _check_token(load_session(session_id).id, token, now)
+    return tokens.scan_ticket(session_id)
+
+
 def checkin_target(
     user: Any,
     session_id: int,
     token: str,
     *,
     ticket: str | None = None,
+    scanned: str | None = None,
     now: datetime | None = None,
 ) -> CheckInTarget:
     """Check everything about a self check-in without writing; DomainError says what is wrong.
 
     The participant is always ``user``'s own person: nobody can check in someone else.
-    ``ticket`` (from the confirmation page) stands in for a token that rotated meanwhile.
+    ``ticket`` (from the confirmation page) stands in for a token that rotated meanwhile, and
+    ``scanned`` (a scan ticket, from before signing in) for one that expired during sign-in.
     """
     now = now or utcnow()
     session = load_session(session_id)
-    if not tokens.ticket_valid(ticket, session.id, user.id):
+    if not (
+        tokens.ticket_valid(ticket, session.id, user.id)
+        or tokens.scanned_at(scanned, session.id) is not None
+    ):
         _check_token(session.id, token, now)
     _check_open(session, now)
     enrolment = _own_enrolment(user, session)
@@ -153,17 +166,19 @@ def check_in(
     token: str,
     *,
     ticket: str | None = None,
+    scanned: str | None = None,
     now: datetime | None = None,
     ip: str | None = None,
 ) -> CheckInResult:
-    """Mark the signed-in participant present (or late after the grace minutes)."""
+    """Mark the signed-in participant present (or late after the grace minutes). Someone
+    who scanned the code before signing in is judged on time or late by the scan."""
     now = now or utcnow()
     lock_session(session_id)
-    target = checkin_target(user, session_id, token, ticket=ticket, now=now)
+    target = checkin_target(user, session_id, token, ticket=ticket, scanned=scanned, now=now)
     session, enrolment, record = target.session, target.enrolment, target.record
     if record is not None and target.already_in:
         return CheckInResult(record.status, already=True, at=record.recorded_at)
-    status = checkin_status(session, now)
+    status = checkin_status(session, min(now, tokens.scanned_at(scanned, session_id) or now))
     if record is None:
         db.session.add(
             AttendanceRecord(

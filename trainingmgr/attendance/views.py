@@ -37,7 +37,7 @@ from trainingmgr.attendance.forms import (
 from trainingmgr.attendance.models import AttendanceStatus
 from trainingmgr.attendance.roster_html import roster_rows
 from trainingmgr.core.errors import DomainError, Forbidden, NotFound
-from trainingmgr.core.permissions import roles_required, signed_in
+from trainingmgr.core.permissions import public, roles_required, signed_in
 from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
 
@@ -193,15 +193,25 @@ def checkin_code(session_id: int) -> Response:
 
 
 @bp.route("/checkin/<int:session_id>/<token>", methods=["GET", "POST"])
-@signed_in
+@public
 def checkin(session_id: int, token: str) -> Any:
-    """A participant's check-in: GET shows a confirmation, only the POST records."""
+    """A participant's check-in: GET shows a confirmation, only the POST records. Someone
+    not signed in yet has the code checked now and signs in with a scan ticket in the
+    address they come back to, so a sign-in of a few minutes does not expire the code."""
+    if not current_user.is_authenticated:
+        return _sign_in_to_check_in(session_id, token)
     ticket = request.form.get("ticket") if request.method == "POST" else None
+    scanned = request.args.get("scan")
     try:
         if request.method == "POST":
             result = _or_abort(
                 lambda: self_checkin.check_in(
-                    current_user, session_id, token, ticket=ticket, ip=request.remote_addr
+                    current_user,
+                    session_id,
+                    token,
+                    ticket=ticket,
+                    scanned=scanned,
+                    ip=request.remote_addr,
                 )
             )
             db.session.commit()
@@ -212,7 +222,9 @@ def checkin(session_id: int, token: str) -> Any:
                     already=int(result.already),
                 )
             )
-        target = _or_abort(lambda: self_checkin.checkin_target(current_user, session_id, token))
+        target = _or_abort(
+            lambda: self_checkin.checkin_target(current_user, session_id, token, scanned=scanned)
+        )
     except DomainError as exc:
         db.session.rollback()
         return render_template("attendance/checkin_refused.html", message=exc.message), 400
@@ -229,8 +241,21 @@ def checkin(session_id: int, token: str) -> Any:
         session=target.session,
         cohort=target.session.cohort,
         ticket=tokens.confirmation_ticket(session_id, current_user.id),
-        expected=self_checkin.checkin_status(target.session, utcnow()),
+        expected=self_checkin.checkin_status(
+            target.session, tokens.scanned_at(scanned, session_id) or utcnow()
+        ),
     )
+
+
+def _sign_in_to_check_in(session_id: int, token: str) -> Any:
+    """The code checked now, then the sign-in page, back here with a scan ticket."""
+    try:
+        scan = _or_abort(lambda: self_checkin.check_scan(session_id, token))
+    except DomainError as exc:
+        return render_template("attendance/checkin_refused.html", message=exc.message), 400
+    back = url_for("attendance.checkin", session_id=session_id, token=token, scan=scan)
+    flash(_("Sign in to check in: your code stays valid for 15 minutes."), "info")
+    return redirect(url_for("accounts.login", next=back))
 
 
 @bp.route("/checkin/<int:session_id>/done")
