@@ -28,6 +28,8 @@ from trainingmgr.accounts import roles, twofactor
 from trainingmgr.accounts.models import SignIn, User
 from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
+from trainingmgr.organisation.models import SETTINGS_ID, OrganisationSettings
+from trainingmgr.organisation.services import remember_settings
 
 SESSION_KEY = "_user_id"  # Flask-Login's
 
@@ -84,7 +86,8 @@ def _parse(session_id: str | None) -> tuple[int, int, str] | None:
 
 def resolve(session_id: str) -> User | None:
     """The user of a cookie's id, if that sign-in is still open (one query, which also loads
-    what nearly every page then asks: the user's person, stored roles and derived roles)."""
+    what nearly every page then asks: the user's person, stored roles and derived roles, and
+    the organisation's settings)."""
     parsed = _parse(session_id)
     if parsed is None or not parsed[2]:
         return None
@@ -96,8 +99,10 @@ def resolve(session_id: str) -> User | None:
                 SignIn,
                 roles.participant_condition(User.person_id),
                 roles.trainer_condition(User.person_id),
+                OrganisationSettings,
             )
             .join(SignIn, SignIn.user_id == User.id)
+            .outerjoin(OrganisationSettings, OrganisationSettings.id == SETTINGS_ID)
             .options(joinedload(User.person), joinedload(User.role_rows))
             .where(
                 User.id == user_id,
@@ -111,11 +116,12 @@ def resolve(session_id: str) -> User | None:
     )  # all of the user's role rows (one row per role)
     if row is None:
         return None
-    user, sign_in, participant, trainer = row
+    user, sign_in, participant, trainer, settings = row
     if user.auth_version != version or not user.active:
         return None
     roles.remember(user.person_id, bool(participant), bool(trainer))
     g.sign_in = sign_in  # for the two-factor gate (accounts.auth)
+    remember_settings(settings)  # the footer and the time zone read them on every page
     return user
 
 

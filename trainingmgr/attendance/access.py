@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
@@ -39,24 +40,26 @@ def coordinates(user: Any, programme_id: int) -> bool:
     return is_coordinator(user) and can_manage_programme(programme_id, user)
 
 
+def _teaching(session_id: Any, person_id: int) -> sa.Exists:
+    return sa.exists().where(
+        session_trainers.c.session_id == session_id,
+        session_trainers.c.person_id == person_id,
+    )
+
+
 def teaches(user: Any, session: Session) -> bool:
-    """Whether ``user``'s person is one of the session's trainers (from the trainers if they
-    are loaded, otherwise one small query: loading them cost every roster a query)."""
+    """Whether ``user``'s person is one of the session's trainers: from the trainers if they
+    are loaded, or from ``load_session`` if it was asked, otherwise one small query (loading
+    the trainers cost every roster a query)."""
     person_id = getattr(user, "person_id", None)
     if person_id is None:
         return False
     if "trainers" in sa.inspect(session).dict:
         return any(p.id == person_id for p in session.trainers)
-    return bool(
-        db.session.scalar(
-            sa.select(
-                sa.exists().where(
-                    session_trainers.c.session_id == session.id,
-                    session_trainers.c.person_id == person_id,
-                )
-            )
-        )
-    )
+    known = g.get("teaches", {}).get((session.id, person_id)) if has_request_context() else None
+    if known is not None:
+        return bool(known)
+    return bool(db.session.scalar(sa.select(_teaching(session.id, person_id))))
 
 
 def can_record(user: Any, session: Session) -> bool:
@@ -91,23 +94,29 @@ def can_view_cohort(user: Any, cohort: Cohort) -> bool:
     )
 
 
-def load_session(session_id: int) -> Session:
-    session = db.session.scalars(
-        sa.select(Session)
+def load_session(session_id: int, *, teacher: int | None = None) -> Session:
+    """The session with its cohort, programme and module (NotFound if there is none); with
+    ``teacher`` (a person id), whether they teach it comes in the same query (``teaches``)."""
+    teaching = _teaching(Session.id, teacher) if teacher is not None else sa.null()
+    row = db.session.execute(
+        sa.select(Session, teaching)
         .where(Session.id == session_id)
         .options(
             joinedload(Session.cohort).joinedload(Cohort.programme),
             joinedload(Session.module),
         )
     ).first()
-    if session is None:
+    if row is None:
         raise NotFound(_("There is no such session."))
+    session, teaches_it = row
+    if teacher is not None and has_request_context():
+        g.setdefault("teaches", {})[(session.id, teacher)] = bool(teaches_it)
     return session
 
 
 def session_for_recording(user: Any, session_id: int) -> Session:
     """The session, if ``user`` may record its attendance (NotFound / Forbidden otherwise)."""
-    session = load_session(session_id)
+    session = load_session(session_id, teacher=getattr(user, "person_id", None))
     if not can_record(user, session):
         raise Forbidden(_("You can record attendance only for the sessions you teach."))
     return session

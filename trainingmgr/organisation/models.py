@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from trainingmgr.programmes.models import Programme
 
 
+SETTINGS_ID = 1  # the one row of organisation_settings
+
+
 class OrganisationSettings(db.Model):
     """Exactly one row (id 1), created with the configuration's defaults when first read."""
 

@@ -300,6 +300,13 @@ def settings_for_reading() -> OrganisationSettings | None:
     return g.organisation_settings
 
 
+def remember_settings(settings: OrganisationSettings | None) -> None:
+    """The settings row (or None: no row yet) read with something else at the start of a
+    request (the sign-in), so that ``settings_for_reading`` need not read it again."""
+    if has_request_context():
+        g.organisation_settings = settings
+
+
 def organisation_name() -> str:
     """The organisation's name, read without writing (pages show it; the settings row is
     created only when something needs to change it)."""
