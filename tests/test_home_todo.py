@@ -68,7 +68,7 @@ def test_the_dashboard_leads_with_what_needs_doing_in_the_coordinators_programme
     assert html.index('data-testid="todo"') < html.index('data-testid="programmes"')
     assert "THEIRS" not in _section(html, "todo")
     assert _section(html, "todo-attendance").startswith(
-        "1 past session is missing attendance MINE missing"
+        "1 session of the last 30 days is missing attendance MINE missing"
     )
     running, over = mine["running"], mine["over"]
     assert (
@@ -87,6 +87,27 @@ def test_the_dashboard_leads_with_what_needs_doing_in_the_coordinators_programme
         == "1 person with no e-mail address: MINE running"
     )
     assert f"todo-seats-{theirs['running'].id}" not in html
+
+
+def test_sessions_missing_attendance_are_those_of_the_last_30_days(
+    make: Any, db_session: Any
+) -> None:
+    cohort = make.cohort(start_date=_today(-60), end_date=_today(5))
+    make.enrolment(cohort)
+    now = datetime.now(UTC)
+    inside = make.session(
+        cohort,
+        starts_at=now - timedelta(days=29, hours=3),
+        ends_at=now - timedelta(days=29, hours=1),
+    )
+    make.session(
+        cohort,
+        starts_at=now - timedelta(days=30, hours=3),
+        ends_at=now - timedelta(days=30, hours=1),
+    )
+    found = todo.coordinator_todo(None, now=now)
+    assert found.missing_attendance == 1
+    assert [s.id for s in found.missing_sessions] == [inside.id]
 
 
 def test_nothing_to_do_says_so(client: FlaskClient, login: Any, make: Any, db_session: Any) -> None:
@@ -158,6 +179,8 @@ def test_the_dashboard_page_takes_the_same_queries_with_more_to_do(
         a_programme_with_work(make, f"MORE{n}")
     with count_queries() as five:
         page = client.get("/dashboard").text
-    assert _section(page, "todo-attendance").startswith("5 past sessions are missing attendance")
+    assert _section(page, "todo-attendance").startswith(
+        "5 sessions of the last 30 days are missing attendance"
+    )
     # Only the certificate check grows, with the (capped) number of ended cohorts.
     assert five.count - one.count <= 4 * 8

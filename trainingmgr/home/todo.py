@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,9 +34,12 @@ from trainingmgr.mail.models import OutboxMessage, OutboxStatus
 from trainingmgr.people.models import Person
 
 SHOWN = 5  # items listed under each count
+# Sessions missing attendance: those that ended in the last 30 days (older ones are counted
+# on the cohort's matrix, not as something to do today).
+MISSING_ATTENDANCE_DAYS = 30
 # Certificates: the cohorts that ended most recently are checked (eligibility is a few
 # queries per cohort), so the dashboard stays quick.
-ENDED_COHORTS_CHECKED = 8
+ENDED_COHORTS_CHECKED = 5
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class Todo:
     seats_and_waitlist: list[CohortCount]  # free seats, per cohort with people waiting
     failed_mail: int
     without_email: list[CohortCount]  # people on the roster with no address, per cohort
+    missing_days: int = MISSING_ATTENDANCE_DAYS  # how far back sessions are looked at
     items: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -99,21 +103,43 @@ def missing_attendance_clause() -> sa.ColumnElement[bool]:
 def _missing_attendance(
     programme_ids: Collection[int] | None, now: datetime
 ) -> tuple[int, list[Session]]:
-    where = (
+    """Sessions of live cohorts that ended in the last ``MISSING_ATTENDANCE_DAYS`` with fewer
+    attendance records than active participants: the records of those sessions only are
+    counted, once each, and the participants once per cohort (not once per session)."""
+    live = _live_cohorts(programme_ids)
+    recent = (
         Session.status == SessionStatus.SCHEDULED,
         Session.ends_at < now,
-        Session.cohort_id.in_(_live_cohorts(programme_ids)),
-        missing_attendance_clause(),
+        Session.ends_at >= now - timedelta(days=MISSING_ATTENDANCE_DAYS),
+        Session.cohort_id.in_(live),
     )
-    count = db.session.scalar(sa.select(sa.func.count()).select_from(Session).where(*where))
+    enrolled = (
+        sa.select(Enrolment.cohort_id, sa.func.count().label("n"))
+        .where(Enrolment.status.in_(ACTIVE_ENROLMENT), Enrolment.cohort_id.in_(live))
+        .group_by(Enrolment.cohort_id)
+        .subquery()
+    )
+    recorded = (
+        sa.select(AttendanceRecord.session_id, sa.func.count().label("n"))
+        .join(Enrolment, Enrolment.id == AttendanceRecord.enrolment_id)
+        .join(Session, Session.id == AttendanceRecord.session_id)
+        .where(Enrolment.status.in_(ACTIVE_ENROLMENT), *recent)
+        .group_by(AttendanceRecord.session_id)
+        .subquery()
+    )
+    missing = sa.select(Session.id).join(enrolled, enrolled.c.cohort_id == Session.cohort_id)
+    missing = missing.outerjoin(recorded, recorded.c.session_id == Session.id).where(
+        *recent, sa.func.coalesce(recorded.c.n, 0) < enrolled.c.n
+    )
+    ids = db.session.scalars(missing).all()
     shown = db.session.scalars(
         sa.select(Session)
-        .where(*where)
+        .where(Session.id.in_(ids))
         .options(joinedload(Session.cohort))
         .order_by(Session.starts_at.desc())
         .limit(SHOWN)
     )
-    return count or 0, list(shown)
+    return len(ids), list(shown)
 
 
 def _not_issued(programme_ids: Collection[int] | None, today: date) -> list[CohortCount]:
@@ -127,27 +153,31 @@ def _not_issued(programme_ids: Collection[int] | None, today: date) -> list[Coho
         )
         .exists()
     )
-    rows = db.session.execute(
-        sa.select(Enrolment.cohort_id, Enrolment.id)
-        .join(Cohort, Cohort.id == Enrolment.cohort_id)
+    waiting_here = sa.and_(
+        Enrolment.status.in_((EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)),
+        ~has_certificate,
+    )
+    # The cohorts that ended last with someone not certified, then their people only.
+    cohorts = db.session.scalars(
+        sa.select(Cohort)
         .where(
             Cohort.end_date < today,
             Cohort.id.in_(_live_cohorts(programme_ids)),
-            Enrolment.status.in_((EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)),
-            ~has_certificate,
+            sa.exists().where(Enrolment.cohort_id == Cohort.id, waiting_here),
+        )
+        .order_by(Cohort.end_date.desc(), Cohort.id.desc())
+        .limit(ENDED_COHORTS_CHECKED)
+    ).all()
+    if not cohorts:
+        return []
+    rows = db.session.execute(
+        sa.select(Enrolment.cohort_id, Enrolment.id).where(
+            Enrolment.cohort_id.in_([c.id for c in cohorts]), waiting_here
         )
     ).all()
     waiting: dict[int, list[int]] = {}
     for cohort_id, enrolment_id in rows:
         waiting.setdefault(cohort_id, []).append(enrolment_id)
-    if not waiting:
-        return []
-    cohorts = db.session.scalars(
-        sa.select(Cohort)
-        .where(Cohort.id.in_(list(waiting)))
-        .order_by(Cohort.end_date.desc(), Cohort.id.desc())
-        .limit(ENDED_COHORTS_CHECKED)
-    ).all()
     result = []
     for cohort in cohorts:
         checked = eligibility(cohort.id, waiting[cohort.id])
