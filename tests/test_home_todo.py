@@ -110,6 +110,22 @@ def test_sessions_missing_attendance_are_those_of_the_last_30_days(
     assert [s.id for s in found.missing_sessions] == [inside.id]
 
 
+def test_records_of_people_who_left_do_not_complete_a_session(make: Any, db_session: Any) -> None:
+    cohort = make.cohort(start_date=_today(-10), end_date=_today(5))
+    now = datetime.now(UTC)
+    session = make.session(
+        cohort,
+        starts_at=now - timedelta(days=2),
+        ends_at=now - timedelta(days=2) + timedelta(hours=2),
+    )
+    make.attendance(session, make.enrolment(cohort))
+    make.attendance(session, make.enrolment(cohort, status=EnrolmentStatus.WITHDRAWN))
+    waiting_for = make.enrolment(cohort)  # active, not recorded
+    assert todo.coordinator_todo(None, now=now).missing_attendance == 1
+    make.attendance(session, waiting_for)
+    assert todo.coordinator_todo(None, now=now).missing_attendance == 0
+
+
 def test_nothing_to_do_says_so(client: FlaskClient, login: Any, make: Any, db_session: Any) -> None:
     login(Role.COORDINATOR, programmes=[make.programme()])
     html = client.get("/dashboard").text

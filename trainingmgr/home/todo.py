@@ -113,23 +113,38 @@ def _missing_attendance(
         Session.ends_at >= now - timedelta(days=MISSING_ATTENDANCE_DAYS),
         Session.cohort_id.in_(live),
     )
+    recent_cohorts = sa.select(Session.cohort_id).where(*recent)
     enrolled = (
         sa.select(Enrolment.cohort_id, sa.func.count().label("n"))
-        .where(Enrolment.status.in_(ACTIVE_ENROLMENT), Enrolment.cohort_id.in_(live))
+        .where(Enrolment.status.in_(ACTIVE_ENROLMENT), Enrolment.cohort_id.in_(recent_cohorts))
         .group_by(Enrolment.cohort_id)
         .subquery()
     )
-    recorded = (
-        sa.select(AttendanceRecord.session_id, sa.func.count().label("n"))
-        .join(Enrolment, Enrolment.id == AttendanceRecord.enrolment_id)
-        .join(Session, Session.id == AttendanceRecord.session_id)
-        .where(Enrolment.status.in_(ACTIVE_ENROLMENT), *recent)
-        .group_by(AttendanceRecord.session_id)
-        .subquery()
+
+    def records(*where: Any) -> sa.Subquery:
+        return (
+            sa.select(AttendanceRecord.session_id, sa.func.count().label("n"))
+            .join(Session, Session.id == AttendanceRecord.session_id)
+            .where(*recent, *where)
+            .group_by(AttendanceRecord.session_id)
+            .subquery()
+        )
+
+    # Records of active participants: all the session's records less those of people who
+    # left (few, where joining every active enrolment would read them all).
+    recorded = records()
+    gone = records(
+        AttendanceRecord.enrolment_id.in_(
+            sa.select(Enrolment.id).where(Enrolment.status.not_in(ACTIVE_ENROLMENT))
+        )
     )
-    missing = sa.select(Session.id).join(enrolled, enrolled.c.cohort_id == Session.cohort_id)
-    missing = missing.outerjoin(recorded, recorded.c.session_id == Session.id).where(
-        *recent, sa.func.coalesce(recorded.c.n, 0) < enrolled.c.n
+    active_records = sa.func.coalesce(recorded.c.n, 0) - sa.func.coalesce(gone.c.n, 0)
+    missing = (
+        sa.select(Session.id)
+        .join(enrolled, enrolled.c.cohort_id == Session.cohort_id)
+        .outerjoin(recorded, recorded.c.session_id == Session.id)
+        .outerjoin(gone, gone.c.session_id == Session.id)
+        .where(*recent, active_records < enrolled.c.n)
     )
     ids = db.session.scalars(missing).all()
     shown = db.session.scalars(
