@@ -40,6 +40,7 @@ MISSING_ATTENDANCE_DAYS = 30
 # Certificates: the cohorts that ended most recently are checked (eligibility is a few
 # queries per cohort), so the dashboard stays quick.
 ENDED_COHORTS_CHECKED = 5
+ENDED_COHORTS_LOOKED_AT = 20  # the cohorts that ended last, among which they are found
 
 
 @dataclass(frozen=True)
@@ -172,12 +173,18 @@ def _not_issued(programme_ids: Collection[int] | None, today: date) -> list[Coho
         Enrolment.status.in_((EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)),
         ~has_certificate,
     )
-    # The cohorts that ended last with someone not certified, then their people only.
+    # Among the cohorts that ended last, those with someone not certified, then their
+    # people only (older cohorts are not looked at: their certificates are not news).
+    ended_last = (
+        sa.select(Cohort.id)
+        .where(Cohort.end_date < today, Cohort.id.in_(_live_cohorts(programme_ids)))
+        .order_by(Cohort.end_date.desc(), Cohort.id.desc())
+        .limit(ENDED_COHORTS_LOOKED_AT)
+    )
     cohorts = db.session.scalars(
         sa.select(Cohort)
         .where(
-            Cohort.end_date < today,
-            Cohort.id.in_(_live_cohorts(programme_ids)),
+            Cohort.id.in_(ended_last),
             sa.exists().where(Enrolment.cohort_id == Cohort.id, waiting_here),
         )
         .order_by(Cohort.end_date.desc(), Cohort.id.desc())
