@@ -1,0 +1,207 @@
+"""Invitations: who may invite whom (an administrator: administrators, coordinators and
+trainers; a coordinator: trainers, for the programmes they coordinate), the new account
+and its e-mailed link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from trainingmgr.accounts import services as accounts
+from trainingmgr.accounts import tokens
+from trainingmgr.accounts.models import Role, TokenPurpose, User
+from trainingmgr.admin.roles import _programmes, _roles
+from trainingmgr.audit import services as audit
+from trainingmgr.core.errors import Checks, DomainError
+from trainingmgr.core.scope import managed_programme_ids
+from trainingmgr.core.urls import external_url
+from trainingmgr.extensions import db
+from trainingmgr.people.models import Person
+from trainingmgr.programmes.models import Programme
+
+INVITATION_LIFETIME = timedelta(days=accounts.INVITATION_DAYS)
+
+
+def grantable_roles(inviter: User) -> list[Role]:
+    """The roles ``inviter`` may give in an invitation."""
+    if inviter.has_role(Role.ADMIN):
+        return [Role.ADMIN, Role.COORDINATOR, Role.TRAINER, Role.PARTICIPANT]
+    if inviter.has_role(Role.COORDINATOR):
+        return [Role.TRAINER]
+    return []
+
+
+def invitable_programmes(inviter: User) -> list[Programme]:
+    """The programmes ``inviter`` may invite for (an administrator: every programme)."""
+    ids = managed_programme_ids(inviter)
+    query = sa.select(Programme).order_by(Programme.code)
+    if ids is not None:
+        query = query.where(Programme.id.in_(ids))
+    return list(db.session.scalars(query))
+
+
+@dataclass
+class InvitationData:
+    email: str
+    roles: list[Role | str]
+    programme_ids: list[int] = field(default_factory=list)
+    display_name: str = ""
+
+
+def _mail_locale() -> str | None:
+    try:
+        locale = get_locale()
+    except RuntimeError:
+        return None
+    return locale.language if locale is not None else None
+
+
+def _send_invitation(user: User, inviter: User, programmes: list[Programme]) -> None:
+    token = tokens.make_token(
+        user, TokenPurpose.INVITATION, INVITATION_LIFETIME, created_by=inviter
+    )
+    from trainingmgr.mail import services as mail
+
+    mail.send(
+        "invitation",
+        mail.user_address(user),
+        {
+            "user": user,
+            "url": external_url("accounts.accept_invitation", token=token),
+            "inviter": inviter,
+            "roles": [str(r.label) for r in sorted(user.roles)],
+            "days": INVITATION_LIFETIME.days,
+            "programmes": programmes,
+        },
+        locale=_mail_locale(),
+        user_id=user.id,
+        programme_id=programmes[0].id if programmes else None,
+    )
+
+
+def _invited_roles(inviter: User, wanted: list[str]) -> set[Role]:
+    roles = _roles(wanted)
+    if not roles:
+        raise DomainError(_("Choose the role of the new account."), "roles")
+    allowed = grantable_roles(inviter)
+    for role in sorted(roles):
+        if role not in allowed:
+            raise DomainError(_("You may not give the role “%(role)s”.", role=role.label), "roles")
+    return roles
+
+
+def _invited_programmes(inviter: User, programme_ids: list[int]) -> list[Programme]:
+    programmes = _programmes(programme_ids)
+    managed = managed_programme_ids(inviter)
+    if managed is not None:
+        if not programmes:
+            raise DomainError(_("Choose the programme the trainer is invited for."), "programmes")
+        if {p.id for p in programmes} - managed:
+            raise DomainError(
+                _("You can invite trainers only for the programmes you coordinate."),
+                "programmes",
+            )
+    return programmes
+
+
+def _new_address(value: str) -> str:
+    email = accounts.normalise_email(value)
+    if accounts.get_user_by_email(email) is not None:
+        raise DomainError(
+            _(
+                "%(email)s already has an account. An administrator can give it more roles "
+                "on its account page.",
+                email=email,
+            ),
+            "email",
+        )
+    return email
+
+
+def _person_without_account(email: str) -> Person | None:
+    """A person record with this address (a past participant, say) becomes the account's,
+    so someone who trained here and now teaches keeps one identity."""
+    person = db.session.scalar(
+        sa.select(Person).where(Person.email == email, Person.merged_into_id.is_(None))
+    )
+    if person is not None and db.session.scalar(
+        sa.select(User.id).where(User.person_id == person.id)
+    ):
+        return None
+    return person
+
+
+def _audit_invitation(
+    user: User, inviter: User, roles: set[Role], programmes: list[Programme], ip: str | None
+) -> None:
+    audit.record(
+        "user.invited",
+        actor=inviter,
+        obj=user,
+        programme_id=programmes[0].id if programmes else None,
+        changes={
+            "roles": [None, sorted(r.value for r in roles)],
+            "programmes": [None, [p.id for p in programmes]],
+        },
+        summary=user.email,
+        ip=ip,
+    )
+    for programme in programmes if Role.COORDINATOR in roles else []:
+        audit.record(
+            "user.programme_assigned",
+            actor=inviter,
+            obj=user,
+            programme_id=programme.id,
+            summary=f"{user.email}: {programme.code}",
+            ip=ip,
+        )
+
+
+def invite(inviter: User, data: InvitationData, *, ip: str | None = None) -> User:
+    """Create the account (no password yet), its invitation link, and queue the e-mail.
+
+    Everything is checked before anything is written, and every refusal is reported at once
+    (``FieldErrors``): a role the inviter may not give, a programme outside their scope, an
+    address that already has an account.
+    """
+    checks = Checks()
+    roles = checks.run(_invited_roles, inviter, data.roles)
+    programmes = checks.run(_invited_programmes, inviter, data.programme_ids)
+    email = checks.run(_new_address, data.email)
+    checks.done()
+    assert roles is not None and programmes is not None and email is not None
+    person = _person_without_account(email)
+    user = accounts.create_user(
+        email,
+        roles,
+        None,
+        display_name=data.display_name.strip()[:200],
+        person_id=person.id if person else None,
+        actor=inviter,
+    )
+    if Role.COORDINATOR in roles:
+        user.programmes[:] = programmes
+    # The e-mail names the programmes the person will coordinate or teach in.
+    teaches = roles & {Role.COORDINATOR, Role.TRAINER}
+    _send_invitation(user, inviter, programmes if teaches else [])
+    _audit_invitation(user, inviter, roles, programmes, ip)
+    db.session.flush()
+    return user
+
+
+def resend_invitation(user: User, *, actor: User, ip: str | None = None) -> None:
+    """A new invitation link for an account that has no password yet (earlier links stay
+    good once each until the account has a password)."""
+    if not user.active:
+        raise DomainError(_("This account is deactivated: reactivate it first."))
+    if user.password_hash:
+        raise DomainError(
+            _("%(email)s has already set a password: no invitation is needed.", email=user.email)
+        )
+    _send_invitation(user, actor, list(user.programmes))
+    audit.record("user.invitation_resent", actor=actor, obj=user, summary=user.email, ip=ip)
