@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from tests.signing_helpers import generate_key
 from tests.test_certificates_services import P, attend, course
-from trainingmgr.certificates import services, signing
+from trainingmgr.certificates import export, services, signing
 from trainingmgr.credentials import keys
 from trainingmgr.extensions import db
 
@@ -147,3 +147,25 @@ def test_issuing_a_cohort_signed_runs_a_bounded_number_of_queries(
         counts.append(q.count - len(inserts))
     assert counts[0] == counts[1], counts
     assert _status(services.render_pdf(result.issued[-1]), key).bottom_line
+
+
+def test_signed_certificates_merge_into_one_pdf_to_print_with_their_signature_lines(
+    make: Any, db_session: Any
+) -> None:
+    """A signature is an incremental update of the PDF: the print merger reads both
+    cross-reference sections (it used to fail on signed certificates)."""
+    generate_key(make.user())
+    cohort = course(make, n_sessions=2, code="PRT")
+    for _ in range(3):
+        attend(make, cohort, [P, P])
+    issued = services.issue_all_eligible(make.user(), cohort).issued
+
+    merged = export.merged_pdf(issued, title="Print")
+
+    reader = PdfReader(BytesIO(merged))
+    assert len(reader.pages) == 3
+    for page, certificate in zip(reader.pages, issued, strict=True):
+        assert certificate.serial in page.extract_text()
+        widgets = [a.get_object() for a in page.get("/Annots", [])]
+        appearance = [w["/AP"]["/N"].get_object().get_data() for w in widgets if "/AP" in w]
+        assert any(b"Digitally signed by Regional Training Centre" in a for a in appearance)

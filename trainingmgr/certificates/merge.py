@@ -1,7 +1,8 @@
 """Certificates merged into one PDF to print, without re-parsing them.
 
 Every stored certificate is a ReportLab PDF with a classic cross-reference table (no object
-streams, no incremental updates). Merging reads that table, copies each object's bytes as
+streams); a signed one has an incremental update (pyHanko's, also a classic table, its
+``/Prev`` pointing at the first). Merging reads those tables, copies each object's bytes as
 they are (content streams, font subsets, images: never decoded), renumbers the references
 in the objects' dictionaries (``12 0 R``; stream data is left untouched), drops each file's
 catalogue, page tree, outlines and document information, and points each page at the merged
@@ -30,19 +31,20 @@ class NotMergeable(ValueError):
     """A PDF this merger does not understand (not written by ReportLab)."""
 
 
-def _objects(data: bytes) -> tuple[dict[int, bytes], int, int | None]:
-    """{object number: its bytes between ``N 0 obj`` and ``endobj``}, the catalogue's number
-    and the document information's (from the trailer)."""
-    try:
-        start = int(data[data.rindex(b"startxref") + 9 :].split()[0])
-    except ValueError:
-        raise NotMergeable("no startxref") from None
+_PREV = re.compile(rb"/Prev (\d+)")
+
+
+def _xref_section(
+    data: bytes, start: int, offsets: dict[int, int], starts: set[int]
+) -> tuple[bytes, int | None]:
+    """Read the classic cross-reference section at ``start`` into ``offsets`` (entries already
+    there, from a later section, win) and every object's start into ``starts`` (replaced
+    ones too: where the object before them ends); returns its trailer and the previous
+    section's offset (``/Prev``: a signature is an incremental update)."""
     if data[start : start + 4] != b"xref":
         raise NotMergeable("not a classic cross-reference table")
     trailer_at = data.index(b"trailer", start)
-    table = data[start + 4 : trailer_at]
-    offsets: dict[int, int] = {}
-    lines = table.split(b"\n")
+    lines = data[start + 4 : trailer_at].split(b"\n")
     i = 0
     while i < len(lines):
         header = lines[i].split()
@@ -55,17 +57,38 @@ def _objects(data: bytes) -> tuple[dict[int, bytes], int, int | None]:
             if match is None:
                 raise NotMergeable("bad cross-reference entry")
             if match.group(3) == b"n":
-                offsets[first + n] = int(match.group(1))
+                offsets.setdefault(first + n, int(match.group(1)))
+                starts.add(int(match.group(1)))
         i += count
-    ends = sorted({*offsets.values(), start})
+    trailer = data[trailer_at : data.index(b"startxref", trailer_at)]
+    prev = _PREV.search(trailer)
+    return trailer, int(prev.group(1)) if prev else None
+
+
+def _objects(data: bytes) -> tuple[dict[int, bytes], int, int | None]:
+    """{object number: its bytes between ``N 0 obj`` and ``endobj``}, the catalogue's number
+    and the document information's (from the latest trailer). The objects an incremental
+    update (a PAdES signature) replaced are those of the update."""
+    try:
+        start: int | None = int(data[data.rindex(b"startxref") + 9 :].split()[0])
+    except ValueError:
+        raise NotMergeable("no startxref") from None
+    offsets: dict[int, int] = {}
+    starts: set[int] = set()
+    sections: list[int] = []
+    trailer = b""
+    while start is not None and start not in sections:
+        sections.append(start)
+        section_trailer, start = _xref_section(data, start, offsets, starts)
+        trailer = trailer or section_trailer
+    ends = sorted({*starts, *sections})
     following = dict(zip(ends, ends[1:], strict=False))
     objects = {}
     for number, offset in offsets.items():
-        chunk = data[offset : following[offset]]
+        chunk = data[offset : following.get(offset, len(data))]
         head_end = chunk.index(b"obj") + 3
         body_end = chunk.rindex(b"endobj")
         objects[number] = chunk[head_end:body_end].strip(b"\r\n ")
-    trailer = data[trailer_at:]
     root = _TRAILER_REF["Root"].search(trailer)
     info = _TRAILER_REF["Info"].search(trailer)
     if root is None:
