@@ -5,6 +5,7 @@ taken from the translation catalogue (``ngettext``), so that scripts say "1 unsa
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 from babel import Locale
 from flask_babel import get_locale, ngettext
@@ -14,17 +15,22 @@ from markupsafe import Markup
 _SAMPLES = range(0, 112)
 
 
+@lru_cache(maxsize=64)
+def _examples(locale: Locale) -> tuple[tuple[str, int], ...]:
+    """(category, a number of that category) for each CLDR plural category of ``locale``,
+    in the order the numbers first reach them ("other" always has one)."""
+    examples: dict[str, int] = {}
+    for n in _SAMPLES:
+        examples.setdefault(locale.plural_form(n), n)
+    examples.setdefault("other", 5)
+    return tuple(examples.items())
+
+
 def plural_forms(singular: str, plural: str) -> dict[str, str]:
     """{CLDR category: the message for a number of that category} in the current locale.
     ``{n}`` in the message stands for the number (filled in by the script)."""
     locale = get_locale() or Locale("en")
-    forms: dict[str, str] = {}
-    for n in _SAMPLES:
-        category = locale.plural_form(n)
-        if category not in forms:
-            forms[category] = ngettext(singular, plural, n)
-    forms.setdefault("other", ngettext(singular, plural, 5))
-    return forms
+    return {category: ngettext(singular, plural, n) for category, n in _examples(locale)}
 
 
 def js_plural(singular: str, plural: str) -> Markup:
