@@ -134,6 +134,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAIL_DELIVERY_IN_PROCESS": _bool(os.environ.get("MAIL_DELIVERY_IN_PROCESS")),
         # Spreadsheets larger than this are read by the worker, the page showing its progress.
         "IMPORT_WORKER_THRESHOLD_KB": _int("IMPORT_WORKER_THRESHOLD_KB", 512),
+        # "Issue to all eligible" for more people than this is done by the worker, in batches
+        # of CERTIFICATES_BATCH, the page showing how many are done (rendering and signing a
+        # certificate takes 5 to 40 ms: a cohort of 1,800 would outlast the request timeout).
+        "CERTIFICATES_INLINE_MAX": _int("CERTIFICATES_INLINE_MAX", 20),
+        "CERTIFICATES_BATCH": _int("CERTIFICATES_BATCH", 50),
         # Logos and signatures (PNG or JPEG): largest file and largest side in pixels.
         "MAX_IMAGE_KB": _int("MAX_IMAGE_KB", 2048),
         "MAX_FONT_MB": _int("MAX_FONT_MB", 30),

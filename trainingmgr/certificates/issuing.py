@@ -52,6 +52,8 @@ class IssueResult:
     # Eligible, but their name has letters no certificate font has: left out (the others are
     # issued); the letters are named so the name or the fonts can be corrected.
     unprintable: list[tuple[Enrolment, list[str]]] = field(default_factory=list)
+    # Eligible and printable, but not issued by this call (``limit``, ``defer_above``).
+    waiting: int = 0
 
 
 # --- Issuing ------------------------------------------------------------------------------
@@ -388,14 +390,22 @@ def issue(
 
 
 def issue_all_eligible(
-    actor: Any, cohort: Cohort, *, confirm_before_end: bool = False
+    actor: Any,
+    cohort: Cohort,
+    *,
+    confirm_before_end: bool = False,
+    limit: int | None = None,
+    defer_above: int | None = None,
 ) -> IssueResult:
     """Certificates for every eligible active enrolment of ``cohort`` that has none yet
     (before the cohort's end date, only with ``confirm_before_end``).
 
     Enrolments whose certificate was revoked are left out (``IssueResult.revoked``): a
     revocation is not undone by a bulk action. So are names a certificate cannot print
-    (``IssueResult.unprintable``); everyone else is issued.
+    (``IssueResult.unprintable``); everyone else is issued: at most ``limit`` of them in this
+    call (in the roster's order), none when there are more than ``defer_above``
+    (``IssueResult.waiting`` says how many are left to issue: ``runs`` hands them to the
+    worker).
 
     A bounded number of queries whatever the cohort size, apart from the inserts.
     """
@@ -421,9 +431,9 @@ def issue_all_eligible(
     to_issue = [e for e in candidates if not missing[e.id]]
     if to_issue:
         _check_ended(cohort, confirm_before_end)
-    attended = attended_modules(
-        cohort.id, [e.id for e in to_issue], programme_module_ids(programme)
-    )
+    deferred = defer_above is not None and len(to_issue) > defer_above
+    now = [] if deferred else to_issue[:limit]
+    attended = attended_modules(cohort.id, [e.id for e in now], programme_module_ids(programme))
     outcome = IssueResult(
         already=[existing[e.id] for e in enrolments if e.id in existing],
         not_eligible=[
@@ -433,10 +443,11 @@ def issue_all_eligible(
         ],
         revoked=[e for e in enrolments if e.id in revoked and results[e.id].eligible],
         unprintable=[(e, missing[e.id]) for e in candidates if missing[e.id]],
+        waiting=len(to_issue) - len(now),
     )
     outcome.issued = new_certificates(
         actor,
-        [(e, results[e.id].summary, attended[e.id], None) for e in to_issue],
+        [(e, results[e.id].summary, attended[e.id], None) for e in now],
         cohort,
         printable_checked=True,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -112,3 +113,50 @@ class CertificateAsset(db.Model):
     mimetype: Mapped[str] = mapped_column(sa.String(30))
     data: Mapped[bytes] = mapped_column(sa.LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RunState(enum.StrEnum):
+    QUEUED = "queued"  # waiting for the worker
+    RUNNING = "running"  # the worker is issuing (``issued`` so far)
+    DONE = "done"  # finished: the counts say what happened
+    FAILED = "failed"  # stopped: ``message`` says why (what was issued stays issued)
+
+
+class CertificateRun(db.Model):
+    """ "Issue to all eligible" for more people than a request should render and sign
+    (``CERTIFICATES_INLINE_MAX``): the worker issues them in batches (``certificates.runs``)
+    while the cohort's certificates page shows how many are done."""
+
+    __tablename__ = "certificate_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cohorts.id", ondelete="CASCADE"), index=True
+    )
+    requested_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    confirm_before_end: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[RunState] = mapped_column(
+        str_enum(RunState, "certificate_run_state"), default=RunState.QUEUED
+    )
+    total: Mapped[int] = mapped_column(default=0)  # to issue when it was asked for
+    issued: Mapped[int] = mapped_column(default=0)
+    # What the last batch found (the summary shown when it is done).
+    already: Mapped[int] = mapped_column(default=0)
+    not_eligible: Mapped[int] = mapped_column(default=0)
+    revoked: Mapped[int] = mapped_column(default=0)
+    unprintable: Mapped[str | None] = mapped_column(sa.Text)  # the page's message, if any
+    message: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the requester was shown the summary (it is shown once).
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def active(self) -> bool:
+        return self.state in (RunState.QUEUED, RunState.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.issued / self.total)) if self.total else 0

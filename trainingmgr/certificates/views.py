@@ -31,19 +31,21 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from trainingmgr.certificates import export, queries, services
+from trainingmgr.certificates import export, queries, runs, services
 from trainingmgr.certificates.eligibility import eligibility, fmt_hours
 from trainingmgr.certificates.forms import IssueForm, ReasonForm, RevokeForm
-from trainingmgr.certificates.models import Certificate, CertificateStatus
+from trainingmgr.certificates.models import Certificate, CertificateRun, CertificateStatus
 from trainingmgr.cohorts.models import ACTIVE_ENROLMENT, Cohort, Enrolment
 from trainingmgr.cohorts.services import load_cohort
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only, signed_in
 from trainingmgr.core.scope import require_programme
 from trainingmgr.core.views import actor, attempt
+from trainingmgr.extensions import db
 
 bp = Blueprint("certificates", __name__)
 
@@ -89,13 +91,21 @@ def _back(cohort_id: int, enrolment_id: int | None = None) -> BaseResponse:
 @coordinator_only
 def cohort(cohort_id: int) -> str:
     cohort = _cohort_or_404(cohort_id)
+    finished = runs.report(cohort.id, actor())
+    if finished is not None:  # the summary of a run issued by the worker, shown once
+        for message, category in finished.messages:
+            flash(message, category)
+        db.session.commit()
     return render_template(
         "certificates/cohort.html",
         cohort=cohort,
+        run=runs.active_run(cohort.id),
         overview=queries.overview(cohort, page_args(request.args)[0]),
         rule=queries.rule_in_words(cohort),
         fmt_hours=fmt_hours,
-        unprintable_message=unprintable_message,
+        unprintable_message=lambda people, before=False: runs.unprintable_message(
+            people, current_user, before=before
+        ),
         before_end=services.before_end(cohort),
     )
 
@@ -108,54 +118,30 @@ def cohort(cohort_id: int) -> str:
 def issue_all(cohort_id: int) -> BaseResponse:
     cohort = _cohort_or_404(cohort_id)
     confirmed = request.form.get("confirm_before_end") == "y"
-    done = attempt(
-        lambda: services.issue_all_eligible(actor(), cohort, confirm_before_end=confirmed)
-    )
-    if done is not None:
-        result = done.value
+    done = attempt(lambda: runs.issue_all(actor(), cohort, confirm_before_end=confirmed))
+    if done is None:
+        return _back(cohort_id)
+    if isinstance(done.value, CertificateRun):
         flash(
-            _(
-                "%(issued)d issued, %(already)d already had one, %(not_eligible)d not eligible, "
-                "%(revoked)d left out because their certificate was revoked.",
-                issued=len(result.issued),
-                already=len(result.already),
-                not_eligible=len(result.not_eligible),
-                revoked=len(result.revoked),
-            )
-            if result.revoked
-            else _(
-                "%(issued)d issued, %(already)d already had one, %(not_eligible)d not eligible.",
-                issued=len(result.issued),
-                already=len(result.already),
-                not_eligible=len(result.not_eligible),
+            ngettext(
+                "Issuing %(num)d certificate in the background: this page shows when it is done.",
+                "Issuing %(num)d certificates in the background: this page shows how many are "
+                "done.",
+                done.value.total,
             ),
-            "success" if result.issued else "info",
+            "info",
         )
-        if result.unprintable:
-            flash(unprintable_message(result.unprintable), "warning")
+        return _back(cohort_id)
+    result = done.value
+    flash(
+        runs.summary(
+            len(result.issued), len(result.already), len(result.not_eligible), len(result.revoked)
+        ),
+        "success" if result.issued else "info",
+    )
+    if result.unprintable:
+        flash(runs.unprintable_message(result.unprintable, current_user), "warning")
     return _back(cohort_id)
-
-
-def unprintable_message(people: list[tuple[Enrolment, list[str]]], *, before: bool = False) -> str:
-    """Who cannot get a certificate because of letters no certificate font has, in words
-    (``before``: on the page, before issuing)."""
-    names = "; ".join(
-        f"{enrolment.person.full_name} ({' '.join(letters)})" for enrolment, letters in people
-    )
-    advice = services.font_advice(current_user)
-    if before:
-        return _(
-            "“Issue to all eligible” will leave out %(people)s: their names have letters the "
-            "certificate fonts cannot print. %(advice)s",
-            people=names,
-            advice=advice,
-        )
-    return _(
-        "Not issued, because their names have letters the certificate fonts cannot print: "
-        "%(people)s. %(advice)s",
-        people=names,
-        advice=advice,
-    )
 
 
 @bp.route("/cohorts/<int:cohort_id>/certificates/issue/<int:enrolment_id>", methods=["GET", "POST"])

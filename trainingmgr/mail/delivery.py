@@ -255,6 +255,7 @@ class DeliveryCounts:
     sent: int = 0
     retrying: int = 0  # failed this time, tried again later
     failed: int = 0  # gave up
+    jobs: int = 0  # work done by the background jobs of the same turn (``core.jobs``)
 
     @property
     def attempted(self) -> int:
@@ -264,6 +265,7 @@ class DeliveryCounts:
         self.sent += other.sent
         self.retrying += other.retrying
         self.failed += other.failed
+        self.jobs += other.jobs
         return self
 
     def __str__(self) -> str:

@@ -34,8 +34,10 @@ def deliver_once(app: Flask, should_stop: Callable[[], bool] | None = None) -> D
     database session)."""
     with app.app_context():
         try:
-            jobs.run_all()
-            return deliver_due(BATCH, should_stop=should_stop)
+            done = jobs.run_all()
+            counts = deliver_due(BATCH, should_stop=should_stop)
+            counts.jobs = done
+            return counts
         finally:
             db.session.remove()
 
@@ -69,8 +71,8 @@ def run(
         total += counts
         if counts.attempted and on_batch is not None:
             on_batch(counts)
-        if counts.attempted >= BATCH:
-            continue  # more may be waiting
+        if counts.attempted >= BATCH or counts.jobs:
+            continue  # more may be waiting (mail, or a job's next batch)
         if once:
             break
         stop.wait(wait)
