@@ -209,3 +209,34 @@ def test_on_a_phone_the_coordinator_issues_anyway_with_a_written_reason(
     screenshot(page, "e2e-certificates-issued-360")
     assert overflow_px(page) == 0
     assert wider_than_window(page) == []
+
+
+def test_a_large_cohort_is_issued_in_the_background_and_the_page_follows_it(
+    page: Any, finished: Finished, live_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above ``CERTIFICATES_INLINE_MAX`` the worker issues: the page shows the progress,
+    reloads itself without a script, then says once what was done."""
+    from trainingmgr.certificates import runs
+
+    monkeypatch.setitem(live_app.config, "CERTIFICATES_INLINE_MAX", 1)
+    sign_in(page, finished.coordinator.email)
+    page.goto(f"/cohorts/{finished.cohort_id}/certificates")
+    with page.expect_navigation():
+        page.get_by_test_id("issue-all").click()
+
+    expect(page.get_by_role("status").first).to_have_text(
+        "Issuing 2 certificates in the background: this page shows how many are done."
+    )
+    expect(page.get_by_test_id("issue-run")).to_contain_text("0 of 2 done")
+    expect(page.get_by_test_id("issue-all")).to_have_count(0)
+    expect(page.get_by_test_id("all-issued")).to_have_count(0)  # not yet
+    screenshot(page, "e2e-certificates-issuing-in-background")
+
+    with live_app.app_context():
+        while runs.work():  # what `flask worker` does
+            pass
+    # The page reloads itself (every 3 s) and shows the summary.
+    expect(page.get_by_test_id("count-issued")).to_have_text("2", timeout=10_000)
+    expect(page.get_by_text("2 issued, 0 already had one, 1 not eligible.")).to_be_visible()
+    expect(page.get_by_test_id("issue-run")).to_have_count(0)
+    assert overflow_px(page) == 0
