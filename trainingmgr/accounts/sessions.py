@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -84,6 +85,30 @@ def _parse(session_id: str | None) -> tuple[int, int, str] | None:
         return None
 
 
+@cache
+def _resolve_statement() -> sa.Select[Any]:
+    """The sign-in's one query, built once (every request runs it; building it cost a third
+    of its time): the user, the sign-in, the derived roles and the organisation's settings."""
+    return (
+        sa.select(
+            User,
+            SignIn,
+            roles.participant_condition(User.person_id),
+            roles.trainer_condition(User.person_id),
+            OrganisationSettings,
+        )
+        .join(SignIn, SignIn.user_id == User.id)
+        .outerjoin(OrganisationSettings, OrganisationSettings.id == SETTINGS_ID)
+        .options(joinedload(User.person), joinedload(User.role_rows))
+        .where(
+            User.id == sa.bindparam("user_id"),
+            SignIn.secret_hash == sa.bindparam("secret_hash"),
+            SignIn.ended_at.is_(None),
+            SignIn.expires_at > sa.bindparam("now"),
+        )
+    )
+
+
 def resolve(session_id: str) -> User | None:
     """The user of a cookie's id, if that sign-in is still open (one query, which also loads
     what nearly every page then asks: the user's person, stored roles and derived roles, and
@@ -94,22 +119,8 @@ def resolve(session_id: str) -> User | None:
     user_id, version, secret = parsed
     row = (
         db.session.execute(
-            sa.select(
-                User,
-                SignIn,
-                roles.participant_condition(User.person_id),
-                roles.trainer_condition(User.person_id),
-                OrganisationSettings,
-            )
-            .join(SignIn, SignIn.user_id == User.id)
-            .outerjoin(OrganisationSettings, OrganisationSettings.id == SETTINGS_ID)
-            .options(joinedload(User.person), joinedload(User.role_rows))
-            .where(
-                User.id == user_id,
-                SignIn.secret_hash == _hash(secret),
-                SignIn.ended_at.is_(None),
-                SignIn.expires_at > utcnow(),
-            )
+            _resolve_statement(),
+            {"user_id": user_id, "secret_hash": _hash(secret), "now": utcnow()},
         )
         .unique()
         .one_or_none()

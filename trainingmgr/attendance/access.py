@@ -5,6 +5,7 @@ session's roster can be recorded. Functions here never commit."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,7 +41,7 @@ def coordinates(user: Any, programme_id: int) -> bool:
     return is_coordinator(user) and can_manage_programme(programme_id, user)
 
 
-def _teaching(session_id: Any, person_id: int) -> sa.Exists:
+def _teaching(session_id: Any, person_id: Any) -> sa.Exists:
     return sa.exists().where(
         session_trainers.c.session_id == session_id,
         session_trainers.c.person_id == person_id,
@@ -94,17 +95,26 @@ def can_view_cohort(user: Any, cohort: Cohort) -> bool:
     )
 
 
-def load_session(session_id: int, *, teacher: int | None = None) -> Session:
-    """The session with its cohort, programme and module (NotFound if there is none); with
-    ``teacher`` (a person id), whether they teach it comes in the same query (``teaches``)."""
-    teaching = _teaching(Session.id, teacher) if teacher is not None else sa.null()
-    row = db.session.execute(
+@cache
+def _session_statement(with_teacher: bool) -> sa.Select[Any]:
+    """``load_session``'s query, built once (every roster and check-in runs it)."""
+    teaching = _teaching(Session.id, sa.bindparam("teacher")) if with_teacher else sa.null()
+    return (
         sa.select(Session, teaching)
-        .where(Session.id == session_id)
+        .where(Session.id == sa.bindparam("session_id"))
         .options(
             joinedload(Session.cohort).joinedload(Cohort.programme),
             joinedload(Session.module),
         )
+    )
+
+
+def load_session(session_id: int, *, teacher: int | None = None) -> Session:
+    """The session with its cohort, programme and module (NotFound if there is none); with
+    ``teacher`` (a person id), whether they teach it comes in the same query (``teaches``)."""
+    row = db.session.execute(
+        _session_statement(teacher is not None),
+        {"session_id": session_id, "teacher": teacher},
     ).first()
     if row is None:
         raise NotFound(_("There is no such session."))
