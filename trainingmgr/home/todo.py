@@ -202,8 +202,10 @@ def _not_issued(programme_ids: Collection[int] | None, today: date) -> list[Coho
         waiting.setdefault(cohort_id, []).append(enrolment_id)
     result = []
     for cohort in cohorts:
-        checked = eligibility(cohort.id, waiting[cohort.id])
-        count = sum(1 for e in checked.values() if e.eligible)
+        # Every active enrolment is checked (joined in the query), then those waiting are
+        # counted: a list of their ids (thousands) cost more to send than the check itself.
+        checked = eligibility(cohort.id)
+        count = sum(1 for eid in waiting[cohort.id] if checked[eid].eligible)
         if count:
             result.append(CohortCount(cohort, count))
     return result
