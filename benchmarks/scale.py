@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+import timeit
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -205,6 +206,24 @@ def measure(client: Any, page: Page) -> tuple[float, float, int, int]:
     return statistics.median(times), statistics.median(cpu), counter.count, size
 
 
+def machine() -> str:
+    """The CPU, its speed for this Python (figures from two machines compare only through
+    it) and how busy the machine is."""
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            model = next(
+                line.split(":", 1)[1].strip() for line in info if line.startswith("model name")
+            )
+    except (OSError, StopIteration):
+        pass
+    loop = min(timeit.repeat("sum(range(1_000_000))", number=5, repeat=5)) / 5 * 1000
+    return (
+        f"{model}, {os.cpu_count()} CPUs; sum(range(10**6)) in {loop:.1f} ms; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reuse", action="store_true", help="keep data from an earlier run")
@@ -249,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         f"   {scale_data.PEOPLE:,} people, {scale_data.COHORTS} cohorts, "
         f"{scale_data.ENROLMENTS:,} enrolments; median server time of each request"
     )
+    print(f"   machine: {machine()}")
     print(
         f"   {'page':<34} {'role':<12} {'median':>10} {'app CPU':>10} {'budget':>9} "
         f"{'SQL':>5} {'size':>9}"

@@ -24,6 +24,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from benchmarks import scale
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 SECRET = "bench-serve-secret"
@@ -177,8 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         _wait_ready(port, server)
         print(
             f"   gunicorn, {args.workers} workers (gunicorn.conf.py), {args.clients} client "
-            f"processes, {args.seconds:.0f} s per page, on {os.cpu_count()} CPUs "
-            f"(load average {os.getloadavg()[0]:.1f})"
+            f"processes, {args.seconds:.0f} s per page; machine: {scale.machine()}"
         )
         figures = {}
         for name, path, with_cookie in (
