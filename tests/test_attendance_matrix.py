@@ -352,3 +352,32 @@ def test_export_respects_filters(client: Any, login: Any, make: Any, db_session:
     body = client.get(f"/cohorts/{c.cohort.id}/attendance.csv?start=2026-03-03").get_data()
     header = next(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert header[5] == "Mar 3, 2026, 09:00 Day 2" and len(header) == 5 + 1 + 6
+
+
+def test_a_large_cohort_is_shown_150_people_a_page_with_the_turnout_of_everyone(
+    client: Any, login: Any, make: Any, db_session: Any, count_queries: Any
+) -> None:
+    login(Role.COORDINATOR)
+    c = cohort_with(make, people=160, sessions=2)
+    mark(make, c, ["P."] * 160)  # everyone present at the first session
+    url = f"/cohorts/{c.cohort.id}/attendance"
+    client.get(url)  # warm up
+
+    with count_queries() as first_q:
+        first = client.get(url).get_data(as_text=True)
+    with count_queries() as second_q:
+        second = client.get(url + "?page=2").get_data(as_text=True)
+
+    assert first.count('data-testid="matrix-row-') == 150
+    assert second.count('data-testid="matrix-row-') == 10
+    assert "Showing 1–150 of 160" in first and "Showing 151–160 of 160" in second
+    assert f'data-testid="matrix-row-{c.enrolments[-1].id}"' in second  # L159, last by name
+    assert f'data-testid="matrix-row-{c.enrolments[-1].id}"' not in first
+    day1 = c.sessions[0].id
+    for html in (first, second):  # the turnout counts all 160, on every page
+        assert f'data-testid="turnout-{day1}"\n    title="160 of 160 present or late">100%<' in html
+    assert first_q.count == second_q.count
+    # Past the last page: the last page, not an empty table.
+    assert client.get(url + "?page=9").get_data(as_text=True).count("matrix-row-") == 10
+    # The exports still have everyone.
+    assert len(client.get(url + ".csv").get_data(as_text=True).strip().splitlines()) >= 161

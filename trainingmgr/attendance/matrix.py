@@ -32,11 +32,17 @@ from trainingmgr.cohorts.models import (
     SessionStatus,
 )
 from trainingmgr.core.errors import Forbidden, NotFound
+from trainingmgr.core.pagination import Page
 from trainingmgr.extensions import db
 from trainingmgr.people.models import Person
 from trainingmgr.programmes.models import Module
 
 _ZERO = Decimal("0.00")
+
+
+# People per page of the matrix: a course of 120 fits on one; its turnout and exports
+# count everyone.
+MATRIX_PER_PAGE = 150
 
 
 @dataclass
@@ -68,6 +74,14 @@ class Matrix:
     @property
     def enrolled(self) -> int:
         return len(self.rows)
+
+    def page(self, number: int, per_page: int = MATRIX_PER_PAGE) -> Page[MatrixRow]:
+        """The rows of page ``number`` (the last one beyond it): a cohort of 1,800 is shown
+        150 people at a time; the turnout and the exports still count everyone."""
+        pages = max(1, -(-len(self.rows) // per_page))
+        number = min(max(number, 1), pages)
+        shown = self.rows[(number - 1) * per_page : number * per_page]
+        return Page(shown, number, per_page, len(self.rows))
 
     @property
     def below_count(self) -> int:

@@ -8,10 +8,12 @@ once per page.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from trainingmgr.attendance.matrix import Matrix
+from trainingmgr.attendance.matrix import Matrix, MatrixRow
 from trainingmgr.attendance.models import AttendanceStatus
 from trainingmgr.core.timefmt import datetime_formatter, short_day_formatter, time_formatter
 
@@ -88,8 +90,13 @@ def matrix_turnout(matrix: Matrix) -> Markup:
     return Markup("".join(out))
 
 
-def matrix_rows(matrix: Matrix, letters: dict[AttendanceStatus, tuple[str, str]]) -> Markup:
-    """The ``<tbody>`` rows: name (and "below" badge), rate, hours and the status cells."""
+def matrix_rows(
+    matrix: Matrix,
+    letters: dict[AttendanceStatus, tuple[str, str]],
+    rows: Sequence[MatrixRow] | None = None,
+) -> Markup:
+    """The ``<tbody>`` rows (``rows``, default all): name (and "below" badge), rate, hours
+    and the status cells."""
     by_status = {
         st: str(Markup('<td class="att att-{}" title="{}">{}</td>').format(st.value, label, letter))
         for st, (letter, label) in letters.items()
@@ -107,7 +114,7 @@ def matrix_rows(matrix: Matrix, letters: dict[AttendanceStatus, tuple[str, str]]
     )
     rate_title = _rate_title()
     out = []
-    for row in matrix.rows:
+    for row in matrix.rows if rows is None else rows:
         sm = row.summary
         eid = row.enrolment.id
         rate = sm.rate_pct

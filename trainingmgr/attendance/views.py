@@ -37,6 +37,7 @@ from trainingmgr.attendance.forms import (
 from trainingmgr.attendance.models import AttendanceStatus
 from trainingmgr.attendance.roster_html import roster_rows
 from trainingmgr.core.errors import DomainError, Forbidden, NotFound
+from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import public, roles_required, signed_in
 from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
@@ -294,15 +295,17 @@ def matrix(cohort_id: int) -> str:
     data, form = _matrix_from_request(cohort_id)
     query = {k: v for k, v in request.args.items() if k in ("module", "start", "end") and v}
     letters = {s: (LETTERS[s], str(s.label)) for s in AttendanceStatus}
+    page = data.page(page_args(request.args)[0])
     return render_template(
         "attendance/matrix.html",
         matrix=data,
+        page=page,
         cohort=data.cohort,
         form=form,
         query=query if not form.errors else {},
         letters=letters,
         head_cells=matrix_html.matrix_head(data),
-        body_rows=matrix_html.matrix_rows(data, letters),
+        body_rows=matrix_html.matrix_rows(data, letters, page.items),
         turnout_cells=matrix_html.matrix_turnout(data),
     )
 
