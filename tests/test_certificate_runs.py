@@ -171,3 +171,23 @@ def test_the_worker_loop_issues_a_whole_run_without_waiting_between_batches(
     assert counts.jobs == 5  # 2 + 2 + 1 in one call: no 30-second wait between them
     db.session.expire_all()
     assert len(certificates()) == 5
+
+
+def test_a_run_the_worker_does_not_take_says_the_worker_may_not_be_running(
+    client: FlaskClient, login: Any, make: Any, small_runs: None
+) -> None:
+    from datetime import timedelta
+
+    c = course(make, extra=3)
+    coordinator_of(login, c.cohort)
+    client.post(f"{c.url}/issue-all")
+    assert 'data-testid="issue-run-stalled"' not in client.get(c.url).text
+
+    run = db.session.scalars(sa.select(CertificateRun)).one()
+    run.progress_at -= timedelta(minutes=6)
+    db.session.commit()
+
+    page = client.get(c.url)
+    assert "the background worker may not be running" in text(page)
+    assert runs.work() == 2  # a batch: no longer stalled
+    assert 'data-testid="issue-run-stalled"' not in client.get(c.url).text

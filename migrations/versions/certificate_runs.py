@@ -46,6 +46,9 @@ def upgrade():
         sa.Column("unprintable", sa.Text(), nullable=True),
         sa.Column("message", sa.Text(), nullable=True),
         sa.Column("created_at", trainingmgr.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "progress_at", trainingmgr.core.types.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.Column("finished_at", trainingmgr.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reported_at", trainingmgr.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -115,6 +115,10 @@ class CertificateAsset(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+# A run with no batch issued for this long is shown as possibly stalled.
+STALLED_AFTER = timedelta(minutes=5)
+
+
 class RunState(enum.StrEnum):
     QUEUED = "queued"  # waiting for the worker
     RUNNING = "running"  # the worker is issuing (``issued`` so far)
@@ -149,6 +153,8 @@ class CertificateRun(db.Model):
     unprintable: Mapped[str | None] = mapped_column(sa.Text)  # the page's message, if any
     message: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When it was queued or its last batch was issued: the page warns when that is long ago.
+    progress_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When the requester was shown the summary (it is shown once).
     reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -156,6 +162,11 @@ class CertificateRun(db.Model):
     @property
     def active(self) -> bool:
         return self.state in (RunState.QUEUED, RunState.RUNNING)
+
+    @property
+    def stalled(self) -> bool:
+        """Unfinished with no batch for a while: the worker may not be running."""
+        return self.active and utcnow() - self.progress_at > STALLED_AFTER
 
     @property
     def percent(self) -> int:

@@ -190,6 +190,7 @@ def _batch(run: CertificateRun, actor: User | None, cohort: Cohort) -> int:
         limit=current_app.config["CERTIFICATES_BATCH"],
     )
     run.state = RunState.RUNNING
+    run.progress_at = utcnow()
     run.issued = issued_before + len(outcome.issued)
     # Those this run issued in earlier batches are "already" now: not counted twice.
     run.already = max(0, len(outcome.already) - issued_before)
