@@ -115,16 +115,6 @@ def _bounded(value: str | None, limit: int, field: str, required: str | None = N
     return text
 
 
-def _apply(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
-    changes: dict[str, list[Any]] = {}
-    for name, new in values.items():
-        old = getattr(obj, name)
-        if old != new:
-            changes[name] = [audit.jsonable(old), audit.jsonable(new)]
-            setattr(obj, name, new)
-    return changes
-
-
 def update_settings(data: SettingsInput, *, actor: User) -> OrganisationSettings:
     """Save the organisation's name, default certificate language and time zone."""
     name = _bounded(data.name, NAME_MAX, "name", _("Enter the organisation's name."))
@@ -154,7 +144,7 @@ def update_settings(data: SettingsInput, *, actor: User) -> OrganisationSettings
         values["two_factor_admins"] = data.two_factor_admins
     if data.two_factor_coordinators is not None:
         values["two_factor_coordinators"] = data.two_factor_coordinators
-    changes = _apply(settings, values)
+    changes = audit.apply_values(settings, values)
     if changes:
         db.session.flush()
         audit.record(
@@ -392,7 +382,7 @@ def update_signatory(
     actor: User,
 ) -> Signatory:
     """Change a signatory's name and title; replace or remove the signature image."""
-    changes = _apply(signatory, _signatory_values(data))
+    changes = audit.apply_values(signatory, _signatory_values(data))
     if signature is not None:
         before = signatory.signature_mimetype if signatory.signature is not None else None
         signatory.signature, signatory.signature_mimetype = signature

@@ -30,7 +30,6 @@ from trainingmgr.programmes.models import (
 from trainingmgr.programmes.rules import (
     HUNDRED,
     MAX_HOURS,
-    apply_values,
     choice,
     clean,
     created_values,
@@ -224,7 +223,7 @@ def update_partner(
     partner: ProgrammePartner, data: PartnerInput, *, actor: User | None
 ) -> ProgrammePartner:
     values = _partner_values(partner.programme, data, partner)
-    changes = {**apply_values(partner, values), **_apply_logo(partner, data)}
+    changes = {**audit.apply_values(partner, values), **_apply_logo(partner, data)}
     if changes:
         db.session.flush()
         record_change("programme.partner_update", actor, partner, changes)
@@ -329,7 +328,7 @@ def set_retired(module: Module, retired: bool, *, actor: User | None) -> Module:
         "module.retire" if retired else "module.unretire",
         actor,
         module,
-        apply_values(module, {"retired": retired}),
+        audit.apply_values(module, {"retired": retired}),
     )
     return module
 

@@ -44,7 +44,6 @@ from trainingmgr.programmes.models import (
 from trainingmgr.programmes.rules import (
     MAX_BUDGET,
     MAX_HOURS,
-    apply_values,
     choice,
     clean,
     created_values,
@@ -208,7 +207,7 @@ def set_archived(programme: Programme, archived: bool, *, actor: User | None) ->
         "programme.archive" if archived else "programme.unarchive",
         actor,
         programme,
-        apply_values(programme, {"status": status}),
+        audit.apply_values(programme, {"status": status}),
     )
     return programme
 
