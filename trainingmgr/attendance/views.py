@@ -36,6 +36,7 @@ from trainingmgr.attendance.forms import (
 )
 from trainingmgr.attendance.models import AttendanceStatus
 from trainingmgr.attendance.roster_html import roster_rows
+from trainingmgr.cohorts.services import enrolled_count
 from trainingmgr.core.errors import DomainError, Forbidden, NotFound
 from trainingmgr.core.permissions import public, roles_required, signed_in
 from trainingmgr.core.types import utcnow
@@ -166,7 +167,7 @@ def _code_payload(session_id: int, cohort_id: int) -> dict[str, Any]:
         "svg": tokens.qr_svg(url, title=_("Check-in code")),
         "expires_in": tokens.seconds_left(now),
         "checked_in": self_checkin.checked_in_count(session_id),
-        "enrolled": self_checkin.enrolled_count(cohort_id),
+        "enrolled": enrolled_count(cohort_id),
     }
 
 
