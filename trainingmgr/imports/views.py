@@ -255,16 +255,24 @@ def _expired(exc: DomainError) -> Response:
     return redirect(url_for(".people_upload"))
 
 
-@bp.route("/import/<token>", methods=["GET", "POST"])
-@coordinator_only
-def preview(token: str) -> str | Response:
+def _open(token: str) -> tuple[storage.Upload, Cohort | None] | str | Response:
+    """The upload and its cohort when it can be previewed or confirmed; otherwise the page
+    that says why not (expired, being read, unreadable, imported already)."""
     try:
         upload, cohort = _load(token)
     except DomainError as exc:
         return _expired(exc)
     waiting = _not_ready(upload, cohort)
-    if waiting is not None:
-        return waiting
+    return (upload, cohort) if waiting is None else waiting
+
+
+@bp.route("/import/<token>", methods=["GET", "POST"])
+@coordinator_only
+def preview(token: str) -> str | Response:
+    opened = _open(token)
+    if not isinstance(opened, tuple):
+        return opened
+    upload, cohort = opened
     if request.method == "POST":
         # Kept, then shown by a GET: Back and reload show the same choices, never a
         # "resubmit the form?" prompt.
@@ -286,13 +294,10 @@ def _refused(token: str, chosen: _Choices, message: str) -> Response:
 @bp.route("/import/<token>/confirm", methods=["POST"])
 @coordinator_only
 def confirm(token: str) -> str | Response:
-    try:
-        upload, cohort = _load(token)
-    except DomainError as exc:
-        return _expired(exc)
-    waiting = _not_ready(upload, cohort)
-    if waiting is not None:
-        return waiting
+    opened = _open(token)
+    if not isinstance(opened, tuple):
+        return opened
+    upload, cohort = opened
     form = PreviewForm()
     chosen = _posted_choices()
     try:
