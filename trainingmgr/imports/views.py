@@ -370,9 +370,7 @@ def _record_export(what: str, count: int, cohort: Cohort | None = None) -> None:
     audit.record(
         "people.export",
         actor=current_user,
-        object_type="cohorts" if cohort is not None else "people",
-        object_id=cohort.id if cohort is not None else None,
-        programme_id=cohort.programme_id if cohort is not None else None,
+        **services.audit_target(cohort),
         changes={"what": what, "rows": count, "query": request.query_string.decode()[:500]},
         summary=f"{what}: {count} rows",
     )
