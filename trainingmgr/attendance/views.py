@@ -313,27 +313,32 @@ def _filename(cohort_name: str, ext: str) -> str:
     return f"attendance-{slug}.{ext}"
 
 
+def _matrix_download(
+    cohort_id: int, ext: str, export: Callable[[Any], Any], mimetype: str
+) -> Response:
+    """The matrix of the request's filters as a file to download."""
+    data, _form = _matrix_from_request(cohort_id)
+    return Response(
+        export(data),
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{_filename(data.cohort.name, ext)}"'
+        },
+    )
+
+
 @bp.route("/cohorts/<int:cohort_id>/attendance.csv")
 @roles_required(*RECORDERS)
 def matrix_csv(cohort_id: int) -> Response:
-    data, _form = _matrix_from_request(cohort_id)
-    return Response(
-        exports.export_csv(data),
-        mimetype="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{_filename(data.cohort.name, "csv")}"'
-        },
-    )
+    return _matrix_download(cohort_id, "csv", exports.export_csv, "text/csv; charset=utf-8")
 
 
 @bp.route("/cohorts/<int:cohort_id>/attendance.xlsx")
 @roles_required(*RECORDERS)
 def matrix_xlsx(cohort_id: int) -> Response:
-    data, _form = _matrix_from_request(cohort_id)
-    return Response(
-        exports.export_xlsx(data),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={
-            "Content-Disposition": f'attachment; filename="{_filename(data.cohort.name, "xlsx")}"'
-        },
+    return _matrix_download(
+        cohort_id,
+        "xlsx",
+        exports.export_xlsx,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
