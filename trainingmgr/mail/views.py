@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -138,39 +140,40 @@ def log() -> str:
 # --------------------------------------------------------------------------- previews
 
 
-def _preview_or_404(key: str, locale: str) -> previews.Preview:
+def _rendered(key: str, locale: str) -> previews.PreviewResult:
+    """The preview ``key`` rendered in ``locale`` for the signed-in user; 404 if unknown."""
     preview = previews.PREVIEWS.get(key)
     if preview is None or locale not in previews.languages():
         abort(404)
-    return preview
+    return previews.render_preview(preview, locale, current_user)
+
+
+def _previews_page(template: str, **context: Any) -> str:
+    """A page of the previews, with the list of previews and languages they offer."""
+    return render_template(
+        template,
+        previews=list(previews.PREVIEWS.values()),
+        languages=previews.languages(),
+        **context,
+    )
 
 
 @bp.route("/messages/previews")
 @coordinator_only
 def previews_index() -> str:
-    return render_template(
-        "mail_admin/previews.html",
-        previews=list(previews.PREVIEWS.values()),
-        languages=previews.languages(),
-    )
+    return _previews_page("mail_admin/previews.html")
 
 
 @bp.route("/messages/previews/<key>/<locale>")
 @coordinator_only
 def preview(key: str, locale: str) -> str:
-    result = previews.render_preview(_preview_or_404(key, locale), locale, current_user)
-    return render_template(
-        "mail_admin/preview.html",
-        result=result,
-        previews=list(previews.PREVIEWS.values()),
-        languages=previews.languages(),
-    )
+    return _previews_page("mail_admin/preview.html", result=_rendered(key, locale))
 
 
 @bp.route("/messages/previews/<key>/<locale>/body.html")
 @coordinator_only
 def preview_html(key: str, locale: str) -> Response:
-    result = previews.render_preview(_preview_or_404(key, locale), locale, current_user)
+    result = _rendered(key, locale)
     if result.rendered is None:
         abort(404)
     return _sandboxed(result.rendered.html)
