@@ -324,11 +324,8 @@ def set_retired(module: Module, retired: bool, *, actor: User | None) -> Module:
         raise DomainError(
             _("This module is already retired.") if retired else _("This module is not retired.")
         )
-    record_change(
-        "module.retire" if retired else "module.unretire",
-        actor,
-        module,
-        audit.apply_values(module, {"retired": retired}),
+    update_audited(
+        actor, module, {"retired": retired}, "module.retire" if retired else "module.unretire"
     )
     return module
 

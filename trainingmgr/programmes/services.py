@@ -203,11 +203,11 @@ def set_archived(programme: Programme, archived: bool, *, actor: User | None) ->
             if archived
             else _("This programme is not archived.")
         )
-    record_change(
-        "programme.archive" if archived else "programme.unarchive",
+    update_audited(
         actor,
         programme,
-        audit.apply_values(programme, {"status": status}),
+        {"status": status},
+        "programme.archive" if archived else "programme.unarchive",
     )
     return programme
 
