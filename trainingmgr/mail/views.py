@@ -66,21 +66,26 @@ def _page_context() -> dict[str, object]:
     }
 
 
+def _messages_page(template: str, programme_ids: set[int] | None) -> str:
+    """A page of the messages the query string filters (``programme_ids``: None for all)."""
+    filters = outbox.OutboxFilter.from_args(request.args)
+    page, per_page = page_args(request.args)
+    return render_template(
+        template,
+        filters=filters,
+        result=outbox.messages(filters, page, per_page, programme_ids),
+        kinds=outbox.kind_choices(),
+        **_page_context(),
+    )
+
+
 # --------------------------------------------------------------------------- outbox (admins)
 
 
 @bp.route("/admin/outbox")
 @admin_only
 def outbox_index() -> str:
-    filters = outbox.OutboxFilter.from_args(request.args)
-    page, per_page = page_args(request.args)
-    return render_template(
-        "mail_admin/outbox.html",
-        filters=filters,
-        result=outbox.messages(filters, page, per_page),
-        kinds=outbox.kind_choices(),
-        **_page_context(),
-    )
+    return _messages_page("mail_admin/outbox.html", None)
 
 
 @bp.route("/admin/outbox/<int:message_id>")
@@ -126,15 +131,7 @@ def outbox_retry(message_id: int) -> Response:
 @bp.route("/messages")
 @coordinator_only
 def log() -> str:
-    filters = outbox.OutboxFilter.from_args(request.args)
-    page, per_page = page_args(request.args)
-    return render_template(
-        "mail_admin/log.html",
-        filters=filters,
-        result=outbox.messages(filters, page, per_page, managed_programme_ids()),
-        kinds=outbox.kind_choices(),
-        **_page_context(),
-    )
+    return _messages_page("mail_admin/log.html", managed_programme_ids())
 
 
 # --------------------------------------------------------------------------- previews
