@@ -9,7 +9,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import Index, MetaData
+from sqlalchemy import Column, ForeignKey, Index, MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 # Deterministic constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
@@ -44,6 +44,25 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def link_table(
+    name: str, owner: tuple[str, str], other: tuple[str, str], *, other_ondelete: str = "CASCADE"
+) -> Table:
+    """A many-to-many table of two foreign keys, each ``(column, "table.id")``, that together
+    are its primary key: deleting the owner deletes its links (``other_ondelete`` says what
+    deleting the other does), and the other's column is indexed."""
+    owner_column, owner_key = owner
+    other_column, other_key = other
+    return Table(
+        name,
+        db.metadata,
+        Column(owner_column, ForeignKey(owner_key, ondelete="CASCADE"), primary_key=True),
+        Column(other_column, ForeignKey(other_key, ondelete=other_ondelete), primary_key=True),
+        Index(f"ix_{name}_{other_column}", other_column),
+    )
+
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

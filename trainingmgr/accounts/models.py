@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainingmgr.core.roles import Role
 from trainingmgr.core.types import Choice, UTCDateTime, str_enum, utcnow
-from trainingmgr.extensions import db
+from trainingmgr.extensions import db, link_table
 
 if TYPE_CHECKING:
     from trainingmgr.people.models import Person
@@ -27,12 +27,8 @@ class UserRole(db.Model):
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"), primary_key=True)
 
 
-coordinator_programmes = sa.Table(
-    "coordinator_programmes",
-    db.metadata,
-    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("programme_id", sa.ForeignKey("programmes.id", ondelete="CASCADE"), primary_key=True),
-    sa.Index("ix_coordinator_programmes_programme_id", "programme_id"),
+coordinator_programmes = link_table(
+    "coordinator_programmes", ("user_id", "users.id"), ("programme_id", "programmes.id")
 )
 
 

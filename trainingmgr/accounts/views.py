@@ -128,18 +128,23 @@ def _link_problem(message: str, title: str) -> Response:
     return _private(response)
 
 
-def _sign_in_with_new_password(
-    form: NewPasswordForm, action: Callable[[str], User], welcome: Callable[[User], str]
-) -> Response | None:
-    """Set the password by ``action`` (a one-time link's service), sign in and go home; or
-    show why not next to the field (nothing written) and return None."""
-    done = run_action(lambda: action(form.password.data), form=form)
-    if not done:
-        return None
-    user = done.value
-    login_user(user)
-    flash(welcome(user), "success")
-    return redirect(url_for("home.index"))
+def _new_password_page(
+    action: Callable[[str], User],
+    welcome: Callable[[User], str],
+    page: Callable[[NewPasswordForm], str],
+) -> Response:
+    """A one-time link's page choosing a password: on a valid submission set it by
+    ``action`` (the link's service), sign in and go home; otherwise (or when refused, the
+    reason next to the field and nothing written) ``page(form)``, kept out of caches."""
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        done = run_action(lambda: action(form.password.data), form=form)
+        if done:
+            user = done.value
+            login_user(user)
+            flash(welcome(user), "success")
+            return redirect(url_for("home.index"))
+    return _private(current_app.make_response(page(form)))
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
@@ -150,27 +155,18 @@ def accept_invitation(token: str) -> Response:
     if not found:
         return _link_problem(found.error.message, _("This invitation cannot be used"))
     invitation = found.value
-    form = NewPasswordForm()
-    if form.validate_on_submit():
-        done = _sign_in_with_new_password(
-            form,
-            lambda password: services.accept_invitation(token, password, ip=request.remote_addr),
-            lambda user: _("Your password is set. Welcome, %(name)s.", name=user.name),
-        )
-        if done is not None:
-            return done
-    return _private(
-        current_app.make_response(
-            render_template(
-                "accounts/invitation.html",
-                form=form,
-                invited=invitation.user,
-                inviter=services.inviter_of(invitation),
-                expires_at=invitation.expires_at,
-                timezone=services.display_timezone(invitation.user),
-                password_help=NEW_PASSWORD_HELP,
-            )
-        )
+    return _new_password_page(
+        lambda password: services.accept_invitation(token, password, ip=request.remote_addr),
+        lambda user: _("Your password is set. Welcome, %(name)s.", name=user.name),
+        lambda form: render_template(
+            "accounts/invitation.html",
+            form=form,
+            invited=invitation.user,
+            inviter=services.inviter_of(invitation),
+            expires_at=invitation.expires_at,
+            timezone=services.display_timezone(invitation.user),
+            password_help=NEW_PASSWORD_HELP,
+        ),
     )
 
 
@@ -208,24 +204,15 @@ def password_reset(token: str) -> Response:
     if not found:
         return _link_problem(found.error.message, _("This link cannot be used"))
     row = found.value
-    form = NewPasswordForm()
-    if form.validate_on_submit():
-        done = _sign_in_with_new_password(
-            form,
-            lambda password: services.reset_password(token, password, ip=request.remote_addr),
-            lambda _user: _("Your new password is set. You are signed in."),
-        )
-        if done is not None:
-            return done
-    return _private(
-        current_app.make_response(
-            render_template(
-                "accounts/password_reset.html",
-                form=form,
-                user=row.user,
-                password_help=NEW_PASSWORD_HELP,
-            )
-        )
+    return _new_password_page(
+        lambda password: services.reset_password(token, password, ip=request.remote_addr),
+        lambda _user: _("Your new password is set. You are signed in."),
+        lambda form: render_template(
+            "accounts/password_reset.html",
+            form=form,
+            user=row.user,
+            password_help=NEW_PASSWORD_HELP,
+        ),
     )
 
 

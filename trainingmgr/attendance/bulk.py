@@ -21,27 +21,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from trainingmgr.attendance.models import ATTENDED, AttendanceRecord, AttendanceStatus
-from trainingmgr.attendance.summary import SessionFilter, Summary, session_hours
+from trainingmgr.attendance.summary import SessionFilter, Summary, held_sessions
 from trainingmgr.cohorts.models import ACTIVE_ENROLMENT, Enrolment, Session, SessionStatus
 from trainingmgr.extensions import db
 
 _CENT = Decimal("0.01")
-
-
-def held_sessions(cohort_id: int, sessions: SessionFilter | None = None) -> dict[int, Decimal]:
-    """{session id: hours} of the cohort's sessions held (scheduled, attendance recorded)."""
-    held_flag = (
-        sa.select(AttendanceRecord.id).where(AttendanceRecord.session_id == Session.id).exists()
-    )
-    stmt = sa.select(Session.id, Session.starts_at, Session.ends_at).where(
-        Session.cohort_id == cohort_id,
-        Session.status == SessionStatus.SCHEDULED,
-        held_flag,
-    )
-    return {
-        sid: session_hours(start, end)
-        for sid, start, end in db.session.execute((sessions or SessionFilter()).apply(stmt))
-    }
 
 
 def _count(status: AttendanceStatus) -> Any:

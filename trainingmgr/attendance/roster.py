@@ -5,7 +5,7 @@ returned as conflicts. Functions here never commit: views and the CLI do."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -105,15 +105,33 @@ _STATUS_OF = {s.value: s for s in AttendanceStatus}
 _SOURCE_OF = {s.value: s for s in AttendanceSource}
 
 
-@cache
-def _roster_statement() -> sa.Select[Any]:
-    """The roster's one query, built once (``session_id`` and ``cohort_id`` bound per call):
-    building it cost a 120-person roster as much as running it."""
+def _enrolments_with_record(columns: Callable[[Any, Any, Any], Sequence[Any]]) -> sa.Select[Any]:
+    """The cohort's active enrolments (``cohort_id`` bound per call), each with its person,
+    its record for the session (``session_id``; if any) and who recorded it: ``columns(rec,
+    recorder, recorder_person)`` says what to read."""
     recorder = aliased(User)
     recorder_person = aliased(Person)
     rec = AttendanceRecord
     return (
-        sa.select(
+        sa.select(*columns(rec, recorder, recorder_person))
+        .join(Person, Person.id == Enrolment.person_id)
+        .outerjoin(
+            rec,
+            sa.and_(rec.enrolment_id == Enrolment.id, rec.session_id == sa.bindparam("session_id")),
+        )
+        .outerjoin(recorder, recorder.id == rec.recorded_by_id)
+        .outerjoin(recorder_person, recorder_person.id == recorder.person_id)
+        .where(Enrolment.cohort_id == sa.bindparam("cohort_id"))
+        .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
+    )
+
+
+@cache
+def _roster_statement() -> sa.Select[Any]:
+    """The roster's one query, built once (``session_id`` and ``cohort_id`` bound per call):
+    building it cost a 120-person roster as much as running it."""
+    return _enrolments_with_record(
+        lambda rec, recorder, recorder_person: (
             Enrolment.id,
             Person.first_name,
             Person.last_name,
@@ -128,17 +146,7 @@ def _roster_statement() -> sa.Select[Any]:
             recorder_person.first_name,
             recorder_person.last_name,
         )
-        .join(Person, Person.id == Enrolment.person_id)
-        .outerjoin(
-            rec,
-            sa.and_(rec.enrolment_id == Enrolment.id, rec.session_id == sa.bindparam("session_id")),
-        )
-        .outerjoin(recorder, recorder.id == rec.recorded_by_id)
-        .outerjoin(recorder_person, recorder_person.id == recorder.person_id)
-        .where(Enrolment.cohort_id == sa.bindparam("cohort_id"))
-        .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
-        .order_by(Person.last_name, Person.first_name, Enrolment.id)
-    )
+    ).order_by(Person.last_name, Person.first_name, Enrolment.id)
 
 
 def load_roster(user: Any, session_id: int, now: datetime | None = None) -> Roster:
@@ -300,11 +308,8 @@ def _current_statement() -> sa.Select[Any]:
     """The changed people's enrolments on the roster, each with its record for the session
     (if any) and who recorded it: one query checks who is still enrolled and reads what is
     there now (built once; ``ids``, ``session_id`` and ``cohort_id`` bound per call)."""
-    recorder = aliased(User)
-    recorder_person = aliased(Person)
-    rec = AttendanceRecord
-    return (
-        sa.select(
+    return _enrolments_with_record(
+        lambda rec, recorder, recorder_person: (
             Enrolment.id.label("enrolment_id"),
             rec.id,
             rec.status,
@@ -318,17 +323,7 @@ def _current_statement() -> sa.Select[Any]:
             recorder_person.first_name.label("by_first"),
             recorder_person.last_name.label("by_last"),
         )
-        .join(Person, Person.id == Enrolment.person_id)
-        .outerjoin(
-            rec,
-            sa.and_(rec.enrolment_id == Enrolment.id, rec.session_id == sa.bindparam("session_id")),
-        )
-        .outerjoin(recorder, recorder.id == rec.recorded_by_id)
-        .outerjoin(recorder_person, recorder_person.id == recorder.person_id)
-        .where(Enrolment.id.in_(sa.bindparam("ids", expanding=True)))
-        .where(Enrolment.cohort_id == sa.bindparam("cohort_id"))
-        .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
-    )
+    ).where(Enrolment.id.in_(sa.bindparam("ids", expanding=True)))
 
 
 def _current_records(session: Session, ids: list[int]) -> dict[int, Any]:

@@ -254,15 +254,4 @@ def checked_in_count(session_id: int) -> int:
     )
 
 
-def enrolled_count(cohort_id: int) -> int:
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count(Enrolment.id)).where(
-                Enrolment.cohort_id == cohort_id, Enrolment.status.in_(ACTIVE_ENROLMENT)
-            )
-        )
-        or 0
-    )
-
-
 # --------------------------------------------------------------------------- rates and hours

@@ -119,6 +119,22 @@ def session_hours(starts_at: datetime, ends_at: datetime) -> Decimal:
     return (Decimal(seconds) / Decimal(3600)).quantize(Decimal("0.01"))
 
 
+def held_sessions(cohort_id: int, sessions: SessionFilter | None = None) -> dict[int, Decimal]:
+    """{session id: hours} of the cohort's sessions held (scheduled, attendance recorded)."""
+    held_flag = (
+        sa.select(AttendanceRecord.id).where(AttendanceRecord.session_id == Session.id).exists()
+    )
+    stmt = sa.select(Session.id, Session.starts_at, Session.ends_at).where(
+        Session.cohort_id == cohort_id,
+        Session.status == SessionStatus.SCHEDULED,
+        held_flag,
+    )
+    return {
+        sid: session_hours(start, end)
+        for sid, start, end in db.session.execute((sessions or SessionFilter()).apply(stmt))
+    }
+
+
 def attendance_summary(
     cohort_id: int,
     enrolment_ids: Iterable[int] | None = None,
@@ -130,18 +146,7 @@ def attendance_summary(
     ``enrolment_ids`` defaults to the cohort's active enrolments; ``sessions`` limits the
     sessions counted (a module, a period). Three queries at most, whatever the sizes.
     """
-    held_flag = (
-        sa.select(AttendanceRecord.id).where(AttendanceRecord.session_id == Session.id).exists()
-    )
-    stmt = sa.select(Session.id, Session.starts_at, Session.ends_at).where(
-        Session.cohort_id == cohort_id,
-        Session.status == SessionStatus.SCHEDULED,
-        held_flag,
-    )
-    held = {
-        sid: session_hours(start, end)
-        for sid, start, end in db.session.execute((sessions or SessionFilter()).apply(stmt))
-    }
+    held = held_sessions(cohort_id, sessions)
     if enrolment_ids is None:
         ids = list(
             db.session.scalars(

@@ -36,6 +36,7 @@ from trainingmgr.attendance.forms import (
 )
 from trainingmgr.attendance.models import AttendanceStatus
 from trainingmgr.attendance.roster_html import roster_rows
+from trainingmgr.cohorts.services import enrolled_count
 from trainingmgr.core.errors import DomainError, Forbidden, NotFound
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import public, roles_required, signed_in
@@ -167,7 +168,7 @@ def _code_payload(session_id: int, cohort_id: int) -> dict[str, Any]:
         "svg": tokens.qr_svg(url, title=_("Check-in code")),
         "expires_in": tokens.seconds_left(now),
         "checked_in": self_checkin.checked_in_count(session_id),
-        "enrolled": self_checkin.enrolled_count(cohort_id),
+        "enrolled": enrolled_count(cohort_id),
     }
 
 
@@ -315,27 +316,32 @@ def _filename(cohort_name: str, ext: str) -> str:
     return f"attendance-{slug}.{ext}"
 
 
+def _matrix_download(
+    cohort_id: int, ext: str, export: Callable[[Any], Any], mimetype: str
+) -> Response:
+    """The matrix of the request's filters as a file to download."""
+    data, _form = _matrix_from_request(cohort_id)
+    return Response(
+        export(data),
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{_filename(data.cohort.name, ext)}"'
+        },
+    )
+
+
 @bp.route("/cohorts/<int:cohort_id>/attendance.csv")
 @roles_required(*RECORDERS)
 def matrix_csv(cohort_id: int) -> Response:
-    data, _form = _matrix_from_request(cohort_id)
-    return Response(
-        exports.export_csv(data),
-        mimetype="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{_filename(data.cohort.name, "csv")}"'
-        },
-    )
+    return _matrix_download(cohort_id, "csv", exports.export_csv, "text/csv; charset=utf-8")
 
 
 @bp.route("/cohorts/<int:cohort_id>/attendance.xlsx")
 @roles_required(*RECORDERS)
 def matrix_xlsx(cohort_id: int) -> Response:
-    data, _form = _matrix_from_request(cohort_id)
-    return Response(
-        exports.export_xlsx(data),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={
-            "Content-Disposition": f'attachment; filename="{_filename(data.cohort.name, "xlsx")}"'
-        },
+    return _matrix_download(
+        cohort_id,
+        "xlsx",
+        exports.export_xlsx,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )

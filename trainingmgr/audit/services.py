@@ -94,6 +94,17 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def apply_values(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
+    """Set ``values`` on ``obj``; return ``{field: [old, new]}`` for those that changed."""
+    changes: dict[str, list[Any]] = {}
+    for name, new in values.items():
+        old = getattr(obj, name)
+        if old != new:
+            changes[name] = [jsonable(old), jsonable(new)]
+            setattr(obj, name, new)
+    return changes
+
+
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """``{field: [old, new]}`` for the fields of ``after`` whose value differs from ``before``."""
     return {

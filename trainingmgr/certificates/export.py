@@ -34,6 +34,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from trainingmgr.certificates import merge, services
 from trainingmgr.certificates.models import Certificate, CertificateStatus
 from trainingmgr.cohorts.models import Cohort, Enrolment
+from trainingmgr.core.streams import ChunkSink
 from trainingmgr.extensions import db
 from trainingmgr.people.models import Person
 
@@ -160,29 +161,6 @@ def with_documents(
 # --- ZIP ----------------------------------------------------------------------------------
 
 
-class _Chunks:
-    """A write-only file for ``zipfile``: keeps what was written until ``take()``.
-
-    It has no ``seek``/``tell``, so ``zipfile`` writes each entry's sizes after its data
-    (a data descriptor) and never goes back: the archive can be sent as it is made.
-    """
-
-    def __init__(self) -> None:
-        self._parts: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        self._parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        data = b"".join(self._parts)
-        self._parts.clear()
-        return data
-
-
 def _zip_time(certificate: Certificate) -> tuple[int, int, int, int, int, int]:
     """The entry's date: when the certificate was issued, in the cohort's time zone."""
     issued: datetime = certificate.issued_at
@@ -203,7 +181,7 @@ def iter_zip(
     """
     render = render or services.render_pdf
     certificates = with_documents(certificates)
-    sink = _Chunks()
+    sink = ChunkSink()
     used: set[str] = set()
     target = cast(IO[bytes], sink)  # zipfile only writes and flushes it
     with zipfile.ZipFile(target, mode="w", compression=zipfile.ZIP_STORED) as archive:

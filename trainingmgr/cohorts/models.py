@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainingmgr.core.types import Choice, UTCDateTime, str_enum, utcnow
-from trainingmgr.extensions import db
+from trainingmgr.extensions import db, link_table
 from trainingmgr.programmes.models import CertificateLanguage
 
 if TYPE_CHECKING:
@@ -53,20 +53,18 @@ ACTIVE_ENROLMENT = (
     EnrolmentStatus.NOT_COMPLETED,
 )
 
-cohort_required_modules = sa.Table(
+cohort_required_modules = link_table(
     "cohort_required_modules",
-    db.metadata,
-    sa.Column("cohort_id", sa.ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("module_id", sa.ForeignKey("modules.id", ondelete="RESTRICT"), primary_key=True),
-    sa.Index("ix_cohort_required_modules_module_id", "module_id"),
+    ("cohort_id", "cohorts.id"),
+    ("module_id", "modules.id"),
+    other_ondelete="RESTRICT",
 )
 
-session_trainers = sa.Table(
+session_trainers = link_table(
     "session_trainers",
-    db.metadata,
-    sa.Column("session_id", sa.ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("person_id", sa.ForeignKey("people.id", ondelete="RESTRICT"), primary_key=True),
-    sa.Index("ix_session_trainers_person_id", "person_id"),
+    ("session_id", "sessions.id"),
+    ("person_id", "people.id"),
+    other_ondelete="RESTRICT",
 )
 
 

@@ -510,6 +510,13 @@ def confirm_import(
     return summary
 
 
+def audit_target(cohort: Cohort | None) -> dict[str, Any]:
+    """What an import or an export is recorded against: the cohort, or the people directory."""
+    if cohort is None:
+        return {"object_type": "people", "object_id": None, "programme_id": None}
+    return {"object_type": "cohorts", "object_id": cohort.id, "programme_id": cohort.programme_id}
+
+
 def _audit_import(
     filename: str,
     cohort: Cohort | None,
@@ -520,9 +527,7 @@ def _audit_import(
     audit.record(
         "people.import",
         actor=actor,
-        object_type="cohorts" if cohort is not None else "people",
-        object_id=cohort.id if cohort is not None else None,
-        programme_id=cohort.programme_id if cohort is not None else None,
+        **audit_target(cohort),
         changes={
             "file": filename,
             "created": created,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import wraps
 from typing import Any
 
 from flask import (
@@ -255,16 +257,28 @@ def _expired(exc: DomainError) -> Response:
     return redirect(url_for(".people_upload"))
 
 
+def _opened(
+    view: Callable[[str, storage.Upload, Cohort | None], str | Response],
+) -> Callable[[str], str | Response]:
+    """``view(token, upload, cohort)`` for an upload that can be previewed or confirmed;
+    otherwise the page that says why not (expired, being read, unreadable, imported)."""
+
+    @wraps(view)
+    def opened(token: str) -> str | Response:
+        try:
+            upload, cohort = _load(token)
+        except DomainError as exc:
+            return _expired(exc)
+        waiting = _not_ready(upload, cohort)
+        return view(token, upload, cohort) if waiting is None else waiting
+
+    return opened
+
+
 @bp.route("/import/<token>", methods=["GET", "POST"])
 @coordinator_only
-def preview(token: str) -> str | Response:
-    try:
-        upload, cohort = _load(token)
-    except DomainError as exc:
-        return _expired(exc)
-    waiting = _not_ready(upload, cohort)
-    if waiting is not None:
-        return waiting
+@_opened
+def preview(token: str, upload: storage.Upload, cohort: Cohort | None) -> str | Response:
     if request.method == "POST":
         # Kept, then shown by a GET: Back and reload show the same choices, never a
         # "resubmit the form?" prompt.
@@ -285,14 +299,8 @@ def _refused(token: str, chosen: _Choices, message: str) -> Response:
 
 @bp.route("/import/<token>/confirm", methods=["POST"])
 @coordinator_only
-def confirm(token: str) -> str | Response:
-    try:
-        upload, cohort = _load(token)
-    except DomainError as exc:
-        return _expired(exc)
-    waiting = _not_ready(upload, cohort)
-    if waiting is not None:
-        return waiting
+@_opened
+def confirm(token: str, upload: storage.Upload, cohort: Cohort | None) -> str | Response:
     form = PreviewForm()
     chosen = _posted_choices()
     try:
@@ -365,9 +373,7 @@ def _record_export(what: str, count: int, cohort: Cohort | None = None) -> None:
     audit.record(
         "people.export",
         actor=current_user,
-        object_type="cohorts" if cohort is not None else "people",
-        object_id=cohort.id if cohort is not None else None,
-        programme_id=cohort.programme_id if cohort is not None else None,
+        **services.audit_target(cohort),
         changes={"what": what, "rows": count, "query": request.query_string.decode()[:500]},
         summary=f"{what}: {count} rows",
     )

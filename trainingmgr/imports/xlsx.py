@@ -17,6 +17,8 @@ from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
 
+from trainingmgr.core.streams import ChunkSink
+
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PACKAGE = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -94,31 +96,12 @@ def _cell(ref: str, value: Any, style: int, quoted: Any) -> str:
     )
 
 
-class _Pipe:
-    """A file the zip archive writes to, emptied as the bytes are sent."""
-
-    def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        self.chunks.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        data = b"".join(self.chunks)
-        self.chunks.clear()
-        return data
-
-
 def workbook_chunks(
     title: str, headers: list[str], rows: Iterable[Iterable[Any]], quoted: Any
 ) -> Iterator[bytes]:
     """The workbook in pieces, as ``rows`` are read; ``quoted(text)`` says which text must
     be kept from running as a formula."""
-    pipe = _Pipe()
+    pipe = ChunkSink()
     with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", CONTENT_TYPES)
         archive.writestr("_rels/.rels", ROOT_RELS)

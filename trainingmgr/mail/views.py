@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -64,21 +66,26 @@ def _page_context() -> dict[str, object]:
     }
 
 
+def _messages_page(template: str, programme_ids: set[int] | None) -> str:
+    """A page of the messages the query string filters (``programme_ids``: None for all)."""
+    filters = outbox.OutboxFilter.from_args(request.args)
+    page, per_page = page_args(request.args)
+    return render_template(
+        template,
+        filters=filters,
+        result=outbox.messages(filters, page, per_page, programme_ids),
+        kinds=outbox.kind_choices(),
+        **_page_context(),
+    )
+
+
 # --------------------------------------------------------------------------- outbox (admins)
 
 
 @bp.route("/admin/outbox")
 @admin_only
 def outbox_index() -> str:
-    filters = outbox.OutboxFilter.from_args(request.args)
-    page, per_page = page_args(request.args)
-    return render_template(
-        "mail_admin/outbox.html",
-        filters=filters,
-        result=outbox.messages(filters, page, per_page),
-        kinds=outbox.kind_choices(),
-        **_page_context(),
-    )
+    return _messages_page("mail_admin/outbox.html", None)
 
 
 @bp.route("/admin/outbox/<int:message_id>")
@@ -124,53 +131,46 @@ def outbox_retry(message_id: int) -> Response:
 @bp.route("/messages")
 @coordinator_only
 def log() -> str:
-    filters = outbox.OutboxFilter.from_args(request.args)
-    page, per_page = page_args(request.args)
-    return render_template(
-        "mail_admin/log.html",
-        filters=filters,
-        result=outbox.messages(filters, page, per_page, managed_programme_ids()),
-        kinds=outbox.kind_choices(),
-        **_page_context(),
-    )
+    return _messages_page("mail_admin/log.html", managed_programme_ids())
 
 
 # --------------------------------------------------------------------------- previews
 
 
-def _preview_or_404(key: str, locale: str) -> previews.Preview:
+def _rendered(key: str, locale: str) -> previews.PreviewResult:
+    """The preview ``key`` rendered in ``locale`` for the signed-in user; 404 if unknown."""
     preview = previews.PREVIEWS.get(key)
     if preview is None or locale not in previews.languages():
         abort(404)
-    return preview
+    return previews.render_preview(preview, locale, current_user)
+
+
+def _previews_page(template: str, **context: Any) -> str:
+    """A page of the previews, with the list of previews and languages they offer."""
+    return render_template(
+        template,
+        previews=list(previews.PREVIEWS.values()),
+        languages=previews.languages(),
+        **context,
+    )
 
 
 @bp.route("/messages/previews")
 @coordinator_only
 def previews_index() -> str:
-    return render_template(
-        "mail_admin/previews.html",
-        previews=list(previews.PREVIEWS.values()),
-        languages=previews.languages(),
-    )
+    return _previews_page("mail_admin/previews.html")
 
 
 @bp.route("/messages/previews/<key>/<locale>")
 @coordinator_only
 def preview(key: str, locale: str) -> str:
-    result = previews.render_preview(_preview_or_404(key, locale), locale, current_user)
-    return render_template(
-        "mail_admin/preview.html",
-        result=result,
-        previews=list(previews.PREVIEWS.values()),
-        languages=previews.languages(),
-    )
+    return _previews_page("mail_admin/preview.html", result=_rendered(key, locale))
 
 
 @bp.route("/messages/previews/<key>/<locale>/body.html")
 @coordinator_only
 def preview_html(key: str, locale: str) -> Response:
-    result = previews.render_preview(_preview_or_404(key, locale), locale, current_user)
+    result = _rendered(key, locale)
     if result.rendered is None:
         abort(404)
     return _sandboxed(result.rendered.html)

@@ -115,16 +115,6 @@ def _bounded(value: str | None, limit: int, field: str, required: str | None = N
     return text
 
 
-def _apply(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
-    changes: dict[str, list[Any]] = {}
-    for name, new in values.items():
-        old = getattr(obj, name)
-        if old != new:
-            changes[name] = [audit.jsonable(old), audit.jsonable(new)]
-            setattr(obj, name, new)
-    return changes
-
-
 def update_settings(data: SettingsInput, *, actor: User) -> OrganisationSettings:
     """Save the organisation's name, default certificate language and time zone."""
     name = _bounded(data.name, NAME_MAX, "name", _("Enter the organisation's name."))
@@ -154,7 +144,7 @@ def update_settings(data: SettingsInput, *, actor: User) -> OrganisationSettings
         values["two_factor_admins"] = data.two_factor_admins
     if data.two_factor_coordinators is not None:
         values["two_factor_coordinators"] = data.two_factor_coordinators
-    changes = _apply(settings, values)
+    changes = audit.apply_values(settings, values)
     if changes:
         db.session.flush()
         audit.record(
@@ -176,49 +166,34 @@ def logo_owner(programme_id: int | None) -> LogoOwner:
     return programme
 
 
-def _programme_id(owner: LogoOwner) -> int | None:
-    return owner.id if isinstance(owner, Programme) else None
-
-
-def _logo_action(owner: LogoOwner) -> str:
-    return "programme.logo" if isinstance(owner, Programme) else "organisation.logo"
-
-
-def _summary(owner: LogoOwner) -> str:
-    return owner.code if isinstance(owner, Programme) else owner.name
-
-
-def set_logo(owner: LogoOwner, content: bytes, mimetype: str, *, actor: User) -> None:
-    """Replace ``owner``'s logo with an image checked by ``images.validate_image``."""
+def _replace_logo(
+    owner: LogoOwner, content: bytes | None, mimetype: str | None, after: str | None, *, actor: User
+) -> None:
+    """Store ``owner``'s new logo (None: none) and record the change, ``after`` in words."""
     before = "none" if owner.logo is None else owner.logo_mimetype
     owner.logo = content
     owner.logo_mimetype = mimetype
     db.session.flush()
+    is_programme = isinstance(owner, Programme)
     audit.record(
-        _logo_action(owner),
+        "programme.logo" if is_programme else "organisation.logo",
         actor=actor,
         obj=owner,
-        programme_id=_programme_id(owner),
-        changes={"logo": [before, f"{mimetype}, {len(content)} bytes"]},
-        summary=_summary(owner),
+        programme_id=owner.id if is_programme else None,
+        changes={"logo": [before, after]},
+        summary=owner.code if isinstance(owner, Programme) else owner.name,
     )
+
+
+def set_logo(owner: LogoOwner, content: bytes, mimetype: str, *, actor: User) -> None:
+    """Replace ``owner``'s logo with an image checked by ``images.validate_image``."""
+    _replace_logo(owner, content, mimetype, f"{mimetype}, {len(content)} bytes", actor=actor)
 
 
 def remove_logo(owner: LogoOwner, *, actor: User) -> None:
     if owner.logo is None:
         raise DomainError(_("There is no logo to remove."))
-    before = owner.logo_mimetype
-    owner.logo = None
-    owner.logo_mimetype = None
-    db.session.flush()
-    audit.record(
-        _logo_action(owner),
-        actor=actor,
-        obj=owner,
-        programme_id=_programme_id(owner),
-        changes={"logo": [before, None]},
-        summary=_summary(owner),
-    )
+    _replace_logo(owner, None, None, None, actor=actor)
 
 
 # --------------------------------------------------------------------------- fallback font
@@ -392,7 +367,7 @@ def update_signatory(
     actor: User,
 ) -> Signatory:
     """Change a signatory's name and title; replace or remove the signature image."""
-    changes = _apply(signatory, _signatory_values(data))
+    changes = audit.apply_values(signatory, _signatory_values(data))
     if signature is not None:
         before = signatory.signature_mimetype if signatory.signature is not None else None
         signatory.signature, signatory.signature_mimetype = signature

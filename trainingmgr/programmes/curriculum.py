@@ -30,7 +30,6 @@ from trainingmgr.programmes.models import (
 from trainingmgr.programmes.rules import (
     HUNDRED,
     MAX_HOURS,
-    apply_values,
     choice,
     clean,
     created_values,
@@ -224,7 +223,7 @@ def update_partner(
     partner: ProgrammePartner, data: PartnerInput, *, actor: User | None
 ) -> ProgrammePartner:
     values = _partner_values(partner.programme, data, partner)
-    changes = {**apply_values(partner, values), **_apply_logo(partner, data)}
+    changes = {**audit.apply_values(partner, values), **_apply_logo(partner, data)}
     if changes:
         db.session.flush()
         record_change("programme.partner_update", actor, partner, changes)
@@ -325,11 +324,8 @@ def set_retired(module: Module, retired: bool, *, actor: User | None) -> Module:
         raise DomainError(
             _("This module is already retired.") if retired else _("This module is not retired.")
         )
-    record_change(
-        "module.retire" if retired else "module.unretire",
-        actor,
-        module,
-        apply_values(module, {"retired": retired}),
+    update_audited(
+        actor, module, {"retired": retired}, "module.retire" if retired else "module.unretire"
     )
     return module
 

@@ -35,17 +35,6 @@ MAX_HOURS = Decimal("9999.99")  # Numeric(6, 2)
 # --------------------------------------------------------------------------- helpers
 
 
-def apply_values(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
-    """Set ``values`` on ``obj``; return ``{field: [old, new]}`` for those that changed."""
-    changes: dict[str, list[Any]] = {}
-    for name, new in values.items():
-        old = getattr(obj, name)
-        if old != new:
-            changes[name] = [audit.jsonable(old), audit.jsonable(new)]
-            setattr(obj, name, new)
-    return changes
-
-
 def created_values(values: dict[str, Any]) -> dict[str, list[Any]]:
     return {name: [None, audit.jsonable(v)] for name, v in values.items() if v not in (None, "")}
 
@@ -64,7 +53,7 @@ def record_change(action: str, actor: User | None, obj: Any, changes: dict[str, 
 
 def update_audited(actor: User | None, obj: Any, values: dict[str, Any], action: str) -> None:
     """Set ``values`` on ``obj`` and audit what changed (nothing is recorded if nothing did)."""
-    changes = apply_values(obj, values)
+    changes = audit.apply_values(obj, values)
     if changes:
         db.session.flush()
         record_change(action, actor, obj, changes)

@@ -44,7 +44,6 @@ from trainingmgr.programmes.models import (
 from trainingmgr.programmes.rules import (
     MAX_BUDGET,
     MAX_HOURS,
-    apply_values,
     choice,
     clean,
     created_values,
@@ -204,11 +203,11 @@ def set_archived(programme: Programme, archived: bool, *, actor: User | None) ->
             if archived
             else _("This programme is not archived.")
         )
-    record_change(
-        "programme.archive" if archived else "programme.unarchive",
+    update_audited(
         actor,
         programme,
-        apply_values(programme, {"status": status}),
+        {"status": status},
+        "programme.archive" if archived else "programme.unarchive",
     )
     return programme
 
