@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
 from trainingmgr.core.errors import DomainError
+from trainingmgr.organisation.uploads import read_upload
 
 ACCEPT = ".ttf,.otf,.ttc,font/ttf,font/otf,font/collection"
 
@@ -48,13 +49,6 @@ def limits_text() -> str:
     )
 
 
-def _read(upload: bytes | IO[bytes] | Any, limit: int) -> bytes:
-    if isinstance(upload, bytes | bytearray | memoryview):
-        return bytes(upload[: limit + 1])
-    stream = getattr(upload, "stream", upload)
-    return stream.read(limit + 1)
-
-
 def parse(data: bytes, name: str) -> TTFont:
     """The font as ReportLab reads it (the first font of a collection)."""
     return TTFont(name, io.BytesIO(data), subfontIndex=0)
@@ -63,18 +57,17 @@ def parse(data: bytes, name: str) -> TTFont:
 def validate_font(upload: bytes | IO[bytes] | Any, field: str | None = "font") -> CheckedFont:
     """Check an uploaded font; ``DomainError`` (on ``field``) with a message otherwise."""
     limit = max_bytes()
-    data = _read(upload, limit)
-    if not data:
-        raise DomainError(_("The file is empty. Choose a TrueType font file."), field)
-    if len(data) > limit:
-        raise DomainError(
-            _(
-                "The font is larger than %(mb)d MB. Choose a font for the scripts you need "
-                "(for example one for Chinese only) or a subset of it.",
-                mb=limit // (1024 * 1024),
-            ),
-            field,
-        )
+    data = read_upload(
+        upload,
+        limit,
+        field,
+        empty=_("The file is empty. Choose a TrueType font file."),
+        too_large=_(
+            "The font is larger than %(mb)d MB. Choose a font for the scripts you need "
+            "(for example one for Chinese only) or a subset of it.",
+            mb=limit // (1024 * 1024),
+        ),
+    )
     head = data[:4]
     if head in (b"wOFF", b"wOF2"):
         raise DomainError(

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from trainingmgr.core.errors import DomainError
+from trainingmgr.organisation.uploads import read_upload
 
 PNG = "image/png"
 JPEG = "image/jpeg"
@@ -63,14 +64,6 @@ def limits_text() -> str:
     )
 
 
-def _read(upload: bytes | IO[bytes] | Any, limit: int) -> bytes:
-    """At most ``limit + 1`` bytes of ``upload`` (bytes, a file or a werkzeug FileStorage)."""
-    if isinstance(upload, bytes | bytearray | memoryview):
-        return bytes(upload[: limit + 1])
-    stream = getattr(upload, "stream", upload)
-    return stream.read(limit + 1)
-
-
 def _other_format(head: bytes) -> str | None:
     for magic, name in _OTHER_FORMATS:
         if head.startswith(magic):
@@ -113,7 +106,18 @@ def validate_image(upload: bytes | IO[bytes] | Any, field: str | None = None) ->
     EXIF orientation (phone photos) is turned upright, as browsers show it; otherwise the
     bytes are kept as uploaded.
     """
-    data = _read_within_limit(upload, field)
+    limit = max_bytes()
+    data = read_upload(
+        upload,
+        limit,
+        field,
+        empty=_("The file is empty. Choose a PNG or JPEG image."),
+        too_large=_(
+            "The image is larger than %(limit)s. Make it smaller (for example save it "
+            "at a lower resolution) and upload it again.",
+            limit=_size_text(limit),
+        ),
+    )
     kind = next((name for magic, name in _SIGNATURES if data.startswith(magic)), None)
     if kind is None:
         raise _not_an_image(data, field)
@@ -146,24 +150,6 @@ def validate_image(upload: bytes | IO[bytes] | Any, field: str | None = None) ->
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         raise damaged from None
     return data, _MIMETYPES[kind]
-
-
-def _read_within_limit(upload: bytes | IO[bytes] | Any, field: str | None) -> bytes:
-    """The upload's bytes; DomainError when it is empty or larger than the limit."""
-    limit = max_bytes()
-    data = _read(upload, limit)
-    if not data:
-        raise DomainError(_("The file is empty. Choose a PNG or JPEG image."), field)
-    if len(data) > limit:
-        raise DomainError(
-            _(
-                "The image is larger than %(limit)s. Make it smaller (for example save it "
-                "at a lower resolution) and upload it again.",
-                limit=_size_text(limit),
-            ),
-            field,
-        )
-    return data
 
 
 def _check_opened(image: Image.Image, side: int, field: str | None, damaged: DomainError) -> None:
