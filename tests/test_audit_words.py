@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from trainingmgr.audit import services as audit
-from trainingmgr.audit.rendering import summary_text
+from trainingmgr.audit.summaries import summary_text
 from trainingmgr.cohorts.models import DeliveryMode
 from trainingmgr.cohorts.schedule import session_values
 from trainingmgr.extensions import db

@@ -34,6 +34,37 @@ def test_each_domain_answers_its_part_of_a_merge() -> None:
     }
 
 
+def test_each_domain_answers_what_it_holds_of_the_two_records() -> None:
+    """Planning a merge reads other domains' rows through their hooks too."""
+    assert _receivers(signals.merge_elsewhere) == {
+        "trainingmgr.cohorts.hooks.teaches_elsewhere",
+        "trainingmgr.enrolments.hooks.enrolled_elsewhere",
+    }
+    assert _receivers(signals.person_merge_planning) == {
+        "trainingmgr.accounts.hooks.plan_account",
+        "trainingmgr.certificates.hooks.plan_certificates",
+        "trainingmgr.cohorts.hooks.plan_sessions_taught",
+        "trainingmgr.enrolments.hooks.plan_enrolments",
+    }
+    assert _receivers(signals.enrolment_rows_merge_planning) == {
+        "trainingmgr.attendance.hooks.plan_attendance"
+    }
+
+
+def test_the_people_merge_imports_no_other_domains_models() -> None:
+    import ast
+    from pathlib import Path
+
+    import trainingmgr.people.merge as module
+
+    tree = ast.parse(Path(module.__file__).read_text())
+    runtime = [n for n in tree.body if isinstance(n, ast.ImportFrom)]
+    assert all(
+        not (n.module or "").endswith(".models") or n.module == "trainingmgr.people.models"
+        for n in runtime
+    )
+
+
 @pytest.fixture
 def refusing_receiver() -> Iterator[None]:
     def refuse(plan: Any) -> None:

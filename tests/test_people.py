@@ -529,9 +529,8 @@ def test_person_page_shows_cohorts_attended_and_taught(
     assert "Never started" in page and "Applied" in page and "not recorded" in page
     assert "Roll-out Ganja" in page and "Readmission basics" in page
     assert account.email in page
-    # Cohort names link to the cohort page once that page exists.
-    linked = f'/{attended.id}">RTCM ToT Baku</a>' in page
-    assert linked == ("cohorts.detail" in app.view_functions)
+    # Cohort names link to the cohort page.
+    assert f'/{attended.id}">RTCM ToT Baku</a>' in page
 
 
 def test_person_page_of_a_merged_record_points_at_the_kept_one(

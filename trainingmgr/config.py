@@ -88,61 +88,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "DATABASE_CONNECT_TIMEOUT": _int("DATABASE_CONNECT_TIMEOUT", 5),
         "DATABASE_STATEMENT_TIMEOUT": _int("DATABASE_STATEMENT_TIMEOUT", 30),
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
-        "MAX_UPLOAD_MB": _int("MAX_UPLOAD_MB", 10),
         # Encrypts the stored signing keys (docs/certificates.md); empty: SECRET_KEY.
         "SIGNING_KEY_SECRET": os.environ.get("SIGNING_KEY_SECRET", ""),
-        # A form's security token lasts a working day (a roster left open all morning), and
-        # is replaced at every sign-in (accounts.sessions).
-        "WTF_CSRF_TIME_LIMIT": _int("CSRF_HOURS", 12) * 3600,
-        # Server-side sign-ins (accounts.sessions): "keep me signed in" lasts REMEMBER_DAYS,
-        # other sign-ins SESSION_HOURS.
-        "REMEMBER_DAYS": _int("REMEMBER_DAYS", 30),
-        "SESSION_HOURS": _int("SESSION_HOURS", 12),
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool(os.environ.get("SESSION_COOKIE_SECURE"), production),
-        "REMEMBER_COOKIE_SECURE": _bool(os.environ.get("SESSION_COOKIE_SECURE"), production),
-        "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "en"),
-        "BABEL_DEFAULT_TIMEZONE": "UTC",
-        "LANGUAGES": ["en", "ru", "az"],
-        # Compiled catalogues (.mo) inside the package, so an installed copy finds them too.
-        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
-        "DEFAULT_TIMEZONE": os.environ.get("DEFAULT_TIMEZONE", "Europe/Amsterdam"),
-        "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "smtp" if production else "console"),
-        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
-        "MAIL_PORT": _int("MAIL_PORT", 25),
-        "MAIL_USE_TLS": _bool(os.environ.get("MAIL_USE_TLS")),
-        "MAIL_USE_SSL": _bool(os.environ.get("MAIL_USE_SSL")),
-        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
-        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
-        "MAIL_DEFAULT_SENDER": os.environ.get(
-            "MAIL_DEFAULT_SENDER", "trainingmgr <no-reply@localhost>"
-        ),
         "ORGANISATION_NAME": os.environ.get("ORGANISATION_NAME", "Training Centre"),
-        # Rate limits (Flask-Limiter): memory:// for one process, redis://host:6379 for several.
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
-        "RATELIMIT_ENABLED": _bool(os.environ.get("RATELIMIT_ENABLED"), True),
-        "RATELIMIT_HEADERS_ENABLED": True,
-        # One-time sign-in links (e-mailed) stay valid this many minutes.
-        "SIGN_IN_LINK_MINUTES": _int("SIGN_IN_LINK_MINUTES", 30),
-        # E-mail delivery (trainingmgr.mail.delivery): SMTP timeout in seconds, attempts
-        # before a message is marked failed, the worker's pause between looks at the outbox,
-        # and whether the web process delivers in a thread itself (``make run`` sets it).
-        "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 30),
-        "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8),
-        "WORKER_POLL_SECONDS": _int("WORKER_POLL_SECONDS", 2),
-        "MAIL_DELIVERY_IN_PROCESS": _bool(os.environ.get("MAIL_DELIVERY_IN_PROCESS")),
-        # Spreadsheets larger than this are read by the worker, the page showing its progress.
-        "IMPORT_WORKER_THRESHOLD_KB": _int("IMPORT_WORKER_THRESHOLD_KB", 512),
-        # "Issue to all eligible" for more people than this is done by the worker, in batches
-        # of CERTIFICATES_BATCH, the page showing how many are done (rendering and signing a
-        # certificate takes 5 to 40 ms: a cohort of 1,800 would outlast the request timeout).
-        "CERTIFICATES_INLINE_MAX": _int("CERTIFICATES_INLINE_MAX", 20),
-        "CERTIFICATES_BATCH": _int("CERTIFICATES_BATCH", 50),
-        # Logos and signatures (PNG or JPEG): largest file and largest side in pixels.
-        "MAX_IMAGE_KB": _int("MAX_IMAGE_KB", 2048),
-        "MAX_FONT_MB": _int("MAX_FONT_MB", 30),
-        "MAX_IMAGE_SIDE": _int("MAX_IMAGE_SIDE", 5000),
         # Production: reverse proxies whose X-Forwarded-* headers are trusted (0: none),
         # HTTPS, and how long browsers remember to use HTTPS only (HSTS; 0: not sent).
         "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0),
@@ -150,9 +98,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             "PREFERRED_URL_SCHEME", "https" if production else "http"
         ),
         "HSTS_MAX_AGE": _int("HSTS_MAX_AGE", 31536000),
-        "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_DURATION": timedelta(days=_int("REMEMBER_DAYS", 30)),
-        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        **_session_settings(production),
+        **_language_settings(),
+        **_mail_settings(production),
+        **_limit_settings(),
     }
     config["MAX_CONTENT_LENGTH"] = None  # uploads are size-checked by the import service
     config.update(overrides)
@@ -165,6 +114,85 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         ),
     )
     return config
+
+
+def _session_settings(production: bool) -> dict[str, Any]:
+    """Sign-ins: form tokens, server-side sign-ins and their cookies."""
+    return {
+        # A form's security token lasts a working day (a roster left open all morning), and
+        # is replaced at every sign-in (accounts.sessions).
+        "WTF_CSRF_TIME_LIMIT": _int("CSRF_HOURS", 12) * 3600,
+        # Server-side sign-ins (accounts.sessions): "keep me signed in" lasts REMEMBER_DAYS,
+        # other sign-ins SESSION_HOURS.
+        "REMEMBER_DAYS": _int("REMEMBER_DAYS", 30),
+        "SESSION_HOURS": _int("SESSION_HOURS", 12),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(os.environ.get("SESSION_COOKIE_SECURE"), production),
+        "REMEMBER_COOKIE_SECURE": _bool(os.environ.get("SESSION_COOKIE_SECURE"), production),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=_int("REMEMBER_DAYS", 30)),
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+    }
+
+
+def _language_settings() -> dict[str, Any]:
+    """Languages and time zones."""
+    return {
+        "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "en"),
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "LANGUAGES": ["en", "ru", "az"],
+        # Compiled catalogues (.mo) inside the package, so an installed copy finds them too.
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
+        "DEFAULT_TIMEZONE": os.environ.get("DEFAULT_TIMEZONE", "Europe/Amsterdam"),
+    }
+
+
+def _mail_settings(production: bool) -> dict[str, Any]:
+    """E-mail: the SMTP server and the delivery worker."""
+    return {
+        "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "smtp" if production else "console"),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": _int("MAIL_PORT", 25),
+        "MAIL_USE_TLS": _bool(os.environ.get("MAIL_USE_TLS")),
+        "MAIL_USE_SSL": _bool(os.environ.get("MAIL_USE_SSL")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_DEFAULT_SENDER": os.environ.get(
+            "MAIL_DEFAULT_SENDER", "trainingmgr <no-reply@localhost>"
+        ),
+        # E-mail delivery (trainingmgr.mail.delivery): SMTP timeout in seconds, attempts
+        # before a message is marked failed, the worker's pause between looks at the outbox,
+        # and whether the web process delivers in a thread itself (``make run`` sets it).
+        "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 30),
+        "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8),
+        "WORKER_POLL_SECONDS": _int("WORKER_POLL_SECONDS", 2),
+        "MAIL_DELIVERY_IN_PROCESS": _bool(os.environ.get("MAIL_DELIVERY_IN_PROCESS")),
+    }
+
+
+def _limit_settings() -> dict[str, Any]:
+    """Rate limits, link lifetimes and the largest uploads."""
+    return {
+        "MAX_UPLOAD_MB": _int("MAX_UPLOAD_MB", 10),
+        # Rate limits (Flask-Limiter): memory:// for one process, redis://host:6379 for several.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool(os.environ.get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # One-time sign-in links (e-mailed) stay valid this many minutes.
+        "SIGN_IN_LINK_MINUTES": _int("SIGN_IN_LINK_MINUTES", 30),
+        # Spreadsheets larger than this are read by the worker, the page showing its progress.
+        "IMPORT_WORKER_THRESHOLD_KB": _int("IMPORT_WORKER_THRESHOLD_KB", 512),
+        # "Issue to all eligible" for more people than this is done by the worker, in batches
+        # of CERTIFICATES_BATCH, the page showing how many are done (rendering and signing a
+        # certificate takes 5 to 40 ms: a cohort of 1,800 would outlast the request timeout).
+        "CERTIFICATES_INLINE_MAX": _int("CERTIFICATES_INLINE_MAX", 20),
+        "CERTIFICATES_BATCH": _int("CERTIFICATES_BATCH", 50),
+        # Logos and signatures (PNG or JPEG): largest file and largest side in pixels.
+        "MAX_IMAGE_KB": _int("MAX_IMAGE_KB", 2048),
+        "MAX_FONT_MB": _int("MAX_FONT_MB", 30),
+        "MAX_IMAGE_SIDE": _int("MAX_IMAGE_SIDE", 5000),
+    }
 
 
 def _url_options(url: str) -> str:

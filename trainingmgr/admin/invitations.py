@@ -27,18 +27,18 @@ from trainingmgr.programmes.models import Programme
 INVITATION_LIFETIME = timedelta(days=accounts.INVITATION_DAYS)
 
 
-def grantable_roles(inviter: User) -> list[Role]:
-    """The roles ``inviter`` may give in an invitation."""
-    if inviter.has_role(Role.ADMIN):
+def grantable_roles(*, actor: User) -> list[Role]:
+    """The roles ``actor`` may give in an invitation."""
+    if actor.has_role(Role.ADMIN):
         return [Role.ADMIN, Role.COORDINATOR, Role.TRAINER, Role.PARTICIPANT]
-    if inviter.has_role(Role.COORDINATOR):
+    if actor.has_role(Role.COORDINATOR):
         return [Role.TRAINER]
     return []
 
 
-def invitable_programmes(inviter: User) -> list[Programme]:
-    """The programmes ``inviter`` may invite for (an administrator: every programme)."""
-    ids = managed_programme_ids(inviter)
+def invitable_programmes(*, actor: User) -> list[Programme]:
+    """The programmes ``actor`` may invite for (an administrator: every programme)."""
+    ids = managed_programme_ids(actor)
     query = sa.select(Programme).order_by(Programme.code)
     if ids is not None:
         query = query.where(Programme.id.in_(ids))
@@ -88,7 +88,7 @@ def _invited_roles(inviter: User, wanted: list[str]) -> set[Role]:
     roles = _roles(wanted)
     if not roles:
         raise DomainError(_("Choose the role of the new account."), "roles")
-    allowed = grantable_roles(inviter)
+    allowed = grantable_roles(actor=inviter)
     for role in sorted(roles):
         if role not in allowed:
             raise DomainError(_("You may not give the role “%(role)s”.", role=role.label), "roles")
@@ -162,16 +162,16 @@ def _audit_invitation(
         )
 
 
-def invite(inviter: User, data: InvitationData, *, ip: str | None = None) -> User:
+def invite(data: InvitationData, *, actor: User, ip: str | None = None) -> User:
     """Create the account (no password yet), its invitation link, and queue the e-mail.
 
     Everything is checked before anything is written, and every refusal is reported at once
-    (``FieldErrors``): a role the inviter may not give, a programme outside their scope, an
+    (``FieldErrors``): a role ``actor`` may not give, a programme outside their scope, an
     address that already has an account.
     """
     checks = Checks()
-    roles = checks.run(_invited_roles, inviter, data.roles)
-    programmes = checks.run(_invited_programmes, inviter, data.programme_ids)
+    roles = checks.run(_invited_roles, actor, data.roles)
+    programmes = checks.run(_invited_programmes, actor, data.programme_ids)
     email = checks.run(_new_address, data.email)
     checks.done()
     assert roles is not None and programmes is not None and email is not None
@@ -182,14 +182,14 @@ def invite(inviter: User, data: InvitationData, *, ip: str | None = None) -> Use
         None,
         display_name=data.display_name.strip()[:200],
         person_id=person.id if person else None,
-        actor=inviter,
+        actor=actor,
     )
     if Role.COORDINATOR in roles:
         user.programmes[:] = programmes
     # The e-mail names the programmes the person will coordinate or teach in.
     teaches = roles & {Role.COORDINATOR, Role.TRAINER}
-    _send_invitation(user, inviter, programmes if teaches else [])
-    _audit_invitation(user, inviter, roles, programmes, ip)
+    _send_invitation(user, actor, programmes if teaches else [])
+    _audit_invitation(user, actor, roles, programmes, ip)
     db.session.flush()
     return user
 

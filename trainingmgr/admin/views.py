@@ -179,8 +179,8 @@ def resend_invitation(user_id: int) -> Response:
 def invite() -> str | Response:
     me = _me()
     form = InviteForm()
-    grantable = services.grantable_roles(me)
-    programmes = services.invitable_programmes(me)
+    grantable = services.grantable_roles(actor=me)
+    programmes = services.invitable_programmes(actor=me)
     form.roles.choices = role_options(grantable)
     form.programmes.choices = programme_options(programmes)
     if request.method == "GET":
@@ -200,7 +200,7 @@ def invite() -> str | Response:
             display_name=form.display_name.data or "",
         )
         invited = run_action(
-            lambda: services.invite(me, data, ip=request.remote_addr),
+            lambda: services.invite(data, actor=me, ip=request.remote_addr),
             lambda user: _(
                 "The invitation was e-mailed to %(email)s. The link works for %(days)s days.",
                 email=user.email,

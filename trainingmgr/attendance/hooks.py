@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from trainingmgr.attendance.models import AttendanceRecord
+from trainingmgr.attendance.models import AttendanceRecord, AttendanceStatus
 from trainingmgr.extensions import db
 from trainingmgr.people import signals
 
@@ -14,6 +16,52 @@ if TYPE_CHECKING:
     from trainingmgr.people.merge import MergePlan
 
 _BULK = {"synchronize_session": False}
+
+
+@dataclass(frozen=True)
+class AttendanceRow:
+    id: int
+    enrolment_id: int
+    session_id: int
+    status: AttendanceStatus
+
+
+def _attendance_rows(enrolment_ids: list[int]) -> dict[int, list[AttendanceRow]]:
+    """{enrolment id: its attendance records} (one query)."""
+    rows: dict[int, list[AttendanceRow]] = defaultdict(list)
+    if not enrolment_ids:
+        return rows
+    for row in db.session.execute(
+        sa.select(
+            AttendanceRecord.id,
+            AttendanceRecord.enrolment_id,
+            AttendanceRecord.session_id,
+            AttendanceRecord.status,
+        )
+        .where(AttendanceRecord.enrolment_id.in_(enrolment_ids))
+        .order_by(AttendanceRecord.id)
+    ):
+        rows[row.enrolment_id].append(AttendanceRow(*row))
+    return rows
+
+
+@signals.enrolment_rows_merge_planning.connect
+def plan_attendance(plan: MergePlan) -> None:
+    """The records moving with the duplicate's enrolments; where both were enrolled in one
+    cohort, the dropped enrolment's records for sessions the kept one has none of move, the
+    others go."""
+    records = _attendance_rows(
+        [e.id for e in plan.enrolments_moved]
+        + [e.id for c in plan.conflicts for e in (c.kept, c.dropped)]
+    )
+    plan.attendance_moved = sum(len(records[e.id]) for e in plan.enrolments_moved)
+    for conflict in plan.conflicts:
+        covered = {r.session_id for r in records[conflict.kept.id]}
+        for record in records[conflict.dropped.id]:
+            if record.session_id in covered:
+                conflict.attendance_dropped.append(record)
+            else:
+                conflict.attendance_moved.append(record)
 
 
 @signals.enrolment_rows_merging.connect

@@ -26,18 +26,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from trainingmgr.accounts.models import User
+from trainingmgr.audit.labels import OBJECT_TYPE_LABELS, object_type_label
 from trainingmgr.audit.models import AuditEvent
 from trainingmgr.audit.rendering import (
-    OBJECT_TYPE_LABELS,
     Change,
     Context,
     changes_text,
     describe_changes,
     load_names,
     object_text,
-    object_type_label,
-    summary_text,
 )
+from trainingmgr.audit.summaries import summary_text
 from trainingmgr.core.scope import managed_programme_ids
 from trainingmgr.core.timefmt import fmt_datetime, locale_name, viewer_timezone
 from trainingmgr.extensions import db

@@ -4,6 +4,7 @@ Events are stored as they were recorded (ids, ISO times, enum values, English su
 this module renders them for people: field names as labels, ids as the names or titles of
 what they point to, times in the reader's time zone, enum values as their labels, and the
 English summaries of the application's own events written again in the reader's language.
+The label tables are in ``labels.py``, the summaries in ``summaries.py``.
 
 ``Names`` loads every name a page needs in at most one query per kind of record, whatever
 the number of events (``load_names``).
@@ -12,19 +13,24 @@ the number of events (``load_names``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
 from babel.dates import get_day_names
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from trainingmgr.accounts.models import User
+from trainingmgr.audit.labels import (
+    ENUM_KEYS,
+    FIELD_LABELS,
+    REFERENCES,
+    field_label,
+    object_type_label,
+)
 from trainingmgr.certificates.models import Certificate
 from trainingmgr.cohorts.models import Cohort, Enrolment, Session
 from trainingmgr.core import timefmt
@@ -34,162 +40,6 @@ from trainingmgr.extensions import db
 from trainingmgr.organisation.models import Signatory
 from trainingmgr.people.models import Person
 from trainingmgr.programmes.models import Module, Programme, ProgrammePartner
-
-# --- Field names ----------------------------------------------------------------------------
-
-FIELD_LABELS: dict[str, Any] = {
-    "name": _l("Name"),
-    "title": _l("Title"),
-    "code": _l("Code"),
-    "description": _l("Description"),
-    "kind": _l("Kind"),
-    "status": _l("Status"),
-    "reason": _l("Reason"),
-    "start_date": _l("Start date"),
-    "end_date": _l("End date"),
-    "starts_at": _l("Starts"),
-    "ends_at": _l("Ends"),
-    "start_time": _l("Start time"),
-    "end_time": _l("End time"),
-    "opens_at": _l("Opens"),
-    "closes_at": _l("Closes"),
-    "pre_opens_at": _l("Test before the course opens"),
-    "pre_closes_at": _l("Test before the course closes"),
-    "timezone": _l("Time zone"),
-    "venue": _l("Venue"),
-    "city": _l("City"),
-    "country": _l("Country"),
-    "delivery_mode": _l("Delivery"),
-    "mode": _l("Delivery"),
-    "location": _l("Location"),
-    "online_url": _l("Online link"),
-    "capacity": _l("Capacity"),
-    "language": _l("Language"),
-    "locale": _l("Language"),
-    "certificate_language": _l("Certificate language"),
-    "default_certificate_language": _l("Certificate language"),
-    "min_attendance_pct": _l("Minimum attendance (%)"),
-    "default_min_attendance_pct": _l("Minimum attendance (%)"),
-    "min_hours": _l("Minimum hours"),
-    "default_min_hours": _l("Minimum hours"),
-    "hours": _l("Hours"),
-    "late_grace_minutes": _l("Late after (minutes)"),
-    "first_name": _l("First name"),
-    "last_name": _l("Last name"),
-    "name_latin": _l("Name in Latin letters"),
-    "email": _l("E-mail"),
-    "sex": _l("Sex"),
-    "organisation": _l("Organisation"),
-    "position": _l("Position"),
-    "phone": _l("Phone"),
-    "notes": _l("Notes"),
-    "role": _l("Role"),
-    "roles": _l("Roles"),
-    "active": _l("Active"),
-    "anonymous": _l("Anonymous"),
-    "required": _l("Required"),
-    "weekdays": _l("Weekdays"),
-    "interval_weeks": _l("Every (weeks)"),
-    "count": _l("Number"),
-    "rows": _l("Rows"),
-    "created": _l("Created"),
-    "updated": _l("Updated"),
-    "enrolled": _l("Enrolled"),
-    "waitlisted": _l("Waitlisted"),
-    "unchanged": _l("Unchanged"),
-    "skipped": _l("Skipped"),
-    "file": _l("File"),
-    "method": _l("How"),
-    "source": _l("Source"),
-    "logo": _l("Logo"),
-    "signature": _l("Signature"),
-    "corrections": _l("Corrections"),
-    "person": _l("Person"),
-    "note": _l("Note"),
-    "public_note": _l("Note"),
-    "budget": _l("Budget"),
-    "currency": _l("Currency"),
-    "funding_share": _l("Funding share"),
-    "european_union": _l("EU funded"),
-    "target_countries": _l("Target countries"),
-    "target_regions": _l("Target regions"),
-    "competence_area": _l("Competence area"),
-    "filters": _l("Filters"),
-    "waitlist_position": _l("Place on the waiting list"),
-    "attempts": _l("Attempts"),
-    "sessions": _l("Sessions"),
-    "people": _l("People"),
-    "programmes": _l("Programmes"),
-    "sign_ins": _l("Sign-ins"),
-    "details": _l("Details"),
-    "template": _l("Template"),
-    "added": _l("Added"),
-    "changed": _l("Changed"),
-    "moved": _l("Moved"),
-    "removed": _l("Removed"),
-    # ids, shown by name
-    "module_id": _l("Module"),
-    "required_module_ids": _l("Required modules"),
-    "module_ids": _l("Modules"),
-    "trainer_ids": _l("Trainers"),
-    "person_id": _l("Person"),
-    "duplicate_id": _l("Duplicate"),
-    "cohort_id": _l("Cohort"),
-    "parent_cohort_id": _l("Cohort it rolls out"),
-    "programme_id": _l("Programme"),
-    "programme_ids": _l("Programmes"),
-    "session_id": _l("Session"),
-    "session_ids": _l("Sessions"),
-    "enrolment_id": _l("Enrolment"),
-    "kept_enrolment_id": _l("Enrolment kept"),
-    "user_id": _l("Account"),
-}
-
-# Keys naming other records by id (one id or a list of ids) and the table they live in.
-REFERENCES: dict[str, str] = {
-    "module_id": "modules",
-    "module_ids": "modules",
-    "required_module_ids": "modules",
-    "attended_module_ids": "modules",
-    "trainer_ids": "people",
-    "person_id": "people",
-    "duplicate_id": "people",
-    "cohort_id": "cohorts",
-    "parent_cohort_id": "cohorts",
-    "programme_id": "programmes",
-    "programme_ids": "programmes",
-    "session_id": "sessions",
-    "session_ids": "sessions",
-    "enrolment_id": "enrolments",
-    "kept_enrolment_id": "enrolments",
-    "user_id": "users",
-}
-
-# Keys whose values are stored enum values, shown with their labels.
-ENUM_KEYS = frozenset(
-    {
-        "status",
-        "kind",
-        "mode",
-        "delivery_mode",
-        "sex",
-        "language",
-        "locale",
-        "certificate_language",
-        "default_certificate_language",
-        "source",
-        "role",
-        "roles",
-        "phase",
-        "template",
-    }
-)
-
-
-def field_label(key: Any) -> str:
-    label = FIELD_LABELS.get(str(key))
-    return str(label) if label is not None else str(key).replace("_", " ")
-
 
 # --- Names of records, loaded in bulk -------------------------------------------------------
 
@@ -215,7 +65,6 @@ def _person_name(first: str | None, last: str | None) -> str:
 
 def _load(table: str, ids: set[int], names: Names, tz: str) -> None:
     """The names (and page links) of ``ids`` in ``table``: one query."""
-    views = current_app.view_functions
     if table == "users":
         for uid, display, email in _rows(
             sa.select(User.id, User.display_name, User.email).where(User.id.in_(ids))
@@ -226,19 +75,16 @@ def _load(table: str, ids: set[int], names: Names, tz: str) -> None:
             sa.select(Person.id, Person.first_name, Person.last_name).where(Person.id.in_(ids))
         ):
             names.labels[table, pid] = _person_name(first, last)
-            if "people.detail" in views:
-                names.urls[table, pid] = url_for("people.detail", person_id=pid)
+            names.urls[table, pid] = url_for("people.detail", person_id=pid)
     elif table == "cohorts":
         for cid, name in _rows(sa.select(Cohort.id, Cohort.name).where(Cohort.id.in_(ids))):
             names.labels[table, cid] = name
-            if "cohorts.detail" in views:
-                names.urls[table, cid] = url_for("cohorts.detail", cohort_id=cid)
+            names.urls[table, cid] = url_for("cohorts.detail", cohort_id=cid)
     elif table == "programmes":
         query = sa.select(Programme.id, Programme.code).where(Programme.id.in_(ids))
         for pid, code in _rows(query):
             names.labels[table, pid] = code
-            if "programmes.detail" in views:
-                names.urls[table, pid] = url_for("programmes.detail", programme_id=pid)
+            names.urls[table, pid] = url_for("programmes.detail", programme_id=pid)
     elif table == "modules":
         query = sa.select(Module.id, Module.code, Module.title).where(Module.id.in_(ids))
         for mid, code, title in _rows(query):
@@ -253,8 +99,7 @@ def _load(table: str, ids: set[int], names: Names, tz: str) -> None:
         )
         for eid, cid, first, last in _rows(query):
             names.labels[table, eid] = _person_name(first, last)
-            if "cohorts.detail" in views:
-                names.urls[table, eid] = url_for("cohorts.detail", cohort_id=cid)
+            names.urls[table, eid] = url_for("cohorts.detail", cohort_id=cid)
     else:
         _load_other(table, ids, names)
 
@@ -265,23 +110,19 @@ def _load_sessions(ids: set[int], names: Names, tz: str) -> None:
         .outerjoin(Module, Module.id == Session.module_id)
         .where(Session.id.in_(ids))
     )
-    linked = "cohorts.detail" in current_app.view_functions
     for sid, cid, title, module_title, starts_at in _rows(query):
         when = timefmt.fmt_datetime(starts_at, tz)
         shown = title or module_title or ""
         names.labels["sessions", sid] = f"{shown}, {when}" if shown else when
-        if linked:
-            names.urls["sessions", sid] = url_for("cohorts.detail", cohort_id=cid)
+        names.urls["sessions", sid] = url_for("cohorts.detail", cohort_id=cid)
 
 
 def _load_other(table: str, ids: set[int], names: Names) -> None:
     if table == "certificates":
         query = sa.select(Certificate.id, Certificate.serial, Certificate.verification_code)
-        linked = "verification.certificate" in current_app.view_functions
         for cid, serial, code in _rows(query.where(Certificate.id.in_(ids))):
             names.labels[table, cid] = serial
-            if linked:
-                names.urls[table, cid] = url_for("verification.certificate", code=code)
+            names.urls[table, cid] = url_for("verification.certificate", code=code)
     elif table == "evaluations":
         query = (
             sa.select(Evaluation.id, Evaluation.kind, Cohort.name)
@@ -419,33 +260,6 @@ def _time_text(value: str, ctx: Context) -> str | None:
     return None
 
 
-# --- Objects in words -----------------------------------------------------------------------
-
-OBJECT_TYPE_LABELS: dict[str, Any] = {
-    "programmes": _l("Programme"),
-    "programme_partners": _l("Partner"),
-    "modules": _l("Module"),
-    "cohorts": _l("Cohort"),
-    "sessions": _l("Session"),
-    "enrolments": _l("Enrolment"),
-    "attendance_records": _l("Attendance"),
-    "people": _l("Person"),
-    "users": _l("Account"),
-    "certificates": _l("Certificate"),
-    "audit_events": _l("Audit trail"),
-    "signatories": _l("Signatory"),
-    "organisation_settings": _l("Organisation"),
-    "outbox_messages": _l("Message"),
-    "evaluations": _l("Evaluation"),
-    "signing_keys": _l("Signing key"),
-}
-
-
-def object_type_label(object_type: str) -> str:
-    label = OBJECT_TYPE_LABELS.get(object_type)
-    return str(label) if label is not None else object_type
-
-
 def object_text(object_type: str, object_id: int | None, names: Names) -> str:
     """ "Cohort Baku A", or "Cohort no. 12" when the object is gone or has no name."""
     what = object_type_label(object_type) if object_type else ""
@@ -461,183 +275,6 @@ def actor_text(actor_id: int | None, names: Names) -> str:
     if actor_id is None:
         return _("system")
     return names.label("users", actor_id) or _("Account no. %(id)s", id=actor_id)
-
-
-# --- Summaries in the reader's language -----------------------------------------------------
-
-# The summaries the application writes in English, recognised and written again in the
-# reader's language. Summaries that are data (a name, an e-mail, a serial) are shown as
-# they are; so is any summary not recognised here.
-Rewrite = Callable[[re.Match[str]], str]
-
-
-def _status(value: str) -> str:
-    return str(label_for(value.strip()))
-
-
-SUMMARIES: list[tuple[str, re.Pattern[str], Rewrite]] = [
-    (
-        "cohort.create",
-        re.compile(r"^Created cohort (?P<name>.+) of (?P<code>\S+)$"),
-        lambda m: _("Created cohort %(name)s of %(code)s", **m.groupdict()),
-    ),
-    (
-        "cohort.update",
-        re.compile(r"^Edited cohort (?P<name>.+)$"),
-        lambda m: _("Edited cohort %(name)s", **m.groupdict()),
-    ),
-    (
-        "session.update",
-        re.compile(r"^Kept at the same local time in (?P<zone>\S+)$"),
-        lambda m: _("Kept at the same local time in %(zone)s", **m.groupdict()),
-    ),
-    (
-        "cohort.",
-        re.compile(r"^Cohort (?P<name>.+): (?P<old>[a-z_]+) -> (?P<new>[a-z_]+)$"),
-        lambda m: _(
-            "Cohort %(name)s: %(old)s → %(new)s",
-            name=m["name"],
-            old=_status(m["old"]),
-            new=_status(m["new"]),
-        ),
-    ),
-    (
-        "cohort.delete",
-        re.compile(r"^Deleted cohort (?P<name>.+) and its (?P<n>\d+) sessions$"),
-        lambda m: ngettext(
-            "Deleted cohort %(name)s and its %(num)d session",
-            "Deleted cohort %(name)s and its %(num)d sessions",
-            int(m["n"]),
-            name=m["name"],
-        ),
-    ),
-    (
-        "session.create",
-        re.compile(r"^Added a session to (?P<name>.+)$"),
-        lambda m: _("Added a session to %(name)s", **m.groupdict()),
-    ),
-    (
-        "session.series",
-        re.compile(r"^Added a series of (?P<n>\d+) sessions to (?P<name>.+)$"),
-        lambda m: ngettext(
-            "Added a series of %(num)d session to %(name)s",
-            "Added a series of %(num)d sessions to %(name)s",
-            int(m["n"]),
-            name=m["name"],
-        ),
-    ),
-    (
-        "session.update",
-        re.compile(r"^Edited a session of (?P<name>.+)$"),
-        lambda m: _("Edited a session of %(name)s", **m.groupdict()),
-    ),
-    (
-        "session.",
-        re.compile(r"^Cancelled a session of (?P<name>.+)$"),
-        lambda m: _("Cancelled a session of %(name)s", **m.groupdict()),
-    ),
-    (
-        "session.",
-        re.compile(r"^Restored a session of (?P<name>.+)$"),
-        lambda m: _("Reinstated a session of %(name)s", **m.groupdict()),
-    ),
-    (
-        "session.delete",
-        re.compile(r"^Deleted a session of (?P<name>.+)$"),
-        lambda m: _("Deleted a session of %(name)s", **m.groupdict()),
-    ),
-    (
-        "audit.export",
-        re.compile(r"^CSV export of the audit trail$"),
-        lambda m: _("CSV export of the audit trail"),
-    ),
-    (
-        "mail.retry",
-        re.compile(r"^Retry of the (?P<kind>\S+) e-mail to (?P<to>.+)$"),
-        lambda m: _("E-mail sent again to %(to)s", to=m["to"]),
-    ),
-    (
-        "enrolment.status",
-        re.compile(r"^(?P<name>.+): (?P<old>[a-z_]+) -> (?P<new>[a-z_]+)$"),
-        lambda m: _(
-            "%(name)s: %(old)s → %(new)s",
-            name=m["name"],
-            old=_status(m["old"]),
-            new=_status(m["new"]),
-        ),
-    ),
-    (
-        "enrolment.",
-        re.compile(r"^(?P<name>.+): (?P<new>applied|enrolled|waitlisted|withdrawn|completed)$"),
-        lambda m: _("%(name)s: %(status)s", name=m["name"], status=_status(m["new"])),
-    ),
-    (
-        "enrolment.waitlist",
-        re.compile(r"^(?P<name>.+): waitlist (?P<old>\d+) -> (?P<new>\d+)$"),
-        lambda m: _("%(name)s: place %(old)s → %(new)s on the waiting list", **m.groupdict()),
-    ),
-    (
-        "people.import",
-        re.compile(
-            r"^(?P<file>.+): (?P<c>\d+) created, (?P<u>\d+) updated, "
-            r"(?P<e>\d+) enrolled, (?P<w>\d+) waitlisted$"
-        ),
-        lambda m: _(
-            "%(file)s: %(created)s created, %(updated)s updated, %(enrolled)s enrolled, "
-            "%(waitlisted)s waitlisted",
-            file=m["file"],
-            created=m["c"],
-            updated=m["u"],
-            enrolled=m["e"],
-            waitlisted=m["w"],
-        ),
-    ),
-    (
-        "people.export",
-        re.compile(r"^(?P<what>.+): (?P<n>\d+) rows$"),
-        lambda m: ngettext(
-            "%(what)s: %(num)d row", "%(what)s: %(num)d rows", int(m["n"]), what=m["what"]
-        ),
-    ),
-    (
-        "attendance.correct",
-        re.compile(r"^self check-in: (?P<old>[a-z_]+) -> (?P<new>[a-z_]+)$"),
-        lambda m: _(
-            "Self check-in: %(old)s → %(new)s", old=_status(m["old"]), new=_status(m["new"])
-        ),
-    ),
-    (
-        "attendance.correct",
-        re.compile(r"^(?P<title>.*) (?P<day>\d{4}-\d{2}-\d{2}), (?P<n>\d+) corrected: .*$"),
-        lambda m: ngettext(
-            "%(session)s, %(day)s: %(num)d record corrected",
-            "%(session)s, %(day)s: %(num)d records corrected",
-            int(m["n"]),
-            session=m["title"],
-            day=timefmt.fmt_date(date.fromisoformat(m["day"])),
-        ),
-    ),
-    ("auth.sign_in", re.compile(r"^password reset link$"), lambda m: _("password reset link")),
-    ("auth.sign_in", re.compile(r"^invitation$"), lambda m: _("invitation")),
-    ("auth.two_factor", re.compile(r"^recovery code$"), lambda m: _("recovery code")),
-    (
-        "evaluation.",
-        re.compile(r"^(?P<cohort>.*): (?P<kind>survey|test)$"),
-        lambda m: f"{m['cohort']}: {label_for(m['kind'])}" if m["cohort"] else _status(m["kind"]),
-    ),
-]
-
-
-def summary_text(action: str, summary: str | None) -> str:
-    """The event's summary in the reader's language (as stored when not recognised)."""
-    if not summary:
-        return ""
-    for prefix, pattern, rewrite in SUMMARIES:
-        if action.startswith(prefix):
-            match = pattern.match(summary)
-            if match:
-                return rewrite(match)
-    return summary
 
 
 # --- Changes in words -----------------------------------------------------------------------

@@ -42,6 +42,18 @@ def merge_certificate_enrolments(plan: MergePlan) -> None:
         )
 
 
+@signals.person_merge_planning.connect
+def plan_certificates(plan: MergePlan) -> None:
+    """The duplicate's certificates (they move)."""
+    plan.certificates = list(
+        db.session.scalars(
+            sa.select(Certificate.id)
+            .where(Certificate.person_id == plan.duplicate.id)
+            .order_by(Certificate.id)
+        )
+    )
+
+
 @signals.person_merging.connect
 def merge_certificates(plan: MergePlan) -> None:
     """The duplicate's certificates are the kept person's."""

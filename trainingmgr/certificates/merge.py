@@ -117,25 +117,62 @@ def _pdf_text(text: str) -> bytes:
 def merge(documents: Iterable[bytes], titles: Sequence[str], *, title: str) -> bytes:
     """One PDF of the pages of ``documents`` (one-page ReportLab PDFs, in order), with a
     bookmark per document (``titles``) and ``title`` in the document information."""
-    out: list[bytes] = []
-    size = 0
-    offsets: list[int] = []
-    version = b"1.4"
-
-    def write(chunk: bytes) -> None:
-        nonlocal size
-        out.append(chunk)
-        size += len(chunk)
-
-    # 1 catalogue, 2 page tree, 3 outlines, 4 information; copied objects from 5 on, then the
-    # bookmarks (numbered once the number of objects is known).
-    next_number = 5
-    pages: list[int] = []
-    body_objects: list[tuple[int, bytes]] = []
+    copied = _Copied()
     for data in documents:
+        copied.add(data)
+    pages = copied.pages
+    count = len(pages)
+    marks = list(range(copied.next_number, copied.next_number + count))
+    out = _Writer()
+    out.write(b"%PDF-" + copied.version + b"\n%\xe2\xe3\xcf\xd3\n")
+    kids_text = b" ".join(b"%d 0 R" % p for p in pages)
+    outline = (
+        b"<< /Type /Outlines /Count %d /First %d 0 R /Last %d 0 R >>" % (count, marks[0], marks[-1])
+        if marks
+        else b"<< /Type /Outlines /Count 0 >>"
+    )
+    out.obj(1, b"<< /Type /Catalog /Pages 2 0 R /Outlines 3 0 R /PageMode /UseOutlines >>")
+    out.obj(2, b"<< /Type /Pages /Count %d /Kids [ %s ] >>" % (count, kids_text))
+    out.obj(3, outline)
+    out.obj(
+        4, b"<< /Title " + _pdf_text(title) + b" /Creator (trainingmgr) /Producer (trainingmgr) >>"
+    )
+    for number, body in copied.objects:
+        out.obj(number, body)
+    for i, (mark, page) in enumerate(zip(marks, pages, strict=True)):
+        links = b""
+        if i:
+            links += b" /Prev %d 0 R" % marks[i - 1]
+        if i + 1 < count:
+            links += b" /Next %d 0 R" % marks[i + 1]
+        out.obj(
+            mark,
+            b"<< /Title "
+            + _pdf_text(titles[i] if i < len(titles) else "")
+            + b" /Parent 3 0 R /Dest [ %d 0 R /Fit ]" % page
+            + links
+            + b" >>",
+        )
+    return out.finish()
+
+
+class _Copied:
+    """The objects copied from the documents, renumbered: 1 catalogue, 2 page tree,
+    3 outlines, 4 information; copied objects from 5 on, then the bookmarks (numbered once
+    the number of objects is known)."""
+
+    def __init__(self) -> None:
+        self.version = b"1.4"
+        self.next_number = 5
+        self.pages: list[int] = []
+        self.objects: list[tuple[int, bytes]] = []
+
+    def add(self, data: bytes) -> None:
+        """Copy one document's objects but its catalogue, page tree, outlines and
+        information; its pages point at the merged page tree."""
         found = _VERSION.match(data)
-        if found and found.group(1) > version:
-            version = found.group(1)
+        if found and found.group(1) > self.version:
+            self.version = found.group(1)
         objects, root, info = _objects(data)
         catalogue, _stream = _dictionary(objects[root])
         tree = _ref(catalogue, b"Pages")
@@ -145,63 +182,48 @@ def merge(documents: Iterable[bytes], titles: Sequence[str], *, title: str) -> b
         kids = re.search(rb"/Kids\s*\[([^\]]*)\]", objects[tree])
         page_numbers = [int(n) for n in re.findall(rb"(\d+) 0 R", kids.group(1))] if kids else []
         skipped = {root, tree, *(n for n in (info, outlines) if n is not None)}
-        numbers = {n: next_number + i for i, n in enumerate(sorted(set(objects) - skipped))}
-        next_number += len(numbers)
+        first = self.next_number
+        numbers = {n: first + i for i, n in enumerate(sorted(set(objects) - skipped))}
+        self.next_number += len(numbers)
 
-        def renumber(match: re.Match[bytes], numbers: dict[int, int] = numbers) -> bytes:
-            old = int(match.group(1))
-            return b"%d 0 R" % numbers.get(old, 0)
+        def renumber(match: re.Match[bytes]) -> bytes:
+            return b"%d 0 R" % numbers.get(int(match.group(1)), 0)
 
         for old, new in numbers.items():
             head, stream = _dictionary(objects[old])
             head = _REF.sub(renumber, head)
             if old in page_numbers:
                 head = _PARENT.sub(b"/Parent 2 0 R", head)
-            body_objects.append((new, head + stream))
-        pages += [numbers[n] for n in page_numbers]
+            self.objects.append((new, head + stream))
+        self.pages += [numbers[n] for n in page_numbers]
 
-    count = len(pages)
-    marks = list(range(next_number, next_number + count))
-    header = b"%PDF-" + version + b"\n%\xe2\xe3\xcf\xd3\n"
-    write(header)
 
-    def obj(number: int, body: bytes) -> None:
-        while len(offsets) < number:
-            offsets.append(0)
-        offsets[number - 1] = size
-        write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+class _Writer:
+    """The merged file's bytes, with the offset of each object for the cross-reference."""
 
-    kids_text = b" ".join(b"%d 0 R" % p for p in pages)
-    outline = (
-        b"<< /Type /Outlines /Count %d /First %d 0 R /Last %d 0 R >>" % (count, marks[0], marks[-1])
-        if marks
-        else b"<< /Type /Outlines /Count 0 >>"
-    )
-    obj(1, b"<< /Type /Catalog /Pages 2 0 R /Outlines 3 0 R /PageMode /UseOutlines >>")
-    obj(2, b"<< /Type /Pages /Count %d /Kids [ %s ] >>" % (count, kids_text))
-    obj(3, outline)
-    obj(4, b"<< /Title " + _pdf_text(title) + b" /Creator (trainingmgr) /Producer (trainingmgr) >>")
-    for number, body in body_objects:
-        obj(number, body)
-    for i, (mark, page) in enumerate(zip(marks, pages, strict=True)):
-        links = b""
-        if i:
-            links += b" /Prev %d 0 R" % marks[i - 1]
-        if i + 1 < count:
-            links += b" /Next %d 0 R" % marks[i + 1]
-        obj(
-            mark,
-            b"<< /Title "
-            + _pdf_text(titles[i] if i < len(titles) else "")
-            + b" /Parent 3 0 R /Dest [ %d 0 R /Fit ]" % page
-            + links
-            + b" >>",
+    def __init__(self) -> None:
+        self.out: list[bytes] = []
+        self.size = 0
+        self.offsets: list[int] = []
+
+    def write(self, chunk: bytes) -> None:
+        self.out.append(chunk)
+        self.size += len(chunk)
+
+    def obj(self, number: int, body: bytes) -> None:
+        while len(self.offsets) < number:
+            self.offsets.append(0)
+        self.offsets[number - 1] = self.size
+        self.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+
+    def finish(self) -> bytes:
+        """The cross-reference table and the trailer written, the file's bytes."""
+        xref_at = self.size
+        offsets = self.offsets
+        entries = [b"0000000000 65535 f \n"] + [b"%010d 00000 n \n" % o for o in offsets]
+        self.write(b"xref\n0 %d\n" % (len(offsets) + 1) + b"".join(entries))
+        self.write(
+            b"trailer\n<< /Size %d /Root 1 0 R /Info 4 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+            % (len(offsets) + 1, xref_at)
         )
-    xref_at = size
-    entries = [b"0000000000 65535 f \n"] + [b"%010d 00000 n \n" % o for o in offsets]
-    write(b"xref\n0 %d\n" % (len(offsets) + 1) + b"".join(entries))
-    write(
-        b"trailer\n<< /Size %d /Root 1 0 R /Info 4 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-        % (len(offsets) + 1, xref_at)
-    )
-    return b"".join(out)
+        return b"".join(self.out)

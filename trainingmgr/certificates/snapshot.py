@@ -25,7 +25,7 @@ from trainingmgr.cohorts.models import Cohort, Enrolment
 from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
 from trainingmgr.organisation.services import get_settings, signatories_for
-from trainingmgr.people.models import Sex
+from trainingmgr.people.models import Person, Sex
 from trainingmgr.programmes.models import PartnerRole, Programme, ProgrammePartner
 
 # --- Snapshot -----------------------------------------------------------------------------
@@ -225,7 +225,6 @@ def build_snapshot(
     """
     cohort = enrolment.cohort
     programme = cohort.programme
-    person = enrolment.person
     if head is None:
         head = letterhead(programme, signatories=signatories)
     if summary is None:
@@ -241,18 +240,8 @@ def build_snapshot(
     )
     return {
         "language": language,
-        "holder": {
-            "name": person.full_name,
-            "name_latin": person.name_latin or None,
-            # For languages whose wording agrees with it (Russian), when known.
-            "sex": person.sex.value if person.sex in _PRINTED_SEXES else None,
-        },
-        "programme": {
-            "code": programme.code,
-            "title": programme.title,
-            "partners": [p.name for p in programme.partners if p.role == PartnerRole.PARTNER],
-            "funders": [p.name for p in programme.partners if p.role == PartnerRole.FUNDER],
-        },
+        "holder": _holder(enrolment.person),
+        "programme": _programme(programme),
         "cohort": {
             "name": cohort.name,
             "place": _place(cohort, pdf.languages(language)[0]),
@@ -272,3 +261,21 @@ def build_snapshot(
 
 
 _PRINTED_SEXES = (Sex.FEMALE, Sex.MALE)
+
+
+def _holder(person: Person) -> dict[str, Any]:
+    return {
+        "name": person.full_name,
+        "name_latin": person.name_latin or None,
+        # For languages whose wording agrees with it (Russian), when known.
+        "sex": person.sex.value if person.sex in _PRINTED_SEXES else None,
+    }
+
+
+def _programme(programme: Programme) -> dict[str, Any]:
+    return {
+        "code": programme.code,
+        "title": programme.title,
+        "partners": [p.name for p in programme.partners if p.role == PartnerRole.PARTNER],
+        "funders": [p.name for p in programme.partners if p.role == PartnerRole.FUNDER],
+    }

@@ -4,6 +4,7 @@ enrolments belong to their cohort's programme), and its part of a merge of two p
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,34 @@ def enrolment_outside(enrolment_id: int, ids: Collection[int]) -> sa.ColumnEleme
 
 
 scope.provide("cohort_ids", cohort_ids)
+
+
+def other_cohorts(programme_ids: Collection[int]) -> sa.Select[Any]:
+    """The ids of the cohorts of programmes not in ``programme_ids``, as a subquery."""
+    return sa.select(Cohort.id).where(Cohort.programme_id.not_in(sorted(programme_ids)))
+
+
+@signals.merge_elsewhere.connect
+def teaches_elsewhere(person_id: int, *, programme_ids: Collection[int]) -> sa.ColumnElement[bool]:
+    return sa.exists().where(
+        session_trainers.c.person_id == person_id,
+        session_trainers.c.session_id == Session.id,
+        Session.cohort_id.in_(other_cohorts(programme_ids)),
+    )
+
+
+@signals.person_merge_planning.connect
+def plan_sessions_taught(plan: MergePlan) -> None:
+    """The sessions the duplicate teaches: moved, or shared with the kept record."""
+    taught: dict[int, set[int]] = defaultdict(set)
+    for session_id, person_id in db.session.execute(
+        sa.select(session_trainers.c.session_id, session_trainers.c.person_id).where(
+            session_trainers.c.person_id.in_([plan.keep.id, plan.duplicate.id])
+        )
+    ):
+        taught[person_id].add(session_id)
+    plan.sessions_moved = sorted(taught[plan.duplicate.id] - taught[plan.keep.id])
+    plan.sessions_shared = sorted(taught[plan.duplicate.id] & taught[plan.keep.id])
 
 
 @signals.person_merging.connect

@@ -259,34 +259,7 @@ def schedule_warnings(
     if not proposed:
         return []
     zone = cohort.timezone
-    warnings: list[str] = []
-
-    def span(start: datetime, end: datetime) -> str:
-        return f"{_when(start, zone)}–{timefmt.fmt_time(end, zone)}"
-
-    for p in proposed:
-        first = p.starts_at.astimezone(ZoneInfo(zone)).date()
-        last = p.ends_at.astimezone(ZoneInfo(zone)).date()
-        if first < cohort.start_date or last > cohort.end_date:
-            warnings.append(
-                _(
-                    "%(when)s is outside the cohort's dates (%(start)s – %(end)s).",
-                    when=span(p.starts_at, p.ends_at),
-                    start=timefmt.fmt_date(cohort.start_date),
-                    end=timefmt.fmt_date(cohort.end_date),
-                )
-            )
-    for i, a in enumerate(proposed):
-        for b in proposed[i + 1 :]:
-            if a.starts_at < b.ends_at and b.starts_at < a.ends_at:
-                warnings.append(
-                    _(
-                        "The new sessions %(a)s and %(b)s overlap each other.",
-                        a=span(a.starts_at, a.ends_at),
-                        b=span(b.starts_at, b.ends_at),
-                    )
-                )
-
+    warnings = _outside_dates(cohort, proposed) + _overlapping_each_other(proposed, zone)
     window_start = min(p.starts_at for p in proposed)
     window_end = max(p.ends_at for p in proposed)
     in_window = [
@@ -296,66 +269,124 @@ def schedule_warnings(
     ]
     if exclude_session_id is not None:
         in_window.append(Session.id != exclude_session_id)
-    title = sa.func.coalesce(sa.func.nullif(Session.title, ""), Module.title, "")
-
     if cohort.id is not None:
-        existing = db.session.execute(
-            sa.select(Session.starts_at, Session.ends_at, title)
-            .outerjoin(Module, Module.id == Session.module_id)
-            .where(Session.cohort_id == cohort.id, *in_window)
-            .order_by(Session.starts_at)
-        ).all()
-        for p in proposed:
-            for starts, ends, name in existing:
-                if p.starts_at < ends and starts < p.ends_at:
-                    warnings.append(
-                        _(
-                            "%(when)s overlaps “%(title)s” (%(other)s) in this cohort.",
-                            when=span(p.starts_at, p.ends_at),
-                            title=name,
-                            other=span(starts, ends),
-                        )
-                    )
-
-    trainer_ids = sorted({pid for p in proposed for pid in p.trainer_ids})
-    if trainer_ids:
-        bookings = db.session.execute(
-            sa.select(
-                session_trainers.c.person_id,
-                Person.first_name,
-                Person.last_name,
-                Session.starts_at,
-                Session.ends_at,
-                title,
-                Cohort.name,
-                Programme.code,
-            )
-            .join(Session, Session.id == session_trainers.c.session_id)
-            .join(Person, Person.id == session_trainers.c.person_id)
-            .join(Cohort, Cohort.id == Session.cohort_id)
-            .join(Programme, Programme.id == Cohort.programme_id)
-            .outerjoin(Module, Module.id == Session.module_id)
-            .where(session_trainers.c.person_id.in_(trainer_ids), *in_window)
-            .order_by(Session.starts_at)
-        ).all()
-        for p in proposed:
-            for pid, first, last, starts, ends, name, cohort_name, code in bookings:
-                if pid in p.trainer_ids and p.starts_at < ends and starts < p.ends_at:
-                    warnings.append(
-                        _(
-                            "%(trainer)s is already booked %(other)s for “%(title)s” "
-                            "(%(code)s · %(cohort)s), which overlaps %(when)s.",
-                            trainer=" ".join(x for x in (first, last) if x),
-                            other=span(starts, ends),
-                            title=name,
-                            code=code,
-                            cohort=cohort_name,
-                            when=span(p.starts_at, p.ends_at),
-                        )
-                    )
+        warnings += _cohort_overlaps(cohort, proposed, in_window)
+    warnings += _trainer_overlaps(proposed, in_window, zone)
     if warnings:
         warnings.append(_("Times are in %(zone)s.", zone=zone))
     return list(dict.fromkeys(warnings))
+
+
+def _span(start: datetime, end: datetime, zone: str) -> str:
+    return f"{_when(start, zone)}–{timefmt.fmt_time(end, zone)}"
+
+
+# A session's title as shown in the warnings: its own, else its module's.
+_TITLE = sa.func.coalesce(sa.func.nullif(Session.title, ""), Module.title, "")
+
+
+def _outside_dates(cohort: Cohort, proposed: list[ProposedSession]) -> list[str]:
+    zone = cohort.timezone
+    warnings = []
+    for p in proposed:
+        first = p.starts_at.astimezone(ZoneInfo(zone)).date()
+        last = p.ends_at.astimezone(ZoneInfo(zone)).date()
+        if first < cohort.start_date or last > cohort.end_date:
+            warnings.append(
+                _(
+                    "%(when)s is outside the cohort's dates (%(start)s – %(end)s).",
+                    when=_span(p.starts_at, p.ends_at, zone),
+                    start=timefmt.fmt_date(cohort.start_date),
+                    end=timefmt.fmt_date(cohort.end_date),
+                )
+            )
+    return warnings
+
+
+def _overlapping_each_other(proposed: list[ProposedSession], zone: str) -> list[str]:
+    warnings = []
+    for i, a in enumerate(proposed):
+        for b in proposed[i + 1 :]:
+            if a.starts_at < b.ends_at and b.starts_at < a.ends_at:
+                warnings.append(
+                    _(
+                        "The new sessions %(a)s and %(b)s overlap each other.",
+                        a=_span(a.starts_at, a.ends_at, zone),
+                        b=_span(b.starts_at, b.ends_at, zone),
+                    )
+                )
+    return warnings
+
+
+def _cohort_overlaps(
+    cohort: Cohort, proposed: list[ProposedSession], in_window: list[Any]
+) -> list[str]:
+    """The proposed sessions overlapping the cohort's other sessions: one query."""
+    zone = cohort.timezone
+    existing = db.session.execute(
+        sa.select(Session.starts_at, Session.ends_at, _TITLE)
+        .outerjoin(Module, Module.id == Session.module_id)
+        .where(Session.cohort_id == cohort.id, *in_window)
+        .order_by(Session.starts_at)
+    ).all()
+    warnings = []
+    for p in proposed:
+        for starts, ends, name in existing:
+            if p.starts_at < ends and starts < p.ends_at:
+                warnings.append(
+                    _(
+                        "%(when)s overlaps “%(title)s” (%(other)s) in this cohort.",
+                        when=_span(p.starts_at, p.ends_at, zone),
+                        title=name,
+                        other=_span(starts, ends, zone),
+                    )
+                )
+    return warnings
+
+
+def _trainer_overlaps(
+    proposed: list[ProposedSession], in_window: list[Any], zone: str
+) -> list[str]:
+    """The proposed trainers booked in overlapping sessions of any cohort: one query."""
+    trainer_ids = sorted({pid for p in proposed for pid in p.trainer_ids})
+    if not trainer_ids:
+        return []
+    bookings = db.session.execute(
+        sa.select(
+            session_trainers.c.person_id,
+            Person.first_name,
+            Person.last_name,
+            Session.starts_at,
+            Session.ends_at,
+            _TITLE,
+            Cohort.name,
+            Programme.code,
+        )
+        .join(Session, Session.id == session_trainers.c.session_id)
+        .join(Person, Person.id == session_trainers.c.person_id)
+        .join(Cohort, Cohort.id == Session.cohort_id)
+        .join(Programme, Programme.id == Cohort.programme_id)
+        .outerjoin(Module, Module.id == Session.module_id)
+        .where(session_trainers.c.person_id.in_(trainer_ids), *in_window)
+        .order_by(Session.starts_at)
+    ).all()
+    warnings = []
+    for p in proposed:
+        for pid, first, last, starts, ends, name, cohort_name, code in bookings:
+            if pid in p.trainer_ids and p.starts_at < ends and starts < p.ends_at:
+                warnings.append(
+                    _(
+                        "%(trainer)s is already booked %(other)s for “%(title)s” "
+                        "(%(code)s · %(cohort)s), which overlaps %(when)s.",
+                        trainer=" ".join(x for x in (first, last) if x),
+                        other=_span(starts, ends, zone),
+                        title=name,
+                        code=code,
+                        cohort=cohort_name,
+                        when=_span(p.starts_at, p.ends_at, zone),
+                    )
+                )
+    return warnings
 
 
 def confirm_schedule(

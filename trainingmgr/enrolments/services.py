@@ -34,7 +34,13 @@ from trainingmgr.core.labels import label_for
 from trainingmgr.core.pagination import Page, paginate
 from trainingmgr.core.scope import visible_people
 from trainingmgr.core.text import fold_query
-from trainingmgr.enrolments.seats import fill_waitlist, lock_cohort, renumber_waitlist, seats_of
+from trainingmgr.enrolments.seats import (
+    Seats,
+    fill_waitlist,
+    lock_cohort,
+    renumber_waitlist,
+    seats_of,
+)
 from trainingmgr.extensions import db
 from trainingmgr.mail import notify
 from trainingmgr.people import services as people
@@ -361,35 +367,15 @@ def enrol_people(
     are written by the mail worker after the commit instead of now.
     """
     wanted = _create_status(status)
-    ids = list(dict.fromkeys(int(i) for i in person_ids))
-    if not ids:
-        raise DomainError(_("Pick at least one person to enrol."), "person_ids")
-    if len(ids) > MAX_BULK:
-        raise DomainError(_("Enrol at most %(n)s people at a time.", n=MAX_BULK), "person_ids")
+    ids = _bulk_ids(person_ids)
     seats = lock_cohort(cohort_id)
     if seats.cohort.status == CohortStatus.CLOSED:
         raise DomainError(_("This cohort is closed: it takes no new enrolments."))
     if fill_waitlist(cohort_id, actor=actor):  # those waiting take the free seats first
         seats = seats_of(cohort_id, lock=False)
-    people = {
-        p.id: p
-        for p in db.session.scalars(
-            sa.select(Person).where(Person.id.in_(ids), Person.merged_into_id.is_(None))
-        )
-    }
-    if len(people) != len(ids):
-        raise DomainError(
-            _("Some of the people picked are no longer in the directory. Search again."),
-            "person_ids",
-        )
-    existing = {
-        e.person_id: e
-        for e in db.session.scalars(
-            sa.select(Enrolment).where(
-                Enrolment.cohort_id == cohort_id, Enrolment.person_id.in_(ids)
-            )
-        )
-    }
+    # ``people`` keeps the Person objects alive in the session's identity map, where
+    # ``enrolment.person`` finds them below without a query.
+    people, existing = _on_roster(cohort_id, ids)
     result = EnrolResult()
     for person_id in ids:
         if person_id in existing:
@@ -413,6 +399,51 @@ def enrol_people(
             result.enrolled.append(enrolment)
         db.session.add(enrolment)
     db.session.flush()
+    _record_created(result.created, actor=actor, programme_id=seats.cohort.programme_id)
+    if defer_mail:
+        notify.defer_enrolment_confirmations(result.enrolled)
+    else:
+        notify.enrolment_confirmations(result.enrolled)
+    notify.waitlist_places(result.waitlisted)
+    return result
+
+
+def _bulk_ids(person_ids: Iterable[int]) -> list[int]:
+    """The people to enrol, each once, in the order given (at least one, at most MAX_BULK)."""
+    ids = list(dict.fromkeys(int(i) for i in person_ids))
+    if not ids:
+        raise DomainError(_("Pick at least one person to enrol."), "person_ids")
+    if len(ids) > MAX_BULK:
+        raise DomainError(_("Enrol at most %(n)s people at a time.", n=MAX_BULK), "person_ids")
+    return ids
+
+
+def _on_roster(cohort_id: int, ids: list[int]) -> tuple[dict[int, Person], dict[int, Enrolment]]:
+    """The people ``ids`` and their enrolments on the cohort (by person id); DomainError
+    when one of them has left the directory (merged into another record)."""
+    people = {
+        p.id: p
+        for p in db.session.scalars(
+            sa.select(Person).where(Person.id.in_(ids), Person.merged_into_id.is_(None))
+        )
+    }
+    if len(people) != len(ids):
+        raise DomainError(
+            _("Some of the people picked are no longer in the directory. Search again."),
+            "person_ids",
+        )
+    existing = {
+        e.person_id: e
+        for e in db.session.scalars(
+            sa.select(Enrolment).where(
+                Enrolment.cohort_id == cohort_id, Enrolment.person_id.in_(ids)
+            )
+        )
+    }
+    return people, existing
+
+
+def _record_created(created: list[Enrolment], *, actor: User | None, programme_id: int) -> None:
     audit.record_many(  # one INSERT for all the events
         [
             {
@@ -424,19 +455,13 @@ def enrol_people(
                 },
                 "summary": _status_summary(enrolment, None),
             }
-            for enrolment in result.created
+            for enrolment in created
         ],
         action=CREATE_ACTION,
         actor=actor,
         object_type=Enrolment.__tablename__,
-        programme_id=seats.cohort.programme_id,
+        programme_id=programme_id,
     )
-    if defer_mail:
-        notify.defer_enrolment_confirmations(result.enrolled)
-    else:
-        notify.enrolment_confirmations(result.enrolled)
-    notify.waitlist_places(result.waitlisted)
-    return result
 
 
 def enrol(
@@ -486,28 +511,7 @@ def change_status(
     seats = lock_cohort(enrolment.cohort_id)
     db.session.refresh(enrolment)
     old = enrolment.status
-    name = enrolment.person.full_name
-    if expect is not None and old != expect:
-        raise DomainError(
-            _("%(name)s is no longer %(status)s.", name=name, status=label_for(expect)), "status"
-        )
-    if new == old:
-        raise DomainError(
-            _("%(name)s is already %(status)s.", name=name, status=label_for(new)), "status"
-        )
-    if new not in TRANSITIONS[old]:
-        raise DomainError(
-            _(
-                "An enrolment cannot go from %(old)s to %(new)s. "
-                "From %(old)s it can become: %(allowed)s.",
-                old=label_for(old),
-                new=label_for(new),
-                allowed=", ".join(str(label_for(s)) for s in TRANSITIONS[old]),
-            ),
-            "status",
-        )
-    if new in ACTIVE_ENROLMENT and old not in ACTIVE_ENROLMENT and seats.full():
-        raise DomainError(seats.full_message(), "status")
+    _check_transition(enrolment, new, expect, seats)
     old_position = enrolment.waitlist_position
     enrolment.status = new
     enrolment.waitlist_position = seats.last_position + 1 if new == S.WAITLISTED else None
@@ -532,3 +536,32 @@ def change_status(
     if fill and old in ACTIVE_ENROLMENT and new not in ACTIVE_ENROLMENT:
         fill_waitlist(enrolment.cohort_id, actor=actor)
     return enrolment
+
+
+def _check_transition(
+    enrolment: Enrolment, new: EnrolmentStatus, expect: EnrolmentStatus | None, seats: Seats
+) -> None:
+    """DomainError unless ``enrolment`` may go to ``new`` now (``TRANSITIONS``, a free seat)."""
+    old = enrolment.status
+    name = enrolment.person.full_name
+    if expect is not None and old != expect:
+        raise DomainError(
+            _("%(name)s is no longer %(status)s.", name=name, status=label_for(expect)), "status"
+        )
+    if new == old:
+        raise DomainError(
+            _("%(name)s is already %(status)s.", name=name, status=label_for(new)), "status"
+        )
+    if new not in TRANSITIONS[old]:
+        raise DomainError(
+            _(
+                "An enrolment cannot go from %(old)s to %(new)s. "
+                "From %(old)s it can become: %(allowed)s.",
+                old=label_for(old),
+                new=label_for(new),
+                allowed=", ".join(str(label_for(s)) for s in TRANSITIONS[old]),
+            ),
+            "status",
+        )
+    if new in ACTIVE_ENROLMENT and old not in ACTIVE_ENROLMENT and seats.full():
+        raise DomainError(seats.full_message(), "status")

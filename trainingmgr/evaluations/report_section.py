@@ -31,12 +31,25 @@ def evaluation_section(selection: sections.Selection) -> sections.Content | None
     cohorts: list[CohortEvaluationSummary] = [c for c in summary.cohorts if c.cohort_id in wanted]
     if not cohorts:
         return None
+    return sections.Content(
+        title=_("Evaluations"),
+        figures=_figures(cohorts),
+        tables=[_cohort_table(cohorts)],
+        note=_(
+            "Gain: the mean of each person's score after the course minus their score "
+            "before, over the people who took the test both times."
+        ),
+    )
+
+
+def _figures(cohorts: list[CohortEvaluationSummary]) -> list[tuple[str, str]]:
+    """Survey responses, people tested twice and their mean gain, over the cohorts."""
     invited = sum(c.survey_invited for c in cohorts)
     responses = sum(c.survey_responses for c in cohorts)
     paired = sum(c.paired for c in cohorts)
     gains = [(c.mean_gain_pct, c.paired) for c in cohorts if c.mean_gain_pct is not None]
     mean_gain = sum(g * n for g, n in gains) / paired if gains and paired else None
-    figures = [
+    return [
         (
             _("Survey responses"),
             _(
@@ -49,7 +62,10 @@ def evaluation_section(selection: sections.Selection) -> sections.Content | None
         (_("People tested before and after"), str(paired)),
         (_("Knowledge gained (points, after minus before)"), _signed(mean_gain)),
     ]
-    table = sections.Table(
+
+
+def _cohort_table(cohorts: list[CohortEvaluationSummary]) -> sections.Table:
+    return sections.Table(
         _("Evaluations by cohort"),
         [
             _("Cohort"),
@@ -72,13 +88,4 @@ def evaluation_section(selection: sections.Selection) -> sections.Content | None
             ]
             for c in cohorts
         ],
-    )
-    return sections.Content(
-        title=_("Evaluations"),
-        figures=figures,
-        tables=[table],
-        note=_(
-            "Gain: the mean of each person's score after the course minus their score "
-            "before, over the people who took the test both times."
-        ),
     )

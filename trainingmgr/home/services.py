@@ -258,32 +258,7 @@ def _requirements(
 ) -> list[Requirement]:
     """The cohort's completion rule against the participant's attendance, in the participant's
     words. Met exactly when ``certificates.eligibility`` finds no reason."""
-    items: list[Requirement] = []
-    pct = cohort.min_attendance_pct
-    if summary.counted > 0:
-        attended = _(
-            "You have attended %(attended)s of %(counted)s sessions (%(pct)s%%)",
-            attended=summary.attended,
-            counted=summary.counted,
-            pct=summary.rate_pct,
-        )
-    else:
-        attended = _("No attendance has been recorded for you yet")
-    if summary.excused:
-        attended += " " + ngettext(
-            "(%(num)d excused session not counted)",
-            "(%(num)d excused sessions not counted)",
-            summary.excused,
-        )
-    if pct:
-        items.append(
-            Requirement(
-                _("%(attended)s; %(min)s%% is needed.", attended=attended, min=pct),
-                summary.counted > 0 and not summary.below(pct),
-            )
-        )
-    else:
-        items.append(Requirement(attended + ".", True))
+    items = [_attendance_requirement(cohort.min_attendance_pct, summary)]
     if cohort.min_hours is not None:
         items.append(
             Requirement(
@@ -318,6 +293,31 @@ def _requirements(
     return items
 
 
+def _attendance_requirement(pct: int | None, summary: Summary) -> Requirement:
+    """The sessions attended against the minimum rate ``pct`` (always met without one)."""
+    if summary.counted > 0:
+        attended = _(
+            "You have attended %(attended)s of %(counted)s sessions (%(pct)s%%)",
+            attended=summary.attended,
+            counted=summary.counted,
+            pct=summary.rate_pct,
+        )
+    else:
+        attended = _("No attendance has been recorded for you yet")
+    if summary.excused:
+        attended += " " + ngettext(
+            "(%(num)d excused session not counted)",
+            "(%(num)d excused sessions not counted)",
+            summary.excused,
+        )
+    if pct:
+        return Requirement(
+            _("%(attended)s; %(min)s%% is needed.", attended=attended, min=pct),
+            summary.counted > 0 and not summary.below(pct),
+        )
+    return Requirement(attended + ".", True)
+
+
 def _zone(preferred: str | None, cohort: Cohort) -> tuple[str, bool]:
     if preferred and is_valid_timezone(preferred):
         return preferred, True
@@ -347,6 +347,45 @@ def participant_overview(
     its survey to be answered).
     """
     now = now or utcnow()
+    enrolments, surveys = _enrolments_shown(person_id, now)
+    certificates = _certificates(person_id)
+    by_enrolment: dict[int, list[Certificate]] = {}
+    for certificate in certificates:
+        by_enrolment.setdefault(certificate.enrolment_id, []).append(certificate)
+    shown = {e.id for e in enrolments}
+    other = [c for c in certificates if c.enrolment_id not in shown]
+    if not enrolments:
+        return ParticipantOverview([], other)
+
+    by_cohort, held_ids, records = _schedules(enrolments)
+    result = []
+    for enrolment in enrolments:
+        cohort = enrolment.cohort
+        own = records[enrolment.id]
+        items = [ScheduleItem(s, own.get(s.id)) for s in by_cohort[cohort.id]]
+        progress = None
+        if enrolment.status in ACTIVE_ENROLMENT:
+            progress = _progress(
+                enrolment, by_cohort[cohort.id], held_ids, own, surveys.get(enrolment.id)
+            )
+        zone, own_zone = _zone(timezone, cohort)
+        result.append(
+            ParticipantCohort(
+                enrolment=enrolment,
+                timezone=zone,
+                own_zone=own_zone,
+                upcoming=[i for i in items if i.session.ends_at >= now],
+                past=[i for i in items if i.session.ends_at < now],
+                progress=progress,
+                certificates=by_enrolment.get(enrolment.id, []),
+            )
+        )
+    return ParticipantOverview(result, other)
+
+
+def _enrolments_shown(person_id: int, now: datetime) -> tuple[list[Enrolment], dict[int, bool]]:
+    """The person's enrolments but withdrawn ones (the cohort running now first), and for
+    those whose cohort requires its survey, whether it is answered (a query only then)."""
     rows = list(
         db.session.execute(
             sa.select(Enrolment, survey_required_clause(Cohort.id))
@@ -361,12 +400,14 @@ def participant_overview(
         ).unique()
     )
     rows.sort(key=lambda row: _cohort_order(row[0].cohort, now))
-    enrolments = [row[0] for row in rows]
-    # Cohorts whose completion rule requires the survey: whether it is answered (a query
-    # only when there is one).
     requiring = [e.id for e, required in rows if required and e.status in ACTIVE_ENROLMENT]
     surveys = required_survey_answered(requiring) if requiring else {}
-    certificates = list(
+    return [row[0] for row in rows], surveys
+
+
+def _certificates(person_id: int) -> list[Certificate]:
+    """The person's certificates, the latest first, with their cohorts and programmes."""
+    return list(
         db.session.scalars(
             sa.select(Certificate)
             .where(Certificate.person_id == person_id)
@@ -378,14 +419,13 @@ def participant_overview(
             .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
         ).unique()
     )
-    by_enrolment: dict[int, list[Certificate]] = {}
-    for certificate in certificates:
-        by_enrolment.setdefault(certificate.enrolment_id, []).append(certificate)
-    shown = {e.id for e in enrolments}
-    other = [c for c in certificates if c.enrolment_id not in shown]
-    if not enrolments:
-        return ParticipantOverview([], other)
 
+
+def _schedules(
+    enrolments: list[Enrolment],
+) -> tuple[dict[int, list[Session]], set[int], dict[int, dict[int, AttendanceStatus]]]:
+    """The sessions of the enrolments' cohorts (by cohort), the ids of those held (scheduled
+    with attendance taken), and each enrolment's attendance (by session): three queries."""
     cohort_ids = [e.cohort_id for e in enrolments]
     sessions = list(
         db.session.scalars(
@@ -413,43 +453,27 @@ def participant_overview(
         ).where(AttendanceRecord.enrolment_id.in_(list(records)))
     ):
         records[enrolment_id][session_id] = status
-
     by_cohort: dict[int, list[Session]] = {cid: [] for cid in cohort_ids}
     for s in sessions:
         by_cohort[s.cohort_id].append(s)
-    result = []
-    for enrolment in enrolments:
-        cohort = enrolment.cohort
-        own = records[enrolment.id]
-        items = [ScheduleItem(s, own.get(s.id)) for s in by_cohort[cohort.id]]
-        progress = None
-        if enrolment.status in ACTIVE_ENROLMENT:
-            held = {
-                s.id: session_hours(s.starts_at, s.ends_at)
-                for s in by_cohort[cohort.id]
-                if s.id in held_ids
-            }
-            modules = {
-                s.module_id
-                for s in by_cohort[cohort.id]
-                if s.module_id is not None and s.id in held and own.get(s.id) in ATTENDED
-            }
-            summary = summarise(
-                held, [enrolment.id], ((enrolment.id, sid, st) for sid, st in own.items())
-            )[enrolment.id]
-            progress = Progress(
-                summary, _requirements(cohort, summary, modules, surveys.get(enrolment.id))
-            )
-        zone, own_zone = _zone(timezone, cohort)
-        result.append(
-            ParticipantCohort(
-                enrolment=enrolment,
-                timezone=zone,
-                own_zone=own_zone,
-                upcoming=[i for i in items if i.session.ends_at >= now],
-                past=[i for i in items if i.session.ends_at < now],
-                progress=progress,
-                certificates=by_enrolment.get(enrolment.id, []),
-            )
-        )
-    return ParticipantOverview(result, other)
+    return by_cohort, held_ids, records
+
+
+def _progress(
+    enrolment: Enrolment,
+    sessions: list[Session],
+    held_ids: set[int],
+    own: dict[int, AttendanceStatus],
+    survey: bool | None,
+) -> Progress:
+    """An active enrolment's attendance against its cohort's completion rule."""
+    held = {s.id: session_hours(s.starts_at, s.ends_at) for s in sessions if s.id in held_ids}
+    modules = {
+        s.module_id
+        for s in sessions
+        if s.module_id is not None and s.id in held and own.get(s.id) in ATTENDED
+    }
+    summary = summarise(held, [enrolment.id], ((enrolment.id, sid, st) for sid, st in own.items()))[
+        enrolment.id
+    ]
+    return Progress(summary, _requirements(enrolment.cohort, summary, modules, survey))

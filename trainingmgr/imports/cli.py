@@ -16,6 +16,7 @@ from trainingmgr.cohorts.models import Cohort
 from trainingmgr.core.errors import DomainError
 from trainingmgr.extensions import db
 from trainingmgr.imports import services
+from trainingmgr.imports.services import Preview
 from trainingmgr.imports.validation import RowResult, Verdict
 
 
@@ -25,6 +26,36 @@ def _row_line(row: RowResult) -> str:
     who = f"{name} <{values['email']}>" if values.get("email") else name
     details = " ".join(row.messages)
     return f"row {row.line:>5}  {str(row.verdict.label):<18}  {who}  {details}".rstrip()
+
+
+def _cohort(cohort_id: int | None) -> Cohort | None:
+    if cohort_id is None:
+        return None
+    cohort = db.session.get(Cohort, cohort_id)
+    if cohort is None:
+        raise click.ClickException(f"There is no cohort with id {cohort_id}.")
+    return cohort
+
+
+def _preview(data: bytes, filename: str, cohort: Cohort | None, sheet: str | None) -> Preview:
+    """The preview's verdicts printed; ClickException when the file cannot be imported as
+    it is."""
+    try:
+        preview = services.build_preview(data, filename, cohort=cohort, sheet=sheet)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    for row in preview.rows:
+        click.echo(_row_line(row))
+    counts = ", ".join(f"{v.label}: {n}" for v, n in preview.counts.items() if n)
+    click.echo(f"{len(preview.rows)} rows. {counts}")
+    if preview.problems:
+        raise click.ClickException(" ".join(preview.problems))
+    if preview.errors:
+        raise click.ClickException(
+            f"{preview.errors} row(s) have errors: nothing was imported. "
+            "Correct the file and run the command again."
+        )
+    return preview
 
 
 def register(app: Flask) -> None:
@@ -51,27 +82,9 @@ def register(app: Flask) -> None:
         include_duplicates: bool,
     ) -> None:
         """Import participants from a CSV or XLSX FILE, as the import page does."""
-        cohort = None
-        if cohort_id is not None:
-            cohort = db.session.get(Cohort, cohort_id)
-            if cohort is None:
-                raise click.ClickException(f"There is no cohort with id {cohort_id}.")
+        cohort = _cohort(cohort_id)
         data = file.read_bytes()
-        try:
-            preview = services.build_preview(data, file.name, cohort=cohort, sheet=sheet)
-        except DomainError as exc:
-            raise click.ClickException(exc.message) from exc
-        for row in preview.rows:
-            click.echo(_row_line(row))
-        counts = ", ".join(f"{v.label}: {n}" for v, n in preview.counts.items() if n)
-        click.echo(f"{len(preview.rows)} rows. {counts}")
-        if preview.problems:
-            raise click.ClickException(" ".join(preview.problems))
-        if preview.errors:
-            raise click.ClickException(
-                f"{preview.errors} row(s) have errors: nothing was imported. "
-                "Correct the file and run the command again."
-            )
+        preview = _preview(data, file.name, cohort, sheet)
         if dry_run:
             click.echo("Dry run: nothing was written.")
             return

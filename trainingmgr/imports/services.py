@@ -52,6 +52,7 @@ from trainingmgr.imports.exports import (  # noqa: E402, F401
 )
 from trainingmgr.imports.mapping import FIELDS, auto_mapping, mapping_problems
 from trainingmgr.imports.parsing import Table, read_table
+from trainingmgr.imports.summary import ImportSummary
 from trainingmgr.imports.validation import (
     Candidate,
     CleanRow,
@@ -349,74 +350,6 @@ def _plan_seats(roster: enrolments.Roster, rows: list[RowResult]) -> None:
 # --- confirm ------------------------------------------------------------------------------
 
 
-@dataclass
-class ImportSummary:
-    """What an import did, row by row (``message`` says it in words)."""
-
-    created: int = 0
-    updated: int = 0
-    enrolled: int = 0
-    waitlisted: int = 0
-    unchanged: int = 0
-    matched: int = 0  # possible duplicates taken as the existing person
-    skipped_duplicates: int = 0  # possible duplicates left out
-    errors: int = 0  # rows with errors, left out
-    already_enrolled: int = 0  # existing people chosen who were already in the cohort
-
-    @property
-    def skipped(self) -> int:
-        return self.skipped_duplicates + self.errors
-
-    @property
-    def nothing(self) -> bool:
-        return not (self.created or self.updated or self.enrolled or self.waitlisted)
-
-    def message(self) -> str:
-        """What really happened, in words: never "already there" for rows that were refused."""
-        if self.nothing and not (self.skipped or self.matched or self.already_enrolled):
-            return _("Nothing to import: every row is already in the directory as it is.")
-        n = self
-        counts = [
-            (n.created, ngettext("%(num)d person created", "%(num)d people created", n.created)),
-            (n.updated, ngettext("%(num)d person updated", "%(num)d people updated", n.updated)),
-            (
-                n.matched,
-                ngettext(
-                    "%(num)d possible duplicate taken as the existing person",
-                    "%(num)d possible duplicates taken as the existing people",
-                    n.matched,
-                ),
-            ),
-            (n.enrolled, ngettext("%(num)d enrolled", "%(num)d enrolled", n.enrolled)),
-            (n.waitlisted, ngettext("%(num)d waitlisted", "%(num)d waitlisted", n.waitlisted)),
-            (
-                n.already_enrolled,
-                ngettext(
-                    "%(num)d already enrolled", "%(num)d already enrolled", n.already_enrolled
-                ),
-            ),
-            (n.unchanged, ngettext("%(num)d unchanged", "%(num)d unchanged", n.unchanged)),
-            (
-                n.skipped_duplicates,
-                ngettext(
-                    "%(num)d possible duplicate skipped",
-                    "%(num)d possible duplicates skipped",
-                    n.skipped_duplicates,
-                ),
-            ),
-            (
-                n.errors,
-                ngettext(
-                    "%(num)d row with errors skipped", "%(num)d rows with errors skipped", n.errors
-                ),
-            ),
-        ]
-        parts = ", ".join(text for number, text in counts if number)
-        if self.nothing:
-            return _("Nothing was imported: %(parts)s.", parts=parts)
-        return _("Import done: %(parts)s.", parts=parts)
-
-
 def check_confirmable(
     preview: Preview, *, exclude_errors: bool = False, signature: str | None = None
 ) -> None:
@@ -478,17 +411,7 @@ def confirm_import(
     )
     check_confirmable(preview, exclude_errors=exclude_errors, signature=signature)
     chosen = preview.chosen()
-    duplicates = preview.duplicates
-    summary = ImportSummary(
-        unchanged=preview.count(Verdict.UNCHANGED),
-        errors=preview.errors,
-        matched=sum(1 for r in duplicates if r.person_id is not None),
-        skipped_duplicates=sum(1 for r in duplicates if not r.writes),
-    )
-    if cohort is not None:
-        summary.already_enrolled = sum(
-            1 for r in duplicates if r.person_id is not None and not r.enrol
-        )
+    summary = _summary_before(preview, cohort)
     new_people = _create_people([r for r in chosen if r.person_id is None], actor)
     summary.created = len(new_people)
     summary.updated = _update_people(preview, chosen, actor)
@@ -500,7 +423,7 @@ def confirm_import(
             if r.enrol
         )
     )
-    if cohort is not None and to_enrol:
+    if cohort is not None:
         for chunk in _chunks(to_enrol, enrolments.MAX_BULK):
             result = enrolments.enrol_people(cohort.id, chunk, actor=actor, defer_mail=True)
             summary.enrolled += len(result.enrolled)
@@ -515,6 +438,23 @@ def audit_target(cohort: Cohort | None) -> dict[str, Any]:
     if cohort is None:
         return {"object_type": "people", "object_id": None, "programme_id": None}
     return {"object_type": "cohorts", "object_id": cohort.id, "programme_id": cohort.programme_id}
+
+
+def _summary_before(preview: Preview, cohort: Cohort | None) -> ImportSummary:
+    """What is known before anything is written: the rows unchanged or with errors, the
+    possible duplicates taken as the existing person or skipped, those already enrolled."""
+    duplicates = preview.duplicates
+    summary = ImportSummary(
+        unchanged=preview.count(Verdict.UNCHANGED),
+        errors=preview.errors,
+        matched=sum(1 for r in duplicates if r.person_id is not None),
+        skipped_duplicates=sum(1 for r in duplicates if not r.writes),
+    )
+    if cohort is not None:
+        summary.already_enrolled = sum(
+            1 for r in duplicates if r.person_id is not None and not r.enrol
+        )
+    return summary
 
 
 def _audit_import(

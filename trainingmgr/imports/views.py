@@ -58,20 +58,11 @@ def _too_large() -> str:
     )
 
 
-def _url(endpoint: str, **values: Any) -> str | None:
-    """The URL of another feature's page, or None while that page does not exist."""
-    if endpoint not in current_app.view_functions:
-        return None
-    return url_for(endpoint, **values)
-
-
 def _target_url(cohort: Cohort | None) -> str:
     """Where the import leads back to: the cohort's page, or the people directory."""
     if cohort is not None:
-        return _url("cohorts.detail", cohort_id=cohort.id) or url_for(
-            ".cohort_upload", cohort_id=cohort.id
-        )
-    return _url("people.index") or url_for(".people_upload")
+        return url_for("cohorts.detail", cohort_id=cohort.id)
+    return url_for("people.index")
 
 
 def _upload_url(cohort_id: int | None) -> str:

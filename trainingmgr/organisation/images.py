@@ -134,34 +134,8 @@ def validate_image(upload: bytes | IO[bytes] | Any, field: str | None = None) ->
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=[kind]) as image:
-                width, height = image.size
-                if width > side or height > side:
-                    raise DomainError(
-                        _(
-                            "The image is %(w)d × %(h)d pixels; at most %(side)d × %(side)d "
-                            "are accepted. Make it smaller and upload it again.",
-                            w=width,
-                            h=height,
-                            side=side,
-                        ),
-                        field,
-                    )
-                if width < 1 or height < 1:
-                    raise damaged
-                if getattr(image, "is_animated", False):
-                    raise DomainError(
-                        _("Animated images cannot be printed. Upload a still PNG or JPEG."),
-                        field,
-                    )
-                image.verify()
-            with Image.open(io.BytesIO(data), formats=[kind]) as image:
-                image.load()
-                orientation = image.getexif().get(_EXIF_ORIENTATION, 1)
-                if kind == "JPEG" and orientation not in (1, None):
-                    upright = ImageOps.exif_transpose(image)
-                    out = io.BytesIO()
-                    upright.save(out, "JPEG", quality=95)
-                    data = out.getvalue()
+                _check_opened(image, side, field, damaged)
+            data = _upright(data, kind)
     except DomainError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -176,3 +150,40 @@ def validate_image(upload: bytes | IO[bytes] | Any, field: str | None = None) ->
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         raise damaged from None
     return data, _MIMETYPES[kind]
+
+
+def _check_opened(image: Image.Image, side: int, field: str | None, damaged: DomainError) -> None:
+    """DomainError when the opened image is too large, empty, animated or damaged."""
+    width, height = image.size
+    if width > side or height > side:
+        raise DomainError(
+            _(
+                "The image is %(w)d × %(h)d pixels; at most %(side)d × %(side)d "
+                "are accepted. Make it smaller and upload it again.",
+                w=width,
+                h=height,
+                side=side,
+            ),
+            field,
+        )
+    if width < 1 or height < 1:
+        raise damaged
+    if getattr(image, "is_animated", False):
+        raise DomainError(
+            _("Animated images cannot be printed. Upload a still PNG or JPEG."),
+            field,
+        )
+    image.verify()
+
+
+def _upright(data: bytes, kind: str) -> bytes:
+    """A JPEG rotated by its EXIF orientation turned upright; other images as they are."""
+    with Image.open(io.BytesIO(data), formats=[kind]) as image:
+        image.load()
+        orientation = image.getexif().get(_EXIF_ORIENTATION, 1)
+        if kind == "JPEG" and orientation not in (1, None):
+            upright = ImageOps.exif_transpose(image)
+            out = io.BytesIO()
+            upright.save(out, "JPEG", quality=95)
+            return out.getvalue()
+    return data

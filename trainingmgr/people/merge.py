@@ -1,43 +1,27 @@
 """Merging two records of one person: the plan (what would move, nothing changed) and the
-merge itself. The people domain moves its own rows; every other domain moves its rows through
-the signals of ``people.signals`` (receivers in its ``hooks`` module)."""
+merge itself. The people domain reads and moves its own rows; every other domain says what
+of the two records it holds, and moves its rows, through the signals of ``people.signals``
+(receivers in its ``hooks`` module): this module imports no other domain's models."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
 
-from trainingmgr.accounts.models import User
-from trainingmgr.attendance.models import AttendanceRecord, AttendanceStatus
 from trainingmgr.audit import services as audit
-from trainingmgr.certificates.models import Certificate
-from trainingmgr.cohorts.models import (
-    Cohort,
-    Enrolment,
-    EnrolmentStatus,
-    Session,
-    session_trainers,
-)
 from trainingmgr.core.errors import DomainError
 from trainingmgr.extensions import db
 from trainingmgr.people import signals
 from trainingmgr.people.models import Person, Sex
 
-# Which enrolment survives when both records are enrolled in one cohort: the higher rank.
-STATUS_RANK = {
-    EnrolmentStatus.COMPLETED: 6,
-    EnrolmentStatus.ENROLLED: 5,
-    EnrolmentStatus.NOT_COMPLETED: 4,
-    EnrolmentStatus.WAITLISTED: 3,
-    EnrolmentStatus.APPLIED: 2,
-    EnrolmentStatus.WITHDRAWN: 1,
-}
+if TYPE_CHECKING:
+    from trainingmgr.accounts.models import User
+    from trainingmgr.attendance.hooks import AttendanceRow
+    from trainingmgr.cohorts.models import Cohort, Enrolment
 
 # Fields of the kept record filled from the duplicate when empty (notes are appended).
 FILLABLE = (
@@ -51,14 +35,6 @@ FILLABLE = (
     "position",
     "phone",
 )
-
-
-@dataclass(frozen=True)
-class AttendanceRow:
-    id: int
-    enrolment_id: int
-    session_id: int
-    status: AttendanceStatus
 
 
 @dataclass
@@ -75,17 +51,26 @@ class EnrolmentConflict:
 
 @dataclass
 class MergePlan:
+    """What a merge moves. The people domain fills ``fields_filled`` and ``notes_appended``;
+    the others their parts, answering ``people.signals``: the account (accounts), the
+    sessions taught (cohorts), the enrolments moved and the conflicts (enrolments), the
+    certificates (certificates), the attendance records (attendance)."""
+
     keep: Person
     duplicate: Person
-    enrolments_moved: list[Enrolment]
-    attendance_moved: int
-    conflicts: list[EnrolmentConflict]
-    sessions_moved: list[int]
-    sessions_shared: list[int]
-    certificates: list[int]
-    user: User | None
     fields_filled: dict[str, Any]
     notes_appended: bool
+    enrolments_moved: list[Enrolment] = field(default_factory=list)
+    attendance_moved: int = 0
+    conflicts: list[EnrolmentConflict] = field(default_factory=list)
+    sessions_moved: list[int] = field(default_factory=list)
+    sessions_shared: list[int] = field(default_factory=list)
+    certificates: list[int] = field(default_factory=list)
+    user: User | None = None
+
+    def add_conflict(self, cohort: Cohort, kept: Enrolment, dropped: Enrolment) -> None:
+        """Both records are enrolled in ``cohort``: ``kept`` stays, ``dropped`` goes."""
+        self.conflicts.append(EnrolmentConflict(cohort, kept, dropped))
 
     @property
     def nothing_to_move(self) -> bool:
@@ -125,110 +110,6 @@ def _check_merge(keep: Person, duplicate: Person) -> None:
         )
 
 
-def _elsewhere(person_id: int, programme_ids: Collection[int]) -> bool:
-    """Whether the person is enrolled in, or teaches in, a programme not in ``programme_ids``."""
-    cohorts = sa.select(Cohort.id).where(Cohort.programme_id.not_in(sorted(programme_ids)))
-    enrolled = sa.exists().where(Enrolment.person_id == person_id, Enrolment.cohort_id.in_(cohorts))
-    teaches = sa.exists().where(
-        session_trainers.c.person_id == person_id,
-        session_trainers.c.session_id == Session.id,
-        Session.cohort_id.in_(cohorts),
-    )
-    return bool(db.session.scalar(sa.select(sa.or_(enrolled, teaches))))
-
-
-def _accounts(keep: Person, duplicate: Person) -> dict[int, User]:
-    """{person id: user account} of the two records; refused when both have one."""
-    users = {
-        u.person_id: u
-        for u in db.session.scalars(
-            sa.select(User).where(User.person_id.in_([keep.id, duplicate.id]))
-        )
-    }
-    if keep.id in users and duplicate.id in users:
-        raise DomainError(
-            _(
-                "Both records have a user account (%(kept)s and %(other)s). A person has one "
-                "account: deactivate or unlink one of them first, then merge.",
-                kept=users[keep.id].email,
-                other=users[duplicate.id].email,
-            )
-        )
-    return users
-
-
-def _attendance_rows(enrolment_ids: list[int]) -> dict[int, list[AttendanceRow]]:
-    """{enrolment id: its attendance records} (one query)."""
-    rows: dict[int, list[AttendanceRow]] = defaultdict(list)
-    if not enrolment_ids:
-        return rows
-    for row in db.session.execute(
-        sa.select(
-            AttendanceRecord.id,
-            AttendanceRecord.enrolment_id,
-            AttendanceRecord.session_id,
-            AttendanceRecord.status,
-        )
-        .where(AttendanceRecord.enrolment_id.in_(enrolment_ids))
-        .order_by(AttendanceRecord.id)
-    ):
-        rows[row.enrolment_id].append(AttendanceRow(*row))
-    return rows
-
-
-def _enrolments(
-    keep: Person, duplicate: Person
-) -> tuple[list[Enrolment], int, list[EnrolmentConflict]]:
-    """The duplicate's enrolments that move, how many attendance records move with them, and
-    the cohorts both are enrolled in (the higher-ranked enrolment stays)."""
-    enrolments = list(
-        db.session.scalars(
-            sa.select(Enrolment)
-            .where(Enrolment.person_id.in_([keep.id, duplicate.id]))
-            .options(joinedload(Enrolment.cohort).joinedload(Cohort.programme))
-            .order_by(Enrolment.id)
-        )
-    )
-    kept_by_cohort = {e.cohort_id: e for e in enrolments if e.person_id == keep.id}
-    theirs = [e for e in enrolments if e.person_id == duplicate.id]
-    records = _attendance_rows(
-        [e.id for e in theirs]
-        + [kept_by_cohort[e.cohort_id].id for e in theirs if e.cohort_id in kept_by_cohort]
-    )
-    moved: list[Enrolment] = []
-    conflicts: list[EnrolmentConflict] = []
-    attendance_moved = 0
-    for theirs_e in theirs:
-        ours = kept_by_cohort.get(theirs_e.cohort_id)
-        if ours is None:
-            moved.append(theirs_e)
-            attendance_moved += len(records[theirs_e.id])
-            continue
-        better_theirs = STATUS_RANK[theirs_e.status] > STATUS_RANK[ours.status]
-        kept, dropped = (theirs_e, ours) if better_theirs else (ours, theirs_e)
-        conflict = EnrolmentConflict(theirs_e.cohort, kept, dropped)
-        covered = {r.session_id for r in records[kept.id]}
-        for record in records[dropped.id]:
-            if record.session_id in covered:
-                conflict.attendance_dropped.append(record)
-            else:
-                conflict.attendance_moved.append(record)
-        conflicts.append(conflict)
-    return moved, attendance_moved, conflicts
-
-
-def _taught(keep: Person, duplicate: Person) -> dict[int, set[int]]:
-    """{person id: ids of the sessions they teach} of the two records."""
-    taught: dict[int, set[int]] = defaultdict(set)
-    for session_id, person_id in db.session.execute(
-        sa.select(session_trainers.c.session_id, session_trainers.c.person_id).where(
-            session_trainers.c.person_id.in_([keep.id, duplicate.id])
-        )
-    ):
-        taught[person_id].add(session_id)
-    return taught
-
-
 def _fields_filled(keep: Person, duplicate: Person) -> tuple[dict[str, Any], bool]:
     """The kept record's empty fields that the duplicate fills, and whether the duplicate's
     notes are appended to the kept record's."""
@@ -252,7 +133,7 @@ def plan_merge(
     their programmes) may not merge away a record that is enrolled or teaches in another
     programme: its enrolments would move without that programme's coordinators."""
     _check_merge(keep, duplicate)
-    if programme_ids is not None and _elsewhere(duplicate.id, programme_ids):
+    if programme_ids is not None and _takes_part_elsewhere(duplicate.id, programme_ids):
         raise DomainError(
             _(
                 "%(name)s (#%(id)s) also takes part in programmes you do not coordinate, so "
@@ -262,30 +143,23 @@ def plan_merge(
             ),
             "duplicate",
         )
-    users = _accounts(keep, duplicate)
-    moved, attendance_moved, conflicts = _enrolments(keep, duplicate)
-    taught = _taught(keep, duplicate)
-    certificates = list(
-        db.session.scalars(
-            sa.select(Certificate.id)
-            .where(Certificate.person_id == duplicate.id)
-            .order_by(Certificate.id)
-        )
-    )
     fields_filled, notes_appended = _fields_filled(keep, duplicate)
-    return MergePlan(
-        keep=keep,
-        duplicate=duplicate,
-        enrolments_moved=moved,
-        attendance_moved=attendance_moved,
-        conflicts=conflicts,
-        sessions_moved=sorted(taught[duplicate.id] - taught[keep.id]),
-        sessions_shared=sorted(taught[duplicate.id] & taught[keep.id]),
-        certificates=certificates,
-        user=users.get(duplicate.id),
-        fields_filled=fields_filled,
-        notes_appended=notes_appended,
-    )
+    plan = MergePlan(keep, duplicate, fields_filled, notes_appended)
+    signals.person_merge_planning.send(plan)
+    signals.enrolment_rows_merge_planning.send(plan)
+    return plan
+
+
+def _takes_part_elsewhere(person_id: int, programme_ids: Collection[int]) -> bool:
+    """Whether the person is enrolled in, or teaches in, a programme not in ``programme_ids``
+    (the domains' conditions, ``people.signals.merge_elsewhere``, in one query)."""
+    conditions = [
+        condition
+        for _receiver, condition in signals.merge_elsewhere.send(
+            person_id, programme_ids=programme_ids
+        )
+    ]
+    return bool(conditions) and bool(db.session.scalar(sa.select(sa.or_(*conditions))))
 
 
 def merge_people(

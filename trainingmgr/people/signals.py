@@ -13,6 +13,18 @@ the merge's transaction, with the ``MergePlan`` as sender:
    taught, certificates, the user account).
 
 A receiver takes ``(plan)`` and raises ``DomainError`` to refuse (the merge is rolled back).
+
+Planning a merge (``people.merge.plan_merge``) writes nothing and reads other domains' rows
+through them too:
+
+- ``merge_elsewhere``: sent with the duplicate's id and ``programme_ids`` (a coordinator's);
+  a receiver returns the SQL condition "takes part in a programme not in these" for its
+  rows (enrolled, teaching); the people domain asks all of them in one query;
+- ``person_merge_planning``: each domain adds to the plan what of the two records it holds
+  (the user account, sessions taught, enrolments moved and the cohorts both are enrolled
+  in, certificates), or refuses with ``DomainError`` (two user accounts);
+- ``enrolment_rows_merge_planning``: then, the rows hanging on those enrolments
+  (attendance records moved, and, where both were enrolled, moved or dropped).
 """
 
 from __future__ import annotations
@@ -24,3 +36,7 @@ _signals = Namespace()
 enrolment_rows_merging = _signals.signal("people.enrolment-rows-merging")
 enrolments_merging = _signals.signal("people.enrolments-merging")
 person_merging = _signals.signal("people.person-merging")
+
+merge_elsewhere = _signals.signal("people.merge-elsewhere")
+person_merge_planning = _signals.signal("people.person-merge-planning")
+enrolment_rows_merge_planning = _signals.signal("people.enrolment-rows-merge-planning")

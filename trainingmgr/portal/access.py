@@ -151,26 +151,7 @@ def send_access_links(
     people of ``person_ids`` (all on the cohort, with an address, not deactivated: else
     DomainError and nothing is sent). Returns the number of messages queued."""
     access = cohort_access(cohort)
-    if person_ids is None:
-        chosen = access.never_signed_in
-    else:
-        wanted = set(person_ids)
-        on_cohort = {p.id: p for p in access.people}
-        if not wanted:
-            raise DomainError(_("Choose the people to send an access link to."), "people")
-        if wanted - on_cohort.keys():
-            raise DomainError(_("Some of the chosen people are not on this cohort."), "people")
-        chosen = [p for p in access.people if p.id in wanted]
-        refused = [p for p in chosen if access.access[p.id].state in (NO_EMAIL, DEACTIVATED)]
-        if refused:
-            raise DomainError(
-                _(
-                    "No link can be sent to %(names)s (no e-mail address, or the account is "
-                    "deactivated).",
-                    names=", ".join(p.full_name for p in refused),
-                ),
-                "people",
-            )
+    chosen = access.never_signed_in if person_ids is None else _chosen(access, person_ids)
     if not chosen:
         raise DomainError(_("Everyone on this cohort who can get a link has signed in already."))
     if len(chosen) > MAX_LINKS:
@@ -206,3 +187,26 @@ def send_access_links(
         ip=ip,
     )
     return sent
+
+
+def _chosen(access: CohortAccess, person_ids: Collection[int]) -> list[Person]:
+    """The people of ``person_ids``: all on the cohort, with an address and an account that
+    is not deactivated, else DomainError."""
+    wanted = set(person_ids)
+    on_cohort = {p.id: p for p in access.people}
+    if not wanted:
+        raise DomainError(_("Choose the people to send an access link to."), "people")
+    if wanted - on_cohort.keys():
+        raise DomainError(_("Some of the chosen people are not on this cohort."), "people")
+    chosen = [p for p in access.people if p.id in wanted]
+    refused = [p for p in chosen if access.access[p.id].state in (NO_EMAIL, DEACTIVATED)]
+    if refused:
+        raise DomainError(
+            _(
+                "No link can be sent to %(names)s (no e-mail address, or the account is "
+                "deactivated).",
+                names=", ".join(p.full_name for p in refused),
+            ),
+            "people",
+        )
+    return chosen

@@ -197,7 +197,38 @@ def _rosters(cohort_ids: list[int]) -> list[tuple[int, int, str | None]]:
 def cascade(cohort_id: int, programme_ids: Collection[int] | None) -> Cascade:
     """The cascade of the cohort ``cohort_id`` (see the module docstring), showing and
     following only cohorts of ``programme_ids`` (None: all)."""
-    root_row = db.session.execute(
+    root = _root(cohort_id, programme_ids)
+    walk = _Walk(root, programme_ids)
+    level_nodes = [root]
+    for level in range(1, MAX_LEVELS + 1):
+        next_level = walk.generation(level, level_nodes)
+        if not next_level:
+            break
+        walk.reach(level, next_level)
+        level_nodes = next_level
+    direct: dict[str | None, int] = defaultdict(int)
+    indirect: dict[str | None, int] = defaultdict(int)
+    for level, country in walk.people_level.values():
+        (direct if level == 1 else indirect)[country] += 1
+    countries = [
+        CountryReach(code, country_name(code), direct[code], indirect[code])
+        for code in set(direct) | set(indirect)
+    ]
+    countries.sort(key=lambda c: (c.code is None, -c.total, c.label))
+    walk.root_graduates.sort(key=lambda g: (anyascii(g.name).casefold(), g.name))
+    return Cascade(
+        root,
+        walk.root_graduates,
+        sum(direct.values()),
+        sum(indirect.values()),
+        countries,
+        walk.hidden,
+    )
+
+
+def _root(cohort_id: int, programme_ids: Collection[int] | None) -> Node:
+    """The cascade's first node: the cohort, NotFound outside ``programme_ids``."""
+    row = db.session.execute(
         sa.select(
             Cohort.id,
             Cohort.name,
@@ -209,30 +240,38 @@ def cascade(cohort_id: int, programme_ids: Collection[int] | None) -> Cascade:
         .join(Programme, Programme.id == Cohort.programme_id)
         .where(Cohort.id == cohort_id)
     ).first()
-    if root_row is None or (programme_ids is not None and root_row[2] not in programme_ids):
+    if row is None or (programme_ids is not None and row[2] not in programme_ids):
         raise NotFound(_("There is no such cohort."))
-    root = Node(root_row[0], root_row[1], root_row[3], root_row[4], root_row[5], 0)
-    nodes = {root.cohort_id: root}
-    seen = {root.cohort_id}
-    level_nodes = [root]
-    hidden = 0
-    people_level: dict[int, tuple[int, str | None]] = {}  # person -> (first level, country)
-    root_graduates: list[Graduate] = []
-    taught_by: dict[int, list[str]] = defaultdict(list)
-    for level in range(1, MAX_LEVELS + 1):
+    return Node(row[0], row[1], row[3], row[4], row[5], 0)
+
+
+class _Walk:
+    """The cascade followed one generation at a time."""
+
+    def __init__(self, root: Node, programme_ids: Collection[int] | None) -> None:
+        self.programme_ids = programme_ids
+        self.nodes = {root.cohort_id: root}
+        self.seen = {root.cohort_id}
+        self.hidden = 0
+        self.people_level: dict[int, tuple[int, str | None]] = {}  # person -> (level, country)
+        self.root_graduates: list[Graduate] = []
+        self.taught_by: dict[int, list[str]] = defaultdict(list)
+
+    def generation(self, level: int, level_nodes: list[Node]) -> list[Node]:
+        """The graduates of ``level_nodes`` counted, and the roll-outs they lead to (the
+        nodes of ``level``) added to their parents."""
         graduates = _graduates([n.cohort_id for n in level_nodes])
         grads_of: dict[int, set[int]] = defaultdict(set)
         for cid, pid, name, country in graduates:
             grads_of[cid].add(pid)
-            nodes[cid].graduates += 1
+            self.nodes[cid].graduates += 1
             if level == 1:
-                root_graduates.append(Graduate(pid, name, country, taught_by[pid]))
+                self.root_graduates.append(Graduate(pid, name, country, self.taught_by[pid]))
         names = {pid: name for _cid, pid, name, _country in graduates}
         all_grads = set().union(*grads_of.values()) if grads_of else set()
-        candidates = _children([n.cohort_id for n in level_nodes], all_grads, seen)
-        teaching = _teachers([c[0] for c in candidates], all_grads)
+        candidates = _children([n.cohort_id for n in level_nodes], all_grads, self.seen)
         teachers_of: dict[int, set[int]] = defaultdict(set)
-        for cid, pid in teaching:
+        for cid, pid in _teachers([c[0] for c in candidates], all_grads):
             teachers_of[cid].add(pid)
         parents = {n.cohort_id: n for n in level_nodes}
         next_level: list[Node] = []
@@ -244,43 +283,26 @@ def cascade(cohort_id: int, programme_ids: Collection[int] | None) -> Cascade:
                 if not by:
                     continue
                 parent = by[0]
-            seen.add(cid)
-            if programme_ids is not None and programme_id not in programme_ids:
-                hidden += 1
+            self.seen.add(cid)
+            if self.programme_ids is not None and programme_id not in self.programme_ids:
+                self.hidden += 1
                 continue
             teachers = sorted(teachers_of[cid] & grads_of[parent.cohort_id], key=names.get)
             node = Node(cid, name, code, start, country, level, [names[p] for p in teachers])
             parent.children.append(node)
-            nodes[cid] = node
+            self.nodes[cid] = node
             next_level.append(node)
             if level == 1:
                 for pid in teachers:
-                    taught_by[pid].append(name)
-        if not next_level:
-            break
-        for cid, pid, country in _rosters([n.cohort_id for n in next_level]):
-            nodes[cid].reached += 1
-            if pid not in people_level:
-                people_level[pid] = (level, country)
-        level_nodes = next_level
-    direct: dict[str | None, int] = defaultdict(int)
-    indirect: dict[str | None, int] = defaultdict(int)
-    for level, country in people_level.values():
-        (direct if level == 1 else indirect)[country] += 1
-    countries = [
-        CountryReach(code, country_name(code), direct[code], indirect[code])
-        for code in set(direct) | set(indirect)
-    ]
-    countries.sort(key=lambda c: (c.code is None, -c.total, c.label))
-    root_graduates.sort(key=lambda g: (anyascii(g.name).casefold(), g.name))
-    return Cascade(
-        root,
-        root_graduates,
-        sum(direct.values()),
-        sum(indirect.values()),
-        countries,
-        hidden,
-    )
+                    self.taught_by[pid].append(name)
+        return next_level
+
+    def reach(self, level: int, level_nodes: list[Node]) -> None:
+        """The people on the rosters of ``level_nodes``, each at the first level reaching them."""
+        for cid, pid, country in _rosters([n.cohort_id for n in level_nodes]):
+            self.nodes[cid].reached += 1
+            if pid not in self.people_level:
+                self.people_level[pid] = (level, country)
 
 
 # --------------------------------------------------------------------------- report section
@@ -315,15 +337,6 @@ def cascade_section(selection: Any) -> Any:
         [r.root.name, len(r.graduates), len(r.rollouts), r.direct, r.indirect, r.total]
         for r in results
     ]
-    countries: dict[str | None, list[int]] = {}
-    labels: dict[str | None, str] = {}
-    for r in results:
-        for c in r.countries:
-            counts = countries.setdefault(c.code, [0, 0])
-            counts[0] += c.direct
-            counts[1] += c.indirect
-            labels[c.code] = f"{c.label} ({c.code})" if c.code else c.label
-    by_country = sorted(countries.items(), key=lambda kv: (kv[0] is None, -sum(kv[1])))
     return Content(
         title=_("Training of trainers: cascades"),
         tables=[
@@ -342,7 +355,7 @@ def cascade_section(selection: Any) -> Any:
             Table(
                 _("People reached by country"),
                 [_("Country"), _("Directly"), _("Indirectly"), _("Total")],
-                [[labels[code], d, i, d + i] for code, (d, i) in by_country],
+                _country_rows(results),
             ),
         ],
         note=_(
@@ -353,6 +366,21 @@ def cascade_section(selection: Any) -> Any:
     )
 
 
+def _country_rows(results: list[Cascade]) -> list[list[Any]]:
+    """The people reached by country over several cascades: country, directly, indirectly,
+    total; the most reached first, people without a country last."""
+    countries: dict[str | None, list[int]] = {}
+    labels: dict[str | None, str] = {}
+    for r in results:
+        for c in r.countries:
+            counts = countries.setdefault(c.code, [0, 0])
+            counts[0] += c.direct
+            counts[1] += c.indirect
+            labels[c.code] = f"{c.label} ({c.code})" if c.code else c.label
+    by_country = sorted(countries.items(), key=lambda kv: (kv[0] is None, -sum(kv[1])))
+    return [[labels[code], d, i, d + i] for code, (d, i) in by_country]
+
+
 # --------------------------------------------------------------------------- tree diagram
 
 BOX_W, BOX_H, COL_GAP, ROW_GAP = 230, 56, 50, 14
@@ -361,21 +389,7 @@ BOX_W, BOX_H, COL_GAP, ROW_GAP = 230, 56, 50, 14
 def tree_svg(result: Cascade) -> Markup:
     """The cascade as a tree (the ToT on the left, each generation a column to the right),
     an accessible SVG with a title and a description; the page's tables give the same."""
-    positions: dict[int, tuple[float, float]] = {}
-    rows = 0
-
-    def place(node: Node) -> float:
-        nonlocal rows
-        if not node.children:
-            y = rows * (BOX_H + ROW_GAP)
-            rows += 1
-        else:
-            ys = [place(child) for child in node.children]
-            y = (ys[0] + ys[-1]) / 2
-        positions[node.cohort_id] = (node.level * (BOX_W + COL_GAP), y)
-        return y
-
-    place(result.root)
+    positions, rows = _positions(result.root)
     levels = max(n.level for n in result.nodes) + 1
     width = levels * BOX_W + (levels - 1) * COL_GAP + 2
     height = rows * (BOX_H + ROW_GAP)
@@ -404,21 +418,45 @@ def tree_svg(result: Cascade) -> Markup:
                 f'<path class="cascade-link" d="M{x + BOX_W},{y + BOX_H / 2} H{mid} '
                 f'V{cy + BOX_H / 2} H{cx}"/>'
             )
-    for node in result.nodes:
-        x, y = positions[node.cohort_id]
-        name = node.name if len(node.name) <= 32 else node.name[:31] + "…"
-        graduates = ngettext("%(num)d graduate", "%(num)d graduates", node.graduates)
-        if node.level == 0:
-            line = graduates
-        else:
-            reached = ngettext("%(num)d reached", "%(num)d reached", node.reached)
-            line = f"{reached} · {graduates}"
-        parts.append(
-            f'<g class="cascade-node cascade-level-{min(node.level, 3)}">'
-            f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6"/>'
-            f'<text class="cascade-name" x="{x + 10}" y="{y + 22}">{escape(name)}</text>'
-            f'<text class="cascade-figures" x="{x + 10}" y="{y + 42}">'
-            f"{escape(node.programme_code)} · {escape(line)}</text></g>"
-        )
+    parts += [_box(node, *positions[node.cohort_id]) for node in result.nodes]
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _positions(root: Node) -> tuple[dict[int, tuple[float, float]], int]:
+    """Where each cohort's box goes (by cohort id), each parent level with the middle of its
+    children; and the number of rows."""
+    positions: dict[int, tuple[float, float]] = {}
+    rows = 0
+
+    def place(node: Node) -> float:
+        nonlocal rows
+        if not node.children:
+            y = rows * (BOX_H + ROW_GAP)
+            rows += 1
+        else:
+            ys = [place(child) for child in node.children]
+            y = (ys[0] + ys[-1]) / 2
+        positions[node.cohort_id] = (node.level * (BOX_W + COL_GAP), y)
+        return y
+
+    place(root)
+    return positions, rows
+
+
+def _box(node: Node, x: float, y: float) -> str:
+    """A cohort's box: its name, programme and figures."""
+    name = node.name if len(node.name) <= 32 else node.name[:31] + "…"
+    graduates = ngettext("%(num)d graduate", "%(num)d graduates", node.graduates)
+    if node.level == 0:
+        line = graduates
+    else:
+        reached = ngettext("%(num)d reached", "%(num)d reached", node.reached)
+        line = f"{reached} · {graduates}"
+    return (
+        f'<g class="cascade-node cascade-level-{min(node.level, 3)}">'
+        f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6"/>'
+        f'<text class="cascade-name" x="{x + 10}" y="{y + 22}">{escape(name)}</text>'
+        f'<text class="cascade-figures" x="{x + 10}" y="{y + 42}">'
+        f"{escape(node.programme_code)} · {escape(line)}</text></g>"
+    )

@@ -465,6 +465,29 @@ class _Pdf:
 def pdf(dashboard: Dashboard, extra: Sequence[Content] = ()) -> bytes:
     """The donor report as a PDF (see the module docstring)."""
     doc = _Pdf(f"{_('Donor report')}: {title_text(dashboard)}")
+    _pdf_title(doc, dashboard)
+    _pdf_key_figures(doc, dashboard)
+    doc.heading(_("Charts"))
+    for chart in charts.dashboard_charts(dashboard):
+        doc.chart(chart)
+
+    for table in breakdown_tables(dashboard):
+        doc.heading(table.title)
+        doc.table(table)
+    sessions = session_table(dashboard)
+    if sessions is not None:
+        doc.heading(sessions.title)
+        doc.table(sessions, 0.55)
+    for content in extra:
+        _pdf_section(doc, content)
+    doc.heading(_("Definitions"))
+    for line in definitions():
+        doc.paragraph(line)
+    return doc.save()
+
+
+def _pdf_title(doc: _Pdf, dashboard: Dashboard) -> None:
+    """The title, the selection in words and the organisation's logo on the right."""
     logo = report_logo(dashboard)
     logo_w = doc.logo(logo) if logo else 0.0
     room = doc.inner - (logo_w + 12 if logo_w else 0)
@@ -477,6 +500,9 @@ def pdf(dashboard: Dashboard, extra: Sequence[Content] = ()) -> bytes:
         doc.text(line, 9, grey=True, width=room)
     doc.down(12)
 
+
+def _pdf_key_figures(doc: _Pdf, dashboard: Dashboard) -> None:
+    """The headline figures, two a row: value, label, detail."""
     doc.heading(_("Key figures"))
     items = headline(dashboard.totals, len(dashboard.cohorts))
     half = doc.inner / 2
@@ -493,40 +519,25 @@ def pdf(dashboard: Dashboard, extra: Sequence[Content] = ()) -> bytes:
             doc.text(str(item.detail), 7.5, x=j * half, width=half - 10, grey=True)
         doc.down(6)
 
-    doc.heading(_("Charts"))
-    for chart in charts.dashboard_charts(dashboard):
+
+def _pdf_section(doc: _Pdf, content: Content) -> None:
+    """A section another domain adds (``reports.sections``): note, figures, charts, tables."""
+    doc.heading(content.title)
+    if content.note:
+        doc.paragraph(content.note)
+    for label, value in content.figures:
+        doc.need(14)
+        doc.text(str(label), 9)
+        doc.text(str(value), 9, "bold", x=doc.inner * 0.6, width=doc.inner * 0.4)
+        doc.down(13)
+    for chart in content.charts:
         doc.chart(chart)
-
-    for table in breakdown_tables(dashboard):
-        doc.heading(table.title)
+    for table in content.tables:
+        doc.need(60)
+        doc.down(16)
+        doc.text(table.title, 10, "bold")
+        doc.down(6)
         doc.table(table)
-    sessions = session_table(dashboard)
-    if sessions is not None:
-        doc.heading(sessions.title)
-        doc.table(sessions, 0.55)
-
-    for content in extra:
-        doc.heading(content.title)
-        if content.note:
-            doc.paragraph(content.note)
-        for label, value in content.figures:
-            doc.need(14)
-            doc.text(str(label), 9)
-            doc.text(str(value), 9, "bold", x=doc.inner * 0.6, width=doc.inner * 0.4)
-            doc.down(13)
-        for chart in content.charts:
-            doc.chart(chart)
-        for table in content.tables:
-            doc.need(60)
-            doc.down(16)
-            doc.text(table.title, 10, "bold")
-            doc.down(6)
-            doc.table(table)
-
-    doc.heading(_("Definitions"))
-    for line in definitions():
-        doc.paragraph(line)
-    return doc.save()
 
 
 def report_logo(dashboard: Dashboard) -> bytes | None:

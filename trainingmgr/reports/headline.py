@@ -52,6 +52,11 @@ class Headline:
 
 def headline(totals: Figures, cohorts: int) -> list[Headline]:
     """The dashboard's key figures, as shown on the page and in the reports."""
+    return [*_reach(totals, cohorts), *_rates(totals), *_outputs(totals)]
+
+
+def _reach(totals: Figures, cohorts: int) -> list[Headline]:
+    """Who the programmes reached: people trained, participants, enrolments."""
     return [
         Headline(
             "people_trained",
@@ -71,6 +76,12 @@ def headline(totals: Figures, cohorts: int) -> list[Headline]:
             totals.enrolments,
             detail=_l("in %(n)s cohorts", n=cohorts),
         ),
+    ]
+
+
+def _rates(totals: Figures) -> list[Headline]:
+    """Attendance and completion rates."""
+    return [
         Headline(
             "attendance_rate",
             _l("Attendance rate"),
@@ -93,6 +104,12 @@ def headline(totals: Figures, cohorts: int) -> list[Headline]:
                 decided=totals.completed + totals.not_completed,
             ),
         ),
+    ]
+
+
+def _outputs(totals: Figures) -> list[Headline]:
+    """What was delivered: certificates, hours of sessions, person-hours."""
+    return [
         Headline(
             "certificates", _l("Certificates"), totals.certified, detail=_l("valid certificates")
         ),
