@@ -26,6 +26,7 @@ from trainingmgr import create_app
 from trainingmgr.accounts import sessions
 from trainingmgr.accounts.models import Role, User
 from trainingmgr.core import sqlite
+from trainingmgr.core.cache import forget_all
 from trainingmgr.extensions import db, limiter
 
 DATA = Path(__file__).parent / "data"
@@ -102,6 +103,7 @@ def db_session(app: Flask) -> Iterator[Any]:
             if transaction.is_active:
                 transaction.rollback()
             connection.close()
+            forget_all()  # figures cached from rows this test wrote (core.cache)
 
 
 @pytest.fixture
@@ -111,6 +113,7 @@ def committed_db(app: Flask) -> Iterator[Any]:
         yield db.session
         db.session.remove()
         empty_all_tables()
+        forget_all()
 
 
 def empty_all_tables() -> None:

@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from trainingmgr.accounts.models import User
 from trainingmgr.audit import services as audit
 from trainingmgr.cohorts.models import Cohort, CohortStatus
+from trainingmgr.core.cache import forget_all
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.scope import visible_people
 from trainingmgr.enrolments import services as enrolments
@@ -65,9 +66,6 @@ from trainingmgr.imports.validation import (
     unpack_clean_rows,
 )
 from trainingmgr.people.models import Person, search_text_of
-from trainingmgr.people.services import (
-    forget_directory_options,
-)
 
 # Cleaned rows kept with an upload: what they depend on (``cleaning_key``), and the rows.
 CleanedCache = tuple[str, list[list[Any]]]
@@ -504,7 +502,7 @@ def _create_people(rows: list[RowResult], actor: User | None) -> list[tuple[RowR
     ids = db.session.scalars(
         sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), values
     ).all()
-    forget_directory_options()  # the filter menus' countries and organisations changed
+    forget_all()  # figures cached from people and enrolments (core.cache)
     audit.record_many(
         [
             {

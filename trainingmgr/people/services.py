@@ -3,7 +3,6 @@ records of the same person. Callers commit."""
 
 from __future__ import annotations
 
-import time
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from trainingmgr.cohorts.models import (
     Session,
     session_trainers,
 )
+from trainingmgr.core.cache import TimedCache
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.labels import country_label
 from trainingmgr.core.pagination import DEFAULT_PER_PAGE, Page, paginate
@@ -309,36 +309,16 @@ DIRECTORY_COUNT_LIMIT = 1000
 # The filter menus scan every person in scope: they are kept per scope for a minute, and
 # dropped by this process as soon as it writes people, enrolments or sessions.
 OPTIONS_TTL = 60.0
-_options_cache: dict[tuple[int, ...] | None, tuple[float, DirectoryOptions]] = {}
-
-
-def _forget_options(session: Any, *_args: Any) -> None:
-    changed = (*session.new, *session.dirty, *session.deleted)
-    if any(isinstance(o, (Person, Enrolment, Session)) for o in changed):
-        forget_directory_options()
-
-
-def forget_directory_options(*_args: Any) -> None:
-    """Drop the cached filter menus (after writes that bypass the ORM's flush, e.g. bulk)."""
-    _options_cache.clear()
-
-
-sa.event.listen(sa.orm.Session, "before_flush", _forget_options)
-# What the cache saw may have been rolled back.
-sa.event.listen(sa.orm.Session, "after_rollback", forget_directory_options)
+_options: TimedCache[tuple[int, ...] | None, DirectoryOptions] = TimedCache(
+    OPTIONS_TTL, Person, Enrolment, Session
+)
 
 
 def directory_options(programme_ids: Collection[int] | None = None) -> DirectoryOptions:
     """The countries and organisations that occur among (unmerged) people in the scope of
     ``programme_ids`` (everyone: None), for filters (cached for ``OPTIONS_TTL`` seconds)."""
     key = None if programme_ids is None else tuple(sorted(programme_ids))
-    cached = _options_cache.get(key)
-    now = time.monotonic()
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    options = _directory_options(programme_ids)
-    _options_cache[key] = (now + OPTIONS_TTL, options)
-    return options
+    return _options.get(key, lambda: _directory_options(programme_ids))
 
 
 def _directory_options(programme_ids: Collection[int] | None) -> DirectoryOptions:
