@@ -62,3 +62,29 @@ def test_a_rollback_drops_what_was_kept(make: Any, db_session: Any) -> None:
     db.session.rollback()
 
     assert not any(c._values for c in cache._CACHES)
+
+
+def test_a_roster_save_drops_the_dashboard_eligibility_kept_for_its_cohort(
+    make: Any, db_session: Any
+) -> None:
+    """Bulk statements through the session (the roster's save) drop the caches watching
+    their table, as a flush does."""
+    import sqlalchemy as sa
+
+    from trainingmgr.attendance.models import AttendanceRecord, AttendanceStatus
+    from trainingmgr.certificates.eligibility import eligible_ids
+
+    cohort = make.cohort(min_attendance_pct=50)
+    session = make.session(cohort=cohort)
+    enrolment = make.enrolment(cohort=cohort, person=make.person())
+    make.attendance(session, enrolment, AttendanceStatus.ABSENT)
+    db.session.flush()
+    assert eligible_ids([cohort.id]) == {cohort.id: frozenset()}
+
+    db.session.execute(
+        sa.update(AttendanceRecord)
+        .where(AttendanceRecord.enrolment_id == enrolment.id)
+        .values(status=AttendanceStatus.PRESENT)
+    )
+
+    assert eligible_ids([cohort.id]) == {cohort.id: frozenset({enrolment.id})}

@@ -14,7 +14,7 @@ for each enrolment, the reasons in words when it is not eligible.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -25,11 +25,15 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from trainingmgr.attendance.bulk import attendance_summaries, attended_modules
+from trainingmgr.attendance.models import AttendanceRecord
 from trainingmgr.attendance.summary import Summary
-from trainingmgr.cohorts.models import Cohort
+from trainingmgr.cohorts.models import Cohort, Enrolment, Session
+from trainingmgr.core.cache import TimedCache
 from trainingmgr.core.errors import NotFound
 from trainingmgr.evaluations.completion import required_survey_answered, survey_required_clause
+from trainingmgr.evaluations.models import Evaluation, EvaluationSubmission
 from trainingmgr.extensions import db
+from trainingmgr.programmes.models import Module
 
 
 @dataclass(frozen=True)
@@ -152,3 +156,35 @@ def eligibility(
             eligible, summary, min_pct, min_hours, missing, no_survey, language
         )
     return result
+
+
+# The dashboard's "eligible, not issued yet" looks at the cohorts that ended last: who meets
+# the rule there is kept a minute per cohort, and dropped as soon as this process writes
+# attendance, enrolments, sessions, cohorts, modules or survey answers (``core.cache``).
+# Issuing and the certificates page always check afresh (``eligibility``).
+ELIGIBLE_TTL = 60.0
+_eligible: TimedCache[int, frozenset[int]] = TimedCache(
+    ELIGIBLE_TTL,
+    AttendanceRecord,
+    Enrolment,
+    Session,
+    Cohort,
+    Module,
+    Evaluation,
+    EvaluationSubmission,
+)
+
+
+def eligible_ids(cohort_ids: Collection[int]) -> dict[int, frozenset[int]]:
+    """{cohort id: the ids of its active enrolments that meet the completion rule}, as
+    checked in the last minute (see ``ELIGIBLE_TTL``)."""
+
+    def check(missing: list[int]) -> dict[int, frozenset[int]]:
+        return {
+            cohort_id: frozenset(
+                e for e, result in eligibility(cohort_id).items() if result.eligible
+            )
+            for cohort_id in missing
+        }
+
+    return _eligible.get_many(sorted(set(cohort_ids)), check)

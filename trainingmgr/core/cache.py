@@ -3,9 +3,10 @@ little behind other processes' writes (the directory's filter menus, the partici
 programme on the dashboard and the programme lists).
 
 A ``TimedCache`` keeps each value for ``ttl`` seconds. It is dropped at once when this
-process flushes an object of one of the types it watches, or rolls back (what it saw may
-not have been committed); writes that bypass the ORM's flush (bulk imports) call
-``forget_all``. Other processes see such a change within ``ttl`` seconds.
+process writes rows of one of the types it watches (a flush, or an INSERT, UPDATE or DELETE
+statement run through the session), or rolls back (what it saw may not have been
+committed); other writes (through a bare connection) call ``forget_all``. Other processes
+see a change within ``ttl`` seconds.
 """
 
 from __future__ import annotations
@@ -83,5 +84,20 @@ def _forget_written(session: Any, *_args: Any) -> None:
             cache.clear()
 
 
+def _forget_executed(state: Any) -> None:
+    """Bulk INSERT, UPDATE and DELETE statements run through the session (the roster's save,
+    issuing certificates) drop the caches watching their table too."""
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    mapper = state.bind_mapper
+    if mapper is None:  # a table the ORM does not map: drop everything, to be safe
+        forget_all()
+        return
+    for cache in _CACHES:
+        if cache.watch and issubclass(mapper.class_, cache.watch):
+            cache.clear()
+
+
 sa.event.listen(sa.orm.Session, "before_flush", _forget_written)
+sa.event.listen(sa.orm.Session, "do_orm_execute", _forget_executed)
 sa.event.listen(sa.orm.Session, "after_rollback", forget_all)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from trainingmgr.attendance.models import AttendanceRecord
-from trainingmgr.certificates.eligibility import eligibility
+from trainingmgr.certificates.eligibility import eligible_ids
 from trainingmgr.certificates.models import Certificate, CertificateStatus
 from trainingmgr.cohorts.models import (
     ACTIVE_ENROLMENT,
@@ -200,12 +200,12 @@ def _not_issued(programme_ids: Collection[int] | None, today: date) -> list[Coho
     waiting: dict[int, list[int]] = {}
     for cohort_id, enrolment_id in rows:
         waiting.setdefault(cohort_id, []).append(enrolment_id)
+    # Every active enrolment is checked (joined in the query, kept a minute), then those
+    # waiting are counted: a list of their ids (thousands) cost more to send than the check.
+    eligible = eligible_ids([c.id for c in cohorts])
     result = []
     for cohort in cohorts:
-        # Every active enrolment is checked (joined in the query), then those waiting are
-        # counted: a list of their ids (thousands) cost more to send than the check itself.
-        checked = eligibility(cohort.id)
-        count = sum(1 for eid in waiting[cohort.id] if checked[eid].eligible)
+        count = sum(1 for eid in waiting[cohort.id] if eid in eligible[cohort.id])
         if count:
             result.append(CohortCount(cohort, count))
     return result
