@@ -103,7 +103,7 @@ def _signatories(
     """Names and titles under the signature lines (frozen: differs from layout 2 because the
     title is one line, and both shrink to 80% of the slot only down to 7 pt)."""
     y = drawing.SIGNATURE_LINE_Y
-    for person, mid, slot in signature_lines(c, signatories, y, images, room):
+    for person, mid, slot in signature_lines(c, signatories, images, room, y):
         width = slot * 0.8
         name = str(person.get("name") or "")
         draw_text(c, mid, y - 13, name, BOLD, 10, width=width, setting=V1)

@@ -198,11 +198,7 @@ def name_lines(name: str) -> tuple[list[str], float]:
 
 
 def signature_lines(
-    c: Canvas,
-    signatories: list[dict[str, Any]],
-    y: float,
-    images: Mapping[str, bytes],
-    room: float,
+    c: Canvas, signatories: list[dict[str, Any]], images: Mapping[str, bytes], room: float, y: float
 ) -> Iterator[tuple[dict[str, Any], float, float]]:
     """Draw the signature lines (at most three) spread across the middle of the page, a
     signature image on its line (at most ``room`` points high); yield each signatory with the
@@ -234,7 +230,7 @@ def draw_signatories(
 ) -> None:
     """Signature lines with names and titles, spread across the middle of the page; a
     signature image sits on its line (at most ``room`` points high)."""
-    for person, mid, slot in signature_lines(c, signatories, y, images, room):
+    for person, mid, slot in signature_lines(c, signatories, images, room, y):
         name = str(person.get("name") or "")
         draw_text(c, mid, y - 13, name, BOLD, 10, width=slot * 0.9, minimum=4)
         # A long title takes two lines (and shrinks only if two are not enough).
