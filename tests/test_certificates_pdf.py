@@ -440,3 +440,32 @@ def test_a_fresh_process_renders_the_same_bytes_as_a_warm_one() -> None:
     ).stdout.split()
 
     assert fresh == [h.hexdigest() for h in here]
+
+
+_RENDER_BOTH = """
+import hashlib, sys
+from tests.test_certificate_golden import LOGO, LOGO_SHA256, SNAPSHOT, URL
+from trainingmgr.certificates import pdf, pdf_v1
+modules = [pdf, pdf_v1] if sys.argv[1] == "2-first" else [pdf_v1, pdf]
+for module in modules:
+    data = module.render_certificate(SNAPSHOT, URL, {LOGO_SHA256: LOGO})
+    print(module.__name__, hashlib.sha256(data).hexdigest())
+"""
+
+
+def test_layouts_1_and_2_render_the_same_bytes_whichever_a_process_renders_first() -> None:
+    # Both layouts use the same registered fonts: neither may change the other's bytes.
+    runs = [
+        sorted(
+            subprocess.run(
+                [sys.executable, "-c", _RENDER_BOTH, order],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=Path(__file__).parent.parent,
+            ).stdout.splitlines()
+        )
+        for order in ("2-first", "1-first")
+    ]
+
+    assert runs[0] == runs[1]

@@ -20,7 +20,7 @@ from trainingmgr.core.types import utcnow
 from trainingmgr.enrolments import services as enrolments
 from trainingmgr.enrolments import waitlist as enrolment_waitlist
 from trainingmgr.extensions import db
-from trainingmgr.mail import deferred, delivery, notify
+from trainingmgr.mail import deferred, delivery, notify, recipients
 from trainingmgr.mail.models import OutboxMessage
 
 S = EnrolmentStatus
@@ -370,7 +370,7 @@ def test_an_issued_certificate_is_sent_with_its_download_and_verification_links(
     verify = "https://training.example.org/verify/K7Q2M9XD"
     assert "MMDP-2030-0007" in text and verify in text
     assert f'href="{verify}"' in html
-    download = notify.certificate_download_url(certificate)
+    download = recipients.certificate_download_url(certificate)
     assert download.startswith("https://training.example.org/certificates/")
     assert str(certificate.id) in download
     assert download in text and f'href="{download}"' in html

@@ -1,939 +1,132 @@
 """Layout 1, frozen: the renderer of certificates issued before their PDF was stored.
 
-Kept unchanged (apart from the names its fonts are registered under) so that the migration
-that stores each earlier certificate's PDF writes the very bytes its holder downloaded then.
-Do not edit; new certificates use ``pdf.py``.
+Kept so that the migration that stores each earlier certificate's PDF writes the very bytes
+its holder downloaded then. It is the current renderer's code (``certificates/pdf/``: fonts,
+images, labels, dates, QR code, border, ornaments, the canvas) with only what layout 1 did
+differently, each marked "frozen: ...". Any change to the shared code must keep these bytes
+(the layout-1 test of ``tests/test_certificates_export.py`` renders one); new certificates
+use ``pdf``.
 
-The certificate PDF: A4 landscape, drawn with ReportLab's canvas from the issued snapshot.
-
-``render_certificate(snapshot, verification_url, images)`` depends on nothing but its
-arguments and renders identical bytes every time (ReportLab's invariant mode), so the SHA-256
-shown on the verification page identifies the file. ``images`` maps the SHA-256 of each image
-the snapshot names (its ``logo``, each signatory's ``signature``) to the image's bytes. The
-snapshot (see docs/certificates.md)::
-
-    {"language": "en" | "ru" | "az" | "en+ru" | "en+az",
-     "holder": {"name": "Ləman Əliyeva", "name_latin": "Laman Aliyeva" or None},
-     "programme": {"code", "title", "partners": [str], "funders": [str]},
-     "cohort": {"name", "place", "start_date": "2022-03-01", "end_date": "2022-03-12"},
-     "hours": "24", "modules": [{"code", "title"}],
-     "signatories": [{"name", "title", "signature": sha256 or None}],
-     "logo": sha256 or None, "issuer": {"name"},
-     "serial": "RTCM-2022-0042", "issued_on": "2022-03-15"}
-
-Snapshots issued before ``logo`` and ``signature`` existed render without images.
-
-Text: every line is cut into runs by the font that has each letter (Noto Serif for Latin,
-Cyrillic and Greek; Noto Serif Georgian, Armenian, Ethiopic and Hebrew; Noto Naskh Arabic), so
-a name mixing scripts prints every letter (issuing refuses a name with letters none of them
-has). Arabic-script and Hebrew runs are shaped with HarfBuzz and set right to left
-within the (left-to-right) line. Copying gives the name as written: each shaped glyph's
-ToUnicode entry is the letter it shows (not the Arabic presentation form), glyphs without a
-code point of their own (parts of lam-alef) map to their letters through HarfBuzz's clusters,
-the zero width non-joiner is kept, and the optional ligatures that would make one glyph of
-several letters are not used. (An ``/ActualText`` span was tried: pypdf ignores it and poppler
-reads its text as visual order, reversing it.)
-
-Speed (3-4 ms a certificate once the process is warm: ``benchmarks/certificates_bench.py``):
-fonts are registered once per process; font subsets (compressed), glyph width arrays and
-ToUnicode maps are cached by their glyph lists, shaped runs by their text; images are decoded
-and compressed once per process (by SHA-256) and the same prepared XObject is copied into each
-PDF; the border is drawn once and its operators reused; the QR code is one path written in
-module units; the page stream is not ASCII85-encoded. None of this changes the bytes: the
-same arguments give the same PDF in a fresh process or a warm one.
+``render_certificate(snapshot, verification_url, images)`` takes the snapshot described in
+``pdf`` (layout 1 prints neither the issuer's name above the partners, nor the verification
+code, nor the funders' logos) and renders identical bytes every time.
 """
 
 from __future__ import annotations
 
-import copy
-import hashlib
-import io
-import logging
-import re
-import threading
-import unicodedata
-import zlib
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date
-from functools import lru_cache, partial
-from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
-import segno
-from PIL import Image, ImageOps
-from reportlab.lib.abag import ABag
-from reportlab.lib.colors import Color
-from reportlab.lib.pagesizes import A4, landscape
-from reportlab.pdfbase import pdfdoc, pdfmetrics
-from reportlab.pdfbase.ttfonts import (
-    FF_NONSYMBOLIC,
-    FF_SYMBOLIC,
-    SUBSETN,
-    ShapedStr,
-    TTFont,
-    TTFontFace,
-    shapeFragWord,
-)
 from reportlab.pdfgen.canvas import Canvas
 
-log = logging.getLogger(__name__)
-
-FONT_DIR = Path(__file__).parent / "fonts"
-PAGE_W, PAGE_H = landscape(A4)
-
-T = TypeVar("T")
-
-# ------------------------------------------------------------------------------ caches
-
-_cache_lock = threading.Lock()
-# Subsetting reads the font file through a shared cursor: one subset at a time.
-_subset_lock = threading.Lock()
-
-
-def _cached(cache: OrderedDict[Any, T], key: Any, make: Callable[[], T], size: int) -> T:
-    """``cache[key]``, made with ``make()`` on a miss; at most ``size`` entries (LRU)."""
-    with _cache_lock:
-        if key in cache:
-            cache.move_to_end(key)
-            return cache[key]
-    value = make()
-    with _cache_lock:
-        cache[key] = value
-        cache.move_to_end(key)
-        while len(cache) > size:
-            cache.popitem(last=False)
-    return value
-
-
-# ------------------------------------------------------------------------------ fonts
-
-REGULAR, BOLD, ITALIC = "regular", "bold", "italic"
-SERIF, SERIF_BOLD, SERIF_ITALIC = "CertV1Serif", "CertV1Serif-Bold", "CertV1Serif-Italic"
-
-# family -> style -> (registered font name, file). A family without an italic uses its
-# regular face for italic text.
-_FAMILIES: dict[str, dict[str, tuple[str, str]]] = {
-    "serif": {
-        REGULAR: (SERIF, "NotoSerif-Regular.ttf"),
-        BOLD: (SERIF_BOLD, "NotoSerif-Bold.ttf"),
-        ITALIC: (SERIF_ITALIC, "NotoSerif-Italic.ttf"),
-    },
-    "georgian": {
-        REGULAR: ("CertV1Georgian", "NotoSerifGeorgian-Regular.ttf"),
-        BOLD: ("CertV1Georgian-Bold", "NotoSerifGeorgian-Bold.ttf"),
-    },
-    "armenian": {
-        REGULAR: ("CertV1Armenian", "NotoSerifArmenian-Regular.ttf"),
-        BOLD: ("CertV1Armenian-Bold", "NotoSerifArmenian-Bold.ttf"),
-    },
-    "arabic": {
-        REGULAR: ("CertV1Arabic", "NotoNaskhArabic-Regular.ttf"),
-        BOLD: ("CertV1Arabic-Bold", "NotoNaskhArabic-Bold.ttf"),
-    },
-    "ethiopic": {
-        REGULAR: ("CertV1Ethiopic", "NotoSerifEthiopic-Regular.ttf"),
-        BOLD: ("CertV1Ethiopic-Bold", "NotoSerifEthiopic-Bold.ttf"),
-    },
-    "hebrew": {
-        REGULAR: ("CertV1Hebrew", "NotoSerifHebrew-Regular.ttf"),
-        BOLD: ("CertV1Hebrew-Bold", "NotoSerifHebrew-Bold.ttf"),
-    },
-}
-# The font tried first for a letter, then the others in this order.
-_FALLBACK = ("serif", "georgian", "armenian", "arabic", "ethiopic", "hebrew")
-_RIGHT_TO_LEFT = frozenset({"arabic", "hebrew"})
-
-_SUBSETS: OrderedDict[tuple[str, tuple[int, ...]], tuple[int, bytes]] = OrderedDict()
-SUBSET_CACHE_SIZE = 256
-_registered = False
-_COVERAGE: dict[str, dict[int, int]] = {}
-
-
-def font_name(family: str, style: str = REGULAR) -> str:
-    faces = _FAMILIES[family]
-    return (faces.get(style) or faces[REGULAR])[0]
-
-
-class _CachingFace(TTFontFace):
-    """A font face whose subsets (the font program embedded in a PDF) are made and compressed
-    once per process for each list of glyphs, instead of once per document.
-
-    ``addSubsetObjects`` is ReportLab's (``TTFontFace.addSubsetObjects``, 4.x) with the cached,
-    already compressed subset.
-    """
-
-    def _subset(self, subset: list[int]) -> tuple[int, bytes]:
-        """(length, Flate-compressed bytes) of the subset."""
-
-        def make() -> tuple[int, bytes]:
-            with _subset_lock:
-                raw = TTFontFace.makeSubset(self, subset)
-            return len(raw), zlib.compress(raw)
-
-        return _cached(_SUBSETS, (self.filename, tuple(subset)), make, SUBSET_CACHE_SIZE)
-
-    def makeSubset(self, subset: list[int]) -> bytes:  # noqa: N802 (ReportLab's name)
-        return zlib.decompress(self._subset(subset)[1])
-
-    def addSubsetObjects(self, doc: Any, fontname: str, subset: list[int]) -> Any:  # noqa: N802
-        length, packed = self._subset(subset)
-        font_file = pdfdoc.PDFStream()
-        font_file.dictionary["Length1"] = length
-        if doc.compression:
-            font_file.content = packed
-            font_file.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
-        else:
-            font_file.content = zlib.decompress(packed)
-        font_file_ref = doc.Reference(font_file, f"fontFile:{self.filename}({fontname})")
-        descriptor = pdfdoc.PDFDictionary(
-            {
-                "Type": "/FontDescriptor",
-                "Ascent": self.ascent,
-                "CapHeight": self.capHeight,
-                "Descent": self.descent,
-                "Flags": (self.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC,
-                "FontBBox": pdfdoc.PDFArray(self.bbox),
-                "FontName": pdfdoc.PDFName(fontname),
-                "ItalicAngle": self.italicAngle,
-                "StemV": self.stemV,
-                "FontFile2": font_file_ref,
-                "MissingWidth": self.defaultWidth,
-            }
-        )
-        return doc.Reference(descriptor, "fontDescriptor:" + fontname)
-
-
-class _Raw(pdfdoc.PDFObject):
-    """Bytes written into the PDF as they are (a cached, already formatted value)."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def format(self, document: Any) -> bytes:
-        return self.data
-
-
-_WIDTHS: OrderedDict[tuple[str, str, tuple[int, ...]], bytes] = OrderedDict()
-_CMAPS: OrderedDict[tuple[str, str, tuple[int, ...]], bytes] = OrderedDict()
-# Glyphs HarfBuzz gives that have no code point of their own (ReportLab numbers them in the
-# private use area): font name -> {private code: the letters the glyph stands for}.
-_PRIVATE_TEXT: dict[str, dict[int, str]] = {}
-
-
-def _unicode_of(font: str, code: int) -> str:
-    """The text a glyph of the subset stands for, as copying should give it: Arabic
-    presentation forms (shaped letters) as their letters, ligatures as their letters."""
-    char = chr(code)
-    if 0xFB50 <= code <= 0xFDFF or 0xFE70 <= code <= 0xFEFF:
-        return unicodedata.normalize("NFKC", char)
-    if 0xE000 <= code <= 0xF8FF:
-        return _PRIVATE_TEXT.get(font, {}).get(code, char)
-    return char
-
-
-def _to_unicode_cmap(font: str, base_font: str, subset: list[int]) -> bytes:
-    """ReportLab's ToUnicode CMap, with shaped glyphs mapped to the letters they show."""
-    lines = [
-        "/CIDInit /ProcSet findresource begin",
-        "12 dict begin",
-        "begincmap",
-        "/CIDSystemInfo",
-        f"<< /Registry ({base_font})",
-        f"/Ordering ({base_font})",
-        "/Supplement 0",
-        ">> def",
-        f"/CMapName /{base_font} def",
-        "/CMapType 2 def",
-        "1 begincodespacerange",
-        f"<00> <{len(subset) - 1:02X}>",
-        "endcodespacerange",
-        f"{len(subset)} beginbfchar",
-        *(
-            f"<{i:02X}> <{_unicode_of(font, code).encode('utf-16-be').hex().upper()}>"
-            for i, code in enumerate(subset)
-        ),
-        "endbfchar",
-        "endcmap",
-        "CMapName currentdict /CMap defineresource pop",
-        "end",
-        "end",
-    ]
-    return zlib.compress("\n".join(lines).encode("latin-1"))
-
-
-class _Font(TTFont):
-    """A certificate font: its per-document objects (glyph widths, ToUnicode map) come from
-    per-process caches, and shaped Arabic glyphs copy as the letters they show.
-
-    ``addObjects`` is ReportLab's (``TTFont.addObjects``, 4.x) with those two objects cached.
-    """
-
-    def addObjects(self, doc: Any) -> None:  # noqa: N802 (ReportLab's name)
-        try:
-            state = self.state[doc]
-        except KeyError:
-            state = self.state[doc] = TTFont.State(self._asciiReadable)
-        state.frozen = 1
-        fonts = doc.idToObject["BasicFonts"].dict
-        for n, subset in enumerate(state.subsets):
-            internal_name = self.getSubsetInternalName(n, doc)[1:]
-            base_font = b"".join((SUBSETN(n), b"+", self.face.name, self.face.subfontNameX)).decode(
-                "pdfdoc"
-            )
-            pdf_font = pdfdoc.PDFTrueTypeFont()
-            pdf_font.__Comment__ = f"Font {self.fontName} subset {n}"
-            pdf_font.Name = internal_name
-            pdf_font.BaseFont = base_font
-            pdf_font.FirstChar = 0
-            pdf_font.LastChar = len(subset) - 1
-            key = (self.fontName, base_font, tuple(subset))
-            pdf_font.Widths = _Raw(_cached(_WIDTHS, key, partial(self._widths, subset, doc), 256))
-            cmap = pdfdoc.PDFStream()
-            make = partial(_to_unicode_cmap, self.fontName, base_font, subset)
-            packed = _cached(_CMAPS, key, make, 256)
-            if doc.compression:
-                cmap.content = packed
-                cmap.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
-            else:
-                cmap.content = zlib.decompress(packed)
-            pdf_font.ToUnicode = doc.Reference(cmap, "toUnicodeCMap:" + base_font)
-            pdf_font.FontDescriptor = self.face.addSubsetObjects(doc, base_font, subset)
-            doc.Reference(pdf_font, internal_name)
-            fonts[internal_name] = pdf_font
-        del self.state[doc]
-
-    def _widths(self, subset: list[int], doc: Any) -> bytes:
-        return pdfdoc.PDFArray([self.face.getCharWidth(code) for code in subset]).format(doc)
-
-
-def register_fonts() -> None:
-    """Register the certificate fonts with ReportLab (once per process)."""
-    global _registered
-    if _registered:
-        return
-    with _cache_lock:
-        if _registered:
-            return
-        for faces in _FAMILIES.values():
-            for name, filename in faces.values():
-                font = _Font(name, str(FONT_DIR / filename))
-                font.face.__class__ = _CachingFace
-                pdfmetrics.registerFont(font)
-                _COVERAGE[name] = font.face.charToGlyph
-        _registered = True
-
-
-def covers(font: str, char: str) -> bool:
-    """Whether ``font`` (a registered certificate font) has a glyph for ``char``."""
-    register_fonts()
-    return ord(char) in _COVERAGE[font]
-
-
-@dataclass(frozen=True)
-class Run:
-    """Consecutive characters of a line set in the same font family."""
-
-    text: str
-    family: str
-
-    @property
-    def rtl(self) -> bool:
-        return self.family in _RIGHT_TO_LEFT
-
-
-def _family_for(char: str, current: str | None, style: str) -> str:
-    code = ord(char)
-    category = unicodedata.category(char)
-    # Spaces, punctuation and combining marks stay in the run they are in when its font has
-    # them (a space between two Arabic words belongs to the Arabic run); so do digits, except
-    # in a right-to-left run (HarfBuzz would set them right to left).
-    if (
-        current is not None
-        and not category.startswith("L")
-        and not (category == "Nd" and current in _RIGHT_TO_LEFT)
-        and code in _COVERAGE[font_name(current, style)]
-    ):
-        return current
-    for family in _FALLBACK:
-        if code in _COVERAGE[font_name(family, style)]:
-            return family
-    return current or "serif"  # no font has it: see missing_glyphs()
-
-
-@lru_cache(maxsize=4096)
-def text_runs(text: str, style: str = REGULAR) -> tuple[Run, ...]:
-    """``text`` cut into runs by the font that has each character, in logical order.
-
-    Spaces after a right-to-left run go to the next run: the line is left to right (a
-    certificate is), so they belong between the two runs, not inside the shaped one.
-    """
-    register_fonts()
-    if not text:
-        return ()
-    serif = _COVERAGE[font_name("serif", style)]
-    if all(ord(char) in serif for char in text):
-        return (Run(text, "serif"),)
-    runs: list[Run] = []
-    family: str | None = None
-    chars: list[str] = []
-    for char in text:
-        wanted = _family_for(char, family, style)
-        if chars and wanted != family:
-            runs.append(Run("".join(chars), family or "serif"))
-            chars = []
-        family = wanted
-        chars.append(char)
-    runs.append(Run("".join(chars), family or "serif"))
-    for i in range(len(runs) - 1):
-        run = runs[i]
-        kept = run.text.rstrip()
-        if run.rtl and kept and kept != run.text:
-            runs[i] = Run(kept, run.family)
-            runs[i + 1] = Run(run.text[len(kept) :] + runs[i + 1].text, runs[i + 1].family)
-    return tuple(runs)
-
-
-def missing_glyphs(text: str, style: str = BOLD) -> list[str]:
-    """The characters of ``text`` that no certificate font can print (shown as boxes)."""
-    return [
-        char
-        for run in text_runs(text, style)
-        for char in run.text
-        if ord(char) not in _COVERAGE[font_name(run.family, style)]
-    ]
-
-
-@dataclass(frozen=True)
-class _Piece:
-    text: str  # a ReportLab ShapedStr for a shaped run
-    font: str
-    width: float
-
-
-# Arabic script is shaped without the optional ligatures ("liga", "dlig": the Allah ligature
-# of Naskh): every glyph then stands for one letter, so copying gives the name letter for
-# letter in every PDF reader. Joining forms and mark positioning stay.
-_ARABIC_FEATURES = {"kern": True, "liga": False, "dlig": False}
-
-
-@lru_cache(maxsize=1024)
-def _shaped(text: str, font: str) -> tuple[str, float]:
-    """``text`` shaped by HarfBuzz (glyphs in visual order, as a ReportLab ShapedStr) and its
-    advance in thousandths of the font size (shaping does not depend on the size)."""
-    shaped = shapeFragWord(
-        [pdfmetrics.stringWidth(text, font, 10), (ABag(fontName=font, fontSize=10), text)],
-        features=_ARABIC_FEATURES,
-    )[1][1]
-    data = getattr(shaped, "__shapeData__", None)
-    if not data:
-        return shaped, pdfmetrics.stringWidth(text, font, 1000)
-    shaped = _keep_invisible_characters(font, text, shaped, data)
-    _note_private_glyphs(font, text, shaped, data)
-    return shaped, sum(d.x_advance for d in data)
-
-
-def _keep_invisible_characters(font: str, text: str, shaped: Any, data: list[Any]) -> Any:
-    """HarfBuzz draws a zero width non-joiner (and other invisible format characters) as a
-    zero-width space glyph. Give that glyph a private code of its own, which the ToUnicode
-    map turns back into the character, so copying gives it (the font's own glyph for U+200C
-    is a visible mark)."""
-    chars = list(shaped)
-    changed = False
-    for i, (char, d) in enumerate(zip(shaped, data, strict=False)):
-        source = text[d.cluster] if 0 <= d.cluster < len(text) else ""
-        if char == " " and source != " " and unicodedata.category(source) == "Cf":
-            ttf = pdfmetrics.getFont(font)
-            space = ttf.face.charToGlyph[0x20]
-            chars[i] = chr(ttf.hbAddPrivate(f"invisible-{ord(source):04X}", space, 0))
-            data[i] = d._replace(width=0)
-            changed = True
-    return ShapedStr("".join(chars), shapeData=data) if changed else shaped
-
-
-def _note_private_glyphs(font: str, text: str, shaped: str, data: list[Any]) -> None:
-    """Remember the letters behind each glyph HarfBuzz gave that has no code point of its own
-    (ReportLab numbers those in the private use area), for the ToUnicode map."""
-    starts = sorted({d.cluster for d in data})
-    ends = dict(zip(starts, [*starts[1:], len(text)], strict=True))
-    private = _PRIVATE_TEXT.setdefault(font, {})
-    for char, d in zip(shaped, data, strict=False):
-        code = ord(char)
-        if 0xE000 <= code <= 0xF8FF and code not in private and d.cluster in ends:
-            private[code] = text[d.cluster : ends[d.cluster]]
-
-
-def _pieces(text: str, style: str, size: float) -> tuple[list[_Piece], float]:
-    """The line's pieces from left to right and its width.
-
-    A line is left to right (the certificate's languages are), as a browser shows the name in
-    the application's pages: each right-to-left run is shaped and set right to left in its
-    place.
-    """
-    pieces = []
-    for run in text_runs(text, style):
-        font = font_name(run.family, style)
-        if run.rtl:
-            shaped, advance = _shaped(run.text, font)
-            pieces.append(_Piece(shaped, font, advance * size / 1000))
-        else:
-            pieces.append(_Piece(run.text, font, pdfmetrics.stringWidth(run.text, font, size)))
-    return pieces, sum(p.width for p in pieces)
-
-
-def text_width(text: str, style: str, size: float) -> float:
-    if not text:
-        return 0.0
-    return _pieces(text, style, size)[1]
-
-
-# ------------------------------------------------------------------------------ labels
-
-_LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Certificate of Completion",
-        "certify": "This is to certify that",
-        "completed": "has successfully completed",
-        "hours": "{hours} hours",
-        "modules": "Modules",
-        "partners": "In partnership with",
-        "funders": "Funded by",
-        "serial": "Certificate no.",
-        "issued": "Issued on",
-        "verify": "Verify at",
-    },
-    "ru": {
-        "title": "Сертификат об окончании",
-        "certify": "Настоящим удостоверяется, что",
-        "completed": "успешно завершил(а) программу",
-        "hours": "{hours} ч.",
-        "modules": "Модули",
-        "partners": "В партнёрстве с",
-        "funders": "При финансовой поддержке",
-        "serial": "Сертификат №",
-        "issued": "Выдан",
-        "verify": "Проверка",
-    },
-    "az": {
-        "title": "Bitirmə sertifikatı",
-        "certify": "Bununla təsdiq edilir ki,",
-        "completed": "proqramını uğurla başa vurmuşdur",
-        "hours": "{hours} saat",
-        "modules": "Modullar",
-        "partners": "Tərəfdaşlar",
-        "funders": "Maliyyələşdirən",
-        "serial": "Sertifikat №",
-        "issued": "Verilmə tarixi",
-        "verify": "Yoxlama",
-    },
-}
-_MONTHS = {
-    "en": [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
-    "ru": [
-        "января",
-        "февраля",
-        "марта",
-        "апреля",
-        "мая",
-        "июня",
-        "июля",
-        "августа",
-        "сентября",
-        "октября",
-        "ноября",
-        "декабря",
-    ],
-    "az": [
-        "yanvar",
-        "fevral",
-        "mart",
-        "aprel",
-        "may",
-        "iyun",
-        "iyul",
-        "avqust",
-        "sentyabr",
-        "oktyabr",
-        "noyabr",
-        "dekabr",
-    ],
-}
-
-
-def languages(code: str) -> list[str]:
-    """``"en+az"`` -> ``["en", "az"]``; unknown languages fall back to English."""
-    found = [p for p in (code or "en").split("+") if p in _LABELS]
-    return found or ["en"]
-
-
-def label(langs: list[str], key: str, sep: str = " / ", **kw: Any) -> str:
-    return sep.join(_LABELS[lang][key].format(**kw) for lang in langs)
-
-
-def upper(text: str, lang: str) -> str:
-    """Capitals as the language writes them (Azerbaijani: i -> İ, not I)."""
-    return (text.replace("i", "İ") if lang == "az" else text).upper()
-
-
-def fmt_day(value: str | date, lang: str) -> str:
-    day = value if isinstance(value, date) else date.fromisoformat(value)
-    return f"{day.day} {_MONTHS[lang][day.month - 1]} {day.year}"
-
-
-def fmt_period(start: str | date | None, end: str | date | None, lang: str) -> str:
-    """``1–12 March 2022``, ``28 February – 4 March 2022``, or one day."""
-    if not start:
-        return fmt_day(end, lang) if end else ""
-    first = start if isinstance(start, date) else date.fromisoformat(start)
-    last = (end if isinstance(end, date) else date.fromisoformat(end)) if end else first
-    if first == last:
-        return fmt_day(first, lang)
-    if (first.year, first.month) == (last.year, last.month):
-        return f"{first.day}–{fmt_day(last, lang)}"
-    if first.year == last.year:
-        return f"{first.day} {_MONTHS[lang][first.month - 1]} – {fmt_day(last, lang)}"
-    return f"{fmt_day(first, lang)} – {fmt_day(last, lang)}"
-
-
-# ------------------------------------------------------------------------------ images
-
-_IMAGES: OrderedDict[str, _Image | None] = OrderedDict()
-IMAGE_CACHE_SIZE = 64
-# Larger images are scaled down (a logo is printed at most ~4 cm wide).
-MAX_IMAGE_SIDE = 1200
-
-
-@dataclass(frozen=True)
-class _Image:
-    """An image ready to be written into any PDF: its XObject (and soft mask) templates,
-    copied into each document, so the pixels are decoded and compressed once per process."""
-
-    name: str
-    width: int
-    height: int
-    xobject: pdfdoc.PDFImageXObject
-    smask: pdfdoc.PDFImageXObject | None
-
-
-def _xobject(name: str, image: Image.Image, content: bytes, filters: tuple[str, ...]) -> Any:
-    obj = pdfdoc.PDFImageXObject(name)
-    obj.width, obj.height = image.size
-    obj.bitsPerComponent = 8
-    obj.colorSpace = "DeviceGray" if image.mode == "L" else "DeviceRGB"
-    obj.streamContent = content
-    obj._filters = filters
-    obj.mask = None
-    return obj
-
-
-def _prepare_image(key: str, data: bytes) -> _Image | None:
-    """Decode ``data`` (PNG or JPEG) into PDF image objects; None when it cannot be read."""
-    try:
-        source = Image.open(io.BytesIO(data))
-        source.load()
-        image = ImageOps.exif_transpose(source) or source
-    except Exception:  # an unreadable image is left out rather than failing the certificate
-        log.warning("certificate image %s cannot be read; it is left out", key)
-        return None
-    name = f"CertImg{key[:24]}"
-    if (
-        source.format == "JPEG"
-        and image is source
-        and source.mode in ("RGB", "L")
-        and max(source.size) <= MAX_IMAGE_SIDE
-    ):
-        # JPEG goes into the PDF as it is.
-        return _Image(name, *source.size, _xobject(name, source, data, ("DCTDecode",)), None)
-    if image.mode == "P":
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-    alpha = None
-    if image.mode in ("RGBA", "LA", "PA"):
-        alpha = image.getchannel("A")
-        if alpha.getextrema() == (255, 255):
-            alpha = None
-    if image.mode not in ("RGB", "L"):
-        image = image.convert("L" if image.mode in ("LA", "I", "I;16") else "RGB")
-    if max(image.size) > MAX_IMAGE_SIDE:
-        scale = MAX_IMAGE_SIDE / max(image.size)
-        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-        image = image.resize(size, Image.Resampling.LANCZOS)
-        alpha = alpha.resize(size, Image.Resampling.LANCZOS) if alpha is not None else None
-    xobject = _xobject(name, image, zlib.compress(image.tobytes()), ("FlateDecode",))
-    smask = None
-    if alpha is not None:
-        smask = _xobject(f"{name}M", alpha, zlib.compress(alpha.tobytes()), ("FlateDecode",))
-        xobject.smask = pdfdoc.PDFObjectReference(pdfdoc.xObjectName(smask.name))
-    return _Image(name, *image.size, xobject, smask)
-
-
-def has_image(key: str) -> bool:
-    """Whether the image of this SHA-256 is prepared in this process (no need to load it)."""
-    with _cache_lock:
-        return key in _IMAGES
-
-
-def _image(key: str | None, images: Mapping[str, bytes]) -> _Image | None:
-    if not key:
-        return None
-    with _cache_lock:
-        if key in _IMAGES:
-            _IMAGES.move_to_end(key)
-            return _IMAGES[key]
-    data = images.get(key)
-    if data is None:
-        log.warning("certificate image %s is missing; it is left out", key)
-        return None
-    return _cached(_IMAGES, key, lambda: _prepare_image(key, data), IMAGE_CACHE_SIZE)
+from trainingmgr.certificates.pdf import drawing
+from trainingmgr.certificates.pdf import images as shared_images
+from trainingmgr.certificates.pdf.base import PAGE_H, PAGE_W
+from trainingmgr.certificates.pdf.drawing import MUTED, centred, draw_text, signature_lines, wrap
+from trainingmgr.certificates.pdf.fonts import (
+    BOLD,
+    ITALIC,
+    REGULAR,
+    Typesetting,
+    use_sequential_subset_tags,
+)
+from trainingmgr.certificates.pdf.labels import fmt_day, label
+from trainingmgr.certificates.pdf.layout import (
+    _begin,
+    _border_and_logo,
+    _course,
+    _finish,
+    _footer_verify,
+    _modules_text,
+    _title,
+)
+
+# frozen: differs from layout 2 because layout 1 shipped with fewer fonts (no Indic or
+# South-East Asian scripts, no uploaded fallback font) and shaped only right-to-left runs
+# (layout 2 shapes every run, kerning Latin and Cyrillic too).
+V1 = Typesetting(
+    families=("serif", "georgian", "armenian", "arabic", "ethiopic", "hebrew"), shape_all=False
+)
 
 
 def image_keys(snapshot: Mapping[str, Any]) -> list[str]:
-    """The SHA-256 of every image the snapshot prints (logo, signatures)."""
-    keys = [snapshot.get("logo")]
-    keys += [s.get("signature") for s in snapshot.get("signatories") or [] if isinstance(s, dict)]
-    return [k for k in keys if isinstance(k, str) and k]
+    """The SHA-256 of every image layout 1 prints: the logo and the signatures (frozen:
+    differs from layout 2 because it prints no funders' logos)."""
+    return shared_images.image_keys(snapshot, funding=False)
 
 
-def draw_image(
-    c: Canvas, image: _Image, x: float, y: float, max_w: float, max_h: float, anchor: str = "n"
-) -> tuple[float, float]:
-    """Draw ``image`` inside the box (``x``, ``y`` its bottom-left corner), keeping its
-    proportions, against the box's top-left (``anchor="nw"``) or top middle (``"n"``) or
-    bottom middle (``"s"``); returns the size drawn."""
-    scale = min(max_w / image.width, max_h / image.height)
-    w, h = image.width * scale, image.height * scale
-    left = x if anchor == "nw" else x + (max_w - w) / 2
-    bottom = y if anchor == "s" else y + max_h - h
-    doc = c._doc
-    reg = doc.getXObjectName(image.name)
-    if reg not in doc.idToObject:
-        doc.Reference(copy.copy(image.xobject), reg)
-        if image.smask is not None:
-            doc.Reference(copy.copy(image.smask), doc.getXObjectName(image.smask.name))
-    c._currentPageHasImages = 1
-    c._code.append(f"q {_num(w)} 0 0 {_num(h)} {_num(left)} {_num(bottom)} cm /{reg} Do Q")
-    c._formsinuse.append(image.name)
-    return w, h
+def _heading(c: Canvas, snapshot: dict[str, Any], langs: list[str]) -> float:
+    """The partners in capitals, then the title (frozen: differs from layout 2 because the
+    issuer's name is not printed and the partners have no "In partnership with")."""
+    partners = (snapshot.get("programme") or {}).get("partners", [])
+    if partners:
+        text = drawing._names(partners).upper()
+        centred(c, PAGE_H - 84, text, REGULAR, 8.5, MUTED, width=PAGE_W - 2 * 180, setting=V1)
+    return _title(c, langs, V1)
 
 
-def _num(value: float) -> str:
-    """A number as PDF operators write it (at most 3 decimals, no trailing zeros)."""
-    text = f"{value:.3f}".rstrip("0").rstrip(".")
-    return "0" if text in ("", "-0") else text
+def _holder(c: Canvas, y: float, holder: dict[str, Any], langs: list[str]) -> float:
+    """ "This certifies that" and the name (frozen: differs from layout 2 because the name
+    is one line at 34 pt shrunk to fit, and the rule under it has a fixed width)."""
+    y -= 52
+    centred(c, y, label(langs, "certify", sep="  ·  "), ITALIC, 12, MUTED, setting=V1)
+    y -= 50
+    name = str(holder.get("name") or "")
+    centred(c, y, name, BOLD, 34, width=drawing.NAME_WIDTH, setting=V1)
+    latin = holder.get("name_latin")
+    if latin and latin != name:
+        y -= 24
+        centred(c, y, str(latin), ITALIC, 12, MUTED, setting=V1)
+    c.setStrokeColor(drawing.GOLD)
+    c.setLineWidth(0.5)
+    c.line(PAGE_W / 2 - 190, y - 16, PAGE_W / 2 + 190, y - 16)
+    return y
 
 
-# ------------------------------------------------------------------------------ drawing
-
-INK = Color(0.11, 0.15, 0.25)  # deep navy
-MUTED = Color(0.36, 0.39, 0.45)
-GOLD = Color(0.69, 0.55, 0.28)
-MARGIN = 28
-TEXT_WIDTH = PAGE_W - 2 * 90
-
-
-def draw_text(
-    c: Canvas,
-    x: float,
-    y: float,
-    text: str,
-    style: str = REGULAR,
-    size: float = 10,
-    colour: Color = INK,
-    *,
-    width: float | None = None,
-    align: str = "centre",
-    minimum: float = 7,
-) -> float:
-    """Draw ``text`` at ``y``, centred on ``x`` (or starting or ending there with ``align``
-    "left" or "right"), shrunk to fit ``width``; return the size used.
-
-    Each run is set in the font that has its letters.
-    """
-    if not text:
-        return 0
-    pieces, total = _pieces(text, style, size)
-    if width is not None and total > width:
-        size = max(minimum, size * width / total)
-        pieces, total = _pieces(text, style, size)
-    left = x - total / 2 if align == "centre" else x - total if align == "right" else x
-    c.setFillColor(colour)
-    # One text object for the line (a font change does not start a new line for extractors);
-    # each piece starts where the previous one's advance ends.
-    line = c.beginText(left, y)
-    for i, piece in enumerate(pieces):
-        if i:
-            line.moveCursor(pieces[i - 1].width, 0)
-        line.setFont(piece.font, size)
-        line.textOut(piece.text)
-    c.drawText(line)
-    return size
+def _modules(c: Canvas, y: float, modules: list[dict[str, Any]], langs: list[str]) -> float:
+    """The modules (frozen: differs from layout 2 because they are cut after three lines at
+    8 pt whatever the room); the lowest line drawn."""
+    lowest = y
+    if not modules:
+        return lowest
+    y -= 16
+    for line in wrap(_modules_text(modules, langs), REGULAR, 8, PAGE_W - 260, V1)[:3]:
+        centred(c, y, line, REGULAR, 8, MUTED, setting=V1)
+        lowest = y
+        y -= 11
+    return lowest
 
 
-def centred(
-    c: Canvas,
-    y: float,
-    text: str,
-    style: str = REGULAR,
-    size: float = 10,
-    colour: Color = INK,
-    width: float = TEXT_WIDTH,
-) -> float:
-    """Draw ``text`` centred on the page at ``y``, shrunk to fit ``width``."""
-    return draw_text(c, PAGE_W / 2, y, text, style, size, colour, width=width)
-
-
-def wrap(text: str, style: str, size: float, width: float) -> list[str]:
-    lines: list[str] = []
-    line = ""
-    for word in text.split():
-        candidate = f"{line} {word}".strip()
-        if line and text_width(candidate, style, size) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = candidate
-    return [*lines, line] if line else lines
-
-
-def balanced(text: str, style: str, size: float, width: float) -> list[str]:
-    """``text`` on one line if it fits, else on two lines of similar width."""
-    words = text.split()
-    if len(words) < 2 or text_width(text, style, size) <= width:
-        return [text] if text else []
-
-    def widest(i: int) -> float:
-        return max(text_width(" ".join(part), style, size) for part in (words[:i], words[i:]))
-
-    best = min(range(1, len(words)), key=widest)
-    return [" ".join(words[:best]), " ".join(words[best:])]
-
-
-def _diamond(c: Canvas, x: float, y: float, r: float) -> None:
-    p = c.beginPath()
-    p.moveTo(x, y - r)
-    p.lineTo(x + r, y)
-    p.lineTo(x, y + r)
-    p.lineTo(x - r, y)
-    p.close()
-    c.drawPath(p, stroke=0, fill=1)
-
-
-def draw_border(c: Canvas) -> None:
-    c.setStrokeColor(GOLD)
-    c.setLineWidth(2.2)
-    c.rect(MARGIN, MARGIN, PAGE_W - 2 * MARGIN, PAGE_H - 2 * MARGIN)
-    c.setLineWidth(0.6)
-    inset = MARGIN + 6
-    c.rect(inset, inset, PAGE_W - 2 * inset, PAGE_H - 2 * inset)
-    # Small diamonds in the corners of the inner frame.
-    c.setFillColor(GOLD)
-    for x in (inset, PAGE_W - inset):
-        for y in (inset, PAGE_H - inset):
-            _diamond(c, x, y, 5)
-
-
-def ornament(c: Canvas, y: float, half: float = 60) -> None:
-    """A thin gold rule with a diamond in its middle."""
-    mid = PAGE_W / 2
-    c.setStrokeColor(GOLD)
-    c.setLineWidth(0.7)
-    c.line(mid - half, y, mid - 6, y)
-    c.line(mid + 6, y, mid + half, y)
-    c.setFillColor(GOLD)
-    _diamond(c, mid, y, 3)
-
-
-@lru_cache(maxsize=16)
-def _operators(drawing: Callable[..., None], *args: Any) -> str:
-    """The PDF operators ``drawing(canvas, *args)`` writes, inside q/Q (computed once)."""
-    scratch = Canvas(io.BytesIO(), pagesize=(PAGE_W, PAGE_H), invariant=1)
-    start = len(scratch._code)
-    drawing(scratch, *args)
-    return "\n".join(["q", *scratch._code[start:], "Q"])
-
-
-def static(c: Canvas, drawing: Callable[..., None], *args: Any) -> None:
-    """Draw a fixed decoration (border, ornament) from its cached operators."""
-    c._code.append(_operators(drawing, *args))
-
-
-_DARK = re.compile(b"\x01+")
-_BIT = bytes([0] + [1] * 255)
-
-
-def qr_runs(data: str) -> tuple[int, list[tuple[int, int, int]]]:
-    """The QR code of ``data`` as (size in modules, dark runs (row, first column, length)).
-
-    The mask is fixed: searching the best one is most of segno's time, and any mask decodes.
-    """
-    matrix = segno.make(data, error="m", mask=4, micro=False).matrix
-    runs = [
-        (r, m.start(), m.end() - m.start())
-        for r, row in enumerate(matrix)
-        for m in _DARK.finditer(bytes(row).translate(_BIT))
-    ]
-    return len(matrix), runs
-
-
-def draw_qr(c: Canvas, data: str, x: float, y: float, size: float) -> None:
-    """The QR code as one filled path of rectangles, ``(x, y)`` its bottom-left corner,
-    written in module units (one scaling for the whole code)."""
-    count, runs = qr_runs(data)
-    module = size / count
-    ops = [f"q 0 0 0 rg {module:.5f} 0 0 {module:.5f} {_num(x)} {_num(y)} cm"]
-    ops += [f"{col} {count - row - 1} {length} 1 re" for row, col, length in runs]
-    ops.append("f Q")
-    c._code.append("\n".join(ops))
-
-
-def _names(items: Iterable[Any]) -> str:
-    return " · ".join(str(i) for i in items if i)
-
-
-SIGNATURE_LINE_Y = 140
-SIGNATURE_MAX_H = 36
-
-
-def draw_signatories(
-    c: Canvas,
-    signatories: list[dict[str, Any]],
-    y: float,
-    images: Mapping[str, bytes],
-    room: float,
+def _signatories(
+    c: Canvas, signatories: list[dict[str, Any]], images: Mapping[str, bytes], room: float
 ) -> None:
-    """Signature lines with names and titles, spread across the middle of the page; a
-    signature image sits on its line (at most ``room`` points high)."""
-    shown = [s for s in signatories if isinstance(s, dict)][:3]
-    if not shown:
-        return
-    span = 560
-    slot = span / len(shown)
-    left = (PAGE_W - span) / 2
-    for i, person in enumerate(shown):
-        mid = left + slot * (i + 0.5)
-        signature = _image(person.get("signature"), images)
-        if signature is not None and room >= 12:
-            box_w = slot * 0.7
-            draw_image(c, signature, mid - box_w / 2, y + 2, box_w, room, anchor="s")
-        c.setStrokeColor(MUTED)
-        c.setLineWidth(0.5)
-        c.line(mid - slot * 0.38, y, mid + slot * 0.38, y)
-        draw_text(c, mid, y - 13, str(person.get("name") or ""), BOLD, 10, width=slot * 0.8)
+    """Names and titles under the signature lines (frozen: differs from layout 2 because the
+    title is one line, and both shrink to 80% of the slot only down to 7 pt)."""
+    y = drawing.SIGNATURE_LINE_Y
+    for person, mid, slot in signature_lines(c, signatories, images, room, y):
+        width = slot * 0.8
+        name = str(person.get("name") or "")
+        draw_text(c, mid, y - 13, name, BOLD, 10, width=width, setting=V1)
         title = str(person.get("title") or "")
-        draw_text(c, mid, y - 25, title, ITALIC, 8.5, MUTED, width=slot * 0.8)
+        draw_text(c, mid, y - 25, title, ITALIC, 8.5, MUTED, width=width, setting=V1)
+
+
+def _footer(c: Canvas, snapshot: dict[str, Any], langs: list[str], url: str) -> None:
+    """Funders' names in the middle, serial and date on the left, the QR code on the right
+    (frozen: differs from layout 2 because there is no funders' band nor verification code,
+    and the lines sit lower)."""
+    funders = (snapshot.get("programme") or {}).get("funders", [])
+    if funders:
+        text = f"{label(langs, 'funders')}: {drawing._names(funders)}"
+        centred(c, 68, text, REGULAR, 8, MUTED, width=PAGE_W - 2 * 200, setting=V1)
+    left = drawing.MARGIN + 26
+    serial = f"{label(langs, 'serial')} {snapshot.get('serial', '')}"
+    draw_text(c, left, 84, serial, BOLD, 9, drawing.INK, align="left", setting=V1)
+    if snapshot.get("issued_on"):
+        issued = " / ".join(fmt_day(snapshot["issued_on"], lang) for lang in langs)
+        text = f"{label(langs, 'issued')}: {issued}"
+        draw_text(c, left, 72, text, REGULAR, 8, MUTED, align="left", setting=V1)
+    _footer_verify(c, url, langs, width=None, setting=V1)
 
 
 def render_certificate(
@@ -941,130 +134,21 @@ def render_certificate(
     verification_url: str,
     images: Mapping[str, bytes] | bytes | None = None,
 ) -> bytes:
-    """The certificate's PDF (identical bytes for identical arguments).
-
-    ``images``: {sha256: bytes} of the images the snapshot names (``image_keys``); images
-    already prepared in this process need not be given. Raw ``bytes`` are taken as the logo.
-    """
-    register_fonts()
-    logo_key = snapshot.get("logo")
-    if isinstance(images, bytes | bytearray):
-        logo_key = hashlib.sha256(images).hexdigest()
-        images = {logo_key: bytes(images)}
-    images = images or {}
-    langs = languages(snapshot.get("language", "en"))
-    holder = snapshot.get("holder") or {}
-    programme = snapshot.get("programme") or {}
-    cohort = snapshot.get("cohort") or {}
-    issuer = (snapshot.get("issuer") or {}).get("name") or ""
-
-    buf = io.BytesIO()
-    c = Canvas(
-        buf,
-        pagesize=(PAGE_W, PAGE_H),
-        invariant=1,
-        pageCompression=1,
-        initialFontName=SERIF,  # no unembedded Helvetica in the page's resources
-        initialFontSize=10,
-    )
-    c.setTitle(f"{label(langs[:1], 'title')} {snapshot.get('serial', '')}".strip())
-    c.setAuthor(issuer or _names(programme.get("partners", [])) or programme.get("title", ""))
-    c.setSubject(str(holder.get("name") or ""))
-    c.setCreator("trainingmgr")
-
-    static(c, draw_border)
-    logo = _image(logo_key, images)
-    if logo is not None:
-        draw_image(c, logo, MARGIN + 22, PAGE_H - MARGIN - 18 - 52, 110, 52, anchor="nw")
-
-    partners = programme.get("partners", [])
-    y = PAGE_H - 84
-    if partners:
-        centred(c, y, _names(partners).upper(), REGULAR, 8.5, MUTED, width=PAGE_W - 2 * 180)
-    y -= 58
-    centred(c, y, upper(_LABELS[langs[0]]["title"], langs[0]), BOLD, 28)
-    if len(langs) > 1:
-        y -= 22
-        centred(c, y, upper(_LABELS[langs[1]]["title"], langs[1]), REGULAR, 14, MUTED)
-    static(c, ornament, y - 16)
-
-    y -= 52
-    centred(c, y, label(langs, "certify", sep="  ·  "), ITALIC, 12, MUTED)
-    y -= 50
-    name = str(holder.get("name") or "")
-    centred(c, y, name, BOLD, 34, width=PAGE_W - 2 * 110)
-    latin = holder.get("name_latin")
-    if latin and latin != name:
-        y -= 24
-        centred(c, y, str(latin), ITALIC, 12, MUTED)
-    c.setStrokeColor(GOLD)
-    c.setLineWidth(0.5)
-    c.line(PAGE_W / 2 - 190, y - 16, PAGE_W / 2 + 190, y - 16)
-
-    y -= 42
-    centred(c, y, label(langs, "completed", sep="  ·  "), ITALIC, 12, MUTED)
-    y -= 32
-    for line in balanced(str(programme.get("title") or ""), BOLD, 18, PAGE_W - 220):
-        centred(c, y, line, BOLD, 18)
-        y -= 22
-
-    period = " / ".join(
-        fmt_period(cohort.get("start_date"), cohort.get("end_date"), lang) for lang in langs
-    )
-    hours = snapshot.get("hours")
-    facts = [cohort.get("name", ""), cohort.get("place", ""), period]
-    if hours:
-        facts.append(label(langs, "hours", hours=hours))
-    y -= 4
-    centred(c, y, "  ·  ".join(str(f) for f in facts if f), REGULAR, 10.5, INK)
-    lowest = y
-
-    modules = snapshot.get("modules", [])
-    if modules:
-        text = (
-            label(langs, "modules")
-            + ": "
-            + "; ".join(" ".join(p for p in (m.get("code"), m.get("title")) if p) for m in modules)
-        )
-        y -= 16
-        for line in wrap(text, REGULAR, 8, PAGE_W - 260)[:3]:
-            centred(c, y, line, REGULAR, 8, MUTED)
-            lowest = y
-            y -= 11
-
-    # Signature images fit between the line and the text above it.
-    room = min(SIGNATURE_MAX_H, lowest - 10 - (SIGNATURE_LINE_Y + 2))
-    draw_signatories(c, snapshot.get("signatories") or [], SIGNATURE_LINE_Y, images, room)
-
-    # Footer: funders in the middle, serial and date on the left, the QR code on the right.
-    funders = programme.get("funders", [])
-    if funders:
-        centred(
-            c,
-            68,
-            f"{label(langs, 'funders')}: {_names(funders)}",
-            REGULAR,
-            8,
-            MUTED,
-            width=PAGE_W - 2 * 200,
-        )
-    left = MARGIN + 26
-    serial = f"{label(langs, 'serial')} {snapshot.get('serial', '')}"
-    draw_text(c, left, 84, serial, BOLD, 9, INK, align="left")
-    if snapshot.get("issued_on"):
-        issued = " / ".join(fmt_day(snapshot["issued_on"], lang) for lang in langs)
-        draw_text(
-            c, left, 72, f"{label(langs, 'issued')}: {issued}", REGULAR, 8, MUTED, align="left"
-        )
-    qr_size = 62
-    qr_x = PAGE_W - MARGIN - 24 - qr_size
-    draw_qr(c, verification_url, qr_x, 72, qr_size)
-    verify = f"{label(langs[:1], 'verify')}: {verification_url}"
-    draw_text(c, PAGE_W - MARGIN - 24, 62, verify, REGULAR, 6.5, MUTED, align="right")
-
-    c.showPage()
-    # The page's operators, compressed but not ASCII85-encoded (smaller, and faster).
-    page = c._doc.Pages.pages[-1]
-    page.Contents = pdfdoc.PDFStream(content=page.stream, filters=[pdfdoc.PDFZCompress])
-    c.save()
-    return buf.getvalue()
+    """The certificate's PDF in layout 1, as ``pdf.render_certificate`` takes its arguments
+    (``image_keys`` names the images it needs)."""
+    # frozen: differs from layout 2 because the metadata dates are not the date of issue
+    # and the font subsets are tagged by number.
+    c, buf, langs, images, logo = _begin(snapshot, images, dated=False)
+    use_sequential_subset_tags(c._doc)
+    _border_and_logo(c, logo)
+    y = _heading(c, snapshot, langs)
+    y = _holder(c, y, snapshot.get("holder") or {}, langs)
+    # frozen: differs from layout 2 in the spacing, and "completed" does not agree with sex.
+    y = _course(c, y, snapshot, langs, gaps=(42, 32, 4), agree=False, setting=V1)
+    lowest = _modules(c, y, snapshot.get("modules", []), langs)
+    # Signature images fit between the line and the text above it (frozen: 10 points under
+    # the text, 6 in layout 2).
+    room = min(drawing.SIGNATURE_MAX_H, lowest - 10 - (drawing.SIGNATURE_LINE_Y + 2))
+    _signatories(c, snapshot.get("signatories") or [], images, room)
+    _footer(c, snapshot, langs, verification_url)
+    return _finish(c, buf)

@@ -31,6 +31,7 @@ from trainingmgr.core.scope import managed_programme_ids
 from trainingmgr.core.urls import base_url
 from trainingmgr.extensions import db
 from trainingmgr.mail import notify
+from trainingmgr.mail.recipients import scheduled_sessions
 from trainingmgr.mail.services import Rendered, render
 from trainingmgr.people.models import Person
 from trainingmgr.programmes.models import Programme, ProgrammeKind
@@ -173,7 +174,7 @@ def _real_certificate(ids: set[int] | None) -> Certificate | None:
 def _enrolment_context(locale: str, ids: set[int] | None) -> tuple[dict[str, Any], bool]:
     enrolment = _real_enrolment(ids)
     if enrolment is not None:
-        sessions = notify.scheduled_sessions(enrolment.cohort_id)
+        sessions = scheduled_sessions(enrolment.cohort_id)
         filename = cohort_calendar(enrolment.cohort).filename
         context = notify.enrolment_context(enrolment, sessions, locale, calendar_filename=filename)
         return context, True

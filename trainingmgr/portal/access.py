@@ -23,7 +23,7 @@ from trainingmgr.cohorts.models import Cohort, Enrolment, EnrolmentStatus
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.urls import base_url
 from trainingmgr.extensions import db
-from trainingmgr.mail import notify
+from trainingmgr.mail.recipients import cohort_locale, organisation_name, portal_path
 from trainingmgr.mail.services import Rendered, address, render, send
 from trainingmgr.people.models import Person
 from trainingmgr.portal.services import ACCESS_LINK_DAYS, access_urls
@@ -128,7 +128,7 @@ def _context(cohort: Cohort, person: Person, url: str) -> dict[str, object]:
         "programme": cohort.programme,
         "url": url,
         "days": ACCESS_LINK_DAYS,
-        "organisation_name": notify.organisation_name(),
+        "organisation_name": organisation_name(),
     }
 
 
@@ -137,7 +137,7 @@ def preview(cohort: Cohort, person: Person | None = None) -> Rendered:
     a sample that signs nobody in)."""
     sample = person or Person(first_name=_("First name"), last_name=_("Last name"))
     url = f"{base_url()}/preview-only-this-link-does-not-work"
-    return render("access_link", _context(cohort, sample, url), locale=notify.cohort_locale(cohort))
+    return render("access_link", _context(cohort, sample, url), locale=cohort_locale(cohort))
 
 
 def send_access_links(
@@ -158,11 +158,11 @@ def send_access_links(
         raise DomainError(_("Send at most %(n)s links at once.", n=MAX_LINKS), "people")
     urls = access_urls(
         chosen,
-        next_path=notify.portal_path(),
+        next_path=portal_path(),
         created_by=actor,
         lifetime=timedelta(days=ACCESS_LINK_DAYS),
     )
-    locale = notify.cohort_locale(cohort)
+    locale = cohort_locale(cohort)
     sent = 0
     for person in chosen:
         url = urls.get(person.id)

@@ -4,7 +4,7 @@ ornaments, and the signatories."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -13,7 +13,15 @@ from reportlab.pdfgen.canvas import Canvas
 
 from trainingmgr.certificates.pdf import base
 from trainingmgr.certificates.pdf.base import PAGE_H, PAGE_W
-from trainingmgr.certificates.pdf.fonts import BOLD, ITALIC, REGULAR, _pieces, text_width
+from trainingmgr.certificates.pdf.fonts import (
+    BOLD,
+    CURRENT,
+    ITALIC,
+    REGULAR,
+    Typesetting,
+    _pieces,
+    text_width,
+)
 from trainingmgr.certificates.pdf.images import _image, draw_image
 
 # ------------------------------------------------------------------------------ drawing
@@ -37,6 +45,7 @@ def draw_text(
     width: float | None = None,
     align: str = "centre",
     minimum: float = 7,
+    setting: Typesetting = CURRENT,
 ) -> float:
     """Draw ``text`` at ``y``, centred on ``x`` (or starting or ending there with ``align``
     "left" or "right"), shrunk to fit ``width``; return the size used.
@@ -45,10 +54,10 @@ def draw_text(
     """
     if not text:
         return 0
-    pieces, total = _pieces(text, style, size)
+    pieces, total = _pieces(text, style, size, setting)
     if width is not None and total > width:
         size = max(minimum, size * width / total)
-        pieces, total = _pieces(text, style, size)
+        pieces, total = _pieces(text, style, size, setting)
     left = x - total / 2 if align == "centre" else x - total if align == "right" else x
     if base._BOXES is not None:
         base._BOXES.append((text, left, y - 0.3 * size, left + total, y + 0.8 * size))
@@ -74,17 +83,23 @@ def centred(
     colour: Color = INK,
     width: float = TEXT_WIDTH,
     minimum: float = 7,
+    *,
+    setting: Typesetting = CURRENT,
 ) -> float:
     """Draw ``text`` centred on the page at ``y``, shrunk to fit ``width``."""
-    return draw_text(c, PAGE_W / 2, y, text, style, size, colour, width=width, minimum=minimum)
+    return draw_text(
+        c, PAGE_W / 2, y, text, style, size, colour, width=width, minimum=minimum, setting=setting
+    )
 
 
-def wrap(text: str, style: str, size: float, width: float) -> list[str]:
+def wrap(
+    text: str, style: str, size: float, width: float, setting: Typesetting = CURRENT
+) -> list[str]:
     lines: list[str] = []
     line = ""
     for word in text.split():
         candidate = f"{line} {word}".strip()
-        if line and text_width(candidate, style, size) > width:
+        if line and text_width(candidate, style, size, setting) > width:
             lines.append(line)
             line = word
         else:
@@ -92,14 +107,17 @@ def wrap(text: str, style: str, size: float, width: float) -> list[str]:
     return [*lines, line] if line else lines
 
 
-def balanced(text: str, style: str, size: float, width: float) -> list[str]:
+def balanced(
+    text: str, style: str, size: float, width: float, setting: Typesetting = CURRENT
+) -> list[str]:
     """``text`` on one line if it fits, else on two lines of similar width."""
     words = text.split()
-    if len(words) < 2 or text_width(text, style, size) <= width:
+    if len(words) < 2 or text_width(text, style, size, setting) <= width:
         return [text] if text else []
 
     def widest(i: int) -> float:
-        return max(text_width(" ".join(part), style, size) for part in (words[:i], words[i:]))
+        parts = (words[:i], words[i:])
+        return max(text_width(" ".join(part), style, size, setting) for part in parts)
 
     best = min(range(1, len(words)), key=widest)
     return [" ".join(words[:best]), " ".join(words[best:])]
@@ -179,15 +197,12 @@ def name_lines(name: str) -> tuple[list[str], float]:
     return lines, max(1.0, size)
 
 
-def draw_signatories(
-    c: Canvas,
-    signatories: list[dict[str, Any]],
-    y: float,
-    images: Mapping[str, bytes],
-    room: float,
-) -> None:
-    """Signature lines with names and titles, spread across the middle of the page; a
-    signature image sits on its line (at most ``room`` points high)."""
+def signature_lines(
+    c: Canvas, signatories: list[dict[str, Any]], images: Mapping[str, bytes], room: float, y: float
+) -> Iterator[tuple[dict[str, Any], float, float]]:
+    """Draw the signature lines (at most three) spread across the middle of the page, a
+    signature image on its line (at most ``room`` points high); yield each signatory with the
+    middle and width of their slot, for the caller to write the name and title under it."""
     shown = [s for s in signatories if isinstance(s, dict)][:3]
     if not shown:
         return
@@ -203,6 +218,19 @@ def draw_signatories(
         c.setStrokeColor(MUTED)
         c.setLineWidth(0.5)
         c.line(mid - slot * 0.38, y, mid + slot * 0.38, y)
+        yield person, mid, slot
+
+
+def draw_signatories(
+    c: Canvas,
+    signatories: list[dict[str, Any]],
+    y: float,
+    images: Mapping[str, bytes],
+    room: float,
+) -> None:
+    """Signature lines with names and titles, spread across the middle of the page; a
+    signature image sits on its line (at most ``room`` points high)."""
+    for person, mid, slot in signature_lines(c, signatories, images, room, y):
         name = str(person.get("name") or "")
         draw_text(c, mid, y - 13, name, BOLD, 10, width=slot * 0.9, minimum=4)
         # A long title takes two lines (and shrinks only if two are not enough).

@@ -17,6 +17,7 @@ from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import (
     FF_NONSYMBOLIC,
     FF_SYMBOLIC,
+    SUBSETN,
     ShapedStr,
     TTFont,
     TTFontFace,
@@ -91,6 +92,31 @@ _FALLBACK = (
     *(script.lower() for script in _INDIC_AND_SOUTHEAST_ASIAN),
 )
 _RIGHT_TO_LEFT = frozenset({"arabic", "hebrew"})
+
+
+@dataclass(frozen=True)
+class Typesetting:
+    """How a layout sets its lines: ``families``, the font families tried for a letter in
+    that order (None: every shipped family, then the uploaded fallback font), and whether
+    every run is shaped by HarfBuzz (``shape_all``) or only the right-to-left ones."""
+
+    families: tuple[str, ...] | None = None
+    shape_all: bool = True
+
+
+# Layout 2 (the current one).
+CURRENT = Typesetting()
+
+# The attribute of a ReportLab document whose fonts' subsets are tagged AAAAAA, AAAAAB, ...
+# in the order of the document (ReportLab's own tags) instead of by ``subset_tag``.
+_SEQUENTIAL_TAGS = "_trainingmgr_sequential_subset_tags"
+
+
+def use_sequential_subset_tags(doc: Any) -> None:
+    """Tag the font subsets of ``doc`` (a ReportLab ``PDFDocument``) as ReportLab does,
+    by their number (for the frozen layout 1)."""
+    setattr(doc, _SEQUENTIAL_TAGS, True)
+
 
 _SUBSETS: OrderedDict[tuple[str, tuple[int, ...]], tuple[int, bytes]] = OrderedDict()
 SUBSET_CACHE_SIZE = 256
@@ -226,9 +252,13 @@ class _Font(TTFont):
         fonts = doc.idToObject["BasicFonts"].dict
         for n, subset in enumerate(state.subsets):
             internal_name = self.getSubsetInternalName(n, doc)[1:]
+            if getattr(doc, _SEQUENTIAL_TAGS, False):
+                tag = SUBSETN(n)
+            else:
+                tag = subset_tag(self.face.name, [self.face.charToGlyph.get(c, 0) for c in subset])
             base_font = b"".join(
                 (
-                    subset_tag(self.face.name, [self.face.charToGlyph.get(c, 0) for c in subset]),
+                    tag,
                     b"+",
                     self.face.name,
                     self.face.subfontNameX,
@@ -350,7 +380,7 @@ class Run:
         return self.family in _RIGHT_TO_LEFT
 
 
-def _family_for(char: str, current: str | None, style: str) -> str:
+def _family_for(char: str, current: str | None, style: str, families: tuple[str, ...]) -> str:
     code = ord(char)
     category = unicodedata.category(char)
     # Spaces, punctuation and combining marks stay in the run they are in when its font has
@@ -363,15 +393,16 @@ def _family_for(char: str, current: str | None, style: str) -> str:
         and code in _COVERAGE[font_name(current, style)]
     ):
         return current
-    for family in _FALLBACK:
+    for family in families:
         if code in _COVERAGE[font_name(family, style)]:
             return family
     return current or "serif"  # no font has it: see missing_glyphs()
 
 
 @lru_cache(maxsize=4096)
-def text_runs(text: str, style: str = REGULAR) -> tuple[Run, ...]:
-    """``text`` cut into runs by the font that has each character, in logical order.
+def text_runs(text: str, style: str = REGULAR, setting: Typesetting = CURRENT) -> tuple[Run, ...]:
+    """``text`` cut into runs by the font that has each character, in logical order (the
+    fonts tried are ``setting.families``).
 
     Spaces after a right-to-left run go to the next run: the line is left to right (a
     certificate is), so they belong between the two runs, not inside the shaped one.
@@ -385,8 +416,9 @@ def text_runs(text: str, style: str = REGULAR) -> tuple[Run, ...]:
     runs: list[Run] = []
     family: str | None = None
     chars: list[str] = []
+    families = _FALLBACK if setting.families is None else setting.families
     for char in text:
-        wanted = _family_for(char, family, style)
+        wanted = _family_for(char, family, style, families)
         if chars and wanted != family:
             runs.append(Run("".join(chars), family or "serif"))
             chars = []
@@ -472,25 +504,30 @@ def _note_private_glyphs(font: str, text: str, shaped: str, data: list[Any]) -> 
             private[code] = text[d.cluster : ends[d.cluster]]
 
 
-def _pieces(text: str, style: str, size: float) -> tuple[list[_Piece], float]:
+def _pieces(
+    text: str, style: str, size: float, setting: Typesetting = CURRENT
+) -> tuple[list[_Piece], float]:
     """The line's pieces from left to right and its width.
 
     A line is left to right (the certificate's languages are), as a browser shows the name in
     the application's pages: each right-to-left run is shaped and set right to left in its
-    place.
+    place. A run ``setting`` does not shape is set as its letters, with their widths.
     """
     pieces = []
-    for run in text_runs(text, style):
+    for run in text_runs(text, style, setting):
         font = font_name(run.family, style)
-        shaped, advance = _shaped(run.text, font)
-        pieces.append(_Piece(shaped, font, advance * size / 1000))
+        if setting.shape_all or run.rtl:
+            shaped, advance = _shaped(run.text, font)
+            pieces.append(_Piece(shaped, font, advance * size / 1000))
+        else:
+            pieces.append(_Piece(run.text, font, pdfmetrics.stringWidth(run.text, font, size)))
     return pieces, sum(p.width for p in pieces)
 
 
 @lru_cache(maxsize=8192)
-def text_width(text: str, style: str, size: float) -> float:
+def text_width(text: str, style: str, size: float, setting: Typesetting = CURRENT) -> float:
     """The width of ``text`` set at ``size`` (cached: wrapping measures the same words for
     every certificate of a cohort)."""
     if not text:
         return 0.0
-    return _pieces(text, style, size)[1]
+    return _pieces(text, style, size, setting)[1]

@@ -108,11 +108,13 @@ def _image(key: str | None, images: Mapping[str, bytes]) -> _Image | None:
     return _cached(_IMAGES, key, lambda: _prepare_image(key, data), IMAGE_CACHE_SIZE)
 
 
-def image_keys(snapshot: Mapping[str, Any]) -> list[str]:
-    """The SHA-256 of every image the snapshot prints (logo, signatures, funders' logos)."""
+def image_keys(snapshot: Mapping[str, Any], *, funding: bool = True) -> list[str]:
+    """The SHA-256 of every image the snapshot prints (logo, signatures, funders' logos unless
+    ``funding`` is false: layout 1 prints none)."""
     keys = [snapshot.get("logo")]
     keys += [s.get("signature") for s in snapshot.get("signatories") or [] if isinstance(s, dict)]
-    keys += [f.get("logo") for f in snapshot.get("funding") or [] if isinstance(f, dict)]
+    if funding:
+        keys += [f.get("logo") for f in snapshot.get("funding") or [] if isinstance(f, dict)]
     return [k for k in keys if isinstance(k, str) and k]
 
 

@@ -33,9 +33,11 @@ from trainingmgr.certificates.pdf.drawing import (
 )
 from trainingmgr.certificates.pdf.fonts import (
     BOLD,
+    CURRENT,
     ITALIC,
     REGULAR,
     SERIF,
+    Typesetting,
     register_fonts,
     text_width,
 )
@@ -51,8 +53,10 @@ from trainingmgr.certificates.pdf.labels import (
 from trainingmgr.certificates.pdf.qr import draw_qr
 
 
-def _canvas(buf: io.BytesIO, snapshot: dict[str, Any], langs: list[str]) -> Canvas:
-    """The canvas, with the document's metadata (dated the day of issue)."""
+def _canvas(
+    buf: io.BytesIO, snapshot: dict[str, Any], langs: list[str], *, dated: bool = True
+) -> Canvas:
+    """The canvas, with the document's metadata (dated the day of issue when ``dated``)."""
     holder = snapshot.get("holder") or {}
     programme = snapshot.get("programme") or {}
     issuer = (snapshot.get("issuer") or {}).get("name") or ""
@@ -69,19 +73,24 @@ def _canvas(buf: io.BytesIO, snapshot: dict[str, Any], langs: list[str]) -> Canv
     c.setSubject(str(holder.get("name") or ""))
     c.setCreator("trainingmgr")
     issued_on = str(snapshot.get("issued_on") or "")
-    if issued_on:  # the metadata dates are the date of issue
+    if dated and issued_on:  # the metadata dates are the date of issue
         stamp = f"D:{issued_on.replace('-', '')}000000Z"
         c.setDateFormatter(lambda *_args: stamp)
     return c
+
+
+def _border_and_logo(c: Canvas, logo: Any) -> None:
+    """The gold border, and the logo (if any) in the top left corner."""
+    static(c, draw_border)
+    if logo is not None:
+        draw_image(c, logo, MARGIN + 22, PAGE_H - MARGIN - 18 - 52, 110, 52, anchor="nw")
 
 
 def _heading(c: Canvas, snapshot: dict[str, Any], langs: list[str], logo: Any) -> float:
     """Border, logo, issuer, partners and the title; the height reached."""
     programme = snapshot.get("programme") or {}
     issuer = (snapshot.get("issuer") or {}).get("name") or ""
-    static(c, draw_border)
-    if logo is not None:
-        draw_image(c, logo, MARGIN + 22, PAGE_H - MARGIN - 18 - 52, 110, 52, anchor="nw")
+    _border_and_logo(c, logo)
 
     # The issuing organisation, then the partners.
     partners = programme.get("partners", [])
@@ -90,11 +99,19 @@ def _heading(c: Canvas, snapshot: dict[str, Any], langs: list[str], logo: Any) -
     if partners:
         text = f"{label(langs, 'partners')}: {_names(partners)}"
         centred(c, PAGE_H - 88, text, REGULAR, 8, MUTED, width=PAGE_W - 2 * 180)
+    return _title(c, langs)
+
+
+def _title(c: Canvas, langs: list[str], setting: Typesetting = CURRENT) -> float:
+    """ "CERTIFICATE OF COMPLETION" in the first language (and smaller in the second) over
+    an ornament; the height of the last line."""
     y = PAGE_H - 142
-    centred(c, y, upper(_LABELS[langs[0]]["title"], langs[0]), BOLD, 28)
+    title = upper(_LABELS[langs[0]]["title"], langs[0])
+    centred(c, y, title, BOLD, 28, setting=setting)
     if len(langs) > 1:
         y -= 22
-        centred(c, y, upper(_LABELS[langs[1]]["title"], langs[1]), REGULAR, 14, MUTED)
+        title = upper(_LABELS[langs[1]]["title"], langs[1])
+        centred(c, y, title, REGULAR, 14, MUTED, setting=setting)
     static(c, ornament, y - 16)
     return y
 
@@ -124,20 +141,38 @@ def _holder(c: Canvas, y: float, holder: dict[str, Any], langs: list[str]) -> fl
     return y
 
 
-def _course(c: Canvas, y: float, snapshot: dict[str, Any], langs: list[str]) -> float:
-    """ "has completed", the programme's title, then the cohort, place, period and hours;
-    the height of that last line."""
+def _course(
+    c: Canvas,
+    y: float,
+    snapshot: dict[str, Any],
+    langs: list[str],
+    *,
+    gaps: tuple[float, float, float] = (38, 28, 2),
+    agree: bool = True,
+    setting: Typesetting = CURRENT,
+) -> float:
+    """ "has completed" (agreeing with the holder's sex when ``agree``), the programme's
+    title, then the cohort, place, period and hours; the height of that last line. ``gaps``:
+    the space above each of the three parts."""
     holder = snapshot.get("holder") or {}
     programme = snapshot.get("programme") or {}
-    cohort = snapshot.get("cohort") or {}
-    sex = str(holder.get("sex") or "")
-    y -= 38
-    centred(c, y, label(langs, "completed", sep="  ·  ", sex=sex), ITALIC, 12, MUTED)
-    y -= 28
-    for line in balanced(str(programme.get("title") or ""), BOLD, 18, PAGE_W - 220):
-        centred(c, y, line, BOLD, 18)
+    sex = str(holder.get("sex") or "") if agree else ""
+    completed = label(langs, "completed", sep="  ·  ", sex=sex)
+    y -= gaps[0]
+    centred(c, y, completed, ITALIC, 12, MUTED, setting=setting)
+    y -= gaps[1]
+    title = str(programme.get("title") or "")
+    for line in balanced(title, BOLD, 18, PAGE_W - 220, setting):
+        centred(c, y, line, BOLD, 18, setting=setting)
         y -= 22
+    y -= gaps[2]
+    centred(c, y, _facts(snapshot, langs), REGULAR, 10.5, INK, setting=setting)
+    return y
 
+
+def _facts(snapshot: dict[str, Any], langs: list[str]) -> str:
+    """The cohort's name, place and period, and the hours, on one line."""
+    cohort = snapshot.get("cohort") or {}
     period = " / ".join(
         fmt_period(cohort.get("start_date"), cohort.get("end_date"), lang) for lang in langs
     )
@@ -145,9 +180,16 @@ def _course(c: Canvas, y: float, snapshot: dict[str, Any], langs: list[str]) -> 
     facts = [cohort.get("name", ""), cohort.get("place", ""), period]
     if hours:
         facts.append(label(langs, "hours", hours=hours))
-    y -= 2
-    centred(c, y, "  ·  ".join(str(f) for f in facts if f), REGULAR, 10.5, INK)
-    return y
+    return "  ·  ".join(str(f) for f in facts if f)
+
+
+def _modules_text(modules: list[dict[str, Any]], langs: list[str]) -> str:
+    """ "Modules: M1 Title; M2 Title" """
+    return (
+        label(langs, "modules")
+        + ": "
+        + "; ".join(" ".join(p for p in (m.get("code"), m.get("title")) if p) for m in modules)
+    )
 
 
 def _modules(c: Canvas, y: float, modules: list[dict[str, Any]], langs: list[str]) -> float:
@@ -156,11 +198,7 @@ def _modules(c: Canvas, y: float, modules: list[dict[str, Any]], langs: list[str
     lowest = y
     if not modules:
         return lowest
-    text = (
-        label(langs, "modules")
-        + ": "
-        + "; ".join(" ".join(p for p in (m.get("code"), m.get("title")) if p) for m in modules)
-    )
+    text = _modules_text(modules, langs)
     y -= 15
     room_lines = max(1, min(3, int((y - (SIGNATURE_LINE_Y + 14)) // 10.5) + 1))
     for size in (8, 7.5, 7, 6.5, 6):
@@ -213,7 +251,14 @@ def _footer_funders(
             centred(c, 76 - 12 * i, line, BOLD, 9, INK, width=middle)
 
 
-def _footer_verify(c: Canvas, verification_url: str, langs: list[str]) -> None:
+def _footer_verify(
+    c: Canvas,
+    verification_url: str,
+    langs: list[str],
+    width: float | None = _FOOTER_COLUMN,
+    setting: Typesetting = CURRENT,
+) -> None:
+    """The QR code, and the verification address under it (shrunk to ``width``)."""
     qr_size = 62
     qr_x = PAGE_W - MARGIN - 24 - qr_size
     draw_qr(c, verification_url, qr_x, 72, qr_size)
@@ -227,8 +272,9 @@ def _footer_verify(c: Canvas, verification_url: str, langs: list[str]) -> None:
         6.5,
         MUTED,
         align="right",
-        width=_FOOTER_COLUMN,
+        width=width,
         minimum=4,
+        setting=setting,
     )
 
 
@@ -241,6 +287,23 @@ def _finish(c: Canvas, buf: io.BytesIO) -> bytes:
     return buf.getvalue()
 
 
+def _begin(
+    snapshot: dict[str, Any], images: Mapping[str, bytes] | bytes | None, *, dated: bool = True
+) -> tuple[Canvas, io.BytesIO, list[str], Mapping[str, bytes], Any]:
+    """The canvas (see ``_canvas``), its buffer, the languages, the images by SHA-256 (raw
+    ``bytes`` are taken as the logo) and the prepared logo (or None)."""
+    register_fonts()
+    logo_key = snapshot.get("logo")
+    if isinstance(images, bytes | bytearray):
+        logo_key = hashlib.sha256(images).hexdigest()
+        images = {logo_key: bytes(images)}
+    images = images or {}
+    langs = languages(snapshot.get("language", "en"))
+    buf = io.BytesIO()
+    c = _canvas(buf, snapshot, langs, dated=dated)
+    return c, buf, langs, images, _image(logo_key, images)
+
+
 def render_certificate(
     snapshot: dict[str, Any],
     verification_url: str,
@@ -251,17 +314,8 @@ def render_certificate(
     ``images``: {sha256: bytes} of the images the snapshot names (``image_keys``); images
     already prepared in this process need not be given. Raw ``bytes`` are taken as the logo.
     """
-    register_fonts()
-    logo_key = snapshot.get("logo")
-    if isinstance(images, bytes | bytearray):
-        logo_key = hashlib.sha256(images).hexdigest()
-        images = {logo_key: bytes(images)}
-    images = images or {}
-    langs = languages(snapshot.get("language", "en"))
-
-    buf = io.BytesIO()
-    c = _canvas(buf, snapshot, langs)
-    y = _heading(c, snapshot, langs, _image(logo_key, images))
+    c, buf, langs, images, logo = _begin(snapshot, images)
+    y = _heading(c, snapshot, langs, logo)
     y = _holder(c, y, snapshot.get("holder") or {}, langs)
     y = _course(c, y, snapshot, langs)
     lowest = _modules(c, y, snapshot.get("modules", []), langs)

@@ -1,0 +1,217 @@
+"""The e-mails about enrolments: "you are enrolled" (at once, or written by the worker after
+an import) and "your place on the waitlist"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from trainingmgr.cohorts.models import Cohort, Enrolment, Session
+from trainingmgr.extensions import db
+from trainingmgr.mail import deferred
+from trainingmgr.mail.models import OutboxMessage
+from trainingmgr.mail.recipients import (
+    Recipient,
+    _recipients,
+    _send_to,
+    access_urls,
+    accounts_by_person,
+    calendar_attachment,
+    cohort_locale,
+    deferred_row,
+    organisation_name,
+    portal_path,
+    portal_url,
+    schedule_lines,
+    scheduled_sessions,
+)
+from trainingmgr.mail.services import Attachment, address, message_bytes, render
+
+ENROLMENT_CONFIRMATION = "enrolment_confirmation"
+WAITLIST_PLACE = "waitlist_place"
+
+
+def enrolment_context(
+    enrolment: Enrolment,
+    sessions: Sequence[Session],
+    locale: str,
+    *,
+    calendar_filename: str = "",
+    organisation: str | None = None,
+) -> dict[str, Any]:
+    """The template context of ``enrolment_confirmation`` in ``locale`` (previews use it
+    too): ``sessions`` are the scheduled sessions, ``schedule`` the same as formatted lines."""
+    cohort = enrolment.cohort
+    return {
+        "person": enrolment.person,
+        "enrolment": enrolment,
+        "cohort": cohort,
+        "programme": cohort.programme,
+        "sessions": list(sessions),
+        "schedule": schedule_lines(cohort, sessions, locale),
+        "portal_url": portal_url(),
+        "calendar_filename": calendar_filename,
+        "organisation_name": organisation_name() if organisation is None else organisation,
+    }
+
+
+@dataclass(frozen=True)
+class _Confirmation:
+    """One "you are enrolled" message, ready to render."""
+
+    enrolment: Enrolment
+    recipient: Recipient
+    context: dict[str, Any]
+    locale: str
+    calendar: Attachment
+
+
+def _confirmations(enrolments: Sequence[Enrolment]) -> Iterator[_Confirmation]:
+    """The confirmations of ``enrolments`` to people with an address. The queries do not
+    grow with the number of enrolments (per cohort: sessions, calendar, accounts, links)."""
+    by_cohort: dict[int, list[Enrolment]] = {}
+    for enrolment in enrolments:
+        by_cohort.setdefault(enrolment.cohort_id, []).append(enrolment)
+    organisation = organisation_name() if by_cohort else ""
+    for group in by_cohort.values():
+        cohort = group[0].cohort
+        sessions = scheduled_sessions(cohort.id)
+        people = [e.person for e in group]
+        accounts = accounts_by_person(p.id for p in people if p.email)
+        recipients = {r.person.id: r for r in _recipients(people, cohort, accounts)}
+        # "Your training page" signs the participant in (creating their account the first
+        # time) and opens it: most need nothing else to get in. Made when the message is
+        # written (by the worker, for an import), so the link's 14 days start then.
+        sign_in = access_urls(
+            [r.person for r in recipients.values()], accounts=accounts, next_path=portal_path()
+        )
+        for enrolment in group:
+            recipient = recipients.get(enrolment.person_id)
+            if recipient is None:
+                continue
+            locale = cohort_locale(cohort, recipient.user_locale)
+            calendar = calendar_attachment(cohort, locale)
+            context = enrolment_context(
+                enrolment,
+                sessions,
+                locale,
+                calendar_filename=calendar.filename,
+                organisation=organisation,
+            )
+            context["portal_url"] = sign_in.get(enrolment.person_id, context["portal_url"])
+            yield _Confirmation(enrolment, recipient, context, locale, calendar)
+
+
+def enrolment_confirmations(enrolments: Sequence[Enrolment]) -> list[OutboxMessage]:
+    """Queue "you are enrolled" for each enrolment, with the cohort's schedule attached as an
+    .ics file. The queries do not grow with the number of enrolments (per cohort: sessions,
+    calendar, accounts)."""
+    return [
+        _send_to(
+            ENROLMENT_CONFIRMATION,
+            c.recipient,
+            c.enrolment.cohort,
+            c.context,
+            c.locale,
+            [c.calendar],
+        )
+        for c in _confirmations(enrolments)
+    ]
+
+
+def _reachable(
+    enrolments: Sequence[Enrolment],
+) -> Iterator[tuple[Cohort, Enrolment, Recipient]]:
+    """Each enrolment whose person has an e-mail address, with its cohort and recipient,
+    cohort by cohort (one query per bilingual cohort: its people's accounts)."""
+    by_cohort: dict[int, list[Enrolment]] = {}
+    for enrolment in enrolments:
+        by_cohort.setdefault(enrolment.cohort_id, []).append(enrolment)
+    for group in by_cohort.values():
+        cohort = group[0].cohort
+        recipients = {r.person.id: r for r in _recipients((e.person for e in group), cohort)}
+        for enrolment in group:
+            recipient = recipients.get(enrolment.person_id)
+            if recipient is not None:
+                yield cohort, enrolment, recipient
+
+
+def defer_enrolment_confirmations(enrolments: Sequence[Enrolment]) -> int:
+    """Queue "you are enrolled" for each enrolment, to be written by the worker after the
+    commit (``render_enrolment_confirmations``): an import enrolling thousands of people
+    spends its time on the database, not on rendering e-mails. Returns the number queued."""
+    rows = [
+        deferred_row(ENROLMENT_CONFIRMATION, recipient, cohort, {"enrolment_id": enrolment.id})
+        for cohort, enrolment, recipient in _reachable(enrolments)
+    ]
+    deferred.queue(rows)
+    return len(rows)
+
+
+def render_enrolment_confirmations(rows: Sequence[OutboxMessage]) -> None:
+    """Write the messages queued by ``defer_enrolment_confirmations`` (the worker calls it):
+    the same message as ``enrolment_confirmations`` would have queued, rendered now."""
+    wanted = {row.id: (row.render_args or {}).get("enrolment_id") for row in rows}
+    found = {
+        e.id: e
+        for e in db.session.scalars(
+            sa.select(Enrolment)
+            .where(Enrolment.id.in_({i for i in wanted.values() if i is not None}))
+            .options(
+                joinedload(Enrolment.person),
+                joinedload(Enrolment.cohort).joinedload(Cohort.programme),
+            )
+        )
+    }
+    written = {c.enrolment.id: c for c in _confirmations(list(found.values()))}
+    for row in rows:
+        confirmation = written.get(wanted[row.id] or 0)
+        if confirmation is None:
+            deferred.give_up(row, "the enrolment or the person's address no longer exists")
+            continue
+        person = confirmation.recipient.person
+        rendered = render(ENROLMENT_CONFIRMATION, confirmation.context, locale=confirmation.locale)
+        to = address(person.full_name, person.email or "")
+        attachments = [confirmation.calendar]
+        data = message_bytes(to, rendered.subject, rendered.text, rendered.html, attachments)
+        deferred.written(row, rendered, data)
+
+
+deferred.RENDERERS[ENROLMENT_CONFIRMATION] = render_enrolment_confirmations
+
+
+def enrolment_confirmation(enrolment: Enrolment) -> OutboxMessage | None:
+    """Queue "you are enrolled" to the enrolled person (None: they have no e-mail address)."""
+    messages = enrolment_confirmations([enrolment])
+    return messages[0] if messages else None
+
+
+def waitlist_context(
+    enrolment: Enrolment, *, place: int | None = None, organisation: str | None = None
+) -> dict[str, Any]:
+    """The template context of ``waitlist_place`` (previews use it too)."""
+    cohort = enrolment.cohort
+    return {
+        "person": enrolment.person,
+        "cohort": cohort,
+        "programme": cohort.programme,
+        "place": place or enrolment.waitlist_position or 1,
+        "portal_url": portal_url(),
+        "organisation_name": organisation_name() if organisation is None else organisation,
+    }
+
+
+def waitlist_places(enrolments: Sequence[Enrolment]) -> list[OutboxMessage]:
+    """Tell each person put on a waitlist their place in it (those with an e-mail address).
+    One query per cohort (their accounts, for bilingual cohorts), whatever their number."""
+    organisation = organisation_name() if enrolments else ""
+    messages = []
+    for cohort, enrolment, recipient in _reachable(enrolments):
+        locale = cohort_locale(cohort, recipient.user_locale)
+        context = waitlist_context(enrolment, organisation=organisation)
+        messages.append(_send_to(WAITLIST_PLACE, recipient, cohort, context, locale))
+    return messages
