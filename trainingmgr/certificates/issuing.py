@@ -389,6 +389,25 @@ def issue(
     )[0]
 
 
+def _left_out(
+    enrolments: Sequence[Enrolment],
+    existing: dict[int, Certificate],
+    revoked: set[int],
+    results: dict[int, Eligibility],
+) -> IssueResult:
+    """What "issue to all" leaves alone: those who have a certificate, those not eligible and
+    those whose certificate was revoked."""
+    return IssueResult(
+        already=[existing[e.id] for e in enrolments if e.id in existing],
+        not_eligible=[
+            (e, results[e.id])
+            for e in enrolments
+            if e.id not in existing and not results[e.id].eligible
+        ],
+        revoked=[e for e in enrolments if e.id in revoked and results[e.id].eligible],
+    )
+
+
 def issue_all_eligible(
     actor: Any,
     cohort: Cohort,
@@ -434,17 +453,9 @@ def issue_all_eligible(
     deferred = defer_above is not None and len(to_issue) > defer_above
     now = [] if deferred else to_issue[:limit]
     attended = attended_modules(cohort.id, [e.id for e in now], programme_module_ids(programme))
-    outcome = IssueResult(
-        already=[existing[e.id] for e in enrolments if e.id in existing],
-        not_eligible=[
-            (e, results[e.id])
-            for e in enrolments
-            if e.id not in existing and not results[e.id].eligible
-        ],
-        revoked=[e for e in enrolments if e.id in revoked and results[e.id].eligible],
-        unprintable=[(e, missing[e.id]) for e in candidates if missing[e.id]],
-        waiting=len(to_issue) - len(now),
-    )
+    outcome = _left_out(enrolments, existing, revoked, results)
+    outcome.unprintable = [(e, missing[e.id]) for e in candidates if missing[e.id]]
+    outcome.waiting = len(to_issue) - len(now)
     outcome.issued = new_certificates(
         actor,
         [(e, results[e.id].summary, attended[e.id], None) for e in now],
