@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 
 from trainingmgr.attendance.matrix import Matrix, MatrixRow
 from trainingmgr.attendance.models import AttendanceStatus
+from trainingmgr.core.text import html_escape
 from trainingmgr.core.timefmt import datetime_formatter, short_day_formatter, time_formatter
 
 _HEAD = (
@@ -121,13 +122,13 @@ def matrix_rows(
         out.append(
             _ROW.format(
                 eid=eid,
-                name=escape(row.enrolment.person.full_name),
+                name=html_escape(row.enrolment.person.full_name),
                 below_class="matrix-below" if row.below else "",
                 below=below if row.below else "",
                 rate_title=rate_title
                 % {"a": sm.attended, "c": sm.counted, "h": sm.held, "e": sm.excused},
                 rate=f"{rate}%" if rate is not None else "–",
-                hours=escape(sm.hours),
+                hours=html_escape(sm.hours),
                 cells="".join(
                     [by_status[st] if st else empty[i] for i, st in enumerate(row.cells)]
                 ),

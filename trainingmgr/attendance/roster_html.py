@@ -21,6 +21,7 @@ from trainingmgr.attendance.forms import RowInputs
 from trainingmgr.attendance.models import AttendanceSource
 from trainingmgr.attendance.roster import NOTE_MAX, Conflict, Roster, RosterRow
 from trainingmgr.core.labels import label_for
+from trainingmgr.core.text import html_escape
 from trainingmgr.core.timefmt import datetime_formatter
 
 # Placeholders in [brackets] are filled once per page, those in {braces} once per row.
@@ -129,7 +130,9 @@ class _Page:
         rec = row.record
         if rec is None:
             return self.not_recorded
-        by = self.by.format(name=escape(row.recorded_by), when=escape(self.when(rec.recorded_at)))
+        by = self.by.format(
+            name=html_escape(row.recorded_by), when=html_escape(self.when(rec.recorded_at))
+        )
         value = rec.status.value
         return _RECORDED.format(value, self.labels[value], by, self.sources.get(rec.source, ""))
 
@@ -160,17 +163,17 @@ def roster_rows(
         out.append(
             template.format(
                 eid=eid,
-                name=escape(row.enrolment.person.full_name),
-                p=escape(f.prefix),
-                ls=escape(f.loaded_status),
-                ln=escape(f.loaded_note),
-                lv=escape(f.loaded_version),
+                name=html_escape(row.enrolment.person.full_name),
+                p=html_escape(f.prefix),
+                ls=html_escape(f.loaded_status),
+                ln=html_escape(f.loaded_note),
+                lv=html_escape(f.loaded_version),
                 conflict_class=" roster-conflict" if conflict else "",
-                errors="".join([_ERROR.format(escape(e)) for e in f.errors]),
+                errors="".join([_ERROR.format(html_escape(e)) for e in f.errors]),
                 recorded=page.recorded(row),
                 conflict=_conflict_line(conflict),
                 open=" open" if f.note else "",
-                note=escape(f.note),
+                note=html_escape(f.note),
             )
         )
     return Markup("".join(out))
