@@ -20,7 +20,7 @@ from trainingmgr.core.text import html_escape
         '<script>alert("x")</script>',
         "Tom & Jerry &amp; co",
         "ნინო ბერიძე",
-        "=HYPERLINK(\"http://evil\")",
+        '=HYPERLINK("http://evil")',
         12,
         Decimal("12.50"),
     ],
