@@ -24,6 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trainingmgr.attendance import totals
 from trainingmgr.core.text import fold
 
 PEOPLE = 100_000
@@ -463,6 +464,8 @@ def generate(conn: Any) -> Ids:
         ],
         audit(),
     )
+    # The triggers that keep each enrolment's attendance totals were skipped: fill them once.
+    conn.execute(sa.text(totals.refresh_sql("postgresql", "true")))
     # Sequences follow the ids written above, so the application can insert afterwards.
     for table in (
         "programmes",

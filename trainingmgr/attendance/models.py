@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from trainingmgr.attendance import totals
 from trainingmgr.core.types import Choice, UTCDateTime, str_enum, utcnow
 from trainingmgr.extensions import db
 
@@ -74,3 +75,23 @@ class AttendanceRecord(db.Model):
     session: Mapped[Session] = relationship(foreign_keys=[session_id], viewonly=True)
     enrolment: Mapped[Enrolment] = relationship(foreign_keys=[enrolment_id], viewonly=True)
     recorded_by: Mapped[User | None] = relationship()
+
+
+class EnrolmentAttendance(db.Model):
+    """Each enrolment's attendance totals over the sessions held (scheduled, not cancelled):
+    sessions attended (present or late), excused, and hours attended in hundredths. Kept by
+    the database's own triggers (``attendance.totals``) on every write to attendance
+    records, sessions and enrolments, whatever wrote it, so the donor dashboard reads one
+    row per enrolment instead of aggregating every record on each request."""
+
+    __tablename__ = "enrolment_attendance"
+
+    enrolment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("enrolments.id", ondelete="CASCADE"), primary_key=True
+    )
+    attended: Mapped[int] = mapped_column(default=0, server_default="0")
+    excused: Mapped[int] = mapped_column(default=0, server_default="0")
+    centi: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+totals.install(db.metadata)

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from trainingmgr.attendance.models import ATTENDED, AttendanceRecord, AttendanceStatus
+from trainingmgr.attendance.models import ATTENDED, AttendanceRecord, EnrolmentAttendance
 from trainingmgr.certificates.models import Certificate, CertificateStatus
 from trainingmgr.cohorts.models import (
     ACTIVE_ENROLMENT,
@@ -37,18 +37,6 @@ from trainingmgr.reports.figures import (
     SessionTurnout,
 )
 from trainingmgr.reports.filters import Filters, _selection
-
-
-def _centi_hours(session: Any) -> sa.ColumnElement[Any]:
-    """A session's length in hundredths of an hour, rounded as ``session_hours`` rounds
-    (identical for sessions of whole minutes, which cannot fall on a tie)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        seconds = sa.extract("epoch", session.ends_at - session.starts_at)
-    else:
-        seconds = sa.func.round(
-            (sa.func.julianday(session.ends_at) - sa.func.julianday(session.starts_at)) * 86400
-        )
-    return sa.func.round(seconds / 36.0)
 
 
 def _cohorts(filters: Filters, programme_ids: Collection[int] | None) -> list[CohortInfo]:
@@ -98,39 +86,13 @@ def _held_sessions(cohort_ids: list[int]) -> list[tuple[int, int, datetime, date
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
-def _attendance_per_enrolment(ids: list[int]) -> Any:
-    """A subquery of the sessions attended and excused and the hours attended (hundredths)
-    of each enrolment of the cohorts ``ids`` that has attendance recorded."""
-    session_centi = (
-        sa.select(Session.id.label("id"), sa.cast(_centi_hours(Session), sa.Integer).label("centi"))
-        .where(Session.cohort_id.in_(ids), Session.status == SessionStatus.SCHEDULED)
-        .subquery()
-    )
-    attended = AttendanceRecord.status.in_(ATTENDED)
-    per_enrolment = (
-        sa.select(
-            AttendanceRecord.enrolment_id.label("enrolment_id"),
-            sa.func.sum(sa.case((attended, 1), else_=0)).label("attended"),
-            sa.func.sum(
-                sa.case((AttendanceRecord.status == AttendanceStatus.EXCUSED, 1), else_=0)
-            ).label("excused"),
-            sa.func.sum(sa.case((attended, session_centi.c.centi), else_=0)).label("centi"),
-        )
-        .join(session_centi, session_centi.c.id == AttendanceRecord.session_id)
-        .where(AttendanceRecord.cohort_id.in_(ids))
-        .group_by(AttendanceRecord.enrolment_id)
-        .subquery()
-    )
-    return per_enrolment
-
-
 def _enrolment_stats(cohorts: dict[int, CohortInfo]) -> Any:
     """A select of every enrolment on the rosters of ``cohorts`` with its attendance: the
     sessions attended and excused, counted, hours attended (hundredths), whether it attended
-    enough and holds a valid certificate. The grouping over attendance records is the
-    database's; each session's hours are computed once."""
+    enough and holds a valid certificate. The totals over attendance records are the ones
+    the database keeps per enrolment (``attendance.totals``)."""
     ids = sorted(cohorts)
-    per_enrolment = _attendance_per_enrolment(ids)
+    per_enrolment = EnrolmentAttendance.__table__
     certified = (
         sa.select(Certificate.enrolment_id)
         .where(Certificate.cohort_id.in_(ids), Certificate.status == CertificateStatus.VALID)

@@ -135,6 +135,17 @@ def _drop_statements(engine: Engine) -> list[str]:
             f"DROP TYPE IF EXISTS {qualified(e['name'])} CASCADE;"
             for e in inspector.get_enums()  # type: ignore[attr-defined]
         ]
+        # The schema's own functions (the attendance totals' triggers), not an extension's.
+        functions = conn.execute(
+            sa.text(
+                "SELECT p.oid::regprocedure::text FROM pg_proc p "
+                "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = :schema "
+                "AND NOT EXISTS (SELECT 1 FROM pg_depend d "
+                "WHERE d.objid = p.oid AND d.deptype = 'e')"
+            ),
+            {"schema": schema},
+        ).scalars()
+        statements += [f"DROP FUNCTION IF EXISTS {f} CASCADE;" for f in functions]
     return statements
 
 
