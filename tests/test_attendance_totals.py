@@ -5,6 +5,7 @@ kept by the database's triggers, so these tests write the way each part of the a
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -168,3 +169,51 @@ def test_deleting_an_enrolment_leaves_no_totals_behind(cohort: Any) -> None:
     db.session.flush()
     assert gone not in _kept()
     assert _kept() == _recounted()
+
+
+def test_two_rosters_saved_at_the_same_time_both_count(app: Any, committed_db: Any) -> None:
+    """Two trainers save two sessions of one cohort at once: the second save waits for the
+    first and the person's totals count both sessions (not whichever committed last)."""
+    cohort = f.cohort()
+    first_session = f.session(cohort)
+    second_session = f.session(cohort, starts_at=first_session.starts_at + timedelta(days=1))
+    enrolment = f.enrolment(cohort)
+    committed_db.commit()
+    table = AttendanceRecord.__table__
+    engine = db.engine
+
+    first_record, second_record = (
+        {
+            "session_id": session_id,
+            "enrolment_id": enrolment.id,
+            "cohort_id": cohort.id,
+            "status": "present",
+            "note": "",
+            "source": "roster",
+            "version": 1,
+        }
+        for session_id in (first_session.id, second_session.id)
+    )
+    second_saved = threading.Event()
+    failures: list[BaseException] = []
+
+    def save_second() -> None:
+        try:
+            with engine.begin() as conn:
+                conn.execute(table.insert(), [second_record])
+            second_saved.set()
+        except BaseException as exc:  # reported by the test below
+            failures.append(exc)
+
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        conn.execute(table.insert(), [first_record])
+        other = threading.Thread(target=save_second)
+        other.start()
+        assert not second_saved.wait(0.5), "the second save should wait for the first"
+        transaction.commit()
+    other.join(30)
+    assert failures == []
+    assert second_saved.is_set()
+    committed_db.rollback()  # a fresh snapshot (SQLite keeps the one the test began with)
+    assert _of(enrolment) == (2, 0, 600)

@@ -266,6 +266,7 @@ def _merge(row: RowChange, current: Any) -> tuple[AttendanceStatus, str] | None:
 
 
 _record_table = AttendanceRecord.__table__
+_INSERT_RECORDS = _record_table.insert().returning(_record_table.c.id)
 _UPDATE_RECORD = (
     _record_table.update()
     .where(_record_table.c.id == sa.bindparam("b_id"))
@@ -449,7 +450,9 @@ def save_roster(
     if plan.corrections:
         _audit_corrections(user, session, plan.corrections, ip)
     if plan.inserts:
-        db.session.execute(_record_table.insert(), plan.inserts)  # Core: no ORM bulk overhead
+        # Core, no ORM bulk overhead; RETURNING makes it one multi-row INSERT on PostgreSQL
+        # (not one statement a row), so the totals' trigger runs once for the whole roster.
+        db.session.execute(_INSERT_RECORDS, plan.inserts)
     if plan.updates:
         db.session.execute(_UPDATE_RECORD, plan.updates)
     db.session.flush()

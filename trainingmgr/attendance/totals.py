@@ -6,15 +6,15 @@ Triggers rather than application code, because attendance is written from many p
 cohort, imports, the demo data) and a total that one of them forgot would silently make
 the donor report wrong. A test compares the totals with the records after each of those.
 
-- PostgreSQL: statement-level triggers with transition tables, so a roster saved in one
-  statement refreshes its 120 enrolments in one statement. The refresh first locks the
-  totals' rows in id order, then reads the records in a new statement: two trainers saving
-  two sessions of one cohort at once wait for each other instead of each writing a total
-  that misses the other's records.
-- SQLite: row-level triggers (it has no other kind); writers are serialised anyway.
+- PostgreSQL: statement-level triggers with transition tables that add each statement's
+  change (a roster saved in one statement updates its 120 totals in one statement, whatever
+  the number of records each person has). Increments stay right when two trainers save at
+  once; see ``_postgresql`` for the locking.
+- SQLite: row-level triggers (it has no other kind) that count the person's records
+  afresh; writers are serialised anyway.
 
 Every enrolment has its row (created with the enrolment), so there is always a row to
-lock. The SQL is frozen in the migration that created it (``enrolment_attendance``); a
+update. The SQL is frozen in the migration that created it (``enrolment_attendance``); a
 change here needs a new migration.
 """
 
@@ -52,47 +52,113 @@ ON CONFLICT (enrolment_id) DO UPDATE
 SET attended = excluded.attended, excused = excluded.excused, centi = excluded.centi"""
 
 
+def _columns(r: str, s: str) -> str:
+    """What the record ``r`` adds to its enrolment's totals, given its session ``s``."""
+    held = f"{s}.status = 'scheduled'"
+    attended = f"{r}.status IN ('present', 'late')"
+    centi = _CENTI["postgresql"].replace("s.", f"{s}.")
+    return (
+        f"CASE WHEN {held} AND {attended} THEN 1 ELSE 0 END AS attended, "
+        f"CASE WHEN {held} AND {r}.status = 'excused' THEN 1 ELSE 0 END AS excused, "
+        f"CASE WHEN {held} AND {attended} THEN CAST({centi} AS INTEGER) ELSE 0 END AS centi"
+    )
+
+
+def _contributions(rows: str, sign: str = "") -> str:
+    """Each record of the transition table ``rows`` with what it adds (``sign`` "-": what
+    it takes away), through its session as it is now."""
+    return (
+        f"SELECT x.enrolment_id, {sign}c.attended AS attended, {sign}c.excused AS excused, "
+        f"{sign}c.centi AS centi FROM {rows} x JOIN sessions s ON s.id = x.session_id "
+        f"CROSS JOIN LATERAL (SELECT {_columns('x', 's')}) c"
+    )
+
+
 def _postgresql() -> list[str]:
-    refresh = f"""
-CREATE OR REPLACE FUNCTION enrolment_attendance_refresh(ids integer[]) RETURNS void
+    """Statement-level triggers that add each statement's change to the totals.
+
+    Concurrency (READ COMMITTED): the totals' rows are updated with increments, which
+    PostgreSQL applies to the latest committed row after waiting for its lock, so two
+    rosters saved at once both count; rows are locked in id order first (no deadlock). A
+    record's contribution depends on its session's times and status: the records' trigger
+    takes a share lock on their sessions before reading them, so a concurrent change of a
+    session either waits for it or is seen by it."""
+    apply = """
+CREATE OR REPLACE FUNCTION enrolment_attendance_apply(delta jsonb) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-  IF cardinality(ids) = 0 THEN
-    RETURN;
-  END IF;
-  PERFORM 1 FROM enrolment_attendance WHERE enrolment_id = ANY(ids)
+  PERFORM 1 FROM enrolment_attendance
+    WHERE enrolment_id IN (SELECT (d->>'e')::integer FROM jsonb_array_elements(delta) d)
     ORDER BY enrolment_id FOR UPDATE;
-  {refresh_sql("postgresql", "e.id = ANY(ids)")};
+  UPDATE enrolment_attendance ea
+    SET attended = ea.attended + (d->>'a')::integer,
+        excused = ea.excused + (d->>'x')::integer,
+        centi = ea.centi + (d->>'c')::integer
+    FROM jsonb_array_elements(delta) d
+    WHERE ea.enrolment_id = (d->>'e')::integer;
 END $$"""
-    records = """
+
+    def summed(parts: str) -> str:
+        return (
+            "SELECT coalesce(jsonb_agg(jsonb_build_object('e', enrolment_id, 'a', a, 'x', x, "
+            "'c', c)), '[]') FROM (SELECT enrolment_id, sum(attended) AS a, sum(excused) AS x, "
+            f"sum(centi) AS c FROM ({parts}) p GROUP BY enrolment_id "
+            "HAVING sum(attended) <> 0 OR sum(excused) <> 0 OR sum(centi) <> 0) t"
+        )
+
+    records = f"""
 CREATE OR REPLACE FUNCTION enrolment_attendance_records() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+  delta jsonb;
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    PERFORM enrolment_attendance_refresh(ARRAY(SELECT DISTINCT enrolment_id FROM new_rows));
+    PERFORM 1 FROM sessions WHERE id IN (SELECT session_id FROM new_rows) FOR SHARE;
+    delta := ({summed(_contributions("new_rows"))});
   ELSIF TG_OP = 'DELETE' THEN
-    PERFORM enrolment_attendance_refresh(ARRAY(SELECT DISTINCT enrolment_id FROM old_rows));
+    PERFORM 1 FROM sessions WHERE id IN (SELECT session_id FROM old_rows) FOR SHARE;
+    delta := ({summed(_contributions("old_rows", "-"))});
   ELSE
-    PERFORM enrolment_attendance_refresh(ARRAY(
-      SELECT n.enrolment_id FROM new_rows n JOIN old_rows o ON o.id = n.id
-      WHERE (n.status, n.session_id, n.enrolment_id)
-            IS DISTINCT FROM (o.status, o.session_id, o.enrolment_id)
-      UNION
-      SELECT o.enrolment_id FROM new_rows n JOIN old_rows o ON o.id = n.id
-      WHERE (n.session_id, n.enrolment_id) IS DISTINCT FROM (o.session_id, o.enrolment_id)));
+    PERFORM 1 FROM sessions WHERE id IN (
+      SELECT session_id FROM new_rows UNION SELECT session_id FROM old_rows) FOR SHARE;
+    delta := ({
+        summed(_contributions("new_rows") + " UNION ALL " + _contributions("old_rows", "-"))
+    });
   END IF;
+  PERFORM enrolment_attendance_apply(delta);
   RETURN NULL;
 END $$"""
-    sessions = """
+    # A session whose times or status change: its records count afresh (new minus old).
+    changed = (
+        "SELECT r.enrolment_id, cn.attended - co.attended AS attended, "
+        "cn.excused - co.excused AS excused, cn.centi - co.centi AS centi "
+        "FROM new_rows n JOIN old_rows o ON o.id = n.id "
+        "JOIN attendance_records r ON r.session_id = n.id "
+        f"CROSS JOIN LATERAL (SELECT {_columns('r', 'n')}) cn "
+        f"CROSS JOIN LATERAL (SELECT {_columns('r', 'o')}) co "
+        "WHERE (n.starts_at, n.ends_at, n.status) IS DISTINCT FROM "
+        "(o.starts_at, o.ends_at, o.status)"
+    )
+    sessions = f"""
 CREATE OR REPLACE FUNCTION enrolment_attendance_sessions() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM enrolment_attendance_refresh(ARRAY(
-    SELECT DISTINCT r.enrolment_id
-    FROM new_rows n JOIN old_rows o ON o.id = n.id
-    JOIN attendance_records r ON r.session_id = n.id
-    WHERE (n.starts_at, n.ends_at, n.status) IS DISTINCT FROM (o.starts_at, o.ends_at, o.status)));
+  PERFORM enrolment_attendance_apply(({summed(changed)}));
   RETURN NULL;
+END $$"""
+    # A session deleted: its records are deleted after it by the cascade, when their
+    # trigger can no longer read it, so its contribution is taken away before.
+    gone = (
+        "SELECT r.enrolment_id, -c.attended AS attended, -c.excused AS excused, "
+        "-c.centi AS centi FROM attendance_records r "
+        f"CROSS JOIN LATERAL (SELECT {_columns('r', 'OLD')}) c WHERE r.session_id = OLD.id"
+    )
+    session_deleted = f"""
+CREATE OR REPLACE FUNCTION enrolment_attendance_session_deleted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM enrolment_attendance_apply(({summed(gone)}));
+  RETURN OLD;
 END $$"""
     enrolments = """
 CREATE OR REPLACE FUNCTION enrolment_attendance_enrolments() RETURNS trigger
@@ -110,31 +176,27 @@ END $$"""
         )
 
     both = "NEW TABLE AS new_rows OLD TABLE AS old_rows"
+    records_fn = "enrolment_attendance_records"
     return [
-        refresh,
+        apply,
         records,
         sessions,
+        session_deleted,
         enrolments,
         trigger(
             "enrolment_attendance_ins",
             "INSERT",
             "attendance_records",
             "NEW TABLE AS new_rows",
-            "enrolment_attendance_records",
+            records_fn,
         ),
-        trigger(
-            "enrolment_attendance_upd",
-            "UPDATE",
-            "attendance_records",
-            both,
-            "enrolment_attendance_records",
-        ),
+        trigger("enrolment_attendance_upd", "UPDATE", "attendance_records", both, records_fn),
         trigger(
             "enrolment_attendance_del",
             "DELETE",
             "attendance_records",
             "OLD TABLE AS old_rows",
-            "enrolment_attendance_records",
+            records_fn,
         ),
         trigger(
             "enrolment_attendance_session_upd",
@@ -143,6 +205,8 @@ END $$"""
             both,
             "enrolment_attendance_sessions",
         ),
+        "CREATE OR REPLACE TRIGGER enrolment_attendance_session_del BEFORE DELETE ON sessions "
+        "FOR EACH ROW EXECUTE FUNCTION enrolment_attendance_session_deleted()",
         trigger(
             "enrolment_attendance_enrolment_ins",
             "INSERT",
