@@ -32,13 +32,13 @@ from trainingmgr.certificates.pdf.fonts import (
 )
 from trainingmgr.certificates.pdf.labels import fmt_day, label
 from trainingmgr.certificates.pdf.layout import (
-    _begin,
-    _border_and_logo,
-    _course,
-    _finish,
-    _footer_verify,
-    _modules_text,
-    _title,
+    begin,
+    draw_border_and_logo,
+    draw_course,
+    draw_footer_verify,
+    draw_title,
+    finish,
+    modules_text,
 )
 
 # frozen: differs from layout 2 because layout 1 shipped with fewer fonts (no Indic or
@@ -60,9 +60,9 @@ def _heading(c: Canvas, snapshot: dict[str, Any], langs: list[str]) -> float:
     issuer's name is not printed and the partners have no "In partnership with")."""
     partners = (snapshot.get("programme") or {}).get("partners", [])
     if partners:
-        text = drawing._names(partners).upper()
+        text = drawing.joined_names(partners).upper()
         centred(c, PAGE_H - 84, text, REGULAR, 8.5, MUTED, width=PAGE_W - 2 * 180, setting=V1)
-    return _title(c, langs, V1)
+    return draw_title(c, langs, V1)
 
 
 def _holder(c: Canvas, y: float, holder: dict[str, Any], langs: list[str]) -> float:
@@ -90,7 +90,7 @@ def _modules(c: Canvas, y: float, modules: list[dict[str, Any]], langs: list[str
     if not modules:
         return lowest
     y -= 16
-    for line in wrap(_modules_text(modules, langs), REGULAR, 8, PAGE_W - 260, V1)[:3]:
+    for line in wrap(modules_text(modules, langs), REGULAR, 8, PAGE_W - 260, V1)[:3]:
         centred(c, y, line, REGULAR, 8, MUTED, setting=V1)
         lowest = y
         y -= 11
@@ -117,7 +117,7 @@ def _footer(c: Canvas, snapshot: dict[str, Any], langs: list[str], url: str) -> 
     and the lines sit lower)."""
     funders = (snapshot.get("programme") or {}).get("funders", [])
     if funders:
-        text = f"{label(langs, 'funders')}: {drawing._names(funders)}"
+        text = f"{label(langs, 'funders')}: {drawing.joined_names(funders)}"
         centred(c, 68, text, REGULAR, 8, MUTED, width=PAGE_W - 2 * 200, setting=V1)
     left = drawing.MARGIN + 26
     serial = f"{label(langs, 'serial')} {snapshot.get('serial', '')}"
@@ -126,7 +126,7 @@ def _footer(c: Canvas, snapshot: dict[str, Any], langs: list[str], url: str) -> 
         issued = " / ".join(fmt_day(snapshot["issued_on"], lang) for lang in langs)
         text = f"{label(langs, 'issued')}: {issued}"
         draw_text(c, left, 72, text, REGULAR, 8, MUTED, align="left", setting=V1)
-    _footer_verify(c, url, langs, width=None, setting=V1)
+    draw_footer_verify(c, url, langs, width=None, setting=V1)
 
 
 def render_certificate(
@@ -138,17 +138,17 @@ def render_certificate(
     (``image_keys`` names the images it needs)."""
     # frozen: differs from layout 2 because the metadata dates are not the date of issue
     # and the font subsets are tagged by number.
-    c, buf, langs, images, logo = _begin(snapshot, images, dated=False)
+    c, buf, langs, images, logo = begin(snapshot, images, dated=False)
     use_sequential_subset_tags(c._doc)
-    _border_and_logo(c, logo)
+    draw_border_and_logo(c, logo)
     y = _heading(c, snapshot, langs)
     y = _holder(c, y, snapshot.get("holder") or {}, langs)
     # frozen: differs from layout 2 in the spacing, and "completed" does not agree with sex.
-    y = _course(c, y, snapshot, langs, gaps=(42, 32, 4), agree=False, setting=V1)
+    y = draw_course(c, y, snapshot, langs, gaps=(42, 32, 4), agree=False, setting=V1)
     lowest = _modules(c, y, snapshot.get("modules", []), langs)
     # Signature images fit between the line and the text above it (frozen: 10 points under
     # the text, 6 in layout 2).
     room = min(drawing.SIGNATURE_MAX_H, lowest - 10 - (drawing.SIGNATURE_LINE_Y + 2))
     _signatories(c, snapshot.get("signatories") or [], images, room)
     _footer(c, snapshot, langs, verification_url)
-    return _finish(c, buf)
+    return finish(c, buf)

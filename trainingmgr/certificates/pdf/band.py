@@ -11,7 +11,7 @@ from reportlab.lib.colors import Color
 from reportlab.pdfgen.canvas import Canvas
 
 from trainingmgr.certificates.pdf import base
-from trainingmgr.certificates.pdf.drawing import MUTED, _names, centred, draw_text
+from trainingmgr.certificates.pdf.drawing import MUTED, centred, draw_text, joined_names
 from trainingmgr.certificates.pdf.fonts import REGULAR, text_width
 from trainingmgr.certificates.pdf.images import _Image, _image, draw_image
 from trainingmgr.certificates.pdf.labels import _LABELS, label
@@ -117,7 +117,7 @@ def _band_label(
         return BAND_TOP + 12
     text = f"{label(langs, 'funders')}:"
     if names:
-        text = f"{text} {_names(names)}"
+        text = f"{text} {joined_names(names)}"
     centred(c, BAND_LABEL_Y, text, REGULAR, 8, MUTED, width=width, minimum=5)
     return BAND_TOP
 

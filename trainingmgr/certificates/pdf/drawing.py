@@ -172,7 +172,7 @@ def static(c: Canvas, drawing: Callable[..., None], *args: Any) -> None:
     c._code.append(_operators(drawing, *args))
 
 
-def _names(items: Iterable[Any]) -> str:
+def joined_names(items: Iterable[Any]) -> str:
     return " · ".join(str(i) for i in items if i)
 
 

@@ -20,12 +20,12 @@ from trainingmgr.certificates.pdf.drawing import (
     NAME_WIDTH,
     SIGNATURE_LINE_Y,
     SIGNATURE_MAX_H,
-    _names,
     balanced,
     centred,
     draw_border,
     draw_signatories,
     draw_text,
+    joined_names,
     name_lines,
     ornament,
     static,
@@ -69,7 +69,7 @@ def _canvas(
         initialFontSize=10,
     )
     c.setTitle(f"{label(langs[:1], 'title')} {snapshot.get('serial', '')}".strip())
-    c.setAuthor(issuer or _names(programme.get("partners", [])) or programme.get("title", ""))
+    c.setAuthor(issuer or joined_names(programme.get("partners", [])) or programme.get("title", ""))
     c.setSubject(str(holder.get("name") or ""))
     c.setCreator("trainingmgr")
     issued_on = str(snapshot.get("issued_on") or "")
@@ -79,7 +79,7 @@ def _canvas(
     return c
 
 
-def _border_and_logo(c: Canvas, logo: Any) -> None:
+def draw_border_and_logo(c: Canvas, logo: Any) -> None:
     """The gold border, and the logo (if any) in the top left corner."""
     static(c, draw_border)
     if logo is not None:
@@ -90,19 +90,19 @@ def _heading(c: Canvas, snapshot: dict[str, Any], langs: list[str], logo: Any) -
     """Border, logo, issuer, partners and the title; the height reached."""
     programme = snapshot.get("programme") or {}
     issuer = (snapshot.get("issuer") or {}).get("name") or ""
-    _border_and_logo(c, logo)
+    draw_border_and_logo(c, logo)
 
     # The issuing organisation, then the partners.
     partners = programme.get("partners", [])
     if issuer:
         centred(c, PAGE_H - 72, issuer.upper(), BOLD, 10.5, INK, width=PAGE_W - 2 * 180)
     if partners:
-        text = f"{label(langs, 'partners')}: {_names(partners)}"
+        text = f"{label(langs, 'partners')}: {joined_names(partners)}"
         centred(c, PAGE_H - 88, text, REGULAR, 8, MUTED, width=PAGE_W - 2 * 180)
-    return _title(c, langs)
+    return draw_title(c, langs)
 
 
-def _title(c: Canvas, langs: list[str], setting: Typesetting = CURRENT) -> float:
+def draw_title(c: Canvas, langs: list[str], setting: Typesetting = CURRENT) -> float:
     """ "CERTIFICATE OF COMPLETION" in the first language (and smaller in the second) over
     an ornament; the height of the last line."""
     y = PAGE_H - 142
@@ -141,7 +141,7 @@ def _holder(c: Canvas, y: float, holder: dict[str, Any], langs: list[str]) -> fl
     return y
 
 
-def _course(
+def draw_course(
     c: Canvas,
     y: float,
     snapshot: dict[str, Any],
@@ -183,7 +183,7 @@ def _facts(snapshot: dict[str, Any], langs: list[str]) -> str:
     return "  ·  ".join(str(f) for f in facts if f)
 
 
-def _modules_text(modules: list[dict[str, Any]], langs: list[str]) -> str:
+def modules_text(modules: list[dict[str, Any]], langs: list[str]) -> str:
     """ "Modules: M1 Title; M2 Title" """
     return (
         label(langs, "modules")
@@ -198,7 +198,7 @@ def _modules(c: Canvas, y: float, modules: list[dict[str, Any]], langs: list[str
     lowest = y
     if not modules:
         return lowest
-    text = _modules_text(modules, langs)
+    text = modules_text(modules, langs)
     y -= 15
     room_lines = max(1, min(3, int((y - (SIGNATURE_LINE_Y + 14)) // 10.5) + 1))
     for size in (8, 7.5, 7, 6.5, 6):
@@ -247,11 +247,11 @@ def _footer_funders(
         draw_funders_band(c, funding, langs, images, left + column + 16, middle)
     elif funders:
         centred(c, 88, f"{label(langs, 'funders')}:", REGULAR, 8, MUTED, width=middle)
-        for i, line in enumerate(wrap(_names(funders), BOLD, 9, middle)[:3]):
+        for i, line in enumerate(wrap(joined_names(funders), BOLD, 9, middle)[:3]):
             centred(c, 76 - 12 * i, line, BOLD, 9, INK, width=middle)
 
 
-def _footer_verify(
+def draw_footer_verify(
     c: Canvas,
     verification_url: str,
     langs: list[str],
@@ -278,7 +278,7 @@ def _footer_verify(
     )
 
 
-def _finish(c: Canvas, buf: io.BytesIO) -> bytes:
+def finish(c: Canvas, buf: io.BytesIO) -> bytes:
     c.showPage()
     # The page's operators, compressed but not ASCII85-encoded (smaller, and faster).
     page = c._doc.Pages.pages[-1]
@@ -287,7 +287,7 @@ def _finish(c: Canvas, buf: io.BytesIO) -> bytes:
     return buf.getvalue()
 
 
-def _begin(
+def begin(
     snapshot: dict[str, Any], images: Mapping[str, bytes] | bytes | None, *, dated: bool = True
 ) -> tuple[Canvas, io.BytesIO, list[str], Mapping[str, bytes], Any]:
     """The canvas (see ``_canvas``), its buffer, the languages, the images by SHA-256 (raw
@@ -314,10 +314,10 @@ def render_certificate(
     ``images``: {sha256: bytes} of the images the snapshot names (``image_keys``); images
     already prepared in this process need not be given. Raw ``bytes`` are taken as the logo.
     """
-    c, buf, langs, images, logo = _begin(snapshot, images)
+    c, buf, langs, images, logo = begin(snapshot, images)
     y = _heading(c, snapshot, langs, logo)
     y = _holder(c, y, snapshot.get("holder") or {}, langs)
-    y = _course(c, y, snapshot, langs)
+    y = draw_course(c, y, snapshot, langs)
     lowest = _modules(c, y, snapshot.get("modules", []), langs)
     # Signature images fit between the line and the text above it.
     room = min(SIGNATURE_MAX_H, lowest - 6 - (SIGNATURE_LINE_Y + 2))
@@ -325,5 +325,5 @@ def render_certificate(
     code = verification_url.rstrip("/").rsplit("/", 1)[-1]
     _footer_left(c, snapshot, langs, code)
     _footer_funders(c, snapshot, langs, images)
-    _footer_verify(c, verification_url, langs)
-    return _finish(c, buf)
+    draw_footer_verify(c, verification_url, langs)
+    return finish(c, buf)
