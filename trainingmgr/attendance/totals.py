@@ -14,8 +14,8 @@ the donor report wrong. A test compares the totals with the records after each o
   afresh; writers are serialised anyway.
 
 Every enrolment has its row (created with the enrolment), so there is always a row to
-update. The SQL is frozen in the migration that created it (``enrolment_attendance``); a
-change here needs a new migration.
+update. The migration ``enrolment_attendance`` runs these statements; a change here needs
+a new migration that runs them again (they replace what exists).
 """
 
 from __future__ import annotations
@@ -72,6 +72,17 @@ def _contributions(rows: str, sign: str = "") -> str:
         f"{sign}c.centi AS centi FROM {rows} x JOIN sessions s ON s.id = x.session_id "
         f"CROSS JOIN LATERAL (SELECT {_columns('x', 's')}) c"
     )
+
+
+def _function(name: str, delta: str, returns: str) -> str:
+    """A trigger function that applies the change computed by the query ``delta``."""
+    return f"""
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM enrolment_attendance_apply(({delta}));
+  RETURN {returns};
+END $$"""
 
 
 def _postgresql() -> list[str]:
@@ -139,13 +150,7 @@ END $$"""
         "WHERE (n.starts_at, n.ends_at, n.status) IS DISTINCT FROM "
         "(o.starts_at, o.ends_at, o.status)"
     )
-    sessions = f"""
-CREATE OR REPLACE FUNCTION enrolment_attendance_sessions() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM enrolment_attendance_apply(({summed(changed)}));
-  RETURN NULL;
-END $$"""
+    sessions = _function("enrolment_attendance_sessions", summed(changed), "NULL")
     # A session deleted: its records are deleted after it by the cascade, when their
     # trigger can no longer read it, so its contribution is taken away before.
     gone = (
@@ -153,13 +158,7 @@ END $$"""
         "-c.centi AS centi FROM attendance_records r "
         f"CROSS JOIN LATERAL (SELECT {_columns('r', 'OLD')}) c WHERE r.session_id = OLD.id"
     )
-    session_deleted = f"""
-CREATE OR REPLACE FUNCTION enrolment_attendance_session_deleted() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM enrolment_attendance_apply(({summed(gone)}));
-  RETURN OLD;
-END $$"""
+    session_deleted = _function("enrolment_attendance_session_deleted", summed(gone), "OLD")
     enrolments = """
 CREATE OR REPLACE FUNCTION enrolment_attendance_enrolments() RETURNS trigger
 LANGUAGE plpgsql AS $$
