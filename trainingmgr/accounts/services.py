@@ -92,12 +92,10 @@ def create_user(
         person_id=person_id,
         role_rows=[UserRole(role=r) for r in sorted(role_set)],
     )
-    db.session.add(user)
-    db.session.flush()
-    audit.record(
+    audit.record_created(
+        user,
         "user.create",
         actor=actor,
-        obj=user,
         changes={"email": [None, email], "roles": [None, sorted(r.value for r in role_set)]},
     )
     return user

@@ -56,6 +56,20 @@ def _session_from(cohort: Cohort, details: Details, starts: datetime, ends: date
     return session
 
 
+def _record(
+    action: str, session: Session, cohort: Cohort, summary: str, actor: User | None
+) -> None:
+    """Audit ``action`` on ``session`` of ``cohort`` with all the session's values."""
+    audit.record(
+        action,
+        actor=actor,
+        obj=session,
+        programme_id=cohort.programme_id,
+        changes={k: audit.jsonable(v) for k, v in session_values(session).items()},
+        summary=summary,
+    )
+
+
 def add_session(
     cohort: Cohort, data: SessionInput, *, actor: User | None, acknowledged: str | None = None
 ) -> Session:
@@ -68,14 +82,7 @@ def add_session(
     confirm_schedule(cohort, [ProposedSession(starts, ends, details.trainer_ids)], acknowledged)
     session = _session_from(cohort, details, starts, ends)
     db.session.flush()
-    audit.record(
-        "session.create",
-        actor=actor,
-        obj=session,
-        programme_id=cohort.programme_id,
-        changes={k: audit.jsonable(v) for k, v in session_values(session).items()},
-        summary=f"Added a session to {cohort.name}",
-    )
+    _record("session.create", session, cohort, f"Added a session to {cohort.name}", actor)
     return session
 
 
@@ -310,14 +317,8 @@ def delete_session(session: Session, *, actor: User | None) -> None:
                 n=records,
             )
         )
-    audit.record(
-        "session.delete",
-        actor=actor,
-        obj=session,
-        programme_id=session.cohort.programme_id,
-        changes={k: audit.jsonable(v) for k, v in session_values(session).items()},
-        summary=f"Deleted a session of {session.cohort.name}",
-    )
+    cohort = session.cohort
+    _record("session.delete", session, cohort, f"Deleted a session of {cohort.name}", actor)
     db.session.delete(session)
     db.session.flush()
 
