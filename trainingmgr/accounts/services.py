@@ -101,6 +101,17 @@ def create_user(
     return user
 
 
+def _record_unknown(action: str, user: User | None, email: str, ip: str | None) -> None:
+    """Audit ``action`` for an e-mail address with no usable account (``user`` if any)."""
+    audit.record(
+        action,
+        object_type="users",
+        object_id=getattr(user, "id", None),
+        summary=normalise_email(email)[:200],
+        ip=ip,
+    )
+
+
 def authenticate(email: str, password: str, ip: str | None = None) -> User | None:
     """The active user with this e-mail and password, or None. Audits both outcomes.
 
@@ -109,13 +120,7 @@ def authenticate(email: str, password: str, ip: str | None = None) -> User | Non
     user = get_user_by_email(email)
     if user is None or not user.password_hash:
         check_password_hash(_DUMMY_HASH, password)
-        audit.record(
-            "auth.sign_in_failed",
-            object_type="users",
-            object_id=getattr(user, "id", None),
-            summary=normalise_email(email)[:200],
-            ip=ip,
-        )
+        _record_unknown("auth.sign_in_failed", user, email, ip)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         audit.record("auth.sign_in_failed", obj=user, summary=user.email, ip=ip)
@@ -167,13 +172,7 @@ def request_password_reset(email: str, *, ip: str | None = None) -> bool:
     """
     user = get_user_by_email(email)
     if user is None or not user.active:
-        audit.record(
-            "auth.password_reset_requested",
-            object_type="users",
-            object_id=getattr(user, "id", None),
-            summary=normalise_email(email)[:200],
-            ip=ip,
-        )
+        _record_unknown("auth.password_reset_requested", user, email, ip)
         return False
     token = tokens.make_token(
         user, TokenPurpose.PASSWORD_RESET, timedelta(minutes=PASSWORD_RESET_MINUTES)
