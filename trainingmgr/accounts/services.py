@@ -93,8 +93,8 @@ def create_user(
         role_rows=[UserRole(role=r) for r in sorted(role_set)],
     )
     audit.record_created(
-        user,
         "user.create",
+        user,
         actor=actor,
         changes={"email": [None, email], "roles": [None, sorted(r.value for r in role_set)]},
     )
@@ -214,23 +214,19 @@ def _use_link(token: str, purpose: TokenPurpose) -> User:
 def reset_password(token: str, password: str, *, ip: str | None = None) -> User:
     """Use a reset link: set the new password (the link is used up only if it is accepted)."""
     row = tokens.peek(token, TokenPurpose.PASSWORD_RESET)
-    link = (TokenPurpose.PASSWORD_RESET, "auth.password_reset", "password reset link")
-    return _set_password_by_link(token, link, row.user.email, password, ip)
+    user = _set_password_by_link(token, TokenPurpose.PASSWORD_RESET, row.user.email, password)
+    audit.record("auth.password_reset", actor=user, obj=user, ip=ip)
+    audit.record("auth.sign_in", actor=user, obj=user, ip=ip, summary="password reset link")
+    return user
 
 
-def _set_password_by_link(
-    token: str, link: tuple[TokenPurpose, str, str], email: str, password: str, ip: str | None
-) -> User:
-    """Set the password chosen through a link and sign in; ``link`` is the link's purpose, the
-    action audited and how the sign-in is described. The password is checked (against
-    ``email``, the account's) before the link is used up."""
-    purpose, action, described = link
+def _set_password_by_link(token: str, purpose: TokenPurpose, email: str, password: str) -> User:
+    """Set the password chosen through a reset link or an invitation, checked (against
+    ``email``, the account's) before the link is used up; the account signs in with it."""
     check_password_policy(password, email)
     user = _use_link(token, purpose)
     set_password(user, password)
     user.last_login_at = utcnow()
-    audit.record(action, actor=user, obj=user, ip=ip)
-    audit.record("auth.sign_in", actor=user, obj=user, ip=ip, summary=described)
     return user
 
 
@@ -252,5 +248,7 @@ def inviter_of(row: UserToken) -> User | None:
 def accept_invitation(token: str, password: str, *, ip: str | None = None) -> User:
     """Accept an invitation: the password is set and the link used up (only if accepted)."""
     email = invitation_for(token).user.email
-    link = (TokenPurpose.INVITATION, "user.invitation_accepted", "invitation")
-    return _set_password_by_link(token, link, email, password, ip)
+    user = _set_password_by_link(token, TokenPurpose.INVITATION, email, password)
+    audit.record("user.invitation_accepted", actor=user, obj=user, ip=ip)
+    audit.record("auth.sign_in", actor=user, obj=user, ip=ip, summary="invitation")
+    return user

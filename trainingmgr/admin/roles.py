@@ -137,11 +137,10 @@ def _assign_programmes(
     """Give a coordinator exactly these programmes (audited). True if they changed."""
     old = {p.id: p for p in user.programmes}
     new = {p.id: p for p in programmes}
-    moves = (("user.programme_assigned", new, old), ("user.programme_unassigned", old, new))
-    for action, gained, lost in moves:
+    for gained, lost in ((new, old), (old, new)):
         for pid in sorted(gained.keys() - lost.keys()):
             audit.record(
-                action,
+                "user.programme_assigned" if gained is new else "user.programme_unassigned",
                 actor=actor,
                 obj=user,
                 programme_id=pid,

@@ -50,7 +50,7 @@ def record(
     return event
 
 
-def record_created(obj: Any, action: str, **details: Any) -> AuditEvent:
+def record_created(action: str, obj: Any, **details: Any) -> AuditEvent:
     """Add the new ``obj`` to the session, flush it (for its id) and record ``action`` on it.
 
     ``details`` are the other arguments of ``record`` (actor, programme_id, changes, summary...).

@@ -358,8 +358,8 @@ def create_cohort(programme: Programme, data: CohortInput, *, actor: User | None
     cohort = Cohort(programme_id=programme.id, status=CohortStatus.PLANNED)
     _apply(cohort, data, modules)
     audit.record_created(
-        cohort,
         "cohort.create",
+        cohort,
         actor=actor,
         programme_id=programme.id,
         changes={k: audit.jsonable(v) for k, v in asdict(data).items()},

@@ -141,8 +141,8 @@ def _store(
         created_by_id=getattr(actor, "id", None),
     )
     audit.record_created(
-        key,
         "signing_key.create",
+        key,
         actor=actor,
         changes={
             "source": source.value,

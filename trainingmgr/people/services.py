@@ -425,8 +425,8 @@ def create_person(data: PersonData, *, actor: User | None) -> Person:
     values = _clean(data, None)
     person = Person(**values)
     audit.record_created(
-        person,
         "person.create",
+        person,
         actor=actor,
         changes={k: _snapshot(v) for k, v in values.items() if v is not None},
         summary=person.full_name,
