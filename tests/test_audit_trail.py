@@ -377,7 +377,10 @@ def test_every_action_the_app_records_has_a_label_in_words() -> None:
                 continue
             if getattr(name, "attr", getattr(name, "id", None)) not in (
                 "record",
+                "record_created",
+                "_record",
                 "_record_signatory",
+                "_record_unknown",
             ):
                 continue
             first = node.args[0]

@@ -23,21 +23,36 @@ class NavItem:
     roles: frozenset[Role]
 
 
-# The main navigation, in order. An item shows only to users whose roles allow its view
-# and only once the view exists (later features register their endpoints).
+# The main navigation, in order, by the role it shows to. An item shows only to users whose
+# roles allow its view and only once the view exists (later features register their endpoints).
+_MENUS: tuple[tuple[Role, tuple[tuple[str, Any], ...]], ...] = (
+    (
+        Role.COORDINATOR,
+        (
+            ("home.dashboard", _l("Dashboard")),
+            ("programmes.index", _l("Programmes")),
+            ("cohorts.index", _l("Cohorts")),
+            ("people.index", _l("People")),
+            ("reports.dashboard", _l("Reports")),
+            ("audit.index", _l("Audit trail")),
+            ("mail.log", _l("Messages")),
+        ),
+    ),
+    (Role.TRAINER, (("home.trainer", _l("My sessions")),)),
+    (Role.PARTICIPANT, (("home.participant", _l("My training")),)),
+    (
+        Role.ADMIN,
+        (
+            ("admin.accounts_list", _l("Accounts")),
+            ("organisation.settings", _l("Organisation")),
+            ("mail.outbox_index", _l("Outbox")),
+        ),
+    ),
+)
 NAVIGATION = [
-    NavItem("home.dashboard", _l("Dashboard"), frozenset({Role.COORDINATOR})),
-    NavItem("programmes.index", _l("Programmes"), frozenset({Role.COORDINATOR})),
-    NavItem("cohorts.index", _l("Cohorts"), frozenset({Role.COORDINATOR})),
-    NavItem("people.index", _l("People"), frozenset({Role.COORDINATOR})),
-    NavItem("reports.dashboard", _l("Reports"), frozenset({Role.COORDINATOR})),
-    NavItem("audit.index", _l("Audit trail"), frozenset({Role.COORDINATOR})),
-    NavItem("mail.log", _l("Messages"), frozenset({Role.COORDINATOR})),
-    NavItem("home.trainer", _l("My sessions"), frozenset({Role.TRAINER})),
-    NavItem("home.participant", _l("My training"), frozenset({Role.PARTICIPANT})),
-    NavItem("admin.accounts_list", _l("Accounts"), frozenset({Role.ADMIN})),
-    NavItem("organisation.settings", _l("Organisation"), frozenset({Role.ADMIN})),
-    NavItem("mail.outbox_index", _l("Outbox"), frozenset({Role.ADMIN})),
+    NavItem(endpoint, label, frozenset({role}))
+    for role, items in _MENUS
+    for endpoint, label in items
 ]
 
 

@@ -92,15 +92,24 @@ def create_user(
         person_id=person_id,
         role_rows=[UserRole(role=r) for r in sorted(role_set)],
     )
-    db.session.add(user)
-    db.session.flush()
-    audit.record(
+    audit.record_created(
         "user.create",
+        user,
         actor=actor,
-        obj=user,
         changes={"email": [None, email], "roles": [None, sorted(r.value for r in role_set)]},
     )
     return user
+
+
+def _record_unknown(action: str, user: User | None, email: str, ip: str | None) -> None:
+    """Audit ``action`` for an e-mail address with no usable account (``user`` if any)."""
+    audit.record(
+        action,
+        object_type="users",
+        object_id=getattr(user, "id", None),
+        summary=normalise_email(email)[:200],
+        ip=ip,
+    )
 
 
 def authenticate(email: str, password: str, ip: str | None = None) -> User | None:
@@ -111,13 +120,7 @@ def authenticate(email: str, password: str, ip: str | None = None) -> User | Non
     user = get_user_by_email(email)
     if user is None or not user.password_hash:
         check_password_hash(_DUMMY_HASH, password)
-        audit.record(
-            "auth.sign_in_failed",
-            object_type="users",
-            object_id=getattr(user, "id", None),
-            summary=normalise_email(email)[:200],
-            ip=ip,
-        )
+        _record_unknown("auth.sign_in_failed", user, email, ip)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         audit.record("auth.sign_in_failed", obj=user, summary=user.email, ip=ip)
@@ -169,13 +172,7 @@ def request_password_reset(email: str, *, ip: str | None = None) -> bool:
     """
     user = get_user_by_email(email)
     if user is None or not user.active:
-        audit.record(
-            "auth.password_reset_requested",
-            object_type="users",
-            object_id=getattr(user, "id", None),
-            summary=normalise_email(email)[:200],
-            ip=ip,
-        )
+        _record_unknown("auth.password_reset_requested", user, email, ip)
         return False
     token = tokens.make_token(
         user, TokenPurpose.PASSWORD_RESET, timedelta(minutes=PASSWORD_RESET_MINUTES)
@@ -217,12 +214,19 @@ def _use_link(token: str, purpose: TokenPurpose) -> User:
 def reset_password(token: str, password: str, *, ip: str | None = None) -> User:
     """Use a reset link: set the new password (the link is used up only if it is accepted)."""
     row = tokens.peek(token, TokenPurpose.PASSWORD_RESET)
-    check_password_policy(password, row.user.email)
-    user = _use_link(token, TokenPurpose.PASSWORD_RESET)
-    set_password(user, password)
-    user.last_login_at = utcnow()
+    user = _set_password_by_link(token, TokenPurpose.PASSWORD_RESET, row.user.email, password)
     audit.record("auth.password_reset", actor=user, obj=user, ip=ip)
     audit.record("auth.sign_in", actor=user, obj=user, ip=ip, summary="password reset link")
+    return user
+
+
+def _set_password_by_link(token: str, purpose: TokenPurpose, email: str, password: str) -> User:
+    """Set the password chosen through a reset link or an invitation, checked (against
+    ``email``, the account's) before the link is used up; the account signs in with it."""
+    check_password_policy(password, email)
+    user = _use_link(token, purpose)
+    set_password(user, password)
+    user.last_login_at = utcnow()
     return user
 
 
@@ -243,11 +247,8 @@ def inviter_of(row: UserToken) -> User | None:
 
 def accept_invitation(token: str, password: str, *, ip: str | None = None) -> User:
     """Accept an invitation: the password is set and the link used up (only if accepted)."""
-    user = invitation_for(token).user
-    check_password_policy(password, user.email)
-    user = _use_link(token, TokenPurpose.INVITATION)
-    set_password(user, password)
-    user.last_login_at = utcnow()
+    email = invitation_for(token).user.email
+    user = _set_password_by_link(token, TokenPurpose.INVITATION, email, password)
     audit.record("user.invitation_accepted", actor=user, obj=user, ip=ip)
     audit.record("auth.sign_in", actor=user, obj=user, ip=ip, summary="invitation")
     return user

@@ -137,24 +137,16 @@ def _assign_programmes(
     """Give a coordinator exactly these programmes (audited). True if they changed."""
     old = {p.id: p for p in user.programmes}
     new = {p.id: p for p in programmes}
-    for pid in sorted(new.keys() - old.keys()):
-        audit.record(
-            "user.programme_assigned",
-            actor=actor,
-            obj=user,
-            programme_id=pid,
-            summary=f"{user.email}: {new[pid].code}",
-            ip=ip,
-        )
-    for pid in sorted(old.keys() - new.keys()):
-        audit.record(
-            "user.programme_unassigned",
-            actor=actor,
-            obj=user,
-            programme_id=pid,
-            summary=f"{user.email}: {old[pid].code}",
-            ip=ip,
-        )
+    for gained, lost in ((new, old), (old, new)):
+        for pid in sorted(gained.keys() - lost.keys()):
+            audit.record(
+                "user.programme_assigned" if gained is new else "user.programme_unassigned",
+                actor=actor,
+                obj=user,
+                programme_id=pid,
+                summary=f"{user.email}: {gained[pid].code}",
+                ip=ip,
+            )
     if new.keys() != old.keys():
         user.programmes[:] = programmes
         return True

@@ -50,6 +50,16 @@ def record(
     return event
 
 
+def record_created(action: str, obj: Any, **details: Any) -> AuditEvent:
+    """Add the new ``obj`` to the session, flush it (for its id) and record ``action`` on it.
+
+    ``details`` are the other arguments of ``record`` (actor, programme_id, changes, summary...).
+    """
+    db.session.add(obj)
+    db.session.flush()
+    return record(action, obj=obj, **details)
+
+
 def record_many(events: Sequence[dict[str, Any]], **common: Any) -> None:
     """Add many audit events in one INSERT (issuing a cohort's certificates, an import): the
     same events as ``record`` called for each. Each event is a dict of ``record``'s arguments;

@@ -419,14 +419,10 @@ def check_url(value: str | None, field_name: str) -> str | None:
     return url
 
 
+# The columns of a session that its audit events show.
+_SESSION_COLUMNS = ("module_id", "title", "starts_at", "ends_at", "mode", "location", "online_url")
+
+
 def session_values(session: Session) -> dict[str, Any]:
-    return {
-        "module_id": session.module_id,
-        "title": session.title,
-        "starts_at": session.starts_at,
-        "ends_at": session.ends_at,
-        "mode": session.mode,
-        "location": session.location,
-        "online_url": session.online_url,
-        "trainer_ids": sorted(p.id for p in session.trainers),
-    }
+    values = {name: getattr(session, name) for name in _SESSION_COLUMNS}
+    return {**values, "trainer_ids": sorted(p.id for p in session.trainers)}

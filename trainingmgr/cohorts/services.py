@@ -357,12 +357,10 @@ def create_cohort(programme: Programme, data: CohortInput, *, actor: User | None
     modules = _validate_cohort(programme, data)
     cohort = Cohort(programme_id=programme.id, status=CohortStatus.PLANNED)
     _apply(cohort, data, modules)
-    db.session.add(cohort)
-    db.session.flush()
-    audit.record(
+    audit.record_created(
         "cohort.create",
+        cohort,
         actor=actor,
-        obj=cohort,
         programme_id=programme.id,
         changes={k: audit.jsonable(v) for k, v in asdict(data).items()},
         summary=f"Created cohort {cohort.name} of {programme.code}",

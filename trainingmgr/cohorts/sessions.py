@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -56,6 +57,25 @@ def _session_from(cohort: Cohort, details: Details, starts: datetime, ends: date
     return session
 
 
+def _record(
+    action: str,
+    session: Session,
+    cohort: Cohort,
+    summary: str,
+    actor: User | None,
+    before: dict[str, Any] | None = None,
+) -> None:
+    """Audit ``action`` on ``session`` of ``cohort``: all the session's values or, given its
+    values ``before`` an edit, those that changed (nothing is recorded if none did)."""
+    details: dict[str, Any] = {"actor": actor, "obj": session, "programme_id": cohort.programme_id}
+    values = session_values(session)
+    if before is None:
+        changes = {k: audit.jsonable(v) for k, v in values.items()}
+        audit.record(action, changes=changes, summary=summary, **details)
+    else:
+        audit.record_changes(action, before, values, summary=summary, **details)
+
+
 def add_session(
     cohort: Cohort, data: SessionInput, *, actor: User | None, acknowledged: str | None = None
 ) -> Session:
@@ -68,14 +88,7 @@ def add_session(
     confirm_schedule(cohort, [ProposedSession(starts, ends, details.trainer_ids)], acknowledged)
     session = _session_from(cohort, details, starts, ends)
     db.session.flush()
-    audit.record(
-        "session.create",
-        actor=actor,
-        obj=session,
-        programme_id=cohort.programme_id,
-        changes={k: audit.jsonable(v) for k, v in session_values(session).items()},
-        summary=f"Added a session to {cohort.name}",
-    )
+    _record("session.create", session, cohort, f"Added a session to {cohort.name}", actor)
     return session
 
 
@@ -237,15 +250,7 @@ def update_session(
     session.online_url = details.online_url
     session.trainers = list(details.trainers)
     db.session.flush()
-    audit.record_changes(
-        "session.update",
-        before,
-        session_values(session),
-        actor=actor,
-        obj=session,
-        programme_id=cohort.programme_id,
-        summary=f"Edited a session of {cohort.name}",
-    )
+    _record("session.update", session, cohort, f"Edited a session of {cohort.name}", actor, before)
     moved = (before["starts_at"], before["ends_at"]) != (session.starts_at, session.ends_at)
     told = 0
     if tell and moved and session.status == SessionStatus.SCHEDULED:
@@ -310,14 +315,8 @@ def delete_session(session: Session, *, actor: User | None) -> None:
                 n=records,
             )
         )
-    audit.record(
-        "session.delete",
-        actor=actor,
-        obj=session,
-        programme_id=session.cohort.programme_id,
-        changes={k: audit.jsonable(v) for k, v in session_values(session).items()},
-        summary=f"Deleted a session of {session.cohort.name}",
-    )
+    cohort = session.cohort
+    _record("session.delete", session, cohort, f"Deleted a session of {cohort.name}", actor)
     db.session.delete(session)
     db.session.flush()
 

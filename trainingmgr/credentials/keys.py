@@ -140,12 +140,10 @@ def _store(
         created_at=now,
         created_by_id=getattr(actor, "id", None),
     )
-    db.session.add(key)
-    db.session.flush()
-    audit.record(
+    audit.record_created(
         "signing_key.create",
+        key,
         actor=actor,
-        obj=key,
         changes={
             "source": source.value,
             "subject": key.subject,

@@ -7,7 +7,7 @@ import csv
 import random
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -260,20 +260,7 @@ def load_people(loader: _Loader) -> None:
             sa.select(Person.email, Person.id).where(Person.email.in_(list(plans)))
         ).all()
     )
-    new = [
-        Person(
-            first_name=p.first_name,
-            last_name=p.last_name,
-            name_latin=p.name_latin,
-            email=p.email,
-            sex=p.sex,
-            country=p.country,
-            organisation=p.organisation,
-            position=p.position,
-        )
-        for p in plans.values()
-        if p.email not in existing
-    ]
+    new = [Person(**asdict(p)) for p in plans.values() if p.email not in existing]
     db.session.add_all(new)
     db.session.flush()
     loader.person_ids = {**existing, **{p.email: p.id for p in new if p.email}}

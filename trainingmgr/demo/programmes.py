@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from trainingmgr.demo.cohorts import _COHORTS
+from trainingmgr.demo.fields import copied
 from trainingmgr.extensions import db
 from trainingmgr.programmes.models import (
     CertificateLanguage,
@@ -83,7 +84,7 @@ _TOPICS = {
 class _ModuleDef:
     code: str
     title: str
-    area: str
+    competence_area: str
     hours: Decimal
     description: str
 
@@ -249,12 +250,7 @@ def _new_programme(loader: _Loader, pdef: _ProgrammeDef) -> Programme:
         }
     )
     return Programme(
-        code=pdef.code,
-        title=pdef.title,
-        kind=pdef.kind,
-        description=pdef.description,
-        budget=pdef.budget,
-        currency=pdef.currency,
+        **copied(pdef, "code", "title", "kind", "description", "budget", "currency"),
         start_date=start,
         end_date=end,
         target_countries=",".join(countries),
@@ -275,16 +271,7 @@ def _add_modules(loader: _Loader, programme: Programme, pdef: _ProgrammeDef) -> 
         if mdef.code in have:
             loader.tally.present["modules"] += 1
             continue
-        programme.modules.append(
-            Module(
-                code=mdef.code,
-                title=mdef.title,
-                competence_area=mdef.area,
-                hours=mdef.hours,
-                description=mdef.description,
-                position=position,
-            )
-        )
+        programme.modules.append(Module(**asdict(mdef), position=position))
         loader.tally.created["modules"] += 1
 
 

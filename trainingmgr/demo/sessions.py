@@ -25,6 +25,7 @@ from trainingmgr.cohorts.models import (
 )
 from trainingmgr.demo.accounts import COORDINATOR_EMAIL, TRAINER_EMAIL
 from trainingmgr.demo.cohorts import _ELVIN, _CohortDef
+from trainingmgr.demo.fields import copied
 from trainingmgr.demo.people import SEED, _EnrolmentPlan
 from trainingmgr.demo.programmes import _PROGRAMMES
 from trainingmgr.extensions import db
@@ -156,18 +157,12 @@ def _new_cohort(
     """The cohort of ``cdef``, dated by its sessions (in its own time zone)."""
     programme = loader.programmes[cdef.programme]
     return Cohort(
+        **copied(cdef, "name", "timezone", "venue", "city", "country", "online_url", "language"),
         programme_id=programme.id,
-        name=cdef.name,
         start_date=sessions[0].starts_at.astimezone(ZoneInfo(cdef.timezone)).date(),
         end_date=sessions[-1].starts_at.astimezone(ZoneInfo(cdef.timezone)).date(),
-        timezone=cdef.timezone,
-        venue=cdef.venue,
-        city=cdef.city,
-        country=cdef.country,
         delivery_mode=cdef.mode,
-        online_url=cdef.online_url,
         capacity=cdef.size,
-        language=cdef.language,
         certificate_language=cdef.certificate_language,
         status=CohortStatus.CLOSED if finished else CohortStatus.OPEN,
         min_attendance_pct=cdef.min_attendance_pct,

@@ -141,15 +141,12 @@ def update_settings(evaluation: Evaluation, data: SettingsInput, *, actor: User)
         _record("evaluation.update", actor, evaluation, cohort, **changes)
 
 
+# The settings of an evaluation that its audit events show.
+_SETTINGS = ("opens_at", "closes_at", "pre_opens_at", "pre_closes_at", "anonymous", "required")
+
+
 def settings_of(evaluation: Evaluation) -> dict[str, Any]:
-    return {
-        "opens_at": evaluation.opens_at,
-        "closes_at": evaluation.closes_at,
-        "pre_opens_at": evaluation.pre_opens_at,
-        "pre_closes_at": evaluation.pre_closes_at,
-        "anonymous": evaluation.anonymous,
-        "required": evaluation.required,
-    }
+    return {name: getattr(evaluation, name) for name in _SETTINGS}
 
 
 @dataclass(frozen=True)

@@ -424,12 +424,10 @@ def create_person(data: PersonData, *, actor: User | None) -> Person:
     """A new person from ``data`` (validated, names kept as typed)."""
     values = _clean(data, None)
     person = Person(**values)
-    db.session.add(person)
-    db.session.flush()
-    audit.record(
+    audit.record_created(
         "person.create",
+        person,
         actor=actor,
-        obj=person,
         changes={k: _snapshot(v) for k, v in values.items() if v is not None},
         summary=person.full_name,
     )

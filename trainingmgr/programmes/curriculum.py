@@ -21,24 +21,12 @@ from trainingmgr.cohorts.models import (
 )
 from trainingmgr.core.errors import DomainError
 from trainingmgr.extensions import db
+from trainingmgr.programmes import rules
 from trainingmgr.programmes.models import (
     Module,
     PartnerRole,
     Programme,
     ProgrammePartner,
-)
-from trainingmgr.programmes.rules import (
-    HUNDRED,
-    MAX_HOURS,
-    choice,
-    clean,
-    created_values,
-    max_length,
-    normalise_code,
-    number,
-    record_change,
-    required,
-    update_audited,
 )
 
 # --------------------------------------------------------------------------- inputs
@@ -108,7 +96,7 @@ def _add_last(
     item.position = len(items)
     db.session.add(item)
     db.session.flush()
-    record_change(action, actor, item, created_values(values))
+    rules.record_change(action, actor, item, rules.created_values(values))
     return item
 
 
@@ -118,7 +106,7 @@ def _move_audited(
     """Move ``item`` one place up or down ``items`` and audit it (nothing at either end)."""
     old = _move(items, item, _direction(direction))
     if old is not None:
-        record_change(action, actor, item, {"position": [old, item.position]})
+        rules.record_change(action, actor, item, {"position": [old, item.position]})
 
 
 # --------------------------------------------------------------------------- partners
@@ -127,10 +115,10 @@ def _move_audited(
 def _partner_values(
     programme: Programme, data: PartnerInput, partner: ProgrammePartner | None
 ) -> dict[str, Any]:
-    name = max_length(
-        required(data.name, "name", _("Enter the name of the organisation.")), 250, "name"
+    name = rules.max_length(
+        rules.required(data.name, "name", _("Enter the name of the organisation.")), 250, "name"
     )
-    role = choice(PartnerRole, data.role, "role")
+    role = rules.choice(PartnerRole, data.role, "role")
     share = data.funding_share
     others = [p for p in programme.partners if p is not partner]
     if data.european_union and role != PartnerRole.FUNDER:
@@ -157,24 +145,24 @@ def _partner_values(
             "funding_share",
         )
     if share is not None:
-        number(
+        rules.number(
             share,
             "funding_share",
             _("A share of funding is a percentage above 0 and at most 100."),
-            maximum=HUNDRED,
+            maximum=rules.HUNDRED,
             above_zero=True,
         )
         total = share + sum(
             (p.funding_share or Decimal(0) for p in others if p.role == PartnerRole.FUNDER),
             Decimal(0),
         )
-        if total > HUNDRED:
+        if total > rules.HUNDRED:
             raise DomainError(
                 _(
                     "The funders' shares would total %(total)s%%, more than 100%%. "
                     "Lower this share to at most %(room)s%% or correct the other funders.",
                     total=f"{total:.2f}",
-                    room=f"{share - (total - HUNDRED):.2f}",
+                    room=f"{share - (total - rules.HUNDRED):.2f}",
                 ),
                 "funding_share",
             )
@@ -215,7 +203,9 @@ def add_partner(
     partner.position = len(partners)
     db.session.add(partner)
     db.session.flush()
-    record_change("programme.partner_add", actor, partner, {**created_values(values), **logo})
+    rules.record_change(
+        "programme.partner_add", actor, partner, {**rules.created_values(values), **logo}
+    )
     return partner
 
 
@@ -226,13 +216,13 @@ def update_partner(
     changes = {**audit.apply_values(partner, values), **_apply_logo(partner, data)}
     if changes:
         db.session.flush()
-        record_change("programme.partner_update", actor, partner, changes)
+        rules.record_change("programme.partner_update", actor, partner, changes)
     return partner
 
 
 def remove_partner(partner: ProgrammePartner, *, actor: User | None) -> None:
     programme = partner.programme
-    record_change(
+    rules.record_change(
         "programme.partner_remove",
         actor,
         partner,
@@ -259,7 +249,7 @@ def move_partner(partner: ProgrammePartner, direction: str | int, *, actor: User
 def _module_values(
     programme: Programme, data: ModuleInput, module: Module | None
 ) -> dict[str, Any]:
-    code = normalise_code(data.code)
+    code = rules.normalise_code(data.code)
     clash = sa.select(Module.id).where(
         Module.programme_id == programme.id, sa.func.upper(Module.code) == code
     )
@@ -278,15 +268,19 @@ def _module_values(
     hours = data.hours if data.hours is not None else Decimal(0)
     return {
         "code": code,
-        "title": max_length(required(data.title, "title", _("Enter a title.")), 250, "title"),
-        "competence_area": max_length(clean(data.competence_area), 250, "competence_area"),
-        "hours": number(
+        "title": rules.max_length(
+            rules.required(data.title, "title", _("Enter a title.")), 250, "title"
+        ),
+        "competence_area": rules.max_length(
+            rules.clean(data.competence_area), 250, "competence_area"
+        ),
+        "hours": rules.number(
             hours,
             "hours",
-            _("Enter the hours as a number from 0 to %(max)s.", max=MAX_HOURS),
-            maximum=MAX_HOURS,
+            _("Enter the hours as a number from 0 to %(max)s.", max=rules.MAX_HOURS),
+            maximum=rules.MAX_HOURS,
         ),
-        "description": clean(data.description),
+        "description": rules.clean(data.description),
     }
 
 
@@ -309,7 +303,9 @@ def add_module(programme: Programme, data: ModuleInput, *, actor: User | None) -
 
 
 def update_module(module: Module, data: ModuleInput, *, actor: User | None) -> Module:
-    update_audited(actor, module, _module_values(module.programme, data, module), "module.update")
+    rules.update_audited(
+        actor, module, _module_values(module.programme, data, module), "module.update"
+    )
     return module
 
 
@@ -324,7 +320,7 @@ def set_retired(module: Module, retired: bool, *, actor: User | None) -> Module:
         raise DomainError(
             _("This module is already retired.") if retired else _("This module is not retired.")
         )
-    update_audited(
+    rules.update_audited(
         actor, module, {"retired": retired}, "module.retire" if retired else "module.unretire"
     )
     return module
@@ -367,7 +363,7 @@ def delete_module(module: Module, *, actor: User | None) -> None:
             )
         )
     programme_id = module.programme_id
-    record_change(
+    rules.record_change(
         "module.delete", actor, module, {"code": [module.code, None], "title": [module.title, None]}
     )
     module.programme.modules.remove(module)

@@ -32,13 +32,19 @@ _THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
 
 
 class AmountField(DecimalField):
-    """A decimal typed as text: spaces and thousands commas ("1,319,151.36") are accepted.
+    """An optional decimal typed as text: spaces and thousands commas ("1,319,151.36") are
+    accepted.
 
     A text input, not a number input: browsers empty a number input they cannot parse,
-    which would silently drop what was typed.
+    which would silently drop what was typed. Phones show their decimal keyboard for it.
     """
 
     widget = TextInput()
+
+    def __init__(self, label: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("validators", [Optional()])
+        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
+        super().__init__(label, **kwargs)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if valuelist:
@@ -81,9 +87,7 @@ class ProgrammeForm(FlaskForm):
     )
     budget = AmountField(
         _l("Budget"),
-        validators=[Optional()],
         invalid_value_message=_l("Enter an amount such as 1319151.36."),
-        render_kw={"inputmode": "decimal"},
     )
     currency = StringField(
         _l("Currency"),
@@ -110,10 +114,8 @@ class ProgrammeForm(FlaskForm):
     )
     default_min_hours = AmountField(
         _l("Minimum hours"),
-        validators=[Optional()],
         invalid_value_message=_l("Enter a number of hours such as 40 or 37.5."),
         description=_l("Default for new cohorts; leave empty for no minimum."),
-        render_kw={"inputmode": "decimal"},
     )
     default_certificate_language = SelectField(
         _l("Certificate language"), choices=options(CertificateLanguage.choices())
@@ -150,10 +152,8 @@ class PartnerForm(FlaskForm):
     role = SelectField(_l("Role"), choices=options(PartnerRole.choices()))
     funding_share = AmountField(
         _l("Share of funding (%)"),
-        validators=[Optional()],
         invalid_value_message=_l("Enter a percentage such as 94.91."),
         description=_l("Funders only; the shares of all funders add up to at most 100%."),
-        render_kw={"inputmode": "decimal"},
     )
     european_union = BooleanField(
         _l("This funder is the European Union"),
@@ -188,9 +188,7 @@ class ModuleForm(FlaskForm):
     competence_area = StringField(_l("Competence area"), validators=[Length(max=250)])
     hours = AmountField(
         _l("Hours"),
-        validators=[Optional()],
         invalid_value_message=_l("Enter a number of hours such as 6 or 4.5."),
-        render_kw={"inputmode": "decimal"},
     )
     description = TextAreaField(_l("Description"), render_kw={"rows": 4})
 
