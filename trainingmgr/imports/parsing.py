@@ -168,8 +168,18 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
 
 def _letters_beyond_ascii(text: str) -> bool:
-    """Whether every character beyond ASCII is a letter or a combining mark (names are)."""
-    return all(ch.isalpha() or unicodedata.category(ch) == "Mn" for ch in text if ch > "\x7f")
+    """Whether every character beyond ASCII is a letter, or a combining mark on a letter
+    (names are). A mark on nothing is not a name: a cp1251 "МЁ" is valid UTF-8 but reads
+    as a lone combining ogonek."""
+    on_letter = False  # the character before is a letter, or a mark on one
+    for ch in text:
+        if ch.isalpha():
+            on_letter = True
+        elif ch <= "\x7f":
+            on_letter = False
+        elif not (on_letter and unicodedata.category(ch) == "Mn"):
+            return False
+    return True
 
 
 def _legacy_reads_letters(data: bytes) -> bool:
