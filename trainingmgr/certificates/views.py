@@ -22,7 +22,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    abort,
     flash,
     redirect,
     render_template,
@@ -44,7 +43,7 @@ from trainingmgr.cohorts.services import load_cohort
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only, signed_in
 from trainingmgr.core.scope import require_programme
-from trainingmgr.core.views import actor, attempt
+from trainingmgr.core.views import actor, attempt, load_or_404
 from trainingmgr.extensions import db
 
 bp = Blueprint("certificates", __name__)
@@ -55,25 +54,17 @@ bp = Blueprint("certificates", __name__)
 
 def _cohort_or_404(cohort_id: int) -> Cohort:
     """The cohort (``load_cohort``), 404 outside the user's scope."""
-    cohort = load_cohort(cohort_id)
-    if cohort is None:
-        abort(404)
+    cohort = load_or_404(load_cohort, cohort_id)
     require_programme(cohort.programme_id)
     return cohort
 
 
 def _enrolment_or_404(cohort: Cohort, enrolment_id: int) -> Enrolment:
-    enrolment = queries.enrolment_in(cohort, enrolment_id)
-    if enrolment is None:
-        abort(404)
-    return enrolment
+    return load_or_404(queries.enrolment_in, cohort, enrolment_id)
 
 
 def _certificate_or_404(cohort: Cohort, certificate_id: int) -> Certificate:
-    certificate = queries.certificate_in(cohort, certificate_id)
-    if certificate is None:
-        abort(404)
-    return certificate
+    return load_or_404(queries.certificate_in, cohort, certificate_id)
 
 
 def _back(cohort_id: int, enrolment_id: int | None = None) -> BaseResponse:
@@ -283,9 +274,7 @@ def reissue(cohort_id: int, certificate_id: int) -> str | BaseResponse:
 @bp.route("/certificates/<int:certificate_id>.pdf")
 @signed_in
 def download(certificate_id: int) -> Response:
-    certificate = queries.certificate_for_download(actor(), certificate_id)
-    if certificate is None:
-        abort(404)
+    certificate = load_or_404(queries.certificate_for_download, actor(), certificate_id)
     response = Response(services.render_pdf(certificate), mimetype="application/pdf")
     response.headers["Content-Disposition"] = export.content_disposition(
         f"{certificate.serial}.pdf"

@@ -11,7 +11,6 @@ from babel.dates import get_day_names
 from flask import (
     Blueprint,
     Response,
-    abort,
     flash,
     redirect,
     render_template,
@@ -36,13 +35,12 @@ from trainingmgr.cohorts.forms import (
     SessionForm,
 )
 from trainingmgr.cohorts.models import Cohort, Session, SessionStatus
-from trainingmgr.core.errors import NotFound
 from trainingmgr.core.forms import grouped_options, options
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only, roles_required
 from trainingmgr.core.scope import managed_programme_ids, require_programme
 from trainingmgr.core.timefmt import current_timezones
-from trainingmgr.core.views import Done, attempt, run_action
+from trainingmgr.core.views import Done, attempt, load_or_404, run_action
 from trainingmgr.enrolments.views import filled_message, roster_page
 from trainingmgr.extensions import db
 from trainingmgr.mail import notify
@@ -498,8 +496,4 @@ def calendar(cohort_id: int) -> Response:
 @bp.route("/trainers/<int:person_id>/calendar.ics")
 @roles_required(Role.COORDINATOR, Role.TRAINER)
 def trainer_calendar(person_id: int) -> Response:
-    try:
-        file = ics.trainer_calendar(person_id, current_user)
-    except NotFound:
-        abort(404)
-    return _ics_response(file)
+    return _ics_response(load_or_404(ics.trainer_calendar, person_id, current_user))

@@ -24,7 +24,7 @@ from trainingmgr.core.forms import FlaskForm
 from trainingmgr.core.labels import country_label
 from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import can_manage_programme, managed_programme_ids
-from trainingmgr.core.views import run_action, submit
+from trainingmgr.core.views import load_or_404, run_action, submit
 from trainingmgr.extensions import db
 from trainingmgr.organisation import images
 from trainingmgr.organisation import services as organisation
@@ -154,9 +154,7 @@ def create() -> str | Response:
 @bp.route("/<int:programme_id>")
 @coordinator_only
 def detail(programme_id: int) -> str:
-    overview = services.programme_overview(programme_id)
-    if overview is None:
-        abort(404)
+    overview = load_or_404(services.programme_overview, programme_id)
     certificate: dict[str, Any] = {"manage_certificate": can_manage_programme(programme_id)}
     if certificate["manage_certificate"]:
         own, defaults = organisation.own_and_default_signatories(programme_id)
