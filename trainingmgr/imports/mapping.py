@@ -13,16 +13,24 @@ from typing import Any
 from anyascii import anyascii
 from flask_babel import lazy_gettext as _l
 
+from trainingmgr.people.models import FIELD_LABELS
+
 # The fields a column can be mapped to, in the order of the template and of exports.
+# Labelled as on the person form, but for the Latin name (a column of the template).
 FIELDS: dict[str, Any] = {
-    "first_name": _l("First name"),
-    "last_name": _l("Last name"),
-    "email": _l("E-mail"),
-    "sex": _l("Sex"),
-    "country": _l("Country"),
-    "organisation": _l("Organisation"),
-    "position": _l("Position"),
-    "phone": _l("Phone"),
+    **{
+        name: FIELD_LABELS[name]
+        for name in (
+            "first_name",
+            "last_name",
+            "email",
+            "sex",
+            "country",
+            "organisation",
+            "position",
+            "phone",
+        )
+    },
     "name_latin": _l("Name in Latin script"),
 }
 
