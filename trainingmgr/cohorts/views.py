@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import asdict
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from babel.dates import get_day_names
@@ -290,15 +290,21 @@ def _session_form_view(
     form: Any,
     cohort: Cohort,
     template: str,
-    save: Callable[[], Any],
+    save: Callable[..., Any],
     message: Callable[[Any], str],
     **context: Any,
 ) -> str | BaseResponse:
-    """The flow of every session form: validate, save (or show the schedule warnings to
-    confirm), then back to the cohort's schedule with ``message(result)``."""
+    """The flow of every session form: validate, save (the service ``save`` with the form's
+    input, the actor and the warnings acknowledged; or show the schedule warnings to confirm),
+    then back to the cohort's schedule with ``message(result)``."""
     warnings: list[str] = []
     if form.validate_on_submit() and _offered(form):
-        done, warnings = _attempt_confirmed(form, save)
+        done, warnings = _attempt_confirmed(
+            form,
+            lambda: save(
+                form.to_input(), actor=current_user, acknowledged=form.acknowledged_digest()
+            ),
+        )
         if done:
             flash(message(done.value), "success")
             return redirect(url_for(".detail", cohort_id=cohort.id) + "#schedule")
@@ -316,9 +322,7 @@ def session_new(cohort_id: int) -> str | BaseResponse:
         form,
         cohort,
         "cohorts/session_form.html",
-        lambda: session_services.add_session(
-            cohort, form.to_input(), actor=current_user, acknowledged=form.acknowledged_digest()
-        ),
+        partial(session_services.add_session, cohort),
         lambda _session: _("Session added."),
         session=None,
     )
@@ -343,9 +347,7 @@ def session_series(cohort_id: int) -> str | BaseResponse:
         form,
         cohort,
         "cohorts/series_form.html",
-        lambda: session_services.add_series(
-            cohort, form.to_input(), actor=current_user, acknowledged=form.acknowledged_digest()
-        ),
+        partial(session_services.add_series, cohort),
         lambda sessions: ngettext(
             "%(num)d session added.", "%(num)d sessions added.", len(sessions)
         ),
@@ -409,13 +411,7 @@ def session_edit(cohort_id: int, session_id: int) -> str | BaseResponse:
         form,
         cohort,
         "cohorts/session_form.html",
-        lambda: session_services.update_session(
-            session,
-            form.to_input(),
-            actor=current_user,
-            acknowledged=form.acknowledged_digest(),
-            tell=form.tell.data if seen else True,
-        ),
+        partial(session_services.update_session, session, tell=form.tell.data if seen else True),
         lambda saved: " ".join(
             [_("Session saved."), *([told_message(saved.told)] if seen else [])]
         ),
