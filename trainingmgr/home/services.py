@@ -17,6 +17,7 @@ from trainingmgr.attendance.models import ATTENDED, AttendanceRecord, Attendance
 from trainingmgr.attendance.summary import Summary, session_hours, summarise
 from trainingmgr.certificates.eligibility import fmt_hours
 from trainingmgr.certificates.models import Certificate
+from trainingmgr.cohorts.listing import CohortRow
 from trainingmgr.cohorts.models import (
     ACTIVE_ENROLMENT,
     Cohort,
@@ -41,14 +42,6 @@ class ProgrammeSummary:
     programme: Programme
     cohorts: int
     participants: int
-
-
-@dataclass(frozen=True)
-class CohortSummary:
-    cohort: Cohort
-    enrolled: int
-    waitlisted: int
-    sessions: int
 
 
 def programme_summaries(programme_ids: Collection[int] | None = None) -> list[ProgrammeSummary]:
@@ -78,7 +71,7 @@ def current_cohorts(
     today: datetime | None = None,
     limit: int = 12,
     programme_ids: Collection[int] | None = None,
-) -> list[CohortSummary]:
+) -> list[CohortRow]:
     """Cohorts (of ``programme_ids`` unless None) that have not ended yet (and are not
     archived), soonest first."""
     today_date = (today or utcnow()).date()
@@ -108,7 +101,7 @@ def current_cohorts(
         .order_by(Cohort.start_date, Cohort.name)
         .limit(limit)
     ).all()
-    return [CohortSummary(c, e or 0, w or 0, s or 0) for c, e, w, s in rows]
+    return [CohortRow(c, e or 0, w or 0, s or 0) for c, e, w, s in rows]
 
 
 def _sessions_query() -> sa.Select[tuple[Session]]:
