@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -28,6 +27,7 @@ from trainingmgr.cohorts.models import (
     SessionStatus,
     session_trainers,
 )
+from trainingmgr.core.scope import in_programmes
 from trainingmgr.core.timefmt import is_valid_timezone
 from trainingmgr.core.types import utcnow
 from trainingmgr.evaluations.completion import required_survey_answered, survey_required_clause
@@ -55,16 +55,11 @@ def programme_summaries(programme_ids: Collection[int] | None = None) -> list[Pr
     rows = db.session.execute(
         sa.select(Programme, cohort_count)
         .where(Programme.status == ProgrammeStatus.ACTIVE)
-        .where(_in(Programme.id, programme_ids))
+        .where(in_programmes(Programme.id, programme_ids))
         .order_by(Programme.code)
     ).all()
     participants = participant_counts([p.id for p, _c in rows])
     return [ProgrammeSummary(p, c or 0, participants.get(p.id, 0)) for p, c in rows]
-
-
-def _in(column: Any, programme_ids: Collection[int] | None) -> sa.ColumnElement[bool]:
-    """``column`` is one of ``programme_ids`` (always true when None: every programme)."""
-    return sa.true() if programme_ids is None else column.in_(sorted(programme_ids))
 
 
 def current_cohorts(
@@ -97,7 +92,7 @@ def current_cohorts(
         .options(joinedload(Cohort.programme))
         .where(Cohort.end_date >= today_date - timedelta(days=7))
         .where(Cohort.status != CohortStatus.ARCHIVED)
-        .where(_in(Cohort.programme_id, programme_ids))
+        .where(in_programmes(Cohort.programme_id, programme_ids))
         .order_by(Cohort.start_date, Cohort.name)
         .limit(limit)
     ).all()
@@ -124,7 +119,7 @@ def upcoming_sessions(
     now = now or utcnow()
     query = _sessions_query().where(Session.ends_at >= now)
     if programme_ids is not None:
-        cohorts = sa.select(Cohort.id).where(_in(Cohort.programme_id, programme_ids))
+        cohorts = sa.select(Cohort.id).where(in_programmes(Cohort.programme_id, programme_ids))
         query = query.where(Session.cohort_id.in_(cohorts))
     return list(db.session.scalars(query.order_by(Session.starts_at).limit(limit)).unique())
 
