@@ -220,10 +220,9 @@ def unarchive(programme_id: int) -> Response:
 @coordinator_only
 def delete(programme_id: int) -> Response:
     programme = _programme(programme_id)
-    code = programme.code
     if run_action(
         lambda: services.delete_programme(programme, actor=current_user),
-        _("%(code)s was deleted.", code=code),
+        _("%(code)s was deleted.", code=programme.code),
     ):
         return redirect(url_for("programmes.index"))
     return _to_detail(programme_id)
@@ -292,12 +291,11 @@ def partner_logo(programme_id: int, partner_id: int, version: str) -> Response:
 @coordinator_only
 def partner_delete(programme_id: int, partner_id: int) -> Response:
     partner = _partner(programme_id, partner_id)
-    name = partner.name
     return _item_action(
         programme_id,
         "partners",
         lambda: services.remove_partner(partner, actor=current_user),
-        _("%(name)s removed.", name=name),
+        _("%(name)s removed.", name=partner.name),
     )
 
 
@@ -394,10 +392,9 @@ def module_unretire(programme_id: int, module_id: int) -> Response:
 @coordinator_only
 def module_delete(programme_id: int, module_id: int) -> Response:
     module = _module(programme_id, module_id)
-    code = module.code
     return _item_action(
         programme_id,
         "curriculum",
         lambda: services.delete_module(module, actor=current_user),
-        _("Module %(code)s deleted.", code=code),
+        _("Module %(code)s deleted.", code=module.code),
     )
