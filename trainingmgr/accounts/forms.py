@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from trainingmgr.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from trainingmgr.core.forms import FlaskForm
+from trainingmgr.core.forms import FlaskForm, email_field
 
 
 def _email_field() -> EmailField:
-    return EmailField(
-        _l("E-mail"),
-        validators=[
-            DataRequired(_l("Enter your e-mail address.")),
-            Email(_l("Enter a valid e-mail address.")),
-            Length(max=254),
-        ],
+    return email_field(
+        _l("Enter your e-mail address."),
         render_kw={"autocomplete": "username", "autofocus": True},
     )
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, HiddenField, IntegerField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from trainingmgr.accounts.models import Role
-from trainingmgr.core.forms import FlaskForm, options
+from trainingmgr.core.forms import FlaskForm, email_field, options
 from trainingmgr.programmes.models import Programme
 
 
@@ -46,14 +46,8 @@ class AccountForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    email = EmailField(
-        _l("E-mail"),
-        validators=[
-            DataRequired(_l("Enter the e-mail address to invite.")),
-            Email(_l("Enter a valid e-mail address.")),
-            Length(max=254),
-        ],
-        render_kw={"autocomplete": "off"},
+    email = email_field(
+        _l("Enter the e-mail address to invite."), render_kw={"autocomplete": "off"}
     )
     display_name = StringField(
         _l("Name"),

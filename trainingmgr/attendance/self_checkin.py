@@ -20,12 +20,7 @@ from trainingmgr.attendance.models import (
     AttendanceStatus,
 )
 from trainingmgr.audit import services as audit
-from trainingmgr.cohorts.models import (
-    ACTIVE_ENROLMENT,
-    Enrolment,
-    Session,
-    SessionStatus,
-)
+from trainingmgr.cohorts.models import ACTIVE_ENROLMENT, Enrolment, Session, SessionStatus
 from trainingmgr.core.errors import DomainError, NotFound
 from trainingmgr.core.timefmt import fmt_datetime, fmt_time
 from trainingmgr.core.types import utcnow

@@ -187,15 +187,8 @@ class AuditFilter:
 
     @property
     def active(self) -> bool:
-        return bool(
-            self.actor
-            or self.object_type
-            or self.object_id
-            or self.action
-            or self.programme_id
-            or self.date_from
-            or self.date_to
-        )
+        """Whether any filter is set."""
+        return bool(self.as_args())
 
     def as_args(self) -> dict[str, str]:
         """The query arguments that give these filters (for the export link)."""

@@ -16,13 +16,12 @@ Endpoints: ``certificates.cohort``, ``certificates.issue_all``, ``certificates.i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import (
     Blueprint,
     Response,
-    abort,
     flash,
     redirect,
     render_template,
@@ -44,7 +43,7 @@ from trainingmgr.cohorts.services import load_cohort
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only, signed_in
 from trainingmgr.core.scope import require_programme
-from trainingmgr.core.views import actor, attempt
+from trainingmgr.core.views import actor, attempt, load_or_404
 from trainingmgr.extensions import db
 
 bp = Blueprint("certificates", __name__)
@@ -55,25 +54,17 @@ bp = Blueprint("certificates", __name__)
 
 def _cohort_or_404(cohort_id: int) -> Cohort:
     """The cohort (``load_cohort``), 404 outside the user's scope."""
-    cohort = load_cohort(cohort_id)
-    if cohort is None:
-        abort(404)
+    cohort = load_or_404(load_cohort, cohort_id)
     require_programme(cohort.programme_id)
     return cohort
 
 
 def _enrolment_or_404(cohort: Cohort, enrolment_id: int) -> Enrolment:
-    enrolment = queries.enrolment_in(cohort, enrolment_id)
-    if enrolment is None:
-        abort(404)
-    return enrolment
+    return load_or_404(queries.enrolment_in, cohort, enrolment_id)
 
 
 def _certificate_or_404(cohort: Cohort, certificate_id: int) -> Certificate:
-    certificate = queries.certificate_in(cohort, certificate_id)
-    if certificate is None:
-        abort(404)
-    return certificate
+    return load_or_404(queries.certificate_in, cohort, certificate_id)
 
 
 def _back(cohort_id: int, enrolment_id: int | None = None) -> BaseResponse:
@@ -239,23 +230,38 @@ def _change_view(
     )
 
 
+def _revoke(certificate: Certificate, form: RevokeForm) -> Certificate:
+    return services.revoke(
+        actor(), certificate, form.reason.data, public_note=form.public_note.data
+    )
+
+
+def _revoked(certificate: Certificate, _result: Any) -> str:
+    return _(
+        "Certificate %(serial)s revoked: the verification page now says so.",
+        serial=certificate.serial,
+    )
+
+
+def _reissue(certificate: Certificate, form: ReasonForm) -> Certificate:
+    return services.reissue(actor(), certificate, reason=form.reason.data)
+
+
+def _reissued(certificate: Certificate, new: Certificate) -> str:
+    return _(
+        "Certificate %(new)s issued to %(name)s; it replaces %(old)s.",
+        new=new.serial,
+        name=export.holder_name(new),
+        old=certificate.serial,
+    )
+
+
 @bp.route(
     "/cohorts/<int:cohort_id>/certificates/<int:certificate_id>/revoke", methods=["GET", "POST"]
 )
 @coordinator_only
 def revoke(cohort_id: int, certificate_id: int) -> str | BaseResponse:
-    return _change_view(
-        "revoke",
-        cohort_id,
-        certificate_id,
-        lambda certificate, form: services.revoke(
-            actor(), certificate, form.reason.data, public_note=form.public_note.data
-        ),
-        lambda certificate, _result: _(
-            "Certificate %(serial)s revoked: the verification page now says so.",
-            serial=certificate.serial,
-        ),
-    )
+    return _change_view("revoke", cohort_id, certificate_id, _revoke, _revoked)
 
 
 @bp.route(
@@ -263,35 +269,27 @@ def revoke(cohort_id: int, certificate_id: int) -> str | BaseResponse:
 )
 @coordinator_only
 def reissue(cohort_id: int, certificate_id: int) -> str | BaseResponse:
-    return _change_view(
-        "reissue",
-        cohort_id,
-        certificate_id,
-        lambda certificate, form: services.reissue(actor(), certificate, reason=form.reason.data),
-        lambda certificate, new: _(
-            "Certificate %(new)s issued to %(name)s; it replaces %(old)s.",
-            new=new.serial,
-            name=export.holder_name(new),
-            old=certificate.serial,
-        ),
-    )
+    return _change_view("reissue", cohort_id, certificate_id, _reissue, _reissued)
 
 
 # --------------------------------------------------------------------------- downloads
 
 
+def _attachment(body: Any, mimetype: str, filename: str) -> Response:
+    """A private download named ``filename`` (never cached)."""
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = export.content_disposition(filename)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 @bp.route("/certificates/<int:certificate_id>.pdf")
 @signed_in
 def download(certificate_id: int) -> Response:
-    certificate = queries.certificate_for_download(actor(), certificate_id)
-    if certificate is None:
-        abort(404)
-    response = Response(services.render_pdf(certificate), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = export.content_disposition(
-        f"{certificate.serial}.pdf"
+    certificate = load_or_404(queries.certificate_for_download, actor(), certificate_id)
+    return _attachment(
+        services.render_pdf(certificate), "application/pdf", f"{certificate.serial}.pdf"
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _bundle_name(cohort: Cohort, ext: str) -> str:
@@ -302,38 +300,37 @@ def _bundle_name(cohort: Cohort, ext: str) -> str:
     return f"{name} {_('certificates')}.{ext}"
 
 
+def _bundle(
+    cohort_id: int, ext: str, make: Callable[[Cohort, list[Certificate]], Any], nothing: str
+) -> BaseResponse:
+    """The cohort's valid certificates in one file that ``make`` makes (``ext``: ``zip`` or
+    ``pdf``, served as application/zip or application/pdf); back to the cohort's page with
+    the message ``nothing`` when there are none."""
+    cohort = _cohort_or_404(cohort_id)
+    certificates = export.cohort_certificates(cohort.id)
+    if not certificates:
+        flash(nothing, "info")
+        return _back(cohort_id)
+    return _attachment(make(cohort, certificates), f"application/{ext}", _bundle_name(cohort, ext))
+
+
+def _zipped(_cohort: Cohort, certificates: list[Certificate]) -> Iterator[bytes]:
+    return stream_with_context(export.iter_zip(certificates))
+
+
+def _merged(cohort: Cohort, certificates: list[Certificate]) -> bytes:
+    return export.merged_pdf(certificates, title=f"{cohort.programme.code} {cohort.name}")
+
+
 @bp.route("/cohorts/<int:cohort_id>/certificates.zip")
 @coordinator_only
 def cohort_zip(cohort_id: int) -> BaseResponse:
     """The cohort's valid certificates as a ZIP, streamed as it is made."""
-    cohort = _cohort_or_404(cohort_id)
-    certificates = export.cohort_certificates(cohort.id)
-    if not certificates:
-        flash(_("There is no valid certificate to download yet."), "info")
-        return _back(cohort_id)
-    response = Response(
-        stream_with_context(export.iter_zip(certificates)), mimetype="application/zip"
-    )
-    response.headers["Content-Disposition"] = export.content_disposition(
-        _bundle_name(cohort, "zip")
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return _bundle(cohort_id, "zip", _zipped, _("There is no valid certificate to download yet."))
 
 
 @bp.route("/cohorts/<int:cohort_id>/certificates.pdf")
 @coordinator_only
 def cohort_pdf(cohort_id: int) -> BaseResponse:
     """The cohort's valid certificates in one PDF, one page each, to print."""
-    cohort = _cohort_or_404(cohort_id)
-    certificates = export.cohort_certificates(cohort.id)
-    if not certificates:
-        flash(_("There is no valid certificate to print yet."), "info")
-        return _back(cohort_id)
-    data = export.merged_pdf(certificates, title=f"{cohort.programme.code} {cohort.name}")
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = export.content_disposition(
-        _bundle_name(cohort, "pdf")
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return _bundle(cohort_id, "pdf", _merged, _("There is no valid certificate to print yet."))

@@ -1,5 +1,5 @@
-"""The cohort page's overview: its schedule by day, trainers' loads and enrolment counts,
-in a fixed number of queries."""
+"""The cohort page's overview: its schedule by day and trainers' loads, in a fixed number of
+queries (the enrolment counts are the roster's, ``enrolments.services.Roster``)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from trainingmgr.cohorts.models import (
-    ACTIVE_ENROLMENT,
-    Cohort,
-    Enrolment,
-    EnrolmentStatus,
-    Session,
-    SessionStatus,
-)
+from trainingmgr.cohorts.models import Cohort, Session, SessionStatus
 from trainingmgr.extensions import db
 from trainingmgr.people.models import Person
 
@@ -43,9 +36,6 @@ class CohortOverview:
     cohort: Cohort
     days: list[ScheduleDay]
     trainers: list[TrainerLoad]
-    status_counts: dict[str, int]
-    enrolled: int
-    waitlisted: int
     scheduled_sessions: int
     scheduled_hours: Decimal
 
@@ -62,17 +52,9 @@ def cohort_sessions(cohort_id: int) -> list[Session]:
     )
 
 
-def enrolment_status_counts(cohort_id: int) -> dict[str, int]:
-    rows = db.session.execute(
-        sa.select(Enrolment.status, sa.func.count())
-        .where(Enrolment.cohort_id == cohort_id)
-        .group_by(Enrolment.status)
-    ).all()
-    return {EnrolmentStatus(status).value: n for status, n in rows}
-
-
 def overview(cohort: Cohort) -> CohortOverview:
-    """Everything the cohort page shows besides the roster, in a fixed number of queries."""
+    """Everything the cohort page shows besides the roster (and its counts), in a fixed number
+    of queries."""
     sessions = cohort_sessions(cohort.id)
     tz = ZoneInfo(cohort.timezone)
     by_day: dict[date, list[Session]] = defaultdict(list)
@@ -93,14 +75,10 @@ def overview(cohort: Cohort) -> CohortOverview:
         (TrainerLoad(people[pid], n) for pid, n in loads.items()),
         key=lambda t: (t.person.last_name.casefold(), t.person.first_name.casefold()),
     )
-    counts = enrolment_status_counts(cohort.id)
     return CohortOverview(
         cohort=cohort,
         days=[ScheduleDay(d, items) for d, items in sorted(by_day.items())],
         trainers=trainers,
-        status_counts=counts,
-        enrolled=sum(counts.get(s.value, 0) for s in ACTIVE_ENROLMENT),
-        waitlisted=counts.get(EnrolmentStatus.WAITLISTED.value, 0),
         scheduled_sessions=scheduled,
         scheduled_hours=hours,
     )

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import asdict
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from babel.dates import get_day_names
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -36,13 +27,12 @@ from trainingmgr.cohorts.forms import (
     SessionForm,
 )
 from trainingmgr.cohorts.models import Cohort, Session, SessionStatus
-from trainingmgr.core.errors import NotFound
 from trainingmgr.core.forms import grouped_options, options
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only, roles_required
 from trainingmgr.core.scope import managed_programme_ids, require_programme
 from trainingmgr.core.timefmt import current_timezones
-from trainingmgr.core.views import Done, attempt, run_action
+from trainingmgr.core.views import Done, attempt, load_or_404, run_action
 from trainingmgr.enrolments.views import filled_message, roster_page
 from trainingmgr.extensions import db
 from trainingmgr.mail import notify
@@ -292,15 +282,21 @@ def _session_form_view(
     form: Any,
     cohort: Cohort,
     template: str,
-    save: Callable[[], Any],
+    save: Callable[..., Any],
     message: Callable[[Any], str],
     **context: Any,
 ) -> str | BaseResponse:
-    """The flow of every session form: validate, save (or show the schedule warnings to
-    confirm), then back to the cohort's schedule with ``message(result)``."""
+    """The flow of every session form: validate, save (the service ``save`` with the form's
+    input, the actor and the warnings acknowledged; or show the schedule warnings to confirm),
+    then back to the cohort's schedule with ``message(result)``."""
     warnings: list[str] = []
     if form.validate_on_submit() and _offered(form):
-        done, warnings = _attempt_confirmed(form, save)
+        done, warnings = _attempt_confirmed(
+            form,
+            lambda: save(
+                form.to_input(), actor=current_user, acknowledged=form.acknowledged_digest()
+            ),
+        )
         if done:
             flash(message(done.value), "success")
             return redirect(url_for(".detail", cohort_id=cohort.id) + "#schedule")
@@ -318,9 +314,7 @@ def session_new(cohort_id: int) -> str | BaseResponse:
         form,
         cohort,
         "cohorts/session_form.html",
-        lambda: session_services.add_session(
-            cohort, form.to_input(), actor=current_user, acknowledged=form.acknowledged_digest()
-        ),
+        partial(session_services.add_session, cohort),
         lambda _session: _("Session added."),
         session=None,
     )
@@ -345,9 +339,7 @@ def session_series(cohort_id: int) -> str | BaseResponse:
         form,
         cohort,
         "cohorts/series_form.html",
-        lambda: session_services.add_series(
-            cohort, form.to_input(), actor=current_user, acknowledged=form.acknowledged_digest()
-        ),
+        partial(session_services.add_series, cohort),
         lambda sessions: ngettext(
             "%(num)d session added.", "%(num)d sessions added.", len(sessions)
         ),
@@ -411,13 +403,7 @@ def session_edit(cohort_id: int, session_id: int) -> str | BaseResponse:
         form,
         cohort,
         "cohorts/session_form.html",
-        lambda: session_services.update_session(
-            session,
-            form.to_input(),
-            actor=current_user,
-            acknowledged=form.acknowledged_digest(),
-            tell=form.tell.data if seen else True,
-        ),
+        partial(session_services.update_session, session, tell=form.tell.data if seen else True),
         lambda saved: " ".join(
             [_("Session saved."), *([told_message(saved.told)] if seen else [])]
         ),
@@ -498,8 +484,4 @@ def calendar(cohort_id: int) -> Response:
 @bp.route("/trainers/<int:person_id>/calendar.ics")
 @roles_required(Role.COORDINATOR, Role.TRAINER)
 def trainer_calendar(person_id: int) -> Response:
-    try:
-        file = ics.trainer_calendar(person_id, current_user)
-    except NotFound:
-        abort(404)
-    return _ics_response(file)
+    return _ics_response(load_or_404(ics.trainer_calendar, person_id, current_user))

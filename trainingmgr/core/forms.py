@@ -7,8 +7,9 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm as _FlaskForm
-from wtforms import Field, FieldList, FormField, StringField, TextAreaField
+from wtforms import EmailField, Field, FieldList, FormField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length
 
 LINE_BREAK_MESSAGE = _l("Write this on one line: line breaks are not allowed here.")
 
@@ -43,6 +44,20 @@ def single_line_fields(form: Any) -> Iterator[Field]:
                     yield entry
         elif isinstance(field, StringField) and not isinstance(field, TextAreaField):
             yield field
+
+
+def email_field(required: Any, **kwargs: Any) -> EmailField:
+    """A required e-mail address (``required``: the message when it is left empty), valid and
+    at most 254 characters; ``kwargs`` go to the field (``render_kw``, ``filters``)."""
+    return EmailField(
+        _l("E-mail"),
+        validators=[
+            DataRequired(required),
+            Email(_l("Enter a valid e-mail address.")),
+            Length(max=254),
+        ],
+        **kwargs,
+    )
 
 
 def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:

@@ -113,6 +113,12 @@ def _rule(name: str) -> Callable[..., Any]:
         raise RuntimeError(f"no domain provides the scope rule {name}") from None
 
 
+def in_programmes(column: Any, programme_ids: Collection[int] | None) -> sa.ColumnElement[bool]:
+    """``column`` (a programme id) is one of ``programme_ids`` (always true when None: every
+    programme, as ``managed_programme_ids`` says for administrators)."""
+    return sa.true() if programme_ids is None else column.in_(sorted(programme_ids))
+
+
 def scope_cohort_ids(programme_ids: Collection[int]) -> sa.Select[Any]:
     """The ids of these programmes' cohorts, as an uncorrelated subquery."""
     return _rule("cohort_ids")(programme_ids)  # type: ignore[no-any-return]

@@ -15,7 +15,7 @@ from flask_login import current_user
 from trainingmgr.accounts.models import Role
 from trainingmgr.certificates import services as certificates
 from trainingmgr.core.permissions import public, roles_required
-from trainingmgr.core.views import attempt
+from trainingmgr.core.views import attempt, load_or_404
 from trainingmgr.credentials import did, keys, services
 from trainingmgr.credentials.forms import CheckCredentialForm, GenerateKeyForm, UploadKeyForm
 from trainingmgr.organisation.services import get_settings
@@ -51,10 +51,7 @@ def unreadable_key(exc: keys.UnreadableKey) -> tuple[Response, int]:
 @bp.route("/credentials/status/<int:number>")
 @public
 def status_list(number: int) -> Response:
-    document = services.status_list(number)
-    if document is None:
-        abort(404)
-    return _json(document)
+    return _json(load_or_404(services.status_list, number))
 
 
 @bp.route("/verify/<code>/credential.json")

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, HiddenField, IntegerField, SelectField, SelectMultipleField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from trainingmgr.cohorts.models import EnrolmentStatus
-from trainingmgr.core.forms import FlaskForm, options
+from trainingmgr.core.forms import FlaskForm, email_field, options
 
 CREATE_CHOICES = [
     (EnrolmentStatus.ENROLLED.value, _l("Enrolled (on the waitlist when the cohort is full)")),
@@ -53,14 +53,9 @@ def _strip(value: Any) -> Any:
 class EnrolByEmailForm(BackForm):
     """Enrol one person found by their e-mail address."""
 
-    email = EmailField(
-        _l("E-mail"),
+    email = email_field(
+        _l("Enter the person's e-mail address."),
         filters=[_strip],
-        validators=[
-            DataRequired(_l("Enter the person's e-mail address.")),
-            Email(_l("Enter a valid e-mail address.")),
-            Length(max=254),
-        ],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     as_status = SelectField(

@@ -7,9 +7,10 @@ page; its forms send ``next`` so that the coordinator comes back to the page the
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -17,12 +18,12 @@ from werkzeug.wrappers import Response
 
 from trainingmgr.cohorts.models import Cohort, Enrolment, EnrolmentStatus
 from trainingmgr.cohorts.services import cohort_or_404
-from trainingmgr.core.errors import DomainError, NotFound
+from trainingmgr.core.errors import DomainError
 from trainingmgr.core.labels import label_for
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import managed_programme_ids, people_outside_scope
-from trainingmgr.core.views import attempt
+from trainingmgr.core.views import Success, attempt, load_or_404, run_action
 from trainingmgr.enrolments import services
 from trainingmgr.enrolments import waitlist as enrolment_waitlist
 from trainingmgr.enrolments.forms import (
@@ -41,10 +42,7 @@ MAX_QUERY = 200
 
 
 def _enrolment_or_404(cohort_id: int, enrolment_id: int) -> Enrolment:
-    try:
-        return services.get_enrolment(cohort_id, enrolment_id)
-    except NotFound:
-        abort(404)
+    return load_or_404(services.get_enrolment, cohort_id, enrolment_id)
 
 
 def _back(cohort_id: int, form: BackForm) -> Response:
@@ -64,6 +62,14 @@ def _perform(cohort_id: int, form: BackForm, work: Callable[[], str]) -> Respons
     elif done := attempt(work):
         flash(done.value, "success")
     return _back(cohort_id, form)
+
+
+def _perform_on(
+    cohort_id: int, enrolment_id: int, form: BackForm, work: Callable[[Enrolment], str]
+) -> Response:
+    """``_perform`` with ``work`` on the enrolment the URL names (404 for another cohort's)."""
+    enrolment = _enrolment_or_404(cohort_id, enrolment_id)
+    return _perform(cohort_id, form, lambda: work(enrolment))
 
 
 def roster_page(cohort_id: int) -> services.Roster:
@@ -150,34 +156,42 @@ def _enrol_picked(cohort_id: int, form: EnrolForm) -> services.EnrolResult:
     )
 
 
+def _enrol_view(
+    cohort_id: int,
+    form: EnrolForm | EnrolByEmailForm,
+    enrol: Callable[[int, Any], Any],
+    success: Success,
+    form_name: str,
+    **back: Any,
+) -> Response | tuple[str, int]:
+    """Enrol with ``form`` (``enrol(cohort id, form)``), then back to the enrolments page
+    (``back``: its query string); else the page again with ``form`` (``form_name``) and why."""
+    cohort = cohort_or_404(cohort_id)
+    if form.validate_on_submit() and run_action(lambda: enrol(cohort.id, form), success, form=form):
+        return redirect(url_for("enrolments.manage", cohort_id=cohort.id, **back))
+    return _render_manage(cohort, status=400, **{form_name: form})
+
+
 @bp.post("/cohorts/<int:cohort_id>/enrolments")
 @coordinator_only
 def enrol(cohort_id: int) -> Response | tuple[str, int]:
     """Enrol the people ticked in the search results, in one transaction."""
-    cohort = cohort_or_404(cohort_id)
     form = EnrolForm()
-    if form.validate_on_submit():
-        done = attempt(lambda: _enrol_picked(cohort.id, form), form)
-        if done:
-            flash(_enrolled_message(done.value), "success" if done.value.created else "warning")
-            return redirect(
-                url_for("enrolments.manage", cohort_id=cohort.id, q=form.q.data or None)
-            )
-    return _render_manage(cohort, enrol_form=form, status=400)
+    return _enrol_view(
+        cohort_id,
+        form,
+        _enrol_picked,
+        lambda result: (_enrolled_message(result), "success" if result.created else "warning"),
+        "enrol_form",
+        q=form.q.data or None,
+    )
 
 
 @bp.post("/cohorts/<int:cohort_id>/enrolments/by-email")
 @coordinator_only
 def enrol_by_email(cohort_id: int) -> Response | tuple[str, int]:
     """Enrol one person given by e-mail."""
-    cohort = cohort_or_404(cohort_id)
-    form = EnrolByEmailForm()
-    if form.validate_on_submit():
-        done = attempt(lambda: _enrol_by_email(cohort.id, form), form)
-        if done:
-            flash(_added_message(done.value), "success")
-            return redirect(url_for("enrolments.manage", cohort_id=cohort.id))
-    return _render_manage(cohort, email_form=form, status=400)
+    return _enrol_view(cohort_id, EnrolByEmailForm(), _enrol_by_email, _added_message, "email_form")
 
 
 def _enrol_by_email(cohort_id: int, form: EnrolByEmailForm) -> Enrolment:
@@ -197,14 +211,13 @@ def _added_message(enrolment: Enrolment) -> str:
 @bp.post("/cohorts/<int:cohort_id>/enrolments/<int:enrolment_id>/status")
 @coordinator_only
 def change_status(cohort_id: int, enrolment_id: int) -> Response:
-    enrolment = _enrolment_or_404(cohort_id, enrolment_id)
     form = StatusForm()
 
-    def work() -> str:
+    def work(enrolment: Enrolment) -> str:
         services.change_status(enrolment, form.status.data, actor=current_user)
         return _status_message(enrolment)
 
-    return _perform(cohort_id, form, work)
+    return _perform_on(cohort_id, enrolment_id, form, work)
 
 
 def filled_message(filled: list[Enrolment]) -> str:
@@ -230,10 +243,9 @@ def _status_message(enrolment: Enrolment) -> str:
 @bp.post("/cohorts/<int:cohort_id>/enrolments/<int:enrolment_id>/withdraw")
 @coordinator_only
 def withdraw(cohort_id: int, enrolment_id: int) -> Response:
-    enrolment = _enrolment_or_404(cohort_id, enrolment_id)
     form = BackForm()
 
-    def work() -> str:
+    def work(enrolment: Enrolment) -> str:
         done = enrolment_waitlist.withdraw(enrolment, actor=current_user)
         # Without auto-fill, the roster then offers the free seat to the next on the waitlist.
         return " ".join(
@@ -243,7 +255,7 @@ def withdraw(cohort_id: int, enrolment_id: int) -> Response:
             ]
         )
 
-    return _perform(cohort_id, form, work)
+    return _perform_on(cohort_id, enrolment_id, form, work)
 
 
 @bp.post("/cohorts/<int:cohort_id>/enrolments/promote")
@@ -268,10 +280,9 @@ def promote(cohort_id: int) -> Response:
 @coordinator_only
 def move(cohort_id: int, enrolment_id: int) -> Response:
     """Move someone up or down the waitlist."""
-    enrolment = _enrolment_or_404(cohort_id, enrolment_id)
     form = MoveForm()
 
-    def work() -> str:
+    def work(enrolment: Enrolment) -> str:
         enrolment_waitlist.move_on_waitlist(enrolment, form.step, actor=current_user)
         return _(
             "%(name)s is now at place %(n)s on the waitlist.",
@@ -279,4 +290,4 @@ def move(cohort_id: int, enrolment_id: int) -> Response:
             n=enrolment.waitlist_position,
         )
 
-    return _perform(cohort_id, form, work)
+    return _perform_on(cohort_id, enrolment_id, form, work)

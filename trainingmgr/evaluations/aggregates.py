@@ -30,6 +30,11 @@ def _mean(values: Collection[float]) -> float | None:
     return round(sum(values) / len(values), 2) if values else None
 
 
+def _gain(pre: float | None, post: float | None, digits: int) -> float | None:
+    """``post`` less ``pre`` (percentage points, rounded to ``digits``); None without both."""
+    return None if pre is None or post is None else round(post - pre, digits)
+
+
 @dataclass(frozen=True)
 class Score:
     correct: int
@@ -146,9 +151,7 @@ class _Pairs:
 
     @property
     def mean_gain_pct(self) -> float | None:
-        if self.mean_pre_pct is None or self.mean_post_pct is None:
-            return None
-        return round(self.mean_post_pct - self.mean_pre_pct, 2)
+        return _gain(self.mean_pre_pct, self.mean_post_pct, 2)
 
 
 def _pairs(evaluation_ids: Collection[int]) -> dict[int, _Pairs]:

@@ -10,7 +10,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from trainingmgr.cohorts.models import Enrolment
-from trainingmgr.evaluations.aggregates import Score, _choice_counts, _invited, _mean, _pct, _scores
+from trainingmgr.evaluations.aggregates import (
+    Score,
+    _choice_counts,
+    _gain,
+    _invited,
+    _mean,
+    _pct,
+    _scores,
+)
 from trainingmgr.evaluations.common import answer_counts, cohort_evaluations
 from trainingmgr.evaluations.models import (
     RATING_SCALE,
@@ -68,7 +76,7 @@ class PairedScore:
     def gain(self) -> float | None:
         if self.pre is None or self.post is None:
             return None
-        return round(self.post.pct - self.pre.pct, 1)
+        return _gain(self.pre.pct, self.post.pct, 1)
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -17,6 +16,7 @@ from trainingmgr.attendance.models import ATTENDED, AttendanceRecord, Attendance
 from trainingmgr.attendance.summary import Summary, session_hours, summarise
 from trainingmgr.certificates.eligibility import fmt_hours
 from trainingmgr.certificates.models import Certificate
+from trainingmgr.cohorts.listing import CohortRow
 from trainingmgr.cohorts.models import (
     ACTIVE_ENROLMENT,
     Cohort,
@@ -27,6 +27,7 @@ from trainingmgr.cohorts.models import (
     SessionStatus,
     session_trainers,
 )
+from trainingmgr.core.scope import in_programmes
 from trainingmgr.core.timefmt import is_valid_timezone
 from trainingmgr.core.types import utcnow
 from trainingmgr.evaluations.completion import required_survey_answered, survey_required_clause
@@ -43,14 +44,6 @@ class ProgrammeSummary:
     participants: int
 
 
-@dataclass(frozen=True)
-class CohortSummary:
-    cohort: Cohort
-    enrolled: int
-    waitlisted: int
-    sessions: int
-
-
 def programme_summaries(programme_ids: Collection[int] | None = None) -> list[ProgrammeSummary]:
     """Active programmes (only ``programme_ids`` unless None) with their number of cohorts
     and of distinct participants (two queries)."""
@@ -62,23 +55,18 @@ def programme_summaries(programme_ids: Collection[int] | None = None) -> list[Pr
     rows = db.session.execute(
         sa.select(Programme, cohort_count)
         .where(Programme.status == ProgrammeStatus.ACTIVE)
-        .where(_in(Programme.id, programme_ids))
+        .where(in_programmes(Programme.id, programme_ids))
         .order_by(Programme.code)
     ).all()
     participants = participant_counts([p.id for p, _c in rows])
     return [ProgrammeSummary(p, c or 0, participants.get(p.id, 0)) for p, c in rows]
 
 
-def _in(column: Any, programme_ids: Collection[int] | None) -> sa.ColumnElement[bool]:
-    """``column`` is one of ``programme_ids`` (always true when None: every programme)."""
-    return sa.true() if programme_ids is None else column.in_(sorted(programme_ids))
-
-
 def current_cohorts(
     today: datetime | None = None,
     limit: int = 12,
     programme_ids: Collection[int] | None = None,
-) -> list[CohortSummary]:
+) -> list[CohortRow]:
     """Cohorts (of ``programme_ids`` unless None) that have not ended yet (and are not
     archived), soonest first."""
     today_date = (today or utcnow()).date()
@@ -104,11 +92,11 @@ def current_cohorts(
         .options(joinedload(Cohort.programme))
         .where(Cohort.end_date >= today_date - timedelta(days=7))
         .where(Cohort.status != CohortStatus.ARCHIVED)
-        .where(_in(Cohort.programme_id, programme_ids))
+        .where(in_programmes(Cohort.programme_id, programme_ids))
         .order_by(Cohort.start_date, Cohort.name)
         .limit(limit)
     ).all()
-    return [CohortSummary(c, e or 0, w or 0, s or 0) for c, e, w, s in rows]
+    return [CohortRow(c, e or 0, w or 0, s or 0) for c, e, w, s in rows]
 
 
 def _sessions_query() -> sa.Select[tuple[Session]]:
@@ -131,7 +119,7 @@ def upcoming_sessions(
     now = now or utcnow()
     query = _sessions_query().where(Session.ends_at >= now)
     if programme_ids is not None:
-        cohorts = sa.select(Cohort.id).where(_in(Cohort.programme_id, programme_ids))
+        cohorts = sa.select(Cohort.id).where(in_programmes(Cohort.programme_id, programme_ids))
         query = query.where(Session.cohort_id.in_(cohorts))
     return list(db.session.scalars(query.order_by(Session.starts_at).limit(limit)).unique())
 

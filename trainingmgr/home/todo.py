@@ -28,6 +28,7 @@ from trainingmgr.cohorts.models import (
     Session,
     SessionStatus,
 )
+from trainingmgr.core.scope import in_programmes
 from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
 from trainingmgr.mail.models import OutboxMessage, OutboxStatus
@@ -71,13 +72,9 @@ class Todo:
         object.__setattr__(self, "items", sum(1 for n in counts if n))
 
 
-def _in(column: Any, programme_ids: Collection[int] | None) -> sa.ColumnElement[bool]:
-    return sa.true() if programme_ids is None else column.in_(sorted(programme_ids))
-
-
 def _live_cohorts(programme_ids: Collection[int] | None) -> sa.Select[Any]:
     return sa.select(Cohort.id).where(
-        Cohort.status != CohortStatus.ARCHIVED, _in(Cohort.programme_id, programme_ids)
+        Cohort.status != CohortStatus.ARCHIVED, in_programmes(Cohort.programme_id, programme_ids)
     )
 
 
@@ -236,7 +233,7 @@ def _failed_mail(programme_ids: Collection[int] | None) -> int:
             .select_from(OutboxMessage)
             .where(
                 OutboxMessage.status == OutboxStatus.FAILED,
-                _in(OutboxMessage.programme_id, programme_ids),
+                in_programmes(OutboxMessage.programme_id, programme_ids),
             )
         )
         or 0

@@ -13,23 +13,10 @@ from typing import Any
 from anyascii import anyascii
 from flask_babel import lazy_gettext as _l
 
-# The fields a column can be mapped to, in the order of the template and of exports.
-FIELDS: dict[str, Any] = {
-    "first_name": _l("First name"),
-    "last_name": _l("Last name"),
-    "email": _l("E-mail"),
-    "sex": _l("Sex"),
-    "country": _l("Country"),
-    "organisation": _l("Organisation"),
-    "position": _l("Position"),
-    "phone": _l("Phone"),
-    "name_latin": _l("Name in Latin script"),
-}
+from trainingmgr.people.models import FIELD_LABELS
 
-# A row cannot be imported without these.
-REQUIRED = ("first_name", "last_name", "email")
-
-# The column headers written in templates and exports (English, stable for re-import).
+# The fields a column can be mapped to, in the order of the template and of exports, with
+# the column headers written in templates and exports (English, stable for re-import).
 HEADERS: dict[str, str] = {
     "first_name": "First name",
     "last_name": "Last name",
@@ -41,6 +28,15 @@ HEADERS: dict[str, str] = {
     "phone": "Phone",
     "name_latin": "Name in Latin script",
 }
+
+# Their labels: the person form's, but for the Latin name (the template's words).
+FIELDS: dict[str, Any] = {
+    **{name: FIELD_LABELS[name] for name in HEADERS},
+    "name_latin": _l("Name in Latin script"),
+}
+
+# A row cannot be imported without these.
+REQUIRED = ("first_name", "last_name", "email")
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "first_name": (

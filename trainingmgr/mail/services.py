@@ -17,7 +17,7 @@ from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, getaddresses, make_msgid
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import sqlalchemy as sa
 from flask import current_app
@@ -91,16 +91,15 @@ def _attachment_part(item: Attachment) -> MIMEBase:
     return part
 
 
-def build_message(
+def message_bytes(
     to: str,
     subject: str,
     text: str,
     html: str | None = None,
     attachments: Sequence[Attachment] = (),
-    *,
-    sender: str | None = None,
-) -> Message:
-    """An RFC 5322 message: plain text, an HTML alternative, then the attachments.
+) -> bytes:
+    """An RFC 5322 message (plain text, an HTML alternative, then the attachments) as the
+    outbox keeps it and SMTP sends it (see ``WIRE_POLICY``).
 
     Line breaks in ``subject`` and in addresses become spaces (no header injection)."""
     subject = one_line(subject)
@@ -110,23 +109,12 @@ def build_message(
     msg = body
     if attachments:
         msg = MIMEMultipart("mixed", _subparts=[body, *map(_attachment_part, attachments)])
-    msg["From"] = _address_header(sender or current_app.config["MAIL_DEFAULT_SENDER"])
+    msg["From"] = _address_header(current_app.config["MAIL_DEFAULT_SENDER"])
     msg["To"] = _address_header(to)
     msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["Message-ID"] = make_msgid(domain="trainingmgr")
-    return msg
-
-
-def message_bytes(
-    to: str,
-    subject: str,
-    text: str,
-    html: str | None = None,
-    attachments: Sequence[Attachment] = (),
-) -> bytes:
-    """The message as the outbox keeps it and SMTP sends it (see ``WIRE_POLICY``)."""
-    return build_message(to, subject, text, html, attachments).as_bytes(policy=WIRE_POLICY)
+    return msg.as_bytes(policy=WIRE_POLICY)
 
 
 def queue(
@@ -212,6 +200,15 @@ def render(kind: str, context: dict[str, object], *, locale: str | None = None) 
     return Rendered(subject, text, html)
 
 
+class QueueOptions(TypedDict, total=False):
+    """``queue``'s keyword arguments, as ``send`` passes them on."""
+
+    user_id: int | None
+    programme_id: int | None
+    cohort_id: int | None
+    add: bool
+
+
 def send(
     kind: str,
     to: str,
@@ -219,26 +216,13 @@ def send(
     *,
     locale: str | None = None,
     attachments: Sequence[Attachment] = (),
-    user_id: int | None = None,
-    programme_id: int | None = None,
-    cohort_id: int | None = None,
-    add: bool = True,
+    **options: Unpack[QueueOptions],
 ) -> OutboxMessage:
-    """Render ``templates/mail/<kind>.subject.txt``, ``.txt`` and ``.html`` and queue them.
+    """Render ``templates/mail/<kind>.subject.txt``, ``.txt`` and ``.html`` and queue them
+    (``options``: ``queue``'s).
 
     ``locale`` is the language of the message (the cohort's language); the templates use
     ``_()`` as everywhere else. The caller commits.
     """
     rendered = render(kind, context, locale=locale)
-    return queue(
-        kind,
-        to,
-        rendered.subject,
-        rendered.text,
-        rendered.html,
-        attachments,
-        user_id=user_id,
-        programme_id=programme_id,
-        cohort_id=cohort_id,
-        add=add,
-    )
+    return queue(kind, to, rendered.subject, rendered.text, rendered.html, attachments, **options)

@@ -16,49 +16,39 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from trainingmgr.core.forms import FlaskForm, options
-from trainingmgr.people.models import Sex
+from trainingmgr.people.models import FIELD_LABELS, Sex
 from trainingmgr.people.services import PersonData
-
-# Labels of a person's fields, also used where fields are listed (the merge preview).
-LABELS = {
-    "first_name": _l("First name"),
-    "last_name": _l("Last name"),
-    "name_latin": _l("Name in Latin letters"),
-    "email": _l("E-mail"),
-    "sex": _l("Sex"),
-    "country": _l("Country"),
-    "organisation": _l("Organisation"),
-    "position": _l("Position"),
-    "phone": _l("Phone"),
-    "notes": _l("Notes"),
-}
 
 
 class PersonForm(FlaskForm):
-    first_name = StringField(LABELS["first_name"], validators=[Length(max=120)])
-    last_name = StringField(LABELS["last_name"], validators=[Length(max=120)])
+    first_name = StringField(FIELD_LABELS["first_name"], validators=[Length(max=120)])
+    last_name = StringField(FIELD_LABELS["last_name"], validators=[Length(max=120)])
     name_latin = StringField(
-        LABELS["name_latin"],
+        FIELD_LABELS["name_latin"],
         validators=[Optional(), Length(max=250)],
         description=_l("Only if the name is written in another script, e.g. Ivan Petrov."),
     )
     email = EmailField(
-        LABELS["email"], validators=[Optional(), Length(max=254)], render_kw={"autocomplete": "off"}
+        FIELD_LABELS["email"],
+        validators=[Optional(), Length(max=254)],
+        render_kw={"autocomplete": "off"},
     )
-    sex = SelectField(LABELS["sex"], choices=[], validators=[Optional()])
+    sex = SelectField(FIELD_LABELS["sex"], choices=[], validators=[Optional()])
     country = StringField(
-        LABELS["country"],
+        FIELD_LABELS["country"],
         validators=[Optional(), Length(max=100)],
         description=_l("A country name or its ISO code, e.g. Azerbaijan or AZ."),
         render_kw={"list": "country-names", "autocomplete": "off"},
     )
-    organisation = StringField(LABELS["organisation"], validators=[Optional(), Length(max=250)])
-    position = StringField(LABELS["position"], validators=[Optional(), Length(max=250)])
+    organisation = StringField(
+        FIELD_LABELS["organisation"], validators=[Optional(), Length(max=250)]
+    )
+    position = StringField(FIELD_LABELS["position"], validators=[Optional(), Length(max=250)])
     phone = StringField(
-        LABELS["phone"], validators=[Optional(), Length(max=50)], render_kw={"type": "tel"}
+        FIELD_LABELS["phone"], validators=[Optional(), Length(max=50)], render_kw={"type": "tel"}
     )
     notes = TextAreaField(
-        LABELS["notes"], validators=[Optional(), Length(max=5000)], render_kw={"rows": 3}
+        FIELD_LABELS["notes"], validators=[Optional(), Length(max=5000)], render_kw={"rows": 3}
     )
 
     # "Add a person" only: one token per form shown, so that the same form sent twice (Back,

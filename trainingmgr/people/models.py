@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainingmgr.core.text import fold
@@ -15,6 +16,21 @@ from trainingmgr.extensions import db, postgresql_only
 if TYPE_CHECKING:
     from trainingmgr.accounts.models import User
     from trainingmgr.cohorts.models import Enrolment
+
+# Labels of a person's fields: the person form's, and where fields are listed (the merge
+# preview, the columns of an import).
+FIELD_LABELS: dict[str, Any] = {
+    "first_name": _l("First name"),
+    "last_name": _l("Last name"),
+    "name_latin": _l("Name in Latin letters"),
+    "email": _l("E-mail"),
+    "sex": _l("Sex"),
+    "country": _l("Country"),
+    "organisation": _l("Organisation"),
+    "position": _l("Position"),
+    "phone": _l("Phone"),
+    "notes": _l("Notes"),
+}
 
 
 class Sex(Choice):

@@ -18,8 +18,8 @@ from trainingmgr.core.views import run_action, submit
 from trainingmgr.extensions import db
 from trainingmgr.people import services
 from trainingmgr.people.duplicates import likely_duplicates_of
-from trainingmgr.people.forms import LABELS, MergeForm, PersonForm
-from trainingmgr.people.models import Person
+from trainingmgr.people.forms import MergeForm, PersonForm
+from trainingmgr.people.models import FIELD_LABELS, Person
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
@@ -190,6 +190,6 @@ def merge() -> str | Response:
         plan=plan,
         q=q,
         candidates=candidates,
-        form_labels=LABELS,
+        form_labels=FIELD_LABELS,
         **_page_context(),
     )

@@ -5,20 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, SelectField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import SelectField
 
-from trainingmgr.core.forms import FlaskForm, grouped_options, options
+from trainingmgr.core.forms import FlaskForm, email_field, grouped_options, options
 
 
 class RequestLinkForm(FlaskForm):
-    email = EmailField(
-        _l("E-mail"),
-        validators=[
-            DataRequired(_l("Enter your e-mail address.")),
-            Email(_l("Enter a valid e-mail address.")),
-            Length(max=254),
-        ],
+    email = email_field(
+        _l("Enter your e-mail address."),
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
         render_kw={"autocomplete": "email", "autofocus": True, "inputmode": "email"},
     )

@@ -5,11 +5,9 @@ The participant's home page itself (``/me``) is ``home.participant``.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     flash,
     redirect,
@@ -20,19 +18,18 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user
-from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response as BaseResponse
 
 from trainingmgr.accounts.models import User
 from trainingmgr.accounts.services import normalise_email
-from trainingmgr.cohorts.models import Cohort
-from trainingmgr.core.errors import DomainError, NotFound
+from trainingmgr.cohorts.services import cohort_or_404
+from trainingmgr.core.errors import DomainError
 from trainingmgr.core.permissions import coordinator_only, public, signed_in
 from trainingmgr.core.timefmt import current_name
 from trainingmgr.core.timing import at_least
 from trainingmgr.core.urls import safe_next
-from trainingmgr.core.views import attempt, run_action
+from trainingmgr.core.views import attempt, load_or_404, run_action
 from trainingmgr.extensions import db, limiter
 from trainingmgr.portal import access, services
 from trainingmgr.portal.forms import ConfirmForm, ProfileForm, RequestLinkForm
@@ -174,11 +171,7 @@ def _ids(values: list[str]) -> list[int]:
 def cohort_access(cohort_id: int) -> str | BaseResponse:
     """Who of the cohort can get in; send access links to those who never signed in, or to
     those selected (with a preview of the e-mail in the cohort's language)."""
-    cohort = db.session.scalar(
-        sa.select(Cohort).where(Cohort.id == cohort_id).options(joinedload(Cohort.programme))
-    )
-    if cohort is None:
-        abort(404)
+    cohort = cohort_or_404(cohort_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         selected = request.form.get("to") == "selected"
@@ -261,10 +254,7 @@ def reset_calendar() -> BaseResponse:
 @public
 def feed(token: str) -> Response:
     """The private calendar feed: anyone with the address (a calendar app) may read it."""
-    try:
-        file = services.calendar_feed(token)
-    except NotFound:
-        abort(404)
+    file = load_or_404(services.calendar_feed, token)
     response = Response(file.body, content_type="text/calendar; charset=utf-8")
     response.headers["Content-Disposition"] = f'inline; filename="{file.filename}"'
     _private(response)

@@ -24,7 +24,7 @@ from trainingmgr.core.forms import FlaskForm
 from trainingmgr.core.labels import country_label
 from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import can_manage_programme, managed_programme_ids
-from trainingmgr.core.views import run_action, submit
+from trainingmgr.core.views import load_or_404, run_action, submit
 from trainingmgr.extensions import db
 from trainingmgr.organisation import images
 from trainingmgr.organisation import services as organisation
@@ -154,9 +154,7 @@ def create() -> str | Response:
 @bp.route("/<int:programme_id>")
 @coordinator_only
 def detail(programme_id: int) -> str:
-    overview = services.programme_overview(programme_id)
-    if overview is None:
-        abort(404)
+    overview = load_or_404(services.programme_overview, programme_id)
     certificate: dict[str, Any] = {"manage_certificate": can_manage_programme(programme_id)}
     if certificate["manage_certificate"]:
         own, defaults = organisation.own_and_default_signatories(programme_id)
@@ -222,10 +220,9 @@ def unarchive(programme_id: int) -> Response:
 @coordinator_only
 def delete(programme_id: int) -> Response:
     programme = _programme(programme_id)
-    code = programme.code
     if run_action(
         lambda: services.delete_programme(programme, actor=current_user),
-        _("%(code)s was deleted.", code=code),
+        _("%(code)s was deleted.", code=programme.code),
     ):
         return redirect(url_for("programmes.index"))
     return _to_detail(programme_id)
@@ -294,12 +291,11 @@ def partner_logo(programme_id: int, partner_id: int, version: str) -> Response:
 @coordinator_only
 def partner_delete(programme_id: int, partner_id: int) -> Response:
     partner = _partner(programme_id, partner_id)
-    name = partner.name
     return _item_action(
         programme_id,
         "partners",
         lambda: services.remove_partner(partner, actor=current_user),
-        _("%(name)s removed.", name=name),
+        _("%(name)s removed.", name=partner.name),
     )
 
 
@@ -396,10 +392,9 @@ def module_unretire(programme_id: int, module_id: int) -> Response:
 @coordinator_only
 def module_delete(programme_id: int, module_id: int) -> Response:
     module = _module(programme_id, module_id)
-    code = module.code
     return _item_action(
         programme_id,
         "curriculum",
         lambda: services.delete_module(module, actor=current_user),
-        _("Module %(code)s deleted.", code=code),
+        _("Module %(code)s deleted.", code=module.code),
     )

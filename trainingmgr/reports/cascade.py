@@ -137,6 +137,20 @@ def _graduates(cohort_ids: list[int]) -> list[tuple[int, int, str, str | None]]:
     return [(cid, pid, _name(first, last), country) for cid, pid, first, last, country in rows]
 
 
+def _cohort_rows() -> sa.Select[tuple[int, str, int, str, date, str | None, int | None]]:
+    """Cohorts as the cascade reads them: (id, name, programme id, programme code, start date,
+    country, parent cohort id)."""
+    return sa.select(
+        Cohort.id,
+        Cohort.name,
+        Cohort.programme_id,
+        Programme.code,
+        Cohort.start_date,
+        Cohort.country,
+        Cohort.parent_cohort_id,
+    ).join(Programme, Programme.id == Cohort.programme_id)
+
+
 def _children(
     parent_ids: list[int], graduate_ids: set[int], seen: set[int]
 ) -> list[tuple[int, str, int, str, date, str | None, int | None]]:
@@ -150,16 +164,7 @@ def _children(
     if graduate_ids:
         linked.append(Cohort.id.in_(taught))
     rows = db.session.execute(
-        sa.select(
-            Cohort.id,
-            Cohort.name,
-            Cohort.programme_id,
-            Programme.code,
-            Cohort.start_date,
-            Cohort.country,
-            Cohort.parent_cohort_id,
-        )
-        .join(Programme, Programme.id == Cohort.programme_id)
+        _cohort_rows()
         .where(sa.or_(*linked), Cohort.id.not_in(sorted(seen)))
         .order_by(Cohort.start_date, Cohort.name)
     )
@@ -228,18 +233,7 @@ def cascade(cohort_id: int, programme_ids: Collection[int] | None) -> Cascade:
 
 def _root(cohort_id: int, programme_ids: Collection[int] | None) -> Node:
     """The cascade's first node: the cohort, NotFound outside ``programme_ids``."""
-    row = db.session.execute(
-        sa.select(
-            Cohort.id,
-            Cohort.name,
-            Cohort.programme_id,
-            Programme.code,
-            Cohort.start_date,
-            Cohort.country,
-        )
-        .join(Programme, Programme.id == Cohort.programme_id)
-        .where(Cohort.id == cohort_id)
-    ).first()
+    row = db.session.execute(_cohort_rows().where(Cohort.id == cohort_id)).first()
     if row is None or (programme_ids is not None and row[2] not in programme_ids):
         raise NotFound(_("There is no such cohort."))
     return Node(row[0], row[1], row[3], row[4], row[5], 0)

@@ -99,14 +99,10 @@ def _logo_items(
 
 
 def _band_label(
-    c: Canvas,
-    funding: list[dict[str, Any]],
-    langs: list[str],
-    images: Mapping[str, bytes],
-    width: float,
-) -> float:
+    funding: list[dict[str, Any]], langs: list[str], images: Mapping[str, bytes]
+) -> str | None:
     """ "Funded by:" with the names of the funders without a logo, when any funder other than
-    the EU is shown; the top of the row of logos below it."""
+    the EU is shown (else None)."""
     names = [
         str(f.get("name"))
         for f in funding
@@ -114,12 +110,9 @@ def _band_label(
     ]
     logos_shown = any(not f.get("eu") and _image(f.get("logo"), images) for f in funding)
     if not (names or logos_shown):
-        return BAND_TOP + 12
+        return None
     text = f"{label(langs, 'funders')}:"
-    if names:
-        text = f"{text} {joined_names(names)}"
-    centred(c, BAND_LABEL_Y, text, REGULAR, 8, MUTED, width=width, minimum=5)
-    return BAND_TOP
+    return f"{text} {joined_names(names)}" if names else text
 
 
 def _draw_eu(c: Canvas, item: _BandItem, x: float, middle_y: float) -> None:
@@ -160,7 +153,10 @@ def draw_funders_band(
     is too wide, while the emblem keeps its size).
     """
     eu = any(f.get("eu") for f in funding)
-    top = _band_label(c, funding, langs, images, width)
+    text = _band_label(funding, langs, images)
+    if text is not None:
+        centred(c, BAND_LABEL_Y, text, REGULAR, 8, MUTED, width=width, minimum=5)
+    top = BAND_TOP + 12 if text is None else BAND_TOP  # the top of the row of logos
     for height in _BAND_HEIGHTS:
         logos = _logo_items(funding, images, height)
         items = ([_eu_item(langs, height)] if eu else []) + logos

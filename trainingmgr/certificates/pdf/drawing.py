@@ -75,21 +75,11 @@ def draw_text(
 
 
 def centred(
-    c: Canvas,
-    y: float,
-    text: str,
-    style: str = REGULAR,
-    size: float = 10,
-    colour: Color = INK,
-    width: float = TEXT_WIDTH,
-    minimum: float = 7,
-    *,
-    setting: Typesetting = CURRENT,
+    c: Canvas, y: float, text: str, *args: Any, width: float = TEXT_WIDTH, **kwargs: Any
 ) -> float:
-    """Draw ``text`` centred on the page at ``y``, shrunk to fit ``width``."""
-    return draw_text(
-        c, PAGE_W / 2, y, text, style, size, colour, width=width, minimum=minimum, setting=setting
-    )
+    """``draw_text`` centred on the page at ``y`` (shrunk to fit ``width``, the text's width
+    unless given); ``args`` and ``kwargs`` are ``draw_text``'s (style, size, colour, ...)."""
+    return draw_text(c, PAGE_W / 2, y, text, *args, width=width, **kwargs)
 
 
 def wrap(

@@ -45,6 +45,18 @@ _INDIC_AND_SOUTHEAST_ASIAN = (
     "Myanmar",
 )
 
+# The scripts besides Latin, Greek and Cyrillic (the serif family's), each a family with a
+# regular and a bold face: (script, the name its files start with), in the order a letter is
+# looked for in them.
+_SCRIPTS = (
+    ("Georgian", "NotoSerifGeorgian"),
+    ("Armenian", "NotoSerifArmenian"),
+    ("Arabic", "NotoNaskhArabic"),
+    ("Ethiopic", "NotoSerifEthiopic"),
+    ("Hebrew", "NotoSerifHebrew"),
+    *((script, f"NotoSerif{script}") for script in _INDIC_AND_SOUTHEAST_ASIAN),
+)
+
 # family -> style -> (registered font name, file). A family without an italic uses its
 # regular face for italic text.
 _FAMILIES: dict[str, dict[str, tuple[str, str]]] = {
@@ -53,44 +65,16 @@ _FAMILIES: dict[str, dict[str, tuple[str, str]]] = {
         BOLD: (SERIF_BOLD, "NotoSerif-Bold.ttf"),
         ITALIC: (SERIF_ITALIC, "NotoSerif-Italic.ttf"),
     },
-    "georgian": {
-        REGULAR: ("CertGeorgian", "NotoSerifGeorgian-Regular.ttf"),
-        BOLD: ("CertGeorgian-Bold", "NotoSerifGeorgian-Bold.ttf"),
-    },
-    "armenian": {
-        REGULAR: ("CertArmenian", "NotoSerifArmenian-Regular.ttf"),
-        BOLD: ("CertArmenian-Bold", "NotoSerifArmenian-Bold.ttf"),
-    },
-    "arabic": {
-        REGULAR: ("CertArabic", "NotoNaskhArabic-Regular.ttf"),
-        BOLD: ("CertArabic-Bold", "NotoNaskhArabic-Bold.ttf"),
-    },
-    "ethiopic": {
-        REGULAR: ("CertEthiopic", "NotoSerifEthiopic-Regular.ttf"),
-        BOLD: ("CertEthiopic-Bold", "NotoSerifEthiopic-Bold.ttf"),
-    },
-    "hebrew": {
-        REGULAR: ("CertHebrew", "NotoSerifHebrew-Regular.ttf"),
-        BOLD: ("CertHebrew-Bold", "NotoSerifHebrew-Bold.ttf"),
-    },
     **{
         script.lower(): {
-            REGULAR: (f"Cert{script}", f"NotoSerif{script}-Regular.ttf"),
-            BOLD: (f"Cert{script}-Bold", f"NotoSerif{script}-Bold.ttf"),
+            REGULAR: (f"Cert{script}", f"{files}-Regular.ttf"),
+            BOLD: (f"Cert{script}-Bold", f"{files}-Bold.ttf"),
         }
-        for script in _INDIC_AND_SOUTHEAST_ASIAN
+        for script, files in _SCRIPTS
     },
 }
 # The font tried first for a letter, then the others in this order.
-_FALLBACK = (
-    "serif",
-    "georgian",
-    "armenian",
-    "arabic",
-    "ethiopic",
-    "hebrew",
-    *(script.lower() for script in _INDIC_AND_SOUTHEAST_ASIAN),
-)
+_FALLBACK = ("serif", *(script.lower() for script, _files in _SCRIPTS))
 _RIGHT_TO_LEFT = frozenset({"arabic", "hebrew"})
 
 

@@ -16,35 +16,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from trainingmgr.ops.backup.common import (
-    _CHUNK,
-    ALEMBIC_TABLE,
-    FORMAT,
-    FORMAT_VERSION,
-    KIND_NAMES,
-    MANIFEST,
-    PAYLOADS,
-    BackupError,
-    Manifest,
-    Target,
-    _count_tables,
-    _revision,
-    display_url,
-    head_revision,
-    kind_of,
-    known_revisions,
-)
+from trainingmgr.ops.backup import common
+from trainingmgr.ops.backup.common import BackupError, Manifest, Target
 
 
 def inspect_target(engine: Engine) -> Target:
     """The target's tables with their row counts (and its schema revision)."""
-    kind = kind_of(engine)
-    target = Target(kind=kind, url=display_url(engine.url))
+    kind = common.kind_of(engine)
+    target = Target(kind=kind, url=common.display_url(engine.url))
     try:
         with engine.connect() as conn:
             names = sa.inspect(conn).get_table_names()
-            target.tables = _count_tables(conn, names)
-            target.alembic_revision = _revision(conn, target.tables)
+            target.tables = common._count_tables(conn, names)
+            target.alembic_revision = common._revision(conn, target.tables)
     except sa.exc.SQLAlchemyError as exc:
         raise BackupError(
             f"Cannot read the target database {target.url}: {exc.__class__.__name__}: "
@@ -69,36 +53,36 @@ def read_manifest(path: Path) -> Manifest:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
-            if MANIFEST not in names:
-                raise _not_a_backup(path, f"the zip archive has no {MANIFEST}")
-            raw = archive.read(MANIFEST)
+            if common.MANIFEST not in names:
+                raise _not_a_backup(path, f"the zip archive has no {common.MANIFEST}")
+            raw = archive.read(common.MANIFEST)
     except (zipfile.BadZipFile, OSError) as exc:
         raise _not_a_backup(path, f"the zip archive cannot be read: {exc}") from exc
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise _not_a_backup(path, f"its {MANIFEST} is not JSON") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise _not_a_backup(path, f"its {MANIFEST} is not a trainingmgr manifest")
+        raise _not_a_backup(path, f"its {common.MANIFEST} is not JSON") from None
+    if not isinstance(data, dict) or data.get("format") != common.FORMAT:
+        raise _not_a_backup(path, f"its {common.MANIFEST} is not a trainingmgr manifest")
     version = data.get("version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or version > common.FORMAT_VERSION:
         raise BackupError(
             f"{path} was made by a newer version of trainingmgr (backup format {version}); "
-            f"this one reads format {FORMAT_VERSION}. Upgrade trainingmgr to restore it. "
+            f"this one reads format {common.FORMAT_VERSION}. Upgrade trainingmgr to restore it. "
             "Nothing was changed."
         )
     kind = data.get("database")
     tables = data.get("tables")
     if (
-        kind not in PAYLOADS
-        or data.get("payload") != PAYLOADS[kind]
+        kind not in common.PAYLOADS
+        or data.get("payload") != common.PAYLOADS[kind]
         or not isinstance(tables, dict)
         or not all(isinstance(k, str) and isinstance(v, int) for k, v in tables.items())
     ):
-        raise _not_a_backup(path, f"its {MANIFEST} is incomplete")
-    if PAYLOADS[kind] not in names:
+        raise _not_a_backup(path, f"its {common.MANIFEST} is incomplete")
+    if common.PAYLOADS[kind] not in names:
         raise BackupError(
-            f"{path} is damaged: the database file {PAYLOADS[kind]} is missing from it. "
+            f"{path} is damaged: the database file {common.PAYLOADS[kind]} is missing from it. "
             "Nothing was changed."
         )
     revision = data.get("alembic_revision")
@@ -107,7 +91,7 @@ def read_manifest(path: Path) -> Manifest:
         created_at=str(data.get("created_at", "")),
         alembic_revision=str(revision) if revision else None,
         tables=dict(tables),
-        payload=PAYLOADS[kind],
+        payload=common.PAYLOADS[kind],
         sha256=str(data.get("sha256", "")),
         trainingmgr_version=str(data.get("trainingmgr_version", "")),
         version=version,
@@ -119,7 +103,7 @@ def describe_backup(path: Path, manifest: Manifest) -> list[str]:
     biggest = sorted(manifest.tables.items(), key=lambda kv: (-kv[1], kv[0]))[:6]
     return [
         f"Backup:  {path}",
-        f"  made {manifest.created_at} from a {KIND_NAMES[manifest.database]} database, "
+        f"  made {manifest.created_at} from a {common.KIND_NAMES[manifest.database]} database, "
         f"schema revision {revision}",
         f"  {len(manifest.tables)} tables, {manifest.total_rows} rows"
         + (f" ({', '.join(f'{n} {t}' for t, n in biggest if n)})" if manifest.total_rows else ""),
@@ -132,10 +116,10 @@ def describe_target(target: Target) -> list[str]:
     elif target.empty:
         state = f"empty ({len(target.tables)} tables, no data)"
     else:
-        filled = sum(1 for t, n in target.tables.items() if n and t != ALEMBIC_TABLE)
+        filled = sum(1 for t, n in target.tables.items() if n and t != common.ALEMBIC_TABLE)
         state = f"NOT EMPTY: {target.data_rows} rows in {filled} of its {len(target.tables)} tables"
     return [
-        f"Target:  {target.url} ({KIND_NAMES[target.kind]})",
+        f"Target:  {target.url} ({common.KIND_NAMES[target.kind]})",
         f"  {state}, schema revision {target.alembic_revision or 'none recorded'}",
     ]
 
@@ -150,7 +134,7 @@ def _extract(path: Path, manifest: Manifest, into: Path) -> Path:
             archive.open(manifest.payload) as src,
             target.open("wb") as dst,
         ):
-            for chunk in iter(lambda: src.read(_CHUNK), b""):
+            for chunk in iter(lambda: src.read(common._CHUNK), b""):
                 digest.update(chunk)
                 dst.write(chunk)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
@@ -182,11 +166,12 @@ def _refuse_unusable(manifest: Manifest, kind: str) -> None:
     this version does not know."""
     if manifest.database != kind:
         raise BackupError(
-            f"This is a backup of a {KIND_NAMES[manifest.database]} database; the target is "
-            f"{KIND_NAMES[kind]}. Restore it into a {KIND_NAMES[manifest.database]} database "
-            "(set DATABASE_URL). Nothing was changed."
+            f"This is a backup of a {common.KIND_NAMES[manifest.database]} database; the "
+            f"target is {common.KIND_NAMES[kind]}. Restore it into a "
+            f"{common.KIND_NAMES[manifest.database]} database (set DATABASE_URL). Nothing was "
+            "changed."
         )
-    known = known_revisions()
+    known = common.known_revisions()
     if known is not None and manifest.alembic_revision and manifest.alembic_revision not in known:
         raise BackupError(
             f"The backup's schema revision {manifest.alembic_revision} is unknown to this "
@@ -210,7 +195,7 @@ def _check_restored(engine: Engine, manifest: Manifest, echo: Callable[[str], An
             + ", ".join(f"{t} (backup {a}, now {b})" for t, (a, b) in sorted(differ.items()))
         )
     echo(f"Restored {len(manifest.tables)} tables, {manifest.total_rows} rows.")
-    head = head_revision()
+    head = common.head_revision()
     if manifest.alembic_revision and head and manifest.alembic_revision != head:
         echo(
             "The backup's schema is older than this version's: run "
