@@ -18,6 +18,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from benchmarks import scale
+
 PEOPLE = 120
 SESSIONS = 60
 RUNS = 21
@@ -113,7 +115,6 @@ def build(db: Any) -> dict[str, Any]:
         "roster_session_id": sessions[-1].id,
         "enrolment_ids": [e.id for e in enrolments],
         "user_id": coordinator.id,
-        "user_key": coordinator.get_id(),
     }
 
 
@@ -152,9 +153,7 @@ def main() -> None:
         data = build(db)
     # Each request below pushes its own application context, as in production.
     client = app.test_client()
-    with client.session_transaction() as sess:
-        sess["_user_id"] = data["user_key"]
-        sess["_fresh"] = True
+    scale.sign_in(app, client, "bench@example.org")
     sid = data["roster_session_id"]
     ids = data["enrolment_ids"]
 
