@@ -652,10 +652,10 @@ def test_a_trainer_calendar_lists_only_the_coordinators_sessions(
 def test_attendance_services_follow_the_scope(world: World, make: Any) -> None:
     from trainingmgr.attendance import access
 
-    assert access.can_record(world.coordinator, world.alpha.session)
-    assert not access.can_record(world.coordinator, world.bravo.session)
-    assert access.can_view_cohort(world.coordinator, world.alpha.cohort)
-    assert not access.can_view_cohort(world.coordinator, world.bravo.cohort)
+    assert access.can_record(world.alpha.session, actor=world.coordinator)
+    assert not access.can_record(world.bravo.session, actor=world.coordinator)
+    assert access.can_view_cohort(world.alpha.cohort, actor=world.coordinator)
+    assert not access.can_view_cohort(world.bravo.cohort, actor=world.coordinator)
 
 
 # --------------------------------------------------------------------------- demo
