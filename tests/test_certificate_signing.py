@@ -140,7 +140,7 @@ def test_issuing_a_cohort_signed_runs_a_bounded_number_of_queries(
         db.session.expire_all()
         cohort = db.session.get(type(cohort), cohort.id)
         with count_queries() as q:
-            result = services.issue_all_eligible(actor, cohort)
+            result = services.issue_all_eligible(cohort, actor=actor)
         assert len(result.issued) == size
         assert {c.signing_key_id for c in result.issued} == {key.id}
         inserts = [s for s in q.statements if s.lstrip().upper().startswith("INSERT")]
@@ -158,7 +158,7 @@ def test_signed_certificates_merge_into_one_pdf_to_print_with_their_signature_li
     cohort = course(make, n_sessions=2, code="PRT")
     for _ in range(3):
         attend(make, cohort, [P, P])
-    issued = services.issue_all_eligible(make.user(), cohort).issued
+    issued = services.issue_all_eligible(cohort, actor=make.user()).issued
 
     merged = export.merged_pdf(issued, title="Print")
 

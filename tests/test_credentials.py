@@ -201,7 +201,7 @@ def test_revoking_flips_the_status_bit(make: Any, db_session: Any) -> None:
     assert len(bits) * 8 == statuslist.SIZE
     assert not statuslist.is_set(bits, certificate.id)
 
-    certificates.revoke(admin, certificate, "Issued by mistake")
+    certificates.revoke(certificate, "Issued by mistake", actor=admin)
     after = services.status_list(0)
     assert after is not None
     assert statuslist.is_set(

@@ -150,7 +150,7 @@ def test_credential_download_only_for_a_valid_certificate(
     assert f'filename="{certificate.serial}.json"' in response.headers["Content-Disposition"]
     assert response.get_json(force=True)["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
 
-    certificates.revoke(admin, certificate, "Issued by mistake")
+    certificates.revoke(certificate, "Issued by mistake", actor=admin)
     assert client.get(f"/verify/{code}/credential.json").status_code == 404
     assert client.get("/verify/AAAA-AAAA-AAAA-AAAA/credential.json").status_code == 404
 

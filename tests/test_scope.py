@@ -180,7 +180,9 @@ def _side(make: Any, code: str, marker: str, uploader: User) -> Side:
     person = make.person(first_name=f"{marker}person", last_name="Participant")
     enrolment = make.enrolment(cohort, person)
     make.attendance(session, enrolment)
-    certificate = certificates.issue(uploader, enrolment, override_reason="For the scope test")
+    certificate = certificates.issue(
+        enrolment, override_reason="For the scope test", actor=uploader
+    )
     signatory = Signatory(
         programme_id=programme.id,
         position=1,

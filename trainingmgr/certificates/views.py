@@ -91,7 +91,7 @@ def _back(cohort_id: int, enrolment_id: int | None = None) -> BaseResponse:
 @coordinator_only
 def cohort(cohort_id: int) -> str:
     cohort = _cohort_or_404(cohort_id)
-    finished = runs.report(cohort.id, actor())
+    finished = runs.report(cohort.id, actor=actor())
     if finished is not None:  # the summary of a run issued by the worker, shown once
         for message, category in finished.messages:
             flash(message, category)
@@ -104,7 +104,7 @@ def cohort(cohort_id: int) -> str:
         rule=queries.rule_in_words(cohort),
         fmt_hours=fmt_hours,
         unprintable_message=lambda people, before=False: runs.unprintable_message(
-            people, current_user, before=before
+            people, before=before, actor=current_user
         ),
         before_end=services.before_end(cohort),
     )
@@ -118,7 +118,7 @@ def cohort(cohort_id: int) -> str:
 def issue_all(cohort_id: int) -> BaseResponse:
     cohort = _cohort_or_404(cohort_id)
     confirmed = request.form.get("confirm_before_end") == "y"
-    done = attempt(lambda: runs.issue_all(actor(), cohort, confirm_before_end=confirmed))
+    done = attempt(lambda: runs.issue_all(cohort, confirm_before_end=confirmed, actor=actor()))
     if done is None:
         return _back(cohort_id)
     if isinstance(done.value, CertificateRun):
@@ -140,7 +140,7 @@ def issue_all(cohort_id: int) -> BaseResponse:
         "success" if result.issued else "info",
     )
     if result.unprintable:
-        flash(runs.unprintable_message(result.unprintable, current_user), "warning")
+        flash(runs.unprintable_message(result.unprintable, actor=current_user), "warning")
     return _back(cohort_id)
 
 
@@ -168,7 +168,7 @@ def issue(cohort_id: int, enrolment_id: int) -> str | BaseResponse:
         confirmed = bool(form.confirm_before_end.data)
         done = attempt(
             lambda: services.issue(
-                actor(), enrolment, override_reason=reason, confirm_before_end=confirmed
+                enrolment, override_reason=reason, confirm_before_end=confirmed, actor=actor()
             ),
             form,
         )
@@ -249,7 +249,7 @@ def revoke(cohort_id: int, certificate_id: int) -> str | BaseResponse:
         cohort_id,
         certificate_id,
         lambda certificate, form: services.revoke(
-            actor(), certificate, form.reason.data, public_note=form.public_note.data
+            certificate, form.reason.data, public_note=form.public_note.data, actor=actor()
         ),
         lambda certificate, _result: _(
             "Certificate %(serial)s revoked: the verification page now says so.",
@@ -267,7 +267,9 @@ def reissue(cohort_id: int, certificate_id: int) -> str | BaseResponse:
         "reissue",
         cohort_id,
         certificate_id,
-        lambda certificate, form: services.reissue(actor(), certificate, reason=form.reason.data),
+        lambda certificate, form: services.reissue(
+            certificate, reason=form.reason.data, actor=actor()
+        ),
         lambda certificate, new: _(
             "Certificate %(new)s issued to %(name)s; it replaces %(old)s.",
             new=new.serial,
@@ -283,7 +285,7 @@ def reissue(cohort_id: int, certificate_id: int) -> str | BaseResponse:
 @bp.route("/certificates/<int:certificate_id>.pdf")
 @signed_in
 def download(certificate_id: int) -> Response:
-    certificate = queries.certificate_for_download(actor(), certificate_id)
+    certificate = queries.certificate_for_download(certificate_id, actor=actor())
     if certificate is None:
         abort(404)
     response = Response(services.render_pdf(certificate), mimetype="application/pdf")
