@@ -286,7 +286,7 @@ def _issue_signed(db: Any, cohort: Any, runs: Any) -> float:
 
     db.session.execute(sa.delete(Certificate))
     db.session.execute(sa.delete(CertificateRun))
-    keys.generate(None, "Bench Training Centre")
+    keys.generate("Bench Training Centre", actor=None)
     runs.issue_all(cohort, actor=None)
     db.session.commit()
     started = time.perf_counter()
