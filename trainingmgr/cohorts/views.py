@@ -499,7 +499,7 @@ def calendar(cohort_id: int) -> Response:
 @roles_required(Role.COORDINATOR, Role.TRAINER)
 def trainer_calendar(person_id: int) -> Response:
     try:
-        file = ics.trainer_calendar(person_id, current_user)
+        file = ics.trainer_calendar(person_id, actor=current_user)
     except NotFound:
         abort(404)
     return _ics_response(file)
