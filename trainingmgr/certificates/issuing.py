@@ -297,7 +297,7 @@ def unprintable_letters(person: Any) -> list[str]:
 
 def font_advice(*, actor: User | None) -> str:
     """What to do about letters no certificate font has, for ``actor``: administrators
-    upload a font, others ask one to (None, the system: asking one too)."""
+    upload a font, others (and the system, None) ask one to."""
     if actor is not None and getattr(actor, "has_role", None) and actor.has_role(Role.ADMIN):
         return _(
             "Correct the name in the person's record, or upload a font that has these letters "
