@@ -195,7 +195,7 @@ def main() -> None:
             counter = Counter()
             sa.event.listen(sa.engine.Engine, "before_cursor_execute", counter)
             started, started_cpu = time.perf_counter(), time.process_time()
-            run = runs.issue_all(None, cohort)  # "Issue to all eligible": the request
+            run = runs.issue_all(cohort, actor=None)  # "Issue to all eligible": the request
             db.session.commit()
             issue_ms = (time.perf_counter() - started) * 1000
             issue_cpu_ms = (time.process_time() - started_cpu) * 1000
@@ -286,8 +286,8 @@ def _issue_signed(db: Any, cohort: Any, runs: Any) -> float:
 
     db.session.execute(sa.delete(Certificate))
     db.session.execute(sa.delete(CertificateRun))
-    keys.generate(None, "Bench Training Centre")
-    runs.issue_all(None, cohort)
+    keys.generate("Bench Training Centre", actor=None)
+    runs.issue_all(cohort, actor=None)
     db.session.commit()
     started = time.perf_counter()
     _drain(runs)

@@ -130,10 +130,10 @@ def certificate(
     from trainingmgr.certificates import services as certificates
 
     return certificates.issue(
-        actor or user(),
         enrolment or globals()["enrolment"](),
         override_reason=override_reason,
         confirm_before_end=True,
+        actor=actor or user(),
     )
 
 

@@ -21,12 +21,12 @@ def _other_rsa_key() -> Any:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def generate_key(actor: Any, name: str = "Regional Training Centre", *, other: bool = False) -> Any:
+def generate_key(name: str = "Regional Training Centre", *, actor: Any, other: bool = False) -> Any:
     """``keys.generate`` with a ready-made RSA key (``other``: a second one, for rotation)."""
     original = keys.rsa.generate_private_key
     ready = _other_rsa_key() if other else _rsa_key()
     keys.rsa.generate_private_key = lambda **_kw: ready
     try:
-        return keys.generate(actor, name)
+        return keys.generate(name, actor=actor)
     finally:
         keys.rsa.generate_private_key = original

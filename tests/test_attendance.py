@@ -107,13 +107,15 @@ def test_can_record_only_own_sessions_unless_coordinator(make: Any, db_session: 
     admin = make.user(role=Role.ADMIN)
     session = access.load_session(s.session.id)
 
-    assert access.can_record(s.trainer, session)
-    assert access.can_record(coordinator, session)
-    assert access.can_record(admin, session)
-    assert not access.can_record(other_trainer, session)
-    assert not access.can_record(participant, session)
+    assert access.can_record(session, actor=s.trainer)
+    assert access.can_record(session, actor=coordinator)
+    assert access.can_record(session, actor=admin)
+    assert not access.can_record(session, actor=other_trainer)
+    assert not access.can_record(session, actor=participant)
     with pytest.raises(Forbidden):
-        rosters.save_roster(other_trainer, s.session.id, [change(s.enrolments[0].id, P)], now=NOW)
+        rosters.save_roster(
+            s.session.id, [change(s.enrolments[0].id, P)], now=NOW, actor=other_trainer
+        )
     assert records(s.session.id) == {}
 
 
@@ -171,10 +173,10 @@ def test_save_roster_records_statuses_notes_and_who(make: Any, db_session: Any) 
     e1, e2, e3 = s.enrolments
 
     result = rosters.save_roster(
-        s.trainer,
         s.session.id,
         [change(e1.id, P), change(e2.id, A, note="ill"), change(e3.id, None)],
         now=NOW,
+        actor=s.trainer,
     )
 
     assert (result.recorded, result.corrected, result.conflicts) == (2, 0, [])
@@ -193,10 +195,13 @@ def test_unchanged_rows_are_not_written(make: Any, db_session: Any) -> None:
     earlier = NOW - timedelta(minutes=30)
     other = make.user(role=Role.COORDINATOR)
     make.attendance(s.session, e1, P, recorded_by_id=other.id, recorded_at=earlier)
-    loaded = as_loaded(rosters.load_roster(s.trainer, s.session.id, now=NOW))
+    loaded = as_loaded(rosters.load_roster(s.session.id, now=NOW, actor=s.trainer))
 
     result = rosters.save_roster(
-        s.trainer, s.session.id, [change(e1.id, P, **loaded[e1.id]), change(e2.id, L)], now=NOW
+        s.session.id,
+        [change(e1.id, P, **loaded[e1.id]), change(e2.id, L)],
+        now=NOW,
+        actor=s.trainer,
     )
 
     assert (result.recorded, result.corrected) == (1, 0)
@@ -208,7 +213,7 @@ def test_note_without_status_is_refused(make: Any, db_session: Any) -> None:
     s = roster_setup(make)
     with pytest.raises(DomainError) as err:
         rosters.save_roster(
-            s.trainer, s.session.id, [change(s.enrolments[0].id, None, note="x")], now=NOW
+            s.session.id, [change(s.enrolments[0].id, None, note="x")], now=NOW, actor=s.trainer
         )
     assert err.value.field == f"enrolment-{s.enrolments[0].id}"
 
@@ -222,29 +227,33 @@ def test_cancelled_and_future_sessions_cannot_be_recorded(make: Any, db_session:
 
     for session in (s.session, future):
         with pytest.raises(DomainError):
-            rosters.save_roster(s.trainer, session.id, [change(s.enrolments[0].id, P)], now=NOW)
-    assert rosters.load_roster(s.trainer, future.id, now=NOW).refusal is not None
+            rosters.save_roster(
+                session.id, [change(s.enrolments[0].id, P)], now=NOW, actor=s.trainer
+            )
+    assert rosters.load_roster(future.id, now=NOW, actor=s.trainer).refusal is not None
     assert records(s.session.id) == {} and records(future.id) == {}
 
 
 def test_later_the_same_day_is_recordable(make: Any, db_session: Any) -> None:
     """A trainer may open today's roster before the session starts (cohort's day)."""
     s = roster_setup(make, starts_at=NOW + timedelta(hours=3))  # Baku: 13:00 -> 16:00
-    assert rosters.load_roster(s.trainer, s.session.id, now=NOW).refusal is None
+    assert rosters.load_roster(s.session.id, now=NOW, actor=s.trainer).refusal is None
 
 
 def test_correction_is_audited_with_old_and_new_values(make: Any, db_session: Any) -> None:
     s = roster_setup(make)
     e1, e2, _ = s.enrolments
-    rosters.save_roster(s.trainer, s.session.id, [change(e1.id, P), change(e2.id, P)], now=NOW)
-    loaded = as_loaded(rosters.load_roster(s.trainer, s.session.id, now=NOW))
+    rosters.save_roster(
+        s.session.id, [change(e1.id, P), change(e2.id, P)], now=NOW, actor=s.trainer
+    )
+    loaded = as_loaded(rosters.load_roster(s.session.id, now=NOW, actor=s.trainer))
     coordinator = make.user(role=Role.COORDINATOR, programmes=[s.session.cohort.programme])
 
     result = rosters.save_roster(
-        coordinator,
         s.session.id,
         [change(e1.id, E, note="doctor", **loaded[e1.id]), change(e2.id, P, **loaded[e2.id])],
         now=NOW + timedelta(hours=1),
+        actor=coordinator,
     )
 
     assert (result.recorded, result.corrected) == (0, 1)
@@ -289,16 +298,15 @@ def test_second_save_of_same_loaded_roster_reports_conflict_and_merges_others(
         programmes=[s.session.cohort.programme],
         display_name="Coordinator Kim",
     )
-    loaded = as_loaded(rosters.load_roster(s.trainer, s.session.id, now=NOW))
+    loaded = as_loaded(rosters.load_roster(s.session.id, now=NOW, actor=s.trainer))
 
     first = rosters.save_roster(
-        s.trainer,
         s.session.id,
         [change(e1.id, A, **loaded[e1.id]), change(e2.id, L, **loaded[e2.id])],
         now=NOW,
+        actor=s.trainer,
     )
     second = rosters.save_roster(
-        coordinator,
         s.session.id,
         [
             change(e1.id, E, **loaded[e1.id]),  # conflicts with the trainer's "absent"
@@ -307,6 +315,7 @@ def test_second_save_of_same_loaded_roster_reports_conflict_and_merges_others(
             change(e4.id, A, **loaded[e4.id]),  # correction, untouched by the other: saved
         ],
         now=NOW + timedelta(minutes=1),
+        actor=coordinator,
     )
 
     assert first.conflicts == []
@@ -324,11 +333,15 @@ def test_changes_to_different_fields_of_one_person_are_merged(make: Any, db_sess
     s = roster_setup(make)
     e1 = s.enrolments[0]
     make.attendance(s.session, e1, P)
-    loaded = as_loaded(rosters.load_roster(s.trainer, s.session.id, now=NOW))[e1.id]
+    loaded = as_loaded(rosters.load_roster(s.session.id, now=NOW, actor=s.trainer))[e1.id]
     coordinator = make.user(role=Role.COORDINATOR, programmes=[s.session.cohort.programme])
 
-    rosters.save_roster(s.trainer, s.session.id, [change(e1.id, P, note="left early", **loaded)])
-    result = rosters.save_roster(coordinator, s.session.id, [change(e1.id, L, **loaded)], now=NOW)
+    rosters.save_roster(
+        s.session.id, [change(e1.id, P, note="left early", **loaded)], actor=s.trainer
+    )
+    result = rosters.save_roster(
+        s.session.id, [change(e1.id, L, **loaded)], now=NOW, actor=coordinator
+    )
 
     assert result.conflicts == []
     rec = records(s.session.id)[e1.id]
@@ -345,7 +358,7 @@ def test_roster_page_shows_conflict_to_second_user(
         programmes=[s.session.cohort.programme],
         display_name="Nigar Coordinator",
     )
-    rosters.save_roster(first_user, s.session.id, [change(e1.id, A, note="no show")])
+    rosters.save_roster(s.session.id, [change(e1.id, A, note="no show")], actor=first_user)
     login(user=s.trainer)
     # The trainer's page was loaded before that save: no record, version 0.
     rows = [
@@ -375,7 +388,7 @@ def _save_in_thread(
             user = db.session.get(User, user_id)
             if barrier is not None:
                 barrier.wait(timeout=10)
-            result = rosters.save_roster(user, session_id, rows)
+            result = rosters.save_roster(session_id, rows, actor=user)
             db.session.commit()
             out.append(result)
         except Exception as exc:  # reported to the test thread
@@ -431,16 +444,16 @@ def _big_roster_counts(make: Any, count_queries: Any, n: int) -> tuple[int, int]
     s = roster_setup(make, n=n)
     with count_queries() as first:
         result = rosters.save_roster(
-            s.trainer, s.session.id, [change(e.id, P) for e in s.enrolments], now=NOW
+            s.session.id, [change(e.id, P) for e in s.enrolments], now=NOW, actor=s.trainer
         )
     assert result.recorded == n
-    loaded = as_loaded(rosters.load_roster(s.trainer, s.session.id, now=NOW))
+    loaded = as_loaded(rosters.load_roster(s.session.id, now=NOW, actor=s.trainer))
     with count_queries() as correction:
         result = rosters.save_roster(
-            s.trainer,
             s.session.id,
             [change(e.id, A, **loaded[e.id]) for e in s.enrolments],
             now=NOW,
+            actor=s.trainer,
         )
     assert result.corrected == n
     return first.count, correction.count

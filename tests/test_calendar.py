@@ -182,11 +182,11 @@ def test_trainer_calendar_service_checks_the_object(db_session: Any, make: Any) 
     trainer_user = make.user(Role.TRAINER)
     other = make.person()
     with pytest.raises(NotFound):
-        ics.trainer_calendar(other.id, trainer_user)
-    own = ics.trainer_calendar(trainer_user.person_id, trainer_user)
+        ics.trainer_calendar(other.id, actor=trainer_user)
+    own = ics.trainer_calendar(trainer_user.person_id, actor=trainer_user)
     assert events(Calendar.from_ical(own.body)) == []
     coordinator = make.user(Role.COORDINATOR)
-    assert ics.trainer_calendar(other.id, coordinator).filename.startswith("trainer-")
+    assert ics.trainer_calendar(other.id, actor=coordinator).filename.startswith("trainer-")
 
 
 def test_cancelled_sessions_stay_in_the_feed(db_session: Any, make: Any) -> None:

@@ -113,17 +113,17 @@ def test_a_chinese_name_is_issued_end_to_end_with_the_uploaded_font(
     admin = make.user(role=Role.ADMIN)
 
     with pytest.raises(DomainError) as refused:
-        services.issue(make.user(), enrolment)
+        services.issue(enrolment, actor=make.user())
     assert "(小 明 王)" in refused.value.message
     assert "ask an administrator to upload a font" in refused.value.message
     with pytest.raises(DomainError) as refused:
-        services.issue(admin, enrolment)
+        services.issue(enrolment, actor=admin)
     assert "upload a font that has these letters in Organisation settings" in (
         refused.value.message
     )
 
     organisation.set_fallback_font(fonts.validate_font(CJK), actor=admin)
-    certificate = services.issue(make.user(), enrolment)
+    certificate = services.issue(enrolment, actor=make.user())
 
     data = services.render_pdf(certificate)
     text = PdfReader(io.BytesIO(data)).pages[0].extract_text()

@@ -123,7 +123,7 @@ def test_issued_certificates_print_the_band_and_keep_it(make: Any, db_session: A
     )
     enrolment = attend(make, cohort, [P, P, P, P], first_name="Anna", last_name="Smith")
 
-    certificate = services.issue(make.user(), enrolment)
+    certificate = services.issue(enrolment, actor=make.user())
 
     red = hashlib.sha256(png("red")).hexdigest()
     assert certificate.snapshot["funding"] == [
@@ -144,6 +144,6 @@ def test_issued_certificates_print_the_band_and_keep_it(make: Any, db_session: A
     assert services.pdf_sha256(certificate) == before
     assert hashlib.sha256(services.render_pdf(certificate)).hexdigest() == before
     other = attend(make, cohort, [P, P, P, P], first_name="Ivan", last_name="Petrov")
-    later = services.issue(make.user(), other)
+    later = services.issue(other, actor=make.user())
     assert later.snapshot["funding"][0] == {"name": "European Union", "logo": None, "eu": False}
     assert later.snapshot["funding"][1]["logo"] == hashlib.sha256(png("green")).hexdigest()

@@ -162,7 +162,7 @@ def test_the_worker_loop_issues_a_whole_run_without_waiting_between_batches(
 ) -> None:
     c = course(make, extra=3)
     user = make.user(Role.COORDINATOR)
-    run = runs.issue_all(user, c.cohort)
+    run = runs.issue_all(c.cohort, actor=user)
     assert isinstance(run, CertificateRun)
     db.session.commit()
 

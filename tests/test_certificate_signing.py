@@ -41,7 +41,7 @@ def _stamp_text(data: bytes) -> str:
 
 
 def test_a_certificate_issued_with_a_key_is_signed_and_valid(make: Any, db_session: Any) -> None:
-    key = generate_key(make.user())
+    key = generate_key(actor=make.user())
     certificate = make.certificate()
     data = services.render_pdf(certificate)
 
@@ -57,7 +57,7 @@ def test_a_certificate_issued_with_a_key_is_signed_and_valid(make: Any, db_sessi
 
 
 def test_one_changed_byte_fails_validation(make: Any, db_session: Any) -> None:
-    key = generate_key(make.user())
+    key = generate_key(actor=make.user())
     data = services.render_pdf(make.certificate())
     # A byte inside the signed range (the page's content), not the signature itself.
     position = data.index(b"/Author")
@@ -69,7 +69,7 @@ def test_one_changed_byte_fails_validation(make: Any, db_session: Any) -> None:
 
 
 def test_signing_is_reproducible_for_the_same_key_and_time(make: Any, db_session: Any) -> None:
-    key = generate_key(make.user())
+    key = generate_key(actor=make.user())
     certificate = make.certificate()
     unsigned = services.render_snapshot(certificate)
     signer = keys.pdf_key(key)
@@ -92,7 +92,7 @@ def test_without_a_key_certificates_stay_unsigned(make: Any, db_session: Any) ->
 def test_a_certificate_issued_before_the_key_keeps_its_bytes(make: Any, db_session: Any) -> None:
     before = make.certificate()
     stored = services.render_pdf(before)
-    generate_key(make.user())
+    generate_key(actor=make.user())
     after = make.certificate()
 
     assert services.render_pdf(before) == stored
@@ -102,9 +102,9 @@ def test_a_certificate_issued_before_the_key_keeps_its_bytes(make: Any, db_sessi
 
 def test_rotation_keeps_old_signatures_valid(make: Any, db_session: Any) -> None:
     admin = make.user()
-    old_key = generate_key(admin)
+    old_key = generate_key(actor=admin)
     old = make.certificate()
-    new_key = generate_key(admin, "Regional Training Centre 2027", other=True)
+    new_key = generate_key("Regional Training Centre 2027", other=True, actor=admin)
     new = make.certificate()
 
     assert old_key.retired_at is not None and new_key.retired_at is None
@@ -117,7 +117,7 @@ def test_rotation_keeps_old_signatures_valid(make: Any, db_session: Any) -> None
 def test_a_changed_secret_makes_the_key_unusable_with_a_message(
     app: Any, make: Any, db_session: Any
 ) -> None:
-    key = generate_key(make.user())
+    key = generate_key(actor=make.user())
     app.config["SIGNING_KEY_SECRET"] = "another secret"
     try:
         with pytest.raises(keys.UnreadableKey) as caught:
@@ -130,7 +130,7 @@ def test_a_changed_secret_makes_the_key_unusable_with_a_message(
 def test_issuing_a_cohort_signed_runs_a_bounded_number_of_queries(
     make: Any, db_session: Any, count_queries: Any
 ) -> None:
-    key = generate_key(make.user())
+    key = generate_key(actor=make.user())
     counts = []
     for size in (3, 12):
         actor = make.user()
@@ -140,7 +140,7 @@ def test_issuing_a_cohort_signed_runs_a_bounded_number_of_queries(
         db.session.expire_all()
         cohort = db.session.get(type(cohort), cohort.id)
         with count_queries() as q:
-            result = services.issue_all_eligible(actor, cohort)
+            result = services.issue_all_eligible(cohort, actor=actor)
         assert len(result.issued) == size
         assert {c.signing_key_id for c in result.issued} == {key.id}
         inserts = [s for s in q.statements if s.lstrip().upper().startswith("INSERT")]
@@ -154,11 +154,11 @@ def test_signed_certificates_merge_into_one_pdf_to_print_with_their_signature_li
 ) -> None:
     """A signature is an incremental update of the PDF: the print merger reads both
     cross-reference sections (it used to fail on signed certificates)."""
-    generate_key(make.user())
+    generate_key(actor=make.user())
     cohort = course(make, n_sessions=2, code="PRT")
     for _ in range(3):
         attend(make, cohort, [P, P])
-    issued = services.issue_all_eligible(make.user(), cohort).issued
+    issued = services.issue_all_eligible(cohort, actor=make.user()).issued
 
     merged = export.merged_pdf(issued, title="Print")
 

@@ -56,18 +56,18 @@ def test_the_services_ask_for_the_confirmation_and_name_the_dates(
     cohort, enrolment = running_cohort(make)
 
     with pytest.raises(DomainError) as refused:
-        services.issue(make.user(), enrolment)
+        services.issue(enrolment, actor=make.user())
     assert refused.value.field == "confirm_before_end"
     assert long_date(cohort.start_date) in refused.value.message
     assert long_date(cohort.end_date) in refused.value.message
     assert long_date(datetime.now(UTC).date()) in refused.value.message
     with pytest.raises(DomainError):
-        services.issue(make.user(), enrolment, override_reason="Leaves early")
+        services.issue(enrolment, override_reason="Leaves early", actor=make.user())
     with pytest.raises(DomainError):
-        services.issue_all_eligible(make.user(), cohort)
+        services.issue_all_eligible(cohort, actor=make.user())
     assert count() == 0
 
-    result = services.issue_all_eligible(make.user(), cohort, confirm_before_end=True)
+    result = services.issue_all_eligible(cohort, confirm_before_end=True, actor=make.user())
     assert len(result.issued) == 1
 
 
@@ -76,7 +76,7 @@ def test_an_ended_cohort_needs_no_confirmation(make: Any, db_session: Any) -> No
     cohort.end_date = datetime.now(UTC).date()  # ends today: issuing on the last day is fine
 
     assert services.before_end(cohort) is None
-    assert services.issue(make.user(), enrolment).serial
+    assert services.issue(enrolment, actor=make.user()).serial
 
 
 def test_the_pages_show_the_dates_and_ask(

@@ -57,7 +57,7 @@ def test_issue_prints_each_new_certificate_and_who_is_not_eligible(
 ) -> None:
     cohort = course(make)
     done = attend(make, cohort, [P, P, P, P], "Ivan", "Petrov")
-    services.issue(make.user(), done)
+    services.issue(done, actor=make.user())
     nino = attend(make, cohort, [P, P, P, P], "ნინო", "ბერიძე")
     leman = attend(make, cohort, [P, P, P, P], "Ləman", "Əliyeva")
     attend(make, cohort, [P, A, A, A], "Aram", "Petrosyan")
@@ -112,10 +112,10 @@ def issued_cohort(make: Any) -> tuple[Any, list[Certificate]]:
     cohort = course(make)
     actor = make.user()
     issued = [
-        services.issue(actor, attend(make, cohort, [P, P, P, P], first, last))
+        services.issue(attend(make, cohort, [P, P, P, P], first, last), actor=actor)
         for first, last in [("Ləman", "Əliyeva"), ("ნინო", "ბერიძე"), ("Ivan", "Petrov")]
     ]
-    services.revoke(actor, issued[2], "Issued in the wrong cohort")
+    services.revoke(issued[2], "Issued in the wrong cohort", actor=actor)
     db.session.flush()
     return cohort, issued
 

@@ -36,7 +36,7 @@ def cohort_with_certificates(make: Any, names: list[tuple[str, str]] = NAMES) ->
         )
         for session in sessions:
             make.attendance(session, enrolment, AttendanceStatus.PRESENT)
-        services.issue(actor, enrolment)
+        services.issue(enrolment, actor=actor)
     return cohort
 
 
@@ -180,8 +180,8 @@ def test_only_valid_certificates_are_exported_by_surname(make: Any, db_session: 
         "Aydin Zeynalov",
     )
     actor = make.user()
-    services.revoke(actor, first, "Issued by mistake")
-    new = services.reissue(actor, second, reason="Name corrected")
+    services.revoke(first, "Issued by mistake", actor=actor)
+    new = services.reissue(second, reason="Name corrected", actor=actor)
 
     assert export.cohort_certificates(cohort.id) == [new]
     assert second.status == CertificateStatus.SUPERSEDED

@@ -49,7 +49,7 @@ def records(session_id: int) -> list[AttendanceRecord]:
 
 def refused(s: SimpleNamespace, token: str, at: datetime, user: Any = None) -> str:
     with pytest.raises(DomainError) as err:
-        self_checkin.check_in(user or s.user, s.session.id, token, now=at)
+        self_checkin.check_in(s.session.id, token, now=at, actor=user or s.user)
     assert records(s.session.id) == []
     return err.value.message
 
@@ -92,7 +92,7 @@ def test_check_in_on_time_is_present(make: Any, db_session: Any) -> None:
     at = START + timedelta(minutes=15)  # exactly the grace period
 
     result = self_checkin.check_in(
-        s.user, s.session.id, tokens.current_token(s.session.id, at), now=at
+        s.session.id, tokens.current_token(s.session.id, at), now=at, actor=s.user
     )
 
     assert (result.status, result.already) == (AttendanceStatus.PRESENT, False)
@@ -106,7 +106,7 @@ def test_check_in_after_grace_is_late(make: Any, db_session: Any) -> None:
     at = START + timedelta(minutes=10, seconds=1)
 
     result = self_checkin.check_in(
-        s.user, s.session.id, tokens.current_token(s.session.id, at), now=at
+        s.session.id, tokens.current_token(s.session.id, at), now=at, actor=s.user
     )
 
     assert result.status == AttendanceStatus.LATE
@@ -118,7 +118,9 @@ def test_scan_just_before_rotation_still_works(make: Any, db_session: Any) -> No
     shown = START + timedelta(seconds=29)
     token = tokens.current_token(s.session.id, shown)
 
-    result = self_checkin.check_in(s.user, s.session.id, token, now=shown + timedelta(seconds=25))
+    result = self_checkin.check_in(
+        s.session.id, token, now=shown + timedelta(seconds=25), actor=s.user
+    )
 
     assert result.status == AttendanceStatus.PRESENT
 
@@ -141,9 +143,11 @@ def test_forged_token_and_token_of_another_session_are_refused(make: Any, db_ses
 def test_replayed_check_in_changes_nothing(make: Any, db_session: Any) -> None:
     s = setup(make)
     token = tokens.current_token(s.session.id, START)
-    self_checkin.check_in(s.user, s.session.id, token, now=START)
+    self_checkin.check_in(s.session.id, token, now=START, actor=s.user)
 
-    again = self_checkin.check_in(s.user, s.session.id, token, now=START + timedelta(seconds=20))
+    again = self_checkin.check_in(
+        s.session.id, token, now=START + timedelta(seconds=20), actor=s.user
+    )
 
     assert again.already and again.status == AttendanceStatus.PRESENT
     [record] = records(s.session.id)
@@ -175,9 +179,9 @@ def test_session_over_not_open_or_cancelled_is_refused(make: Any, db_session: An
     early = START - timedelta(minutes=31)
     assert "opens at" in refused(s, token(early), early)
     opening = START - timedelta(minutes=30)
-    assert self_checkin.check_in(s.user, s.session.id, token(opening), now=opening).status == (
-        AttendanceStatus.PRESENT
-    )
+    assert self_checkin.check_in(
+        s.session.id, token(opening), now=opening, actor=s.user
+    ).status == (AttendanceStatus.PRESENT)
     s2 = setup(make)
     s2.session.status = SessionStatus.CANCELLED
     db.session.flush()
@@ -192,7 +196,7 @@ def test_check_in_after_being_marked_absent_becomes_late_and_is_audited(
     at = START + timedelta(minutes=40)
 
     result = self_checkin.check_in(
-        s.user, s.session.id, tokens.current_token(s.session.id, at), now=at
+        s.session.id, tokens.current_token(s.session.id, at), now=at, actor=s.user
     )
 
     assert result.status == AttendanceStatus.LATE
@@ -216,16 +220,18 @@ def test_confirmation_ticket_is_bound_to_user_and_session(make: Any, db_session:
     ticket = tokens.confirmation_ticket(s.session.id, s.user.id)
 
     with pytest.raises(DomainError):  # someone else's ticket
-        self_checkin.check_in(other, s.session.id, expired_token, ticket=ticket, now=START)
+        self_checkin.check_in(s.session.id, expired_token, ticket=ticket, now=START, actor=other)
     with pytest.raises(DomainError):  # a ticket of another session
         self_checkin.check_in(
-            s.user,
             s.session.id,
             expired_token,
             ticket=tokens.confirmation_ticket(s.session.id + 1, s.user.id),
             now=START,
+            actor=s.user,
         )
-    result = self_checkin.check_in(s.user, s.session.id, expired_token, ticket=ticket, now=START)
+    result = self_checkin.check_in(
+        s.session.id, expired_token, ticket=ticket, now=START, actor=s.user
+    )
     assert result.status == AttendanceStatus.PRESENT
 
 

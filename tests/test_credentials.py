@@ -108,7 +108,7 @@ def test_a_certificates_credential_names_what_the_certificate_says(
     make: Any, db_session: Any
 ) -> None:
     admin = make.user()
-    key = generate_key(admin)
+    key = generate_key(actor=admin)
     certificate = make.certificate()
     credential = services.credential(certificate)
     assert credential is not None
@@ -141,7 +141,7 @@ def test_a_certificates_credential_names_what_the_certificate_says(
     ],
 )
 def test_changing_one_field_fails_verification(make: Any, db_session: Any, change: Any) -> None:
-    key = generate_key(make.user())
+    key = generate_key(actor=make.user())
     credential = services.credential(make.certificate())
     assert credential is not None
     changed = copy.deepcopy(credential)
@@ -156,7 +156,7 @@ def test_changing_one_field_fails_verification(make: Any, db_session: Any, chang
 def test_a_field_added_is_refused(make: Any, db_session: Any) -> None:
     """JSON-LD drops a property no context defines, so the proof cannot cover it: the check
     refuses a credential with a property this organisation never issues."""
-    generate_key(make.user())
+    generate_key(actor=make.user())
     credential = services.credential(make.certificate())
     assert credential is not None
     credential["credentialSubject"]["grade"] = "A+"
@@ -170,9 +170,9 @@ def test_rotation_old_credentials_still_verify_and_did_lists_both_keys(
     make: Any, db_session: Any
 ) -> None:
     admin = make.user()
-    old_key = generate_key(admin)
+    old_key = generate_key(actor=admin)
     old_credential = services.credential(make.certificate())
-    new_key = generate_key(admin, other=True)
+    new_key = generate_key(other=True, actor=admin)
     new_credential = services.credential(make.certificate())
     assert old_credential and new_credential
 
@@ -190,7 +190,7 @@ def test_rotation_old_credentials_still_verify_and_did_lists_both_keys(
 
 def test_revoking_flips_the_status_bit(make: Any, db_session: Any) -> None:
     admin = make.user()
-    key = generate_key(admin)
+    key = generate_key(actor=admin)
     certificate = make.certificate()
     credential = services.credential(certificate)
     assert credential is not None
@@ -201,7 +201,7 @@ def test_revoking_flips_the_status_bit(make: Any, db_session: Any) -> None:
     assert len(bits) * 8 == statuslist.SIZE
     assert not statuslist.is_set(bits, certificate.id)
 
-    certificates.revoke(admin, certificate, "Issued by mistake")
+    certificates.revoke(certificate, "Issued by mistake", actor=admin)
     after = services.status_list(0)
     assert after is not None
     assert statuslist.is_set(
@@ -214,7 +214,7 @@ def test_revoking_flips_the_status_bit(make: Any, db_session: Any) -> None:
 
 
 def test_checks_of_bad_input_answer_in_words(make: Any, db_session: Any) -> None:
-    generate_key(make.user())
+    generate_key(actor=make.user())
     credential = services.credential(make.certificate())
     assert credential is not None
 

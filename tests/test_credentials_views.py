@@ -122,7 +122,7 @@ def test_uploading_a_pkcs12(client: FlaskClient, login: Any, db_session: Any) ->
 
 def test_did_document_and_status_list(client: FlaskClient, make: Any, db_session: Any) -> None:
     assert client.get("/credentials/status/0").status_code == 404
-    key = generate_key(make.user())
+    key = generate_key(actor=make.user())
 
     response = client.get("/.well-known/did.json")
     assert response.status_code == 200
@@ -144,13 +144,13 @@ def test_credential_download_only_for_a_valid_certificate(
     code = certificate.verification_code
     assert client.get(f"/verify/{code}/credential.json").status_code == 404  # no key yet
 
-    generate_key(admin)
+    generate_key(actor=admin)
     response = client.get(f"/verify/{code}/credential.json")
     assert response.status_code == 200
     assert f'filename="{certificate.serial}.json"' in response.headers["Content-Disposition"]
     assert response.get_json(force=True)["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
 
-    certificates.revoke(admin, certificate, "Issued by mistake")
+    certificates.revoke(certificate, "Issued by mistake", actor=admin)
     assert client.get(f"/verify/{code}/credential.json").status_code == 404
     assert client.get("/verify/AAAA-AAAA-AAAA-AAAA/credential.json").status_code == 404
 
@@ -162,7 +162,7 @@ def test_the_verification_page_says_whether_the_pdf_is_signed(
     client: FlaskClient, make: Any, db_session: Any
 ) -> None:
     unsigned = make.certificate()
-    generate_key(make.user())
+    generate_key(actor=make.user())
     signed = make.certificate()
 
     page = client.get(f"/verify/{unsigned.verification_code}").text
@@ -177,7 +177,7 @@ def test_the_verification_page_says_whether_the_pdf_is_signed(
 def test_checking_a_pasted_or_uploaded_credential(
     client: FlaskClient, make: Any, db_session: Any
 ) -> None:
-    generate_key(make.user())
+    generate_key(actor=make.user())
     certificate = make.certificate()
     text = client.get(f"/verify/{certificate.verification_code}/credential.json").text
 
@@ -211,7 +211,7 @@ def test_participant_gets_credential_and_linkedin_links(
     client: FlaskClient, login: Any, make: Any, db_session: Any
 ) -> None:
     me = login(Role.PARTICIPANT)
-    generate_key(make.user())
+    generate_key(actor=make.user())
     certificate = make.certificate(make.enrolment(person=me.person))
 
     html = client.get("/me").text
@@ -234,7 +234,7 @@ def test_the_participants_links_cost_no_query_per_certificate(
     client: FlaskClient, login: Any, make: Any, db_session: Any, count_queries: Any
 ) -> None:
     me = login(Role.PARTICIPANT)
-    generate_key(make.user())
+    generate_key(actor=make.user())
     counts = []
     for n in (1, 4):  # 1 certificate, then 5
         for _ in range(n):
@@ -249,7 +249,7 @@ def test_the_participants_links_cost_no_query_per_certificate(
 def test_an_unreadable_key_answers_503_with_the_reason(
     app: Any, client: FlaskClient, make: Any, db_session: Any, monkeypatch: Any
 ) -> None:
-    generate_key(make.user())
+    generate_key(actor=make.user())
     certificate = make.certificate()
     monkeypatch.setitem(app.config, "SIGNING_KEY_SECRET", "a different secret")
 

@@ -278,11 +278,11 @@ def test_certificates_valid_downloadable_revoked_and_superseded_shown_as_such(
 ) -> None:
     me = login(Role.PARTICIPANT)
     coordinator = make.user(Role.COORDINATOR)
-    valid = certificates.issue(coordinator, _certified(make, me.person, "Valid cohort"))
-    revoked = certificates.issue(coordinator, _certified(make, me.person, "Revoked cohort"))
-    certificates.revoke(coordinator, revoked, "Issued by mistake")
-    old = certificates.issue(coordinator, _certified(make, me.person, "Corrected cohort"))
-    new = certificates.reissue(coordinator, old, reason="Name misspelt")
+    valid = certificates.issue(_certified(make, me.person, "Valid cohort"), actor=coordinator)
+    revoked = certificates.issue(_certified(make, me.person, "Revoked cohort"), actor=coordinator)
+    certificates.revoke(revoked, "Issued by mistake", actor=coordinator)
+    old = certificates.issue(_certified(make, me.person, "Corrected cohort"), actor=coordinator)
+    new = certificates.reissue(old, reason="Name misspelt", actor=coordinator)
     db_session.flush()
 
     html = client.get("/me").text
@@ -310,10 +310,10 @@ def test_the_pdf_link_gives_only_the_participants_own_valid_certificate(
     me = login(Role.PARTICIPANT)
     other = make.user(Role.PARTICIPANT)
     coordinator = make.user(Role.COORDINATOR)
-    mine = certificates.issue(coordinator, _certified(make, me.person, "Mine"))
-    revoked = certificates.issue(coordinator, _certified(make, me.person, "Revoked"))
-    certificates.revoke(coordinator, revoked, "Issued by mistake")
-    theirs = certificates.issue(coordinator, _certified(make, other.person, "Theirs"))
+    mine = certificates.issue(_certified(make, me.person, "Mine"), actor=coordinator)
+    revoked = certificates.issue(_certified(make, me.person, "Revoked"), actor=coordinator)
+    certificates.revoke(revoked, "Issued by mistake", actor=coordinator)
+    theirs = certificates.issue(_certified(make, other.person, "Theirs"), actor=coordinator)
     db_session.flush()
 
     html = client.get("/me").text
@@ -335,7 +335,7 @@ def test_nothing_of_other_participants_is_shown(
     [session] = _sessions(make, shared, [-15])
     make.attendance(session, mine, A)
     make.attendance(session, theirs, P)
-    their_certificate = certificates.issue(make.user(), theirs)
+    their_certificate = certificates.issue(theirs, actor=make.user())
     solo = make.cohort(name="Their own cohort")
     make.enrolment(cohort=solo, person=other.person)
     db_session.flush()
@@ -369,7 +369,9 @@ def _cohort_with_sessions(make: Any, person: Any, n_sessions: int = 40) -> None:
         s.trainers.append(trainer)
         if i < 20:
             make.attendance(s, enrolment, (P, L, A, E)[i % 4])
-    certificates.issue(make.user(), enrolment, override_reason="Tested", confirm_before_end=True)
+    certificates.issue(
+        enrolment, override_reason="Tested", confirm_before_end=True, actor=make.user()
+    )
 
 
 def test_the_page_runs_the_same_number_of_queries_for_1_and_5_cohorts(

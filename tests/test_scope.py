@@ -180,7 +180,9 @@ def _side(make: Any, code: str, marker: str, uploader: User) -> Side:
     person = make.person(first_name=f"{marker}person", last_name="Participant")
     enrolment = make.enrolment(cohort, person)
     make.attendance(session, enrolment)
-    certificate = certificates.issue(uploader, enrolment, override_reason="For the scope test")
+    certificate = certificates.issue(
+        enrolment, override_reason="For the scope test", actor=uploader
+    )
     signatory = Signatory(
         programme_id=programme.id,
         position=1,
@@ -652,10 +654,10 @@ def test_a_trainer_calendar_lists_only_the_coordinators_sessions(
 def test_attendance_services_follow_the_scope(world: World, make: Any) -> None:
     from trainingmgr.attendance import access
 
-    assert access.can_record(world.coordinator, world.alpha.session)
-    assert not access.can_record(world.coordinator, world.bravo.session)
-    assert access.can_view_cohort(world.coordinator, world.alpha.cohort)
-    assert not access.can_view_cohort(world.coordinator, world.bravo.cohort)
+    assert access.can_record(world.alpha.session, actor=world.coordinator)
+    assert not access.can_record(world.bravo.session, actor=world.coordinator)
+    assert access.can_view_cohort(world.alpha.cohort, actor=world.coordinator)
+    assert not access.can_view_cohort(world.bravo.cohort, actor=world.coordinator)
 
 
 # --------------------------------------------------------------------------- demo

@@ -45,7 +45,7 @@ def issue(make: Any, **person_kw: Any) -> Certificate:
             ends_at=START + timedelta(days=day, hours=3),
         )
         make.attendance(session, enrolment, AttendanceStatus.PRESENT)
-    return certificates.issue(make.user(), enrolment)
+    return certificates.issue(enrolment, actor=make.user())
 
 
 def page(client: Any, code: str) -> tuple[Any, str]:
@@ -99,10 +99,10 @@ def test_the_page_shows_the_printed_name_not_the_live_record(client: Any, make: 
 def test_a_revoked_certificate_says_when_and_only_the_public_note(client: Any, make: Any) -> None:
     cert = issue(make)
     certificates.revoke(
-        make.user(),
         cert,
         "Participant on sick leave, see HR file 42.",
         public_note="Revoked at the issuer's request.",
+        actor=make.user(),
     )
     local_day = cert.revoked_at.astimezone(ZoneInfo("Asia/Baku")).date()
 
@@ -127,7 +127,7 @@ def test_a_revoked_certificate_says_when_and_only_the_public_note(client: Any, m
 
 def test_a_revocation_without_a_public_note_shows_only_the_date(client: Any, make: Any) -> None:
     cert = issue(make)
-    certificates.revoke(make.user(), cert, "Attendance records were falsified.")
+    certificates.revoke(cert, "Attendance records were falsified.", actor=make.user())
 
     _response, html = page(client, cert.verification_code)
 
@@ -156,14 +156,14 @@ def test_an_issued_certificate_never_changes(client: Any, make: Any, app: Any, m
     data = client.get(f"/verify/{cert.verification_code}.json").get_json()
     assert data["pdf_sha256"] == digest and data["url"] == url
     assert certificates.render_snapshot(cert) != stored  # the new layout does differ
-    later = certificates.reissue(make.user(), cert, reason="Name corrected")
+    later = certificates.reissue(cert, reason="Name corrected", actor=make.user())
     assert later.layout == pdf.LAYOUT and later.pdf_url.startswith("https://moved.example.net/")
     assert certificates.render_pdf(cert) == stored and cert.pdf_sha256 == digest
 
 
 def test_a_superseded_certificate_links_to_the_new_one(client: Any, make: Any) -> None:
     old = issue(make)
-    new = certificates.reissue(make.user(), old, reason="Name misspelt")
+    new = certificates.reissue(old, reason="Name misspelt", actor=make.user())
 
     response, html = page(client, old.verification_code)
 

@@ -201,8 +201,8 @@ def test_a_busy_participant_page_fits_a_phone(
         ends_at=today - timedelta(days=29, hours=-3),
         status=SessionStatus.CANCELLED,
     )
-    first = certificates.issue(coordinator, enrolment)
-    certificates.reissue(coordinator, first, reason="Name misspelt")
+    first = certificates.issue(enrolment, actor=coordinator)
+    certificates.reissue(first, reason="Name misspelt", actor=coordinator)
     waiting = make.cohort(
         make.programme(code="MMPAF", title="Moving the Migration Policy Agenda Forward"),
         name="MMPAF online course 3",

@@ -53,7 +53,7 @@ def test_a_participant_downloads_the_credential_and_it_checks_as_genuine(
     monkeypatch.setitem(app.config, "SIGNING_KEY_SECRET", "shared signing secret")
     monkeypatch.setitem(live_app.config, "SIGNING_KEY_SECRET", "shared signing secret")
     participant = account(Role.PARTICIPANT, email="participant@example.org")
-    generate_key(make.user())
+    generate_key(actor=make.user())
     certificate = make.certificate(make.enrolment(person=participant.person))
     committed_db.commit()
     # Plain values: reading objects later would open a transaction (and SQLite's write lock).

@@ -71,7 +71,11 @@ def create_user(
     actor: User | None = None,
     check_strength: bool = True,
 ) -> User:
-    """Create an account with ``roles``. Raises DomainError if the e-mail is taken."""
+    """Create an account with ``roles``. Raises DomainError if the e-mail is taken.
+
+    ``actor`` is who creates it; None: the system (``flask create-user``, the demo data, an
+    account made by the first use of a sign-in link).
+    """
     email = normalise_email(email)
     if not email or "@" not in email:
         raise DomainError(_("Enter a valid e-mail address."), "email")

@@ -61,10 +61,8 @@ def _mail_locale() -> str | None:
     return locale.language if locale is not None else None
 
 
-def _send_invitation(user: User, inviter: User, programmes: list[Programme]) -> None:
-    token = tokens.make_token(
-        user, TokenPurpose.INVITATION, INVITATION_LIFETIME, created_by=inviter
-    )
+def _send_invitation(user: User, programmes: list[Programme], *, actor: User) -> None:
+    token = tokens.make_token(user, TokenPurpose.INVITATION, INVITATION_LIFETIME, created_by=actor)
     from trainingmgr.mail import services as mail
 
     mail.send(
@@ -73,7 +71,7 @@ def _send_invitation(user: User, inviter: User, programmes: list[Programme]) -> 
         {
             "user": user,
             "url": external_url("accounts.accept_invitation", token=token),
-            "inviter": inviter,
+            "inviter": actor,
             "roles": [str(r.label) for r in sorted(user.roles)],
             "days": INVITATION_LIFETIME.days,
             "programmes": programmes,
@@ -84,20 +82,20 @@ def _send_invitation(user: User, inviter: User, programmes: list[Programme]) -> 
     )
 
 
-def _invited_roles(inviter: User, wanted: list[str]) -> set[Role]:
+def _invited_roles(wanted: list[str], *, actor: User) -> set[Role]:
     roles = _roles(wanted)
     if not roles:
         raise DomainError(_("Choose the role of the new account."), "roles")
-    allowed = grantable_roles(actor=inviter)
+    allowed = grantable_roles(actor=actor)
     for role in sorted(roles):
         if role not in allowed:
             raise DomainError(_("You may not give the role “%(role)s”.", role=role.label), "roles")
     return roles
 
 
-def _invited_programmes(inviter: User, programme_ids: list[int]) -> list[Programme]:
+def _invited_programmes(programme_ids: list[int], *, actor: User) -> list[Programme]:
     programmes = _programmes(programme_ids)
-    managed = managed_programme_ids(inviter)
+    managed = managed_programme_ids(actor)
     if managed is not None:
         if not programmes:
             raise DomainError(_("Choose the programme the trainer is invited for."), "programmes")
@@ -137,11 +135,11 @@ def _person_without_account(email: str) -> Person | None:
 
 
 def _audit_invitation(
-    user: User, inviter: User, roles: set[Role], programmes: list[Programme], ip: str | None
+    user: User, roles: set[Role], programmes: list[Programme], ip: str | None, *, actor: User
 ) -> None:
     audit.record(
         "user.invited",
-        actor=inviter,
+        actor=actor,
         obj=user,
         programme_id=programmes[0].id if programmes else None,
         changes={
@@ -154,7 +152,7 @@ def _audit_invitation(
     for programme in programmes if Role.COORDINATOR in roles else []:
         audit.record(
             "user.programme_assigned",
-            actor=inviter,
+            actor=actor,
             obj=user,
             programme_id=programme.id,
             summary=f"{user.email}: {programme.code}",
@@ -170,8 +168,8 @@ def invite(data: InvitationData, *, actor: User, ip: str | None = None) -> User:
     address that already has an account.
     """
     checks = Checks()
-    roles = checks.run(_invited_roles, actor, data.roles)
-    programmes = checks.run(_invited_programmes, actor, data.programme_ids)
+    roles = checks.run(_invited_roles, data.roles, actor=actor)
+    programmes = checks.run(_invited_programmes, data.programme_ids, actor=actor)
     email = checks.run(_new_address, data.email)
     checks.done()
     assert roles is not None and programmes is not None and email is not None
@@ -188,8 +186,8 @@ def invite(data: InvitationData, *, actor: User, ip: str | None = None) -> User:
         user.programmes[:] = programmes
     # The e-mail names the programmes the person will coordinate or teach in.
     teaches = roles & {Role.COORDINATOR, Role.TRAINER}
-    _send_invitation(user, actor, programmes if teaches else [])
-    _audit_invitation(user, actor, roles, programmes, ip)
+    _send_invitation(user, programmes if teaches else [], actor=actor)
+    _audit_invitation(user, roles, programmes, ip, actor=actor)
     db.session.flush()
     return user
 
@@ -203,5 +201,5 @@ def resend_invitation(user: User, *, actor: User, ip: str | None = None) -> None
         raise DomainError(
             _("%(email)s has already set a password: no invitation is needed.", email=user.email)
         )
-    _send_invitation(user, actor, list(user.programmes))
+    _send_invitation(user, list(user.programmes), actor=actor)
     audit.record("user.invitation_resent", actor=actor, obj=user, summary=user.email, ip=ip)

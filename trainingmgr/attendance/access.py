@@ -14,7 +14,7 @@ from flask import g, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
-from trainingmgr.accounts.models import Role
+from trainingmgr.accounts.models import Role, User
 from trainingmgr.cohorts.models import (
     Cohort,
     Session,
@@ -31,14 +31,14 @@ from trainingmgr.extensions import db
 _COORDINATOR = frozenset({Role.COORDINATOR})
 
 
-def is_coordinator(user: Any) -> bool:
+def is_coordinator(*, actor: User) -> bool:
     """Coordinators and administrators (who record attendance in their programmes)."""
-    return allowed(user, _COORDINATOR)
+    return allowed(actor, _COORDINATOR)
 
 
-def coordinates(user: Any, programme_id: int) -> bool:
-    """Whether ``user`` is an administrator or a coordinator of the programme."""
-    return is_coordinator(user) and can_manage_programme(programme_id, user)
+def coordinates(programme_id: int, *, actor: User) -> bool:
+    """Whether ``actor`` is an administrator or a coordinator of the programme."""
+    return is_coordinator(actor=actor) and can_manage_programme(programme_id, actor)
 
 
 def _teaching(session_id: Any, person_id: Any) -> sa.Exists:
@@ -48,11 +48,11 @@ def _teaching(session_id: Any, person_id: Any) -> sa.Exists:
     )
 
 
-def teaches(user: Any, session: Session) -> bool:
-    """Whether ``user``'s person is one of the session's trainers: from the trainers if they
+def teaches(session: Session, *, actor: User) -> bool:
+    """Whether ``actor``'s person is one of the session's trainers: from the trainers if they
     are loaded, or from ``load_session`` if it was asked, otherwise one small query (loading
     the trainers cost every roster a query)."""
-    person_id = getattr(user, "person_id", None)
+    person_id = getattr(actor, "person_id", None)
     if person_id is None:
         return False
     if "trainers" in sa.inspect(session).dict:
@@ -63,25 +63,25 @@ def teaches(user: Any, session: Session) -> bool:
     return bool(db.session.scalar(sa.select(_teaching(session.id, person_id))))
 
 
-def can_record(user: Any, session: Session) -> bool:
+def can_record(session: Session, *, actor: User) -> bool:
     """The one rule for recording a session's attendance and showing its check-in code:
     administrators for any session, coordinators for their programmes' sessions, trainers for
     the sessions they teach (the cohort must be loaded)."""
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(actor, "is_authenticated", False):
         return False
-    if coordinates(user, session.cohort.programme_id):
+    if coordinates(session.cohort.programme_id, actor=actor):
         return True
-    return user.has_role(Role.TRAINER) and teaches(user, session)
+    return actor.has_role(Role.TRAINER) and teaches(session, actor=actor)
 
 
-def can_view_cohort(user: Any, cohort: Cohort) -> bool:
+def can_view_cohort(cohort: Cohort, *, actor: User) -> bool:
     """Administrators see every cohort's attendance, coordinators their programmes' cohorts,
     trainers the cohorts they teach in."""
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(actor, "is_authenticated", False):
         return False
-    if coordinates(user, cohort.programme_id):
+    if coordinates(cohort.programme_id, actor=actor):
         return True
-    if not user.has_role(Role.TRAINER) or user.person_id is None:
+    if not actor.has_role(Role.TRAINER) or actor.person_id is None:
         return False
     return bool(
         db.session.scalar(
@@ -89,7 +89,7 @@ def can_view_cohort(user: Any, cohort: Cohort) -> bool:
                 sa.exists()
                 .where(session_trainers.c.session_id == Session.id)
                 .where(Session.cohort_id == cohort.id)
-                .where(session_trainers.c.person_id == user.person_id)
+                .where(session_trainers.c.person_id == actor.person_id)
             )
         )
     )
@@ -124,10 +124,10 @@ def load_session(session_id: int, *, teacher: int | None = None) -> Session:
     return session
 
 
-def session_for_recording(user: Any, session_id: int) -> Session:
-    """The session, if ``user`` may record its attendance (NotFound / Forbidden otherwise)."""
-    session = load_session(session_id, teacher=getattr(user, "person_id", None))
-    if not can_record(user, session):
+def session_for_recording(session_id: int, *, actor: User) -> Session:
+    """The session, if ``actor`` may record its attendance (NotFound / Forbidden otherwise)."""
+    session = load_session(session_id, teacher=getattr(actor, "person_id", None))
+    if not can_record(session, actor=actor):
         raise Forbidden(_("You can record attendance only for the sessions you teach."))
     return session
 

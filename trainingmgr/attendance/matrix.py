@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, joinedload
 
+from trainingmgr.accounts.models import User
 from trainingmgr.attendance.access import can_view_cohort
 from trainingmgr.attendance.models import (
     AttendanceRecord,
@@ -93,13 +94,13 @@ class Matrix:
         return column.attended * 100 // len(self.rows)
 
 
-def cohort_for_matrix(user: Any, cohort_id: int) -> Cohort:
+def cohort_for_matrix(cohort_id: int, *, actor: User) -> Cohort:
     cohort = db.session.scalars(
         sa.select(Cohort).where(Cohort.id == cohort_id).options(joinedload(Cohort.programme))
     ).first()
     if cohort is None:
         raise NotFound(_("There is no such cohort."))
-    if not can_view_cohort(user, cohort):
+    if not can_view_cohort(cohort, actor=actor):
         raise Forbidden(_("Only coordinators and the cohort's trainers see its attendance."))
     return cohort
 

@@ -149,14 +149,14 @@ def _roster_statement() -> sa.Select[Any]:
     ).order_by(Person.last_name, Person.first_name, Enrolment.id)
 
 
-def load_roster(user: Any, session_id: int, now: datetime | None = None) -> Roster:
+def load_roster(session_id: int, now: datetime | None = None, *, actor: User) -> Roster:
     """A session's roster: every active enrolment with its record and who recorded it.
 
     Runs a fixed number of queries whatever the number of participants, and loads plain
     rows through the session's connection (no ORM objects: they cost most of the time of a
     120-person roster).
     """
-    session = session_for_recording(user, session_id)
+    session = session_for_recording(session_id, actor=actor)
     rows = db.session.connection().execute(
         _roster_statement(), {"session_id": session.id, "cohort_id": session.cohort_id}
     )
@@ -282,7 +282,7 @@ _UPDATE_RECORD = (
 
 
 def _audit_corrections(
-    user: Any, session: Session, corrections: list[dict[str, Any]], ip: str | None
+    session: Session, corrections: list[dict[str, Any]], ip: str | None, *, actor: User
 ) -> None:
     """One audit event for all the corrections of one save, each with its old and new values
     (one INSERT whatever the number of people corrected)."""
@@ -292,7 +292,7 @@ def _audit_corrections(
     )
     audit.record(
         "attendance.correct",
-        actor=user,
+        actor=actor,
         obj=session,
         programme_id=session.cohort.programme_id,
         changes={"corrections": corrections},
@@ -350,7 +350,7 @@ class _Plan:
     conflicts: list[Conflict] = field(default_factory=list)
 
 
-def _insert(user: Any, session: Session, row: RowChange, now: datetime) -> dict[str, Any]:
+def _insert(session: Session, row: RowChange, now: datetime, *, actor: User) -> dict[str, Any]:
     return {
         "session_id": session.id,
         "enrolment_id": row.enrolment_id,
@@ -358,7 +358,7 @@ def _insert(user: Any, session: Session, row: RowChange, now: datetime) -> dict[
         "status": row.status,
         "note": row.note,
         "source": AttendanceSource.ROSTER,
-        "recorded_by_id": user.id,
+        "recorded_by_id": actor.id,
         "recorded_at": now,
         "version": 1,
     }
@@ -377,7 +377,9 @@ def _conflict(row: RowChange, cur: Any) -> Conflict:
     )
 
 
-def _correct(plan: _Plan, user: Any, row: RowChange, cur: Any, merged: Any, now: datetime) -> None:
+def _correct(
+    plan: _Plan, row: RowChange, cur: Any, merged: Any, now: datetime, *, actor: User
+) -> None:
     """Plan the update of an existing record to ``merged`` (status, note), and its audit."""
     status, note = merged
     if (status, note) == (cur.status, cur.note):
@@ -389,7 +391,7 @@ def _correct(plan: _Plan, user: Any, row: RowChange, cur: Any, merged: Any, now:
             "b_note": note,
             "b_source": AttendanceSource.ROSTER.value,
             "b_version": cur.version + 1,
-            "b_by": user.id,
+            "b_by": actor.id,
             "b_at": now,
         }
     )
@@ -406,39 +408,44 @@ def _correct(plan: _Plan, user: Any, row: RowChange, cur: Any, merged: Any, now:
 
 
 def _plan(
-    user: Any, session: Session, changed: list[RowChange], current: dict[int, Any], now: datetime
+    session: Session,
+    changed: list[RowChange],
+    current: dict[int, Any],
+    now: datetime,
+    *,
+    actor: User,
 ) -> _Plan:
     plan = _Plan()
     for row in changed:
         cur = current.get(row.enrolment_id)
         if cur is None:
-            plan.inserts.append(_insert(user, session, row, now))
+            plan.inserts.append(_insert(session, row, now, actor=actor))
             continue
         merged = _merge(row, cur)
         if merged is None:
             plan.conflicts.append(_conflict(row, cur))
         else:
-            _correct(plan, user, row, cur, merged, now)
+            _correct(plan, row, cur, merged, now, actor=actor)
     return plan
 
 
 def save_roster(
-    user: Any,
     session_id: int,
     rows: Sequence[RowChange],
     *,
+    actor: User,
     now: datetime | None = None,
     ip: str | None = None,
 ) -> SaveResult:
     """Record a roster in one transaction with bulk statements (the caller commits).
 
-    Only rows whose status or note the user changed are written. Corrections of existing
+    Only rows whose status or note the actor changed are written. Corrections of existing
     records are audited with their old and new values. Conflicting changes (someone else
     changed the same person since the roster was loaded) are returned, not written.
     """
     now = now or utcnow()
     lock_session(session_id)
-    session = session_for_recording(user, session_id)
+    session = session_for_recording(session_id, actor=actor)
     refusal = recording_refusal(session, now)
     if refusal:
         raise DomainError(refusal)
@@ -446,9 +453,9 @@ def save_roster(
     if not changed:
         return SaveResult()
     current = _current_records(session, [r.enrolment_id for r in changed])
-    plan = _plan(user, session, changed, current, now)
+    plan = _plan(session, changed, current, now, actor=actor)
     if plan.corrections:
-        _audit_corrections(user, session, plan.corrections, ip)
+        _audit_corrections(session, plan.corrections, ip, actor=actor)
     if plan.inserts:
         # Core, no ORM bulk overhead; RETURNING makes it one multi-row INSERT on PostgreSQL
         # (not one statement a row), so the totals' trigger runs once for the whole roster.

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from trainingmgr.accounts.models import User
 from trainingmgr.attendance import checkin as tokens
 from trainingmgr.attendance.access import can_record, load_session, lock_session
 from trainingmgr.attendance.models import (
@@ -94,14 +94,14 @@ def _check_open(session: Session, now: datetime) -> None:
         )
 
 
-def _own_enrolment(user: Any, session: Session) -> Enrolment:
-    """``user``'s own active enrolment in the session's cohort (DomainError if none)."""
+def _own_enrolment(session: Session, *, actor: User) -> Enrolment:
+    """``actor``'s own active enrolment in the session's cohort (DomainError if none)."""
     enrolment = None
-    if user.person_id is not None:
+    if actor.person_id is not None:
         enrolment = db.session.scalars(
             sa.select(Enrolment)
             .where(Enrolment.cohort_id == session.cohort_id)
-            .where(Enrolment.person_id == user.person_id)
+            .where(Enrolment.person_id == actor.person_id)
             .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
         ).first()
     if enrolment is None:
@@ -123,29 +123,29 @@ def check_scan(session_id: int, token: str, now: datetime | None = None) -> str:
 
 
 def checkin_target(
-    user: Any,
     session_id: int,
     token: str,
     *,
+    actor: User,
     ticket: str | None = None,
     scanned: str | None = None,
     now: datetime | None = None,
 ) -> CheckInTarget:
     """Check everything about a self check-in without writing; DomainError says what is wrong.
 
-    The participant is always ``user``'s own person: nobody can check in someone else.
+    The participant is always ``actor``'s own person: nobody can check in someone else.
     ``ticket`` (from the confirmation page) stands in for a token that rotated meanwhile, and
     ``scanned`` (a scan ticket, from before signing in) for one that expired during sign-in.
     """
     now = now or utcnow()
     session = load_session(session_id)
     if not (
-        tokens.ticket_valid(ticket, session.id, user.id)
+        tokens.ticket_valid(ticket, session.id, actor.id)
         or tokens.scanned_at(scanned, session.id) is not None
     ):
         _check_token(session.id, token, now)
     _check_open(session, now)
-    enrolment = _own_enrolment(user, session)
+    enrolment = _own_enrolment(session, actor=actor)
     record = db.session.scalars(
         sa.select(AttendanceRecord).where(
             AttendanceRecord.session_id == session.id,
@@ -156,10 +156,10 @@ def checkin_target(
 
 
 def check_in(
-    user: Any,
     session_id: int,
     token: str,
     *,
+    actor: User,
     ticket: str | None = None,
     scanned: str | None = None,
     now: datetime | None = None,
@@ -169,7 +169,7 @@ def check_in(
     who scanned the code before signing in is judged on time or late by the scan."""
     now = now or utcnow()
     lock_session(session_id)
-    target = checkin_target(user, session_id, token, ticket=ticket, scanned=scanned, now=now)
+    target = checkin_target(session_id, token, actor=actor, ticket=ticket, scanned=scanned, now=now)
     session, enrolment, record = target.session, target.enrolment, target.record
     if record is not None and target.already_in:
         return CheckInResult(record.status, already=True, at=record.recorded_at)
@@ -182,14 +182,14 @@ def check_in(
                 cohort_id=session.cohort_id,
                 status=status,
                 source=AttendanceSource.CHECK_IN,
-                recorded_by_id=user.id,
+                recorded_by_id=actor.id,
                 recorded_at=now,
             )
         )
     else:  # recorded absent or excused, then they came after all
         audit.record(
             "attendance.correct",
-            actor=user,
+            actor=actor,
             obj=record,
             programme_id=session.cohort.programme_id,
             changes={
@@ -203,7 +203,7 @@ def check_in(
         )
         record.status = status
         record.source = AttendanceSource.CHECK_IN
-        record.recorded_by_id = user.id
+        record.recorded_by_id = actor.id
         record.recorded_at = now
         record.version += 1
     db.session.flush()
@@ -216,7 +216,7 @@ class MyCheckIn:
     record: AttendanceRecord | None
 
 
-def my_checkin(user: Any, session_id: int) -> MyCheckIn:
+def my_checkin(session_id: int, *, actor: User) -> MyCheckIn:
     """The signed-in user's own record for a session (after checking in).
 
     Only for someone recorded in the session, or who may record it (its trainers, its
@@ -225,14 +225,14 @@ def my_checkin(user: Any, session_id: int) -> MyCheckIn:
     """
     session = load_session(session_id)
     record = None
-    if user.person_id is not None:
+    if actor.person_id is not None:
         record = db.session.scalars(
             sa.select(AttendanceRecord)
             .join(Enrolment, Enrolment.id == AttendanceRecord.enrolment_id)
             .where(AttendanceRecord.session_id == session.id)
-            .where(Enrolment.person_id == user.person_id)
+            .where(Enrolment.person_id == actor.person_id)
         ).first()
-    if record is None and not can_record(user, session):
+    if record is None and not can_record(session, actor=actor):
         raise NotFound(_("There is no check-in of yours for this session."))
     return MyCheckIn(session, record)
 

@@ -94,7 +94,7 @@ def _render_roster(
 @roles_required(*RECORDERS)
 def roster(session_id: int) -> Any:
     if request.method == "GET":
-        data = _or_abort(lambda: rosters.load_roster(current_user, session_id))
+        data = _or_abort(lambda: rosters.load_roster(session_id, actor=current_user))
         mark = request.args.get("mark") == "present" and data.refusal is None
         if mark:
             flash(_("Everyone not yet recorded is marked present: fix the exceptions, then save."))
@@ -104,7 +104,7 @@ def roster(session_id: int) -> Any:
     form = RosterForm()
     if not form.validate():
         db.session.rollback()
-        data = _or_abort(lambda: rosters.load_roster(current_user, session_id))
+        data = _or_abort(lambda: rosters.load_roster(session_id, actor=current_user))
         flash(
             _("Some rows could not be read: see the messages below. Nothing was saved."), "danger"
         )
@@ -112,7 +112,7 @@ def roster(session_id: int) -> Any:
     try:
         result = _or_abort(
             lambda: rosters.save_roster(
-                current_user, session_id, form.changes(), ip=request.remote_addr
+                session_id, form.changes(), ip=request.remote_addr, actor=current_user
             )
         )
         db.session.commit()
@@ -124,7 +124,7 @@ def roster(session_id: int) -> Any:
 
 def _refused(session_id: int, form: RosterForm, exc: DomainError) -> tuple[str, int]:
     """The roster again as posted, with why the save was refused (on its row if it is one)."""
-    data = _or_abort(lambda: rosters.load_roster(current_user, session_id))
+    data = _or_abort(lambda: rosters.load_roster(session_id, actor=current_user))
     rows = form.include(data)
     row = None
     if exc.field and exc.field.startswith("enrolment-"):
@@ -141,7 +141,7 @@ def _saved(session_id: int, result: rosters.SaveResult) -> Any:
     """After a save: the roster with the conflicts, or back to it with what was saved."""
     if result.conflicts:
         flash(rosters.conflicts_message(result.saved, len(result.conflicts)), "warning")
-        data = rosters.load_roster(current_user, session_id)
+        data = rosters.load_roster(session_id, actor=current_user)
         return _render_roster(data, roster_inputs(data), conflicts=result.conflicts)
     if result.saved:
         flash(
@@ -175,7 +175,7 @@ def _code_payload(session_id: int, cohort_id: int) -> dict[str, Any]:
 @bp.route("/sessions/<int:session_id>/checkin-screen")
 @roles_required(*RECORDERS)
 def checkin_screen(session_id: int) -> str:
-    session = _or_abort(lambda: access.session_for_recording(current_user, session_id))
+    session = _or_abort(lambda: access.session_for_recording(session_id, actor=current_user))
     return render_template(
         "attendance/checkin_screen.html",
         session=session,
@@ -188,7 +188,7 @@ def checkin_screen(session_id: int) -> str:
 @bp.route("/sessions/<int:session_id>/checkin-code.json")
 @roles_required(*RECORDERS)
 def checkin_code(session_id: int) -> Response:
-    session = _or_abort(lambda: access.session_for_recording(current_user, session_id))
+    session = _or_abort(lambda: access.session_for_recording(session_id, actor=current_user))
     response = jsonify(_code_payload(session.id, session.cohort_id))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -208,12 +208,12 @@ def checkin(session_id: int, token: str) -> Any:
         if request.method == "POST":
             result = _or_abort(
                 lambda: self_checkin.check_in(
-                    current_user,
                     session_id,
                     token,
                     ticket=ticket,
                     scanned=scanned,
                     ip=request.remote_addr,
+                    actor=current_user,
                 )
             )
             db.session.commit()
@@ -225,7 +225,9 @@ def checkin(session_id: int, token: str) -> Any:
                 )
             )
         target = _or_abort(
-            lambda: self_checkin.checkin_target(current_user, session_id, token, scanned=scanned)
+            lambda: self_checkin.checkin_target(
+                session_id, token, scanned=scanned, actor=current_user
+            )
         )
     except DomainError as exc:
         db.session.rollback()
@@ -264,7 +266,7 @@ def _sign_in_to_check_in(session_id: int, token: str) -> Any:
 @signed_in
 def checked_in(session_id: int) -> str:
     """After a check-in: what was recorded (read from the database, for this user only)."""
-    data = _or_abort(lambda: self_checkin.my_checkin(current_user, session_id))
+    data = _or_abort(lambda: self_checkin.my_checkin(session_id, actor=current_user))
     return render_template(
         "attendance/checkin_done.html",
         session=data.session,
@@ -278,7 +280,7 @@ def checked_in(session_id: int) -> str:
 
 
 def _matrix_from_request(cohort_id: int) -> tuple[matrices.Matrix, MatrixFilterForm]:
-    cohort = _or_abort(lambda: matrices.cohort_for_matrix(current_user, cohort_id))
+    cohort = _or_abort(lambda: matrices.cohort_for_matrix(cohort_id, actor=current_user))
     form = MatrixFilterForm(formdata=request.args)
     form.set_modules(matrices.cohort_modules(cohort))
     flt = None

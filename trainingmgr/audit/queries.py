@@ -204,9 +204,10 @@ class AuditFilter:
         return {k: v for k, v in args.items() if v}
 
 
-def reader_timezone(user: Any) -> str:
-    """The zone the reader's dates are in: their account's, the organisation's, or UTC."""
-    return viewer_timezone(user)
+def reader_timezone(*, actor: User) -> str:
+    """The zone the reader's (``actor``'s) dates are in: their account's, the organisation's,
+    or UTC."""
+    return viewer_timezone(actor)
 
 
 # The page counts events up to this many ("more than 1,000"): an exact count of 200,000
@@ -218,8 +219,8 @@ def _start_of(day: date, tz: str) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(tz))
 
 
-def events_query(flt: AuditFilter, user: Any, tz: str) -> sa.Select[Any]:
-    """The events ``user`` may see matching ``flt``, newest first.
+def events_query(flt: AuditFilter, tz: str, *, actor: User) -> sa.Select[Any]:
+    """The events ``actor`` may see matching ``flt``, newest first.
 
     Rows are (AuditEvent, actor's display name, actor's e-mail, programme code).
     """
@@ -229,7 +230,7 @@ def events_query(flt: AuditFilter, user: Any, tz: str) -> sa.Select[Any]:
         .outerjoin(Programme, Programme.id == AuditEvent.programme_id)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     )
-    scope = managed_programme_ids(user)
+    scope = managed_programme_ids(actor)
     if scope is not None:
         query = query.where(AuditEvent.programme_id.in_(scope) if scope else sa.false())
     if flt.actor:
@@ -271,10 +272,10 @@ def _actor_condition(text: str) -> sa.ColumnElement[bool]:
 # --- Options of the filter form -------------------------------------------------------------
 
 
-def programme_options(user: Any) -> list[tuple[int, str]]:
-    """(id, "CODE · title") of the programmes the reader may filter by (one query)."""
+def programme_options(*, actor: User) -> list[tuple[int, str]]:
+    """(id, "CODE · title") of the programmes the reader (``actor``) may filter by (one query)."""
     query = sa.select(Programme.id, Programme.code, Programme.title).order_by(Programme.code)
-    scope = managed_programme_ids(user)
+    scope = managed_programme_ids(actor)
     if scope is not None:
         query = query.where(Programme.id.in_(scope) if scope else sa.false())
     return [(pid, f"{code} · {title}") for pid, code, title in db.session.execute(query)]

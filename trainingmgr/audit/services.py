@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
@@ -16,11 +16,14 @@ from trainingmgr.audit.models import AuditEvent
 from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
 
+if TYPE_CHECKING:
+    from trainingmgr.accounts.models import User
+
 
 def record(
     action: str,
     *,
-    actor: Any = None,
+    actor: User | None = None,
     obj: Any = None,
     object_type: str | None = None,
     object_id: int | None = None,
@@ -29,7 +32,11 @@ def record(
     summary: str = "",
     ip: str | None = None,
 ) -> AuditEvent:
-    """Add an audit event to the session (the caller's commit writes it)."""
+    """Add an audit event to the session (the caller's commit writes it).
+
+    ``actor`` is the user who acted; None when nobody signed in acted: the system (the CLI,
+    the worker) or an anonymous request (a failed sign-in).
+    """
     if obj is not None:
         object_type = object_type or obj.__tablename__
         object_id = object_id if object_id is not None else obj.id

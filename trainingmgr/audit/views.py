@@ -22,10 +22,10 @@ bp = Blueprint("audit", __name__)
 @coordinator_only
 def index() -> str:
     flt = queries.AuditFilter.from_args(request.args)
-    tz = queries.reader_timezone(current_user)
+    tz = queries.reader_timezone(actor=current_user)
     page, per_page = page_args(request.args)
     result = paginate(
-        queries.events_query(flt, current_user, tz),
+        queries.events_query(flt, tz, actor=current_user),
         page,
         per_page,
         scalars=False,
@@ -38,7 +38,7 @@ def index() -> str:
         rows=queries.event_rows(result.items, tz),
         tz=tz,
         zone=fmt_zone(tz),
-        programmes=queries.programme_options(current_user),
+        programmes=queries.programme_options(actor=current_user),
         actions=queries.action_options(),
         object_types=queries.object_type_options(),
     )
@@ -48,7 +48,7 @@ def index() -> str:
 @coordinator_only
 def export() -> Response:
     flt = queries.AuditFilter.from_args(request.args)
-    tz = queries.reader_timezone(current_user)
+    tz = queries.reader_timezone(actor=current_user)
     audit.record(
         "audit.export",
         actor=current_user,
@@ -58,7 +58,7 @@ def export() -> Response:
         ip=request.remote_addr,
     )
     db.session.commit()
-    query = queries.events_query(flt, current_user, tz)
+    query = queries.events_query(flt, tz, actor=current_user)
     name = f"audit-trail-{utcnow():%Y%m%d-%H%M}.csv"
     return Response(
         stream_with_context(queries.csv_lines(query, tz)),

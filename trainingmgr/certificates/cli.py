@@ -48,7 +48,7 @@ def issue(cohort_id: int, before_end: bool) -> None:
     """Issue certificates to everyone in the cohort the completion rule finds eligible."""
     cohort = _cohort(cohort_id)
     try:
-        result = services.issue_all_eligible(None, cohort, confirm_before_end=before_end)
+        result = services.issue_all_eligible(cohort, confirm_before_end=before_end, actor=None)
     except DomainError as exc:
         db.session.rollback()
         message = exc.message

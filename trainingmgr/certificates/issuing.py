@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from trainingmgr.accounts.models import Role
+from trainingmgr.accounts.models import Role, User
 from trainingmgr.attendance.bulk import attended_modules
 from trainingmgr.attendance.summary import Summary
 from trainingmgr.audit import services as audit
@@ -162,11 +162,12 @@ def _allocate_serials(programme: Programme, year: int, count: int) -> list[str]:
 
 
 def _certificate_rows(
-    actor: Any,
     items: list[tuple[Enrolment, Summary, set[int], str | None]],
     cohort: Cohort,
     serials: list[str],
     issued_on: date,
+    *,
+    actor: User | None,
 ) -> list[dict[str, Any]]:
     """The rows to insert: each with its snapshot (the letterhead read once for the batch)."""
     head = letterhead(cohort.programme)
@@ -196,10 +197,11 @@ def _certificate_rows(
 
 
 def _audit_issued(
-    actor: Any,
     items: list[tuple[Enrolment, Summary, set[int], str | None]],
     certificates: list[Certificate],
     programme_id: int,
+    *,
+    actor: User | None,
 ) -> None:
     """One ``certificate.issue`` event per certificate, in one INSERT."""
     audit.record_many(
@@ -222,24 +224,26 @@ def _audit_issued(
 
 
 def new_certificates(
-    actor: Any,
     items: list[tuple[Enrolment, Summary, set[int], str | None]],
     cohort: Cohort,
     *,
+    actor: User | None,
     printable_checked: bool = False,
 ) -> list[Certificate]:
     """Certificates for ``items`` (enrolment, summary, attended module ids, override reason),
     added and flushed, each with its ``certificate.issue`` audit event (``printable_checked``:
-    the caller already left out the names no font can print)."""
+    the caller already left out the names no font can print). ``actor`` None: the system
+    issues them (the ``flask certificates issue`` command, a worker's run without a
+    requester)."""
     if not items:
         return []
     programme = cohort.programme
     if not printable_checked:
         use_fallback_font()
-        _check_printable([enrolment.person for enrolment, *_rest in items], actor)
+        _check_printable([enrolment.person for enrolment, *_rest in items], actor=actor)
     issued_on = _issued_on(cohort)
     serials = _allocate_serials(programme, issued_on.year, len(items))
-    rows = _certificate_rows(actor, items, cohort, serials, issued_on)
+    rows = _certificate_rows(items, cohort, serials, issued_on, actor=actor)
     _freeze(rows)
     # One INSERT for the batch (the ORM would insert row by row on SQLite), then the rows
     # read back as objects (without their PDF bytes, which stay deferred).
@@ -249,8 +253,10 @@ def new_certificates(
         for c in db.session.scalars(sa.select(Certificate).where(Certificate.serial.in_(serials)))
     }
     certificates = [by_serial[serial] for serial in serials]
-    _audit_issued(actor, items, certificates, programme.id)
-    _mark_completed(actor, [enrolment for enrolment, *_rest in items], certificates, programme)
+    _audit_issued(items, certificates, programme.id, actor=actor)
+    _mark_completed(
+        [enrolment for enrolment, *_rest in items], certificates, programme, actor=actor
+    )
     db.session.flush()
     # Queued in this transaction: sent by the worker after the commit, never holding it up
     # (a cohort's messages are also written by the worker).
@@ -289,9 +295,9 @@ def unprintable_letters(person: Any) -> list[str]:
     return list(dict.fromkeys(missing))
 
 
-def font_advice(actor: Any) -> str:
-    """What to do about letters no certificate font has, for this user: administrators
-    upload a font, others ask one to."""
+def font_advice(*, actor: User | None) -> str:
+    """What to do about letters no certificate font has, for ``actor``: administrators
+    upload a font, others (and the system, None) ask one to."""
     if actor is not None and getattr(actor, "has_role", None) and actor.has_role(Role.ADMIN):
         return _(
             "Correct the name in the person's record, or upload a font that has these letters "
@@ -303,7 +309,7 @@ def font_advice(actor: Any) -> str:
     )
 
 
-def _check_printable(people: list[Any], actor: Any = None) -> None:
+def _check_printable(people: list[Any], *, actor: User | None) -> None:
     """Refuse (nothing written) names with letters no certificate font has: a certificate
     never shows a name with boxes instead of letters."""
     for person in people:
@@ -315,14 +321,18 @@ def _check_printable(people: list[Any], actor: Any = None) -> None:
                     "(%(letters)s). %(advice)s",
                     name=person.full_name,
                     letters=" ".join(missing),
-                    advice=font_advice(actor),
+                    advice=font_advice(actor=actor),
                 ),
                 "name",
             )
 
 
 def _mark_completed(
-    actor: Any, enrolments: list[Enrolment], certificates: list[Certificate], programme: Programme
+    enrolments: list[Enrolment],
+    certificates: list[Certificate],
+    programme: Programme,
+    *,
+    actor: User | None,
 ) -> None:
     """Someone who gets a certificate has completed the cohort: an ``enrolled`` or
     ``not_completed`` enrolment becomes ``completed``, audited as any status change (the
@@ -352,9 +362,9 @@ def programme_module_ids(programme: Programme) -> list[int]:
 
 
 def issue(
-    actor: Any,
     enrolment: Enrolment,
     *,
+    actor: User,
     override_reason: str | None = None,
     confirm_before_end: bool = False,
 ) -> Certificate:
@@ -385,7 +395,7 @@ def issue(
     _check_ended(cohort, confirm_before_end)
     attended = attended_modules(cohort.id, [enrolment.id], programme_module_ids(cohort.programme))
     return new_certificates(
-        actor, [(enrolment, result.summary, attended[enrolment.id], reason)], cohort
+        [(enrolment, result.summary, attended[enrolment.id], reason)], cohort, actor=actor
     )[0]
 
 
@@ -409,9 +419,9 @@ def _left_out(
 
 
 def issue_all_eligible(
-    actor: Any,
     cohort: Cohort,
     *,
+    actor: User | None,
     confirm_before_end: bool = False,
     limit: int | None = None,
     defer_above: int | None = None,
@@ -426,7 +436,9 @@ def issue_all_eligible(
     (``IssueResult.waiting`` says how many are left to issue: ``runs`` hands them to the
     worker).
 
-    A bounded number of queries whatever the cohort size, apart from the inserts.
+    ``actor`` None: the system issues them (the ``flask certificates issue`` command, a
+    worker's run without a requester). A bounded number of queries whatever the cohort size,
+    apart from the inserts.
     """
     enrolments = lock_enrolments(
         sa.and_(Enrolment.cohort_id == cohort.id, Enrolment.status.in_(ACTIVE_ENROLMENT))
@@ -457,9 +469,9 @@ def issue_all_eligible(
     outcome.unprintable = [(e, missing[e.id]) for e in candidates if missing[e.id]]
     outcome.waiting = len(to_issue) - len(now)
     outcome.issued = new_certificates(
-        actor,
         [(e, results[e.id].summary, attended[e.id], None) for e in now],
         cohort,
+        actor=actor,
         printable_checked=True,
     )
     return outcome

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
+from trainingmgr.accounts.models import User
 from trainingmgr.certificates import export, services
 from trainingmgr.certificates.eligibility import Eligibility, eligibility, fmt_hours
 from trainingmgr.certificates.models import Certificate, CertificateStatus
@@ -247,12 +248,12 @@ def valid_certificate(enrolment_id: int) -> Certificate | None:
     ).first()
 
 
-def may_download(user: Any, certificate: Certificate) -> bool:
+def may_download(certificate: Certificate, *, actor: User) -> bool:
     """Coordinators of the certificate's programme (and admins) may download any of its
     certificates; the holder may download their own while it is valid."""
-    if can_manage_programme(certificate.enrolment.cohort.programme_id, user):
+    if can_manage_programme(certificate.enrolment.cohort.programme_id, actor):
         return True
-    person_id = getattr(user, "person_id", None)
+    person_id = getattr(actor, "person_id", None)
     return (
         person_id is not None
         and certificate.person_id == person_id
@@ -260,11 +261,11 @@ def may_download(user: Any, certificate: Certificate) -> bool:
     )
 
 
-def certificate_for_download(user: Any, certificate_id: int) -> Certificate | None:
-    """The certificate if ``user`` may download it (``may_download``), else None: the same
+def certificate_for_download(certificate_id: int, *, actor: User) -> Certificate | None:
+    """The certificate if ``actor`` may download it (``may_download``), else None: the same
     answer whether it does not exist or belongs to someone else."""
     certificate = db.session.get(Certificate, certificate_id)
-    if certificate is None or not may_download(user, certificate):
+    if certificate is None or not may_download(certificate, actor=actor):
         return None
     return certificate
 

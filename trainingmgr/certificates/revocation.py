@@ -4,10 +4,9 @@ not commit."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import gettext as _
 
+from trainingmgr.accounts.models import User
 from trainingmgr.attendance.bulk import attended_modules
 from trainingmgr.audit import services as audit
 from trainingmgr.certificates.eligibility import eligibility
@@ -37,7 +36,7 @@ def _check_valid(certificate: Certificate) -> None:
 
 
 def revoke(
-    actor: Any, certificate: Certificate, reason: str, *, public_note: str | None = None
+    certificate: Certificate, reason: str, *, actor: User, public_note: str | None = None
 ) -> Certificate:
     """Mark a valid certificate revoked (it stays, and verification says so). Audited.
 
@@ -63,7 +62,7 @@ def revoke(
     return certificate
 
 
-def reissue(actor: Any, certificate: Certificate, *, reason: str) -> Certificate:
+def reissue(certificate: Certificate, *, actor: User, reason: str) -> Certificate:
     """A new certificate (new serial, new code, fresh snapshot, for example after a name was
     corrected) replacing a valid one, which becomes superseded. Audited."""
     text = _required_reason(reason)
@@ -74,9 +73,9 @@ def reissue(actor: Any, certificate: Certificate, *, reason: str) -> Certificate
     summary = eligibility(cohort.id, [enrolment.id])[enrolment.id].summary
     attended = attended_modules(cohort.id, [enrolment.id], programme_module_ids(cohort.programme))
     new = new_certificates(
-        actor,
         [(enrolment, summary, attended[enrolment.id], certificate.override_reason)],
         cohort,
+        actor=actor,
     )[0]
     certificate.status = CertificateStatus.SUPERSEDED
     certificate.superseded_by_id = new.id

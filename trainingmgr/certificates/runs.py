@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -51,14 +50,15 @@ def summary(issued: int, already: int, not_eligible: int, revoked: int) -> str:
 
 
 def unprintable_message(
-    people: list[tuple[Enrolment, list[str]]], actor: Any, *, before: bool = False
+    people: list[tuple[Enrolment, list[str]]], *, actor: User | None, before: bool = False
 ) -> str:
     """Who cannot get a certificate because of letters no certificate font has, in words
-    (``before``: on the page, before issuing), with what ``actor`` can do about it."""
+    (``before``: on the page, before issuing), with what ``actor`` can do about it (None: a
+    worker's run without a requester)."""
     names = "; ".join(
         f"{enrolment.person.full_name} ({' '.join(letters)})" for enrolment, letters in people
     )
-    advice = issuing.font_advice(actor)
+    advice = issuing.font_advice(actor=actor)
     if before:
         return _(
             "“Issue to all eligible” will leave out %(people)s: their names have letters the "
@@ -88,7 +88,7 @@ def active_run(cohort_id: int) -> CertificateRun | None:
 
 
 def issue_all(
-    actor: User, cohort: Cohort, *, confirm_before_end: bool = False
+    cohort: Cohort, *, actor: User, confirm_before_end: bool = False
 ) -> issuing.IssueResult | CertificateRun:
     """Issue to every eligible participant: at once (an ``IssueResult``) up to
     ``CERTIFICATES_INLINE_MAX`` people, else a queued ``CertificateRun`` for the worker. The
@@ -102,8 +102,8 @@ def issue_all(
             )
         )
     outcome = issuing.issue_all_eligible(
-        actor,
         cohort,
+        actor=actor,
         confirm_before_end=confirm_before_end,
         defer_above=current_app.config["CERTIFICATES_INLINE_MAX"],
     )
@@ -127,14 +127,14 @@ class Finished:
     messages: list[tuple[str, str]]  # (message, flash category)
 
 
-def report(cohort_id: int, user: User) -> Finished | None:
-    """The summary of ``user``'s latest finished run of this cohort, the first time they
+def report(cohort_id: int, *, actor: User) -> Finished | None:
+    """The summary of ``actor``'s latest finished run of this cohort, the first time they
     look (then marked as reported; the caller commits)."""
     run = db.session.scalars(
         sa.select(CertificateRun)
         .where(
             CertificateRun.cohort_id == cohort_id,
-            CertificateRun.requested_by_id == user.id,
+            CertificateRun.requested_by_id == actor.id,
             CertificateRun.state.in_((RunState.DONE, RunState.FAILED)),
             CertificateRun.reported_at.is_(None),
         )
@@ -180,12 +180,13 @@ def _finish(run: CertificateRun, state: RunState, message: str | None = None) ->
     run.finished_at = utcnow()
 
 
-def _batch(run: CertificateRun, actor: User | None, cohort: Cohort) -> int:
-    """Issue the run's next batch (its own transaction, committed by the caller)."""
+def _batch(run: CertificateRun, cohort: Cohort, *, actor: User | None) -> int:
+    """Issue the run's next batch (its own transaction, committed by the caller); ``actor``
+    is the run's requester (None: the run has none)."""
     issued_before = run.issued
     outcome = issuing.issue_all_eligible(
-        actor,
         cohort,
+        actor=actor,
         confirm_before_end=run.confirm_before_end,
         limit=current_app.config["CERTIFICATES_BATCH"],
     )
@@ -197,7 +198,7 @@ def _batch(run: CertificateRun, actor: User | None, cohort: Cohort) -> int:
     run.not_eligible = len(outcome.not_eligible)
     run.revoked = len(outcome.revoked)
     run.unprintable = (
-        unprintable_message(outcome.unprintable, actor) if outcome.unprintable else None
+        unprintable_message(outcome.unprintable, actor=actor) if outcome.unprintable else None
     )
     if not outcome.waiting:
         _finish(run, RunState.DONE)
@@ -219,7 +220,7 @@ def work() -> int:
     with force_locale(locale or "en"):  # the summary, in the requester's language
         try:
             assert cohort is not None  # the run is deleted with its cohort
-            done = _batch(run, actor, cohort)
+            done = _batch(run, cohort, actor=actor)
             db.session.commit()
             return done or 1
         except DomainError as exc:  # e.g. the cohort was archived meanwhile

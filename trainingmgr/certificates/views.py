@@ -82,7 +82,7 @@ def _back(cohort_id: int, enrolment_id: int | None = None) -> BaseResponse:
 @coordinator_only
 def cohort(cohort_id: int) -> str:
     cohort = _cohort_or_404(cohort_id)
-    finished = runs.report(cohort.id, actor())
+    finished = runs.report(cohort.id, actor=actor())
     if finished is not None:  # the summary of a run issued by the worker, shown once
         for message, category in finished.messages:
             flash(message, category)
@@ -95,7 +95,7 @@ def cohort(cohort_id: int) -> str:
         rule=queries.rule_in_words(cohort),
         fmt_hours=fmt_hours,
         unprintable_message=lambda people, before=False: runs.unprintable_message(
-            people, current_user, before=before
+            people, before=before, actor=current_user
         ),
         before_end=services.before_end(cohort),
     )
@@ -109,7 +109,7 @@ def cohort(cohort_id: int) -> str:
 def issue_all(cohort_id: int) -> BaseResponse:
     cohort = _cohort_or_404(cohort_id)
     confirmed = request.form.get("confirm_before_end") == "y"
-    done = attempt(lambda: runs.issue_all(actor(), cohort, confirm_before_end=confirmed))
+    done = attempt(lambda: runs.issue_all(cohort, confirm_before_end=confirmed, actor=actor()))
     if done is None:
         return _back(cohort_id)
     if isinstance(done.value, CertificateRun):
@@ -131,7 +131,7 @@ def issue_all(cohort_id: int) -> BaseResponse:
         "success" if result.issued else "info",
     )
     if result.unprintable:
-        flash(runs.unprintable_message(result.unprintable, current_user), "warning")
+        flash(runs.unprintable_message(result.unprintable, actor=current_user), "warning")
     return _back(cohort_id)
 
 
@@ -159,7 +159,7 @@ def issue(cohort_id: int, enrolment_id: int) -> str | BaseResponse:
         confirmed = bool(form.confirm_before_end.data)
         done = attempt(
             lambda: services.issue(
-                actor(), enrolment, override_reason=reason, confirm_before_end=confirmed
+                enrolment, override_reason=reason, confirm_before_end=confirmed, actor=actor()
             ),
             form,
         )
@@ -232,7 +232,7 @@ def _change_view(
 
 def _revoke(certificate: Certificate, form: RevokeForm) -> Certificate:
     return services.revoke(
-        actor(), certificate, form.reason.data, public_note=form.public_note.data
+        certificate, form.reason.data, public_note=form.public_note.data, actor=actor()
     )
 
 
@@ -244,7 +244,7 @@ def _revoked(certificate: Certificate, _result: Any) -> str:
 
 
 def _reissue(certificate: Certificate, form: ReasonForm) -> Certificate:
-    return services.reissue(actor(), certificate, reason=form.reason.data)
+    return services.reissue(certificate, reason=form.reason.data, actor=actor())
 
 
 def _reissued(certificate: Certificate, new: Certificate) -> str:
@@ -286,7 +286,7 @@ def _attachment(body: Any, mimetype: str, filename: str) -> Response:
 @bp.route("/certificates/<int:certificate_id>.pdf")
 @signed_in
 def download(certificate_id: int) -> Response:
-    certificate = load_or_404(queries.certificate_for_download, actor(), certificate_id)
+    certificate = load_or_404(queries.certificate_for_download, certificate_id, actor=actor())
     return _attachment(
         services.render_pdf(certificate), "application/pdf", f"{certificate.serial}.pdf"
     )

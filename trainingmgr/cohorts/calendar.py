@@ -153,12 +153,12 @@ def cohort_calendar(cohort: Cohort) -> CalendarFile:
     )
 
 
-def trainer_calendar(person_id: int, user: User) -> CalendarFile:
-    """A trainer's sessions across cohorts. Coordinators and admins may get anyone's (a
-    coordinator sees only the sessions of their programmes in it); a trainer only their own
-    (anyone else's does not exist for them: ``NotFound``)."""
-    if user.person_id != person_id and not (
-        allowed(user, frozenset({Role.COORDINATOR})) and person_in_scope(person_id, user)
+def trainer_calendar(person_id: int, *, actor: User) -> CalendarFile:
+    """A trainer's sessions across cohorts, as ``actor`` may see them. Coordinators and admins
+    may get anyone's (a coordinator sees only the sessions of their programmes in it); a
+    trainer only their own (anyone else's does not exist for them: ``NotFound``)."""
+    if actor.person_id != person_id and not (
+        allowed(actor, frozenset({Role.COORDINATOR})) and person_in_scope(person_id, actor)
     ):
         raise NotFound(_("No such calendar."))
     person = db.session.get(Person, person_id)
@@ -171,8 +171,8 @@ def trainer_calendar(person_id: int, user: User) -> CalendarFile:
             )
         )
     )
-    programme_ids = managed_programme_ids(user)
-    if user.person_id != person_id and programme_ids is not None:
+    programme_ids = managed_programme_ids(actor)
+    if actor.person_id != person_id and programme_ids is not None:
         query = query.where(
             Session.cohort_id.in_(
                 sa.select(Cohort.id).where(Cohort.programme_id.in_(sorted(programme_ids)))

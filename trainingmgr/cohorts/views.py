@@ -484,4 +484,4 @@ def calendar(cohort_id: int) -> Response:
 @bp.route("/trainers/<int:person_id>/calendar.ics")
 @roles_required(Role.COORDINATOR, Role.TRAINER)
 def trainer_calendar(person_id: int) -> Response:
-    return _ics_response(load_or_404(ics.trainer_calendar, person_id, current_user))
+    return _ics_response(load_or_404(ics.trainer_calendar, person_id, actor=current_user))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from cryptography import x509
@@ -29,6 +29,9 @@ from trainingmgr.core.types import utcnow
 from trainingmgr.credentials import multibase
 from trainingmgr.credentials.models import KeySource, SigningKey
 from trainingmgr.extensions import db
+
+if TYPE_CHECKING:
+    from trainingmgr.accounts.models import User
 
 MAX_PKCS12_BYTES = 100_000
 GENERATED_YEARS = 10
@@ -114,7 +117,7 @@ def _common_name(cert: x509.Certificate) -> str:
 
 
 def _store(
-    actor: Any, source: KeySource, private_key: Any, certs: list[x509.Certificate]
+    source: KeySource, private_key: Any, certs: list[x509.Certificate], *, actor: User
 ) -> SigningKey:
     now = utcnow()
     previous = current_key()
@@ -155,7 +158,7 @@ def _store(
     return key
 
 
-def generate(actor: Any, name: str) -> SigningKey:
+def generate(name: str, *, actor: User) -> SigningKey:
     """A new current key: RSA with a self-signed certificate for ``name`` (valid ten years),
     and a new Ed25519 key. The previous key is retired (kept)."""
     name = (name or "").strip()
@@ -191,10 +194,10 @@ def generate(actor: Any, name: str) -> SigningKey:
         )
         .sign(private_key, hashes.SHA256())
     )
-    return _store(actor, KeySource.GENERATED, private_key, [cert])
+    return _store(KeySource.GENERATED, private_key, [cert], actor=actor)
 
 
-def upload_pkcs12(actor: Any, data: bytes | None, password: str | None) -> SigningKey:
+def upload_pkcs12(data: bytes | None, password: str | None, *, actor: User) -> SigningKey:
     """A new current key from a PKCS#12 file (key + certificate + chain) and its password.
     Bad file, wrong password, a key or certificate missing, an expired certificate: a
     DomainError and nothing written."""
@@ -230,4 +233,4 @@ def upload_pkcs12(actor: Any, data: bytes | None, password: str | None) -> Signi
             ),
             "file",
         )
-    return _store(actor, KeySource.UPLOADED, private_key, [cert, *list(extra or [])])
+    return _store(KeySource.UPLOADED, private_key, [cert, *list(extra or [])], actor=actor)

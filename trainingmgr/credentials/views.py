@@ -128,7 +128,7 @@ def signing_keys() -> str:
 def generate_key() -> str | Response:
     form = GenerateKeyForm()
     if form.validate_on_submit() and attempt(
-        lambda: keys.generate(current_user, form.name.data), form
+        lambda: keys.generate(form.name.data, actor=current_user), form
     ):
         flash(
             _("A new signing key was set up: certificates issued from now on are signed with it."),
@@ -145,7 +145,7 @@ def upload_key() -> str | Response:
     if form.validate_on_submit():
         upload = form.file.data
         data = upload.read(keys.MAX_PKCS12_BYTES + 1) if upload else b""
-        if attempt(lambda: keys.upload_pkcs12(current_user, data, form.password.data), form):
+        if attempt(lambda: keys.upload_pkcs12(data, form.password.data, actor=current_user), form):
             flash(
                 _(
                     "The PKCS#12 key was set up: certificates issued from now on are signed "

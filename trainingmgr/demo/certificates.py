@@ -61,7 +61,7 @@ def load_certificates(loader: _Loader) -> None:
         .order_by(Cohort.start_date, Cohort.id)
     ).all()
     for cohort in finished:
-        result = certificates.issue_all_eligible(admin, cohort)
+        result = certificates.issue_all_eligible(cohort, actor=admin)
         loader.tally.created["certificates"] += len(result.issued)
         loader.tally.present["certificates"] += len(result.already)
     db.session.execute(

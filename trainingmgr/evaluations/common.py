@@ -5,7 +5,7 @@ the audit record."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -22,6 +22,9 @@ from trainingmgr.evaluations.models import (
     Question,
 )
 from trainingmgr.extensions import db
+
+if TYPE_CHECKING:
+    from trainingmgr.accounts.models import User
 
 # Who may answer: people on the cohort's roster, and those who have completed it.
 MAY_ANSWER = (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)
@@ -103,7 +106,12 @@ def _unlocked(evaluation: Evaluation) -> None:
 
 
 def _record(
-    action: str, actor: Any, evaluation: Evaluation, cohort: Cohort | None = None, **changes: Any
+    action: str,
+    evaluation: Evaluation,
+    cohort: Cohort | None = None,
+    *,
+    actor: User | None,
+    **changes: Any,
 ) -> None:
     cohort = cohort or db.session.get(Cohort, evaluation.cohort_id)
     audit.record(

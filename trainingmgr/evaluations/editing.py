@@ -39,10 +39,11 @@ if TYPE_CHECKING:
 
 
 def create_evaluation(
-    cohort: Cohort, kind: EvaluationKind, template: str | None = None, *, actor: User
+    cohort: Cohort, kind: EvaluationKind, template: str | None = None, *, actor: User | None
 ) -> Evaluation:
     """Attach a survey or a test to the cohort; a survey may start as a copy of the default
-    template in ``template`` ("en", "ru", "az"), or empty (None)."""
+    template in ``template`` ("en", "ru", "az"), or empty (None). ``actor`` None: the system
+    (the demo data of ``flask demo``)."""
     if db.session.scalar(
         sa.select(sa.exists().where(Evaluation.cohort_id == cohort.id, Evaluation.kind == kind))
     ):
@@ -63,7 +64,7 @@ def create_evaluation(
         ]
     db.session.add(evaluation)
     db.session.flush()
-    _record("evaluation.create", actor, evaluation, cohort, template=template)
+    _record("evaluation.create", evaluation, cohort, template=template, actor=actor)
     return evaluation
 
 
@@ -75,7 +76,7 @@ def delete_evaluation(evaluation: Evaluation, *, actor: User) -> None:
                 what=_name(evaluation.kind),
             )
         )
-    _record("evaluation.delete", actor, evaluation)
+    _record("evaluation.delete", evaluation, actor=actor)
     db.session.delete(evaluation)
     db.session.flush()
 
@@ -138,7 +139,7 @@ def update_settings(evaluation: Evaluation, data: SettingsInput, *, actor: User)
     db.session.flush()
     changes = audit.changed_fields(before, settings_of(evaluation))
     if changes:
-        _record("evaluation.update", actor, evaluation, cohort, **changes)
+        _record("evaluation.update", evaluation, cohort, **changes, actor=actor)
 
 
 # The settings of an evaluation that its audit events show.
@@ -201,7 +202,8 @@ def _clean_question(evaluation: Evaluation, data: QuestionInput) -> dict[str, An
     }
 
 
-def add_question(evaluation: Evaluation, data: QuestionInput, *, actor: User) -> Question:
+def add_question(evaluation: Evaluation, data: QuestionInput, *, actor: User | None) -> Question:
+    """Add a question at the end (``actor`` None: the system, the demo data of ``flask demo``)."""
     _unlocked(evaluation)
     if len(evaluation.questions) >= MAX_QUESTIONS:
         raise DomainError(_("An evaluation has at most %(n)s questions.", n=MAX_QUESTIONS))
@@ -210,7 +212,7 @@ def add_question(evaluation: Evaluation, data: QuestionInput, *, actor: User) ->
     question = Question(evaluation=evaluation, position=position, **values)
     db.session.add(question)
     db.session.flush()
-    _record("evaluation.questions", actor, evaluation, added=values["text"])
+    _record("evaluation.questions", evaluation, added=values["text"], actor=actor)
     return question
 
 
@@ -222,7 +224,7 @@ def update_question(question: Question, data: QuestionInput, *, actor: User) -> 
     for name, value in values.items():
         setattr(question, name, value)
     db.session.flush()
-    _record("evaluation.questions", actor, evaluation, changed=[before, values["text"]])
+    _record("evaluation.questions", evaluation, changed=[before, values["text"]], actor=actor)
 
 
 def move_question(question: Question, step: int, *, actor: User) -> None:
@@ -238,7 +240,7 @@ def move_question(question: Question, step: int, *, actor: User) -> None:
     for position, q in enumerate(ordered):
         q.position = position
     db.session.flush()
-    _record("evaluation.questions", actor, evaluation, moved=question.text)
+    _record("evaluation.questions", evaluation, moved=question.text, actor=actor)
 
 
 def delete_question(question: Question, *, actor: User) -> None:
@@ -247,4 +249,4 @@ def delete_question(question: Question, *, actor: User) -> None:
     text = question.text
     evaluation.questions.remove(question)
     db.session.flush()
-    _record("evaluation.questions", actor, evaluation, removed=text)
+    _record("evaluation.questions", evaluation, removed=text, actor=actor)

@@ -394,7 +394,8 @@ def confirm_import(
     ``choices`` resolves possible duplicates (``build_preview``); ``include`` lists rows to
     import as new people (the same as ``NEW`` choices). Refused when the mapping or the
     cohort has a problem, when rows have errors and ``exclude_errors`` is not set, or when
-    ``signature`` (of the preview the coordinator saw) no longer matches.
+    ``signature`` (of the preview the coordinator saw) no longer matches. ``actor`` is who
+    imports; None: the system (the ``flask import-participants`` command).
     """
     choices = dict.fromkeys(include, NEW) | (choices or {})
     preview = build_preview(
@@ -410,9 +411,9 @@ def confirm_import(
     check_confirmable(preview, exclude_errors=exclude_errors, signature=signature)
     chosen = preview.chosen()
     summary = _summary_before(preview, cohort)
-    new_people = _create_people([r for r in chosen if r.person_id is None], actor)
+    new_people = _create_people([r for r in chosen if r.person_id is None], actor=actor)
     summary.created = len(new_people)
-    summary.updated = _update_people(preview, chosen, actor)
+    summary.updated = _update_people(preview, chosen, actor=actor)
     people_by_line = {r.line: person_id for r, person_id in new_people}
     to_enrol = list(
         dict.fromkeys(
@@ -427,7 +428,7 @@ def confirm_import(
             summary.enrolled += len(result.enrolled)
             summary.waitlisted += len(result.waitlisted)
     if not summary.nothing:
-        _audit_import(filename, cohort, actor, summary, [pid for _r, pid in new_people])
+        _audit_import(filename, cohort, summary, [pid for _r, pid in new_people], actor=actor)
     return summary
 
 
@@ -458,9 +459,10 @@ def _summary_before(preview: Preview, cohort: Cohort | None) -> ImportSummary:
 def _audit_import(
     filename: str,
     cohort: Cohort | None,
-    actor: User | None,
     summary: ImportSummary,
     created: list[int],
+    *,
+    actor: User | None,
 ) -> None:
     audit.record(
         "people.import",
@@ -482,7 +484,7 @@ def _audit_import(
     )
 
 
-def _create_people(rows: list[RowResult], actor: User | None) -> list[tuple[RowResult, int]]:
+def _create_people(rows: list[RowResult], *, actor: User | None) -> list[tuple[RowResult, int]]:
     """Insert the new people in one statement (ids returned in file order) and audit each
     creation as before (one statement for all the events)."""
     if not rows:
@@ -523,7 +525,7 @@ def _full_name(values: dict[str, Any]) -> str:
     return " ".join(p for p in (values.get("first_name"), values.get("last_name")) if p)
 
 
-def _update_people(preview: Preview, rows: list[RowResult], actor: User | None) -> int:
+def _update_people(preview: Preview, rows: list[RowResult], *, actor: User | None) -> int:
     updated = 0
     for row in rows:
         if row.person_id is None or not row.changes:

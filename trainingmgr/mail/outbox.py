@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -18,6 +18,9 @@ from trainingmgr.core.pagination import Page, paginate
 from trainingmgr.extensions import db
 from trainingmgr.mail import delivery
 from trainingmgr.mail.models import OutboxMessage, OutboxStatus
+
+if TYPE_CHECKING:
+    from trainingmgr.accounts.models import User
 
 # Every kind of message trainingmgr sends, in the order the pages list them.
 KIND_LABELS: dict[str, Any] = {
@@ -166,7 +169,7 @@ def _text(value: Any) -> str:
     return str(value).replace("\r\n", "\n")
 
 
-def retry(message: OutboxMessage, actor: Any) -> None:
+def retry(message: OutboxMessage, *, actor: User) -> None:
     """Put a message back in the queue, to be sent at the worker's next look (audited).
 
     Refused for a message already sent. The caller commits.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -35,6 +35,9 @@ from trainingmgr.mail.recipients import scheduled_sessions
 from trainingmgr.mail.services import Rendered, render
 from trainingmgr.people.models import Person
 from trainingmgr.programmes.models import Programme, ProgrammeKind
+
+if TYPE_CHECKING:
+    from trainingmgr.accounts.models import User
 
 
 @dataclass(frozen=True)
@@ -224,19 +227,20 @@ def _certificate_context(locale: str, ids: set[int] | None) -> tuple[dict[str, A
     return notify.certificate_context(s.certificate, s.person, s.cohort), False
 
 
-def _account_context(kind: str, user: Any) -> dict[str, Any]:
+def _account_context(kind: str, *, actor: User) -> dict[str, Any]:
     url = f"{base_url()}/preview-only-this-link-does-not-work"
-    context: dict[str, Any] = {"user": user, "url": url}
+    context: dict[str, Any] = {"user": actor, "url": url}
     if kind == "invitation":
-        context.update(inviter=user, roles=["participant"], days=7)
+        context.update(inviter=actor, roles=["participant"], days=7)
     else:
         context["minutes"] = int(current_app.config.get("SIGN_IN_LINK_MINUTES", 30))
     return context
 
 
-def preview_context(preview: Preview, locale: str, user: Any) -> tuple[dict[str, Any], bool]:
-    """The context a preview renders with, and whether it holds real records."""
-    ids = managed_programme_ids(user)
+def preview_context(preview: Preview, locale: str, *, actor: User) -> tuple[dict[str, Any], bool]:
+    """The context a preview renders with (for ``actor``, who reads it: records of their
+    programmes, their account for the account messages), and whether it holds real records."""
+    ids = managed_programme_ids(actor)
     if preview.kind == notify.ENROLMENT_CONFIRMATION:
         return _enrolment_context(locale, ids)
     if preview.kind == notify.WAITLIST_PLACE:
@@ -246,13 +250,13 @@ def preview_context(preview: Preview, locale: str, user: Any) -> tuple[dict[str,
         return _session_context(locale, ids, preview.change or notify.MOVED)
     if preview.kind == notify.CERTIFICATE_ISSUED:
         return _certificate_context(locale, ids)
-    return _account_context(preview.kind, user), True
+    return _account_context(preview.kind, actor=actor), True
 
 
-def render_preview(preview: Preview, locale: str, user: Any) -> PreviewResult:
-    """Render ``preview`` in ``locale`` for ``user`` (nothing is written to the database)."""
+def render_preview(preview: Preview, locale: str, *, actor: User) -> PreviewResult:
+    """Render ``preview`` in ``locale`` for ``actor`` (nothing is written to the database)."""
     with db.session.no_autoflush:
-        context, real = preview_context(preview, locale, user)
+        context, real = preview_context(preview, locale, actor=actor)
         try:
             rendered: Rendered | None = render(preview.kind, context, locale=locale)
         except TemplateNotFound:

@@ -116,7 +116,7 @@ def outbox_html(message_id: int) -> Response:
 def outbox_retry(message_id: int) -> Response:
     message = db.get_or_404(OutboxMessage, message_id)
     run_action(
-        lambda: outbox.retry(message, current_user),
+        lambda: outbox.retry(message, actor=current_user),
         _(
             "The message to %(to)s will be sent again at the next delivery round.",
             to=message.recipient,
@@ -142,7 +142,7 @@ def _rendered(key: str, locale: str) -> previews.PreviewResult:
     preview = previews.PREVIEWS.get(key)
     if preview is None or locale not in previews.languages():
         abort(404)
-    return previews.render_preview(preview, locale, current_user)
+    return previews.render_preview(preview, locale, actor=current_user)
 
 
 def _previews_page(template: str, **context: Any) -> str:

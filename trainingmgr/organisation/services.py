@@ -310,7 +310,7 @@ def _signatory_values(data: SignatoryInput) -> dict[str, str]:
     }
 
 
-def _record_signatory(action: str, actor: Any, signatory: Signatory, changes: dict) -> None:
+def _record_signatory(action: str, signatory: Signatory, changes: dict, *, actor: User) -> None:
     audit.record(
         action,
         actor=actor,
@@ -354,7 +354,7 @@ def add_signatory(
     changes: dict[str, list[Any]] = {k: [None, v] for k, v in values.items() if v}
     if signature is not None:
         changes["signature"] = [None, signature[1]]
-    _record_signatory("signatory.create", actor, signatory, changes)
+    _record_signatory("signatory.create", signatory, changes, actor=actor)
     return signatory
 
 
@@ -378,7 +378,7 @@ def update_signatory(
         signatory.signature_mimetype = None
     if changes:
         db.session.flush()
-        _record_signatory("signatory.update", actor, signatory, changes)
+        _record_signatory("signatory.update", signatory, changes, actor=actor)
     return signatory
 
 
@@ -395,16 +395,16 @@ def move_signatory(signatory: Signatory, direction: str, *, actor: User) -> None
     items.insert(new, items.pop(old))
     _renumber(items)
     db.session.flush()
-    _record_signatory("signatory.move", actor, signatory, {"position": [old, new]})
+    _record_signatory("signatory.move", signatory, {"position": [old, new]}, actor=actor)
 
 
 def remove_signatory(signatory: Signatory, *, actor: User) -> None:
     programme_id = signatory.programme_id
     _record_signatory(
         "signatory.delete",
-        actor,
         signatory,
         {"name": [signatory.name, None], "title": [signatory.title, None]},
+        actor=actor,
     )
     db.session.delete(signatory)
     db.session.flush()

@@ -89,24 +89,24 @@ def _direction(value: str | int) -> int:
 
 
 def _add_last(
-    actor: User | None, action: str, items: list[Any], item: Any, values: dict[str, Any]
+    action: str, items: list[Any], item: Any, values: dict[str, Any], *, actor: User | None
 ) -> Any:
     """Add ``item`` after ``items`` (its ordered siblings, renumbered) and audit it."""
     _renumber(items)
     item.position = len(items)
     db.session.add(item)
     db.session.flush()
-    rules.record_change(action, actor, item, rules.created_values(values))
+    rules.record_change(action, item, rules.created_values(values), actor=actor)
     return item
 
 
 def _move_audited(
-    actor: User | None, action: str, items: list[Any], item: Any, direction: str | int
+    action: str, items: list[Any], item: Any, direction: str | int, *, actor: User | None
 ) -> None:
     """Move ``item`` one place up or down ``items`` and audit it (nothing at either end)."""
     old = _move(items, item, _direction(direction))
     if old is not None:
-        rules.record_change(action, actor, item, {"position": [old, item.position]})
+        rules.record_change(action, item, {"position": [old, item.position]}, actor=actor)
 
 
 # --------------------------------------------------------------------------- partners
@@ -204,7 +204,7 @@ def add_partner(
     db.session.add(partner)
     db.session.flush()
     rules.record_change(
-        "programme.partner_add", actor, partner, {**rules.created_values(values), **logo}
+        "programme.partner_add", partner, {**rules.created_values(values), **logo}, actor=actor
     )
     return partner
 
@@ -216,7 +216,7 @@ def update_partner(
     changes = {**audit.apply_values(partner, values), **_apply_logo(partner, data)}
     if changes:
         db.session.flush()
-        rules.record_change("programme.partner_update", actor, partner, changes)
+        rules.record_change("programme.partner_update", partner, changes, actor=actor)
     return partner
 
 
@@ -224,13 +224,13 @@ def remove_partner(partner: ProgrammePartner, *, actor: User | None) -> None:
     programme = partner.programme
     rules.record_change(
         "programme.partner_remove",
-        actor,
         partner,
         {
             "name": [partner.name, None],
             "role": [audit.jsonable(partner.role), None],
             "funding_share": [audit.jsonable(partner.funding_share), None],
         },
+        actor=actor,
     )
     programme.partners.remove(partner)
     db.session.flush()
@@ -240,7 +240,7 @@ def remove_partner(partner: ProgrammePartner, *, actor: User | None) -> None:
 def move_partner(partner: ProgrammePartner, direction: str | int, *, actor: User | None) -> None:
     """Move a partner one place up or down the list (nothing happens at either end)."""
     items = _ordered(partner.programme.partners)
-    _move_audited(actor, "programme.partner_move", items, partner, direction)
+    _move_audited("programme.partner_move", items, partner, direction, actor=actor)
 
 
 # --------------------------------------------------------------------------- modules
@@ -299,19 +299,21 @@ def add_module(programme: Programme, data: ModuleInput, *, actor: User | None) -
     """Add a module at the end of the curriculum."""
     values = _module_values(programme, data, None)
     modules = curriculum(programme.id)  # before the new module joins the session
-    return _add_last(actor, "module.create", modules, Module(programme=programme, **values), values)
+    return _add_last(
+        "module.create", modules, Module(programme=programme, **values), values, actor=actor
+    )
 
 
 def update_module(module: Module, data: ModuleInput, *, actor: User | None) -> Module:
     rules.update_audited(
-        actor, module, _module_values(module.programme, data, module), "module.update"
+        module, _module_values(module.programme, data, module), "module.update", actor=actor
     )
     return module
 
 
 def move_module(module: Module, direction: str | int, *, actor: User | None) -> None:
     """Move a module one place up or down the curriculum (nothing happens at either end)."""
-    _move_audited(actor, "module.move", curriculum(module.programme_id), module, direction)
+    _move_audited("module.move", curriculum(module.programme_id), module, direction, actor=actor)
 
 
 def set_retired(module: Module, retired: bool, *, actor: User | None) -> Module:
@@ -321,7 +323,10 @@ def set_retired(module: Module, retired: bool, *, actor: User | None) -> Module:
             _("This module is already retired.") if retired else _("This module is not retired.")
         )
     rules.update_audited(
-        actor, module, {"retired": retired}, "module.retire" if retired else "module.unretire"
+        module,
+        {"retired": retired},
+        "module.retire" if retired else "module.unretire",
+        actor=actor,
     )
     return module
 
@@ -364,7 +369,10 @@ def delete_module(module: Module, *, actor: User | None) -> None:
         )
     programme_id = module.programme_id
     rules.record_change(
-        "module.delete", actor, module, {"code": [module.code, None], "title": [module.title, None]}
+        "module.delete",
+        module,
+        {"code": [module.code, None], "title": [module.title, None]},
+        actor=actor,
     )
     module.programme.modules.remove(module)
     db.session.flush()

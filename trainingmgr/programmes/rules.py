@@ -39,8 +39,11 @@ def created_values(values: dict[str, Any]) -> dict[str, list[Any]]:
     return {name: [None, audit.jsonable(v)] for name, v in values.items() if v not in (None, "")}
 
 
-def record_change(action: str, actor: User | None, obj: Any, changes: dict[str, list[Any]]) -> None:
-    """Audit a change to a programme, a partner or a module (named by its code or name)."""
+def record_change(
+    action: str, obj: Any, changes: dict[str, list[Any]], *, actor: User | None
+) -> None:
+    """Audit a change to a programme, a partner or a module (named by its code or name), made
+    by ``actor`` (None: by the system, with no signed-in user)."""
     audit.record(
         action,
         actor=actor,
@@ -51,12 +54,13 @@ def record_change(action: str, actor: User | None, obj: Any, changes: dict[str, 
     )
 
 
-def update_audited(actor: User | None, obj: Any, values: dict[str, Any], action: str) -> None:
-    """Set ``values`` on ``obj`` and audit what changed (nothing is recorded if nothing did)."""
+def update_audited(obj: Any, values: dict[str, Any], action: str, *, actor: User | None) -> None:
+    """Set ``values`` on ``obj`` and audit what changed (nothing is recorded if nothing did),
+    as ``record_change`` does."""
     changes = audit.apply_values(obj, values)
     if changes:
         db.session.flush()
-        record_change(action, actor, obj, changes)
+        record_change(action, obj, changes, actor=actor)
 
 
 def clean(value: str | None) -> str:

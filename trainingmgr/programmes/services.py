@@ -182,7 +182,7 @@ def create_programme(data: ProgrammeInput, *, actor: User | None) -> Programme:
     programme = Programme(status=ProgrammeStatus.ACTIVE, **values)
     db.session.add(programme)
     db.session.flush()
-    record_change("programme.create", actor, programme, created_values(values))
+    record_change("programme.create", programme, created_values(values), actor=actor)
     if actor is not None and actor.has_role(Role.COORDINATOR):
         assign(actor, programme)  # its creator coordinates it (admins see every programme)
     return programme
@@ -191,7 +191,7 @@ def create_programme(data: ProgrammeInput, *, actor: User | None) -> Programme:
 def update_programme(
     programme: Programme, data: ProgrammeInput, *, actor: User | None
 ) -> Programme:
-    update_audited(actor, programme, _programme_values(data, programme), "programme.update")
+    update_audited(programme, _programme_values(data, programme), "programme.update", actor=actor)
     return programme
 
 
@@ -205,10 +205,10 @@ def set_archived(programme: Programme, archived: bool, *, actor: User | None) ->
             else _("This programme is not archived.")
         )
     update_audited(
-        actor,
         programme,
         {"status": status},
         "programme.archive" if archived else "programme.unarchive",
+        actor=actor,
     )
     return programme
 
