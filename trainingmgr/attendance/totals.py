@@ -25,11 +25,13 @@ import sqlalchemy as sa
 _ATTENDED = "r.status IN ('present', 'late')"
 _HELD = "s.status = 'scheduled'"
 
-_CENTI = {
-    # A session's length in hundredths of an hour, rounded as ``session_hours`` rounds.
-    "postgresql": "round(extract(epoch FROM s.ends_at - s.starts_at) / 36.0)",
-    "sqlite": "round(round((julianday(s.ends_at) - julianday(s.starts_at)) * 86400) / 36.0)",
-}
+
+def _centi(dialect: str, s: str = "s") -> str:
+    """The length of the session ``s`` in hundredths of an hour, rounded as
+    ``session_hours`` rounds."""
+    if dialect == "postgresql":
+        return f"round(extract(epoch FROM {s}.ends_at - {s}.starts_at) / 36.0)"
+    return f"round(round((julianday({s}.ends_at) - julianday({s}.starts_at)) * 86400) / 36.0)"
 
 
 def refresh_sql(dialect: str, which: str) -> str:
@@ -40,7 +42,7 @@ INSERT INTO enrolment_attendance (enrolment_id, attended, excused, centi)
 SELECT e.id,
        coalesce(sum(CASE WHEN {_HELD} AND {_ATTENDED} THEN 1 ELSE 0 END), 0),
        coalesce(sum(CASE WHEN {_HELD} AND r.status = 'excused' THEN 1 ELSE 0 END), 0),
-       coalesce(sum(CASE WHEN {_HELD} AND {_ATTENDED} THEN CAST({_CENTI[dialect]} AS INTEGER)
+       coalesce(sum(CASE WHEN {_HELD} AND {_ATTENDED} THEN CAST({_centi(dialect)} AS INTEGER)
                          ELSE 0 END), 0)
 FROM enrolments e
 LEFT JOIN attendance_records r ON r.enrolment_id = e.id
@@ -56,7 +58,7 @@ def _columns(r: str, s: str) -> str:
     """What the record ``r`` adds to its enrolment's totals, given its session ``s``."""
     held = f"{s}.status = 'scheduled'"
     attended = f"{r}.status IN ('present', 'late')"
-    centi = _CENTI["postgresql"].replace("s.", f"{s}.")
+    centi = _centi("postgresql", s)
     return (
         f"CASE WHEN {held} AND {attended} THEN 1 ELSE 0 END AS attended, "
         f"CASE WHEN {held} AND {r}.status = 'excused' THEN 1 ELSE 0 END AS excused, "
