@@ -423,6 +423,32 @@ def test_a_coordinator_of_no_programme_sees_nothing(
     assert "Alphaperson" not in people
 
 
+def test_the_programmes_loaded_with_the_sign_in_follow_a_change_of_assignment(
+    app: Flask, world: World, make: Any
+) -> None:
+    """The sign-in loads the coordinator's programme ids with the user; a programme given or
+    taken away later in the same request counts at once (no stale scope)."""
+    from trainingmgr.accounts import sessions
+
+    coordinator = make.user(role=Role.COORDINATOR)
+    coordinator.programmes.append(world.alpha.programme)
+    db.session.flush()
+    with app.test_request_context():
+        key = sessions.start(coordinator)
+        db.session.expire_all()
+        user = sessions.resolve(key)
+        assert user is not None
+        assert scope.managed_programme_ids(user) == {world.alpha.programme.id}
+        user.programmes.append(world.bravo.programme)
+        assert scope.managed_programme_ids(user) == {
+            world.alpha.programme.id,
+            world.bravo.programme.id,
+        }
+        user.programmes.remove(world.alpha.programme)
+        assert scope.managed_programme_ids(user) == {world.bravo.programme.id}
+        assert not scope.can_manage_programme(world.alpha.programme.id, user)
+
+
 # --------------------------------------------------------------------------- lists
 
 

@@ -46,6 +46,12 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
+def on_postgresql() -> bool:
+    """Whether this request's database is PostgreSQL (else SQLite): for the few statements
+    written for each."""
+    return bool(db.session.get_bind().dialect.name == "postgresql")
+
+
 def link_table(
     name: str, owner: tuple[str, str], other: tuple[str, str], *, other_ondelete: str = "CASCADE"
 ) -> Table:

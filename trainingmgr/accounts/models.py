@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -30,6 +31,9 @@ class UserRole(db.Model):
 coordinator_programmes = link_table(
     "coordinator_programmes", ("user_id", "users.id"), ("programme_id", "programmes.id")
 )
+
+# Where a user keeps the ids of the programmes they coordinate once a query loaded them.
+_PROGRAMME_IDS = "_coordinated_programme_ids"
 
 
 class User(UserMixin, db.Model):
@@ -76,6 +80,18 @@ class User(UserMixin, db.Model):
 
         return self.stored_roles | person_roles(self.person_id)
 
+    def coordinated_programme_ids(self) -> set[int]:
+        """The ids of the programmes this user coordinates. The sign-in query loads them
+        with the user (``accounts.sessions``); otherwise they come from ``programmes``."""
+        ids = self.__dict__.get(_PROGRAMME_IDS)
+        if ids is None:
+            ids = frozenset(p.id for p in self.programmes)
+        return set(ids)
+
+    def remember_programme_ids(self, ids: Iterable[int]) -> None:
+        """Keep the coordinated programme ids loaded by another query (the sign-in's)."""
+        self.__dict__[_PROGRAMME_IDS] = frozenset(ids)
+
     def has_role(self, *roles: Role | str) -> bool:
         wanted = {Role(r) for r in roles}
         # The stored roles first: no query when one of them answers.
@@ -100,6 +116,13 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
+
+
+@sa.event.listens_for(User.programmes, "append")
+@sa.event.listens_for(User.programmes, "remove")
+def _forget_programme_ids(user: User, *_args: Any) -> None:
+    """A change of the user's programmes makes the ids loaded before stale."""
+    user.__dict__.pop(_PROGRAMME_IDS, None)
 
 
 class TokenPurpose(Choice):

@@ -96,10 +96,10 @@ def can_view_cohort(cohort: Cohort, *, actor: User) -> bool:
 
 
 @cache
-def _session_statement(with_teacher: bool) -> sa.Select[Any]:
+def _session_statement(with_teacher: bool, lock: bool) -> sa.Select[Any]:
     """``load_session``'s query, built once (every roster and check-in runs it)."""
     teaching = _teaching(Session.id, sa.bindparam("teacher")) if with_teacher else sa.null()
-    return (
+    statement = (
         sa.select(Session, teaching)
         .where(Session.id == sa.bindparam("session_id"))
         .options(
@@ -107,13 +107,20 @@ def _session_statement(with_teacher: bool) -> sa.Select[Any]:
             joinedload(Session.module),
         )
     )
+    return statement.with_for_update(of=Session) if lock else statement
 
 
-def load_session(session_id: int, *, teacher: int | None = None) -> Session:
+def load_session(session_id: int, *, teacher: int | None = None, lock: bool = False) -> Session:
     """The session with its cohort, programme and module (NotFound if there is none); with
-    ``teacher`` (a person id), whether they teach it comes in the same query (``teaches``)."""
+    ``teacher`` (a person id), whether they teach it comes in the same query (``teaches``).
+
+    ``lock=True`` serialises writes to the session's attendance (a row lock on PostgreSQL,
+    taken by the same query): two people saving the same roster, or a roster save and a
+    check-in, then run one after the other, each seeing what the other committed. SQLite
+    serialises writers anyway.
+    """
     row = db.session.execute(
-        _session_statement(teacher is not None),
+        _session_statement(teacher is not None, lock),
         {"session_id": session_id, "teacher": teacher},
     ).first()
     if row is None:
@@ -124,21 +131,13 @@ def load_session(session_id: int, *, teacher: int | None = None) -> Session:
     return session
 
 
-def session_for_recording(session_id: int, *, actor: User) -> Session:
-    """The session, if ``actor`` may record its attendance (NotFound / Forbidden otherwise)."""
-    session = load_session(session_id, teacher=getattr(actor, "person_id", None))
+def session_for_recording(session_id: int, *, actor: User, lock: bool = False) -> Session:
+    """The session, if ``actor`` may record its attendance (NotFound / Forbidden otherwise);
+    ``lock``: locked for writing its attendance (``load_session``)."""
+    session = load_session(session_id, teacher=getattr(actor, "person_id", None), lock=lock)
     if not can_record(session, actor=actor):
         raise Forbidden(_("You can record attendance only for the sessions you teach."))
     return session
-
-
-def lock_session(session_id: int) -> None:
-    """Serialise writes to one session's attendance (row lock on PostgreSQL).
-
-    Two people saving the same roster, or a roster save and a check-in, then run one after
-    the other, each seeing what the other committed. SQLite serialises writers anyway.
-    """
-    db.session.execute(sa.select(Session.id).where(Session.id == session_id).with_for_update())
 
 
 def local_day(at: datetime, tz: str) -> date:

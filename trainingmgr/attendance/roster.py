@@ -14,10 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 
 from trainingmgr.accounts.models import User
-from trainingmgr.attendance.access import lock_session, recording_refusal, session_for_recording
+from trainingmgr.attendance.access import recording_refusal, session_for_recording
 from trainingmgr.attendance.models import (
     AttendanceRecord,
     AttendanceSource,
@@ -31,7 +32,7 @@ from trainingmgr.cohorts.models import (
 )
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.types import UTCDateTime, utcnow
-from trainingmgr.extensions import db
+from trainingmgr.extensions import db, on_postgresql
 from trainingmgr.people.models import Person
 
 NOTE_MAX = 500
@@ -266,7 +267,48 @@ def _merge(row: RowChange, current: Any) -> tuple[AttendanceStatus, str] | None:
 
 
 _record_table = AttendanceRecord.__table__
-_INSERT_RECORDS = _record_table.insert().returning(_record_table.c.id)
+# Elsewhere (SQLite): an executemany; RETURNING would make it one multi-row INSERT.
+_INSERT_RECORDS = _record_table.insert()
+
+
+# What every new record of one save has in common (``_insert``).
+_COMMON = ("session_id", "cohort_id", "source", "recorded_by_id", "recorded_at", "version")
+
+
+@cache
+def _insert_unnest() -> sa.Insert:
+    """PostgreSQL: the new records of a save as one INSERT ... SELECT from arrays (one
+    statement whatever the number of people: no 1,000 parameters to build and parse, and the
+    totals' trigger runs once for the whole roster)."""
+    rows = (
+        sa.func.unnest(
+            sa.bindparam("enrolment_ids", type_=postgresql.ARRAY(sa.Integer)),
+            sa.bindparam("statuses", type_=postgresql.ARRAY(sa.String)),
+            sa.bindparam("notes", type_=postgresql.ARRAY(sa.String)),
+        )
+        .table_valued("enrolment_id", "status", "note")
+        .render_derived()
+    )
+    values = {name: sa.bindparam(name, type_=_record_table.c[name].type) for name in _COMMON}
+    values.update(enrolment_id=rows.c.enrolment_id, status=rows.c.status, note=rows.c.note)
+    return _record_table.insert().from_select(list(values), sa.select(*values.values()))
+
+
+def _insert_records(inserts: list[dict[str, Any]]) -> None:
+    """Write the new records of a save (``_insert`` makes each)."""
+    if not on_postgresql():
+        db.session.execute(_INSERT_RECORDS, inserts)
+        return
+    first = inserts[0]
+    params = {name: first[name] for name in _COMMON}
+    params.update(
+        enrolment_ids=[r["enrolment_id"] for r in inserts],
+        statuses=[r["status"].value for r in inserts],
+        notes=[r["note"] for r in inserts],
+    )
+    db.session.execute(_insert_unnest(), params)
+
+
 _UPDATE_RECORD = (
     _record_table.update()
     .where(_record_table.c.id == sa.bindparam("b_id"))
@@ -444,8 +486,7 @@ def save_roster(
     changed the same person since the roster was loaded) are returned, not written.
     """
     now = now or utcnow()
-    lock_session(session_id)
-    session = session_for_recording(session_id, actor=actor)
+    session = session_for_recording(session_id, actor=actor, lock=True)
     refusal = recording_refusal(session, now)
     if refusal:
         raise DomainError(refusal)
@@ -457,9 +498,7 @@ def save_roster(
     if plan.corrections:
         _audit_corrections(session, plan.corrections, ip, actor=actor)
     if plan.inserts:
-        # Core, no ORM bulk overhead; RETURNING makes it one multi-row INSERT on PostgreSQL
-        # (not one statement a row), so the totals' trigger runs once for the whole roster.
-        db.session.execute(_INSERT_RECORDS, plan.inserts)
+        _insert_records(plan.inserts)
     if plan.updates:
         db.session.execute(_UPDATE_RECORD, plan.updates)
     db.session.flush()

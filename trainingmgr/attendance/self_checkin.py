@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from trainingmgr.accounts.models import User
 from trainingmgr.attendance import checkin as tokens
-from trainingmgr.attendance.access import can_record, load_session, lock_session
+from trainingmgr.attendance.access import can_record, load_session
 from trainingmgr.attendance.models import (
     ATTENDED,
     AttendanceRecord,
@@ -130,15 +130,17 @@ def checkin_target(
     ticket: str | None = None,
     scanned: str | None = None,
     now: datetime | None = None,
+    lock: bool = False,
 ) -> CheckInTarget:
     """Check everything about a self check-in without writing; DomainError says what is wrong.
 
     The participant is always ``actor``'s own person: nobody can check in someone else.
     ``ticket`` (from the confirmation page) stands in for a token that rotated meanwhile, and
     ``scanned`` (a scan ticket, from before signing in) for one that expired during sign-in.
+    ``lock``: lock the session for writing its attendance (``load_session``).
     """
     now = now or utcnow()
-    session = load_session(session_id)
+    session = load_session(session_id, lock=lock)
     if not (
         tokens.ticket_valid(ticket, session.id, actor.id)
         or tokens.scanned_at(scanned, session.id) is not None
@@ -168,8 +170,9 @@ def check_in(
     """Mark the signed-in participant present (or late after the grace minutes). Someone
     who scanned the code before signing in is judged on time or late by the scan."""
     now = now or utcnow()
-    lock_session(session_id)
-    target = checkin_target(session_id, token, actor=actor, ticket=ticket, scanned=scanned, now=now)
+    target = checkin_target(
+        session_id, token, actor=actor, ticket=ticket, scanned=scanned, now=now, lock=True
+    )
     session, enrolment, record = target.session, target.enrolment, target.record
     if record is not None and target.already_in:
         return CheckInResult(record.status, already=True, at=record.recorded_at)

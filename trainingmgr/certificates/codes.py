@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from trainingmgr.certificates.models import CertificateSerialCounter
-from trainingmgr.extensions import db
+from trainingmgr.extensions import db, on_postgresql
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32
 CODE_BITS = 80
@@ -66,7 +66,7 @@ def format_serial(programme_code: str, year: int, number: int) -> str:
 
 def _insert_ignore(programme_id: int, year: int) -> sa.Executable:
     """INSERT of a new counter row that does nothing when the row already exists."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    dialect = postgresql if on_postgresql() else sqlite
     return (
         dialect.insert(CertificateSerialCounter)
         .values(programme_id=programme_id, year=year, last_number=0)

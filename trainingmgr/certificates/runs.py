@@ -25,7 +25,7 @@ from trainingmgr.cohorts.models import Cohort, Enrolment
 from trainingmgr.core import jobs
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.types import utcnow
-from trainingmgr.extensions import db
+from trainingmgr.extensions import db, on_postgresql
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ def _claim() -> CertificateRun | None:
         .order_by(CertificateRun.id)
         .limit(1)
     )
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         stmt = stmt.with_for_update(skip_locked=True)
     return db.session.scalars(stmt).first()
 

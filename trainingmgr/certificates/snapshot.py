@@ -23,7 +23,7 @@ from trainingmgr.certificates.models import (
 )
 from trainingmgr.cohorts.models import Cohort, Enrolment
 from trainingmgr.core.types import utcnow
-from trainingmgr.extensions import db
+from trainingmgr.extensions import db, on_postgresql
 from trainingmgr.organisation.services import get_settings, signatories_for
 from trainingmgr.people.models import Person, Sex
 from trainingmgr.programmes.models import PartnerRole, Programme, ProgrammePartner
@@ -85,7 +85,7 @@ def store_assets(images: Sequence[tuple[bytes, str | None]]) -> list[str]:
         if sha not in kept
     ]
     if rows:
-        dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+        dialect = postgresql if on_postgresql() else sqlite
         db.session.execute(
             dialect.insert(CertificateAsset)
             .values(rows)

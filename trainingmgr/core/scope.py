@@ -52,7 +52,7 @@ def managed_programme_ids(user: Any = None) -> set[int] | None:
         return None
     if not user.has_role(Role.COORDINATOR):
         return set()
-    return {p.id for p in user.programmes}
+    return user.coordinated_programme_ids()
 
 
 def can_manage_programme(programme_id: int | None, user: Any = None) -> bool:

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from trainingmgr.cohorts.models import Cohort
 from trainingmgr.core.errors import DomainError
 from trainingmgr.enrolments import services as enrolments
-from trainingmgr.extensions import db
+from trainingmgr.extensions import db, on_postgresql
 from trainingmgr.imports import xlsx
 from trainingmgr.imports.mapping import FIELDS, HEADERS
 from trainingmgr.imports.validation import FORMULA_START
@@ -100,7 +100,7 @@ def _people_rows(
     objects to build and forget for 100,000 people)."""
     columns = [getattr(Person, name) for name in PERSON_EXPORT_FIELDS]
     query = directory_export_query(filters, columns, programme_ids)
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         # Rows are read through a cursor, for which PostgreSQL plans to read a tenth of them
         # fast: nested loops that took 48 s for a coordinator's 30,000 people. All are read.
         db.session.execute(sa.text("SET LOCAL cursor_tuple_fraction = 1.0"))

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 
 from trainingmgr.accounts.models import User
 from trainingmgr.core import jobs
-from trainingmgr.extensions import db
+from trainingmgr.extensions import db, on_postgresql
 from trainingmgr.imports import storage
 from trainingmgr.imports.models import PendingUpload, UploadState
 from trainingmgr.imports.parsing import ImportFileError, read_table
@@ -33,7 +33,7 @@ def _claim() -> PendingUpload | None:
         .order_by(PendingUpload.uploaded_at)
         .limit(1)
     )
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         stmt = stmt.with_for_update(skip_locked=True)
     row = db.session.scalars(stmt).first()
     if row is None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from trainingmgr.extensions import db
+from trainingmgr.extensions import db, on_postgresql
 from trainingmgr.mail.models import OutboxMessage, OutboxStatus
 from trainingmgr.mail.services import Rendered, one_line
 
@@ -79,7 +79,7 @@ def render_pending(limit: int = 200) -> int:
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         stmt = stmt.with_for_update(skip_locked=True)
     rows = list(db.session.scalars(stmt))
     if not rows:

@@ -45,7 +45,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from trainingmgr.core.types import utcnow
-from trainingmgr.extensions import db
+from trainingmgr.extensions import db, on_postgresql
 from trainingmgr.mail import deferred
 from trainingmgr.mail.models import OutboxMessage, OutboxStatus
 
@@ -336,7 +336,7 @@ def _claim_leased(now: datetime, tries: int = 5) -> _Claimed | None:
 
 
 def _claim(now: datetime) -> _Claimed | None:
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         return _claim_locked(now)
     return _claim_leased(now)
 
