@@ -86,11 +86,21 @@ def _held_sessions(cohort_ids: list[int]) -> list[tuple[int, int, datetime, date
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
-def _enrolment_stats(cohorts: dict[int, CohortInfo]) -> Any:
+def _person_columns() -> dict[str, Any]:
+    """What the breakdowns by person read of a person (``_BREAKDOWNS``)."""
+    return {
+        "country": Person.country,
+        "sex": Person.sex,
+        "organisation": sa.func.nullif(sa.func.trim(Person.organisation), ""),
+    }
+
+
+def _enrolment_stats(cohorts: dict[int, CohortInfo], *, people: bool = True) -> Any:
     """A select of every enrolment on the rosters of ``cohorts`` with its attendance: the
     sessions attended and excused, counted, hours attended (hundredths), whether it attended
-    enough and holds a valid certificate. The totals over attendance records are the ones
-    the database keeps per enrolment (``attendance.totals``)."""
+    enough and holds a valid certificate, and (``people``) the person's country, sex and
+    institution. The totals over attendance records are the ones the database keeps per
+    enrolment (``attendance.totals``)."""
     ids = sorted(cohorts)
     per_enrolment = EnrolmentAttendance.__table__
     certified = (
@@ -110,15 +120,14 @@ def _enrolment_stats(cohorts: dict[int, CohortInfo]) -> Any:
     counted = held - n_excused
     minimum = Cohort.min_attendance_pct
     enough = sa.and_(counted > 0, sa.or_(minimum.is_(None), n_attended * 100 >= minimum * counted))
-    return (
+    of_person = _person_columns() if people else {}
+    select = (
         sa.select(
             Enrolment.id.label("enrolment_id"),
             Enrolment.cohort_id.label("cohort_id"),
             Enrolment.person_id.label("person_id"),
             Enrolment.status.label("status"),
-            Person.country.label("country"),
-            Person.sex.label("sex"),
-            sa.func.nullif(sa.func.trim(Person.organisation), "").label("organisation"),
+            *(value.label(name) for name, value in of_person.items()),
             sa.cast(sa.extract("year", Cohort.start_date), sa.Integer).label("year"),
             Cohort.delivery_mode.label("mode"),
             held.label("held"),
@@ -129,43 +138,88 @@ def _enrolment_stats(cohorts: dict[int, CohortInfo]) -> Any:
             sa.case((certified.c.enrolment_id.is_not(None), 1), else_=0).label("certified"),
             sa.case((enough, 1), else_=0).label("enough"),
         )
-        .join(Person, Person.id == Enrolment.person_id)
         .join(Cohort, Cohort.id == Enrolment.cohort_id)
         .outerjoin(per_enrolment, per_enrolment.c.enrolment_id == Enrolment.id)
         .outerjoin(certified, certified.c.enrolment_id == Enrolment.id)
         .where(Enrolment.cohort_id.in_(ids), Enrolment.status.in_(ACTIVE_ENROLMENT))
     )
+    return select.join(Person, Person.id == Enrolment.person_id) if people else select
 
 
 def _rollups(cohorts: dict[int, CohortInfo]) -> dict[tuple[str, Any], Figures]:
     """{(dimension, key): figures} for the totals ("all", None) and every group of every
-    breakdown, in one query (a UNION ALL of grouped selects over the enrolments' stats)."""
+    breakdown, in one query (a UNION ALL of grouped selects over the enrolments' stats).
+
+    Counting unique people needs ``count(DISTINCT)``, which sorts every group; it is avoided
+    where it can be. The totals and the breakdowns by what a person is (country, sex,
+    institution) are summed over one row per person; on a cohort's roster a person appears
+    once (a unique constraint), so counting rows counts people. Only the years and delivery
+    modes, which a person can meet in several cohorts, count distinct people.
+    """
     if not cohorts:
         return {}
-    stats = _enrolment_stats(cohorts).cte("enrolment_stats")
+    stats = _enrolment_stats(cohorts, people=False).cte("enrolment_stats")
     c = stats.c
+    summed = {
+        "attended": c.attended,
+        "counted": c.counted,
+        "enough": c.enough,
+        "completed": sa.case((c.status == EnrolmentStatus.COMPLETED, 1), else_=0),
+        "not_completed": sa.case((c.status == EnrolmentStatus.NOT_COMPLETED, 1), else_=0),
+        "certified": c.certified,
+        "centi": c.centi,
+    }
+    each_person = (
+        sa.select(
+            c.person_id,
+            sa.func.count().label("enrolments"),
+            # Integers (a sum of integers is a bigint, whose sums are slower numerics).
+            *(
+                sa.cast(sa.func.sum(value), sa.Integer).label(name)
+                for name, value in summed.items()
+            ),
+        )
+        .group_by(c.person_id)
+        .subquery()
+    )
+    people = (
+        sa.select(
+            each_person,
+            *(value.label(name) for name, value in _person_columns().items()),
+        )
+        .join(Person, Person.id == each_person.c.person_id)
+        .cte("person_stats")
+    )
+    p = people.c
 
-    def figures(dimension: str, key: Any) -> sa.Select[Any]:
-        trained = sa.case((c.attended > 0, c.person_id))
-        return sa.select(
+    def figures(dimension: str, column: Any, counts: tuple[Any, Any, Any], sums: Any) -> Any:
+        """The figures of each group of ``column`` (None: one group, the totals)."""
+        key = sa.cast(sa.null() if column is None else column, sa.String)
+        select = sa.select(
             sa.literal(dimension, sa.String).label("dimension"),
             key.label("key"),
-            sa.func.count().label("enrolments"),
-            sa.func.count(sa.distinct(c.person_id)).label("participants"),
-            sa.func.count(sa.distinct(trained)).label("trained"),
-            sa.func.sum(c.attended).label("attended"),
-            sa.func.sum(c.counted).label("counted"),
-            sa.func.sum(c.enough).label("enough"),
-            sa.func.sum(sa.case((c.status == EnrolmentStatus.COMPLETED, 1), else_=0)),
-            sa.func.sum(sa.case((c.status == EnrolmentStatus.NOT_COMPLETED, 1), else_=0)),
-            sa.func.sum(c.certified).label("certified"),
-            sa.func.sum(c.centi).label("centi"),
+            *counts,
+            *(sa.func.sum(value) for value in sums),
         )
+        return select if column is None else select.group_by(column)
 
-    parts = [figures("all", sa.cast(sa.null(), sa.String))]
-    for name, _title, column, _per_cohort in _BREAKDOWNS:
-        key = sa.cast(c[column], sa.String)
-        parts.append(figures(name, key).group_by(key))
+    # Enrolments, participants, people trained.
+    per_person = (sa.func.sum(p.enrolments), sa.func.count(), sa.func.count(_if(p.attended > 0)))
+    per_roster = (sa.func.count(), sa.func.count(), sa.func.count(_if(c.attended > 0)))
+    distinct = (
+        sa.func.count(),
+        sa.func.count(sa.distinct(c.person_id)),
+        sa.func.count(sa.distinct(_if(c.attended > 0, c.person_id))),
+    )
+    person_sums = [p[name] for name in summed]
+    parts = [figures("all", None, per_person, person_sums)]
+    for name, _title, column, per_cohort in _BREAKDOWNS:
+        if not per_cohort:
+            parts.append(figures(name, p[column], per_person, person_sums))
+        elif column == "cohort_id":
+            parts.append(figures(name, c[column], per_roster, summed.values()))
+        else:
+            parts.append(figures(name, c[column], distinct, summed.values()))
     result: dict[tuple[str, Any], Figures] = {}
     with _serial_plan():
         rows = db.session.execute(sa.union_all(*parts)).all()
@@ -174,6 +228,11 @@ def _rollups(cohorts: dict[int, CohortInfo]) -> dict[tuple[str, Any], Figures]:
             key = int(key)
         result[(dimension, key)] = Figures(*(int(n or 0) for n in numbers))
     return result
+
+
+def _if(condition: Any, value: Any = 1) -> Any:
+    """SQL: ``value`` where ``condition`` holds, else NULL (which counts do not count)."""
+    return sa.case((condition, value))
 
 
 @contextmanager
