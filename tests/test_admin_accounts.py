@@ -139,9 +139,9 @@ def test_the_list_shows_each_account_with_roles_programmes_status_and_last_sign_
         teach(make, trainer.person, programme)
     make.user(Role.PARTICIPANT, email="gone@example.org", active=False)
     invited = make.user(Role.TRAINER, email="invited@example.org", password_hash=None)
-    make_token(invited, TokenPurpose.INVITATION, timedelta(days=7), created_by=admin)
+    make_token(invited, TokenPurpose.INVITATION, timedelta(days=7), actor=admin)
     expired = make.user(Role.COORDINATOR, email="late@example.org", password_hash=None)
-    make_token(expired, TokenPurpose.INVITATION, timedelta(days=-1), created_by=admin)
+    make_token(expired, TokenPurpose.INVITATION, timedelta(days=-1), actor=admin)
 
     html = client.get("/admin/accounts").text
     listed = rows(html)
@@ -206,7 +206,7 @@ def test_search_and_filters(
     teach(make, leman.person, mmdp)
     make.user(Role.TRAINER, email="old@example.org", active=False)
     new = make.user(Role.ADMIN, email="new@example.org", password_hash=None)
-    make_token(new, TokenPurpose.INVITATION, timedelta(days=7), created_by=admin)
+    make_token(new, TokenPurpose.INVITATION, timedelta(days=7), actor=admin)
 
     html = client.get("/admin/accounts?" + query.format(mmdp=mmdp.id, other=other.id)).text
     emails = [re.findall(r"\S+@\S+", r)[0] for r in rows(html)]
@@ -247,7 +247,7 @@ def test_the_list_loads_with_a_bounded_number_of_queries(
                 teach(make, user.person, programme)
             if i % 3 == 0:
                 user.password_hash = None
-                make_token(user, TokenPurpose.INVITATION, timedelta(days=7), created_by=admin)
+                make_token(user, TokenPurpose.INVITATION, timedelta(days=7), actor=admin)
         with count_queries() as q:
             response = client.get("/admin/accounts?per_page=200")
         assert response.status_code == 200

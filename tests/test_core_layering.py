@@ -39,3 +39,34 @@ def test_roles_are_one_enum_shared_by_core_and_accounts() -> None:
 
     assert AccountsRole is Role
     assert [r.value for r in Role] == ["admin", "coordinator", "trainer", "participant"]
+
+
+def test_the_user_core_checks_is_a_protocol_the_accounts_user_meets() -> None:
+    """Core types the user it checks with ``RoleHolder`` (not ``Any``), and the accounts
+    domain's ``User`` has every member of it."""
+    import inspect
+
+    from trainingmgr.accounts.models import User
+    from trainingmgr.core import permissions, scope
+    from trainingmgr.core.roles import RoleHolder
+
+    members = {
+        name for name in vars(RoleHolder) if not name.startswith("_") and name not in vars(object)
+    }
+    assert members == {
+        "is_authenticated",
+        "stored_roles",
+        "roles",
+        "has_role",
+        "coordinated_programme_ids",
+    }
+    assert all(hasattr(User, name) for name in members)
+    untyped = [
+        f"{module.__name__}.{name}"
+        for module in (scope, permissions)
+        for name, function in vars(module).items()
+        if inspect.isfunction(function) and function.__module__ == module.__name__
+        for parameter in inspect.signature(function).parameters.values()
+        if parameter.name == "user" and "Visitor" not in str(parameter.annotation)
+    ]
+    assert untyped == []

@@ -33,10 +33,11 @@ def token_values(
     *,
     user: User | None = None,
     person: Person | None = None,
-    created_by: User | None = None,
+    actor: User | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """A new token and the column values of its row: for ``user``, or for a ``person`` who
-    has no account yet (using a sign-in token then creates one)."""
+    has no account yet (using a sign-in token then creates one). ``actor`` made it (None:
+    the system, as for a link someone asked for on the sign-in page)."""
     token = secrets.token_urlsafe(32)
     return token, {
         "user_id": user.id if user is not None else None,
@@ -45,7 +46,7 @@ def token_values(
         "token_hash": _hash(token),
         "auth_version": user.auth_version if user is not None else 0,
         "expires_at": utcnow() + lifetime,
-        "created_by_id": getattr(created_by, "id", None),
+        "created_by_id": getattr(actor, "id", None),
     }
 
 
@@ -54,21 +55,17 @@ def make_token(
     purpose: TokenPurpose,
     lifetime: timedelta,
     *,
-    created_by: User | None = None,
+    actor: User | None = None,
 ) -> str:
     """A new token for ``user`` (added to the session; the caller commits)."""
-    token, values = token_values(purpose, lifetime, user=user, created_by=created_by)
+    token, values = token_values(purpose, lifetime, user=user, actor=actor)
     db.session.add(UserToken(**values))
     return token
 
 
-def make_person_token(
-    person: Person, lifetime: timedelta, *, created_by: User | None = None
-) -> str:
+def make_person_token(person: Person, lifetime: timedelta, *, actor: User | None = None) -> str:
     """A new sign-in token for a person who has no account yet (using it creates one)."""
-    token, values = token_values(
-        TokenPurpose.SIGN_IN, lifetime, person=person, created_by=created_by
-    )
+    token, values = token_values(TokenPurpose.SIGN_IN, lifetime, person=person, actor=actor)
     db.session.add(UserToken(**values))
     return token
 

@@ -62,7 +62,7 @@ def _mail_locale() -> str | None:
 
 
 def _send_invitation(user: User, programmes: list[Programme], *, actor: User) -> None:
-    token = tokens.make_token(user, TokenPurpose.INVITATION, INVITATION_LIFETIME, created_by=actor)
+    token = tokens.make_token(user, TokenPurpose.INVITATION, INVITATION_LIFETIME, actor=actor)
     from trainingmgr.mail import services as mail
 
     mail.send(

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from flask import Flask, abort
 from flask_login import current_user
 
-from trainingmgr.core.roles import Role
+from trainingmgr.core.roles import Role, Visitor
 from trainingmgr.extensions import login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,12 +29,12 @@ def public(view: F) -> F:
     return view
 
 
-def allowed(user: Any, roles: frozenset[Role]) -> bool:
+def allowed(user: Visitor, roles: frozenset[Role]) -> bool:
     """Whether ``user`` holds one of ``roles`` (admins count as coordinators)."""
     if not getattr(user, "is_authenticated", False):
         return False
     # The stored roles first: the roles that follow from enrolments cost a query.
-    held = user.stored_roles if hasattr(user, "stored_roles") else user.roles
+    held = user.stored_roles
     if Role.ADMIN in held:
         held = held | {Role.COORDINATOR}
     if held & roles:

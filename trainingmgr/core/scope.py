@@ -39,11 +39,11 @@ from flask import abort, current_app, request
 from flask_login import current_user
 
 from trainingmgr.core.permissions import ANY_SIGNED_IN
-from trainingmgr.core.roles import Role
+from trainingmgr.core.roles import Role, Visitor
 from trainingmgr.extensions import db
 
 
-def managed_programme_ids(user: Any = None) -> set[int] | None:
+def managed_programme_ids(user: Visitor | None = None) -> set[int] | None:
     """The ids of the programmes ``user`` coordinates; ``None`` means all (an admin)."""
     user = current_user if user is None else user
     if not getattr(user, "is_authenticated", False):
@@ -55,21 +55,15 @@ def managed_programme_ids(user: Any = None) -> set[int] | None:
     return user.coordinated_programme_ids()
 
 
-def can_manage_programme(programme_id: int | None, user: Any = None) -> bool:
+def can_manage_programme(programme_id: int | None, user: Visitor | None = None) -> bool:
     ids = managed_programme_ids(user)
     return ids is None or (programme_id is not None and programme_id in ids)
 
 
-def require_programme(programme_id: int | None, user: Any = None) -> None:
+def require_programme(programme_id: int | None, user: Visitor | None = None) -> None:
     """404 unless ``user`` (default: the current user) may manage the programme."""
     if not can_manage_programme(programme_id, user):
         abort(404)
-
-
-def assign(user: Any, programme: Any) -> None:
-    """Make ``user`` a coordinator of ``programme`` (nothing happens if they already are)."""
-    if programme not in user.programmes:
-        user.programmes.append(programme)
 
 
 # --------------------------------------------------------------------------- domain rules
@@ -135,7 +129,7 @@ def visible_people(
     return _rule("visible_people")(programme_ids, scan)  # type: ignore[no-any-return]
 
 
-def people_outside_scope(person_ids: Iterable[int], user: Any = None) -> set[int]:
+def people_outside_scope(person_ids: Iterable[int], user: Visitor | None = None) -> set[int]:
     """Those of ``person_ids`` that do not exist or are outside ``user``'s scope."""
     wanted = set(person_ids)
     if not wanted:
@@ -144,14 +138,14 @@ def people_outside_scope(person_ids: Iterable[int], user: Any = None) -> set[int
     return wanted - set(found)
 
 
-def person_in_scope(person_id: int | None, user: Any = None) -> bool:
+def person_in_scope(person_id: int | None, user: Visitor | None = None) -> bool:
     """Whether the person exists and is in ``user``'s scope (one query)."""
     if person_id is None:
         return False
     return not people_outside_scope([person_id], user)
 
 
-def require_person(person_id: int | None, user: Any = None) -> None:
+def require_person(person_id: int | None, user: Visitor | None = None) -> None:
     """404 unless the person is in ``user``'s (default: the current user's) scope."""
     if not person_in_scope(person_id, user):
         abort(404)
@@ -186,7 +180,7 @@ def is_coordinator_level(access: Any) -> bool:
     return isinstance(access, frozenset) and Role.COORDINATOR in access and access != ANY_SIGNED_IN
 
 
-def acts_as_coordinator(user: Any, access: Any) -> bool:
+def acts_as_coordinator(user: Visitor, access: Any) -> bool:
     """Whether ``user`` can use a view with ``access`` only as a coordinator of programmes.
 
     Administrators are never limited. A user who may also use the view through another role

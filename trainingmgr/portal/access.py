@@ -159,7 +159,7 @@ def send_access_links(
     urls = access_urls(
         chosen,
         next_path=portal_path(),
-        created_by=actor,
+        actor=actor,
         lifetime=timedelta(days=ACCESS_LINK_DAYS),
     )
     locale = cohort_locale(cohort)

@@ -144,16 +144,14 @@ def make_sign_in_url(
     lifetime: timedelta,
     *,
     next_path: str | None = None,
-    created_by: User | None = None,
+    actor: User | None = None,
 ) -> str:
     """A new one-time sign-in link for ``holder`` (the caller commits)."""
     if holder.user is not None:
-        token = tokens.make_token(
-            holder.user, TokenPurpose.SIGN_IN, lifetime, created_by=created_by
-        )
+        token = tokens.make_token(holder.user, TokenPurpose.SIGN_IN, lifetime, actor=actor)
     else:
         assert holder.person is not None
-        token = tokens.make_person_token(holder.person, lifetime, created_by=created_by)
+        token = tokens.make_person_token(holder.person, lifetime, actor=actor)
     return sign_in_url(token, next_path)
 
 
@@ -161,7 +159,7 @@ def access_urls(
     people: Iterable[Person],
     *,
     next_path: str | None = None,
-    created_by: User | None = None,
+    actor: User | None = None,
     lifetime: timedelta | None = None,
     accounts: dict[int, User] | None = None,
 ) -> dict[int, str]:
@@ -187,7 +185,7 @@ def access_urls(
         if user is not None and not user.active:
             continue
         token, values = tokens.token_values(
-            TokenPurpose.SIGN_IN, lifetime, user=user, person=person, created_by=created_by
+            TokenPurpose.SIGN_IN, lifetime, user=user, person=person, actor=actor
         )
         rows.append(values)
         urls[person_id] = sign_in_url(token, next_path)

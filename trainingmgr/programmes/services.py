@@ -31,7 +31,6 @@ from trainingmgr.cohorts.models import (
 )
 from trainingmgr.core.cache import TimedCache
 from trainingmgr.core.errors import Checks, DomainError
-from trainingmgr.core.scope import assign
 from trainingmgr.extensions import db
 from trainingmgr.programmes.models import (
     CertificateLanguage,
@@ -183,8 +182,8 @@ def create_programme(data: ProgrammeInput, *, actor: User | None) -> Programme:
     db.session.add(programme)
     db.session.flush()
     record_change("programme.create", programme, created_values(values), actor=actor)
-    if actor is not None and actor.has_role(Role.COORDINATOR):
-        assign(actor, programme)  # its creator coordinates it (admins see every programme)
+    if actor is not None and actor.has_role(Role.COORDINATOR) and programme not in actor.programmes:
+        actor.programmes.append(programme)  # its creator coordinates it (admins see all)
     return programme
 
 
