@@ -158,9 +158,40 @@ def _rollups(cohorts: dict[int, CohortInfo]) -> dict[tuple[str, Any], Figures]:
     """
     if not cohorts:
         return {}
-    stats = _enrolment_stats(cohorts, people=False).cte("enrolment_stats")
-    c = stats.c
-    summed = {
+    c = _enrolment_stats(cohorts, people=False).cte("enrolment_stats").c
+    summed = _summed(c)
+    p = _person_stats(c, summed).c
+    # Enrolments, participants, people trained.
+    per_person = (sa.func.sum(p.enrolments), sa.func.count(), sa.func.count(_if(p.attended > 0)))
+    per_roster = (sa.func.count(), sa.func.count(), sa.func.count(_if(c.attended > 0)))
+    distinct = (
+        sa.func.count(),
+        sa.func.count(sa.distinct(c.person_id)),
+        sa.func.count(sa.distinct(_if(c.attended > 0, c.person_id))),
+    )
+    person_sums = [p[name] for name in summed]
+    parts = [_figures("all", None, per_person, person_sums)]
+    for name, _title, column, per_cohort in _BREAKDOWNS:
+        if not per_cohort:
+            parts.append(_figures(name, p[column], per_person, person_sums))
+        elif column == "cohort_id":
+            parts.append(_figures(name, c[column], per_roster, summed.values()))
+        else:
+            parts.append(_figures(name, c[column], distinct, summed.values()))
+    result: dict[tuple[str, Any], Figures] = {}
+    with _serial_plan():
+        rows = db.session.execute(sa.union_all(*parts)).all()
+    for dimension, key, *numbers in rows:
+        if key is not None and dimension in ("cohort", "year"):
+            key = int(key)
+        result[(dimension, key)] = Figures(*(int(n or 0) for n in numbers))
+    return result
+
+
+def _summed(c: Any) -> dict[str, Any]:
+    """The figures that add up over enrolments (after enrolments, participants and people
+    trained, in the order of ``Figures``), from the columns ``c`` of the enrolments' stats."""
+    return {
         "attended": c.attended,
         "counted": c.counted,
         "enough": c.enough,
@@ -169,6 +200,11 @@ def _rollups(cohorts: dict[int, CohortInfo]) -> dict[tuple[str, Any], Figures]:
         "certified": c.certified,
         "centi": c.centi,
     }
+
+
+def _person_stats(c: Any, summed: dict[str, Any]) -> Any:
+    """One row per person: their enrolments, the ``summed`` figures over them, and what the
+    breakdowns read of the person (the people table joined for these rows only)."""
     each_person = (
         sa.select(
             c.person_id,
@@ -182,7 +218,7 @@ def _rollups(cohorts: dict[int, CohortInfo]) -> dict[tuple[str, Any], Figures]:
         .group_by(c.person_id)
         .subquery()
     )
-    people = (
+    return (
         sa.select(
             each_person,
             *(value.label(name) for name, value in _person_columns().items()),
@@ -190,44 +226,19 @@ def _rollups(cohorts: dict[int, CohortInfo]) -> dict[tuple[str, Any], Figures]:
         .join(Person, Person.id == each_person.c.person_id)
         .cte("person_stats")
     )
-    p = people.c
 
-    def figures(dimension: str, column: Any, counts: tuple[Any, Any, Any], sums: Any) -> Any:
-        """The figures of each group of ``column`` (None: one group, the totals)."""
-        key = sa.cast(sa.null() if column is None else column, sa.String)
-        select = sa.select(
-            sa.literal(dimension, sa.String).label("dimension"),
-            key.label("key"),
-            *counts,
-            *(sa.func.sum(value) for value in sums),
-        )
-        return select if column is None else select.group_by(column)
 
-    # Enrolments, participants, people trained.
-    per_person = (sa.func.sum(p.enrolments), sa.func.count(), sa.func.count(_if(p.attended > 0)))
-    per_roster = (sa.func.count(), sa.func.count(), sa.func.count(_if(c.attended > 0)))
-    distinct = (
-        sa.func.count(),
-        sa.func.count(sa.distinct(c.person_id)),
-        sa.func.count(sa.distinct(_if(c.attended > 0, c.person_id))),
+def _figures(dimension: str, column: Any, counts: tuple[Any, Any, Any], sums: Any) -> Any:
+    """The figures of each group of ``column`` (None: one group, the totals): ``counts`` are
+    the enrolments, participants and people trained; then the sums of ``sums``."""
+    key = sa.cast(sa.null() if column is None else column, sa.String)
+    select = sa.select(
+        sa.literal(dimension, sa.String).label("dimension"),
+        key.label("key"),
+        *counts,
+        *(sa.func.sum(value) for value in sums),
     )
-    person_sums = [p[name] for name in summed]
-    parts = [figures("all", None, per_person, person_sums)]
-    for name, _title, column, per_cohort in _BREAKDOWNS:
-        if not per_cohort:
-            parts.append(figures(name, p[column], per_person, person_sums))
-        elif column == "cohort_id":
-            parts.append(figures(name, c[column], per_roster, summed.values()))
-        else:
-            parts.append(figures(name, c[column], distinct, summed.values()))
-    result: dict[tuple[str, Any], Figures] = {}
-    with _serial_plan():
-        rows = db.session.execute(sa.union_all(*parts)).all()
-    for dimension, key, *numbers in rows:
-        if key is not None and dimension in ("cohort", "year"):
-            key = int(key)
-        result[(dimension, key)] = Figures(*(int(n or 0) for n in numbers))
-    return result
+    return select if column is None else select.group_by(column)
 
 
 def _if(condition: Any, value: Any = 1) -> Any:
