@@ -87,16 +87,9 @@ BEGIN
 END $$"""
 
 
-def _postgresql() -> list[str]:
-    """Statement-level triggers that add each statement's change to the totals.
-
-    Concurrency (READ COMMITTED): the totals' rows are updated with increments, which
-    PostgreSQL applies to the latest committed row after waiting for its lock, so two
-    rosters saved at once both count; rows are locked in id order first (no deadlock). A
-    record's contribution depends on its session's times and status: the records' trigger
-    takes a share lock on their sessions before reading them, so a concurrent change of a
-    session either waits for it or is seen by it."""
-    apply = """
+# Adds a change (a JSON list of {e: enrolment id, a: attended, x: excused, c: centi}) to the
+# totals, locking the rows in id order first.
+_APPLY = """
 CREATE OR REPLACE FUNCTION enrolment_attendance_apply(delta jsonb) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -111,15 +104,32 @@ BEGIN
     WHERE ea.enrolment_id = (d->>'e')::integer;
 END $$"""
 
-    def summed(parts: str) -> str:
-        return (
-            "SELECT coalesce(jsonb_agg(jsonb_build_object('e', enrolment_id, 'a', a, 'x', x, "
-            "'c', c)), '[]') FROM (SELECT enrolment_id, sum(attended) AS a, sum(excused) AS x, "
-            f"sum(centi) AS c FROM ({parts}) p GROUP BY enrolment_id "
-            "HAVING sum(attended) <> 0 OR sum(excused) <> 0 OR sum(centi) <> 0) t"
-        )
+# A new enrolment starts with a row of zeros.
+_ENROLMENTS = """
+CREATE OR REPLACE FUNCTION enrolment_attendance_enrolments() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO enrolment_attendance (enrolment_id) SELECT id FROM new_rows
+  ON CONFLICT (enrolment_id) DO NOTHING;
+  RETURN NULL;
+END $$"""
 
-    records = f"""
+
+def _summed(parts: str) -> str:
+    """The change of the contributions ``parts`` as ``enrolment_attendance_apply`` takes it."""
+    return (
+        "SELECT coalesce(jsonb_agg(jsonb_build_object('e', enrolment_id, 'a', a, 'x', x, "
+        "'c', c)), '[]') FROM (SELECT enrolment_id, sum(attended) AS a, sum(excused) AS x, "
+        f"sum(centi) AS c FROM ({parts}) p GROUP BY enrolment_id "
+        "HAVING sum(attended) <> 0 OR sum(excused) <> 0 OR sum(centi) <> 0) t"
+    )
+
+
+def _records_function() -> str:
+    """The attendance records' trigger function: what was inserted adds, what was deleted
+    takes away, an update does both; the records' sessions are share-locked first."""
+    both = _contributions("new_rows") + " UNION ALL " + _contributions("old_rows", "-")
+    return f"""
 CREATE OR REPLACE FUNCTION enrolment_attendance_records() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -127,20 +137,22 @@ DECLARE
 BEGIN
   IF TG_OP = 'INSERT' THEN
     PERFORM 1 FROM sessions WHERE id IN (SELECT session_id FROM new_rows) FOR SHARE;
-    delta := ({summed(_contributions("new_rows"))});
+    delta := ({_summed(_contributions("new_rows"))});
   ELSIF TG_OP = 'DELETE' THEN
     PERFORM 1 FROM sessions WHERE id IN (SELECT session_id FROM old_rows) FOR SHARE;
-    delta := ({summed(_contributions("old_rows", "-"))});
+    delta := ({_summed(_contributions("old_rows", "-"))});
   ELSE
     PERFORM 1 FROM sessions WHERE id IN (
       SELECT session_id FROM new_rows UNION SELECT session_id FROM old_rows) FOR SHARE;
-    delta := ({
-        summed(_contributions("new_rows") + " UNION ALL " + _contributions("old_rows", "-"))
-    });
+    delta := ({_summed(both)});
   END IF;
   PERFORM enrolment_attendance_apply(delta);
   RETURN NULL;
 END $$"""
+
+
+def _session_functions() -> list[str]:
+    """The sessions' trigger functions: a session changed, a session deleted."""
     # A session whose times or status change: its records count afresh (new minus old).
     changed = (
         "SELECT r.enrolment_id, cn.attended - co.attended AS attended, "
@@ -152,7 +164,6 @@ END $$"""
         "WHERE (n.starts_at, n.ends_at, n.status) IS DISTINCT FROM "
         "(o.starts_at, o.ends_at, o.status)"
     )
-    sessions = _function("enrolment_attendance_sessions", summed(changed), "NULL")
     # A session deleted: its records are deleted after it by the cascade, when their
     # trigger can no longer read it, so its contribution is taken away before.
     gone = (
@@ -160,46 +171,49 @@ END $$"""
         "-c.centi AS centi FROM attendance_records r "
         f"CROSS JOIN LATERAL (SELECT {_columns('r', 'OLD')}) c WHERE r.session_id = OLD.id"
     )
-    session_deleted = _function("enrolment_attendance_session_deleted", summed(gone), "OLD")
-    enrolments = """
-CREATE OR REPLACE FUNCTION enrolment_attendance_enrolments() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO enrolment_attendance (enrolment_id) SELECT id FROM new_rows
-  ON CONFLICT (enrolment_id) DO NOTHING;
-  RETURN NULL;
-END $$"""
-
-    def trigger(name: str, event: str, table: str, rows: str, function: str) -> str:
-        return (
-            f"CREATE OR REPLACE TRIGGER {name} AFTER {event} ON {table} REFERENCING {rows} "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
-        )
-
-    both = "NEW TABLE AS new_rows OLD TABLE AS old_rows"
-    records_fn = "enrolment_attendance_records"
     return [
-        apply,
-        records,
-        sessions,
-        session_deleted,
-        enrolments,
-        trigger(
-            "enrolment_attendance_ins",
-            "INSERT",
-            "attendance_records",
-            "NEW TABLE AS new_rows",
-            records_fn,
+        _function("enrolment_attendance_sessions", _summed(changed), "NULL"),
+        _function("enrolment_attendance_session_deleted", _summed(gone), "OLD"),
+    ]
+
+
+def _statement_trigger(name: str, event: str, table: str, rows: str, function: str) -> str:
+    return (
+        f"CREATE OR REPLACE TRIGGER {name} AFTER {event} ON {table} REFERENCING {rows} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+    )
+
+
+_NEW = "NEW TABLE AS new_rows"
+_OLD = "OLD TABLE AS old_rows"
+
+
+def _postgresql() -> list[str]:
+    """Statement-level triggers that add each statement's change to the totals.
+
+    Concurrency (READ COMMITTED): the totals' rows are updated with increments, which
+    PostgreSQL applies to the latest committed row after waiting for its lock, so two
+    rosters saved at once both count; rows are locked in id order first (no deadlock). A
+    record's contribution depends on its session's times and status: the records' trigger
+    takes a share lock on their sessions before reading them, so a concurrent change of a
+    session either waits for it or is seen by it."""
+    both = f"{_NEW} {_OLD}"
+    records = "enrolment_attendance_records"
+    return [
+        _APPLY,
+        _records_function(),
+        *_session_functions(),
+        _ENROLMENTS,
+        _statement_trigger(
+            "enrolment_attendance_ins", "INSERT", "attendance_records", _NEW, records
         ),
-        trigger("enrolment_attendance_upd", "UPDATE", "attendance_records", both, records_fn),
-        trigger(
-            "enrolment_attendance_del",
-            "DELETE",
-            "attendance_records",
-            "OLD TABLE AS old_rows",
-            records_fn,
+        _statement_trigger(
+            "enrolment_attendance_upd", "UPDATE", "attendance_records", both, records
         ),
-        trigger(
+        _statement_trigger(
+            "enrolment_attendance_del", "DELETE", "attendance_records", _OLD, records
+        ),
+        _statement_trigger(
             "enrolment_attendance_session_upd",
             "UPDATE",
             "sessions",
@@ -208,11 +222,11 @@ END $$"""
         ),
         "CREATE OR REPLACE TRIGGER enrolment_attendance_session_del BEFORE DELETE ON sessions "
         "FOR EACH ROW EXECUTE FUNCTION enrolment_attendance_session_deleted()",
-        trigger(
+        _statement_trigger(
             "enrolment_attendance_enrolment_ins",
             "INSERT",
             "enrolments",
-            "NEW TABLE AS new_rows",
+            _NEW,
             "enrolment_attendance_enrolments",
         ),
     ]
