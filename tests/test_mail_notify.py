@@ -470,6 +470,49 @@ def test_bulk_confirmations_are_written_by_the_worker_as_they_would_have_been_at
         assert sent[row.recipient].message["To"].addresses[0].addr_spec == row.recipient
 
 
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_an_imports_waitlist_places_are_written_by_the_worker_as_they_would_have_been_at_once(
+    db_session: Any, make: Any, language: str
+) -> None:
+    """An import into a full cohort puts people on the waitlist: their "your place" e-mails
+    are written by the worker after the commit too, each with the place given at the import
+    (not whatever it is when the worker writes), the same message as one written at once."""
+    cohort = course(make, language=language, capacity=1)
+    people = [
+        make.person(first_name="Ada", last_name="First", email="ada@example.org"),
+        make.person(first_name="Ləman", last_name="Əliyeva", email="leman@example.org"),
+        make.person(first_name="Иван", last_name="Петров", email="ivan@example.org"),
+        make.person(email=None),  # no address: no message
+    ]
+    ids = [p.id for p in people]
+    savepoint = db_session.begin_nested()
+    at_once = enrolments.enrol_people(cohort.id, ids, actor=None)
+    expected = {r.recipient: _parts(r.message) for r in outbox()}
+    assert [e.waitlist_position for e in at_once.waitlisted] == [1, 2, 3]
+    savepoint.rollback()
+
+    result = enrolments.enrol_people(cohort.id, ids, actor=None, defer_mail=True)
+    assert [(r.recipient, r.message, r.kind) for r in outbox()] == [
+        ("ada@example.org", None, notify.ENROLMENT_CONFIRMATION),
+        ("leman@example.org", None, notify.WAITLIST_PLACE),
+        ("ivan@example.org", None, notify.WAITLIST_PLACE),
+    ]
+    db_session.commit()
+    # Иван moves up before the worker runs: the e-mail still says the place given (2).
+    result.waitlisted[1].waitlist_position = 1
+    db_session.commit()
+
+    delivery.MEMORY_OUTBOX.clear()
+    assert delivery.deliver_due().sent == 3
+    delivery.MEMORY_OUTBOX.clear()
+    waitlisted = [r for r in outbox() if r.kind == notify.WAITLIST_PLACE]
+    assert [r.recipient for r in waitlisted] == ["leman@example.org", "ivan@example.org"]
+    for row in waitlisted:
+        db_session.refresh(row)
+        assert row.status.value == "sent" and row.subject == expected[row.recipient][0]
+        assert _parts(row.message) == expected[row.recipient]
+
+
 def test_a_bulk_confirmation_whose_enrolment_is_gone_fails_with_the_reason(
     db_session: Any, make: Any
 ) -> None:
@@ -496,10 +539,11 @@ def test_writing_many_bulk_confirmations_takes_no_more_queries_than_a_few(
     def written(count: int) -> int:
         cohort = course(make)
         ids = [make.person(email=f"p{count}-{i}@example.org").id for i in range(count)]
+        cohort.capacity = count // 2  # confirmations and waitlist places
         enrolments.enrol_people(cohort.id, ids, actor=None, defer_mail=True)
         db_session.commit()
         with count_queries() as q:
             assert deferred.render_pending() == count
         return q.count
 
-    assert written(3) == written(40)
+    assert written(4) == written(40)

@@ -364,7 +364,7 @@ def enrol_people(
     (everyone joins it while others are waiting: the next free seat is theirs).
     People already on the roster are reported in ``already`` and left unchanged, or refused
     with a message when ``refuse_already``. With ``defer_mail`` (imports), the confirmations
-    are written by the mail worker after the commit instead of now.
+    and waitlist places are written by the mail worker after the commit instead of now.
     """
     wanted = _create_status(status)
     ids = _bulk_ids(person_ids)
@@ -402,9 +402,10 @@ def enrol_people(
     _record_created(result.created, actor=actor, programme_id=seats.cohort.programme_id)
     if defer_mail:
         notify.defer_enrolment_confirmations(result.enrolled)
+        notify.defer_waitlist_places(result.waitlisted)
     else:
         notify.enrolment_confirmations(result.enrolled)
-    notify.waitlist_places(result.waitlisted)
+        notify.waitlist_places(result.waitlisted)
     return result
 
 

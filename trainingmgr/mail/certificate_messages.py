@@ -24,8 +24,8 @@ from trainingmgr.mail.recipients import (
     cohort_locale,
     deferred_row,
     organisation_name,
+    write_deferred,
 )
-from trainingmgr.mail.services import address, message_bytes, render
 from trainingmgr.people.models import Person
 
 CERTIFICATE_ISSUED = "certificate_issued"
@@ -107,13 +107,8 @@ def render_certificates_issued(rows: Sequence[OutboxMessage]) -> None:
             continue
         cohort = cohorts[certificate.cohort_id]
         context = certificate_context(certificate, recipient.person, cohort)
-        rendered = render(
-            CERTIFICATE_ISSUED, context, locale=cohort_locale(cohort, recipient.user_locale)
-        )
-        to = address(recipient.person.full_name, recipient.person.email or "")
-        deferred.written(
-            row, rendered, message_bytes(to, rendered.subject, rendered.text, rendered.html)
-        )
+        locale = cohort_locale(cohort, recipient.user_locale)
+        write_deferred(row, CERTIFICATE_ISSUED, recipient, context, locale)
 
 
 deferred.RENDERERS[CERTIFICATE_ISSUED] = render_certificates_issued

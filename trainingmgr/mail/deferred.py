@@ -5,8 +5,8 @@ sending, after the change was committed: the same message as one rendered at onc
 the request spending seconds on templates and MIME.
 
 A kind of message registers its renderer in ``RENDERERS`` (``notify`` does for
-``enrolment_confirmation``): it gets the rows of one batch and calls ``written`` or
-``give_up`` for each.
+``enrolment_confirmation``, ``waitlist_place`` and ``certificate_issued``): it gets the rows
+of one batch and calls ``written`` (``recipients.write_deferred``) or ``give_up`` for each.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The e-mails about enrolments: "you are enrolled" (at once, or written by the worker after
-an import) and "your place on the waitlist"."""
+"""The e-mails about enrolments: "you are enrolled" and "your place on the waitlist", each
+queued at once or, after an import, written by the worker (``mail.deferred``)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ from trainingmgr.mail.recipients import (
     portal_url,
     schedule_lines,
     scheduled_sessions,
+    write_deferred,
 )
-from trainingmgr.mail.services import Attachment, address, message_bytes, render
+from trainingmgr.mail.services import Attachment
 
 ENROLMENT_CONFIRMATION = "enrolment_confirmation"
 WAITLIST_PLACE = "waitlist_place"
@@ -152,33 +153,41 @@ def defer_enrolment_confirmations(enrolments: Sequence[Enrolment]) -> int:
     return len(rows)
 
 
-def render_enrolment_confirmations(rows: Sequence[OutboxMessage]) -> None:
-    """Write the messages queued by ``defer_enrolment_confirmations`` (the worker calls it):
-    the same message as ``enrolment_confirmations`` would have queued, rendered now."""
-    wanted = {row.id: (row.render_args or {}).get("enrolment_id") for row in rows}
-    found = {
+def _queued_enrolments(rows: Sequence[OutboxMessage]) -> dict[int, Enrolment]:
+    """The enrolments the deferred ``rows`` are about (``render_args["enrolment_id"]``),
+    with their people, cohorts and programmes, by id (one query); gone ones are missing."""
+    ids = {(row.render_args or {}).get("enrolment_id") for row in rows} - {None}
+    return {
         e.id: e
         for e in db.session.scalars(
             sa.select(Enrolment)
-            .where(Enrolment.id.in_({i for i in wanted.values() if i is not None}))
+            .where(Enrolment.id.in_(ids))
             .options(
                 joinedload(Enrolment.person),
                 joinedload(Enrolment.cohort).joinedload(Cohort.programme),
             )
         )
     }
+
+
+def _enrolment_id(row: OutboxMessage) -> int:
+    return int((row.render_args or {}).get("enrolment_id") or 0)
+
+
+GONE = "the enrolment or the person's address no longer exists"
+
+
+def render_enrolment_confirmations(rows: Sequence[OutboxMessage]) -> None:
+    """Write the messages queued by ``defer_enrolment_confirmations`` (the worker calls it):
+    the same message as ``enrolment_confirmations`` would have queued, rendered now."""
+    found = _queued_enrolments(rows)
     written = {c.enrolment.id: c for c in _confirmations(list(found.values()))}
     for row in rows:
-        confirmation = written.get(wanted[row.id] or 0)
-        if confirmation is None:
-            deferred.give_up(row, "the enrolment or the person's address no longer exists")
+        c = written.get(_enrolment_id(row))
+        if c is None:
+            deferred.give_up(row, GONE)
             continue
-        person = confirmation.recipient.person
-        rendered = render(ENROLMENT_CONFIRMATION, confirmation.context, locale=confirmation.locale)
-        to = address(person.full_name, person.email or "")
-        attachments = [confirmation.calendar]
-        data = message_bytes(to, rendered.subject, rendered.text, rendered.html, attachments)
-        deferred.written(row, rendered, data)
+        write_deferred(row, ENROLMENT_CONFIRMATION, c.recipient, c.context, c.locale, [c.calendar])
 
 
 deferred.RENDERERS[ENROLMENT_CONFIRMATION] = render_enrolment_confirmations
@@ -215,3 +224,41 @@ def waitlist_places(enrolments: Sequence[Enrolment]) -> list[OutboxMessage]:
         context = waitlist_context(enrolment, organisation=organisation)
         messages.append(_send_to(WAITLIST_PLACE, recipient, cohort, context, locale))
     return messages
+
+
+def defer_waitlist_places(enrolments: Sequence[Enrolment]) -> int:
+    """Queue "your place on the waitlist" for each enrolment, to be written by the worker
+    after the commit (``render_waitlist_places``), as an import's confirmations are: the
+    place is the one given now. Returns the number queued."""
+    rows = [
+        deferred_row(
+            WAITLIST_PLACE,
+            recipient,
+            cohort,
+            {"enrolment_id": enrolment.id, "place": enrolment.waitlist_position},
+        )
+        for cohort, enrolment, recipient in _reachable(enrolments)
+    ]
+    deferred.queue(rows)
+    return len(rows)
+
+
+def render_waitlist_places(rows: Sequence[OutboxMessage]) -> None:
+    """Write the messages queued by ``defer_waitlist_places`` (the worker calls it): the
+    same message as ``waitlist_places`` would have queued, with the place queued."""
+    found = _queued_enrolments(rows)
+    reachable = {e.id: (c, r) for c, e, r in _reachable(list(found.values()))}
+    organisation = organisation_name() if reachable else ""
+    for row in rows:
+        enrolment_id = _enrolment_id(row)
+        if enrolment_id not in reachable:
+            deferred.give_up(row, GONE)
+            continue
+        cohort, recipient = reachable[enrolment_id]
+        place = (row.render_args or {}).get("place")
+        context = waitlist_context(found[enrolment_id], place=place, organisation=organisation)
+        locale = cohort_locale(cohort, recipient.user_locale)
+        write_deferred(row, WAITLIST_PLACE, recipient, context, locale)
+
+
+deferred.RENDERERS[WAITLIST_PLACE] = render_waitlist_places

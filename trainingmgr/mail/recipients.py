@@ -24,7 +24,14 @@ from trainingmgr.core.urls import base_url, external_url, verification_url
 from trainingmgr.extensions import db
 from trainingmgr.mail import deferred
 from trainingmgr.mail.models import OutboxMessage
-from trainingmgr.mail.services import Attachment, address, message_locale, send
+from trainingmgr.mail.services import (
+    Attachment,
+    address,
+    message_bytes,
+    message_locale,
+    render,
+    send,
+)
 from trainingmgr.organisation import services as organisation
 from trainingmgr.organisation.models import OrganisationSettings
 from trainingmgr.people.models import Person
@@ -190,6 +197,23 @@ def deferred_row(
         programme_id=cohort.programme_id,
         cohort_id=cohort.id,
     )
+
+
+def write_deferred(
+    row: OutboxMessage,
+    kind: str,
+    recipient: Recipient,
+    context: dict[str, Any],
+    locale: str,
+    attachments: Sequence[Attachment] = (),
+) -> None:
+    """Write the deferred ``row`` (the worker does, ``deferred.RENDERERS``): the message
+    ``_send_to`` would have queued at once."""
+    person = recipient.person
+    rendered = render(kind, context, locale=locale)
+    to = address(person.full_name, person.email or "")
+    data = message_bytes(to, rendered.subject, rendered.text, rendered.html, list(attachments))
+    deferred.written(row, rendered, data)
 
 
 def scheduled_sessions(cohort_id: int) -> list[Session]:
