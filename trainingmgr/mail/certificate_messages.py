@@ -16,6 +16,7 @@ from trainingmgr.mail import deferred
 from trainingmgr.mail import services as mail
 from trainingmgr.mail.models import OutboxMessage
 from trainingmgr.mail.recipients import (
+    Prepared,
     Recipient,
     _recipients,
     _send_to,
@@ -108,7 +109,7 @@ def render_certificates_issued(rows: Sequence[OutboxMessage]) -> None:
         cohort = cohorts[certificate.cohort_id]
         context = certificate_context(certificate, recipient.person, cohort)
         locale = cohort_locale(cohort, recipient.user_locale)
-        write_deferred(row, CERTIFICATE_ISSUED, recipient, context, locale)
+        write_deferred(row, Prepared(CERTIFICATE_ISSUED, recipient, context, locale))
 
 
 deferred.RENDERERS[CERTIFICATE_ISSUED] = render_certificates_issued

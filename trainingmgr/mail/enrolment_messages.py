@@ -4,7 +4,6 @@ queued at once or, after an import, written by the worker (``mail.deferred``).""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +14,7 @@ from trainingmgr.extensions import db
 from trainingmgr.mail import deferred
 from trainingmgr.mail.models import OutboxMessage
 from trainingmgr.mail.recipients import (
+    Prepared,
     Recipient,
     _recipients,
     _send_to,
@@ -30,7 +30,6 @@ from trainingmgr.mail.recipients import (
     scheduled_sessions,
     write_deferred,
 )
-from trainingmgr.mail.services import Attachment
 
 ENROLMENT_CONFIRMATION = "enrolment_confirmation"
 WAITLIST_PLACE = "waitlist_place"
@@ -60,18 +59,7 @@ def enrolment_context(
     }
 
 
-@dataclass(frozen=True)
-class _Confirmation:
-    """One "you are enrolled" message, ready to render."""
-
-    enrolment: Enrolment
-    recipient: Recipient
-    context: dict[str, Any]
-    locale: str
-    calendar: Attachment
-
-
-def _confirmations(enrolments: Sequence[Enrolment]) -> Iterator[_Confirmation]:
+def _confirmations(enrolments: Sequence[Enrolment]) -> Iterator[tuple[Enrolment, Prepared]]:
     """The confirmations of ``enrolments`` to people with an address. The queries do not
     grow with the number of enrolments (per cohort: sessions, calendar, accounts, links)."""
     by_cohort: dict[int, list[Enrolment]] = {}
@@ -104,7 +92,10 @@ def _confirmations(enrolments: Sequence[Enrolment]) -> Iterator[_Confirmation]:
                 organisation=organisation,
             )
             context["portal_url"] = sign_in.get(enrolment.person_id, context["portal_url"])
-            yield _Confirmation(enrolment, recipient, context, locale, calendar)
+            yield (
+                enrolment,
+                Prepared(ENROLMENT_CONFIRMATION, recipient, context, locale, [calendar]),
+            )
 
 
 def enrolment_confirmations(enrolments: Sequence[Enrolment]) -> list[OutboxMessage]:
@@ -112,15 +103,8 @@ def enrolment_confirmations(enrolments: Sequence[Enrolment]) -> list[OutboxMessa
     .ics file. The queries do not grow with the number of enrolments (per cohort: sessions,
     calendar, accounts)."""
     return [
-        _send_to(
-            ENROLMENT_CONFIRMATION,
-            c.recipient,
-            c.enrolment.cohort,
-            c.context,
-            c.locale,
-            [c.calendar],
-        )
-        for c in _confirmations(enrolments)
+        _send_to(m.kind, m.recipient, e.cohort, m.context, m.locale, m.attachments)
+        for e, m in _confirmations(enrolments)
     ]
 
 
@@ -181,13 +165,13 @@ def render_enrolment_confirmations(rows: Sequence[OutboxMessage]) -> None:
     """Write the messages queued by ``defer_enrolment_confirmations`` (the worker calls it):
     the same message as ``enrolment_confirmations`` would have queued, rendered now."""
     found = _queued_enrolments(rows)
-    written = {c.enrolment.id: c for c in _confirmations(list(found.values()))}
+    written = {e.id: message for e, message in _confirmations(list(found.values()))}
     for row in rows:
-        c = written.get(_enrolment_id(row))
-        if c is None:
+        message = written.get(_enrolment_id(row))
+        if message is None:
             deferred.give_up(row, GONE)
             continue
-        write_deferred(row, ENROLMENT_CONFIRMATION, c.recipient, c.context, c.locale, [c.calendar])
+        write_deferred(row, message)
 
 
 deferred.RENDERERS[ENROLMENT_CONFIRMATION] = render_enrolment_confirmations
@@ -258,7 +242,7 @@ def render_waitlist_places(rows: Sequence[OutboxMessage]) -> None:
         place = (row.render_args or {}).get("place")
         context = waitlist_context(found[enrolment_id], place=place, organisation=organisation)
         locale = cohort_locale(cohort, recipient.user_locale)
-        write_deferred(row, WAITLIST_PLACE, recipient, context, locale)
+        write_deferred(row, Prepared(WAITLIST_PLACE, recipient, context, locale))
 
 
 deferred.RENDERERS[WAITLIST_PLACE] = render_waitlist_places

@@ -199,21 +199,28 @@ def deferred_row(
     )
 
 
-def write_deferred(
-    row: OutboxMessage,
-    kind: str,
-    recipient: Recipient,
-    context: dict[str, Any],
-    locale: str,
-    attachments: Sequence[Attachment] = (),
-) -> None:
+@dataclass(frozen=True)
+class Prepared:
+    """A message ready to render: queued at once (``_send_to``) or written by the worker
+    for a deferred outbox row (``write_deferred``)."""
+
+    kind: str
+    recipient: Recipient
+    context: dict[str, Any]
+    locale: str
+    attachments: Sequence[Attachment] = ()
+
+
+def write_deferred(row: OutboxMessage, message: Prepared) -> None:
     """Write the deferred ``row`` (the worker does, ``deferred.RENDERERS``): the message
     ``_send_to`` would have queued at once."""
-    person = recipient.person
-    rendered = render(kind, context, locale=locale)
+    person = message.recipient.person
+    rendered = render(message.kind, message.context, locale=message.locale)
     to = address(person.full_name, person.email or "")
-    data = message_bytes(to, rendered.subject, rendered.text, rendered.html, list(attachments))
-    deferred.written(row, rendered, data)
+    body = message_bytes(
+        to, rendered.subject, rendered.text, rendered.html, list(message.attachments)
+    )
+    deferred.written(row, rendered, body)
 
 
 def scheduled_sessions(cohort_id: int) -> list[Session]:
