@@ -48,7 +48,7 @@ def test_the_user_core_checks_is_a_protocol_the_accounts_user_meets() -> None:
 
     from trainingmgr.accounts.models import User
     from trainingmgr.core import permissions, scope
-    from trainingmgr.core.roles import RoleHolder
+    from trainingmgr.core.users import RoleHolder
 
     members = {
         name for name in vars(RoleHolder) if not name.startswith("_") and name not in vars(object)

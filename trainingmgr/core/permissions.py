@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 from flask import Flask, abort
 from flask_login import current_user
 
-from trainingmgr.core.roles import Role, Visitor
+from trainingmgr.core.roles import Role
+from trainingmgr.core.users import Visitor
 from trainingmgr.extensions import login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])

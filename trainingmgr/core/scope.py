@@ -39,7 +39,8 @@ from flask import abort, current_app, request
 from flask_login import current_user
 
 from trainingmgr.core.permissions import ANY_SIGNED_IN
-from trainingmgr.core.roles import Role, Visitor
+from trainingmgr.core.roles import Role
+from trainingmgr.core.users import Visitor
 from trainingmgr.extensions import db
 
 
