@@ -20,7 +20,7 @@ from decimal import Decimal
 from functools import cached_property
 
 import sqlalchemy as sa
-from flask_babel import force_locale, format_decimal, get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
@@ -30,6 +30,7 @@ from trainingmgr.attendance.summary import Summary
 from trainingmgr.cohorts.models import Cohort, Enrolment, Session
 from trainingmgr.core.cache import TimedCache
 from trainingmgr.core.errors import NotFound
+from trainingmgr.core.numbers import fmt_number
 from trainingmgr.evaluations.completion import required_survey_answered, survey_required_clause
 from trainingmgr.evaluations.models import Evaluation, EvaluationSubmission
 from trainingmgr.extensions import db
@@ -75,7 +76,7 @@ class Eligibility:
 
 def fmt_hours(value: Decimal | int) -> str:
     """Hours without trailing zeros, in the current locale ("12.5", "20")."""
-    return format_decimal(Decimal(value).normalize(), format="#,##0.##")
+    return fmt_number(Decimal(value))
 
 
 def _load_cohort(cohort_id: int) -> tuple[Cohort, bool]:

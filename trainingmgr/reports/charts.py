@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from trainingmgr.core.numbers import fmt_number, fmt_percent
 from trainingmgr.reports.services import Dashboard, Figures
 
 # SVG geometry (user units; the SVG scales to the width of its container).
@@ -52,11 +52,11 @@ class Chart:
 
 
 def _number(value: Decimal | int) -> str:
-    return format_decimal(Decimal(value).normalize(), format="#,##0.#")
+    return fmt_number(Decimal(value), "#,##0.#")
 
 
 def _percent(value: Decimal | None) -> str:
-    return "–" if value is None else f"{format_decimal(value, format='#,##0.0')}%"
+    return "–" if value is None else fmt_percent(value)
 
 
 def _counts(key: str, title: str, what: str, pairs: Iterable[tuple[str, int]]) -> Chart:

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from trainingmgr.core.numbers import fmt_number, fmt_percent
 from trainingmgr.reports.figures import Breakdown, Figures
 
 
@@ -133,12 +134,10 @@ def _outputs(totals: Figures) -> list[Headline]:
 def fmt_value(value: Any, kind: str = "count") -> str:
     """A figure as shown, in the viewer's language ("1,234", "87.5%", "12.5"); "–" when it
     cannot be computed (no session counted yet)."""
-    from flask_babel import format_decimal
-
     if value is None:
         return "–"
     if kind == "pct":
-        return f"{format_decimal(value, format='#,##0.0')}%"
+        return fmt_percent(value)
     if kind == "hours":
-        return format_decimal(Decimal(value).normalize(), format="#,##0.##")
-    return format_decimal(value, format="#,##0")
+        return fmt_number(Decimal(value))
+    return fmt_number(value, "#,##0")
