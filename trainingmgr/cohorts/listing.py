@@ -23,7 +23,7 @@ from trainingmgr.cohorts.models import (
     session_trainers,
 )
 from trainingmgr.core.pagination import Page, paginate
-from trainingmgr.core.scope import visible_people
+from trainingmgr.core.scope import in_programmes, visible_people
 from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
 from trainingmgr.people.models import Person
@@ -134,9 +134,7 @@ def programme_choices(
     query = sa.select(Programme).order_by(Programme.code)
     if not include_archived:
         query = query.where(Programme.status == ProgrammeStatus.ACTIVE)
-    if programme_ids is not None:
-        query = query.where(Programme.id.in_(sorted(programme_ids)))
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(query.where(in_programmes(Programme.id, programme_ids))))
 
 
 def parent_choices(
