@@ -94,8 +94,7 @@ def list_cohorts(
     where: list[Any] = []
     if filters.programme_id:
         where.append(Cohort.programme_id == filters.programme_id)
-    if filters.programme_ids is not None:
-        where.append(Cohort.programme_id.in_(sorted(filters.programme_ids)))
+    where.append(in_programmes(Cohort.programme_id, filters.programme_ids))
     if filters.status == "":
         where.append(Cohort.status != CohortStatus.ARCHIVED)
     elif filters.status != "all":
