@@ -31,7 +31,7 @@ from trainingmgr.cohorts.models import (
 )
 from trainingmgr.core.errors import NotFound
 from trainingmgr.core.permissions import allowed
-from trainingmgr.core.scope import managed_programme_ids, person_in_scope
+from trainingmgr.core.scope import managed_programme_ids, person_in_scope, scope_cohort_ids
 from trainingmgr.extensions import db
 from trainingmgr.people.models import Person
 
@@ -173,11 +173,7 @@ def trainer_calendar(person_id: int, *, actor: User) -> CalendarFile:
     )
     programme_ids = managed_programme_ids(actor)
     if actor.person_id != person_id and programme_ids is not None:
-        query = query.where(
-            Session.cohort_id.in_(
-                sa.select(Cohort.id).where(Cohort.programme_id.in_(sorted(programme_ids)))
-            )
-        )
+        query = query.where(Session.cohort_id.in_(scope_cohort_ids(programme_ids)))
     sessions = list(db.session.scalars(query).unique())
     return CalendarFile(
         filename=f"trainer-{_slug(person.full_name)}.ics",

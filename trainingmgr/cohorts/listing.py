@@ -23,7 +23,7 @@ from trainingmgr.cohorts.models import (
     session_trainers,
 )
 from trainingmgr.core.pagination import Page, paginate
-from trainingmgr.core.scope import visible_people
+from trainingmgr.core.scope import in_programmes, visible_people
 from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
 from trainingmgr.people.models import Person
@@ -94,8 +94,7 @@ def list_cohorts(
     where: list[Any] = []
     if filters.programme_id:
         where.append(Cohort.programme_id == filters.programme_id)
-    if filters.programme_ids is not None:
-        where.append(Cohort.programme_id.in_(sorted(filters.programme_ids)))
+    where.append(in_programmes(Cohort.programme_id, filters.programme_ids))
     if filters.status == "":
         where.append(Cohort.status != CohortStatus.ARCHIVED)
     elif filters.status != "all":
@@ -134,9 +133,7 @@ def programme_choices(
     query = sa.select(Programme).order_by(Programme.code)
     if not include_archived:
         query = query.where(Programme.status == ProgrammeStatus.ACTIVE)
-    if programme_ids is not None:
-        query = query.where(Programme.id.in_(sorted(programme_ids)))
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(query.where(in_programmes(Programme.id, programme_ids))))
 
 
 def parent_choices(

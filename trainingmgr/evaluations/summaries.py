@@ -11,6 +11,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from trainingmgr.cohorts.models import Cohort
+from trainingmgr.core.scope import in_programmes
 from trainingmgr.evaluations.aggregates import _invited, _pairs, _pct
 from trainingmgr.evaluations.common import answer_counts
 from trainingmgr.evaluations.models import (
@@ -134,9 +135,9 @@ def _cohorts(
 ) -> list[sa.Row[tuple[int, str, int]]]:
     """(id, name, programme id) of the programmes' cohorts overlapping the period that have a
     survey or a test, by start date (one query)."""
-    query = sa.select(Cohort.id, Cohort.name, Cohort.programme_id)
-    if programme_ids is not None:
-        query = query.where(Cohort.programme_id.in_(sorted(programme_ids)))
+    query = sa.select(Cohort.id, Cohort.name, Cohort.programme_id).where(
+        in_programmes(Cohort.programme_id, programme_ids)
+    )
     if start is not None:
         query = query.where(Cohort.end_date >= start)
     if end is not None:

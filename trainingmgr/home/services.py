@@ -27,7 +27,7 @@ from trainingmgr.cohorts.models import (
     SessionStatus,
     session_trainers,
 )
-from trainingmgr.core.scope import in_programmes
+from trainingmgr.core.scope import in_programmes, scope_cohort_ids
 from trainingmgr.core.timefmt import is_valid_timezone
 from trainingmgr.core.types import utcnow
 from trainingmgr.evaluations.completion import required_survey_answered, survey_required_clause
@@ -119,8 +119,7 @@ def upcoming_sessions(
     now = now or utcnow()
     query = _sessions_query().where(Session.ends_at >= now)
     if programme_ids is not None:
-        cohorts = sa.select(Cohort.id).where(in_programmes(Cohort.programme_id, programme_ids))
-        query = query.where(Session.cohort_id.in_(cohorts))
+        query = query.where(Session.cohort_id.in_(scope_cohort_ids(programme_ids)))
     return list(db.session.scalars(query.order_by(Session.starts_at).limit(limit)).unique())
 
 

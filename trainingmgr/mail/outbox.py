@@ -15,6 +15,7 @@ from sqlalchemy.orm import defer
 from trainingmgr.audit import services as audit
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.pagination import Page, paginate
+from trainingmgr.core.scope import in_programmes
 from trainingmgr.extensions import db
 from trainingmgr.mail import delivery
 from trainingmgr.mail.models import OutboxMessage, OutboxStatus
@@ -85,11 +86,11 @@ def messages(
 
     ``programme_ids``: only messages about these programmes (``None``: all messages).
     """
-    query = sa.select(OutboxMessage).options(defer(OutboxMessage.message))
-    if programme_ids is not None:
-        query = query.where(
-            OutboxMessage.programme_id.in_(sorted(programme_ids)) if programme_ids else sa.false()
-        )
+    query = (
+        sa.select(OutboxMessage)
+        .options(defer(OutboxMessage.message))
+        .where(in_programmes(OutboxMessage.programme_id, programme_ids))
+    )
     if filters.status:
         query = query.where(OutboxMessage.status == OutboxStatus(filters.status))
     if filters.kind:

@@ -27,7 +27,7 @@ from trainingmgr.cohorts.models import (
     Session,
     SessionStatus,
 )
-from trainingmgr.core.scope import managed_programme_ids
+from trainingmgr.core.scope import in_programmes, managed_programme_ids
 from trainingmgr.core.urls import base_url
 from trainingmgr.extensions import db
 from trainingmgr.mail import notify
@@ -136,19 +136,13 @@ def _sample(locale: str) -> _Sample:
 # --------------------------------------------------------------------------- real records
 
 
-def _scope(ids: set[int] | None) -> Any:
-    if ids is None:
-        return sa.true()
-    return Cohort.programme_id.in_(sorted(ids)) if ids else sa.false()
-
-
 def _real_enrolment(ids: set[int] | None) -> Enrolment | None:
     return db.session.scalar(
         sa.select(Enrolment)
         .join(Cohort, Cohort.id == Enrolment.cohort_id)
         .join(Person, Person.id == Enrolment.person_id)
         .where(
-            _scope(ids),
+            in_programmes(Cohort.programme_id, ids),
             Enrolment.status.in_(ACTIVE_ENROLMENT),
             Person.email.is_not(None),
         )
@@ -165,7 +159,9 @@ def _real_certificate(ids: set[int] | None) -> Certificate | None:
     return db.session.scalar(
         sa.select(Certificate)
         .join(Cohort, Cohort.id == Certificate.cohort_id)
-        .where(_scope(ids), Certificate.status == CertificateStatus.VALID)
+        .where(
+            in_programmes(Cohort.programme_id, ids), Certificate.status == CertificateStatus.VALID
+        )
         .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
         .limit(1)
     )

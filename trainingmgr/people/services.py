@@ -29,7 +29,7 @@ from trainingmgr.core.cache import TimedCache
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.labels import country_label
 from trainingmgr.core.pagination import DEFAULT_PER_PAGE, Page, paginate
-from trainingmgr.core.scope import scope_cohort_ids, visible_people
+from trainingmgr.core.scope import in_programmes, scope_cohort_ids, visible_people
 from trainingmgr.core.text import clean_text, fold_query
 from trainingmgr.core.types import Choice
 from trainingmgr.extensions import db
@@ -487,9 +487,7 @@ def person_detail(person: Person, programme_ids: Collection[int] | None = None) 
     """Everything the person page shows, in a fixed number of queries. With
     ``programme_ids`` (a coordinator's programmes; None: all), only those programmes'
     cohorts are shown."""
-    in_scope = (
-        sa.true() if programme_ids is None else Cohort.programme_id.in_(sorted(programme_ids))
-    )
+    in_scope = in_programmes(Cohort.programme_id, programme_ids)
     enrolments = list(
         db.session.scalars(
             sa.select(Enrolment)

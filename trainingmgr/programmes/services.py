@@ -31,6 +31,7 @@ from trainingmgr.cohorts.models import (
 )
 from trainingmgr.core.cache import TimedCache
 from trainingmgr.core.errors import Checks, DomainError
+from trainingmgr.core.scope import in_programmes
 from trainingmgr.extensions import db
 from trainingmgr.programmes.models import (
     CertificateLanguage,
@@ -307,9 +308,7 @@ def list_programmes(
     query = sa.select(Programme, cohort_count, module_count).order_by(Programme.code)
     if status is not None:
         query = query.where(Programme.status == status)
-    if programme_ids is not None:
-        query = query.where(Programme.id.in_(sorted(programme_ids)))
-    rows = db.session.execute(query).all()
+    rows = db.session.execute(query.where(in_programmes(Programme.id, programme_ids))).all()
     participants = participant_counts([p.id for p, _c, _m in rows])
     return [ProgrammeRow(p, c or 0, m or 0, participants.get(p.id, 0)) for p, c, m in rows]
 

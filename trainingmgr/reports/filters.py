@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from trainingmgr.cohorts.models import (
     Cohort,
 )
+from trainingmgr.core.scope import in_programmes
 from trainingmgr.extensions import db
 from trainingmgr.programmes.models import (
     PartnerRole,
@@ -45,9 +46,7 @@ class Filters:
 
 
 def _selection(filters: Filters, programme_ids: Collection[int] | None) -> list[sa.ColumnElement]:
-    conditions: list[sa.ColumnElement] = []
-    if programme_ids is not None:
-        conditions.append(Cohort.programme_id.in_(sorted(programme_ids)))
+    conditions: list[sa.ColumnElement] = [in_programmes(Cohort.programme_id, programme_ids)]
     if filters.programme_id is not None:
         conditions.append(Cohort.programme_id == filters.programme_id)
     if filters.cohort_id is not None:
@@ -70,9 +69,11 @@ def _selection(filters: Filters, programme_ids: Collection[int] | None) -> list[
 
 def programme_choices(programme_ids: Collection[int] | None) -> list[Programme]:
     """The programmes a viewer may report on (one query)."""
-    stmt = sa.select(Programme).order_by(Programme.code)
-    if programme_ids is not None:
-        stmt = stmt.where(Programme.id.in_(sorted(programme_ids)))
+    stmt = (
+        sa.select(Programme)
+        .where(in_programmes(Programme.id, programme_ids))
+        .order_by(Programme.code)
+    )
     return list(db.session.scalars(stmt))
 
 
@@ -80,12 +81,13 @@ def funder_choices(programme_ids: Collection[int] | None) -> list[str]:
     """The funders named by the programmes a viewer may report on (one query)."""
     stmt = (
         sa.select(ProgrammePartner.name)
-        .where(ProgrammePartner.role == PartnerRole.FUNDER)
+        .where(
+            ProgrammePartner.role == PartnerRole.FUNDER,
+            in_programmes(ProgrammePartner.programme_id, programme_ids),
+        )
         .distinct()
         .order_by(ProgrammePartner.name)
     )
-    if programme_ids is not None:
-        stmt = stmt.where(ProgrammePartner.programme_id.in_(sorted(programme_ids)))
     return list(db.session.scalars(stmt))
 
 
@@ -96,10 +98,9 @@ def cohort_choices(
     stmt = (
         sa.select(Cohort.id, Programme.code, Cohort.name)
         .join(Programme, Programme.id == Cohort.programme_id)
+        .where(in_programmes(Cohort.programme_id, programme_ids))
         .order_by(Programme.code, Cohort.start_date.desc(), Cohort.name)
     )
-    if programme_ids is not None:
-        stmt = stmt.where(Cohort.programme_id.in_(sorted(programme_ids)))
     if programme_id is not None:
         stmt = stmt.where(Cohort.programme_id == programme_id)
     return [(cid, f"{code} · {name}") for cid, code, name in db.session.execute(stmt)]
