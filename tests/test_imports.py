@@ -686,6 +686,37 @@ def test_upload_preview_and_confirm_into_a_cohort(
     assert client.get(f"/import/{token}").status_code == 302
 
 
+def test_an_import_that_races_another_change_imports_nothing_and_says_why(
+    client: FlaskClient, coordinator: Any, make: Any, db_session: Any, monkeypatch: Any
+) -> None:
+    """Someone else writes the same people while the import runs: the database's unique
+    constraint refuses the import's INSERT. Nothing is imported, the coordinator is back on
+    the preview with their choices and a sentence, not an error page."""
+    from sqlalchemy.exc import IntegrityError
+
+    from trainingmgr.imports import services as import_services
+
+    real = import_services.confirm_import
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        real(*args, **kwargs)  # everything written, then the constraint refuses it
+        raise IntegrityError("INSERT INTO people ...", {}, Exception("duplicate key"))
+
+    cohort = make.cohort()
+    token = token_of(
+        upload(client, f"/cohorts/{cohort.id}/import", read("participants_cp1251.csv"), "c.csv")
+    )
+    form = form_of(client.get(f"/import/{token}").text)
+    monkeypatch.setattr(import_services, "confirm_import", racing)
+    response = client.post(f"/import/{token}/confirm", data=form)
+    assert response.status_code == 302 and response.headers["Location"] == f"/import/{token}"
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200
+    assert "Someone changed the same people while this import ran" in page.text
+    assert 'id="confirm-button"' in page.text  # the preview, ready to confirm again
+    assert people(db_session) == 0 and enrolments(db_session, cohort.id) == []
+
+
 def test_importing_the_same_file_twice_shows_no_change(
     client: FlaskClient, coordinator: Any, make: Any, db_session: Any
 ) -> None:

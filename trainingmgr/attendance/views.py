@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import (
     Blueprint,
     Response,
-    abort,
     flash,
     jsonify,
     redirect,
@@ -37,15 +36,15 @@ from trainingmgr.attendance.forms import (
 from trainingmgr.attendance.models import AttendanceStatus
 from trainingmgr.attendance.roster_html import roster_rows
 from trainingmgr.cohorts.services import enrolled_count
-from trainingmgr.core.errors import DomainError, Forbidden, NotFound
+from trainingmgr.core.errors import DomainError
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import public, roles_required, signed_in
 from trainingmgr.core.types import utcnow
+from trainingmgr.core.views import load_or_404, outcome, run_action
 from trainingmgr.extensions import db
 
 bp = Blueprint("attendance", __name__)
 
-T = TypeVar("T")
 RECORDERS = (Role.TRAINER, Role.COORDINATOR)
 # One letter per status in the matrix (with a colour and the full label as its title).
 LETTERS = {
@@ -54,16 +53,6 @@ LETTERS = {
     AttendanceStatus.EXCUSED: "E",
     AttendanceStatus.ABSENT: "A",
 }
-
-
-def _or_abort(call: Callable[[], T]) -> T:
-    """Run a service call; a missing object is a 404 and a refused one a 403."""
-    try:
-        return call()
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
 
 
 # --------------------------------------------------------------------------- roster
@@ -94,7 +83,7 @@ def _render_roster(
 @roles_required(*RECORDERS)
 def roster(session_id: int) -> Any:
     if request.method == "GET":
-        data = _or_abort(lambda: rosters.load_roster(session_id, actor=current_user))
+        data = load_or_404(rosters.load_roster, session_id, actor=current_user)
         mark = request.args.get("mark") == "present" and data.refusal is None
         if mark:
             flash(_("Everyone not yet recorded is marked present: fix the exceptions, then save."))
@@ -104,27 +93,26 @@ def roster(session_id: int) -> Any:
     form = RosterForm()
     if not form.validate():
         db.session.rollback()
-        data = _or_abort(lambda: rosters.load_roster(session_id, actor=current_user))
+        data = load_or_404(rosters.load_roster, session_id, actor=current_user)
         flash(
             _("Some rows could not be read: see the messages below. Nothing was saved."), "danger"
         )
         return _render_roster(data, form.inputs(data), status=400)
-    try:
-        result = _or_abort(
-            lambda: rosters.save_roster(
-                session_id, form.changes(), ip=request.remote_addr, actor=current_user
-            )
-        )
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _refused(session_id, form, exc)
-    return _saved(session_id, result)
+    done = run_action(
+        lambda: rosters.save_roster(
+            session_id, form.changes(), ip=request.remote_addr, actor=current_user
+        ),
+        http_errors=True,
+        show=False,
+    )
+    if not done:
+        return _refused(session_id, form, done.error)
+    return _saved(session_id, done.value)
 
 
 def _refused(session_id: int, form: RosterForm, exc: DomainError) -> tuple[str, int]:
     """The roster again as posted, with why the save was refused (on its row if it is one)."""
-    data = _or_abort(lambda: rosters.load_roster(session_id, actor=current_user))
+    data = load_or_404(rosters.load_roster, session_id, actor=current_user)
     rows = form.include(data)
     row = None
     if exc.field and exc.field.startswith("enrolment-"):
@@ -175,7 +163,7 @@ def _code_payload(session_id: int, cohort_id: int) -> dict[str, Any]:
 @bp.route("/sessions/<int:session_id>/checkin-screen")
 @roles_required(*RECORDERS)
 def checkin_screen(session_id: int) -> str:
-    session = _or_abort(lambda: access.session_for_recording(session_id, actor=current_user))
+    session = load_or_404(access.session_for_recording, session_id, actor=current_user)
     return render_template(
         "attendance/checkin_screen.html",
         session=session,
@@ -188,7 +176,7 @@ def checkin_screen(session_id: int) -> str:
 @bp.route("/sessions/<int:session_id>/checkin-code.json")
 @roles_required(*RECORDERS)
 def checkin_code(session_id: int) -> Response:
-    session = _or_abort(lambda: access.session_for_recording(session_id, actor=current_user))
+    session = load_or_404(access.session_for_recording, session_id, actor=current_user)
     response = jsonify(_code_payload(session.id, session.cohort_id))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -204,34 +192,31 @@ def checkin(session_id: int, token: str) -> Any:
         return _sign_in_to_check_in(session_id, token)
     ticket = request.form.get("ticket") if request.method == "POST" else None
     scanned = request.args.get("scan")
-    try:
-        if request.method == "POST":
-            result = _or_abort(
-                lambda: self_checkin.check_in(
-                    session_id,
-                    token,
-                    ticket=ticket,
-                    scanned=scanned,
-                    ip=request.remote_addr,
-                    actor=current_user,
-                )
-            )
-            db.session.commit()
-            return redirect(
-                url_for(
-                    "attendance.checked_in",
-                    session_id=session_id,
-                    already=int(result.already),
-                )
-            )
-        target = _or_abort(
-            lambda: self_checkin.checkin_target(
-                session_id, token, scanned=scanned, actor=current_user
-            )
+    if request.method == "POST":
+        done = run_action(
+            lambda: self_checkin.check_in(
+                session_id,
+                token,
+                ticket=ticket,
+                scanned=scanned,
+                ip=request.remote_addr,
+                actor=current_user,
+            ),
+            http_errors=True,
+            show=False,
         )
-    except DomainError as exc:
-        db.session.rollback()
-        return render_template("attendance/checkin_refused.html", message=exc.message), 400
+        if not done:
+            return _checkin_refused(done.error)
+        return redirect(
+            url_for("attendance.checked_in", session_id=session_id, already=int(done.value.already))
+        )
+    found = outcome(
+        lambda: self_checkin.checkin_target(session_id, token, scanned=scanned, actor=current_user),
+        http_errors=True,
+    )
+    if not found:
+        return _checkin_refused(found.error)
+    target = found.value
     if target.already_in:
         return render_template(
             "attendance/checkin_done.html",
@@ -251,13 +236,17 @@ def checkin(session_id: int, token: str) -> Any:
     )
 
 
+def _checkin_refused(error: DomainError) -> tuple[str, int]:
+    """Why a check-in cannot be made (an expired code, not enrolled, too early...)."""
+    return render_template("attendance/checkin_refused.html", message=error.message), 400
+
+
 def _sign_in_to_check_in(session_id: int, token: str) -> Any:
     """The code checked now, then the sign-in page, back here with a scan ticket."""
-    try:
-        scan = _or_abort(lambda: self_checkin.check_scan(session_id, token))
-    except DomainError as exc:
-        return render_template("attendance/checkin_refused.html", message=exc.message), 400
-    back = url_for("attendance.checkin", session_id=session_id, token=token, scan=scan)
+    scan = outcome(lambda: self_checkin.check_scan(session_id, token), http_errors=True)
+    if not scan:
+        return _checkin_refused(scan.error)
+    back = url_for("attendance.checkin", session_id=session_id, token=token, scan=scan.value)
     flash(_("Sign in to check in: your code stays valid for 15 minutes."), "info")
     return redirect(url_for("accounts.login", next=back))
 
@@ -266,7 +255,7 @@ def _sign_in_to_check_in(session_id: int, token: str) -> Any:
 @signed_in
 def checked_in(session_id: int) -> str:
     """After a check-in: what was recorded (read from the database, for this user only)."""
-    data = _or_abort(lambda: self_checkin.my_checkin(session_id, actor=current_user))
+    data = load_or_404(self_checkin.my_checkin, session_id, actor=current_user)
     return render_template(
         "attendance/checkin_done.html",
         session=data.session,
@@ -280,7 +269,7 @@ def checked_in(session_id: int) -> str:
 
 
 def _matrix_from_request(cohort_id: int) -> tuple[matrices.Matrix, MatrixFilterForm]:
-    cohort = _or_abort(lambda: matrices.cohort_for_matrix(cohort_id, actor=current_user))
+    cohort = load_or_404(matrices.cohort_for_matrix, cohort_id, actor=current_user)
     form = MatrixFilterForm(formdata=request.args)
     form.set_modules(matrices.cohort_modules(cohort))
     flt = None

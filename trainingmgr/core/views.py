@@ -164,12 +164,17 @@ def _check_remaining_fields(form: Any, check: Callable[[], Any]) -> None:
         db.session.rollback()
 
 
-def outcome(call: Callable[[], T]) -> Done[T] | Refused:
+def outcome(call: Callable[[], T], *, http_errors: bool = False) -> Done[T] | Refused:
     """Call a service that reads (a link's check, a lookup): ``Done(result)``, or ``Refused``
-    with the ``DomainError`` for the view to show as it sees fit. No commit, no flash."""
+    with the ``DomainError`` for the view to show as it sees fit. No commit, no flash. With
+    ``http_errors`` a ``NotFound`` answers 404 and a ``Forbidden`` 403 instead."""
     try:
         return Done(call())
     except DomainError as exc:
+        if http_errors and isinstance(exc, NotFound):
+            abort(404)
+        if http_errors and isinstance(exc, Forbidden):
+            abort(403)
         return Refused(exc)
 
 

@@ -31,6 +31,7 @@ from trainingmgr.core.errors import DomainError, NotFound
 from trainingmgr.core.forms import options
 from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import managed_programme_ids, require_programme
+from trainingmgr.core.views import outcome, run_action
 from trainingmgr.extensions import db
 from trainingmgr.imports import jobs, services, storage  # noqa: F401  (jobs: registered)
 from trainingmgr.imports.forms import PreviewForm, UploadForm
@@ -74,30 +75,30 @@ def _upload_url(cohort_id: int | None) -> str:
 # --- upload -------------------------------------------------------------------------------
 
 
+def _accept(file: Any, cohort: Cohort | None) -> storage.Upload:
+    """Keep an uploaded file (DomainError: too large, or unreadable). A small file is read
+    now; a large one by the worker."""
+    data = file.read(_max_bytes() + 1)
+    if len(data) > _max_bytes():
+        raise DomainError(_too_large(), "file")
+    return storage.accept_upload(
+        data,
+        file.filename or "",
+        user_id=current_user.id,
+        cohort_id=cohort.id if cohort is not None else None,
+        threshold=int(current_app.config["IMPORT_WORKER_THRESHOLD_KB"]) * 1024,
+    )
+
+
 def _upload(cohort: Cohort | None) -> str | Response:
     form = UploadForm()
     if request.method == "POST" and (request.content_length or 0) > _max_bytes() + _FORM_OVERHEAD:
         form.file.errors = [_too_large()]
     elif form.validate_on_submit():
-        file = form.file.data
-        data = file.read(_max_bytes() + 1)
-        try:
-            if len(data) > _max_bytes():
-                raise DomainError(_too_large(), "file")
-            # A small file is read now (refused here when unreadable); a large one by the worker.
-            upload = storage.accept_upload(
-                data,
-                file.filename or "",
-                user_id=current_user.id,
-                cohort_id=cohort.id if cohort is not None else None,
-                threshold=int(current_app.config["IMPORT_WORKER_THRESHOLD_KB"]) * 1024,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            form.file.errors = [exc.message]
-        else:
-            db.session.commit()
-            return redirect(url_for(".preview", token=upload.token))
+        done = run_action(lambda: _accept(form.file.data, cohort), show=False)
+        if done:
+            return redirect(url_for(".preview", token=done.value.token))
+        form.file.errors = [done.error.message]
     return render_template(
         "imports/upload.html",
         form=form,
@@ -193,8 +194,8 @@ def _table(upload: storage.Upload, sheet: str | None) -> Table:
 def _render_preview(
     upload: storage.Upload, cohort: Cohort | None, form: PreviewForm, chosen: _Choices
 ) -> str | Response:
-    try:
-        preview = services.build_preview(
+    built = outcome(
+        lambda: services.build_preview(
             _table(upload, chosen.sheet),
             upload.filename,
             cohort=cohort,
@@ -204,9 +205,11 @@ def _render_preview(
             choice_for_all=chosen.for_all,
             cleaned=upload.cleaned,
         )
-    except DomainError as exc:
-        flash(exc.message, "danger")
+    )
+    if not built:
+        flash(built.error.message, "danger")
         return redirect(_upload_url(upload.cohort_id))
+    preview = built.value
     if preview.cleaned_now and not preview.problems:
         storage.keep_cleaned(upload.token, preview.packed_cleaned())  # for the confirmation
         db.session.commit()
@@ -256,10 +259,10 @@ def _opened(
 
     @wraps(view)
     def opened(token: str) -> str | Response:
-        try:
-            upload, cohort = _load(token)
-        except DomainError as exc:
-            return _expired(exc)
+        loaded = outcome(lambda: _load(token))
+        if not loaded:
+            return _expired(loaded.error)
+        upload, cohort = loaded.value
         waiting = _not_ready(upload, cohort)
         return view(token, upload, cohort) if waiting is None else waiting
 
@@ -292,8 +295,22 @@ def _refused(token: str, chosen: _Choices, message: str) -> Response:
 @coordinator_only
 @_opened
 def confirm(token: str, upload: storage.Upload, cohort: Cohort | None) -> str | Response:
-    form = PreviewForm()
     chosen = _posted_choices()
+    done = run_action(lambda: _import(token, upload, cohort, chosen), show=False)
+    if not done:
+        return _refused(token, chosen, done.error.message)
+    summary = done.value
+    flash(summary.message(), "info" if summary.nothing else "success")
+    return redirect(_target_url(cohort))
+
+
+def _import(
+    token: str, upload: storage.Upload, cohort: Cohort | None, chosen: _Choices
+) -> services.ImportSummary:
+    """The import and the upload marked imported, in one transaction (the caller commits).
+    Someone changing the same people meanwhile makes a unique constraint refuse it: that is
+    said in words (DomainError), and nothing is imported."""
+    form = PreviewForm()
     try:
         summary = services.confirm_import(
             _table(upload, chosen.sheet),
@@ -308,21 +325,16 @@ def confirm(token: str, upload: storage.Upload, cohort: Cohort | None) -> str | 
             programme_ids=managed_programme_ids(),
             cleaned=upload.cleaned,
         )
-        storage.mark_imported(token, summary.message())  # same transaction as the import
-        db.session.commit()
-    except DomainError as exc:
-        return _refused(token, chosen, exc.message)
+        storage.mark_imported(token, summary.message())
+        db.session.flush()
     except IntegrityError:
-        return _refused(
-            token,
-            chosen,
+        raise DomainError(
             _(
                 "Someone changed the same people while this import ran, so nothing was "
                 "imported. Check the preview again, then confirm."
-            ),
-        )
-    flash(summary.message(), "info" if summary.nothing else "success")
-    return redirect(_target_url(cohort))
+            )
+        ) from None
+    return summary
 
 
 # --- template and exports -----------------------------------------------------------------

@@ -24,12 +24,11 @@ from werkzeug.wrappers import Response as BaseResponse
 from trainingmgr.accounts.models import User
 from trainingmgr.accounts.services import normalise_email
 from trainingmgr.cohorts.services import cohort_or_404
-from trainingmgr.core.errors import DomainError
 from trainingmgr.core.permissions import coordinator_only, public, signed_in
 from trainingmgr.core.timefmt import current_name
 from trainingmgr.core.timing import at_least
 from trainingmgr.core.urls import safe_next
-from trainingmgr.core.views import attempt, load_or_404, run_action
+from trainingmgr.core.views import attempt, load_or_404, outcome, run_action
 from trainingmgr.extensions import db, limiter
 from trainingmgr.portal import access, services
 from trainingmgr.portal.forms import ConfirmForm, ProfileForm, RequestLinkForm
@@ -116,20 +115,20 @@ def use_link(token: str) -> BaseResponse:
     the POST uses the link and signs in."""
     form = ConfirmForm()
     if request.method == "POST":
-        try:
-            user = services.sign_in_with_link(token, ip=request.remote_addr)
-        except DomainError as exc:
-            db.session.rollback()
-            return _link_refused(exc.message)
-        db.session.commit()
+        done = run_action(
+            lambda: services.sign_in_with_link(token, ip=request.remote_addr), show=False
+        )
+        if not done:
+            return _link_refused(done.error.message)
+        user = done.value
         login_user(user)
         flash(_("Welcome, %(name)s.", name=user.name), "success")
         target = safe_next(request.args.get("next")) or url_for("home.index")
         return _private(redirect(target))
-    try:
-        holder = services.check_sign_in_link(token)
-    except DomainError as exc:
-        return _link_refused(exc.message)
+    checked = outcome(lambda: services.check_sign_in_link(token))
+    if not checked:
+        return _link_refused(checked.error.message)
+    holder = checked.value
     account = holder if isinstance(holder, User) else None
     return _private(
         current_app.make_response(
