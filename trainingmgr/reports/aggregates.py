@@ -109,12 +109,20 @@ def _enrolment_stats(cohorts: dict[int, CohortInfo], *, people: bool = True) -> 
         .distinct()
         .subquery()
     )
-    held_by_cohort = {c.id: c.held for c in cohorts.values() if c.held}
-    held = (
-        sa.case(held_by_cohort, value=Enrolment.cohort_id, else_=0)
-        if held_by_cohort
-        else sa.literal(0)
+    # Each cohort's sessions held, as a table joined by cohort (a CASE of one branch per
+    # cohort would be tried branch by branch for every enrolment). VALUES names its columns
+    # column1 and column2 on both databases.
+    rows = ", ".join(f"(:c{i}, :h{i})" for i in range(len(cohorts)))
+    params = {}
+    for i, c in enumerate(cohorts.values()):
+        params |= {f"c{i}": c.id, f"h{i}": c.held}
+    held_sessions = (
+        sa.text(f"VALUES {rows}")
+        .bindparams(**params)
+        .columns(sa.column("column1", sa.Integer), sa.column("column2", sa.Integer))
+        .subquery("held_sessions")
     )
+    held = held_sessions.c.column2
     n_attended = sa.func.coalesce(per_enrolment.c.attended, 0)
     n_excused = sa.func.coalesce(per_enrolment.c.excused, 0)
     counted = held - n_excused
@@ -139,6 +147,7 @@ def _enrolment_stats(cohorts: dict[int, CohortInfo], *, people: bool = True) -> 
             sa.case((enough, 1), else_=0).label("enough"),
         )
         .join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .join(held_sessions, held_sessions.c.column1 == Enrolment.cohort_id)
         .outerjoin(per_enrolment, per_enrolment.c.enrolment_id == Enrolment.id)
         .outerjoin(certified, certified.c.enrolment_id == Enrolment.id)
         .where(Enrolment.cohort_id.in_(ids), Enrolment.status.in_(ACTIVE_ENROLMENT))
