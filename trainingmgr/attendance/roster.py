@@ -271,10 +271,6 @@ _record_table = AttendanceRecord.__table__
 _INSERT_RECORDS = _record_table.insert()
 
 
-# What every new record of one save has in common (``_insert``).
-_COMMON = ("session_id", "cohort_id", "source", "recorded_by_id", "recorded_at", "version")
-
-
 @cache
 def _insert_unnest() -> sa.Insert:
     """PostgreSQL: the new records of a save as one INSERT ... SELECT from arrays (one
@@ -289,24 +285,34 @@ def _insert_unnest() -> sa.Insert:
         .table_valued("enrolment_id", "status", "note")
         .render_derived()
     )
-    values = {name: sa.bindparam(name, type_=_record_table.c[name].type) for name in _COMMON}
+    common = ("session_id", "cohort_id", "source", "recorded_by_id", "recorded_at", "version")
+    values = {name: sa.bindparam(name, type_=_record_table.c[name].type) for name in common}
     values.update(enrolment_id=rows.c.enrolment_id, status=rows.c.status, note=rows.c.note)
     return _record_table.insert().from_select(list(values), sa.select(*values.values()))
 
 
-def _insert_records(inserts: list[dict[str, Any]]) -> None:
-    """Write the new records of a save (``_insert`` makes each)."""
-    if not on_postgresql():
-        db.session.execute(_INSERT_RECORDS, inserts)
+def _insert_records(session: Session, rows: list[RowChange], now: datetime, *, actor: User) -> None:
+    """Write the records of ``rows``, new for ``session``, in one statement."""
+    common = {
+        "session_id": session.id,
+        "cohort_id": session.cohort_id,
+        "source": AttendanceSource.ROSTER,
+        "recorded_by_id": actor.id,
+        "recorded_at": now,
+        "version": 1,
+    }
+    if on_postgresql():
+        arrays = {
+            "enrolment_ids": [r.enrolment_id for r in rows],
+            "statuses": [AttendanceStatus(r.status).value for r in rows],
+            "notes": [r.note for r in rows],
+        }
+        db.session.execute(_insert_unnest(), common | arrays)
         return
-    first = inserts[0]
-    params = {name: first[name] for name in _COMMON}
-    params.update(
-        enrolment_ids=[r["enrolment_id"] for r in inserts],
-        statuses=[r["status"].value for r in inserts],
-        notes=[r["note"] for r in inserts],
-    )
-    db.session.execute(_insert_unnest(), params)
+    records = [
+        common | {"enrolment_id": r.enrolment_id, "status": r.status, "note": r.note} for r in rows
+    ]
+    db.session.execute(_INSERT_RECORDS, records)
 
 
 _UPDATE_RECORD = (
@@ -386,24 +392,10 @@ def _current_records(session: Session, ids: list[int]) -> dict[int, Any]:
 class _Plan:
     """The statements a save will run, and the conflicts it found."""
 
-    inserts: list[dict[str, Any]] = field(default_factory=list)
+    inserts: list[RowChange] = field(default_factory=list)  # rows with no record yet
     updates: list[dict[str, Any]] = field(default_factory=list)
     corrections: list[dict[str, Any]] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
-
-
-def _insert(session: Session, row: RowChange, now: datetime, *, actor: User) -> dict[str, Any]:
-    return {
-        "session_id": session.id,
-        "enrolment_id": row.enrolment_id,
-        "cohort_id": session.cohort_id,
-        "status": row.status,
-        "note": row.note,
-        "source": AttendanceSource.ROSTER,
-        "recorded_by_id": actor.id,
-        "recorded_at": now,
-        "version": 1,
-    }
 
 
 def _conflict(row: RowChange, cur: Any) -> Conflict:
@@ -461,7 +453,7 @@ def _plan(
     for row in changed:
         cur = current.get(row.enrolment_id)
         if cur is None:
-            plan.inserts.append(_insert(session, row, now, actor=actor))
+            plan.inserts.append(row)
             continue
         merged = _merge(row, cur)
         if merged is None:
@@ -498,7 +490,7 @@ def save_roster(
     if plan.corrections:
         _audit_corrections(session, plan.corrections, ip, actor=actor)
     if plan.inserts:
-        _insert_records(plan.inserts)
+        _insert_records(session, plan.inserts, now, actor=actor)
     if plan.updates:
         db.session.execute(_UPDATE_RECORD, plan.updates)
     db.session.flush()

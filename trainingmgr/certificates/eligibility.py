@@ -76,7 +76,7 @@ class Eligibility:
 
 def fmt_hours(value: Decimal | int) -> str:
     """Hours without trailing zeros, in the current locale ("12.5", "20")."""
-    return fmt_number(Decimal(value))
+    return fmt_number(value)
 
 
 def _load_cohort(cohort_id: int) -> tuple[Cohort, bool]:

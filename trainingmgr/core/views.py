@@ -85,12 +85,17 @@ def _flash_success(success: Success, value: Any) -> None:
         flash(text, category)
 
 
-def _refused(exc: DomainError, form: Any, http_errors: bool, show: bool = True) -> Refused:
-    db.session.rollback()
+def _abort_if_http(exc: DomainError, http_errors: bool) -> None:
+    """With ``http_errors``, a ``NotFound`` answers 404 and a ``Forbidden`` 403."""
     if http_errors and isinstance(exc, NotFound):
         abort(404)
     if http_errors and isinstance(exc, Forbidden):
         abort(403)
+
+
+def _refused(exc: DomainError, form: Any, http_errors: bool, show: bool = True) -> Refused:
+    db.session.rollback()
+    _abort_if_http(exc, http_errors)
     if isinstance(exc, NeedsConfirmation):
         if form is not None and "acknowledged" in form:
             form.acknowledged.data = exc.digest
@@ -171,10 +176,7 @@ def outcome(call: Callable[[], T], *, http_errors: bool = False) -> Done[T] | Re
     try:
         return Done(call())
     except DomainError as exc:
-        if http_errors and isinstance(exc, NotFound):
-            abort(404)
-        if http_errors and isinstance(exc, Forbidden):
-            abort(403)
+        _abort_if_http(exc, http_errors)
         return Refused(exc)
 
 

@@ -95,6 +95,21 @@ def _person_columns() -> dict[str, Any]:
     }
 
 
+def _held_sessions_table(cohorts: dict[int, CohortInfo]) -> Any:
+    """Each cohort's sessions held as a table (cohort id ``column1``, sessions ``column2``:
+    the names VALUES gives its columns on both databases), to join by cohort: a CASE of one
+    branch per cohort would be tried branch by branch for every enrolment."""
+    rows = ", ".join(f"(:c{i}, :h{i})" for i in range(len(cohorts)))
+    params = {f"c{i}": c.id for i, c in enumerate(cohorts.values())}
+    params |= {f"h{i}": c.held for i, c in enumerate(cohorts.values())}
+    return (
+        sa.text(f"VALUES {rows}")
+        .bindparams(**params)
+        .columns(sa.column("column1", sa.Integer), sa.column("column2", sa.Integer))
+        .subquery("held_sessions")
+    )
+
+
 def _enrolment_stats(cohorts: dict[int, CohortInfo], *, people: bool = True) -> Any:
     """A select of every enrolment on the rosters of ``cohorts`` with its attendance: the
     sessions attended and excused, counted, hours attended (hundredths), whether it attended
@@ -109,19 +124,7 @@ def _enrolment_stats(cohorts: dict[int, CohortInfo], *, people: bool = True) -> 
         .distinct()
         .subquery()
     )
-    # Each cohort's sessions held, as a table joined by cohort (a CASE of one branch per
-    # cohort would be tried branch by branch for every enrolment). VALUES names its columns
-    # column1 and column2 on both databases.
-    rows = ", ".join(f"(:c{i}, :h{i})" for i in range(len(cohorts)))
-    params = {}
-    for i, c in enumerate(cohorts.values()):
-        params |= {f"c{i}": c.id, f"h{i}": c.held}
-    held_sessions = (
-        sa.text(f"VALUES {rows}")
-        .bindparams(**params)
-        .columns(sa.column("column1", sa.Integer), sa.column("column2", sa.Integer))
-        .subquery("held_sessions")
-    )
+    held_sessions = _held_sessions_table(cohorts)
     held = held_sessions.c.column2
     n_attended = sa.func.coalesce(per_enrolment.c.attended, 0)
     n_excused = sa.func.coalesce(per_enrolment.c.excused, 0)

@@ -52,7 +52,7 @@ class Chart:
 
 
 def _number(value: Decimal | int) -> str:
-    return fmt_number(Decimal(value), "#,##0.#")
+    return fmt_number(value, "#,##0.#")
 
 
 def _percent(value: Decimal | None) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -139,5 +138,5 @@ def fmt_value(value: Any, kind: str = "count") -> str:
     if kind == "pct":
         return fmt_percent(value)
     if kind == "hours":
-        return fmt_number(Decimal(value))
+        return fmt_number(value)
     return fmt_number(value, "#,##0")
