@@ -388,6 +388,20 @@ def test_create_person_keeps_names_as_typed(
     assert "Şükrü Yılmaz" in client.get(response.headers["Location"]).text
 
 
+@pytest.mark.parametrize(("typed", "code"), [("Азербайджан", "AZ"), ("Kosova", "XK")])
+def test_the_person_form_takes_the_countrys_name_in_the_import_languages(
+    client: FlaskClient, login: Any, db_session: Any, typed: str, code: str
+) -> None:
+    """The same spellings as an import: Russian, Azerbaijani... and Kosovo."""
+    login(Role.COORDINATOR)
+    response = client.post("/people/new", data=form_data(country=typed))
+    assert response.status_code == 302
+    person = db.session.scalar(sa.select(Person).where(Person.last_name == "Yılmaz"))
+    assert person.country == code
+    edit = client.get(f"/people/{person.id}/edit").text
+    assert f'value="{services.country_name(code)}"' in edit
+
+
 @pytest.mark.parametrize(
     ("typed", "code"),
     [

@@ -7,7 +7,6 @@ the rules can be tested without a request or a database.
 from __future__ import annotations
 
 import enum
-import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -15,8 +14,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pycountry
-from anyascii import anyascii
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -156,34 +153,10 @@ def clean_sex(text: str) -> Sex:
     return sex
 
 
-def _country_key(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "", anyascii(unicodedata.normalize("NFKC", text)).casefold())
-
-
-@functools.cache
-def _local_country_names() -> dict[str, str]:
-    """Country names in the languages of our participants' spreadsheets -> ISO alpha-2."""
-    from babel import Locale
-
-    codes = {c.alpha_2 for c in pycountry.countries}
-    index: dict[str, str] = {}
-    for locale in ("en", "ru", "az", "tr", "uk", "ka", "fr", "de", "es"):
-        for code, name in Locale.parse(locale).territories.items():
-            if code in codes:
-                index.setdefault(_country_key(name), code)
-    return index
-
-
 def clean_country(text: str) -> str:
-    """An ISO alpha-2 code from a code or an English name (the directory's rule), or from
-    the country's name in Russian, Azerbaijani, Turkish, Ukrainian... ("Азербайджан")."""
-    try:
-        code = normalise_country(text)
-    except DomainError:
-        code = _local_country_names().get(_country_key(text))
-        if code is None:
-            raise
-    return code or ""
+    """An ISO alpha-2 code from a code or a name, in English or in Russian, Azerbaijani,
+    Turkish... ("Азербайджан"): the same spellings as the person form."""
+    return normalise_country(text) or ""
 
 
 def clean_email(text: str) -> str:

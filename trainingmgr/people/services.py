@@ -6,12 +6,9 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-import pycountry
 import sqlalchemy as sa
-from anyascii import anyascii
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
@@ -26,6 +23,7 @@ from trainingmgr.cohorts.models import (
     session_trainers,
 )
 from trainingmgr.core.cache import TimedCache
+from trainingmgr.core.countries import country_code, country_key, country_names
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.labels import country_label
 from trainingmgr.core.pagination import DEFAULT_PER_PAGE, Page, paginate
@@ -37,72 +35,26 @@ from trainingmgr.people.models import Person, Sex
 
 # --- countries -------------------------------------------------------------------------
 
-# Codes in use but not (yet) in ISO 3166, and common English names pycountry does not know.
-_EXTRA_COUNTRIES = {"XK": "Kosovo"}
-_COUNTRY_ALIASES = {
-    "turkey": "TR",
-    "turkiye": "TR",
-    "russia": "RU",
-    "kosovo": "XK",
-    "macedonia": "MK",
-    "ivory coast": "CI",
-    "cape verde": "CV",
-    "palestine": "PS",
-    "uk": "GB",
-    "great britain": "GB",
-    "holland": "NL",
-    "czech republic": "CZ",
-    "swaziland": "SZ",
-    "burma": "MM",
-    "drc": "CD",
-}
-
-
-def _country_key(text: str) -> str:
-    key = " ".join(anyascii(text).casefold().replace(",", " ").split())
-    return key.removeprefix("the ")
-
-
-@cache
-def _countries() -> tuple[dict[str, str], dict[str, str]]:
-    """``(names by code, codes by folded name)``, built once."""
-    names: dict[str, str] = {}
-    codes: dict[str, str] = {}
-    for country in pycountry.countries:
-        shown = getattr(country, "common_name", None) or country.name
-        names[country.alpha_2] = shown
-        for name in (country.name, shown, getattr(country, "official_name", None)):
-            if name:
-                codes.setdefault(_country_key(name), country.alpha_2)
-        codes.setdefault(country.alpha_3.casefold(), country.alpha_2)
-    for code, name in _EXTRA_COUNTRIES.items():
-        names[code] = name
-    for alias, code in _COUNTRY_ALIASES.items():
-        codes.setdefault(alias, code)
-    return names, codes
-
 
 def country_name(code: str | None) -> str:
     """The English short name of an ISO 3166 alpha-2 code ("AZ" -> "Azerbaijan")."""
     if not code:
         return ""
-    return _countries()[0].get(code.upper(), code)
+    return country_names().get(code.upper(), code)
 
 
 def country_choices() -> list[tuple[str, str]]:
     """Every known country as ``(code, name)``, sorted by name."""
-    return sorted(_countries()[0].items(), key=lambda item: _country_key(item[1]))
+    return sorted(country_names().items(), key=lambda item: country_key(item[1]))
 
 
 def normalise_country(value: str | None, field_name: str = "country") -> str | None:
-    """An ISO 3166 alpha-2 code from a code ("az", "AZE") or a name ("Azerbaijan")."""
+    """An ISO 3166 alpha-2 code (or XK) from a code ("az", "AZE") or a name in any language
+    ``core.countries`` knows ("Azerbaijan", "Азербайджан", "England"); None when empty."""
     text = (value or "").strip()
     if not text:
         return None
-    names, codes = _countries()
-    if len(text) == 2 and text.upper() in names:
-        return text.upper()
-    code = codes.get(_country_key(text))
+    code = country_code(text)
     if code is None:
         raise DomainError(
             _(
@@ -299,7 +251,7 @@ class DirectoryOptions:
         """(code, name in the reader's language), sorted by name (named when read: the
         options are cached for readers of every language)."""
         named = ((code, country_label(code)) for code in self.country_codes)
-        return sorted(named, key=lambda item: _country_key(item[1]))
+        return sorted(named, key=lambda item: country_key(item[1]))
 
 
 # The directory counts its results up to this many ("more than 1,000"): an exact count of

@@ -7,16 +7,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 import pycountry
-from anyascii import anyascii
-from babel import Locale
 from flask_babel import gettext as _
 
 from trainingmgr.accounts.models import User
 from trainingmgr.audit import services as audit
+from trainingmgr.core.countries import country_code
 from trainingmgr.core.errors import DomainError
 from trainingmgr.extensions import db
 from trainingmgr.programmes.models import (
@@ -114,60 +112,12 @@ def normalise_currency(value: str | None) -> str | None:
     return code
 
 
-def _country_key(text: str) -> str:
-    key = re.sub(r"[^a-z0-9]+", " ", anyascii(text).casefold()).strip()
-    return key.removeprefix("the ")
-
-
-# Common names that neither ISO 3166 nor the CLDR use.
-_COUNTRY_ALIASES = {
-    "turkey": "TR",
-    "uk": "GB",
-    "great britain": "GB",
-    "england": "GB",
-    "usa": "US",
-    "ivory coast": "CI",
-    "holland": "NL",
-    "kirghizia": "KG",
-}
-
-
-@cache
-def _country_names() -> dict[str, str]:
-    """Folded country names (ISO 3166 and CLDR, in the app's languages) -> alpha-2 code."""
-    names: dict[str, str] = {}
-    codes = set()
-    for country in pycountry.countries:
-        codes.add(country.alpha_2)
-        for attr in ("name", "official_name", "common_name"):
-            if hasattr(country, attr):
-                names.setdefault(_country_key(getattr(country, attr)), country.alpha_2)
-    for language in ("en", "ru", "az"):
-        for code, name in Locale.parse(language).territories.items():
-            if code in codes:
-                names.setdefault(_country_key(name), code)
-    for alias, code in _COUNTRY_ALIASES.items():
-        names.setdefault(alias, code)
-    return names
-
-
-def _country_code(token: str) -> str | None:
-    if len(token) == 2 and token.isalpha():
-        country = pycountry.countries.get(alpha_2=token.upper())
-        if country is not None:
-            return country.alpha_2
-    if len(token) == 3 and token.isalpha():
-        country = pycountry.countries.get(alpha_3=token.upper())
-        if country is not None:
-            return country.alpha_2
-    return _country_names().get(_country_key(token))
-
-
 def normalise_countries(value: Sequence[str] | str | None) -> list[str]:
     """ISO 3166 alpha-2 codes, in the order given and without repeats.
 
-    Accepts codes ("az", "AZE") and names in English, Russian or Azerbaijani ("Georgia",
-    "Турция", "Türkiye"), as a list or as text separated by commas, semicolons or lines.
+    Accepts what ``core.countries.country_code`` does, codes ("az", "AZE", "XK") and names
+    in English, Russian, Azerbaijani... ("Georgia", "Турция", "Türkiye", "England"), as a
+    list or as text separated by commas, semicolons or lines.
     """
     if value is None:
         return []
@@ -178,7 +128,7 @@ def normalise_countries(value: Sequence[str] | str | None) -> list[str]:
         token = raw.strip()
         if not token:
             continue
-        code = _country_code(token)
+        code = country_code(token)
         if code is None:
             unknown.append(token)
         elif code not in codes:
