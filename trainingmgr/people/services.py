@@ -420,8 +420,44 @@ def _snapshot(value: Any) -> Any:
     return value.value if isinstance(value, Sex) else value
 
 
+def link_accounts(person_ids: Collection[int], *, actor: User | None) -> int:
+    """Give each account that has no person record the person among ``person_ids`` with its
+    e-mail address, when that person has no account (audited as an administrator's link is).
+
+    The reverse of an invitation, which takes the person record already there: a trainer or
+    participant invited before being in the directory gets their sessions and enrolments once
+    a coordinator adds them (by hand or by an import). Returns how many were linked."""
+    if not person_ids:
+        return 0
+    linked = sa.exists().where(User.person_id == Person.id)
+    pairs = db.session.execute(
+        sa.select(User, Person.id)
+        .join(Person, Person.email == User.email)
+        .where(
+            Person.id.in_(sorted(person_ids)),
+            Person.merged_into_id.is_(None),
+            User.person_id.is_(None),
+            ~linked.correlate(Person),
+        )
+    ).all()
+    for user, person_id in pairs:
+        user.person_id = person_id
+    if pairs:
+        db.session.flush()
+        audit.record_many(
+            [
+                {"obj": user, "changes": {"person_id": [None, pid]}, "summary": user.email}
+                for user, pid in pairs
+            ],
+            action="user.person",
+            actor=actor,
+        )
+    return len(pairs)
+
+
 def create_person(data: PersonData, *, actor: User | None) -> Person:
-    """A new person from ``data`` (validated, names kept as typed)."""
+    """A new person from ``data`` (validated, names kept as typed); an account with their
+    e-mail address and no person record becomes theirs (``link_accounts``)."""
     values = _clean(data, None)
     person = Person(**values)
     audit.record_created(
@@ -431,6 +467,8 @@ def create_person(data: PersonData, *, actor: User | None) -> Person:
         changes={k: _snapshot(v) for k, v in values.items() if v is not None},
         summary=person.full_name,
     )
+    if person.email:
+        link_accounts([person.id], actor=actor)
     return person
 
 
@@ -451,6 +489,8 @@ def update_person(person: Person, data: PersonData, *, actor: User | None) -> di
         audit.record(
             "person.update", actor=actor, obj=person, changes=changes, summary=person.full_name
         )
+        if "email" in changes and person.email:
+            link_accounts([person.id], actor=actor)
     return changes
 
 
