@@ -938,3 +938,31 @@ def test_an_address_given_later_or_taken_stays_with_its_owner(
     client.post(f"/people/{other.id}/edit", data=form_data(email="Linked@example.org"))
     db.session.refresh(linked)
     assert linked.person_id == own
+
+
+@pytest.mark.parametrize("url", ["/people/new", "/people/{id}/edit"])
+def test_the_person_form_lists_every_error_in_one_submit(
+    client: FlaskClient, login: Any, make: Any, url: str
+) -> None:
+    login(Role.COORDINATOR)
+    person = make.person(first_name="Ivan", last_name="Petrov", email="ivan@example.org")
+    before = (count(Person), count(AuditEvent))
+    data = form_data(email="not-an-email", country="Narnia", sex="robot")
+    response = client.post(url.format(id=person.id), data=data)
+    assert response.status_code == 200
+    for field, message in [
+        ("email", "is not a valid e-mail address"),
+        ("country", "Unknown country “Narnia”"),
+        ("sex", "Not a valid choice"),
+    ]:
+        assert message in response.text
+        assert f'id="{field}-error"' in response.text
+    # A field refused by the form itself does not hide the rules' errors on the others.
+    response = client.post(
+        url.format(id=person.id), data=form_data(first_name="A" * 300, country="Narnia")
+    )
+    assert "Field cannot be longer than 120 characters." in response.text
+    assert "Unknown country “Narnia”" in response.text
+    assert (count(Person), count(AuditEvent)) == before
+    db.session.refresh(person)
+    assert (person.first_name, person.email) == ("Ivan", "ivan@example.org")

@@ -26,7 +26,7 @@ from trainingmgr.cohorts.models import (
     session_trainers,
 )
 from trainingmgr.core.cache import TimedCache
-from trainingmgr.core.errors import DomainError
+from trainingmgr.core.errors import Checks, DomainError
 from trainingmgr.core.labels import country_label
 from trainingmgr.core.pagination import DEFAULT_PER_PAGE, Page, paginate
 from trainingmgr.core.scope import in_programmes, scope_cohort_ids, visible_people
@@ -387,17 +387,11 @@ def normalise_email(value: str | None, field_name: str = "email") -> str | None:
     return checked.normalized.lower()
 
 
-def _clean(data: PersonData, person_id: int | None) -> dict[str, Any]:
-    values: dict[str, Any] = {name: _text(getattr(data, name)) for name in EDITABLE}
-    values["notes"] = unicodedata.normalize("NFC", data.notes or "").strip() or None
-    if not values["first_name"] and not values["last_name"]:
-        raise DomainError(_("Enter a first name or a last name."), "first_name")
-    for name, limit in _MAX_LENGTH.items():
-        if len(values[name]) > limit:
-            raise DomainError(_("Too long: at most %(limit)s characters.", limit=limit), name)
-    values["email"] = normalise_email(values["email"])
-    if values["email"]:
-        owner = db.session.scalar(sa.select(Person).where(Person.email == values["email"]))
+def _unused_email(value: str | None, person_id: int | None) -> str | None:
+    """A valid address (``normalise_email``) that is no other person's."""
+    email = normalise_email(value)
+    if email:
+        owner = db.session.scalar(sa.select(Person).where(Person.email == email))
         if owner is not None and owner.id != person_id:
             raise DomainError(
                 _(
@@ -407,13 +401,34 @@ def _clean(data: PersonData, person_id: int | None) -> dict[str, Any]:
                 ),
                 "email",
             )
+    return email
+
+
+def _clean(data: PersonData, person_id: int | None) -> dict[str, Any]:
+    """The values to store; every refusal at once (``FieldErrors``)."""
+    values: dict[str, Any] = {name: _text(getattr(data, name)) for name in EDITABLE}
+    values["notes"] = unicodedata.normalize("NFC", data.notes or "").strip() or None
+    checks = Checks()
+    if not values["first_name"] and not values["last_name"]:
+        checks.add(_("Enter a first name or a last name."), "first_name")
+    for name, limit in _MAX_LENGTH.items():
+        if len(values[name]) > limit:
+            checks.add(_("Too long: at most %(limit)s characters.", limit=limit), name)
+    if not checks.failed("email"):
+        values["email"] = checks.run(_unused_email, values["email"], person_id)
     if values["sex"] and values["sex"] not in Sex._value2member_map_:
-        raise DomainError(_("Choose one of the listed options."), "sex")
+        checks.add(_("Choose one of the listed options."), "sex")
+    values["country"] = checks.run(normalise_country, values["country"])
+    checks.done()
     values["sex"] = Sex(values["sex"]) if values["sex"] else None
-    values["country"] = normalise_country(values["country"])
     for name in ("name_latin", "organisation", "position", "phone"):
         values[name] = values[name] or None
     return values
+
+
+def check_person(data: PersonData, person_id: int | None = None) -> None:
+    """Validate ``data`` as a person's values, writing nothing (``FieldErrors``)."""
+    _clean(data, person_id)
 
 
 def _snapshot(value: Any) -> Any:
