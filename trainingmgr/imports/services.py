@@ -66,7 +66,7 @@ from trainingmgr.imports.validation import (
     unpack_clean_rows,
 )
 from trainingmgr.people.models import Person, search_text_of
-from trainingmgr.people.services import link_accounts
+from trainingmgr.people.services import addresses_given
 
 # Cleaned rows kept with an upload: what they depend on (``cleaning_key``), and the rows.
 CleanedCache = tuple[str, list[list[Any]]]
@@ -519,7 +519,9 @@ def _create_people(rows: list[RowResult], *, actor: User | None) -> list[tuple[R
         actor=actor,
         object_type=table.name,
     )
-    link_accounts([pid for pid, v in zip(ids, values, strict=True) if v.get("email")], actor=actor)
+    addresses_given(
+        [pid for pid, v in zip(ids, values, strict=True) if v.get("email")], actor=actor
+    )
     return list(zip(rows, ids, strict=True))
 
 

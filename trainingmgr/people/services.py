@@ -33,6 +33,7 @@ from trainingmgr.core.scope import in_programmes, scope_cohort_ids, visible_peop
 from trainingmgr.core.text import clean_text, fold_query
 from trainingmgr.core.types import Choice
 from trainingmgr.extensions import db
+from trainingmgr.people import signals
 from trainingmgr.people.models import Person, Sex
 
 # --- countries -------------------------------------------------------------------------
@@ -435,44 +436,17 @@ def _snapshot(value: Any) -> Any:
     return value.value if isinstance(value, Sex) else value
 
 
-def link_accounts(person_ids: Collection[int], *, actor: User | None) -> int:
-    """Give each account that has no person record the person among ``person_ids`` with its
-    e-mail address, when that person has no account (audited as an administrator's link is).
-
-    The reverse of an invitation, which takes the person record already there: a trainer or
-    participant invited before being in the directory gets their sessions and enrolments once
-    a coordinator adds them (by hand or by an import). Returns how many were linked."""
-    if not person_ids:
-        return 0
-    linked = sa.exists().where(User.person_id == Person.id)
-    pairs = db.session.execute(
-        sa.select(User, Person.id)
-        .join(Person, Person.email == User.email)
-        .where(
-            Person.id.in_(sorted(person_ids)),
-            Person.merged_into_id.is_(None),
-            User.person_id.is_(None),
-            ~linked.correlate(Person),
-        )
-    ).all()
-    for user, person_id in pairs:
-        user.person_id = person_id
-    if pairs:
-        db.session.flush()
-        audit.record_many(
-            [
-                {"obj": user, "changes": {"person_id": [None, pid]}, "summary": user.email}
-                for user, pid in pairs
-            ],
-            action="user.person",
-            actor=actor,
-        )
-    return len(pairs)
+def addresses_given(person_ids: Collection[int], *, actor: User | None) -> None:
+    """Tell the other domains that these people were given an e-mail address (added with one,
+    changed to one, or imported): the accounts domain links an account with that address
+    and no person record (``people.signals.addresses_given``)."""
+    if person_ids:
+        signals.addresses_given.send(sorted(person_ids), actor=actor)
 
 
 def create_person(data: PersonData, *, actor: User | None) -> Person:
     """A new person from ``data`` (validated, names kept as typed); an account with their
-    e-mail address and no person record becomes theirs (``link_accounts``)."""
+    e-mail address and no person record becomes theirs (``addresses_given``)."""
     values = _clean(data, None)
     person = Person(**values)
     audit.record_created(
@@ -483,7 +457,7 @@ def create_person(data: PersonData, *, actor: User | None) -> Person:
         summary=person.full_name,
     )
     if person.email:
-        link_accounts([person.id], actor=actor)
+        addresses_given([person.id], actor=actor)
     return person
 
 
@@ -505,7 +479,7 @@ def update_person(person: Person, data: PersonData, *, actor: User | None) -> di
             "person.update", actor=actor, obj=person, changes=changes, summary=person.full_name
         )
         if "email" in changes and person.email:
-            link_accounts([person.id], actor=actor)
+            addresses_given([person.id], actor=actor)
     return changes
 
 
