@@ -469,3 +469,27 @@ def test_layouts_1_and_2_render_the_same_bytes_whichever_a_process_renders_first
     ]
 
     assert runs[0] == runs[1]
+
+
+def test_symbols_no_font_has_are_left_out_instead_of_printed_as_boxes(tmp_path: Path) -> None:
+    """A module, programme or cohort named with an emoji (the application's pages show it)
+    prints without it, not with a box; letters no font has are still named as missing."""
+    assert pdf.missing_glyphs("Введение 📚") == []
+    assert pdf.missing_glyphs("Daily practice ✅ 👍🏽 ❤️") == []
+    assert pdf.missing_glyphs("王 📚") == ["王"]
+    document = render_certificate(
+        snapshot(
+            modules=[{"code": "M1", "title": "Введение 📚"}],
+            programme={"code": "QA", "title": "Readmission 🇪🇺 ❤️ course"},
+        ),
+        URL,
+        None,
+    )
+    text = pdftotext(document, tmp_path)
+    assert "Modules: M1 Введение" in text
+    assert "Readmission" in text and "course" in text
+    for box in ("📚", "🇪🇺", "❤", "\ufffd", "\ufe0f"):
+        assert box not in text
+    runs = [run.text for run in pdf.text_runs("Введение 📚")]
+    assert "".join(runs) == "Введение"
+    assert pdf.text_runs("📚 ✅") == ()

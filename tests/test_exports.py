@@ -287,3 +287,22 @@ def test_a_streamed_workbook_opens_with_every_kind_of_value_and_a_frozen_bold_he
     assert not ws["A2"].quotePrefix
     assert ws.max_row == 602 and ws["A602"].value == "row 599" and ws["B602"].value == 599
     assert not [w for w in recwarn if "openpyxl" in str(w.filename)]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/cohorts/{id}/roster.csv",
+        "/people/export.csv",
+        "/import/template.csv",
+        "/cohorts/{id}/attendance.csv",
+        "/audit.csv",
+    ],
+)
+def test_csv_downloads_name_their_charset_once(
+    client: FlaskClient, coordinator: Any, roster: Any, url: str
+) -> None:
+    response = client.get(url.format(id=roster.id))
+    assert response.status_code == 200
+    assert response.get_data()  # a streamed body is read within the request's context
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"

@@ -1197,3 +1197,17 @@ def test_one_word_names_and_joiners_are_kept_and_a_row_without_a_name_is_refused
     names = {p.email: p.last_name for p in ctx.scalars(sa.select(Person))}
     assert names["suharto@example.org"] == "Suharto"
     assert names["mina@example.org"] == "محمدی\u200cپور"
+
+
+def test_an_imported_person_gets_the_account_invited_with_their_address(
+    ctx: Any, make: Any
+) -> None:
+    invited = make.user(Role.TRAINER, email="leman@example.org", person=make.person(email=None))
+    invited.person = None
+    ctx.flush()
+    services.confirm_import(
+        csv_file(row("Ləman", "Əliyeva", "Leman@Example.org")), "p.csv", actor=None
+    )
+    person = ctx.scalar(sa.select(Person).where(Person.email == "leman@example.org"))
+    ctx.refresh(invited)
+    assert invited.person_id == person.id

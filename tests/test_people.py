@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import unicodedata
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,12 +19,14 @@ from trainingmgr.certificates.models import Certificate
 from trainingmgr.cohorts.models import Enrolment, EnrolmentStatus, session_trainers
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.pagination import Page, page_args
+from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
 from trainingmgr.people import services
 from trainingmgr.people.models import Person, Sex
 from trainingmgr.people.services import DirectoryFilter, DirectoryRole, PersonData
 
 MISSING_ID = 987_654_321
+HOUR = timedelta(hours=1)
 _serial = itertools.count(1)
 
 
@@ -898,3 +901,82 @@ def test_person_page_runs_the_same_queries_with_3_and_120_enrolments(
     assert counts[0] == counts[1], counts
     page = client.get(f"/people/{person.id}").text
     assert page.count("1 of 1") == 120
+
+
+def _account_without_person(make: Any, email: str) -> Any:
+    """An invited trainer's account: no person record yet (the invitation found none)."""
+    user = make.user(Role.TRAINER, email=email, person=make.person(email=None))
+    user.person = None
+    db.session.flush()
+    return user
+
+
+def test_a_person_added_with_an_accounts_address_becomes_that_accounts_person(
+    client: FlaskClient, login: Any, make: Any
+) -> None:
+    """A trainer invited before being in the directory: once the coordinator adds them (same
+    e-mail) and assigns a session, their account shows it, without an administrator."""
+    trainer = _account_without_person(make, "sukru.yilmaz@example.org")
+    coordinator = login(Role.COORDINATOR)
+    response = client.post("/people/new", data=form_data())
+    assert response.status_code == 302
+    person = db.session.scalar(sa.select(Person).where(Person.email == trainer.email))
+    db.session.refresh(trainer)
+    assert trainer.person_id == person.id
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "user.person"))
+    assert event.object_id == trainer.id and event.actor_id == coordinator.id
+    assert event.changes == {"person_id": [None, person.id]}
+
+    start = utcnow() + timedelta(days=2)
+    teaches(person, make.session(title="Readmission law", starts_at=start, ends_at=start + HOUR))
+    login(user=trainer)
+    html = client.get("/trainer").text
+    assert "not linked to a trainer record" not in html
+    assert "Readmission law" in html
+
+
+def test_an_address_given_later_or_taken_stays_with_its_owner(
+    client: FlaskClient, login: Any, make: Any
+) -> None:
+    trainer = _account_without_person(make, "sukru.yilmaz@example.org")
+    linked = make.user(Role.TRAINER, email="linked@example.org")
+    login(Role.COORDINATOR)
+    person = make.person(first_name="Şükrü", last_name="Yılmaz", email=None)
+    response = client.post(f"/people/{person.id}/edit", data=form_data())
+    assert response.status_code == 302
+    db.session.refresh(trainer)
+    assert trainer.person_id == person.id  # the address given by an edit links too
+    # An account already linked to someone keeps its person.
+    other = make.person(email=None)
+    own = linked.person_id
+    client.post(f"/people/{other.id}/edit", data=form_data(email="Linked@example.org"))
+    db.session.refresh(linked)
+    assert linked.person_id == own
+
+
+@pytest.mark.parametrize("url", ["/people/new", "/people/{id}/edit"])
+def test_the_person_form_lists_every_error_in_one_submit(
+    client: FlaskClient, login: Any, make: Any, url: str
+) -> None:
+    login(Role.COORDINATOR)
+    person = make.person(first_name="Ivan", last_name="Petrov", email="ivan@example.org")
+    before = (count(Person), count(AuditEvent))
+    data = form_data(email="not-an-email", country="Narnia", sex="robot")
+    response = client.post(url.format(id=person.id), data=data)
+    assert response.status_code == 200
+    for field, message in [
+        ("email", "is not a valid e-mail address"),
+        ("country", "Unknown country “Narnia”"),
+        ("sex", "Not a valid choice"),
+    ]:
+        assert message in response.text
+        assert f'id="{field}-error"' in response.text
+    # A field refused by the form itself does not hide the rules' errors on the others.
+    response = client.post(
+        url.format(id=person.id), data=form_data(first_name="A" * 300, country="Narnia")
+    )
+    assert "Field cannot be longer than 120 characters." in response.text
+    assert "Unknown country “Narnia”" in response.text
+    assert (count(Person), count(AuditEvent)) == before
+    db.session.refresh(person)
+    assert (person.first_name, person.email) == ("Ivan", "ivan@example.org")

@@ -324,7 +324,7 @@ def _matrix_download(
 @bp.route("/cohorts/<int:cohort_id>/attendance.csv")
 @roles_required(*RECORDERS)
 def matrix_csv(cohort_id: int) -> Response:
-    return _matrix_download(cohort_id, "csv", exports.export_csv, "text/csv; charset=utf-8")
+    return _matrix_download(cohort_id, "csv", exports.export_csv, "text/csv")
 
 
 @bp.route("/cohorts/<int:cohort_id>/attendance.xlsx")

@@ -62,7 +62,7 @@ def export() -> Response:
     name = f"audit-trail-{utcnow():%Y%m%d-%H%M}.csv"
     return Response(
         stream_with_context(queries.csv_lines(query, tz)),
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",  # Werkzeug adds the charset
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "no-store",

@@ -192,7 +192,7 @@ WRITERS = {"csv": to_csv, "xlsx": to_xlsx}
 # The same, in pieces: for downloads sent as they are written.
 CHUNK_WRITERS = {"csv": csv_chunks, "xlsx": xlsx_chunks}
 MIME_TYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # Werkzeug adds "; charset=utf-8" to a text/ type
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 

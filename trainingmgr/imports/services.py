@@ -66,6 +66,7 @@ from trainingmgr.imports.validation import (
     unpack_clean_rows,
 )
 from trainingmgr.people.models import Person, search_text_of
+from trainingmgr.people.services import addresses_given
 
 # Cleaned rows kept with an upload: what they depend on (``cleaning_key``), and the rows.
 CleanedCache = tuple[str, list[list[Any]]]
@@ -517,6 +518,9 @@ def _create_people(rows: list[RowResult], *, actor: User | None) -> list[tuple[R
         action="person.create",
         actor=actor,
         object_type=table.name,
+    )
+    addresses_given(
+        [pid for pid, v in zip(ids, values, strict=True) if v.get("email")], actor=actor
     )
     return list(zip(rows, ids, strict=True))
 

@@ -24,13 +24,14 @@ from trainingmgr.cohorts.models import (
 )
 from trainingmgr.core.cache import TimedCache
 from trainingmgr.core.countries import country_code, country_key, country_names
-from trainingmgr.core.errors import DomainError
+from trainingmgr.core.errors import Checks, DomainError
 from trainingmgr.core.labels import country_label
 from trainingmgr.core.pagination import DEFAULT_PER_PAGE, Page, paginate
 from trainingmgr.core.scope import in_programmes, scope_cohort_ids, visible_people
 from trainingmgr.core.text import clean_text, fold_query
 from trainingmgr.core.types import Choice
 from trainingmgr.extensions import db
+from trainingmgr.people import signals
 from trainingmgr.people.models import Person, Sex
 
 # --- countries -------------------------------------------------------------------------
@@ -339,17 +340,11 @@ def normalise_email(value: str | None, field_name: str = "email") -> str | None:
     return checked.normalized.lower()
 
 
-def _clean(data: PersonData, person_id: int | None) -> dict[str, Any]:
-    values: dict[str, Any] = {name: _text(getattr(data, name)) for name in EDITABLE}
-    values["notes"] = unicodedata.normalize("NFC", data.notes or "").strip() or None
-    if not values["first_name"] and not values["last_name"]:
-        raise DomainError(_("Enter a first name or a last name."), "first_name")
-    for name, limit in _MAX_LENGTH.items():
-        if len(values[name]) > limit:
-            raise DomainError(_("Too long: at most %(limit)s characters.", limit=limit), name)
-    values["email"] = normalise_email(values["email"])
-    if values["email"]:
-        owner = db.session.scalar(sa.select(Person).where(Person.email == values["email"]))
+def _unused_email(value: str | None, person_id: int | None) -> str | None:
+    """A valid address (``normalise_email``) that is no other person's."""
+    email = normalise_email(value)
+    if email:
+        owner = db.session.scalar(sa.select(Person).where(Person.email == email))
         if owner is not None and owner.id != person_id:
             raise DomainError(
                 _(
@@ -359,21 +354,51 @@ def _clean(data: PersonData, person_id: int | None) -> dict[str, Any]:
                 ),
                 "email",
             )
+    return email
+
+
+def _clean(data: PersonData, person_id: int | None) -> dict[str, Any]:
+    """The values to store; every refusal at once (``FieldErrors``)."""
+    values: dict[str, Any] = {name: _text(getattr(data, name)) for name in EDITABLE}
+    values["notes"] = unicodedata.normalize("NFC", data.notes or "").strip() or None
+    checks = Checks()
+    if not values["first_name"] and not values["last_name"]:
+        checks.add(_("Enter a first name or a last name."), "first_name")
+    for name, limit in _MAX_LENGTH.items():
+        if len(values[name]) > limit:
+            checks.add(_("Too long: at most %(limit)s characters.", limit=limit), name)
+    if not checks.failed("email"):
+        values["email"] = checks.run(_unused_email, values["email"], person_id)
     if values["sex"] and values["sex"] not in Sex._value2member_map_:
-        raise DomainError(_("Choose one of the listed options."), "sex")
+        checks.add(_("Choose one of the listed options."), "sex")
+    values["country"] = checks.run(normalise_country, values["country"])
+    checks.done()
     values["sex"] = Sex(values["sex"]) if values["sex"] else None
-    values["country"] = normalise_country(values["country"])
     for name in ("name_latin", "organisation", "position", "phone"):
         values[name] = values[name] or None
     return values
+
+
+def check_person(data: PersonData, person_id: int | None = None) -> None:
+    """Validate ``data`` as a person's values, writing nothing (``FieldErrors``)."""
+    _clean(data, person_id)
 
 
 def _snapshot(value: Any) -> Any:
     return value.value if isinstance(value, Sex) else value
 
 
+def addresses_given(person_ids: Collection[int], *, actor: User | None) -> None:
+    """Tell the other domains that these people were given an e-mail address (added with one,
+    changed to one, or imported): the accounts domain links an account with that address
+    and no person record (``people.signals.addresses_given``)."""
+    if person_ids:
+        signals.addresses_given.send(sorted(person_ids), actor=actor)
+
+
 def create_person(data: PersonData, *, actor: User | None) -> Person:
-    """A new person from ``data`` (validated, names kept as typed)."""
+    """A new person from ``data`` (validated, names kept as typed); an account with their
+    e-mail address and no person record becomes theirs (``addresses_given``)."""
     values = _clean(data, None)
     person = Person(**values)
     audit.record_created(
@@ -383,6 +408,8 @@ def create_person(data: PersonData, *, actor: User | None) -> Person:
         changes={k: _snapshot(v) for k, v in values.items() if v is not None},
         summary=person.full_name,
     )
+    if person.email:
+        addresses_given([person.id], actor=actor)
     return person
 
 
@@ -403,6 +430,8 @@ def update_person(person: Person, data: PersonData, *, actor: User | None) -> di
         audit.record(
             "person.update", actor=actor, obj=person, changes=changes, summary=person.full_name
         )
+        if "email" in changes and person.email:
+            addresses_given([person.id], actor=actor)
     return changes
 
 

@@ -25,6 +25,12 @@ through them too:
   in, certificates), or refuses with ``DomainError`` (two user accounts);
 - ``enrolment_rows_merge_planning``: then, the rows hanging on those enrolments
   (attendance records moved, and, where both were enrolled, moved or dropped).
+
+``addresses_given`` is sent (``people.services.addresses_given``) with the ids of people who
+were just given an e-mail address (added with one, changed to one, imported) and
+``actor``: the accounts domain links each account with that address and no person record to
+its person, so that someone invited before being in the directory gets their sessions and
+enrolments once a coordinator adds them.
 """
 
 from __future__ import annotations
@@ -40,3 +46,5 @@ person_merging = _signals.signal("people.person-merging")
 merge_elsewhere = _signals.signal("people.merge-elsewhere")
 person_merge_planning = _signals.signal("people.person-merge-planning")
 enrolment_rows_merge_planning = _signals.signal("people.enrolment-rows-merge-planning")
+
+addresses_given = _signals.signal("people.addresses-given")

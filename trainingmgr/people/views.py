@@ -90,6 +90,7 @@ def create() -> str | Response:
             form,
             lambda: services.create_person(form.to_data(), actor=current_user),
             lambda person: _("%(name)s was added.", name=person.full_name),
+            check=lambda: services.check_person(form.to_data()),
         )
         if created:
             _remember_added(form.form_token.data, created.value)
@@ -126,6 +127,7 @@ def edit(person_id: int) -> str | Response:
             if changes
             else (_("Nothing was changed."), "info")
         ),
+        check=lambda: services.check_person(form.to_data(), person.id),
     ):
         return redirect(url_for("people.detail", person_id=person.id))
     return _render_form(form, person)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import unicodedata
 import zlib
 from collections import OrderedDict
@@ -383,6 +384,27 @@ def _family_for(char: str, current: str | None, style: str, families: tuple[str,
     return current or "serif"  # no font has it: see missing_glyphs()
 
 
+# Emoji and other pictographs (So), skin tones (Sk), and the marks that only dress them:
+# variation selectors (text or emoji style) and the combining keycap.
+_SYMBOL_CATEGORIES = frozenset({"So", "Sk"})
+_SYMBOL_MARKS = frozenset({"\ufe0e", "\ufe0f", "\u20e3"})
+
+
+def _without_unprintable_symbols(text: str, style: str, families: tuple[str, ...]) -> str:
+    """``text`` without the symbols no certificate font has (an emoji in a module's title):
+    left out rather than printed as boxes. Letters are kept (``missing_glyphs`` names them),
+    and so is a symbol a font has."""
+
+    def printable(char: str) -> bool:
+        if char not in _SYMBOL_MARKS and unicodedata.category(char) not in _SYMBOL_CATEGORIES:
+            return True
+        return any(ord(char) in _COVERAGE[font_name(f, style)] for f in families)
+
+    kept = "".join(char for char in text if printable(char))
+    # The spaces around a symbol left out: one between words, none at either end.
+    return text if kept == text else re.sub(" {2,}", " ", kept).strip(" ")
+
+
 @lru_cache(maxsize=4096)
 def text_runs(text: str, style: str = REGULAR, setting: Typesetting = CURRENT) -> tuple[Run, ...]:
     """``text`` cut into runs by the font that has each character, in logical order (the
@@ -397,10 +419,14 @@ def text_runs(text: str, style: str = REGULAR, setting: Typesetting = CURRENT) -
     serif = _COVERAGE[font_name("serif", style)]
     if all(ord(char) in serif for char in text):
         return (Run(text, "serif"),)
+    families = _FALLBACK if setting.families is None else setting.families
+    if setting == CURRENT:
+        text = _without_unprintable_symbols(text, style, families)
+        if not text:
+            return ()
     runs: list[Run] = []
     family: str | None = None
     chars: list[str] = []
-    families = _FALLBACK if setting.families is None else setting.families
     for char in text:
         wanted = _family_for(char, family, style, families)
         if chars and wanted != family:
