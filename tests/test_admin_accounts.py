@@ -22,8 +22,10 @@ from trainingmgr.accounts import services as accounts_services
 from trainingmgr.accounts.models import Role, TokenPurpose, User, UserToken
 from trainingmgr.accounts.tokens import make_token
 from trainingmgr.admin import services
+from trainingmgr.cohorts.listing import trainer_choices
 from trainingmgr.core.errors import DomainError
 from trainingmgr.extensions import db
+from trainingmgr.people.models import Person
 
 NEW = "lantern-meadow-copper-7"
 NOT_ALLOWED = "Your account does not have access to this page."
@@ -544,7 +546,12 @@ def test_admin_invites_a_coordinator_who_accepts(
     assert ">Participant</label>" in page  # participants can be invited too
 
     response = invite(
-        client, "New.Coordinator@Example.org", ["coordinator"], [mmdp.id], display_name="Nigar M."
+        client,
+        "New.Coordinator@Example.org",
+        ["coordinator"],
+        [mmdp.id],
+        first_name="Nigar",
+        last_name="M.",
     )
     assert "The invitation was e-mailed to new.coordinator@example.org." in response.text
     user = db_session.scalar(sa.select(User).where(User.email == "new.coordinator@example.org"))
@@ -553,6 +560,7 @@ def test_admin_invites_a_coordinator_who_accepts(
     assert user.roles == {Role.COORDINATOR}
     assert [p.code for p in user.programmes] == ["MMDP"]
     assert user.display_name == "Nigar M."
+    assert user.person_id is None  # a coordinator teaches nothing: no directory record
     [token] = db_session.scalars(sa.select(UserToken).where(UserToken.user_id == user.id)).all()
     assert token.purpose == TokenPurpose.INVITATION and token.created_by_id == admin.id
     assert timedelta(days=6, hours=23) < token.expires_at - datetime.now(UTC) <= timedelta(days=7)
@@ -620,7 +628,7 @@ def test_resending_an_invitation_keeps_old_links_single_use(
     client: FlaskClient, login: Any, make: Any, db_session: Any
 ) -> None:
     login(Role.ADMIN)
-    invite(client, "slow.reader@example.org", ["trainer"])
+    invite(client, "slow.reader@example.org", ["trainer"], first_name="Slow", last_name="Reader")
     user = db_session.scalar(sa.select(User).where(User.email == "slow.reader@example.org"))
     response = client.post(f"/admin/accounts/{user.id}/invitation", follow_redirects=True)
     assert "A new invitation was e-mailed to slow.reader@example.org." in response.text
@@ -728,16 +736,59 @@ def test_coordinator_invites_a_trainer_for_a_programme_they_coordinate(
     assert re.search(r'<input checked[^>]*value="trainer"', page)
     assert re.search(rf'<input checked[^>]*value="{mine.id}"', page)
 
-    response = invite(client, "trainer@example.org", ["trainer"], [mine.id])
+    response = invite(
+        client,
+        "trainer@example.org",
+        ["trainer"],
+        [mine.id],
+        first_name="Rəna",
+        last_name="Əliyeva",
+    )
     assert "The invitation was e-mailed to trainer@example.org." in response.text
     assert response.request.path == "/admin/invite"
     user = db_session.scalar(sa.select(User).where(User.email == "trainer@example.org"))
     assert user.roles == {Role.TRAINER}
     assert user.programmes == []  # programmes are assigned to coordinators only
+    # The new trainer is in the directory at once, so sessions can be given to them.
+    person = db_session.get(Person, user.person_id)
+    assert (person.first_name, person.last_name, person.email) == (
+        "Rəna",
+        "Əliyeva",
+        "trainer@example.org",
+    )
+    trainers = trainer_choices(None)["Trainers"]
+    assert [label for pid, label, _search in trainers if pid == person.id] == [
+        "Rəna Əliyeva (trainer@example.org)"
+    ]
+    assert len(events(db_session, "person.create")) == 1
     [mail] = outbox(db_session, "invitation")
     assert mail.programme_id == mine.id
     [event] = events(db_session, "user.invited")
     assert event.programme_id == mine.id and event.actor_id == coordinator.id
+
+
+def test_a_trainer_not_in_the_directory_is_invited_with_a_name(
+    client: FlaskClient, login: Any, make: Any, db_session: Any
+) -> None:
+    mine = make.programme(code="MINE")
+    coordinator = login(Role.COORDINATOR)
+    coordinator.programmes.append(mine)
+    response = invite(client, "nameless@example.org", ["trainer"], [mine.id], first_name="  ")
+    assert "Enter their first or last name: a trainer or participant also gets a record" in (
+        response.text
+    )
+    assert db_session.scalar(sa.select(User).where(User.email == "nameless@example.org")) is None
+    assert (
+        db_session.scalar(sa.select(Person).where(Person.email == "nameless@example.org")) is None
+    )
+    assert outbox(db_session, "invitation") == []
+    # An address that is not one is refused first: no record is asked for without one.
+    response = invite(client, "not-an-address", ["trainer"], [mine.id])
+    assert "Enter their first or last name" not in response.text
+    assert "Enter a valid e-mail address." in response.text
+    response = invite(client, "long@example.org", ["trainer"], [mine.id], first_name="A" * 121)
+    assert "Field cannot be longer than 120 characters." in response.text
+    assert db_session.scalar(sa.select(User).where(User.email == "long@example.org")) is None
 
 
 @pytest.mark.parametrize("role", [Role.COORDINATOR, Role.ADMIN])

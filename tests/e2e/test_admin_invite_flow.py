@@ -47,7 +47,8 @@ def test_admin_invites_a_coordinator_who_accepts_on_a_phone(
     expect(page.get_by_role("heading", level=1)).to_have_text("Accounts")
     page.get_by_role("link", name="Invite someone").click()
     page.get_by_label("E-mail").fill("Nigar.Mammadova@example.org")
-    page.get_by_label("Name").fill("Nigar Mammadova")
+    page.get_by_label("First name").fill("Nigar")
+    page.get_by_label("Last name").fill("Mammadova")
     page.get_by_label("Coordinator", exact=True).check()
     page.get_by_label("MMDP-2026 · Migration Management Diploma Programme").check()
     screenshot(page, "admin-invite-desktop")
@@ -137,7 +138,8 @@ def test_admin_invites_a_coordinator_who_accepts_on_a_phone(
     # And the desktop view of an invitation page (another invitation, for a trainer).
     page.goto("/admin/invite")
     page.get_by_label("E-mail").fill("sukru.yilmaz@example.org")
-    page.get_by_label("Name").fill("Şükrü Yılmaz")
+    page.get_by_label("First name").fill("Şükrü")
+    page.get_by_label("Last name").fill("Yılmaz")
     page.get_by_label("Trainer", exact=True).check()
     with page.expect_navigation():
         page.get_by_role("button", name="Send the invitation").click()

@@ -49,10 +49,14 @@ class InviteForm(FlaskForm):
     email = email_field(
         _l("Enter the e-mail address to invite."), render_kw={"autocomplete": "off"}
     )
-    display_name = StringField(
-        _l("Name"),
-        validators=[Optional(), Length(max=200)],
-        description=_l("How the person is greeted, e.g. Leman Aliyeva."),
+    first_name = StringField(
+        _l("First name"),
+        validators=[Optional(), Length(max=120)],
+        render_kw={"autocomplete": "off"},
+    )
+    last_name = StringField(
+        _l("Last name"),
+        validators=[Optional(), Length(max=120)],
         render_kw={"autocomplete": "off"},
     )
     roles = CheckboxesField(_l("Role"), choices=[], coerce=str)

@@ -1,6 +1,10 @@
 """Invitations: who may invite whom (an administrator: administrators, coordinators and
 trainers; a coordinator: trainers, for the programmes they coordinate), the new account
 and its e-mailed link.
+
+A trainer's sessions and a participant's enrolments belong to their record in the directory:
+an invited trainer or participant takes the record with their address, or gets a new one
+made from the invitation's names, so that they can be given sessions at once.
 """
 
 from __future__ import annotations
@@ -21,10 +25,13 @@ from trainingmgr.core.errors import Checks, DomainError
 from trainingmgr.core.scope import managed_programme_ids
 from trainingmgr.core.urls import external_url
 from trainingmgr.extensions import db
+from trainingmgr.people import services as people
 from trainingmgr.people.models import Person
 from trainingmgr.programmes.models import Programme
 
 INVITATION_LIFETIME = timedelta(days=accounts.INVITATION_DAYS)
+# Roles whose account needs a record in the directory (sessions taught, enrolments).
+PERSON_ROLES = frozenset({Role.TRAINER, Role.PARTICIPANT})
 
 
 def grantable_roles(*, actor: User) -> list[Role]:
@@ -50,7 +57,14 @@ class InvitationData:
     email: str
     roles: list[Role | str]
     programme_ids: list[int] = field(default_factory=list)
-    display_name: str = ""
+    first_name: str = ""
+    last_name: str = ""
+
+    @property
+    def display_name(self) -> str:
+        """How the account is greeted: the names given, as typed."""
+        names = (self.first_name.strip(), self.last_name.strip())
+        return " ".join(name for name in names if name)[:200]
 
 
 def _mail_locale() -> str | None:
@@ -134,6 +148,22 @@ def _person_without_account(email: str) -> Person | None:
     return person
 
 
+def _new_person(data: InvitationData, email: str) -> people.PersonData:
+    """The directory record of an invited trainer or participant not in the directory yet,
+    checked (nothing is written)."""
+    if not (data.first_name.strip() or data.last_name.strip()):
+        raise DomainError(
+            _(
+                "Enter their first or last name: a trainer or participant also gets a record "
+                "in the directory, which their sessions, enrolments and certificates use."
+            ),
+            "first_name",
+        )
+    person = people.PersonData(first_name=data.first_name, last_name=data.last_name, email=email)
+    people.check_person(person)
+    return person
+
+
 def _audit_invitation(
     user: User, roles: set[Role], programmes: list[Programme], ip: str | None, *, actor: User
 ) -> None:
@@ -165,20 +195,26 @@ def invite(data: InvitationData, *, actor: User, ip: str | None = None) -> User:
 
     Everything is checked before anything is written, and every refusal is reported at once
     (``FieldErrors``): a role ``actor`` may not give, a programme outside their scope, an
-    address that already has an account.
+    address that already has an account, a trainer or participant with no name and no record
+    in the directory.
     """
     checks = Checks()
     roles = checks.run(_invited_roles, data.roles, actor=actor)
     programmes = checks.run(_invited_programmes, data.programme_ids, actor=actor)
     email = checks.run(_new_address, data.email)
+    person = _person_without_account(email) if email else None
+    new_person = None
+    if email and person is None and roles and roles & PERSON_ROLES:
+        new_person = checks.run(_new_person, data, email)
     checks.done()
     assert roles is not None and programmes is not None and email is not None
-    person = _person_without_account(email)
+    if new_person is not None:
+        person = people.create_person(new_person, actor=actor)
     user = accounts.create_user(
         email,
         roles,
         None,
-        display_name=data.display_name.strip()[:200],
+        display_name=data.display_name,
         person_id=person.id if person else None,
         actor=actor,
     )

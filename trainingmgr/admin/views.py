@@ -197,7 +197,8 @@ def invite() -> str | Response:
             email=form.email.data or "",
             roles=form.roles.data or [],
             programme_ids=form.programmes.data or [],
-            display_name=form.display_name.data or "",
+            first_name=form.first_name.data or "",
+            last_name=form.last_name.data or "",
         )
         invited = run_action(
             lambda: services.invite(data, actor=me, ip=request.remote_addr),
