@@ -654,3 +654,38 @@ def test_the_time_of_issue_names_the_cohorts_zone_when_it_is_not_the_readers(
     user.timezone = "Europe/Amsterdam"
     db_session.flush()
     assert "(Azerbaijan Time)" in client.get(c.url).text
+
+
+def test_someone_excused_from_every_session_held_is_not_shown_as_not_recorded(
+    client: FlaskClient, login: Any, make: Any
+) -> None:
+    cohort = make.cohort(make.programme(code="GMB"), name="Banjul 2026", min_attendance_pct=80)
+    sessions = [
+        make.session(
+            cohort=cohort,
+            starts_at=START + timedelta(days=i),
+            ends_at=START + timedelta(days=i, hours=2),
+        )
+        for i in range(2)
+    ]
+    people = {}
+    for first, status in (("Awa", AttendanceStatus.EXCUSED), ("Lamin", None), ("Fatou", P)):
+        people[first] = make.enrolment(cohort=cohort, person=make.person(first_name=first))
+        for session in sessions if status else ():
+            make.attendance(session, people[first], status)
+    coordinator_of(login, cohort)
+    url = f"/cohorts/{cohort.id}/certificates"
+
+    page = client.get(url).text
+    issue_page = client.get(f"{url}/issue/{people['Awa'].id}").text
+
+    def attendance_cell(first: str) -> str:
+        row = re.search(rf'data-testid="enrolment-{people[first].id}">(.*?)</tr>', page, re.S)
+        assert row is not None
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row.group(1)))
+
+    assert "Excused from all 2 sessions held" in attendance_cell("Awa")
+    assert "No attendance recorded" not in attendance_cell("Awa")
+    assert "0 of 2 sessions" in attendance_cell("Lamin")  # not recorded: not attended
+    assert "2 of 2 sessions" in attendance_cell("Fatou")
+    assert "Excused from all 2 sessions held" in issue_page
