@@ -105,3 +105,18 @@ def test_a_coordinator_is_not_shown_people_outside_their_programmes(
     assert likely_duplicates("Ivan", "Petrov", "BY", [alpha.id]) == [insider]
     assert likely_duplicates("Ivan", "Petrov", "BY", None) == [outsider, insider]
     assert likely_duplicates("Ivan", "Petrov", "KZ", None) == []
+
+
+def test_the_forms_errors_come_before_the_duplicate_warning(
+    client: FlaskClient, login: Any, make: Any, db_session: Any
+) -> None:
+    login(Role.COORDINATOR)
+    make.person(first_name="Sukru", last_name="Yilmaz", email="old@example.org", country="TR")
+    data = form_data(email="not-an-address", form_token=token(client))
+    response = client.post("/people/new", data=data)
+    assert 'data-testid="likely-duplicates"' not in response.text
+    assert "“not-an-address” is not a valid e-mail address" in response.text
+    assert count(last_name="Yılmaz") == 0
+    # Corrected: now the warning, before anything is saved.
+    data = form_data(email="", form_token=token(client))
+    assert 'data-testid="likely-duplicates"' in client.post("/people/new", data=data).text

@@ -152,12 +152,14 @@ def submit(
     if form.validate():
         return run_action(action, success, form=form, http_errors=http_errors)
     if check is not None:
-        _check_remaining_fields(form, check)
+        passes(form, check)
     return None
 
 
-def _check_remaining_fields(form: Any, check: Callable[[], Any]) -> None:
-    """Run ``check`` and add its errors to the fields that have none yet (rolled back)."""
+def passes(form: Any, check: Callable[[], Any]) -> bool:
+    """Run ``check`` (a service's validation, writing nothing; rolled back) and add its
+    errors to the fields of ``form`` that have none yet; whether it passed. For a view that
+    asks something more (a likely duplicate, say) only of values the rules accept."""
     try:
         check()
     except DomainError as exc:
@@ -165,8 +167,10 @@ def _check_remaining_fields(form: Any, check: Callable[[], Any]) -> None:
         for error in errors:
             if error.field and error.field in form and not form[error.field].errors:
                 form[error.field].errors = [error.message]
+        return False
     finally:
         db.session.rollback()
+    return True
 
 
 def outcome(call: Callable[[], T], *, http_errors: bool = False) -> Done[T] | Refused:

@@ -14,7 +14,7 @@ from trainingmgr.core.labels import country_label
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import managed_programme_ids, person_in_scope
-from trainingmgr.core.views import run_action, submit
+from trainingmgr.core.views import passes, run_action, submit
 from trainingmgr.extensions import db
 from trainingmgr.people import services
 from trainingmgr.people.duplicates import likely_duplicates_of
@@ -83,14 +83,18 @@ def create() -> str | Response:
         flash(_("%(name)s was already added with this form.", name=earlier.full_name), "info")
         return redirect(url_for("people.detail", person_id=earlier.id))
     similar: list[Person] = []
-    if form.is_submitted() and form.validate() and not form.not_duplicate.data:
+    check = lambda: services.check_person(form.to_data())  # noqa: E731
+    # The rules' errors first (the save below shows them): the duplicate warning is about
+    # values that can be saved.
+    submitted = form.is_submitted() and form.validate() and not form.not_duplicate.data
+    if submitted and passes(form, check):
         similar = likely_duplicates_of(form.to_data(), managed_programme_ids())
     if not similar:
         created = submit(
             form,
             lambda: services.create_person(form.to_data(), actor=current_user),
             lambda person: _("%(name)s was added.", name=person.full_name),
-            check=lambda: services.check_person(form.to_data()),
+            check=check,
         )
         if created:
             _remember_added(form.form_token.data, created.value)
