@@ -835,3 +835,20 @@ def test_pages_run_a_fixed_number_of_queries(
     assert counts[3] == counts[40], counts
     # 9: the certificate signatories (one query); 10: the organisation name in the footer
     assert max(counts[40]) <= 10, counts
+
+
+@pytest.mark.parametrize(
+    ("language", "budget", "hours"),
+    [("ru", "1 319 151,36", "1,5"), ("az", "1.319.151,36", "1,5"), ("en", "1,319,151.36", "1.5")],
+)
+def test_amounts_are_typed_as_the_coordinators_language_writes_them(
+    client: FlaskClient, login: Any, db_session: Any, language: str, budget: str, hours: str
+) -> None:
+    login(Role.COORDINATOR, locale=language)
+    client.post("/programmes/new", data={**FORM, "budget": budget})
+    programme = db_session.scalar(sa.select(Programme).where(Programme.code == "MMDP"))
+    assert programme is not None and programme.budget == Decimal("1319151.36")
+    base = f"/programmes/{programme.id}/modules"
+    client.post(f"{base}/new", data={"code": "IML", "title": "Law", "hours": hours})
+    [module] = services.curriculum(programme.id)
+    assert module.hours == Decimal("1.5")

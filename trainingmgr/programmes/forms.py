@@ -6,7 +6,6 @@ The forms only parse what was typed; the rules (formats, ranges, uniqueness) liv
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -24,16 +23,15 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import TextInput
 
 from trainingmgr.core.forms import FlaskForm, options
+from trainingmgr.core.numbers import amount_text
 from trainingmgr.organisation import images
 from trainingmgr.programmes import services
 from trainingmgr.programmes.models import CertificateLanguage, PartnerRole, ProgrammeKind
 
-_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
-
 
 class AmountField(DecimalField):
-    """An optional decimal typed as text: spaces and thousands commas ("1,319,151.36") are
-    accepted.
+    """An optional decimal typed as text, as the reader's language writes numbers
+    (``core.numbers.amount_text``): "1,319,151.36", "1 319 151,36", "1,5" hours.
 
     A text input, not a number input: browsers empty a number input they cannot parse,
     which would silently drop what was typed. Phones show their decimal keyboard for it.
@@ -48,10 +46,7 @@ class AmountField(DecimalField):
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if valuelist:
-            raw = re.sub(r"[\s\u00a0\u202f']", "", str(valuelist[0]))
-            if _THOUSANDS.fullmatch(raw):
-                raw = raw.replace(",", "")
-            valuelist = [raw]
+            valuelist = [amount_text(str(valuelist[0]))]
         super().process_formdata(valuelist)
 
 
