@@ -205,4 +205,6 @@ def test_a_nul_character_in_a_form_or_a_query_gets_a_clear_400_and_writes_nothin
     assert_friendly(added, 400, "This text cannot be saved")
     assert db_session.scalar(sa.select(sa.func.count(Person.id))) == people
     assert_friendly(client.get("/people/?q=a%00b"), 400, "This text cannot be saved")
+    # In the second value of a repeated field, too (checkboxes, roster rows).
+    assert_friendly(client.get("/people/?q=a&q=b%00"), 400, "This text cannot be saved")
     assert client.get("/people/?q=ab").status_code == 200

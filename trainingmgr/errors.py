@@ -27,8 +27,8 @@ def _page(code: int, title: str, message: str) -> tuple[object, int]:
 def _holds_nul() -> bool:
     """Whether a query or form value of the request holds a NUL character (U+0000), which no
     text column of PostgreSQL can store (a pasted answer, a hostile request)."""
-    values = [*request.args.values(), *request.form.values()]
-    return any("\x00" in value for value in values)
+    pairs = [*request.args.items(multi=True), *request.form.items(multi=True)]
+    return any("\x00" in key or "\x00" in value for key, value in pairs)
 
 
 def register(app: Flask) -> None:
