@@ -172,3 +172,39 @@ def test_unexpected_error_for_a_json_client_is_json(failing_app: Flask) -> None:
     assert response.json is not None
     assert response.json["error"] == "Something went wrong"
     assert "secret" not in response.text
+
+
+# ---------------------------------------------------------------------------------------
+# Text no database column can hold
+
+
+def test_a_nul_character_in_a_form_or_a_query_gets_a_clear_400_and_writes_nothing(
+    client: FlaskClient, login: Any, make: Any, db_session: Any
+) -> None:
+    """PostgreSQL refuses NUL (U+0000) in text: a pasted answer or a hostile request holding
+    one is refused with words (nothing saved), never a server error, on both databases."""
+    from tests.test_evaluations import FULL, _answers, _participant, _survey
+    from trainingmgr.evaluations.models import EvaluationResponse
+    from trainingmgr.people.models import Person
+
+    cohort = make.cohort()
+    survey = _survey(make, cohort)
+    user, _enrolment = _participant(make, cohort)
+    login(user=user)
+    answer = client.post(
+        f"/me/evaluations/{cohort.id}/survey",
+        data=_answers(survey, *FULL[:6], "useful\x00text", ""),
+    )
+    assert_friendly(answer, 400, "This text cannot be saved")
+    assert "NUL" in answer.text and "Nothing was saved." in answer.text
+    assert db_session.scalar(sa.select(sa.func.count(EvaluationResponse.id))) == 0
+
+    login(role=Role.ADMIN)
+    people = db_session.scalar(sa.select(sa.func.count(Person.id)))
+    added = client.post("/people/new", data={"first_name": "A\x00", "last_name": "B"})
+    assert_friendly(added, 400, "This text cannot be saved")
+    assert db_session.scalar(sa.select(sa.func.count(Person.id))) == people
+    assert_friendly(client.get("/people/?q=a%00b"), 400, "This text cannot be saved")
+    # In the second value of a repeated field, too (checkboxes, roster rows).
+    assert_friendly(client.get("/people/?q=a&q=b%00"), 400, "This text cannot be saved")
+    assert client.get("/people/?q=ab").status_code == 200

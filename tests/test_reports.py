@@ -406,6 +406,22 @@ def test_xlsx_has_a_sheet_per_breakdown_the_raw_rows_and_the_same_numbers(
     assert '\'=HYPERLINK("x")' in institutions  # a formula is neutralised
 
 
+def test_the_raw_rows_round_attendance_rates_down_as_every_other_figure(
+    small: SimpleNamespace, client: FlaskClient, login: Any
+) -> None:
+    """Ana attended 2 of 3 sessions of cohort B: 66.6% in the rows as in the breakdowns,
+    never 66.7% (and 79.96% never 80.0% next to "attended enough: no")."""
+    login(Role.ADMIN)
+    response = client.get(f"/reports/report.xlsx?programme={small.programme.id}")
+    book = load_workbook(io.BytesIO(response.data))
+    header, *rows = book["Rows"].iter_rows(values_only=True)
+    rate = header.index("Attendance rate (%)")
+    anas = [r for r in rows if r[1] == "Cohort B" and r[4] == "AZ"]
+    assert [r[rate] for r in anas] == [pytest.approx(66.6)]
+    by_cohort = {r[0]: r for r in book["By cohort"].iter_rows(values_only=True)}
+    assert by_cohort["AMIFP · Cohort B"][4] == pytest.approx(66.6)  # Dan was excused
+
+
 def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 

@@ -178,3 +178,24 @@ def test_guessing_codes_is_rate_limited(
         guesser.post("/login/code", data={"code": f"{n:06d}"}).status_code for n in range(6)
     ]
     assert statuses == [400] * 5 + [429]
+
+
+def test_a_code_in_other_digits_is_read_as_the_same_code(
+    app: Flask, client: FlaskClient, make: Any
+) -> None:
+    """A phone keyboard may type full-width (１２３) or Arabic-Indic (١٢٣) digits: the code
+    is read as its ASCII digits, and a code that is no code is refused, never a server error."""
+    user = make.user(Role.COORDINATOR)
+    sign_in(client, user.email)
+    set_up(client, user)
+    wrong, right = app.test_client(), app.test_client()
+    sign_in(wrong, user.email)
+    for odd in ("１２３４５６", "١٢٣٤٥٦", "²³⁴⁵⁶⁷½"):  # under the rate limit
+        refused = wrong.post("/login/code", data={"code": odd})
+        assert refused.status_code == 400, odd
+        assert "This code is not right, or was already used." in refused.text
+    full_width = code_for(user.totp_secret, 1).translate(
+        {ord("0") + d: 0xFF10 + d for d in range(10)}
+    )
+    sign_in(right, user.email)
+    assert right.post("/login/code", data={"code": full_width}).status_code == 302

@@ -24,7 +24,28 @@ def _page(code: int, title: str, message: str) -> tuple[object, int]:
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
+def _holds_nul() -> bool:
+    """Whether a query or form value of the request holds a NUL character (U+0000), which no
+    text column of PostgreSQL can store (a pasted answer, a hostile request)."""
+    pairs = [*request.args.items(multi=True), *request.form.items(multi=True)]
+    return any("\x00" in key or "\x00" in value for key, value in pairs)
+
+
 def register(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_characters() -> tuple[object, int] | None:
+        if not _holds_nul():
+            return None
+        return _page(
+            400,
+            _("This text cannot be saved"),
+            _(
+                "The text sent contains an invisible NUL character, which cannot be saved. "
+                "Go back, remove it (type the text again rather than pasting it) and try "
+                "again. Nothing was saved."
+            ),
+        )
+
     @app.errorhandler(CSRFError)
     def csrf_error(_exc: CSRFError) -> tuple[object, int]:
         return _page(

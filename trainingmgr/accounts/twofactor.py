@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 import pyotp
@@ -50,7 +51,11 @@ def _hash(code: str) -> str:
 
 
 def _normalise(code: str) -> str:
-    return "".join(ch for ch in (code or "").lower() if ch.isalnum())
+    """The letters and digits of ``code`` in ASCII, lower case: a phone keyboard may type
+    full-width (１２３) or Arabic-Indic (١٢٣) digits; other characters are left out."""
+    folded = unicodedata.normalize("NFKC", code or "").lower()
+    digits = (str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in folded)
+    return "".join(ch for ch in digits if ch.isascii() and ch.isalnum())
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from trainingmgr.core.labels import label_for
 from trainingmgr.core.timefmt import fmt_date
 from trainingmgr.core.types import utcnow
 from trainingmgr.reports import charts
+from trainingmgr.reports.figures import pct
 from trainingmgr.reports.sections import Content, Table
 from trainingmgr.reports.services import (
     Dashboard,
@@ -241,7 +242,7 @@ def _raw_rows(dashboard: Dashboard) -> list[list[Any]]:
     result = []
     for row in enrolment_rows(dashboard):
         cohort = cohorts[row.cohort_id]
-        rate = round(row.attended * 100 / row.counted, 1) if row.counted > 0 else ""
+        rate = pct(row.attended, row.counted)  # rounded down, as every other figure
         result.append(
             [
                 cohort.programme_code,
@@ -256,7 +257,7 @@ def _raw_rows(dashboard: Dashboard) -> list[list[Any]]:
                 row.attended,
                 row.excused,
                 row.counted,
-                rate,
+                "" if rate is None else rate,
                 row.hours,
                 yes if row.attended_enough else no,
                 yes if row.certified else no,

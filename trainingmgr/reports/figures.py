@@ -71,7 +71,7 @@ class EnrolmentRow:
         return Decimal(self.centi_hours) / 100
 
 
-def _pct(numerator: int, denominator: int) -> Decimal | None:
+def pct(numerator: int, denominator: int) -> Decimal | None:
     """A percentage with one decimal, rounded down (79.96% shows as 79.9%, never 80%)."""
     if denominator <= 0:
         return None
@@ -99,11 +99,11 @@ class Figures:
 
     @property
     def attendance_rate(self) -> Decimal | None:
-        return _pct(self.attended, self.counted)
+        return pct(self.attended, self.counted)
 
     @property
     def completion_rate(self) -> Decimal | None:
-        return _pct(self.completed, self.completed + self.not_completed)
+        return pct(self.completed, self.completed + self.not_completed)
 
     @property
     def person_hours(self) -> Decimal:
