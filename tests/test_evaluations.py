@@ -491,6 +491,13 @@ def test_results_show_rates_averages_counts_texts_and_paired_gain(
     assert "=HYPERLINK(1)" in page.text and "More cases" in page.text
     assert "+100" in page.text and "75" in page.text
     assert "Petrov" in page.text
+    assert "Average 4 from 2 answers" in page.text
+    # One answer is "answer" (it was "1 answers").
+    alone = make.cohort(name="Banjul 2026")
+    survey_alone = _survey(make, alone)
+    _submit(survey_alone, make.enrolment(alone), Phase.SURVEY, *FULL)
+    one = client.get(f"/cohorts/{alone.id}/evaluations/results").text
+    assert "Average 5 from 1 answer<" in one
 
 
 def test_the_results_page_loads_with_a_bounded_number_of_queries(

@@ -338,6 +338,11 @@ def test_dashboard_page_shows_figures_charts_and_breakdowns(
         assert "style=" not in svg and "<script" not in svg
     assert "Cohort C" not in html and "Other programme" not in html  # not theirs
     assert "Azerbaijan (AZ)" in html and "By institution" in html
+    # Counts in the plural form of their number ("in 1 cohorts" before).
+    assert "in 1 cohort<" in html
+    assert "each of the 4 sessions held; the lowest was" in html
+    both = client.get(f"/reports/?programme={small.programme.id}").text
+    assert "in 2 cohorts<" in both
 
 
 def test_bad_filters_get_a_message_and_other_programmes_are_not_found(

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup, escape
 
 from trainingmgr.core.numbers import fmt_number, fmt_percent
@@ -126,10 +127,12 @@ def by_session(dashboard: Dashboard) -> Chart | None:
         for s in dashboard.sessions
     )
     lowest = min(bars, key=lambda b: b.value)
-    description = _(
+    description = ngettext(
+        "Share of the people on the roster who attended (present or late) the one session "
+        "held, %(label)s: %(pct)s.",
         "Share of the people on the roster who attended (present or late) each of the "
-        "%(n)s sessions held; the lowest was %(label)s with %(pct)s.",
-        n=len(bars),
+        "%(num)d sessions held; the lowest was %(label)s with %(pct)s.",
+        len(bars),
         label=lowest.label,
         pct=lowest.shown,
     )

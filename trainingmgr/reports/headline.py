@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from trainingmgr.core.numbers import fmt_number, fmt_percent
 from trainingmgr.reports.figures import Breakdown, Figures
@@ -74,7 +75,7 @@ def _reach(totals: Figures, cohorts: int) -> list[Headline]:
             "enrolments",
             _l("Enrolments"),
             totals.enrolments,
-            detail=_l("in %(n)s cohorts", n=cohorts),
+            detail=lazy_ngettext("in %(num)d cohort", "in %(num)d cohorts", cohorts),
         ),
     ]
 
