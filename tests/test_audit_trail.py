@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import re
@@ -392,3 +393,57 @@ def test_every_action_the_app_records_has_a_label_in_words() -> None:
             }
     assert len(recorded) > 40
     assert sorted(recorded - set(ACTION_LABELS)) == []
+
+
+def _changes_keys(node: ast.AST) -> set[str]:
+    """The string keys of the dicts written as ``changes`` (``changes={...}`` or a
+    ``"changes": {...}`` entry) in ``node``'s tree, with those of the dicts in them."""
+    keys: set[str] = set()
+    for item in ast.walk(node):
+        values = []
+        if isinstance(item, ast.keyword) and item.arg == "changes":
+            values.append(item.value)
+        if isinstance(item, ast.Dict):
+            values += [
+                v
+                for k, v in zip(item.keys, item.values, strict=True)
+                if isinstance(k, ast.Constant) and k.value == "changes"
+            ]
+        for value in values:  # with the dicts spread into it or nested (shown with labels)
+            for inner in ast.walk(value):
+                if isinstance(inner, ast.Dict):
+                    keys |= {
+                        k.value
+                        for k in inner.keys
+                        if isinstance(k, ast.Constant) and isinstance(k.value, str)
+                    }
+    return keys
+
+
+def test_every_field_the_app_records_has_a_label_in_words() -> None:
+    """The audit page names what changed in words ("Serial number", not "serial"): a new key
+    in an event's ``changes`` needs a label (``audit/labels.py``)."""
+    from pathlib import Path
+
+    from trainingmgr.audit.labels import FIELD_LABELS
+
+    package = Path(__file__).resolve().parent.parent / "trainingmgr"
+    recorded: set[str] = set()
+    for path in package.rglob("*.py"):
+        recorded |= _changes_keys(ast.parse(path.read_text()))
+    assert len(recorded) > 30
+    assert sorted(recorded - set(FIELD_LABELS)) == []
+
+
+def test_every_stored_choice_has_a_label_in_words(app: Any) -> None:
+    """Stored values (a signing key's "generated", a status) are shown with their labels in
+    the audit trail and on the pages: every member of every ``Choice`` has one."""
+    from trainingmgr.core.labels import LABELS
+    from trainingmgr.core.types import Choice
+
+    def subclasses(cls: type) -> list[type]:
+        return [c for sub in cls.__subclasses__() for c in (sub, *subclasses(sub))]
+
+    members = {m.value: f"{cls.__name__}.{m.name}" for cls in subclasses(Choice) for m in cls}
+    assert len(members) > 40
+    assert sorted(name for value, name in members.items() if value not in LABELS) == []

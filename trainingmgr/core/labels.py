@@ -64,6 +64,17 @@ LABELS: dict[str, Any] = {
     "valid": _l("Valid"),
     "revoked": _l("Revoked"),
     "superseded": _l("Superseded"),
+    # e-mail
+    "pending": _l("Pending"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
+    # one-time links
+    "sign_in": _l("Sign-in link"),
+    "invitation": _l("Invitation"),
+    "password_reset": _l("Password reset"),
+    # signing keys
+    "generated": _l("Generated"),
+    "uploaded": _l("Uploaded"),
     # evaluations
     "survey": _l("End-of-course survey"),
     "test": _l("Knowledge test"),

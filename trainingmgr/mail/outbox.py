@@ -14,6 +14,7 @@ from sqlalchemy.orm import defer
 
 from trainingmgr.audit import services as audit
 from trainingmgr.core.errors import DomainError
+from trainingmgr.core.labels import label_for
 from trainingmgr.core.pagination import Page, paginate
 from trainingmgr.core.scope import in_programmes
 from trainingmgr.extensions import db
@@ -34,11 +35,7 @@ KIND_LABELS: dict[str, Any] = {
     "certificate_issued": _l("Certificate issued"),
 }
 
-STATUS_LABELS: dict[str, Any] = {
-    OutboxStatus.PENDING.value: _l("Pending"),
-    OutboxStatus.SENT.value: _l("Sent"),
-    OutboxStatus.FAILED.value: _l("Failed"),
-}
+STATUS_LABELS: dict[str, Any] = {status.value: label_for(status) for status in OutboxStatus}
 
 MAX_QUERY = 254
 
@@ -48,8 +45,7 @@ def kind_label(kind: str) -> Any:
 
 
 def status_label(status: OutboxStatus | str) -> Any:
-    value = status.value if isinstance(status, OutboxStatus) else str(status)
-    return STATUS_LABELS.get(value, value)
+    return label_for(status)
 
 
 @dataclass(frozen=True)
