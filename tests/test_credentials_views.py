@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from tests.signing_helpers import _rsa_key, generate_key
 from trainingmgr.accounts.models import Role
 from trainingmgr.certificates import services as certificates
+from trainingmgr.core.timefmt import fmt_date
 from trainingmgr.credentials import keys
 from trainingmgr.credentials.models import KeySource, SigningKey
 
@@ -186,6 +187,7 @@ def test_checking_a_pasted_or_uploaded_credential(
     assert ok.status_code == 200
     assert "The credential is genuine and valid." in ok.text
     assert certificate.snapshot["holder"]["name"] in ok.text
+    assert f'<dd class="col-sm-8">{fmt_date(certificate.issued_at, "UTC")}</dd>' in ok.text
 
     uploaded = client.post(
         "/verify/credential",

@@ -629,6 +629,24 @@ def test_a_too_long_answer_gets_a_message_and_writes_nothing(make: Any) -> None:
     assert _rows() == before
 
 
+def test_an_answer_the_text_box_allows_is_accepted_with_its_line_breaks(
+    client: FlaskClient, login: Any, make: Any
+) -> None:
+    """The box says at most 4,000 characters (maxlength), counting a line break as one; the
+    browser sends it as CR LF, which is kept as one line break."""
+    cohort = make.cohort()
+    survey = _survey(make, cohort)
+    user, _enrolment = _participant(make, cohort)
+    login(user=user)
+    url = f"/me/evaluations/{cohort.id}/survey"
+    assert re.search(r'<textarea[^>]*maxlength="4000"', client.get(url).text)
+    lines = "\r\n".join(["x" * 99] * 40)  # 3,999 characters in the box, 4,038 sent
+    done = client.post(url, data=_answers(survey, *FULL[:6], lines, ""), follow_redirects=True)
+    assert "Thank you: your answers were recorded." in done.text
+    response = db.session.scalars(sa.select(EvaluationResponse)).one()
+    assert [a.text for a in response.answers if a.text] == ["\n".join(["x" * 99] * 40)]
+
+
 def test_the_demo_evaluations_are_loaded_once(make: Any) -> None:
     from trainingmgr.evaluations import demo
 

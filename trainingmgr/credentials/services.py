@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -137,7 +138,15 @@ def _parse(text: str | bytes) -> dict[str, Any] | Check:
     return data
 
 
-def _facts(data: dict[str, Any]) -> dict[str, str]:
+def _issued(data: dict[str, Any]) -> date | None:
+    """The day of the credential's ``validFrom`` (UTC), shown in the reader's language."""
+    try:
+        return datetime.fromisoformat(str(data.get("validFrom", ""))).date()
+    except ValueError:
+        return None
+
+
+def _facts(data: dict[str, Any]) -> dict[str, Any]:
     subject = data.get("credentialSubject") or {}
     identifiers = subject.get("identifier") or [{}]
     achievement = subject.get("achievement") or {}
@@ -146,7 +155,7 @@ def _facts(data: dict[str, Any]) -> dict[str, str]:
         "holder": str(identifiers[0].get("identityHash", "")),
         "achievement": str(achievement.get("name", "")),
         "issuer": str(issuer.get("name", "") if isinstance(issuer, dict) else issuer),
-        "issued": str(data.get("validFrom", ""))[:10],
+        "issued": _issued(data),
     }
 
 

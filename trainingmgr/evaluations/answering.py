@@ -177,7 +177,9 @@ def _parse_answer(question: Question, raw: Any) -> Answer | None:
             raise DomainError(_("Answer this question."), name)
         return None
     if question.kind == QuestionKind.TEXT:
-        text = str(raw).strip()
+        # Browsers send a text box's line breaks as CR LF but count them as one character
+        # for its maxlength: counted and kept as LF, an answer the box allowed is accepted.
+        text = str(raw).replace("\r\n", "\n").strip()
         if len(text) > ANSWER_MAX_CHARS:
             raise DomainError(
                 _("Keep your answer under %(n)s characters.", n=ANSWER_MAX_CHARS), name

@@ -143,6 +143,8 @@ def answer_form(questions: list[Question], formdata: Any = None) -> FlaskForm:
                 validate_choice=False,
             )
         else:
-            field = TextAreaField(q.text, render_kw={"rows": 3})
+            field = TextAreaField(
+                q.text, render_kw={"rows": 3, "maxlength": services.ANSWER_MAX_CHARS}
+            )
         setattr(AnswerForm, name, field)
     return AnswerForm(formdata=formdata) if formdata is not None else AnswerForm()
