@@ -648,6 +648,8 @@ def test_demo_baku_tot_cascade_and_figures(
     login(Role.ADMIN)
     html = client.get(f"/reports/cohorts/{baku_tot.id}/cascade").text
     assert "Kyrgyzstan: Bishkek (in Russian)" in html and "Айгүл Осмонова" in html
+    graduates = re.search(r'data-testid="cascade-graduates".*?</table>', html, re.S)
+    assert graduates and "<td>Azerbaijan</td>" in graduates.group(0)  # names, not "AZ"
     text = pdf_text(export.pdf(data))
     assert services.fmt_value(data.totals.person_hours, "hours") in text
 

@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from trainingmgr.core import timefmt
-from trainingmgr.core.labels import label_for
+from trainingmgr.core.labels import country_label, label_for
 from trainingmgr.core.permissions import allowed
 from trainingmgr.core.plurals import js_plural
 from trainingmgr.core.roles import Role
@@ -66,6 +66,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["zone_name"] = timefmt.fmt_zone
     app.jinja_env.filters["zone_note"] = timefmt.zone_note
     app.jinja_env.globals["date_range"] = timefmt.fmt_date_range
+    app.jinja_env.globals["country_name"] = country_label  # "AZ": "Azerbaijan", "Азербайджан"
     app.jinja_env.globals["js_plural"] = js_plural
     app.jinja_env.globals["viewer_timezone"] = timefmt.viewer_timezone
 

@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from trainingmgr.core.labels import country_label
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import managed_programme_ids, person_in_scope
@@ -22,10 +21,6 @@ from trainingmgr.people.forms import MergeForm, PersonForm
 from trainingmgr.people.models import FIELD_LABELS, Person
 
 bp = Blueprint("people", __name__, url_prefix="/people")
-
-
-def _page_context() -> dict[str, object]:
-    return {"country_name": country_label}
 
 
 @bp.route("/")
@@ -40,7 +35,6 @@ def index() -> str:
         result=services.directory(filters, page, per_page, scope),
         options=services.directory_options(scope),
         roles=services.DirectoryRole,
-        **_page_context(),
     )
 
 
@@ -51,7 +45,6 @@ def _render_form(form: PersonForm, person: Person | None, similar: Sequence[Pers
         person=person,
         similar=similar,
         countries=services.country_choices(),
-        **_page_context(),
     )
 
 
@@ -109,7 +102,6 @@ def detail(person_id: int) -> str:
     return render_template(
         "people/detail.html",
         detail=services.person_detail(person, managed_programme_ids()),
-        **_page_context(),
     )
 
 
@@ -197,5 +189,4 @@ def merge() -> str | Response:
         q=q,
         candidates=candidates,
         form_labels=FIELD_LABELS,
-        **_page_context(),
     )

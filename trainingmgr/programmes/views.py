@@ -21,7 +21,6 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from trainingmgr.core.forms import FlaskForm
-from trainingmgr.core.labels import country_label
 from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import can_manage_programme, managed_programme_ids
 from trainingmgr.core.views import load_or_404, run_action, submit
@@ -51,7 +50,7 @@ def _formatting() -> dict[str, Any]:
             return ""
         return format_currency(amount, currency) if currency else format_decimal(amount)
 
-    return {"money": money, "number": format_decimal, "country_name": country_label}
+    return {"money": money, "number": format_decimal}
 
 
 # --------------------------------------------------------------------------- helpers
