@@ -665,6 +665,18 @@ def test_an_empty_selection_still_gives_a_page_and_both_reports(
     assert client.get(f"/reports/report.xlsx{query}").status_code == 200
     text = pdf_text(client.get(f"/reports/report.pdf{query}").data)
     assert "Key figures" in text and "Cohorts starting from Jan 1, 2031" in text
+    assert "No cohort matches these filters." in text
+    assert "By country" not in text and "Charts" not in text  # no empty tables or charts
+
+
+def test_cohorts_with_no_session_held_say_so(make: Any, client: FlaskClient, login: Any) -> None:
+    cohort = make.cohort(make.programme(code="NEW"), name="Starts next month")
+    make.session(cohort=cohort)  # scheduled, no attendance recorded
+    make.enrolment(cohort)
+    login(Role.ADMIN)
+    note = "No session of these cohorts has been held yet"
+    assert note in client.get(f"/reports/?cohort={cohort.id}").text
+    assert note in pdf_text(client.get(f"/reports/report.pdf?cohort={cohort.id}").data)
 
 
 def test_the_dashboard_and_reports_sum_up_the_cascades_of_the_tots_shown(

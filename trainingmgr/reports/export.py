@@ -467,11 +467,24 @@ def pdf(dashboard: Dashboard, extra: Sequence[Content] = ()) -> bytes:
     """The donor report as a PDF (see the module docstring)."""
     doc = _Pdf(f"{_('Donor report')}: {title_text(dashboard)}")
     _pdf_title(doc, dashboard)
+    if dashboard.empty_note:
+        doc.paragraph(dashboard.empty_note, 10, grey=False)
+        doc.down(6)
     _pdf_key_figures(doc, dashboard)
+    if dashboard.cohorts:  # no empty charts and tables
+        _pdf_charts_and_tables(doc, dashboard)
+    for content in extra:
+        _pdf_section(doc, content)
+    doc.heading(_("Definitions"))
+    for line in definitions():
+        doc.paragraph(line)
+    return doc.save()
+
+
+def _pdf_charts_and_tables(doc: _Pdf, dashboard: Dashboard) -> None:
     doc.heading(_("Charts"))
     for chart in charts.dashboard_charts(dashboard):
         doc.chart(chart)
-
     for table in breakdown_tables(dashboard):
         doc.heading(table.title)
         doc.table(table)
@@ -479,12 +492,6 @@ def pdf(dashboard: Dashboard, extra: Sequence[Content] = ()) -> bytes:
     if sessions is not None:
         doc.heading(sessions.title)
         doc.table(sessions, 0.55)
-    for content in extra:
-        _pdf_section(doc, content)
-    doc.heading(_("Definitions"))
-    for line in definitions():
-        doc.paragraph(line)
-    return doc.save()
 
 
 def _pdf_title(doc: _Pdf, dashboard: Dashboard) -> None:

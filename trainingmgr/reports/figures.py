@@ -163,6 +163,20 @@ class Dashboard:
     def cohort_ids(self) -> list[int]:
         return [c.id for c in self.cohorts]
 
+    @property
+    def empty_note(self) -> str:
+        """Why the report has no figures to show, in words ("" when it has some)."""
+        if not self.cohorts:
+            return str(_l("No cohort matches these filters."))
+        if not self.sessions_held:
+            return str(
+                _l(
+                    "No session of these cohorts has been held yet (no attendance is "
+                    "recorded), so there are no attendance figures."
+                )
+            )
+        return ""
+
 
 # The dimensions of the breakdowns: (key, title, column of the stats, groups of cohorts).
 _BREAKDOWNS: list[tuple[str, Any, str, bool]] = [
