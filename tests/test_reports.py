@@ -696,3 +696,30 @@ def test_the_dashboard_and_reports_sum_up_the_cascades_of_the_tots_shown(
     login(Role.ADMIN)
     text = pdf_text(client.get(f"/reports/report.pdf{query}").data)
     assert "Training of trainers: cascades" in text and "People reached by country" in text
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "az"])
+def test_the_pdf_tables_headers_fit_their_columns(
+    small: SimpleNamespace, app: Any, language: str
+) -> None:
+    """Every line of every header label fits its column at the header's size (a long word
+    is cut with a hyphen): in Russian "Достаточная посещаемость" ran into the next column."""
+    from flask_babel import force_locale
+    from reportlab.lib.pagesizes import A4
+
+    from trainingmgr.certificates.pdf import register_fonts, text_width
+
+    register_fonts()
+    with app.test_request_context(), force_locale(language):
+        data = services.dashboard(Filters(), None)
+        tables = [*export.breakdown_tables(data), export.session_table(data)]
+        for table in filter(None, tables):
+            widths = export.column_widths(len(table.header), A4[0] - 2 * export.MARGIN)
+            size, labels = export.header_layout(table.header, widths)
+            for lines, width in zip(labels, widths, strict=True):
+                for line in lines:
+                    assert text_width(line, "bold", size) <= width - 6, line
+                    assert not line.endswith("--") and len(line.strip("-")) >= 3, line
+            for row in table.rows:  # a long name on two lines, none drawn below 6 pt
+                for line in export.name_lines(row[0], widths[0] - 6):
+                    assert text_width(line, "regular", 7) <= (widths[0] - 6) * 7 / 6, line

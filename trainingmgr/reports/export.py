@@ -375,14 +375,15 @@ class _Pdf:
             self.text(line, size, grey=grey)
 
     def table(self, table: Table, first_width: float = 0.34) -> None:
-        """A table with a two-line header, repeated on every page it runs onto."""
+        """A table with its header (``header_layout``), repeated on every page it runs onto;
+        a name too long for the first column takes two lines."""
         from reportlab.lib.colors import Color
 
-        n = len(table.header)
-        first = self.inner * first_width if n > 2 else self.inner * 0.6
-        rest = (self.inner - first) / max(n - 1, 1)
-        widths = [first, *([rest] * (n - 1))]
-        row_h = 13.0
+        widths = column_widths(len(table.header), self.inner, first_width)
+        size, labels = header_layout(table.header, widths)
+        line_h = size + 1.5
+        depth = max(len(lines) for lines in labels)
+        header_h = depth * line_h + 8
 
         def cells(values: Sequence[Any], size: float, style: str, baseline: float) -> None:
             x = 0.0
@@ -399,29 +400,29 @@ class _Pdf:
         def header() -> None:
             top = self.y
             self.canvas.setFillColor(Color(0.9, 0.92, 0.95))
-            self.canvas.rect(MARGIN, top - 2 * row_h - 2, self.inner, 2 * row_h + 2, 0, 1)
-            first_lines, second_lines = [], []
-            for i, label in enumerate(table.header):
-                words, line2 = str(label), ""
-                if i and len(words) > 11 and " " in words:  # long names on two lines
-                    cut = words.rfind(" ", 0, len(words) // 2 + 6)
-                    words, line2 = words[:cut], words[cut + 1 :]
-                first_lines.append(words if line2 else "")
-                second_lines.append(line2 or words)
-            cells(first_lines, 7.5, "bold", top - row_h + 3)
-            cells(second_lines, 7.5, "bold", top - 2 * row_h + 4)
-            self.y = top - 2 * row_h - 2
+            self.canvas.rect(MARGIN, top - header_h, self.inner, header_h, 0, 1)
+            for k in range(depth):  # bottom-aligned: the last lines of every label in a row
+                line = [
+                    lines[k - depth + len(lines)] if k >= depth - len(lines) else ""
+                    for lines in labels
+                ]
+                cells(line, size, "bold", top - (k + 1) * line_h - 2)
+            self.y = top - header_h
 
-        self.need(row_h * 4)
+        self.need(header_h + 13 * 2)
         header()
         for r, row in enumerate(table.rows):
+            names = name_lines(row[0], widths[0] - 6)
+            row_h = 13.0 if len(names) == 1 else 20.0
             if self.y - row_h < MARGIN + 20:
                 self.new_page()
                 header()
             if r % 2:
                 self.canvas.setFillColor(Color(0.96, 0.965, 0.975))
                 self.canvas.rect(MARGIN, self.y - row_h, self.inner, row_h, stroke=0, fill=1)
-            cells(row, 8, "regular", self.y - row_h + 3.5)
+            cells(["", *row[1:]], 8, "regular", self.y - row_h + 3.5)
+            for k, name in enumerate(names):
+                cells([name], 8 if len(names) == 1 else 7, "regular", self.y - 9.5 - k * 8)
             self.down(row_h)
         self.down(4)
 
@@ -461,6 +462,79 @@ class _Pdf:
         self.footer()
         self.canvas.save()
         return self.out.getvalue()
+
+
+HEADER_SIZES = (7.0, 6.5, 6.0, 5.5)  # a table's header labels: the largest that fits
+
+
+def column_widths(n: int, inner: float, first_width: float = 0.34) -> list[float]:
+    """The widths of a PDF table's ``n`` columns: the first (names) and the figures."""
+    if n > 9:  # many figures: a narrower first column leaves room for their labels
+        first_width = min(first_width, 0.3)
+    first = inner * first_width if n > 2 else inner * 0.6
+    rest = (inner - first) / max(n - 1, 1)
+    return [first, *([rest] * (n - 1))]
+
+
+_VOWELS = frozenset("aeiouyаеёиоуыэюяəıöüAEIOUYАЕЁИОУЫЭЮЯƏIÖÜ")
+
+
+def _pieces(word: str, size: float, width: float) -> list[str]:
+    """``word`` cut to fit ``width``: at its own hyphens first ("Человеко-", "часы"), then
+    with a hyphen after a vowel that a consonant follows ("посещае-", "мость"), keeping
+    three letters at least on either side."""
+    from trainingmgr.certificates.pdf import text_width
+
+    def fits(text: str) -> bool:
+        return text_width(text, "bold", size) <= width
+
+    if fits(word):
+        return [word]
+    head, hyphen, tail = word.partition("-")
+    if hyphen and tail:
+        return [*_pieces(head + "-", size, width), *_pieces(tail, size, width)]
+    cuts = [c for c in range(len(word) - 3, 2, -1) if fits(word[:c] + "-")]
+    syllables = [c for c in cuts if word[c - 1] in _VOWELS and word[c] not in _VOWELS]
+    for cut in syllables or cuts:
+        return [word[:cut] + "-", *_pieces(word[cut:], size, width)]
+    return [word]  # draw_text shrinks it
+
+
+def header_layout(header: Sequence[Any], widths: Sequence[float]) -> tuple[float, list[list[str]]]:
+    """The size of a table's header labels, the largest at which every word fits its column
+    (a word that fits at none is cut), and each label's lines at that size."""
+    from trainingmgr.certificates.pdf import text_width, wrap
+
+    columns = list(zip((str(h) for h in header), widths, strict=True))
+    size = next(
+        (
+            size
+            for size in HEADER_SIZES
+            if all(
+                text_width(w, "bold", size) <= width - 6 for h, width in columns for w in h.split()
+            )
+        ),
+        6.0,  # a word that fits at none is cut (and smaller is hard to read)
+    )
+    return size, [
+        [
+            piece
+            for line in wrap(h, "bold", size, width - 6)
+            for piece in _pieces(line, size, width - 6)
+        ]
+        for h, width in columns
+    ]
+
+
+def name_lines(value: Any, width: float) -> list[str]:
+    """A table row's name on one line at 8 pt, or on two at 7 pt when it is longer."""
+    from trainingmgr.certificates.pdf import text_width, wrap
+
+    text = str(value)
+    if text_width(text, "regular", 8) <= width:
+        return [text]
+    lines = wrap(text, "regular", 7, width)
+    return lines if len(lines) <= 2 else [lines[0], " ".join(lines[1:])]
 
 
 def pdf(dashboard: Dashboard, extra: Sequence[Content] = ()) -> bytes:
