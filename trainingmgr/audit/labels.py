@@ -83,6 +83,7 @@ FIELD_LABELS: dict[str, Any] = {
     "person": _l("Person"),
     "note": _l("Note"),
     "public_note": _l("Note"),
+    "superseded_by": _l("Superseded by"),
     "budget": _l("Budget"),
     "currency": _l("Currency"),
     "funding_share": _l("Funding share"),
