@@ -113,6 +113,37 @@ def test_the_trail_in_russian_and_azerbaijani(client: Any, make: Any, login: Any
     assert "6 dek 2026 07:00" in html
 
 
+def test_a_merge_names_the_cohort_sessions_and_records_it_moved(
+    client: Any, make: Any, login: Any
+) -> None:
+    """A merge of two people lists its cohorts and sessions inside each merged enrolment, the
+    certificates and the account it moved: by name, with every key labelled."""
+    from trainingmgr.attendance.models import AttendanceStatus
+    from trainingmgr.people import services as people
+
+    admin = login("admin", display_name="Ada Admin", timezone="Asia/Baku")
+    cohort = make.cohort(name="Amsterdam autumn")
+    session = make.session(
+        cohort, title="Readmission", starts_at=T0, ends_at=T0 + timedelta(hours=3)
+    )
+    keep = make.person(first_name="Rauf", last_name="Məmmədov")
+    dup = make.person(first_name="Rauf", last_name="Məmmədov")
+    make.user(role="participant", person=dup, display_name="Rauf M.")
+    make.attendance(session, make.enrolment(cohort=cohort, person=keep), AttendanceStatus.ABSENT)
+    make.attendance(session, make.enrolment(cohort=cohort, person=dup), AttendanceStatus.PRESENT)
+    people.merge_people(keep, dup, actor=admin)
+    db.session.flush()
+
+    html = _page(client)
+
+    assert "Amsterdam autumn" in html and "Readmission, Dec 6, 2026, 07:00" in html
+    assert "Rauf M." in html  # the account moved, not its number
+    for numbered in ("Cohort no.", "Session no.", "Account no."):
+        assert numbered not in html  # no record shown by number while it exists
+    for key in ("enrolments moved", "dropped enrolment id", "user moved", "certificates moved"):
+        assert key not in html  # every key has a label
+
+
 def test_english_summaries_are_written_again_in_the_readers_language(app: Any) -> None:
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert (

@@ -435,6 +435,25 @@ def test_checkin_screen_and_code_endpoint(
         assert tokens.check_token(s.session.id, token, utcnow()) is tokens.TokenCheck.VALID
 
 
+def test_checkin_screen_of_a_cancelled_session_says_so_instead_of_showing_a_code(
+    client: Any, login: Any, make: Any, db_session: Any
+) -> None:
+    """Participants scanning it would be refused: the screen shows why, and no code."""
+    s = live_setup(make)
+    s.session.status = SessionStatus.CANCELLED
+    db.session.flush()
+    login(user=s.trainer)
+
+    page = client.get(f"/sessions/{s.session.id}/checkin-screen").get_data(as_text=True)
+
+    assert "This session was cancelled: there is nothing to check in to." in page
+    assert "<svg" not in page and "Scan this code" not in page
+    assert f"/checkin/{s.session.id}/" not in page
+    data = client.get(f"/sessions/{s.session.id}/checkin-code.json").get_json()
+    assert data["closed"] == "This session was cancelled: there is nothing to check in to."
+    assert "url" not in data and "svg" not in data
+
+
 def test_checkin_screen_is_only_for_the_sessions_trainers_and_coordinators(
     client: Any, login: Any, make: Any, db_session: Any
 ) -> None:

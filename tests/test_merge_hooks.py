@@ -47,7 +47,8 @@ def test_each_domain_answers_what_it_holds_of_the_two_records() -> None:
         "trainingmgr.enrolments.hooks.plan_enrolments",
     }
     assert _receivers(signals.enrolment_rows_merge_planning) == {
-        "trainingmgr.attendance.hooks.plan_attendance"
+        "trainingmgr.attendance.hooks.plan_attendance",
+        "trainingmgr.certificates.hooks.plan_certificate_enrolments",
     }
 
 

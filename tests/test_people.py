@@ -709,6 +709,40 @@ def test_merge_moves_sessions_taught_certificates_and_the_account(
     assert earlier.merged_into_id == keep.id
 
 
+def test_merge_of_two_certified_enrolments_leaves_one_valid_certificate(
+    client: FlaskClient, login: Any, make: Any, pair: tuple[Person, Person]
+) -> None:
+    """An import made a duplicate, and each record got a certificate for the same cohort:
+    after the merge the person holds one valid certificate for it, the duplicate's being
+    superseded by it (its verification page then points at the one that stays)."""
+    login(Role.COORDINATOR)
+    keep, dup = pair
+    cohort = make.cohort()
+    ours = make.enrolment(cohort=cohort, person=keep, status=EnrolmentStatus.COMPLETED)
+    theirs = make.enrolment(cohort=cohort, person=dup, status=EnrolmentStatus.COMPLETED)
+    kept_cert, dup_cert = certificate(ours), certificate(theirs)
+
+    page = client.get("/people/merge", query_string={"keep": keep.id, "duplicate": dup.id}).text
+    assert f"{dup_cert.serial} will be marked superseded by {kept_cert.serial}" in page
+
+    response = client.post("/people/merge", data={"keep": keep.id, "duplicate": dup.id})
+    assert response.status_code == 302
+    db.session.expire_all()
+    valid = db.session.scalars(
+        sa.select(Certificate.serial).where(
+            Certificate.person_id == keep.id, Certificate.status == "valid"
+        )
+    ).all()
+    assert valid == [kept_cert.serial]
+    assert (dup_cert.status, dup_cert.superseded_by_id) == ("superseded", kept_cert.id)
+    assert dup_cert.enrolment_id == ours.id
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "certificate.supersede")
+    )
+    assert event.object_id == dup_cert.id and event.programme_id == cohort.programme_id
+    assert event.summary == f"{dup_cert.serial} -> {kept_cert.serial}"
+
+
 def test_merge_refused_when_both_have_accounts(
     client: FlaskClient, login: Any, make: Any, pair: tuple[Person, Person]
 ) -> None:

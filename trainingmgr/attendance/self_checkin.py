@@ -72,19 +72,26 @@ def _check_token(session_id: int, token: str, now: datetime) -> None:
         )
 
 
+def closed_reason(session: Session, now: datetime) -> str | None:
+    """Why nobody can check in to ``session`` any more (cancelled, or over), else None: the
+    check-in screen shows it instead of a code."""
+    if session.status == SessionStatus.CANCELLED:
+        return _("This session was cancelled: there is nothing to check in to.")
+    if now > session.ends_at:
+        return _(
+            "This session is over (it ended at %(time)s): check-in is closed. "
+            "Ask your trainer to record your attendance.",
+            time=fmt_time(session.ends_at, session.cohort.timezone),
+        )
+    return None
+
+
 def _check_open(session: Session, now: datetime) -> None:
     """DomainError unless check-in to ``session`` is open at ``now``."""
     tz = session.cohort.timezone
-    if session.status == SessionStatus.CANCELLED:
-        raise DomainError(_("This session was cancelled: there is nothing to check in to."))
-    if now > session.ends_at:
-        raise DomainError(
-            _(
-                "This session is over (it ended at %(time)s): check-in is closed. "
-                "Ask your trainer to record your attendance.",
-                time=fmt_time(session.ends_at, tz),
-            )
-        )
+    closed = closed_reason(session, now)
+    if closed is not None:
+        raise DomainError(closed)
     if now < session.starts_at - CHECKIN_OPENS_BEFORE:
         raise DomainError(
             _(

@@ -35,6 +35,7 @@ from trainingmgr.attendance.forms import (
 )
 from trainingmgr.attendance.models import AttendanceStatus
 from trainingmgr.attendance.roster_html import roster_rows
+from trainingmgr.cohorts.models import Session
 from trainingmgr.cohorts.services import enrolled_count
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.pagination import page_args
@@ -148,15 +149,23 @@ def _saved(session_id: int, result: rosters.SaveResult) -> Any:
 # --------------------------------------------------------------------------- QR check-in
 
 
-def _code_payload(session_id: int, cohort_id: int) -> dict[str, Any]:
+def _code_payload(session: Session) -> dict[str, Any]:
+    """The check-in screen's figures and current code; ``closed`` (why) and no code once
+    nobody can check in any more."""
     now = utcnow()
-    url = tokens.checkin_url(session_id, now)
+    payload: dict[str, Any] = {
+        "checked_in": self_checkin.checked_in_count(session.id),
+        "enrolled": enrolled_count(session.cohort_id),
+    }
+    closed = self_checkin.closed_reason(session, now)
+    if closed is not None:
+        return {**payload, "closed": closed}
+    url = tokens.checkin_url(session.id, now)
     return {
+        **payload,
         "url": url,
         "svg": tokens.qr_svg(url, title=_("Check-in code")),
         "expires_in": tokens.seconds_left(now),
-        "checked_in": self_checkin.checked_in_count(session_id),
-        "enrolled": enrolled_count(cohort_id),
     }
 
 
@@ -168,7 +177,7 @@ def checkin_screen(session_id: int) -> str:
         "attendance/checkin_screen.html",
         session=session,
         cohort=session.cohort,
-        code=_code_payload(session.id, session.cohort_id),
+        code=_code_payload(session),
         refresh_seconds=5,
     )
 
@@ -177,7 +186,7 @@ def checkin_screen(session_id: int) -> str:
 @roles_required(*RECORDERS)
 def checkin_code(session_id: int) -> Response:
     session = load_or_404(access.session_for_recording, session_id, actor=current_user)
-    response = jsonify(_code_payload(session.id, session.cohort_id))
+    response = jsonify(_code_payload(session))
     response.headers["Cache-Control"] = "no-store"
     return response
 

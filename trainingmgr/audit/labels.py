@@ -83,6 +83,7 @@ FIELD_LABELS: dict[str, Any] = {
     "person": _l("Person"),
     "note": _l("Note"),
     "public_note": _l("Note"),
+    "superseded_by": _l("Superseded by"),
     "budget": _l("Budget"),
     "currency": _l("Currency"),
     "funding_share": _l("Funding share"),
@@ -105,7 +106,6 @@ FIELD_LABELS: dict[str, Any] = {
     "removed": _l("Removed"),
     "serial": _l("Serial number"),
     "certificate": _l("Certificate"),
-    "superseded_by": _l("Replaced by"),
     "override_reason": _l("Reason for issuing anyway"),
     "subject": _l("Name in the signing certificate"),
     "certificate_sha256": _l("Signing certificate fingerprint (SHA-256)"),
@@ -131,6 +131,20 @@ FIELD_LABELS: dict[str, Any] = {
     "enrolment_id": _l("Enrolment"),
     "kept_enrolment_id": _l("Enrolment kept"),
     "user_id": _l("Account"),
+    # a merge of two people (person.merge)
+    "enrolments_moved": _l("Enrolments moved"),
+    "attendance_moved_with_enrolments": _l("Attendance records moved with them"),
+    "enrolments_merged": _l("Enrolments merged"),
+    "dropped_enrolment_id": _l("Enrolment removed"),
+    "dropped_status": _l("Status of the enrolment removed"),
+    "attendance_moved": _l("Attendance records moved"),
+    "attendance_dropped": _l("Attendance records removed"),
+    "sessions_taught_moved": _l("Sessions taught moved"),
+    "sessions_taught_already": _l("Sessions both taught"),
+    "certificates_moved": _l("Certificates moved"),
+    "user_moved": _l("Account moved"),
+    "fields_filled": _l("Fields filled"),
+    "notes_appended": _l("Notes appended"),
 }
 
 # Keys naming other records by id (one id or a list of ids) and the table they live in.
@@ -150,13 +164,23 @@ REFERENCES: dict[str, str] = {
     "session_ids": "sessions",
     "enrolment_id": "enrolments",
     "kept_enrolment_id": "enrolments",
+    "dropped_enrolment_id": "enrolments",
+    "enrolments_moved": "enrolments",
+    "sessions_taught_moved": "sessions",
+    "sessions_taught_already": "sessions",
+    "certificates_moved": "certificates",
+    "user_moved": "users",
     "user_id": "users",
 }
 
 # Keys whose values are stored enum values, shown with their labels.
+# Keys whose value is a list of ids of records not shown one by one: shown as their number.
+COUNTED_KEYS = frozenset({"attendance_moved"})
+
 ENUM_KEYS = frozenset(
     {
         "status",
+        "dropped_status",
         "kind",
         "mode",
         "delivery_mode",

@@ -95,6 +95,7 @@ ACTION_LABELS: dict[str, Any] = {
     "certificate.issue": _l("Certificate issued"),
     "certificate.revoke": _l("Certificate revoked"),
     "certificate.reissue": _l("Certificate reissued"),
+    "certificate.supersede": _l("Certificate superseded"),
     "signing_key.create": _l("Signing key set up"),
     "audit.export": _l("Audit trail exported"),
     "auth.sign_in_link": _l("Sign-in link requested"),

@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 
 from trainingmgr.accounts.models import User
 from trainingmgr.audit.labels import (
+    COUNTED_KEYS,
     ENUM_KEYS,
     FIELD_LABELS,
     REFERENCES,
@@ -155,11 +156,18 @@ LOADABLE = frozenset(
 
 
 def _referenced_ids(changes: Any, wanted: dict[str, set[int]]) -> None:
+    """The ids ``changes`` names, by table: at any depth (a merge lists the cohort and the
+    sessions of each enrolment it merged)."""
+    if isinstance(changes, list | tuple):
+        for item in changes:
+            _referenced_ids(item, wanted)
+        return
     if not isinstance(changes, dict):
         return
     for key, value in changes.items():
         table = REFERENCES.get(str(key))
         if table is None:
+            _referenced_ids(value, wanted)
             continue
         for item in _flatten(value):
             if isinstance(item, int) and not isinstance(item, bool):
@@ -216,6 +224,8 @@ def value_text(key: str, value: Any, ctx: Context) -> str:
     table = REFERENCES.get(key)
     if table is not None:
         return ", ".join(_reference(table, item, ctx) for item in _flatten(value))
+    if key in COUNTED_KEYS and isinstance(value, list):
+        return str(len(value))
     if isinstance(value, list | tuple):
         separator = "; " if any(isinstance(v, dict | list) for v in value) else ", "
         return separator.join(value_text(key, v, ctx) for v in value)
@@ -317,7 +327,7 @@ def _detail_text(key: str, value: Any, ctx: Context) -> str:
             for k, v in value.items()
             if not (k in _HIDDEN_KEYS and "person" in value)
         )
-    if isinstance(value, list) and REFERENCES.get(key) is None:
+    if isinstance(value, list) and REFERENCES.get(key) is None and key not in COUNTED_KEYS:
         if _is_pair(key, value) and key in FIELD_LABELS:  # a known field's old and new value
             return f"{_detail_text(key, value[0], ctx)} → {_detail_text(key, value[1], ctx)}"
         separator = "; " if any(isinstance(v, dict | list) for v in value) else ", "

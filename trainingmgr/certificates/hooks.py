@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from trainingmgr.certificates.models import Certificate
+from trainingmgr.audit import services as audit
+from trainingmgr.certificates.models import Certificate, CertificateStatus
 from trainingmgr.cohorts.hooks import cohort_outside
 from trainingmgr.core import scope
 from trainingmgr.extensions import db
 from trainingmgr.people import signals
 
 if TYPE_CHECKING:
-    from trainingmgr.people.merge import MergePlan
+    from trainingmgr.people.merge import EnrolmentConflict, MergePlan
 
 
 @scope.scoped_argument("certificate_id")
@@ -30,10 +31,62 @@ def certificate_outside(certificate_id: int, ids: Collection[int]) -> sa.ColumnE
 _BULK = {"synchronize_session": False}
 
 
+def _valid_certificates(enrolment_id: int) -> list[Certificate]:
+    """The enrolment's valid certificates, the latest issued first."""
+    return list(
+        db.session.scalars(
+            sa.select(Certificate)
+            .where(
+                Certificate.enrolment_id == enrolment_id,
+                Certificate.status == CertificateStatus.VALID,
+            )
+            .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        )
+    )
+
+
+def _superseding(conflict: EnrolmentConflict) -> tuple[Certificate | None, list[Certificate]]:
+    """The kept enrolment's valid certificate and the dropped one's valid certificates that
+    it supersedes (a person holds one valid certificate per cohort)."""
+    kept = _valid_certificates(conflict.kept.id)
+    if not kept:
+        return None, []
+    return kept[0], _valid_certificates(conflict.dropped.id)
+
+
+@signals.enrolment_rows_merge_planning.connect
+def plan_certificate_enrolments(plan: MergePlan) -> None:
+    """Both records certified in one cohort: the dropped enrolment's valid certificates
+    will be superseded by the kept enrolment's."""
+    for conflict in plan.conflicts:
+        stays, superseded = _superseding(conflict)
+        if stays is not None:
+            conflict.certificates_superseded = [(c.serial, stays.serial) for c in superseded]
+
+
 @signals.enrolment_rows_merging.connect
 def merge_certificate_enrolments(plan: MergePlan) -> None:
-    """A certificate of an enrolment dropped by a merge belongs to the kept enrolment."""
+    """A certificate of an enrolment dropped by a merge belongs to the kept enrolment; if
+    both enrolments had a valid certificate, the dropped one's is superseded by the kept
+    one's (audited in the cohort's programme)."""
     for conflict in plan.conflicts:
+        stays, superseded = _superseding(conflict)
+        for certificate in superseded if stays is not None else []:
+            certificate.status = CertificateStatus.SUPERSEDED
+            certificate.superseded_by_id = stays.id
+            audit.record(
+                "certificate.supersede",
+                actor=plan.actor,
+                obj=certificate,
+                programme_id=conflict.cohort.programme_id,
+                changes={
+                    "status": ["valid", "superseded"],
+                    "superseded_by": stays.serial,
+                    "duplicate_id": plan.duplicate.id,
+                },
+                summary=f"{certificate.serial} -> {stays.serial}",
+            )
+        db.session.flush()
         db.session.execute(
             sa.update(Certificate)
             .where(Certificate.enrolment_id == conflict.dropped.id)

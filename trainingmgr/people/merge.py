@@ -47,6 +47,9 @@ class EnrolmentConflict:
     dropped: Enrolment
     attendance_moved: list[AttendanceRow] = field(default_factory=list)
     attendance_dropped: list[AttendanceRow] = field(default_factory=list)
+    # (serial of a valid certificate of ``dropped``, serial of the valid one of ``kept``):
+    # the first becomes superseded by the second (filled by the certificates domain).
+    certificates_superseded: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -67,6 +70,7 @@ class MergePlan:
     sessions_shared: list[int] = field(default_factory=list)
     certificates: list[int] = field(default_factory=list)
     user: User | None = None
+    actor: User | None = None  # who merges (None: the system), for the domains' audit events
 
     def add_conflict(self, cohort: Cohort, kept: Enrolment, dropped: Enrolment) -> None:
         """Both records are enrolled in ``cohort``: ``kept`` stays, ``dropped`` goes."""
@@ -177,6 +181,7 @@ def merge_people(
     (``merged_into_id``) with its e-mail cleared. Audited; the caller commits (one
     transaction)."""
     plan = plan_merge(keep, duplicate, programme_ids)
+    plan.actor = actor
     changes = _merge_changes(plan)
     summary = f"Merged #{duplicate.id} {duplicate.full_name} into #{keep.id} {keep.full_name}"
     db.session.flush()

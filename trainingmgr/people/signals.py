@@ -24,7 +24,8 @@ through them too:
   (the user account, sessions taught, enrolments moved and the cohorts both are enrolled
   in, certificates), or refuses with ``DomainError`` (two user accounts);
 - ``enrolment_rows_merge_planning``: then, the rows hanging on those enrolments
-  (attendance records moved, and, where both were enrolled, moved or dropped).
+  (attendance records moved, and, where both were enrolled, moved or dropped; certificates
+  of the dropped enrolment superseded by the kept one's).
 
 ``addresses_given`` is sent (``people.services.addresses_given``) with the ids of people who
 were just given an e-mail address (added with one, changed to one, imported) and

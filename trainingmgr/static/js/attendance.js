@@ -83,6 +83,7 @@
           return response.json();
         })
         .then(function (data) {
+          if (data.closed) { window.location.reload(); return; }  // cancelled or over: say why
           if (link.getAttribute("href") !== data.url) {
             qr.innerHTML = data.svg;  // SVG rendered by our own server
             link.setAttribute("href", data.url);
