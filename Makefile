@@ -76,7 +76,7 @@ coverage: install-dev
 # compile them. The .mo files are kept in the repository, so `make run` needs no compile step.
 TRANSLATIONS := trainingmgr/translations
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k js_plural:1,2 --project trainingmgr \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k js_plural:1,2 --project trainingmgr \
 		--sort-by-file -o $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics

@@ -128,8 +128,8 @@ def by_session(dashboard: Dashboard) -> Chart | None:
     )
     lowest = min(bars, key=lambda b: b.value)
     description = ngettext(
-        "Share of the people on the roster who attended (present or late) the one session "
-        "held, %(label)s: %(pct)s.",
+        "Share of the people on the roster who attended (present or late) the %(num)d "
+        "session held, %(label)s: %(pct)s.",
         "Share of the people on the roster who attended (present or late) each of the "
         "%(num)d sessions held; the lowest was %(label)s with %(pct)s.",
         len(bars),
