@@ -292,6 +292,32 @@ def test_a_sign_in_of_minutes_after_scanning_does_not_expire_the_code(
     assert record.status is AttendanceStatus.PRESENT  # scanned within the grace minutes
 
 
+def test_a_scan_in_the_last_minutes_counts_when_the_sign_in_ends_after_the_session(
+    client: Any, login: Any, make: Any, db_session: Any, monkeypatch: Any
+) -> None:
+    """Someone scanning while the session runs is checked in even if signing in takes them
+    past its end: check-in is judged open (and late or not) at the moment of the scan."""
+    now = utcnow()
+    s = setup(make, starts_at=now - timedelta(minutes=58))  # ends in 2 minutes (1 h long)
+    s.session.ends_at = now + timedelta(minutes=2)
+    db.session.flush()
+    path = f"/checkin/{s.session.id}/{tokens.current_token(s.session.id, now)}"
+    back = _scan_signed_out(client, path)
+    after_the_end = now + timedelta(minutes=6)
+    monkeypatch.setattr(self_checkin, "utcnow", lambda: after_the_end)
+    login(user=s.user)
+    assert client.post(back).status_code == 302
+    [record] = records(s.session.id)
+    assert record.status is AttendanceStatus.LATE  # 58 minutes after the start
+    # Without a scan from the session's time, the session being over is still refused.
+    other = setup(make, starts_at=now - timedelta(minutes=58))
+    other.session.ends_at = now + timedelta(minutes=2)
+    login(user=other.user)
+    late = f"/checkin/{other.session.id}/{tokens.current_token(other.session.id, after_the_end)}"
+    assert "This session is over" in client.post(late).get_data(as_text=True)
+    assert records(other.session.id) == []
+
+
 def test_a_scan_ticket_is_bound_to_its_session_unforgeable_and_expires(
     client: Any, login: Any, make: Any, db_session: Any, monkeypatch: Any
 ) -> None:

@@ -143,17 +143,17 @@ def checkin_target(
 
     The participant is always ``actor``'s own person: nobody can check in someone else.
     ``ticket`` (from the confirmation page) stands in for a token that rotated meanwhile, and
-    ``scanned`` (a scan ticket, from before signing in) for one that expired during sign-in.
+    ``scanned`` (a scan ticket, from before signing in) for one that expired during sign-in;
+    check-in is then judged open at the moment of the scan.
     ``lock``: lock the session for writing its attendance (``load_session``).
     """
     now = now or utcnow()
     session = load_session(session_id, lock=lock)
-    if not (
-        tokens.ticket_valid(ticket, session.id, actor.id)
-        or tokens.scanned_at(scanned, session.id) is not None
-    ):
+    scan = tokens.scanned_at(scanned, session.id)
+    if scan is None and not tokens.ticket_valid(ticket, session.id, actor.id):
         _check_token(session.id, token, now)
-    _check_open(session, now)
+    # Open at the moment of the scan: a sign-in that ends after the session still counts.
+    _check_open(session, min(now, scan) if scan is not None else now)
     enrolment = _own_enrolment(session, actor=actor)
     record = db.session.scalars(
         sa.select(AttendanceRecord).where(
