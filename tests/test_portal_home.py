@@ -171,6 +171,26 @@ def test_progress_against_the_completion_rule_in_words(
     )
 
 
+def test_a_training_completed_without_every_requirement_does_not_say_not_yet(
+    client: FlaskClient, login: Any, make: Any
+) -> None:
+    """A coordinator may record a training as completed (a certificate issued anyway): the
+    page says so, and the requirements read "Not met" rather than "Not yet"."""
+    me = login(Role.PARTICIPANT)
+    cohort = make.cohort(min_attendance_pct=80, start_date=_today(-30), end_date=_today(-1))
+    enrolment = make.enrolment(cohort=cohort, person=me.person, status=EnrolmentStatus.COMPLETED)
+    for s, status in zip(
+        _sessions(make, cohort, [-9, -8, -7, -6, -5]), [P, P, P, A, A], strict=True
+    ):
+        make.attendance(s, enrolment, status)
+
+    progress = _text(_section(client.get("/me").text, f"progress-{cohort.id}"))
+
+    assert "You have completed this training. Your coordinator recorded it as completed" in progress
+    assert "Not met You have attended 3 of 5 sessions (60%); 80% is needed." in progress
+    assert "Not yet" not in progress
+
+
 def test_progress_counts_excused_sessions_out_and_says_when_the_rule_is_met(
     client: FlaskClient, login: Any, make: Any
 ) -> None:
