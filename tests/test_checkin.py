@@ -318,6 +318,18 @@ def test_a_scan_in_the_last_minutes_counts_when_the_sign_in_ends_after_the_sessi
     assert records(other.session.id) == []
 
 
+def test_a_signed_out_scan_of_a_cancelled_session_says_so_before_the_sign_in(
+    client: Any, make: Any, db_session: Any
+) -> None:
+    s = live_setup(make)
+    s.session.status = SessionStatus.CANCELLED
+    db.session.flush()
+    path = f"/checkin/{s.session.id}/{tokens.current_token(s.session.id, utcnow())}"
+    response = client.get(path)
+    assert response.status_code == 400  # not sent to sign in first
+    assert "This session was cancelled" in response.get_data(as_text=True)
+
+
 def test_a_scan_ticket_is_bound_to_its_session_unforgeable_and_expires(
     client: Any, login: Any, make: Any, db_session: Any, monkeypatch: Any
 ) -> None:

@@ -123,9 +123,12 @@ def _own_enrolment(session: Session, *, actor: User) -> Enrolment:
 
 def check_scan(session_id: int, token: str, now: datetime | None = None) -> str:
     """A code scanned by someone not signed in yet: DomainError if it is expired or not
-    valid, else the scan ticket that lets them check in after signing in."""
+    valid, or check-in is not open (cancelled, over: said before the sign-in, not after),
+    else the scan ticket that lets them check in after signing in."""
     now = now or utcnow()
-    _check_token(load_session(session_id).id, token, now)
+    session = load_session(session_id)
+    _check_token(session.id, token, now)
+    _check_open(session, now)
     return tokens.scan_ticket(session_id)
 
 
