@@ -24,7 +24,7 @@ from trainingmgr.extensions import db
 from trainingmgr.people.models import Sex
 from trainingmgr.programmes import services as programmes
 from trainingmgr.programmes.models import PartnerRole, ProgrammeKind
-from trainingmgr.reports import aggregates, charts, export, sections, services
+from trainingmgr.reports import aggregates, charts, export, pdf_report, sections, services
 from trainingmgr.reports.services import Filters
 
 P, L, E, A = (
@@ -650,7 +650,7 @@ def test_demo_baku_tot_cascade_and_figures(
     assert "Kyrgyzstan: Bishkek (in Russian)" in html and "Айгүл Осмонова" in html
     graduates = re.search(r'data-testid="cascade-graduates".*?</table>', html, re.S)
     assert graduates and "<td>Azerbaijan</td>" in graduates.group(0)  # names, not "AZ"
-    text = pdf_text(export.pdf(data))
+    text = pdf_text(pdf_report.pdf(data))
     assert services.fmt_value(data.totals.person_hours, "hours") in text
 
 
@@ -714,12 +714,12 @@ def test_the_pdf_tables_headers_fit_their_columns(
         data = services.dashboard(Filters(), None)
         tables = [*export.breakdown_tables(data), export.session_table(data)]
         for table in filter(None, tables):
-            widths = export.column_widths(len(table.header), A4[0] - 2 * export.MARGIN)
-            size, labels = export.header_layout(table.header, widths)
+            widths = pdf_report.column_widths(len(table.header), A4[0] - 2 * pdf_report.MARGIN)
+            size, labels = pdf_report.header_layout(table.header, widths)
             for lines, width in zip(labels, widths, strict=True):
                 for line in lines:
                     assert text_width(line, "bold", size) <= width - 6, line
                     assert not line.endswith("--") and len(line.strip("-")) >= 3, line
             for row in table.rows:  # a long name on two lines, none drawn below 6 pt
-                for line in export.name_lines(row[0], widths[0] - 6):
+                for line in pdf_report.name_lines(row[0], widths[0] - 6):
                     assert text_width(line, "regular", 7) <= (widths[0] - 6) * 7 / 6, line

@@ -18,7 +18,7 @@ from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import managed_programme_ids, require_programme
 from trainingmgr.core.views import load_or_404
 from trainingmgr.reports import cascade as cascades
-from trainingmgr.reports import charts, export, sections, services
+from trainingmgr.reports import charts, export, pdf_report, sections, services
 from trainingmgr.reports.forms import REPORT_LANGUAGES, ReportFilterForm
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -110,7 +110,7 @@ def _download(kind: str) -> Response:
         if kind == "xlsx":
             body, mimetype = export.xlsx(data, extra), XLSX
         else:
-            body, mimetype = export.pdf(data, extra), "application/pdf"
+            body, mimetype = pdf_report.pdf(data, extra), "application/pdf"
     return Response(
         body,
         mimetype=mimetype,
