@@ -3,7 +3,7 @@
 They work outside requests too (the CLI, the worker), so they never depend on the request's
 host: the public address is the configured one.
 
-``DatabaseId``: the ``int`` of every route, at most the largest 64-bit id.
+``DatabaseId``: the ``int`` of every route, at most the largest id a table holds.
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ from urllib.parse import urlsplit
 from flask import current_app
 from werkzeug.routing import IntegerConverter
 
-LARGEST_ID = 2**63 - 1  # the largest id a database stores (SQLite, PostgreSQL bigint)
+# The largest id an integer column holds on PostgreSQL (SQLite's limit, 2**63 - 1, is higher).
+LARGEST_ID = 2**31 - 1
 
 
 class DatabaseId(IntegerConverter):
     """``<int:...>`` that matches no number above ``LARGEST_ID``: such an id names nothing,
-    so the URL is "not found" (SQLite refuses the number, which would answer with a 500)."""
+    so the URL is "not found" (the database refuses the number: "integer out of range" on
+    PostgreSQL, an OverflowError on SQLite above 2**63 - 1, which answered with a 500)."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
         kwargs.setdefault("max", LARGEST_ID)
