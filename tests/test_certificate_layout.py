@@ -291,3 +291,40 @@ def test_a_long_chinese_name_in_the_uploaded_font_with_funders_overlaps_nothing(
     text = "".join(PdfReader(io.BytesIO(data)).pages[0].extract_text().split())
     assert "王小明李张伟" in text
     assert pdf.missing_glyphs("王") == ["王"]  # the font is no longer used
+
+
+def test_the_longest_organisation_and_signatory_names_stay_in_their_place() -> None:
+    """An organisation name of 250 characters and signatories' names of 200 and titles of
+    250 (the most the forms take) neither overlap the logo or each other nor leave the page."""
+    from trainingmgr.organisation import services as organisation
+
+    logo = _png(400, 190, "#b22222")
+    snap = snapshot("Fatou Jallow")
+    snap["issuer"] = {
+        "name": ("International Centre for Migration Policy Development, Regional Office " * 4)[
+            : organisation.NAME_MAX
+        ]
+    }
+    snap["logo"] = hashlib.sha256(logo).hexdigest()
+    snap["signatories"] = [
+        {
+            "name": (f"{first} Wolfeschlegelsteinhausenbergerdorff " * 6)[
+                : organisation.SIGNATORY_NAME_MAX
+            ],
+            "title": ("Deputy Director for Training and International Cooperation " * 5)[
+                : organisation.SIGNATORY_TITLE_MAX
+            ],
+            "signature": None,
+        }
+        for first in ("Hubert", "Blaine", "Aysel")
+    ]
+    boxes: list[tuple[str, float, float, float, float]] = []
+    pdf.record_text_boxes(boxes)
+    try:
+        pdf.render_certificate(snap, URL, {snap["logo"]: logo})
+    finally:
+        pdf.record_text_boxes(None)
+
+    assert overlaps(boxes) == []
+    inner = pdf.MARGIN + 6
+    assert [b[0][:30] for b in boxes if b[1] < inner or b[3] > pdf.PAGE_W - inner] == []

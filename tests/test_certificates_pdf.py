@@ -493,3 +493,19 @@ def test_symbols_no_font_has_are_left_out_instead_of_printed_as_boxes(tmp_path: 
     runs = [run.text for run in pdf.text_runs("Введение 📚")]
     assert "".join(runs) == "Введение"
     assert pdf.text_runs("📚 ✅") == ()
+
+
+def grey16_png(level: int, size: tuple[int, int] = (240, 120)) -> bytes:
+    """A 16-bit greyscale PNG (scanners and some editors save them) of one ``level``."""
+    out = io.BytesIO()
+    Image.new("I;16", size, level).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_16_bit_greyscale_image_prints_in_its_shade_not_white(tmp_path: Path) -> None:
+    dark = grey16_png(0x3000)  # about 19% of white: a dark grey
+    document = render_certificate(snapshot(logo=key(dark)), URL, {key(dark): dark})
+
+    image = rasterise(document, tmp_path, dpi=72)
+    shade = image.convert("L").getpixel((60, 50))
+    assert 30 <= shade <= 70  # 0x3000 / 0xFFFF of 255 is 48; white was printed before

@@ -723,3 +723,20 @@ def test_the_pdf_tables_headers_fit_their_columns(
             for row in table.rows:  # a long name on two lines, none drawn below 6 pt
                 for line in pdf_report.name_lines(row[0], widths[0] - 6):
                     assert text_width(line, "regular", 7) <= (widths[0] - 6) * 7 / 6, line
+
+
+def test_a_16_bit_greyscale_logo_prints_in_its_shade_in_the_donor_report(
+    app: Any, tmp_path: Any
+) -> None:
+    from PIL import Image
+
+    from tests.test_certificates_pdf import rasterise
+
+    logo = io.BytesIO()
+    Image.new("I;16", (300, 150), 0x3000).save(logo, "PNG")  # a dark grey, 16 bits
+    document = export._Pdf("Report")  # noqa: SLF001
+    width = document.logo(logo.getvalue())
+    page = rasterise(document.save(), tmp_path, dpi=72).convert("L")
+    x = round(document.width - export.MARGIN - width / 2)
+    y = round(export.MARGIN + 10)  # inside the logo, drawn from the top right
+    assert width > 0 and 30 <= page.getpixel((x, y)) <= 70  # white before

@@ -118,6 +118,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(Path(__file__).parent / "static"),
     )
     app.config.update(settings)
+    from trainingmgr.core.urls import DatabaseId
+
+    app.url_map.converters["int"] = DatabaseId  # a too large id: 404, before any query
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     from trainingmgr.ops import security
 

@@ -2,6 +2,8 @@
 
 They work outside requests too (the CLI, the worker), so they never depend on the request's
 host: the public address is the configured one.
+
+``DatabaseId``: the ``int`` of every route, at most the largest id a table holds.
 """
 
 from __future__ import annotations
@@ -10,6 +12,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
+from werkzeug.routing import IntegerConverter
+
+# The largest id an integer column holds on PostgreSQL (SQLite's limit, 2**63 - 1, is higher).
+LARGEST_ID = 2**31 - 1
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:...>`` that matches no number above ``LARGEST_ID``: such an id names nothing,
+    so the URL is "not found" (the database refuses the number: "integer out of range" on
+    PostgreSQL, an OverflowError on SQLite above 2**63 - 1, which answered with a 500)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+        kwargs.setdefault("max", LARGEST_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def base_url() -> str:

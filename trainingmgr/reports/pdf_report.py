@@ -193,10 +193,12 @@ class _Pdf:
         from PIL import Image
         from reportlab.lib.utils import ImageReader
 
+        from trainingmgr.certificates.pdf import eight_bit
+
         try:
             picture = Image.open(io.BytesIO(data))
             picture.load()  # decoded now: a broken image is left out, the report is not
-            image = ImageReader(picture.convert("RGBA"))
+            image = ImageReader(eight_bit(picture).convert("RGBA"))
             w, h = image.getSize()
         except Exception:  # noqa: BLE001 (Pillow raises many kinds of errors)
             return 0

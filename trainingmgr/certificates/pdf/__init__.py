@@ -61,7 +61,7 @@ from trainingmgr.certificates.pdf.fonts import (
     text_runs,
     text_width,
 )
-from trainingmgr.certificates.pdf.images import _IMAGES, has_image, image_keys
+from trainingmgr.certificates.pdf.images import _IMAGES, eight_bit, has_image, image_keys
 from trainingmgr.certificates.pdf.labels import fmt_day, fmt_period, label, languages
 from trainingmgr.certificates.pdf.layout import render_certificate
 from trainingmgr.certificates.pdf.qr import qr_runs
@@ -82,6 +82,7 @@ __all__ = [
     "centred",
     "covers",
     "draw_text",
+    "eight_bit",
     "fallback_font",
     "fmt_day",
     "fmt_period",

@@ -222,8 +222,9 @@ def draw_signatories(
     signature image sits on its line (at most ``room`` points high)."""
     for person, mid, slot in signature_lines(c, signatories, images, room, y):
         name = str(person.get("name") or "")
-        draw_text(c, mid, y - 13, name, BOLD, 10, width=slot * 0.9, minimum=4)
+        # Shrunk as far as needed: a name never runs into the next signatory's.
+        draw_text(c, mid, y - 13, name, BOLD, 10, width=slot * 0.9, minimum=1)
         # A long title takes two lines (and shrinks only if two are not enough).
         title = balanced(str(person.get("title") or ""), ITALIC, 8.5, slot * 0.9)
         for j, line in enumerate(title[:2]):
-            draw_text(c, mid, y - 24 - 9.5 * j, line, ITALIC, 8, MUTED, width=slot * 0.9, minimum=4)
+            draw_text(c, mid, y - 24 - 9.5 * j, line, ITALIC, 8, MUTED, width=slot * 0.9, minimum=1)

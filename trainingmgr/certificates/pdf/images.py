@@ -48,12 +48,24 @@ def _xobject(name: str, image: Image.Image, content: bytes, filters: tuple[str, 
     return obj
 
 
+def eight_bit(image: Image.Image) -> Image.Image:
+    """``image`` with 8 bits per channel: a 16- or 32-bit greyscale image (``I;16``, ``I``,
+    ``F``: scanners and some editors save them) scaled to ``L``; Pillow's own conversion
+    clips every value above 255 to white, so such a logo or signature printed blank."""
+    if image.mode not in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        return image
+    top = 65535 if image.mode.startswith("I;16") else (image.getextrema()[1] or 1)
+    wide = image.convert("F") if image.mode != "F" else image
+    scale = 255 / max(float(top), 255.0)  # pixels already within 0..255 keep their value
+    return wide.point(lambda v: v * scale).convert("L")
+
+
 def _prepare_image(key: str, data: bytes) -> _Image | None:
     """Decode ``data`` (PNG or JPEG) into PDF image objects; None when it cannot be read."""
     try:
         source = Image.open(io.BytesIO(data))
         source.load()
-        image = ImageOps.exif_transpose(source) or source
+        image = eight_bit(ImageOps.exif_transpose(source) or source)
     except Exception:  # an unreadable image is left out rather than failing the certificate
         log.warning("certificate image %s cannot be read; it is left out", key)
         return None

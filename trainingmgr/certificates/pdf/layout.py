@@ -95,11 +95,25 @@ def _heading(c: Canvas, snapshot: dict[str, Any], langs: list[str], logo: Any) -
     # The issuing organisation, then the partners.
     partners = programme.get("partners", [])
     if issuer:
-        centred(c, PAGE_H - 72, issuer.upper(), BOLD, 10.5, INK, width=PAGE_W - 2 * 180)
+        _issuer(c, issuer.upper())
     if partners:
         text = f"{label(langs, 'partners')}: {joined_names(partners)}"
         centred(c, PAGE_H - 88, text, REGULAR, 8, MUTED, width=PAGE_W - 2 * 180)
     return draw_title(c, langs)
+
+
+ISSUER_WIDTH = PAGE_W - 2 * 180  # clear of the logo
+
+
+def _issuer(c: Canvas, issuer: str) -> None:
+    """The issuing organisation at 10.5 pt, shrunk down to 7 pt to fit one line; a longer
+    name takes two balanced lines, shrunk as far as needed: it never runs over the logo or
+    past the border."""
+    if text_width(issuer, BOLD, 7) <= ISSUER_WIDTH:
+        centred(c, PAGE_H - 72, issuer, BOLD, 10.5, INK, width=ISSUER_WIDTH)
+        return
+    for j, line in enumerate(balanced(issuer, BOLD, 8.5, 0)):
+        centred(c, PAGE_H - 65 - 11 * j, line, BOLD, 8.5, INK, width=ISSUER_WIDTH, minimum=1)
 
 
 def draw_title(c: Canvas, langs: list[str], setting: Typesetting = CURRENT) -> float:
