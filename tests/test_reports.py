@@ -734,9 +734,9 @@ def test_a_16_bit_greyscale_logo_prints_in_its_shade_in_the_donor_report(
 
     logo = io.BytesIO()
     Image.new("I;16", (300, 150), 0x3000).save(logo, "PNG")  # a dark grey, 16 bits
-    document = export._Pdf("Report")  # noqa: SLF001
+    document = pdf_report._Pdf("Report")  # noqa: SLF001
     width = document.logo(logo.getvalue())
     page = rasterise(document.save(), tmp_path, dpi=72).convert("L")
-    x = round(document.width - export.MARGIN - width / 2)
-    y = round(export.MARGIN + 10)  # inside the logo, drawn from the top right
+    x = round(document.width - pdf_report.MARGIN - width / 2)
+    y = round(pdf_report.MARGIN + 10)  # inside the logo, drawn from the top right
     assert width > 0 and 30 <= page.getpixel((x, y)) <= 70  # white before
