@@ -71,3 +71,33 @@ def test_the_largest_id_is_still_looked_up(client: FlaskClient, login: Any) -> N
 
     assert client.get(f"/cohorts/{LARGEST}").status_code == 404
     assert client.get(f"/programmes/{LARGEST}").status_code == 404
+
+
+QUERY_IDS = [
+    "/reports/?programme={n}",
+    "/reports/?cohort={n}",
+    "/reports/report.xlsx?programme={n}",
+    "/people/?page={n}",
+    "/people/merge?keep={n}&duplicate={n}",
+    "/audit?actor={n}",
+    "/audit?object_id={n}&object_type=enrolment",
+    "/audit?programme={n}",
+    "/audit?page={n}",
+    "/cohorts/?programme={n}",
+    "/admin/accounts?programme={n}",
+    "/admin/invite?programme={n}",
+]
+
+
+@pytest.mark.parametrize("number", [2**31, 2**63, 10**20])
+def test_ids_in_query_arguments_beyond_the_database_are_ignored_or_refused(
+    client: FlaskClient, login: Any, number: int
+) -> None:
+    """Filters, pages and record numbers in the query string: a number no table can hold is
+    treated as no choice (or "there is no record"), never a server error."""
+    login(Role.ADMIN)
+    for url in QUERY_IDS:
+        response = client.get(url.format(n=number))
+        assert response.status_code == 200, url
+    merge = client.get(f"/people/merge?keep={number}&duplicate=1").get_data(as_text=True)
+    assert f"There is no record #{number}." in merge

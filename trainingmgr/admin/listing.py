@@ -22,6 +22,7 @@ from trainingmgr.cohorts.models import Cohort, Session, session_trainers
 from trainingmgr.core.pagination import DEFAULT_PER_PAGE, Page, paginate
 from trainingmgr.core.text import fold_query
 from trainingmgr.core.types import utcnow
+from trainingmgr.core.urls import database_id
 from trainingmgr.extensions import db
 from trainingmgr.people.models import Person
 from trainingmgr.programmes.models import Programme
@@ -41,14 +42,6 @@ STATUS_FILTERS = ("active", "invited", "inactive")
 # --------------------------------------------------------------------------- the list
 
 
-def _positive_int(value: Any) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
-
-
 @dataclass(frozen=True)
 class AccountFilter:
     q: str = ""
@@ -65,7 +58,7 @@ class AccountFilter:
             q=(args.get("q") or "").strip()[:200],
             role=Role(role) if role in {r.value for r in Role} else None,
             status=status if status in STATUS_FILTERS else "",
-            programme_id=_positive_int(args.get("programme")),
+            programme_id=database_id(args.get("programme")),
         )
 
     @property

@@ -39,6 +39,7 @@ from trainingmgr.audit.rendering import (
 from trainingmgr.audit.summaries import summary_text
 from trainingmgr.core.scope import managed_programme_ids
 from trainingmgr.core.timefmt import fmt_datetime, locale_name, viewer_timezone
+from trainingmgr.core.urls import database_id
 from trainingmgr.extensions import db
 from trainingmgr.imports.services import neutralise
 from trainingmgr.programmes.models import Programme
@@ -141,14 +142,6 @@ def action_label(action: str) -> str:
 # --- Filters --------------------------------------------------------------------------------
 
 
-def _int(value: Any) -> int | None:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
-
-
 @dataclass
 class AuditFilter:
     """The filters of the audit page, from its query arguments."""
@@ -167,9 +160,9 @@ class AuditFilter:
         flt = cls(
             actor=str(args.get("actor") or "").strip()[:200],
             object_type=str(args.get("object_type") or "").strip()[:40],
-            object_id=_int(args.get("object_id")),
+            object_id=database_id(args.get("object_id")),
             action=str(args.get("action") or "").strip()[:60],
-            programme_id=_int(args.get("programme")),
+            programme_id=database_id(args.get("programme")),
         )
         for name in ("date_from", "date_to"):
             text = str(args.get(name) or "").strip()
@@ -256,8 +249,9 @@ def _actor_condition(text: str) -> sa.ColumnElement[bool]:
     if text.casefold() == SYSTEM:
         return AuditEvent.actor_id.is_(None)
     number = text.lstrip("#")
-    if number.isdigit():
-        return AuditEvent.actor_id == int(number)
+    if number.isdigit():  # an account id (one no table can hold matches nothing)
+        actor_id = database_id(number)
+        return AuditEvent.actor_id == actor_id if actor_id is not None else sa.false()
     words = [w.casefold() for w in text.split()]
     return sa.and_(
         *(

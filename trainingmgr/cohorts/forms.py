@@ -25,13 +25,19 @@ from trainingmgr.cohorts import schedule, services
 from trainingmgr.cohorts.models import CohortStatus, DeliveryMode
 from trainingmgr.core.forms import FlaskForm, options
 from trainingmgr.core.labels import label_for
+from trainingmgr.core.urls import database_id
 from trainingmgr.programmes.models import CertificateLanguage
 
 
 def int_or_none(value: Any) -> int | None:
+    """A select's id (None when none is chosen); ValueError (the field's error) for anything
+    that is not an id a table can hold."""
     if value in (None, "", "None"):
         return None
-    return int(value)
+    number = database_id(value)
+    if number is None:
+        raise ValueError(value)
+    return number
 
 
 class CohortForm(FlaskForm):

@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 
+from trainingmgr.core.urls import database_id
 from trainingmgr.extensions import db
 
 T = TypeVar("T")
@@ -26,11 +27,9 @@ MAX_PER_PAGE = 200
 
 
 def _positive_int(value: Any, default: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return default
-    return number if number >= 1 else default
+    """A page number or size from 1 to ``LARGEST_ID`` (a larger one is nonsense: default)."""
+    number = database_id(value)
+    return default if number is None else number
 
 
 def page_args(

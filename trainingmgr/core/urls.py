@@ -3,7 +3,8 @@
 They work outside requests too (the CLI, the worker), so they never depend on the request's
 host: the public address is the configured one.
 
-``DatabaseId``: the ``int`` of every route, at most the largest id a table holds.
+``DatabaseId``: the ``int`` of every route, at most the largest id a table holds;
+``database_id`` reads one from a query argument or a form value the same way.
 """
 
 from __future__ import annotations
@@ -16,6 +17,16 @@ from werkzeug.routing import IntegerConverter
 
 # The largest id an integer column holds on PostgreSQL (SQLite's limit, 2**63 - 1, is higher).
 LARGEST_ID = 2**31 - 1
+
+
+def database_id(value: Any) -> int | None:
+    """``value`` (a query argument, a form value) as an id a table can hold: a whole number
+    from 1 to ``LARGEST_ID``; None for anything else ("", "abc", "-3", "99999999999")."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 1 <= number <= LARGEST_ID else None
 
 
 class DatabaseId(IntegerConverter):

@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from trainingmgr.core.forms import FlaskForm, options
+from trainingmgr.core.urls import LARGEST_ID
 from trainingmgr.people.models import FIELD_LABELS, Sex
 from trainingmgr.people.services import PersonData
 
@@ -70,9 +71,15 @@ class MergeForm(FlaskForm):
 
     keep = IntegerField(
         _l("Record to keep (number)"),
-        validators=[DataRequired(_l("Choose the record to keep.")), NumberRange(min=1)],
+        validators=[
+            DataRequired(_l("Choose the record to keep.")),
+            NumberRange(min=1, max=LARGEST_ID),
+        ],
     )
     duplicate = IntegerField(
         _l("Duplicate to merge into it (number)"),
-        validators=[DataRequired(_l("Choose the duplicate record.")), NumberRange(min=1)],
+        validators=[
+            DataRequired(_l("Choose the duplicate record.")),
+            NumberRange(min=1, max=LARGEST_ID),
+        ],
     )

@@ -134,6 +134,9 @@ def _chosen(form: MergeForm, name: str) -> Person | None:
     person_id = form[name].data
     if not person_id:
         return None
+    if form[name].errors:  # not a record number (too large, below 1): named as none
+        form[name].errors = [_("There is no record #%(id)s.", id=person_id)]
+        return None
     person = db.session.get(Person, person_id)
     if person is None or not person_in_scope(person_id):
         person = None
