@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from itertools import chain
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
@@ -27,7 +28,7 @@ def _page(code: int, title: str, message: str) -> tuple[object, int]:
 def _holds_nul() -> bool:
     """Whether a query or form value of the request holds a NUL character (U+0000), which no
     text column of PostgreSQL can store (a pasted answer, a hostile request)."""
-    pairs = [*request.args.items(multi=True), *request.form.items(multi=True)]
+    pairs = chain(request.args.items(multi=True), request.form.items(multi=True))
     return any("\x00" in key or "\x00" in value for key, value in pairs)
 
 

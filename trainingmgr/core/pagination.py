@@ -26,20 +26,15 @@ DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
 
 
-def _positive_int(value: Any, default: int) -> int:
-    """A page number or size from 1 to ``LARGEST_ID`` (a larger one is nonsense: default)."""
-    number = database_id(value)
-    return default if number is None else number
-
-
 def page_args(
     args: Mapping[str, Any],
     default_per_page: int = DEFAULT_PER_PAGE,
     max_per_page: int = MAX_PER_PAGE,
 ) -> tuple[int, int]:
-    """``(page, per_page)`` from query arguments; nonsense values fall back to the defaults."""
-    page = _positive_int(args.get("page"), 1)
-    per_page = min(_positive_int(args.get("per_page"), default_per_page), max_per_page)
+    """``(page, per_page)`` from query arguments (whole numbers from 1 to ``LARGEST_ID``, as
+    ids); nonsense values fall back to the defaults."""
+    page = database_id(args.get("page")) or 1
+    per_page = min(database_id(args.get("per_page")) or default_per_page, max_per_page)
     return page, per_page
 
 
