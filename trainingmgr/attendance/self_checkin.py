@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypedDict, Unpack
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -132,28 +133,32 @@ def check_scan(session_id: int, token: str, now: datetime | None = None) -> str:
     return tokens.scan_ticket(session_id)
 
 
+class ScanProof(TypedDict, total=False):
+    """What stands in for the code in a check-in, beside the code itself.
+
+    ``ticket`` (from the confirmation page) stands in for a token that rotated meanwhile, and
+    ``scanned`` (a scan ticket, from before signing in) for one that expired during sign-in;
+    ``now``: the moment to judge by (tests), else the current time.
+    """
+
+    ticket: str | None
+    scanned: str | None
+    now: datetime | None
+
+
 def checkin_target(
-    session_id: int,
-    token: str,
-    *,
-    actor: User,
-    ticket: str | None = None,
-    scanned: str | None = None,
-    now: datetime | None = None,
-    lock: bool = False,
+    session_id: int, token: str, *, actor: User, lock: bool = False, **proof: Unpack[ScanProof]
 ) -> CheckInTarget:
     """Check everything about a self check-in without writing; DomainError says what is wrong.
 
     The participant is always ``actor``'s own person: nobody can check in someone else.
-    ``ticket`` (from the confirmation page) stands in for a token that rotated meanwhile, and
-    ``scanned`` (a scan ticket, from before signing in) for one that expired during sign-in;
-    check-in is then judged open at the moment of the scan.
+    After a scan before signing in, check-in is judged open at the moment of the scan.
     ``lock``: lock the session for writing its attendance (``load_session``).
     """
-    now = now or utcnow()
+    now = proof.get("now") or utcnow()
     session = load_session(session_id, lock=lock)
-    scan = tokens.scanned_at(scanned, session.id)
-    if scan is None and not tokens.ticket_valid(ticket, session.id, actor.id):
+    scan = tokens.scanned_at(proof.get("scanned"), session.id)
+    if scan is None and not tokens.ticket_valid(proof.get("ticket"), session.id, actor.id):
         _check_token(session.id, token, now)
     # Open at the moment of the scan: a sign-in that ends after the session still counts.
     _check_open(session, min(now, scan) if scan is not None else now)
@@ -172,21 +177,19 @@ def check_in(
     token: str,
     *,
     actor: User,
-    ticket: str | None = None,
-    scanned: str | None = None,
-    now: datetime | None = None,
     ip: str | None = None,
+    **proof: Unpack[ScanProof],
 ) -> CheckInResult:
     """Mark the signed-in participant present (or late after the grace minutes). Someone
     who scanned the code before signing in is judged on time or late by the scan."""
-    now = now or utcnow()
-    target = checkin_target(
-        session_id, token, actor=actor, ticket=ticket, scanned=scanned, now=now, lock=True
-    )
+    now = proof["now"] = proof.get("now") or utcnow()  # one moment for the check and the record
+    target = checkin_target(session_id, token, actor=actor, lock=True, **proof)
     session, enrolment, record = target.session, target.enrolment, target.record
     if record is not None and target.already_in:
         return CheckInResult(record.status, already=True, at=record.recorded_at)
-    status = checkin_status(session, min(now, tokens.scanned_at(scanned, session_id) or now))
+    status = checkin_status(
+        session, min(now, tokens.scanned_at(proof.get("scanned"), session_id) or now)
+    )
     if record is None:
         db.session.add(
             AttendanceRecord(
