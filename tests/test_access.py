@@ -418,11 +418,11 @@ def test_trainer_home_lists_only_their_own_sessions(
     me = login(Role.TRAINER)
     other = make.person(first_name="Şükrü", last_name="Yılmaz")
     cohort = make.cohort(timezone="Asia/Baku")
-    mine = make.session(cohort=cohort, title="Readmission", starts_at=_soon(1), ends_at=_soon(1, 8))
+    mine = make.session(cohort=cohort, title="Readmission", starts_at=_soon(2), ends_at=_soon(2, 8))
     mine.trainers.append(me.person)
     past = make.session(cohort=cohort, title="Smuggling", starts_at=_soon(-3), ends_at=_soon(-3, 8))
     past.trainers.append(me.person)
-    theirs = make.session(cohort=cohort, title="Not mine", starts_at=_soon(1), ends_at=_soon(1, 8))
+    theirs = make.session(cohort=cohort, title="Not mine", starts_at=_soon(2), ends_at=_soon(2, 8))
     theirs.trainers.append(other)
     theirs_past = make.session(
         cohort=cohort, title="Not mine either", starts_at=_soon(-3), ends_at=_soon(-3, 8)
