@@ -308,7 +308,7 @@ def test_partners_are_ordered_and_audited(db_session: Any, make: Any) -> None:
     services.move_partner(c, "up", actor=actor)
     assert [p.name for p in sorted(programme.partners, key=lambda p: p.position)] == list("ACB")
     services.move_partner(a, "up", actor=actor)  # already first: nothing happens
-    services.remove_partner(a, actor=actor)
+    services.delete_partner(a, actor=actor)
     assert sorted((p.position, p.name) for p in programme.partners) == [(0, "C"), (1, "B")]
     assert len(events("programme.partner_add")) == 3
     assert [e.changes for e in events("programme.partner_move")] == [{"position": [2, 1]}]
@@ -612,18 +612,29 @@ def test_archive_unarchive_and_filters(
 ) -> None:
     programme = make.programme(code="ARCH", title="To be archived")
     login(Role.COORDINATOR)
-    assert client.post(f"/programmes/{programme.id}/archive").status_code == 302
+    response = client.post(f"/programmes/{programme.id}/archive")
+    assert response.status_code == 302
+    said = client.get(response.location).get_data(as_text=True)
+    assert "ARCH is archived. It no longer appears among the active programmes." in said
     db_session.refresh(programme)
     assert programme.status == ProgrammeStatus.ARCHIVED
     assert "To be archived" not in client.get("/programmes/").get_data(as_text=True)
     assert "To be archived" in client.get("/programmes/?status=archived").get_data(as_text=True)
     assert "To be archived" in client.get("/programmes/?status=all").get_data(as_text=True)
-    client.post(f"/programmes/{programme.id}/unarchive")
+    response = client.post(f"/programmes/{programme.id}/unarchive", follow_redirects=True)
+    assert "ARCH is active again." in response.get_data(as_text=True)
     db_session.refresh(programme)
     assert programme.status == ProgrammeStatus.ACTIVE
+    # In the coordinator's language, with the programme's code in it.
+    russian = {"Accept-Language": "ru"}
+    response = client.post(
+        f"/programmes/{programme.id}/archive", headers=russian, follow_redirects=True
+    )
+    assert "ARCH перенесена в архив" in response.get_data(as_text=True)
     assert [e.action for e in db_session.scalars(sa.select(AuditEvent))] == [
         "programme.archive",
         "programme.unarchive",
+        "programme.archive",
     ]
 
 
@@ -693,10 +704,13 @@ def test_module_pages(client: FlaskClient, login: Any, db_session: Any, make: An
     response = client.post(f"{base}/{iml.id}/delete", follow_redirects=True)
     assert "is used by 1 session," in response.get_data(as_text=True)
     assert db_session.get(Module, iml.id) is not None
-    client.post(f"{base}/{iml.id}/retire")
+    response = client.post(f"{base}/{iml.id}/retire", follow_redirects=True)
+    said = response.get_data(as_text=True)
+    assert "IML is retired: it stays on past sessions and is offered no more." in said
     db_session.refresh(iml)
     assert iml.retired
-    client.post(f"{base}/{iml.id}/unretire")
+    response = client.post(f"{base}/{iml.id}/unretire", follow_redirects=True)
+    assert "IML is back in the curriculum." in response.get_data(as_text=True)
     db_session.refresh(iml)
     assert not iml.retired
     client.post(f"{base}/{gcm.id}/delete")
@@ -748,8 +762,9 @@ def test_every_route_is_listed(app: Any) -> None:
     endpoints = {
         r.endpoint for r in app.url_map.iter_rules() if r.endpoint.startswith("programmes.")
     }
-    # index, create, detail, edit, archive, unarchive, delete, 5 for partners, 6 for modules
-    assert len(endpoints) == 18
+    # index, create, detail, edit, archiving (archive and unarchive), delete, 5 for partners
+    # (new, edit, move, delete, logo), 5 for modules (retirement: retire and unretire)
+    assert len(endpoints) == 16
 
 
 @pytest.mark.parametrize("role", [Role.TRAINER, Role.PARTICIPANT])

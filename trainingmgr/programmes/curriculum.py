@@ -220,7 +220,7 @@ def update_partner(
     return partner
 
 
-def remove_partner(partner: ProgrammePartner, *, actor: User | None) -> None:
+def delete_partner(partner: ProgrammePartner, *, actor: User | None) -> None:
     programme = partner.programme
     rules.record_change(
         "programme.partner_remove",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from flask import (
 )
 from flask_babel import format_currency, format_decimal
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -68,14 +70,6 @@ def _owned(model: type[T], programme_id: int, item_id: int) -> T:
     return item
 
 
-def _partner(programme_id: int, partner_id: int) -> ProgrammePartner:
-    return _owned(ProgrammePartner, programme_id, partner_id)
-
-
-def _module(programme_id: int, module_id: int) -> Module:
-    return _owned(Module, programme_id, module_id)
-
-
 def _to_detail(programme_id: int, anchor: str | None = None) -> Response:
     return redirect(url_for("programmes.detail", programme_id=programme_id, _anchor=anchor))
 
@@ -86,29 +80,6 @@ def _item_action(
     """A partner's or a module's POST action (move, retire, delete...): back to ``anchor`` on
     the programme's page once done, to its top with the message when refused."""
     return _to_detail(programme_id, anchor if run_action(action, success) else None)
-
-
-def _item_form(
-    form: FlaskForm,
-    action: Callable[[], Any],
-    success: str,
-    template: str,
-    anchor: str,
-    *,
-    programme: Programme,
-    another: str | None = None,
-    **context: Any,
-) -> str | Response:
-    """A partner's or a module's form page.
-
-    Once saved, back to ``anchor`` on the programme's page, or to ``another`` blank form
-    when the coordinator asked for one; otherwise the form again, with its errors.
-    """
-    if submit(form, action, success):
-        if another and request.form.get("next") == "another":
-            return redirect(url_for(another, programme_id=programme.id))
-        return _to_detail(programme.id, anchor)
-    return render_template(template, form=form, programme=programme, **context)
 
 
 # --------------------------------------------------------------------------- programmes
@@ -190,28 +161,29 @@ def edit(programme_id: int) -> str | Response:
     )
 
 
-@bp.route("/<int:programme_id>/archive", methods=["POST"])
-@coordinator_only
-def archive(programme_id: int) -> Response:
-    programme = _programme(programme_id)
-    run_action(
-        lambda: services.set_archived(programme, True, actor=current_user),
-        _(
-            "%(code)s is archived. It no longer appears among the active programmes.",
-            code=programme.code,
-        ),
-    )
-    return _to_detail(programme.id)
+def _switch(rule: str, on: str, off: str, flag: str) -> Callable[[T], T]:
+    """One POST view for ``rule + on`` and ``rule + off``, told which by ``flag``."""
+
+    def route(view: T) -> T:
+        bp.route(rule + on, methods=["POST"], defaults={flag: True})(view)  # type: ignore[type-var]
+        return bp.route(rule + off, methods=["POST"], defaults={flag: False})(view)  # type: ignore[type-var]
+
+    return route
 
 
-@bp.route("/<int:programme_id>/unarchive", methods=["POST"])
+_ARCHIVED = {
+    True: _l("%(code)s is archived. It no longer appears among the active programmes."),
+    False: _l("%(code)s is active again."),
+}
+
+
+@_switch("/<int:programme_id>/", "archive", "unarchive", "archived")
 @coordinator_only
-def unarchive(programme_id: int) -> Response:
+def archiving(programme_id: int, archived: bool) -> Response:
+    """Archive a programme (out of the active list) or make it active again."""
     programme = _programme(programme_id)
-    run_action(
-        lambda: services.set_archived(programme, False, actor=current_user),
-        _("%(code)s is active again.", code=programme.code),
-    )
+    done = _ARCHIVED[archived] % {"code": programme.code}
+    run_action(lambda: services.set_archived(programme, archived, actor=current_user), done)
     return _to_detail(programme.id)
 
 
@@ -227,48 +199,135 @@ def delete(programme_id: int) -> Response:
     return _to_detail(programme_id)
 
 
-# --------------------------------------------------------------------------- partners
+# --------------------------------------------------------------------------- partners and modules
 
 
-@bp.route("/<int:programme_id>/partners/new", methods=["GET", "POST"])
-@coordinator_only
-def partner_new(programme_id: int) -> str | Response:
-    programme = _programme(programme_id)
-    form = PartnerForm()
-    return _item_form(
-        form,
-        lambda: services.add_partner(programme, form.to_input(), actor=current_user),
-        _("%(name)s added.", name=(form.name.data or "").strip()),
-        "programmes/partner_form.html",
-        "partners",
-        programme=programme,
-        partner=None,
-        image_limits=images.limits_text(),
-    )
+@dataclass(frozen=True)
+class _Items:
+    """One kind of item listed on a programme's page (its partners, its modules).
+
+    Adding, editing, moving and deleting one work alike for each kind: ``_item_views``
+    registers the views ``<kind>_new``, ``<kind>_edit``, ``<kind>_move`` and ``<kind>_delete``
+    at ``/<programme_id>/<kind>s/...``, with the item's id as ``<kind>_id``. They call the
+    services ``add_<kind>``, ``update_<kind>``, ``move_<kind>`` and ``delete_<kind>`` and
+    show the form ``programmes/<kind>_form.html``.
+    """
+
+    kind: str  # "partner"
+    anchor: str  # where the list stands on the programme's page
+    model: type[Any]
+    form: type[FlaskForm]
+    added: Callable[[Any], str]  # the message once added, given the form
+    saved: Callable[[], str]
+    deleted: Callable[[Any], str]  # the message once deleted, given the item
+    another: bool = False  # whether the form offers to add another after this one
+    context: Callable[[], dict[str, Any]] = dict  # more for the form's template
+
+    def service(self, verb: str) -> Callable[..., Any]:
+        return getattr(services, f"{verb}_{self.kind}")  # type: ignore[no-any-return]
+
+    def load(self, programme_id: int, ids: dict[str, int]) -> Any:
+        return _owned(self.model, programme_id, ids[f"{self.kind}_id"])
+
+    def form_page(
+        self, form: FlaskForm, action: Callable[[], Any], success: str, **context: Any
+    ) -> str | Response:
+        """The item's form. Once saved, back to the list on the programme's page, or to a
+        blank form when the coordinator asked for another; otherwise the form again, with
+        its errors."""
+        programme = context["programme"]
+        if submit(form, action, success):
+            if self.another and request.form.get("next") == "another":
+                return redirect(url_for(f"programmes.{self.kind}_new", programme_id=programme.id))
+            return _to_detail(programme.id, self.anchor)
+        template = f"programmes/{self.kind}_form.html"
+        return render_template(template, form=form, **context, **self.context())
 
 
-@bp.route("/<int:programme_id>/partners/<int:partner_id>/edit", methods=["GET", "POST"])
-@coordinator_only
-def partner_edit(programme_id: int, partner_id: int) -> str | Response:
-    partner = _partner(programme_id, partner_id)
-    form = PartnerForm(obj=partner)
-    return _item_form(
-        form,
-        lambda: services.update_partner(partner, form.to_input(), actor=current_user),
-        _("Partner saved."),
-        "programmes/partner_form.html",
-        "partners",
-        programme=partner.programme,
-        partner=partner,
-        image_limits=images.limits_text(),
-    )
+def _item_views(items: _Items) -> None:
+    """Register the add, edit, move and delete views of one kind of item."""
+    base = f"/<int:programme_id>/{items.kind}s"
+    one = f"{base}/<int:{items.kind}_id>"
+
+    def new(programme_id: int) -> str | Response:
+        programme = _programme(programme_id)
+        form = items.form()
+        return items.form_page(
+            form,
+            lambda: items.service("add")(programme, form.to_input(), actor=current_user),
+            items.added(form),
+            programme=programme,
+            **{items.kind: None},
+        )
+
+    def edit(programme_id: int, **ids: int) -> str | Response:
+        item = items.load(programme_id, ids)
+        form = items.form(obj=item)
+        return items.form_page(
+            form,
+            lambda: items.service("update")(item, form.to_input(), actor=current_user),
+            items.saved(),
+            programme=item.programme,
+            **{items.kind: item},
+        )
+
+    def move(programme_id: int, **ids: int) -> Response:
+        item = items.load(programme_id, ids)
+        direction = request.form.get("direction", "")
+        return _item_action(
+            programme_id,
+            items.anchor,
+            lambda: items.service("move")(item, direction, actor=current_user),
+        )
+
+    def delete(programme_id: int, **ids: int) -> Response:
+        item = items.load(programme_id, ids)
+        return _item_action(
+            programme_id,
+            items.anchor,
+            lambda: items.service("delete")(item, actor=current_user),
+            items.deleted(item),
+        )
+
+    for rule, view, methods in (
+        (f"{base}/new", new, ["GET", "POST"]),
+        (f"{one}/edit", edit, ["GET", "POST"]),
+        (f"{one}/move", move, ["POST"]),
+        (f"{one}/delete", delete, ["POST"]),
+    ):
+        endpoint = f"{items.kind}_{view.__name__}"
+        bp.add_url_rule(rule, endpoint, coordinator_only(view), methods=methods)
+
+
+PARTNERS = _Items(
+    kind="partner",
+    anchor="partners",
+    model=ProgrammePartner,
+    form=PartnerForm,
+    context=lambda: {"image_limits": images.limits_text()},
+    added=lambda form: _("%(name)s added.", name=(form.name.data or "").strip()),
+    saved=lambda: _("Partner saved."),
+    deleted=lambda partner: _("%(name)s removed.", name=partner.name),
+)
+MODULES = _Items(
+    kind="module",
+    anchor="curriculum",
+    model=Module,
+    form=ModuleForm,
+    another=True,
+    added=lambda form: _("Module %(code)s added.", code=(form.code.data or "").strip().upper()),
+    saved=lambda: _("Module saved."),
+    deleted=lambda module: _("Module %(code)s deleted.", code=module.code),
+)
+for _items in (PARTNERS, MODULES):
+    _item_views(_items)
 
 
 @bp.route("/<int:programme_id>/partners/<int:partner_id>/logo/<version>")
 @coordinator_only
 def partner_logo(programme_id: int, partner_id: int, version: str) -> Response:
     """A funder's logo (for the programme's coordinators); its URL names the image."""
-    partner = _partner(programme_id, partner_id)
+    partner = _owned(ProgrammePartner, programme_id, partner_id)
     if not partner.logo or partner.logo_mimetype not in (images.PNG, images.JPEG):
         abort(404)
     current = organisation_views.image_version(partner.logo)
@@ -286,114 +345,20 @@ def partner_logo(programme_id: int, partner_id: int, version: str) -> Response:
     )
 
 
-@bp.route("/<int:programme_id>/partners/<int:partner_id>/delete", methods=["POST"])
+_RETIRED = {
+    True: _l("%(code)s is retired: it stays on past sessions and is offered no more."),
+    False: _l("%(code)s is back in the curriculum."),
+}
+
+
+@_switch("/<int:programme_id>/modules/<int:module_id>/", "retire", "unretire", "retired")
 @coordinator_only
-def partner_delete(programme_id: int, partner_id: int) -> Response:
-    partner = _partner(programme_id, partner_id)
+def module_retirement(programme_id: int, module_id: int, retired: bool) -> Response:
+    # Retire a module (kept on past sessions, offered no more) or bring it back.
+    module = _owned(Module, programme_id, module_id)
     return _item_action(
         programme_id,
-        "partners",
-        lambda: services.remove_partner(partner, actor=current_user),
-        _("%(name)s removed.", name=partner.name),
-    )
-
-
-@bp.route("/<int:programme_id>/partners/<int:partner_id>/move", methods=["POST"])
-@coordinator_only
-def partner_move(programme_id: int, partner_id: int) -> Response:
-    partner = _partner(programme_id, partner_id)
-    return _item_action(
-        programme_id,
-        "partners",
-        lambda: services.move_partner(
-            partner, request.form.get("direction", ""), actor=current_user
-        ),
-        "",
-    )
-
-
-# --------------------------------------------------------------------------- modules
-
-
-@bp.route("/<int:programme_id>/modules/new", methods=["GET", "POST"])
-@coordinator_only
-def module_new(programme_id: int) -> str | Response:
-    programme = _programme(programme_id)
-    form = ModuleForm()
-    return _item_form(
-        form,
-        lambda: services.add_module(programme, form.to_input(), actor=current_user),
-        _("Module %(code)s added.", code=(form.code.data or "").strip().upper()),
-        "programmes/module_form.html",
-        "curriculum",
-        another="programmes.module_new",
-        programme=programme,
-        module=None,
-    )
-
-
-@bp.route("/<int:programme_id>/modules/<int:module_id>/edit", methods=["GET", "POST"])
-@coordinator_only
-def module_edit(programme_id: int, module_id: int) -> str | Response:
-    module = _module(programme_id, module_id)
-    form = ModuleForm(obj=module)
-    return _item_form(
-        form,
-        lambda: services.update_module(module, form.to_input(), actor=current_user),
-        _("Module saved."),
-        "programmes/module_form.html",
-        "curriculum",
-        programme=module.programme,
-        module=module,
-    )
-
-
-@bp.route("/<int:programme_id>/modules/<int:module_id>/move", methods=["POST"])
-@coordinator_only
-def module_move(programme_id: int, module_id: int) -> Response:
-    module = _module(programme_id, module_id)
-    return _item_action(
-        programme_id,
-        "curriculum",
-        lambda: services.move_module(module, request.form.get("direction", ""), actor=current_user),
-        "",
-    )
-
-
-@bp.route("/<int:programme_id>/modules/<int:module_id>/retire", methods=["POST"])
-@coordinator_only
-def module_retire(programme_id: int, module_id: int) -> Response:
-    module = _module(programme_id, module_id)
-    return _item_action(
-        programme_id,
-        "curriculum",
-        lambda: services.set_retired(module, True, actor=current_user),
-        _(
-            "%(code)s is retired: it stays on past sessions and is offered no more.",
-            code=module.code,
-        ),
-    )
-
-
-@bp.route("/<int:programme_id>/modules/<int:module_id>/unretire", methods=["POST"])
-@coordinator_only
-def module_unretire(programme_id: int, module_id: int) -> Response:
-    module = _module(programme_id, module_id)
-    return _item_action(
-        programme_id,
-        "curriculum",
-        lambda: services.set_retired(module, False, actor=current_user),
-        _("%(code)s is back in the curriculum.", code=module.code),
-    )
-
-
-@bp.route("/<int:programme_id>/modules/<int:module_id>/delete", methods=["POST"])
-@coordinator_only
-def module_delete(programme_id: int, module_id: int) -> Response:
-    module = _module(programme_id, module_id)
-    return _item_action(
-        programme_id,
-        "curriculum",
-        lambda: services.delete_module(module, actor=current_user),
-        _("Module %(code)s deleted.", code=module.code),
+        MODULES.anchor,
+        lambda: services.set_retired(module, retired, actor=current_user),
+        _RETIRED[retired] % {"code": module.code},
     )
