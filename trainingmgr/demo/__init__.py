@@ -42,9 +42,9 @@ from trainingmgr.demo.accounts import (
     TRAINER_EMAIL,
 )
 from trainingmgr.demo.certificates import DEMO_SIGNATORIES
-from trainingmgr.demo.cohorts import FULL_DAY, ONLINE_DAY, ROLLOUT_DAY
+from trainingmgr.demo.fields import DATA_DIR
 from trainingmgr.demo.loader import _Loader
-from trainingmgr.demo.people import DATA_DIR, POSITIONS, SEED
+from trainingmgr.demo.people import POSITIONS, SEED
 from trainingmgr.extensions import db
 
 __all__ = [
@@ -54,14 +54,11 @@ __all__ = [
     "DATA_DIR",
     "DEMO_ACCOUNTS",
     "DEMO_SIGNATORIES",
-    "FULL_DAY",
     "GRADUATE_EMAIL",
     "NEW_PARTICIPANT_EMAIL",
-    "ONLINE_DAY",
     "PARTICIPANT_EMAIL",
     "PASSWORD",
     "POSITIONS",
-    "ROLLOUT_DAY",
     "SECOND_COORDINATOR_EMAIL",
     "SEED",
     "TRAINER_EMAIL",

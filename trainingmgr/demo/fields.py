@@ -1,8 +1,12 @@
-"""Copying the fields of a demo definition that a model names alike."""
+"""What the demo's definitions share: the folder of their data files, and copying the fields
+of a definition that a model names alike."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+DATA_DIR = Path(__file__).parent.parent / "data"
 
 
 def copied(source: object, *names: str) -> dict[str, Any]:

@@ -8,7 +8,6 @@ import random
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -16,13 +15,13 @@ from anyascii import anyascii
 
 from trainingmgr.cohorts.models import EnrolmentStatus
 from trainingmgr.demo.cohorts import _COHORTS
+from trainingmgr.demo.fields import DATA_DIR
 from trainingmgr.extensions import db
 from trainingmgr.people.models import Person, Sex
 
 if TYPE_CHECKING:
     from trainingmgr.demo.loader import _Loader
 
-DATA_DIR = Path(__file__).parent.parent / "data"
 # Seeds the generated people: fixed, so every run plans exactly the same people.
 SEED = 20261123
 

@@ -24,7 +24,7 @@ from trainingmgr.cohorts.models import (
     session_trainers,
 )
 from trainingmgr.demo.accounts import COORDINATOR_EMAIL, TRAINER_EMAIL
-from trainingmgr.demo.cohorts import _ELVIN, _CohortDef
+from trainingmgr.demo.cohorts import _CohortDef
 from trainingmgr.demo.fields import copied
 from trainingmgr.demo.people import SEED, _EnrolmentPlan
 from trainingmgr.demo.programmes import _PROGRAMMES
@@ -223,7 +223,7 @@ def _insert_attendance(
             "note": m.note,
             "source": cdef.source,
             "recorded_by_id": trainer_user.id
-            if _ELVIN in sessions[m.session].trainers
+            if TRAINER_EMAIL in sessions[m.session].trainers
             else coordinator.id,
             "recorded_at": sessions[m.session].ends_at + timedelta(minutes=m.minutes_after),
             "version": 1,
