@@ -1,4 +1,5 @@
-"""The default end-of-course survey, in English, Russian and Azerbaijani.
+"""The default end-of-course survey, in English, Russian and Azerbaijani, read from
+``trainingmgr/data/survey_template.toml`` (each question in the three languages side by side).
 
 A coordinator copies it into a cohort's survey (in the language chosen, by default the
 cohort's) and edits the copy there; the template itself never changes.
@@ -6,9 +7,15 @@ cohort's) and edits the copy there; the template itself never changes.
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from trainingmgr.evaluations.models import QuestionKind
+
+TEMPLATE_FILE = Path(__file__).parent.parent / "data" / "survey_template.toml"
+TEMPLATE_LANGUAGES = ("en", "ru", "az")
 
 
 @dataclass(frozen=True)
@@ -19,67 +26,22 @@ class TemplateQuestion:
     required: bool = True
 
 
-R, C, T = QuestionKind.RATING, QuestionKind.CHOICE, QuestionKind.TEXT
+def _in(language: str, question: dict[str, Any]) -> TemplateQuestion:
+    return TemplateQuestion(
+        QuestionKind(question["kind"]),
+        question[language],
+        tuple(question.get("options", {}).get(language, ())),
+        question.get("required", True),
+    )
 
-SURVEY_TEMPLATE: dict[str, tuple[TemplateQuestion, ...]] = {
-    "en": (
-        TemplateQuestion(R, "Overall, how satisfied are you with the course?"),
-        TemplateQuestion(R, "How relevant was the content to your work?"),
-        TemplateQuestion(R, "How would you rate the trainers?"),
-        TemplateQuestion(
-            R, "How would you rate the organisation of the course (venue, materials, schedule)?"
-        ),
-        TemplateQuestion(
-            C,
-            "Will you use what you learned in your work?",
-            ("Yes, often", "Sometimes", "Rarely", "No"),
-        ),
-        TemplateQuestion(
-            C, "The length of the course was…", ("Too short", "About right", "Too long")
-        ),
-        TemplateQuestion(T, "What was most useful?", required=False),
-        TemplateQuestion(T, "What should be improved?", required=False),
-    ),
-    "ru": (
-        TemplateQuestion(R, "В целом, насколько вы удовлетворены курсом?"),
-        TemplateQuestion(R, "Насколько содержание курса соответствует вашей работе?"),
-        TemplateQuestion(R, "Как вы оцениваете работу тренеров?"),
-        TemplateQuestion(
-            R,
-            "Как вы оцениваете организацию курса (место проведения, материалы, расписание)?",
-        ),
-        TemplateQuestion(
-            C,
-            "Будете ли вы применять полученные знания в своей работе?",
-            ("Да, часто", "Иногда", "Редко", "Нет"),
-        ),
-        TemplateQuestion(
-            C,
-            "Продолжительность курса была…",
-            ("Слишком короткой", "В самый раз", "Слишком длинной"),
-        ),
-        TemplateQuestion(T, "Что было наиболее полезным?", required=False),
-        TemplateQuestion(T, "Что следует улучшить?", required=False),
-    ),
-    "az": (
-        TemplateQuestion(R, "Ümumilikdə kursdan nə dərəcədə razısınız?"),
-        TemplateQuestion(R, "Kursun məzmunu işinizə nə dərəcədə uyğun idi?"),
-        TemplateQuestion(R, "Təlimçiləri necə qiymətləndirirsiniz?"),
-        TemplateQuestion(
-            R, "Kursun təşkilini (məkan, materiallar, cədvəl) necə qiymətləndirirsiniz?"
-        ),
-        TemplateQuestion(
-            C,
-            "Öyrəndiklərinizi işinizdə tətbiq edəcəksinizmi?",
-            ("Bəli, tez-tez", "Bəzən", "Nadir hallarda", "Xeyr"),
-        ),
-        TemplateQuestion(C, "Kursun müddəti…", ("Çox qısa idi", "Tam uyğun idi", "Çox uzun idi")),
-        TemplateQuestion(T, "Ən faydalı nə oldu?", required=False),
-        TemplateQuestion(T, "Nəyi təkmilləşdirmək lazımdır?", required=False),
-    ),
-}
 
-TEMPLATE_LANGUAGES = tuple(SURVEY_TEMPLATE)
+def _read() -> dict[str, tuple[TemplateQuestion, ...]]:
+    with TEMPLATE_FILE.open("rb") as handle:
+        questions = tomllib.load(handle)["question"]
+    return {language: tuple(_in(language, q) for q in questions) for language in TEMPLATE_LANGUAGES}
+
+
+SURVEY_TEMPLATE: dict[str, tuple[TemplateQuestion, ...]] = _read()
 
 
 def template_language(cohort_language: str) -> str:
