@@ -59,15 +59,24 @@ class CohortRow:
     sessions: int
 
 
+def seats_taken() -> sa.ColumnElement[int]:
+    """Counted over a cohort's enrolments: the active ones, each taking a seat. Every page
+    that counts seats counts them with this, and the waitlist with ``people_waiting``."""
+    return sa.func.count().filter(Enrolment.status.in_(ACTIVE_ENROLMENT))
+
+
+def people_waiting() -> sa.ColumnElement[int]:
+    """Counted over a cohort's enrolments: the people on its waitlist."""
+    return sa.func.count().filter(Enrolment.status == EnrolmentStatus.WAITLISTED)
+
+
 def enrolment_counts() -> sa.Subquery:
     """Per cohort: ``cohort_id``, ``enrolled`` (active enrolments) and ``waitlisted``."""
     return (
         sa.select(
             Enrolment.cohort_id,
-            sa.func.count().filter(Enrolment.status.in_(ACTIVE_ENROLMENT)).label("enrolled"),
-            sa.func.count()
-            .filter(Enrolment.status == EnrolmentStatus.WAITLISTED)
-            .label("waitlisted"),
+            seats_taken().label("enrolled"),
+            people_waiting().label("waitlisted"),
         )
         .group_by(Enrolment.cohort_id)
         .subquery()

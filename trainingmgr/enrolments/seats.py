@@ -11,8 +11,8 @@ from sqlalchemy.orm import joinedload
 
 from trainingmgr.accounts.models import User
 from trainingmgr.audit import services as audit
+from trainingmgr.cohorts.listing import seats_taken
 from trainingmgr.cohorts.models import (
-    ACTIVE_ENROLMENT,
     Cohort,
     CohortStatus,
     Enrolment,
@@ -69,7 +69,7 @@ def seats_of(cohort_id: int, *, lock: bool) -> Seats:
         raise NotFound(_("There is no such cohort."))
     active, last = db.session.execute(
         sa.select(
-            sa.func.count().filter(Enrolment.status.in_(ACTIVE_ENROLMENT)),
+            seats_taken(),
             sa.func.max(Enrolment.waitlist_position),
         ).where(Enrolment.cohort_id == cohort_id)
     ).one()

@@ -16,7 +16,7 @@ from trainingmgr.attendance.models import ATTENDED, AttendanceRecord, Attendance
 from trainingmgr.attendance.summary import Summary, session_hours, summarise
 from trainingmgr.certificates.eligibility import fmt_hours
 from trainingmgr.certificates.models import Certificate
-from trainingmgr.cohorts.listing import CohortRow
+from trainingmgr.cohorts.listing import CohortRow, people_waiting, seats_taken
 from trainingmgr.cohorts.models import (
     ACTIVE_ENROLMENT,
     Cohort,
@@ -77,15 +77,9 @@ def current_cohorts(
     )
     # Enrolments are counted for the cohorts listed only (correlated to the outer rows that
     # the LIMIT keeps), not grouped for every cohort there is.
-    enrolled = (
-        sa.select(sa.func.count())
-        .where(Enrolment.cohort_id == Cohort.id, Enrolment.status.in_(ACTIVE_ENROLMENT))
-        .scalar_subquery()
-    )
-    waitlisted = (
-        sa.select(sa.func.count())
-        .where(Enrolment.cohort_id == Cohort.id, Enrolment.status == EnrolmentStatus.WAITLISTED)
-        .scalar_subquery()
+    enrolled, waitlisted = (
+        sa.select(count).where(Enrolment.cohort_id == Cohort.id).scalar_subquery()
+        for count in (seats_taken(), people_waiting())
     )
     rows = db.session.execute(
         sa.select(Cohort, enrolled, waitlisted, session_count)

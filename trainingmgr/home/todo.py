@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 from trainingmgr.attendance.models import AttendanceRecord
 from trainingmgr.certificates.eligibility import eligible_ids
 from trainingmgr.certificates.models import Certificate, CertificateStatus
+from trainingmgr.cohorts.listing import people_waiting, seats_taken
 from trainingmgr.cohorts.models import (
     ACTIVE_ENROLMENT,
     Cohort,
@@ -209,8 +210,7 @@ def _not_issued(programme_ids: Collection[int] | None, today: date) -> list[Coho
 
 
 def _seats_and_waitlist(programme_ids: Collection[int] | None) -> list[CohortCount]:
-    active = sa.func.count().filter(Enrolment.status.in_(ACTIVE_ENROLMENT))
-    waiting = sa.func.count().filter(Enrolment.status == EnrolmentStatus.WAITLISTED)
+    active, waiting = seats_taken(), people_waiting()
     rows = db.session.execute(
         sa.select(Cohort, Cohort.capacity - active)
         .join(Enrolment, Enrolment.cohort_id == Cohort.id)
