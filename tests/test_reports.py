@@ -351,6 +351,8 @@ def test_bad_filters_get_a_message_and_other_programmes_are_not_found(
     login(Role.COORDINATOR, programmes=[small.programme])
     assert client.get(f"/reports/?programme={small.other.id}").status_code == 404
     assert client.get(f"/reports/report.pdf?programme={small.other.id}").status_code == 404
+    # Only the spreadsheet and the PDF exist.
+    assert client.get(f"/reports/report.docx?programme={small.programme.id}").status_code == 404
     page = client.get(f"/reports/?cohort={small.c.id}")
     assert page.status_code == 200
     assert "Choose one of the cohorts of the list." in page.text

@@ -101,33 +101,26 @@ def dashboard() -> str:
     )
 
 
-def _download(kind: str) -> Response:
+_FILES = {"xlsx": XLSX, "pdf": "application/pdf"}
+
+
+@bp.route("/report.<any(xlsx, pdf):kind>")
+@coordinator_only
+def report_file(kind: str) -> Response:
+    """The donor report of the filtered programmes as a spreadsheet or a PDF, in the
+    language chosen on the dashboard."""
     form, filters = _filters()
     with force_locale(form.lang.data):
         data = services.dashboard(filters, managed_programme_ids())
         extra = sections.build_all(_selection(data))
         name = export.file_name(data)
-        if kind == "xlsx":
-            body, mimetype = export.xlsx(data, extra), XLSX
-        else:
-            body, mimetype = pdf_report.pdf(data, extra), "application/pdf"
+        write = export.xlsx if kind == "xlsx" else pdf_report.pdf
+        body = write(data, extra)
     return Response(
         body,
-        mimetype=mimetype,
+        mimetype=_FILES[kind],
         headers={"Content-Disposition": content_disposition(f"{name}.{kind}")},
     )
-
-
-@bp.route("/report.xlsx")
-@coordinator_only
-def report_xlsx() -> Response:
-    return _download("xlsx")
-
-
-@bp.route("/report.pdf")
-@coordinator_only
-def report_pdf() -> Response:
-    return _download("pdf")
 
 
 @bp.route("/cohorts/<int:cohort_id>/cascade")
