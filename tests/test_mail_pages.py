@@ -3,6 +3,7 @@ programmes only) and the message previews."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from trainingmgr.accounts.models import Role
 from trainingmgr.audit.models import AuditEvent
 from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
+from trainingmgr.mail import outbox
 from trainingmgr.mail.models import OutboxMessage, OutboxStatus
 from trainingmgr.mail.previews import PREVIEWS
 from trainingmgr.mail.services import Attachment, address, queue
@@ -111,6 +113,24 @@ def test_the_outbox_filters_by_status_kind_and_recipient(
     assert shown == expected
     if not expected:
         assert "No message matches these filters." in page
+
+
+def test_the_kind_filter_names_every_kind_in_the_readers_language(
+    client: FlaskClient, db_session: Any, login: Any
+) -> None:
+    login(Role.ADMIN)
+    message("odd@example.org", kind="legacy_reminder")  # a kind no longer sent
+    page = client.get("/admin/outbox").get_data(as_text=True)
+    menu = re.search(r'<select[^>]*name="kind".*?</select>', page, re.S)
+    assert menu is not None
+    options = re.findall(r'<option[^>]*value="([^"]*)"[^>]*>([^<]*)</option>', menu.group(0))
+    assert [value for value, _text in options if value] == [*outbox.KINDS, "legacy_reminder"]
+    labels = dict(options)
+    assert labels["waitlist_place"] == "Place on the waitlist"
+    assert labels["legacy_reminder"] == "legacy_reminder"
+    assert all(labels[kind] != kind for kind in outbox.KINDS)  # each has its label
+    russian = client.get("/admin/outbox", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert ">Место в листе ожидания</option>" in russian
 
 
 def test_the_outbox_is_paginated(client: FlaskClient, db_session: Any, login: Any) -> None:

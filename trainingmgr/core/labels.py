@@ -68,7 +68,13 @@ LABELS: dict[str, Any] = {
     "pending": _l("Pending"),
     "sent": _l("Sent"),
     "failed": _l("Failed"),
-    # one-time links
+    # kinds of e-mail (mail.outbox.KINDS)
+    "sign_in_link": _l("Sign-in link"),
+    "enrolment_confirmation": _l("Enrolment confirmation"),
+    "waitlist_place": _l("Place on the waitlist"),
+    "session_changed": _l("Session changed"),
+    "certificate_issued": _l("Certificate issued"),
+    # one-time links (and e-mails: invitation, password_reset)
     "sign_in": _l("Sign-in link"),
     "invitation": _l("Invitation"),
     "password_reset": _l("Password reset"),

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import defer
 
 from trainingmgr.audit import services as audit
@@ -24,28 +23,21 @@ from trainingmgr.mail.models import OutboxMessage, OutboxStatus
 if TYPE_CHECKING:
     from trainingmgr.accounts.models import User
 
-# Every kind of message trainingmgr sends, in the order the pages list them.
-KIND_LABELS: dict[str, Any] = {
-    "sign_in_link": _l("Sign-in link"),
-    "invitation": _l("Invitation"),
-    "password_reset": _l("Password reset"),
-    "enrolment_confirmation": _l("Enrolment confirmation"),
-    "waitlist_place": _l("Place on the waitlist"),
-    "session_changed": _l("Session changed"),
-    "certificate_issued": _l("Certificate issued"),
-}
+# Every kind of message trainingmgr sends, in the order the pages list them (their labels are
+# core.labels', like every stored value's).
+KINDS = (
+    "sign_in_link",
+    "invitation",
+    "password_reset",
+    "enrolment_confirmation",
+    "waitlist_place",
+    "session_changed",
+    "certificate_issued",
+)
 
 STATUS_LABELS: dict[str, Any] = {status.value: label_for(status) for status in OutboxStatus}
 
 MAX_QUERY = 254
-
-
-def kind_label(kind: str) -> Any:
-    return KIND_LABELS.get(kind, kind)
-
-
-def status_label(status: OutboxStatus | str) -> Any:
-    return label_for(status)
 
 
 @dataclass(frozen=True)
@@ -104,8 +96,8 @@ def messages(
 def kind_choices() -> list[tuple[str, Any]]:
     """The kinds to filter by: every known kind, and any other found in the outbox."""
     stored = db.session.scalars(sa.select(OutboxMessage.kind).distinct()).all()
-    extra = sorted(set(stored) - set(KIND_LABELS))
-    return [*KIND_LABELS.items(), *((kind, kind) for kind in extra)]
+    extra = sorted(set(stored) - set(KINDS))
+    return [(kind, label_for(kind)) for kind in (*KINDS, *extra)]
 
 
 @dataclass(frozen=True)

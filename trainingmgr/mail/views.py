@@ -59,8 +59,6 @@ def _zone() -> str:
 
 def _page_context() -> dict[str, object]:
     return {
-        "kind_label": outbox.kind_label,
-        "status_label": outbox.status_label,
         "statuses": list(outbox.STATUS_LABELS.items()),
         "zone": _zone(),
     }
