@@ -464,10 +464,15 @@ class PersonDetail:
     merged_into: Person | None
 
 
-def person_detail(person: Person, programme_ids: Collection[int] | None = None) -> PersonDetail:
-    """Everything the person page shows, in a fixed number of queries. With
-    ``programme_ids`` (a coordinator's programmes; None: all), only those programmes'
-    cohorts are shown."""
+def person_detail(
+    person_id: int, programme_ids: Collection[int] | None = None
+) -> PersonDetail | None:
+    """Everything the person page shows, in a fixed number of queries (None: no such
+    person). With ``programme_ids`` (a coordinator's programmes; None: all), only those
+    programmes' cohorts are shown."""
+    person = db.session.get(Person, person_id)
+    if person is None:
+        return None
     in_scope = in_programmes(Cohort.programme_id, programme_ids)
     enrolments = list(
         db.session.scalars(

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only
 from trainingmgr.core.scope import managed_programme_ids, person_in_scope
-from trainingmgr.core.views import passes, run_action, submit
+from trainingmgr.core.views import load_or_404, passes, run_action, submit
 from trainingmgr.extensions import db
 from trainingmgr.people import services
 from trainingmgr.people.duplicates import likely_duplicates_of
@@ -98,11 +98,8 @@ def create() -> str | Response:
 @bp.route("/<int:person_id>")
 @coordinator_only
 def detail(person_id: int) -> str:
-    person = db.get_or_404(Person, person_id)
-    return render_template(
-        "people/detail.html",
-        detail=services.person_detail(person, managed_programme_ids()),
-    )
+    detail = load_or_404(services.person_detail, person_id, managed_programme_ids())
+    return render_template("people/detail.html", detail=detail)
 
 
 @bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
