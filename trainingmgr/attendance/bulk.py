@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from trainingmgr.attendance.models import ATTENDED, AttendanceRecord, AttendanceStatus
 from trainingmgr.attendance.summary import SessionFilter, Summary, held_sessions
-from trainingmgr.cohorts.models import ACTIVE_ENROLMENT, Enrolment, Session, SessionStatus
+from trainingmgr.cohorts.models import Enrolment, Session, SessionStatus
 from trainingmgr.extensions import db
 
 _CENT = Decimal("0.01")
@@ -46,9 +46,7 @@ def _hundredths(held: dict[int, Decimal]) -> Any:
 
 
 def _active_ids(cohort_id: int) -> Any:
-    return sa.select(Enrolment.id).where(
-        Enrolment.cohort_id == cohort_id, Enrolment.status.in_(ACTIVE_ENROLMENT)
-    )
+    return sa.select(Enrolment.id).where(Enrolment.cohort_id == cohort_id, Enrolment.active)
 
 
 def _counts(held: dict[int, Decimal]) -> list[Any]:
@@ -84,7 +82,7 @@ def _grouped(cohort_id: int, ids: list[int] | None, held: dict[int, Decimal]) ->
         sa.select(Enrolment.id, *(sa.func.coalesce(c, 0) for c in list(per.c)[1:]))
         .select_from(Enrolment)
         .outerjoin(per, per.c.enrolment_id == Enrolment.id)
-        .where(Enrolment.cohort_id == cohort_id, Enrolment.status.in_(ACTIVE_ENROLMENT))
+        .where(Enrolment.cohort_id == cohort_id, Enrolment.active)
     )
 
 

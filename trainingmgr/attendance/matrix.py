@@ -26,7 +26,6 @@ from trainingmgr.attendance.summary import (
     session_hours,
 )
 from trainingmgr.cohorts.models import (
-    ACTIVE_ENROLMENT,
     Cohort,
     Enrolment,
     Session,
@@ -135,7 +134,7 @@ def _matrix_enrolments(cohort_id: int) -> list[Enrolment]:
             sa.select(Enrolment)
             .join(Enrolment.person)
             .options(contains_eager(Enrolment.person))
-            .where(Enrolment.cohort_id == cohort_id, Enrolment.status.in_(ACTIVE_ENROLMENT))
+            .where(Enrolment.cohort_id == cohort_id, Enrolment.active)
             .order_by(Person.last_name, Person.first_name, Enrolment.id)
         )
     )

@@ -26,7 +26,6 @@ from trainingmgr.attendance.models import (
 )
 from trainingmgr.audit import services as audit
 from trainingmgr.cohorts.models import (
-    ACTIVE_ENROLMENT,
     Enrolment,
     Session,
 )
@@ -123,7 +122,7 @@ def _enrolments_with_record(columns: Callable[[Any, Any, Any], Sequence[Any]]) -
         .outerjoin(recorder, recorder.id == rec.recorded_by_id)
         .outerjoin(recorder_person, recorder_person.id == recorder.person_id)
         .where(Enrolment.cohort_id == sa.bindparam("cohort_id"))
-        .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
+        .where(Enrolment.active)
     )
 
 

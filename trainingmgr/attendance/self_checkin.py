@@ -21,7 +21,7 @@ from trainingmgr.attendance.models import (
     AttendanceStatus,
 )
 from trainingmgr.audit import services as audit
-from trainingmgr.cohorts.models import ACTIVE_ENROLMENT, Enrolment, Session, SessionStatus
+from trainingmgr.cohorts.models import Enrolment, Session, SessionStatus
 from trainingmgr.core.errors import DomainError, NotFound
 from trainingmgr.core.timefmt import fmt_datetime, fmt_time
 from trainingmgr.core.types import utcnow
@@ -110,7 +110,7 @@ def _own_enrolment(session: Session, *, actor: User) -> Enrolment:
             sa.select(Enrolment)
             .where(Enrolment.cohort_id == session.cohort_id)
             .where(Enrolment.person_id == actor.person_id)
-            .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
+            .where(Enrolment.active)
         ).first()
     if enrolment is None:
         raise DomainError(

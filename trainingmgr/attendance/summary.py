@@ -25,7 +25,6 @@ from trainingmgr.attendance.models import (
     AttendanceStatus,
 )
 from trainingmgr.cohorts.models import (
-    ACTIVE_ENROLMENT,
     Enrolment,
     Session,
     SessionStatus,
@@ -150,9 +149,7 @@ def attendance_summary(
     if enrolment_ids is None:
         ids = list(
             db.session.scalars(
-                sa.select(Enrolment.id).where(
-                    Enrolment.cohort_id == cohort_id, Enrolment.status.in_(ACTIVE_ENROLMENT)
-                )
+                sa.select(Enrolment.id).where(Enrolment.cohort_id == cohort_id, Enrolment.active)
             )
         )
     else:

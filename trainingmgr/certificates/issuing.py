@@ -26,7 +26,7 @@ from trainingmgr.certificates.models import (
     CertificateStatus,
 )
 from trainingmgr.certificates.snapshot import build_snapshot, letterhead, load_assets
-from trainingmgr.cohorts.models import ACTIVE_ENROLMENT, Cohort, Enrolment, EnrolmentStatus
+from trainingmgr.cohorts.models import Cohort, Enrolment, EnrolmentStatus
 from trainingmgr.core import urls
 from trainingmgr.core.errors import DomainError
 from trainingmgr.core.timefmt import fmt_date
@@ -66,7 +66,7 @@ _NOT_ISSUABLE = {
 
 
 def _check_issuable(enrolment: Enrolment) -> None:
-    if enrolment.status not in ACTIVE_ENROLMENT:
+    if not enrolment.active:
         message = _NOT_ISSUABLE.get(enrolment.status.value)
         raise DomainError(
             message() if message else _("This enrolment cannot get a certificate."), "status"
@@ -440,9 +440,7 @@ def issue_all_eligible(
     worker's run without a requester). A bounded number of queries whatever the cohort size,
     apart from the inserts.
     """
-    enrolments = lock_enrolments(
-        sa.and_(Enrolment.cohort_id == cohort.id, Enrolment.status.in_(ACTIVE_ENROLMENT))
-    )
+    enrolments = lock_enrolments(sa.and_(Enrolment.cohort_id == cohort.id, Enrolment.active))
     programme = db.session.scalars(
         sa.select(Programme)
         .where(Programme.id == cohort.programme_id)

@@ -21,7 +21,7 @@ from trainingmgr.accounts.models import User
 from trainingmgr.certificates import export, services
 from trainingmgr.certificates.eligibility import Eligibility, eligibility, fmt_hours
 from trainingmgr.certificates.models import Certificate, CertificateStatus
-from trainingmgr.cohorts.models import ACTIVE_ENROLMENT, Cohort, Enrolment
+from trainingmgr.cohorts.models import Cohort, Enrolment
 from trainingmgr.core.pagination import Page
 from trainingmgr.core.scope import can_manage_programme
 from trainingmgr.evaluations.completion import survey_required
@@ -103,7 +103,7 @@ def _sorted_names(cohort_id: int) -> list[_Name]:
     rows = db.session.execute(
         sa.select(Enrolment.id, Person.first_name, Person.last_name, Person.name_latin)
         .join(Enrolment.person)
-        .where(Enrolment.cohort_id == cohort_id, Enrolment.status.in_(ACTIVE_ENROLMENT))
+        .where(Enrolment.cohort_id == cohort_id, Enrolment.active)
     )
     return sorted(
         (_Name(*row) for row in rows), key=lambda n: (*export.name_order(n), n.enrolment_id)

@@ -38,7 +38,7 @@ from trainingmgr.certificates import export, queries, runs, services
 from trainingmgr.certificates.eligibility import eligibility, fmt_hours
 from trainingmgr.certificates.forms import IssueForm, ReasonForm, RevokeForm
 from trainingmgr.certificates.models import Certificate, CertificateRun, CertificateStatus
-from trainingmgr.cohorts.models import ACTIVE_ENROLMENT, Cohort, Enrolment
+from trainingmgr.cohorts.models import Cohort, Enrolment
 from trainingmgr.cohorts.services import load_cohort
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only, signed_in
@@ -182,7 +182,7 @@ def issue(cohort_id: int, enrolment_id: int) -> str | BaseResponse:
         result=result,
         form=form,
         fmt_hours=fmt_hours,
-        active=enrolment.status in ACTIVE_ENROLMENT,
+        active=enrolment.active,
         before_end=services.before_end(cohort),
     )
 

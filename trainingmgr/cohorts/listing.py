@@ -13,7 +13,6 @@ from sqlalchemy.orm import joinedload
 
 from trainingmgr.accounts.models import Role, User, UserRole
 from trainingmgr.cohorts.models import (
-    ACTIVE_ENROLMENT,
     Cohort,
     CohortStatus,
     Enrolment,
@@ -62,7 +61,7 @@ class CohortRow:
 def seats_taken() -> sa.ColumnElement[int]:
     """Counted over a cohort's enrolments: the active ones, each taking a seat. Every page
     that counts seats counts them with this, and the waitlist with ``people_waiting``."""
-    return sa.func.count().filter(Enrolment.status.in_(ACTIVE_ENROLMENT))
+    return sa.func.count().filter(Enrolment.active)
 
 
 def people_waiting() -> sa.ColumnElement[int]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainingmgr.core.types import Choice, UTCDateTime, str_enum, utcnow
@@ -218,6 +219,17 @@ class Enrolment(db.Model):
 
     cohort: Mapped[Cohort] = relationship(back_populates="enrolments")
     person: Mapped[Person] = relationship(back_populates="enrolments")
+
+    @hybrid_property
+    def active(self) -> bool:
+        """Whether the enrolment takes a seat and is on the attendance rosters (enrolled,
+        completed or not completed: ``ACTIVE_ENROLMENT``); in queries, ``Enrolment.active``."""
+        return self.status in ACTIVE_ENROLMENT
+
+    @active.inplace.expression
+    @classmethod
+    def _active_clause(cls) -> sa.ColumnElement[bool]:
+        return cls.status.in_(ACTIVE_ENROLMENT)
 
     def __repr__(self) -> str:
         return f"<Enrolment cohort={self.cohort_id} person={self.person_id} {self.status}>"

@@ -25,7 +25,6 @@ from trainingmgr.attendance.models import AttendanceRecord
 from trainingmgr.audit import services as audit
 from trainingmgr.certificates.models import Certificate
 from trainingmgr.cohorts.models import (
-    ACTIVE_ENROLMENT,
     Cohort,
     CohortStatus,
     DeliveryMode,
@@ -137,7 +136,7 @@ def enrolled_count(cohort_id: int) -> int:
         db.session.scalar(
             sa.select(sa.func.count())
             .select_from(Enrolment)
-            .where(Enrolment.cohort_id == cohort_id, Enrolment.status.in_(ACTIVE_ENROLMENT))
+            .where(Enrolment.cohort_id == cohort_id, Enrolment.active)
         )
         or 0
     )

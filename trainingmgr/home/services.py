@@ -18,7 +18,6 @@ from trainingmgr.certificates.eligibility import fmt_hours
 from trainingmgr.certificates.models import Certificate
 from trainingmgr.cohorts.listing import CohortRow, people_waiting, seats_taken
 from trainingmgr.cohorts.models import (
-    ACTIVE_ENROLMENT,
     Cohort,
     CohortStatus,
     Enrolment,
@@ -212,7 +211,7 @@ class ParticipantCohort:
 
     @property
     def on_roster(self) -> bool:
-        return self.enrolment.status in ACTIVE_ENROLMENT
+        return self.enrolment.active
 
 
 @dataclass(frozen=True)
@@ -345,7 +344,7 @@ def participant_overview(
         own = records[enrolment.id]
         items = [ScheduleItem(s, own.get(s.id)) for s in by_cohort[cohort.id]]
         progress = None
-        if enrolment.status in ACTIVE_ENROLMENT:
+        if enrolment.active:
             progress = _progress(
                 enrolment, by_cohort[cohort.id], held_ids, own, surveys.get(enrolment.id)
             )
@@ -381,7 +380,7 @@ def _enrolments_shown(person_id: int, now: datetime) -> tuple[list[Enrolment], d
         ).unique()
     )
     rows.sort(key=lambda row: _cohort_order(row[0].cohort, now))
-    requiring = [e.id for e, required in rows if required and e.status in ACTIVE_ENROLMENT]
+    requiring = [e.id for e, required in rows if required and e.active]
     surveys = required_survey_answered(requiring) if requiring else {}
     return [row[0] for row in rows], surveys
 

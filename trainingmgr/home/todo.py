@@ -84,7 +84,7 @@ def missing_attendance_clause() -> sa.ColumnElement[bool]:
     enrolled = (
         sa.select(sa.func.count(Enrolment.id))
         .where(Enrolment.cohort_id == Session.cohort_id)
-        .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
+        .where(Enrolment.active)
         .correlate(Session)
         .scalar_subquery()
     )
@@ -92,7 +92,7 @@ def missing_attendance_clause() -> sa.ColumnElement[bool]:
         sa.select(sa.func.count(AttendanceRecord.id))
         .join(Enrolment, Enrolment.id == AttendanceRecord.enrolment_id)
         .where(AttendanceRecord.session_id == Session.id)
-        .where(Enrolment.status.in_(ACTIVE_ENROLMENT))
+        .where(Enrolment.active)
         .correlate(Session)
         .scalar_subquery()
     )
@@ -115,7 +115,7 @@ def _missing_attendance(
     recent_cohorts = sa.select(Session.cohort_id).where(*recent)
     enrolled = (
         sa.select(Enrolment.cohort_id, sa.func.count().label("n"))
-        .where(Enrolment.status.in_(ACTIVE_ENROLMENT), Enrolment.cohort_id.in_(recent_cohorts))
+        .where(Enrolment.active, Enrolment.cohort_id.in_(recent_cohorts))
         .group_by(Enrolment.cohort_id)
         .subquery()
     )
@@ -133,9 +133,7 @@ def _missing_attendance(
     # left (few, where joining every active enrolment would read them all).
     recorded = records()
     gone = records(
-        AttendanceRecord.enrolment_id.in_(
-            sa.select(Enrolment.id).where(Enrolment.status.not_in(ACTIVE_ENROLMENT))
-        )
+        AttendanceRecord.enrolment_id.in_(sa.select(Enrolment.id).where(~Enrolment.active))
     )
     active_records = sa.func.coalesce(recorded.c.n, 0) - sa.func.coalesce(gone.c.n, 0)
     missing = (

@@ -20,7 +20,6 @@ from sqlalchemy.orm import joinedload
 from trainingmgr.certificates.models import Certificate, CertificateStatus
 from trainingmgr.cohorts.calendar import cohort_calendar
 from trainingmgr.cohorts.models import (
-    ACTIVE_ENROLMENT,
     Cohort,
     Enrolment,
     EnrolmentStatus,
@@ -143,7 +142,7 @@ def _real_enrolment(ids: set[int] | None) -> Enrolment | None:
         .join(Person, Person.id == Enrolment.person_id)
         .where(
             in_programmes(Cohort.programme_id, ids),
-            Enrolment.status.in_(ACTIVE_ENROLMENT),
+            Enrolment.active,
             Person.email.is_not(None),
         )
         .options(

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from trainingmgr.cohorts.models import ACTIVE_ENROLMENT, Enrolment, Session
+from trainingmgr.cohorts.models import Enrolment, Session
 from trainingmgr.core.types import utcnow
 from trainingmgr.extensions import db
 from trainingmgr.mail.models import OutboxMessage
@@ -73,7 +73,7 @@ def session_change_recipients(
         .join(Enrolment, Enrolment.person_id == Person.id)
         .where(
             Enrolment.cohort_id == session.cohort_id,
-            Enrolment.status.in_(ACTIVE_ENROLMENT),
+            Enrolment.active,
             Person.email.is_not(None),
             Person.merged_into_id.is_(None),
         )

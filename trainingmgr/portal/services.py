@@ -29,7 +29,6 @@ from trainingmgr.accounts.services import create_user, get_user_by_email, normal
 from trainingmgr.audit import services as audit
 from trainingmgr.cohorts.calendar import CalendarFile, build_calendar
 from trainingmgr.cohorts.models import (
-    ACTIVE_ENROLMENT,
     Cohort,
     Enrolment,
     Session,
@@ -407,7 +406,7 @@ def feed_sessions(user: User) -> list[Session]:
     conditions = [
         Session.cohort_id.in_(
             sa.select(Enrolment.cohort_id).where(
-                Enrolment.person_id == user.person_id, Enrolment.status.in_(ACTIVE_ENROLMENT)
+                Enrolment.person_id == user.person_id, Enrolment.active
             )
         )
     ]

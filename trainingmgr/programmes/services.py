@@ -23,7 +23,6 @@ from trainingmgr.accounts.models import Role, User
 from trainingmgr.audit import services as audit
 from trainingmgr.certificates.models import CertificateSerialCounter
 from trainingmgr.cohorts.models import (
-    ACTIVE_ENROLMENT,
     Cohort,
     Enrolment,
     Session,
@@ -283,7 +282,7 @@ def _count_participants(programme_ids: list[int]) -> dict[int, int]:
     rows = db.session.execute(
         sa.select(Cohort.programme_id, sa.func.count(sa.distinct(Enrolment.person_id)))
         .join(Cohort, Cohort.id == Enrolment.cohort_id)
-        .where(Cohort.programme_id.in_(programme_ids), Enrolment.status.in_(ACTIVE_ENROLMENT))
+        .where(Cohort.programme_id.in_(programme_ids), Enrolment.active)
         .group_by(Cohort.programme_id)
     )
     return {**dict.fromkeys(programme_ids, 0), **{row[0]: row[1] for row in rows}}
@@ -377,7 +376,7 @@ def programme_overview(programme_id: int) -> ProgrammeOverview | None:
     ]
     enrolled = (
         sa.select(sa.func.count(Enrolment.id))
-        .where(Enrolment.cohort_id == Cohort.id, Enrolment.status.in_(ACTIVE_ENROLMENT))
+        .where(Enrolment.cohort_id == Cohort.id, Enrolment.active)
         .scalar_subquery()
     )
     scheduled = (

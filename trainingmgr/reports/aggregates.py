@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from trainingmgr.attendance.models import ATTENDED, AttendanceRecord, EnrolmentAttendance
 from trainingmgr.certificates.models import Certificate, CertificateStatus
 from trainingmgr.cohorts.models import (
-    ACTIVE_ENROLMENT,
     Cohort,
     Enrolment,
     EnrolmentStatus,
@@ -153,7 +152,7 @@ def _enrolment_stats(cohorts: dict[int, CohortInfo], *, people: bool = True) -> 
         .join(held_sessions, held_sessions.c.column1 == Enrolment.cohort_id)
         .outerjoin(per_enrolment, per_enrolment.c.enrolment_id == Enrolment.id)
         .outerjoin(certified, certified.c.enrolment_id == Enrolment.id)
-        .where(Enrolment.cohort_id.in_(ids), Enrolment.status.in_(ACTIVE_ENROLMENT))
+        .where(Enrolment.cohort_id.in_(ids), Enrolment.active)
     )
     return select.join(Person, Person.id == Enrolment.person_id) if people else select
 
@@ -333,7 +332,7 @@ def _session_turnout(
             .where(
                 AttendanceRecord.session_id.in_([s[0] for s in sessions]),
                 AttendanceRecord.status.in_(ATTENDED),
-                Enrolment.status.in_(ACTIVE_ENROLMENT),
+                Enrolment.active,
             )
             .group_by(AttendanceRecord.session_id)
         ).all()

@@ -31,7 +31,6 @@ from markupsafe import Markup, escape
 
 from trainingmgr.certificates.models import Certificate, CertificateStatus
 from trainingmgr.cohorts.models import (
-    ACTIVE_ENROLMENT,
     Cohort,
     Enrolment,
     EnrolmentStatus,
@@ -194,7 +193,7 @@ def _rosters(cohort_ids: list[int]) -> list[tuple[int, int, str | None]]:
     rows = db.session.execute(
         sa.select(Enrolment.cohort_id, Enrolment.person_id, Person.country)
         .join(Person, Person.id == Enrolment.person_id)
-        .where(Enrolment.cohort_id.in_(cohort_ids), Enrolment.status.in_(ACTIVE_ENROLMENT))
+        .where(Enrolment.cohort_id.in_(cohort_ids), Enrolment.active)
     )
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
