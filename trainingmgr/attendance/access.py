@@ -18,7 +18,6 @@ from trainingmgr.accounts.models import Role, User
 from trainingmgr.cohorts.models import (
     Cohort,
     Session,
-    SessionStatus,
     session_trainers,
 )
 from trainingmgr.core.errors import Forbidden, NotFound
@@ -147,7 +146,7 @@ def local_day(at: datetime, tz: str) -> date:
 def recording_refusal(session: Session, now: datetime | None = None) -> str | None:
     """Why the roster of ``session`` cannot be recorded now, or None when it can."""
     now = now or utcnow()
-    if session.status == SessionStatus.CANCELLED:
+    if not session.scheduled:
         return _("This session was cancelled: there is no attendance to record.")
     tz = session.cohort.timezone
     if local_day(session.starts_at, tz) > local_day(now, tz):

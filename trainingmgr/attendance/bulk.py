@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from trainingmgr.attendance.models import ATTENDED, AttendanceRecord, AttendanceStatus
 from trainingmgr.attendance.summary import SessionFilter, Summary, held_sessions
-from trainingmgr.cohorts.models import Enrolment, Session, SessionStatus
+from trainingmgr.cohorts.models import Enrolment, Session
 from trainingmgr.extensions import db
 
 _CENT = Decimal("0.01")
@@ -138,7 +138,7 @@ def attended_modules(
             AttendanceRecord.cohort_id == cohort_id,
             AttendanceRecord.enrolment_id.in_(_active_ids(cohort_id) if ids is None else ids),
             AttendanceRecord.status.in_(ATTENDED),
-            Session.status == SessionStatus.SCHEDULED,
+            Session.scheduled,
             Session.module_id.in_(modules),
         )
         .distinct()

@@ -29,7 +29,6 @@ from trainingmgr.cohorts.models import (
     Cohort,
     Enrolment,
     Session,
-    SessionStatus,
 )
 from trainingmgr.core.errors import Forbidden, NotFound
 from trainingmgr.core.pagination import Page
@@ -120,7 +119,7 @@ def _matrix_sessions(cohort_id: int, flt: SessionFilter) -> list[Session]:
         db.session.scalars(
             flt.apply(
                 sa.select(Session)
-                .where(Session.cohort_id == cohort_id, Session.status == SessionStatus.SCHEDULED)
+                .where(Session.cohort_id == cohort_id, Session.scheduled)
                 .options(joinedload(Session.module))
                 .order_by(Session.starts_at, Session.id)
             )

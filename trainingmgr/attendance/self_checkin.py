@@ -21,7 +21,7 @@ from trainingmgr.attendance.models import (
     AttendanceStatus,
 )
 from trainingmgr.audit import services as audit
-from trainingmgr.cohorts.models import Enrolment, Session, SessionStatus
+from trainingmgr.cohorts.models import Enrolment, Session
 from trainingmgr.core.errors import DomainError, NotFound
 from trainingmgr.core.timefmt import fmt_datetime, fmt_time
 from trainingmgr.core.types import utcnow
@@ -76,7 +76,7 @@ def _check_token(session_id: int, token: str, now: datetime) -> None:
 def closed_reason(session: Session, now: datetime) -> str | None:
     """Why nobody can check in to ``session`` any more (cancelled, or over), else None: the
     check-in screen shows it instead of a code."""
-    if session.status == SessionStatus.CANCELLED:
+    if not session.scheduled:
         return _("This session was cancelled: there is nothing to check in to.")
     if now > session.ends_at:
         return _(

@@ -27,7 +27,6 @@ from trainingmgr.attendance.models import (
 from trainingmgr.cohorts.models import (
     Enrolment,
     Session,
-    SessionStatus,
 )
 from trainingmgr.extensions import db
 
@@ -125,7 +124,7 @@ def held_sessions(cohort_id: int, sessions: SessionFilter | None = None) -> dict
     )
     stmt = sa.select(Session.id, Session.starts_at, Session.ends_at).where(
         Session.cohort_id == cohort_id,
-        Session.status == SessionStatus.SCHEDULED,
+        Session.scheduled,
         held_flag,
     )
     return {

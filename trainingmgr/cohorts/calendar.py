@@ -26,7 +26,6 @@ from trainingmgr.cohorts.models import (
     Cohort,
     DeliveryMode,
     Session,
-    SessionStatus,
     session_trainers,
 )
 from trainingmgr.core.errors import NotFound
@@ -97,7 +96,7 @@ def _event(session: Session, host: str, sequence: int, with_cohort: bool) -> Eve
         f"{title} ({cohort.programme.code} · {cohort.name})" if with_cohort else title,
     )
     event.add("sequence", sequence)
-    event.add("status", "CANCELLED" if session.status == SessionStatus.CANCELLED else "CONFIRMED")
+    event.add("status", "CONFIRMED" if session.scheduled else "CANCELLED")
     place = ", ".join(p for p in (session.location or cohort.venue, cohort.city) if p)
     if session.mode == DeliveryMode.ONLINE:
         place = str(_("Online"))

@@ -18,7 +18,6 @@ from trainingmgr.cohorts.models import (
     Enrolment,
     EnrolmentStatus,
     Session,
-    SessionStatus,
     session_trainers,
 )
 from trainingmgr.core.pagination import Page, paginate
@@ -85,7 +84,7 @@ def enrolment_counts() -> sa.Subquery:
 def _session_counts() -> sa.Subquery:
     return (
         sa.select(Session.cohort_id, sa.func.count().label("sessions"))
-        .where(Session.status == SessionStatus.SCHEDULED)
+        .where(Session.scheduled)
         .group_by(Session.cohort_id)
         .subquery()
     )

@@ -176,6 +176,17 @@ class Session(db.Model):
         secondary=session_trainers, order_by="Person.last_name"
     )
 
+    @hybrid_property
+    def scheduled(self) -> bool:
+        """Whether the session takes place (it is not cancelled); in queries,
+        ``Session.scheduled``."""
+        return self.status == SessionStatus.SCHEDULED
+
+    @scheduled.inplace.expression
+    @classmethod
+    def _scheduled_clause(cls) -> sa.ColumnElement[bool]:
+        return cls.status == SessionStatus.SCHEDULED
+
     @property
     def display_title(self) -> str:
         if self.title:

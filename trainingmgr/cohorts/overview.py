@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from trainingmgr.cohorts.models import Cohort, Session, SessionStatus
+from trainingmgr.cohorts.models import Cohort, Session
 from trainingmgr.extensions import db
 from trainingmgr.people.models import Person
 
@@ -64,7 +64,7 @@ def overview(cohort: Cohort) -> CohortOverview:
     scheduled = 0
     for s in sessions:
         by_day[s.starts_at.astimezone(tz).date()].append(s)
-        if s.status == SessionStatus.CANCELLED:
+        if not s.scheduled:
             continue
         scheduled += 1
         hours += s.hours

@@ -23,7 +23,6 @@ from trainingmgr.cohorts.models import (
     Cohort,
     DeliveryMode,
     Session,
-    SessionStatus,
     session_trainers,
 )
 from trainingmgr.core import timefmt
@@ -265,7 +264,7 @@ def schedule_warnings(
     in_window = [
         Session.starts_at < window_end,
         Session.ends_at > window_start,
-        Session.status != SessionStatus.CANCELLED,
+        Session.scheduled,
     ]
     if exclude_session_id is not None:
         in_window.append(Session.id != exclude_session_id)

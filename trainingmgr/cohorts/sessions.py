@@ -253,7 +253,7 @@ def update_session(
     _record("session.update", session, cohort, f"Edited a session of {cohort.name}", actor, before)
     moved = (before["starts_at"], before["ends_at"]) != (session.starts_at, session.ends_at)
     told = 0
-    if tell and moved and session.status == SessionStatus.SCHEDULED:
+    if tell and moved and session.scheduled:
         told = len(
             notify.session_changed(session, notify.MOVED, before["starts_at"], before["ends_at"])
         )

@@ -26,7 +26,7 @@ from trainingmgr.cohorts.forms import (
     SeriesForm,
     SessionForm,
 )
-from trainingmgr.cohorts.models import Cohort, Session, SessionStatus
+from trainingmgr.cohorts.models import Cohort, Session
 from trainingmgr.core.forms import grouped_options, options
 from trainingmgr.core.pagination import page_args
 from trainingmgr.core.permissions import coordinator_only, roles_required
@@ -357,7 +357,7 @@ def told_message(told: int) -> str:
 def _move_notice(form: SessionForm, session: Session) -> session_services.ChangeNotice | None:
     """When the form moves a session whose people would be told, and the coordinator has not
     yet seen who and what for these times: the notice to show before saving."""
-    if session.status != SessionStatus.SCHEDULED:
+    if not session.scheduled:
         return None  # a cancelled session's people are not told of a move
     if request.method != "POST" or not form.validate() or not _offered(form):
         return None

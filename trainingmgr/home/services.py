@@ -23,7 +23,6 @@ from trainingmgr.cohorts.models import (
     Enrolment,
     EnrolmentStatus,
     Session,
-    SessionStatus,
     session_trainers,
 )
 from trainingmgr.core.scope import in_programmes, scope_cohort_ids
@@ -71,7 +70,7 @@ def current_cohorts(
     today_date = (today or utcnow()).date()
     session_count = (
         sa.select(sa.func.count(Session.id))
-        .where(Session.cohort_id == Cohort.id, Session.status == SessionStatus.SCHEDULED)
+        .where(Session.cohort_id == Cohort.id, Session.scheduled)
         .scalar_subquery()
     )
     # Enrolments are counted for the cohorts listed only (correlated to the outer rows that
@@ -95,7 +94,7 @@ def current_cohorts(
 def _sessions_query() -> sa.Select[tuple[Session]]:
     return (
         sa.select(Session)
-        .where(Session.status == SessionStatus.SCHEDULED)
+        .where(Session.scheduled)
         .options(
             joinedload(Session.cohort).joinedload(Cohort.programme),
             joinedload(Session.module),
@@ -174,7 +173,7 @@ class ScheduleItem:
 
     @property
     def cancelled(self) -> bool:
-        return self.session.status == SessionStatus.CANCELLED
+        return not self.session.scheduled
 
 
 @dataclass(frozen=True)
@@ -419,7 +418,7 @@ def _schedules(
         db.session.scalars(
             sa.select(Session.id).where(
                 Session.cohort_id.in_(cohort_ids),
-                Session.status == SessionStatus.SCHEDULED,
+                Session.scheduled,
                 sa.select(AttendanceRecord.id)
                 .where(AttendanceRecord.session_id == Session.id)
                 .exists(),

@@ -27,7 +27,6 @@ from trainingmgr.cohorts.models import (
     Enrolment,
     EnrolmentStatus,
     Session,
-    SessionStatus,
 )
 from trainingmgr.core.scope import in_programmes
 from trainingmgr.core.types import utcnow
@@ -107,7 +106,7 @@ def _missing_attendance(
     counted, once each, and the participants once per cohort (not once per session)."""
     live = _live_cohorts(programme_ids)
     recent = (
-        Session.status == SessionStatus.SCHEDULED,
+        Session.scheduled,
         Session.ends_at < now,
         Session.ends_at >= now - timedelta(days=MISSING_ATTENDANCE_DAYS),
         Session.cohort_id.in_(live),

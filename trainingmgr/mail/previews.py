@@ -191,7 +191,7 @@ def _session_context(locale: str, ids: set[int] | None, change: str) -> tuple[di
             sa.select(Session)
             .where(
                 Session.cohort_id == enrolment.cohort_id,
-                Session.status == SessionStatus.SCHEDULED,
+                Session.scheduled,
             )
             .order_by(Session.starts_at, Session.id)
             .limit(1)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import SessionTransaction
 from trainingmgr.accounts.models import User
 from trainingmgr.certificates.models import Certificate
 from trainingmgr.cohorts.calendar import cohort_calendar
-from trainingmgr.cohorts.models import Cohort, Session, SessionStatus
+from trainingmgr.cohorts.models import Cohort, Session
 from trainingmgr.core import timefmt
 from trainingmgr.core.urls import base_url, external_url, verification_url
 from trainingmgr.extensions import db
@@ -231,7 +231,7 @@ def scheduled_sessions(cohort_id: int) -> list[Session]:
         cache[key] = list(
             db.session.scalars(
                 sa.select(Session)
-                .where(Session.cohort_id == cohort_id, Session.status == SessionStatus.SCHEDULED)
+                .where(Session.cohort_id == cohort_id, Session.scheduled)
                 .order_by(Session.starts_at, Session.id)
             )
         )

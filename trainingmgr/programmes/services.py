@@ -26,7 +26,6 @@ from trainingmgr.cohorts.models import (
     Cohort,
     Enrolment,
     Session,
-    SessionStatus,
 )
 from trainingmgr.core.cache import TimedCache
 from trainingmgr.core.errors import Checks, DomainError
@@ -381,7 +380,7 @@ def programme_overview(programme_id: int) -> ProgrammeOverview | None:
     )
     scheduled = (
         sa.select(sa.func.count(Session.id))
-        .where(Session.cohort_id == Cohort.id, Session.status == SessionStatus.SCHEDULED)
+        .where(Session.cohort_id == Cohort.id, Session.scheduled)
         .scalar_subquery()
     )
     cohorts = [

@@ -18,7 +18,6 @@ from trainingmgr.cohorts.models import (
     Enrolment,
     EnrolmentStatus,
     Session,
-    SessionStatus,
 )
 from trainingmgr.core.timefmt import fmt_short_day
 from trainingmgr.extensions import db, on_postgresql
@@ -77,7 +76,7 @@ def _held_sessions(cohort_ids: list[int]) -> list[tuple[int, int, datetime, date
         .outerjoin(Module, Module.id == Session.module_id)
         .where(
             Session.cohort_id.in_(cohort_ids),
-            Session.status == SessionStatus.SCHEDULED,
+            Session.scheduled,
             recorded.exists(),
         )
         .order_by(Session.starts_at, Session.id)
