@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,6 +30,7 @@ from trainingmgr.cohorts.models import (
     Session,
     session_trainers,
 )
+from trainingmgr.demo.fields import column_values
 from trainingmgr.extensions import db
 from trainingmgr.home import services as home
 from trainingmgr.mail.models import OutboxMessage
@@ -38,6 +40,7 @@ from trainingmgr.programmes.models import (
     PartnerRole,
     Programme,
     ProgrammeKind,
+    ProgrammePartner,
 )
 
 # A Wednesday, so the cohort under way has sessions on the day of loading.
@@ -488,3 +491,13 @@ def test_a_graduate_downloads_a_certificate_and_an_enrolled_person_gets_in_by_li
     ).all()
     assert demo.NEW_PARTICIPANT_EMAIL in mail.recipient
     assert {e for e, _ in demo.ACCESS_ACCOUNTS} == {demo.GRADUATE_EMAIL, demo.NEW_PARTICIPANT_EMAIL}
+
+
+def test_the_demo_data_files_are_read_as_columns_and_a_typo_is_named() -> None:
+    values = column_values(
+        ProgrammePartner, {"name": "AMIF", "role": "funder", "funding_share": "94.91"}
+    )
+    assert values["role"] is PartnerRole.FUNDER
+    assert values["funding_share"] == Decimal("94.91")  # exact, not a float
+    with pytest.raises(ValueError, match="ProgrammePartner has no column 'fundng_share'"):
+        column_values(ProgrammePartner, {"name": "AMIF", "fundng_share": "94.91"})

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from typing import Any
 
+import sqlalchemy as sa
+
 from trainingmgr.attendance.models import AttendanceSource
-from trainingmgr.cohorts.models import DeliveryMode
-from trainingmgr.demo.fields import DATA_DIR
-from trainingmgr.programmes.models import CertificateLanguage
+from trainingmgr.cohorts.models import Cohort
+from trainingmgr.demo.fields import DATA_DIR, column_values
 
 # A day's two sessions, by the names cohorts.toml gives them.
 SLOTS = {
@@ -59,10 +60,9 @@ def _in_progress_rollout(today: date) -> list[date]:
 class _CohortDef:
     key: str
     programme: str
-    name: str
+    columns: dict[str, Any]  # the cohort's own columns (name, timezone, venue...)
     days: Callable[[date], list[date]]
     slots: tuple[tuple[time, time], ...]
-    timezone: str
     modules: tuple[str, ...]  # in teaching order; each fills (hours / slot length) sessions
     trainers: dict[str, tuple[str, ...]]  # module code -> trainers' e-mails
     # Participants: the curated ones (people.csv "cohorts" column), ``alumni`` people taken
@@ -70,14 +70,6 @@ class _CohortDef:
     size: int  # enrolled (or completed) people
     countries: tuple[str, ...]
     level: str
-    venue: str = ""
-    city: str = ""
-    country: str | None = None
-    mode: DeliveryMode = DeliveryMode.IN_PERSON
-    online_url: str | None = None
-    language: str = "en"
-    certificate_language: CertificateLanguage = CertificateLanguage.EN
-    min_attendance_pct: int = 80
     required_modules: tuple[str, ...] = ()
     parent: str | None = None
     alumni_from: tuple[str, ...] = ()
@@ -91,6 +83,14 @@ class _CohortDef:
     session_titles: dict[str, str] = field(default_factory=dict)
     source: AttendanceSource = AttendanceSource.ROSTER
 
+    @property
+    def timezone(self) -> str:
+        return str(self.columns["timezone"])
+
+    @property
+    def min_attendance_pct(self) -> int:
+        return int(self.columns["min_attendance_pct"])
+
 
 def _days(spec: str | dict[str, int]) -> Callable[[date], list[date]]:
     if spec == "in progress":
@@ -102,21 +102,16 @@ def _days(spec: str | dict[str, int]) -> Callable[[date], list[date]]:
 
 def _definition(table: dict[str, Any], trainers: dict[str, str]) -> _CohortDef:
     """One ``[[cohort]]`` of cohorts.toml as a _CohortDef."""
-    enums = {
-        "mode": DeliveryMode,
-        "certificate_language": CertificateLanguage,
-        "source": AttendanceSource,
-    }
+    columns = sa.inspect(Cohort).columns
     values = {
-        name: enums[name](value) if name in enums else value
+        name: tuple(value) if isinstance(value, list) else value
         for name, value in table.items()
-        if name not in ("days", "slots", "trainers")
+        if name not in ("days", "slots", "trainers", "source") and name not in columns
     }
-    for name, value in values.items():
-        if isinstance(value, list):
-            values[name] = tuple(value)
     return _CohortDef(
         **values,
+        columns=column_values(Cohort, {k: v for k, v in table.items() if k in columns}),
+        source=AttendanceSource(table.get("source", AttendanceSource.ROSTER)),
         days=_days(table["days"]),
         slots=SLOTS[table["slots"]],
         trainers={

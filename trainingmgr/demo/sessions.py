@@ -25,7 +25,6 @@ from trainingmgr.cohorts.models import (
 )
 from trainingmgr.demo.accounts import COORDINATOR_EMAIL, TRAINER_EMAIL
 from trainingmgr.demo.cohorts import _CohortDef
-from trainingmgr.demo.fields import copied
 from trainingmgr.demo.people import SEED, _EnrolmentPlan
 from trainingmgr.demo.programmes import _PROGRAMMES
 from trainingmgr.extensions import db
@@ -43,7 +42,7 @@ class _SessionPlan:
 
 
 def _module_hours() -> dict[str, Decimal]:
-    return {m.code: m.hours for p in _PROGRAMMES for m in p.modules}
+    return {m["code"]: Decimal(m["hours"]) for p in _PROGRAMMES for m in p["module"]}
 
 
 def _plan_sessions(cdef: _CohortDef, today: date) -> list[_SessionPlan]:
@@ -157,15 +156,12 @@ def _new_cohort(
     """The cohort of ``cdef``, dated by its sessions (in its own time zone)."""
     programme = loader.programmes[cdef.programme]
     return Cohort(
-        **copied(cdef, "name", "timezone", "venue", "city", "country", "online_url", "language"),
+        **cdef.columns,
         programme_id=programme.id,
         start_date=sessions[0].starts_at.astimezone(ZoneInfo(cdef.timezone)).date(),
         end_date=sessions[-1].starts_at.astimezone(ZoneInfo(cdef.timezone)).date(),
-        delivery_mode=cdef.mode,
         capacity=cdef.size,
-        certificate_language=cdef.certificate_language,
         status=CohortStatus.CLOSED if finished else CohortStatus.OPEN,
-        min_attendance_pct=cdef.min_attendance_pct,
         min_hours=_min_hours(sessions, cdef.min_attendance_pct),
         parent_cohort_id=loader.cohort_ids.get(cdef.parent) if cdef.parent else None,
         required_modules=[loader.modules[code] for code in cdef.required_modules],
@@ -182,8 +178,8 @@ def _session_rows(
             title=cdef.session_titles.get(s.module, ""),
             starts_at=s.starts_at,
             ends_at=s.ends_at,
-            mode=cdef.mode,
-            online_url=cdef.online_url,
+            mode=cdef.columns["delivery_mode"],
+            online_url=cdef.columns.get("online_url"),
         )
         for s in sessions
     ]
@@ -240,7 +236,9 @@ def load_cohort(loader: _Loader, cdef: _CohortDef) -> None:
     already (then it is left as it is)."""
     programme = loader.programmes[cdef.programme]
     cohort_id = db.session.scalar(
-        sa.select(Cohort.id).where(Cohort.programme_id == programme.id, Cohort.name == cdef.name)
+        sa.select(Cohort.id).where(
+            Cohort.programme_id == programme.id, Cohort.name == cdef.columns["name"]
+        )
     )
     if cohort_id is not None:
         loader.cohort_ids[cdef.key] = cohort_id
