@@ -53,6 +53,7 @@ HOME = {
 NOT_PAGES = (
     "static",
     "accounts.logout",
+    "reports.report_file",  # the donor report as XLSX or PDF
 )
 NOT_PAGE_WORDS = ("download", "export", "pdf", "csv", "xlsx", "ics", "calendar", "qr", "logo")
 # Pages no link leads to (reached from an e-mail, a QR code or a redirect); every other page a
