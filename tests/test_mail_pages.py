@@ -131,6 +131,8 @@ def test_the_kind_filter_names_every_kind_in_the_readers_language(
     assert all(labels[kind] != kind for kind in outbox.KINDS)  # each has its label
     russian = client.get("/admin/outbox", headers={"Accept-Language": "ru"}).get_data(as_text=True)
     assert ">Место в листе ожидания</option>" in russian
+    # The e-mail is named, not the event: "Ссылка для сброса пароля", not "Пароль сброшен".
+    assert ">Ссылка для сброса пароля</option>" in russian
 
 
 def test_the_outbox_is_paginated(client: FlaskClient, db_session: Any, login: Any) -> None:

@@ -77,7 +77,7 @@ LABELS: dict[str, Any] = {
     # one-time links (and e-mails: invitation, password_reset)
     "sign_in": _l("Sign-in link"),
     "invitation": _l("Invitation"),
-    "password_reset": _l("Password reset"),
+    "password_reset": _l("Password reset link"),
     # signing keys
     "generated": _l("Generated"),
     "uploaded": _l("Uploaded"),

@@ -58,7 +58,7 @@ PREVIEWS: dict[str, Preview] = {
         Preview("certificate_issued", "certificate_issued", _l("Certificate issued")),
         Preview("sign_in_link", "sign_in_link", _l("Sign-in link")),
         Preview("invitation", "invitation", _l("Invitation")),
-        Preview("password_reset", "password_reset", _l("Password reset")),
+        Preview("password_reset", "password_reset", _l("Password reset link")),
     )
 }
 
