@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
+# Data files shipped with the package: the default survey, the demo's definitions.
+DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_INSTANCE = ROOT / "instance"
 
 

@@ -28,6 +28,7 @@ from datetime import datetime
 
 from flask import current_app
 
+from trainingmgr.config import DATA_DIR
 from trainingmgr.core.types import utcnow
 from trainingmgr.demo.accounts import (
     ACCESS_ACCOUNTS,
@@ -42,7 +43,6 @@ from trainingmgr.demo.accounts import (
     TRAINER_EMAIL,
 )
 from trainingmgr.demo.certificates import DEMO_SIGNATORIES
-from trainingmgr.demo.fields import DATA_DIR
 from trainingmgr.demo.loader import _Loader
 from trainingmgr.demo.people import POSITIONS, SEED
 from trainingmgr.extensions import db

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from trainingmgr.attendance.models import AttendanceSource
 from trainingmgr.cohorts.models import Cohort
-from trainingmgr.demo.fields import DATA_DIR, column_values
+from trainingmgr.config import DATA_DIR
+from trainingmgr.demo.fields import column_values
 
 # A day's two sessions, by the names cohorts.toml gives them.
 SLOTS = {

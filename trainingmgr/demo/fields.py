@@ -1,15 +1,12 @@
-"""What the demo's definitions share: the folder of their data files, and reading a data
-file's values as a model's columns."""
+"""What the demo's definitions share: reading a data file's values as a model's columns (the
+files are in ``config.DATA_DIR``)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-
-DATA_DIR = Path(__file__).parent.parent / "data"
 
 
 def column_values(model: type[Any], values: dict[str, Any]) -> dict[str, Any]:

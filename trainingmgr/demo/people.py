@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from anyascii import anyascii
 
 from trainingmgr.cohorts.models import EnrolmentStatus
+from trainingmgr.config import DATA_DIR
 from trainingmgr.demo.cohorts import _COHORTS
-from trainingmgr.demo.fields import DATA_DIR
 from trainingmgr.extensions import db
 from trainingmgr.people.models import Person, Sex
 

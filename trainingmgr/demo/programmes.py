@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from trainingmgr.config import DATA_DIR
 from trainingmgr.demo.cohorts import _COHORTS
-from trainingmgr.demo.fields import DATA_DIR, column_values
+from trainingmgr.demo.fields import column_values
 from trainingmgr.extensions import db
 from trainingmgr.programmes.models import Module, Programme, ProgrammePartner
 

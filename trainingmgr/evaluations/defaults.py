@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from trainingmgr.config import DATA_DIR
 from trainingmgr.evaluations.models import QuestionKind
 
-TEMPLATE_FILE = Path(__file__).parent.parent / "data" / "survey_template.toml"
+TEMPLATE_FILE = DATA_DIR / "survey_template.toml"
 TEMPLATE_LANGUAGES = ("en", "ru", "az")
 
 
