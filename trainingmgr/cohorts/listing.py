@@ -16,8 +16,9 @@ from trainingmgr.cohorts.models import (
     Cohort,
     CohortStatus,
     Enrolment,
-    EnrolmentStatus,
     Session,
+    people_waiting,
+    seats_taken,
     session_trainers,
 )
 from trainingmgr.core.pagination import Page, paginate
@@ -55,17 +56,6 @@ class CohortRow:
     enrolled: int
     waitlisted: int
     sessions: int
-
-
-def seats_taken() -> sa.ColumnElement[int]:
-    """Counted over a cohort's enrolments: the active ones, each taking a seat. Every page
-    that counts seats counts them with this, and the waitlist with ``people_waiting``."""
-    return sa.func.count().filter(Enrolment.active)
-
-
-def people_waiting() -> sa.ColumnElement[int]:
-    """Counted over a cohort's enrolments: the people on its waitlist."""
-    return sa.func.count().filter(Enrolment.status == EnrolmentStatus.WAITLISTED)
 
 
 def enrolment_counts() -> sa.Subquery:

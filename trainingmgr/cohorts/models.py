@@ -244,3 +244,15 @@ class Enrolment(db.Model):
 
     def __repr__(self) -> str:
         return f"<Enrolment cohort={self.cohort_id} person={self.person_id} {self.status}>"
+
+
+def seats_taken() -> sa.ColumnElement[int]:
+    """Counted over a cohort's enrolments (an aggregate): the active ones, each taking a seat.
+    Every page that counts seats counts them with this, and the waitlist with
+    ``people_waiting``."""
+    return sa.func.count().filter(Enrolment.active)
+
+
+def people_waiting() -> sa.ColumnElement[int]:
+    """Counted over a cohort's enrolments: the people on its waitlist."""
+    return sa.func.count().filter(Enrolment.status == EnrolmentStatus.WAITLISTED)

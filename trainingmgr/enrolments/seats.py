@@ -11,12 +11,12 @@ from sqlalchemy.orm import joinedload
 
 from trainingmgr.accounts.models import User
 from trainingmgr.audit import services as audit
-from trainingmgr.cohorts.listing import seats_taken
 from trainingmgr.cohorts.models import (
     Cohort,
     CohortStatus,
     Enrolment,
     EnrolmentStatus,
+    seats_taken,
 )
 from trainingmgr.core.errors import DomainError, NotFound
 from trainingmgr.extensions import db

@@ -16,13 +16,15 @@ from trainingmgr.attendance.models import ATTENDED, AttendanceRecord, Attendance
 from trainingmgr.attendance.summary import Summary, session_hours, summarise
 from trainingmgr.certificates.eligibility import fmt_hours
 from trainingmgr.certificates.models import Certificate
-from trainingmgr.cohorts.listing import CohortRow, people_waiting, seats_taken
+from trainingmgr.cohorts.listing import CohortRow
 from trainingmgr.cohorts.models import (
     Cohort,
     CohortStatus,
     Enrolment,
     EnrolmentStatus,
     Session,
+    people_waiting,
+    seats_taken,
     session_trainers,
 )
 from trainingmgr.core.scope import in_programmes, scope_cohort_ids

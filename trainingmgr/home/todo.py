@@ -19,7 +19,6 @@ from sqlalchemy.orm import joinedload
 from trainingmgr.attendance.models import AttendanceRecord
 from trainingmgr.certificates.eligibility import eligible_ids
 from trainingmgr.certificates.models import Certificate, CertificateStatus
-from trainingmgr.cohorts.listing import people_waiting, seats_taken
 from trainingmgr.cohorts.models import (
     ACTIVE_ENROLMENT,
     Cohort,
@@ -27,6 +26,8 @@ from trainingmgr.cohorts.models import (
     Enrolment,
     EnrolmentStatus,
     Session,
+    people_waiting,
+    seats_taken,
 )
 from trainingmgr.core.scope import in_programmes
 from trainingmgr.core.types import utcnow
