@@ -354,7 +354,7 @@ _RETIRED = {
 @_switch("/<int:programme_id>/modules/<int:module_id>/", "retire", "unretire", "retired")
 @coordinator_only
 def module_retirement(programme_id: int, module_id: int, retired: bool) -> Response:
-    # Retire a module (kept on past sessions, offered no more) or bring it back.
+    """Retire a module (kept on past sessions, offered no more) or bring it back."""
     module = _owned(Module, programme_id, module_id)
     return _item_action(
         programme_id,
